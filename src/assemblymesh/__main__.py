@@ -1,0 +1,3 @@
+from assemblymesh.cli import main
+
+main()

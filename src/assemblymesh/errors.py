@@ -1,0 +1,103 @@
+"""The one exception tree of AssemblyMesh.
+
+```
+AssemblyMeshError
+├── UsageError            local misuse: the caller asked for something that cannot be done
+│   ├── NotFoundError     no such assembly, proposal, round, member, ...
+│   ├── IllegalMoveError  a process rule forbids the move (``.rule`` names the rule)
+│   └── KeyFileError      a key file is missing, unreadable or readable by others
+├── StoreError            the local store cannot be opened or written
+│   └── StoreFormatError  the store was written by a newer format version
+└── RemoteError           something that came from elsewhere is bad (peer, file, invite)
+    ├── RejectedChange    a change failed ingest (``.reason`` is one of ``RejectReason``)
+    ├── InviteError       an invite code is malformed, forged or expired
+    ├── BundleError       a sneakernet bundle is corrupt, forged or for another assembly
+    ├── HandshakeError    a peer failed the Noise handshake or identity proof
+    └── ProtocolError     a peer sent a malformed, oversized or unexpected message
+```
+
+Library exceptions (PyNaCl, OSError, sqlite3, zeroconf, pycrdt panics) are translated at the
+boundary where they occur; callers only ever catch this tree. ``str(error)`` is always a
+single line fit to show a user.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class AssemblyMeshError(Exception):
+    """Root of every error AssemblyMesh raises on purpose."""
+
+
+class UsageError(AssemblyMeshError):
+    """Local misuse: bad arguments, or an action the current state does not allow."""
+
+
+class NotFoundError(UsageError):
+    """A named thing (assembly, proposal, round, member) does not exist here."""
+
+
+class IllegalMoveError(UsageError):
+    """A process rule forbids this move; ``rule`` names the rule."""
+
+    def __init__(self, rule: str, detail: str) -> None:
+        super().__init__(f"{detail} (rule: {rule})")
+        self.rule = rule
+        self.detail = detail
+
+
+class KeyFileError(UsageError):
+    """A key file is missing, malformed or has unsafe permissions."""
+
+
+class StoreError(AssemblyMeshError):
+    """The local store cannot be opened, read or written."""
+
+
+class StoreFormatError(StoreError):
+    """The store was written by a newer (or unknown) format version."""
+
+
+class RemoteError(AssemblyMeshError):
+    """Input that came from outside this node (a peer, a file, an invite) is bad."""
+
+
+class RejectReason(enum.StrEnum):
+    """Why ingest refused a change. Stable strings: they appear in logs and in the protocol."""
+
+    MALFORMED = "malformed"
+    TOO_LARGE = "too-large"
+    WRONG_VERSION = "wrong-version"
+    WRONG_ASSEMBLY = "wrong-assembly"
+    BAD_SIGNATURE = "bad-signature"
+    BAD_CHAIN = "bad-chain"
+    BAD_CERTIFICATE = "bad-certificate"
+    NOT_AUTHORISED = "not-authorised"
+    EQUIVOCATION = "equivocation"
+    BAD_UPDATE = "bad-update"
+
+
+class RejectedChange(RemoteError):
+    """A change (or a whole batch) failed ingest. Nothing it carried was applied."""
+
+    def __init__(self, reason: RejectReason, detail: str) -> None:
+        super().__init__(f"change rejected ({reason}): {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class InviteError(RemoteError):
+    """An invite code is malformed, forged, expired or for another assembly."""
+
+
+class BundleError(RemoteError):
+    """A bundle file is corrupt, forged, truncated or for another assembly."""
+
+
+class HandshakeError(RemoteError):
+    """A peer failed the handshake: wrong secret, unknown device, bad proof, timeout."""
+
+
+class ProtocolError(RemoteError):
+    """A peer sent a malformed, oversized, out-of-order or unknown message."""
