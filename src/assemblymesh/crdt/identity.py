@@ -117,7 +117,9 @@ class DeviceCertificate:
         cls, member_key: SigningKey, assembly: bytes, device: bytes, issued_ms: int
     ) -> DeviceCertificate:
         msg = cls._message(assembly, member_key.public, device, issued_ms)
-        return cls(assembly, member_key.public, device, issued_ms, member_key.sign(CERT_CONTEXT, msg))
+        return cls(
+            assembly, member_key.public, device, issued_ms, member_key.sign(CERT_CONTEXT, msg)
+        )
 
     def verify(self) -> None:
         """Raise ``InvalidSignature`` unless the member key signed this certificate."""

@@ -1,0 +1,417 @@
+"""The AssemblyMesh handshake: Noise XXpsk0, then device identity proofs (sans-I/O).
+
+The normative description is ``docs/protocol.md`` §3. In short:
+
+1. ``Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b`` with a psk derived from the assembly secret and
+   a prologue naming the protocol version and the assembly. The psk is mixed before the first
+   payload, so a peer without the secret fails on message 1 and learns nothing.
+2. Each side's first transport message is an identity proof: its device certificate and an
+   Ed25519 signature, by the device key, over the Noise handshake hash. A joiner adds its
+   invite and invite proof. The responder checks the initiator's proof before revealing its
+   own, so an unauthorised device learns no more than that the responder knows the secret.
+3. Whether a proven device may sync (on the roster, not revoked, invite still unused) is
+   decided by the injected ``authorize`` callable: ``net/`` never interprets governance.
+
+Noise static keys carry no identity here (the signature over the handshake hash does), so
+by default the static key is derived from the device key with libsodium's Ed25519-to-X25519
+conversion; a caller may inject any other X25519 key.
+
+The machine is fed bytes with ``receive_data`` and yields bytes with ``data_to_send``; it never
+reads a clock (``now_ms`` is passed in) and draws its ephemeral key from the injected ``rng``.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import msgpack
+import nacl.bindings
+
+from assemblymesh.crdt.identity import (
+    ASSEMBLY_ID_SIZE,
+    DeviceCertificate,
+    Invite,
+    SigningKey,
+    verify,
+    verify_invite_proof,
+)
+from assemblymesh.errors import HandshakeError, ProtocolError, RemoteError, UsageError
+from assemblymesh.net.framing import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    FrameDecoder,
+    Session,
+    encode_frame,
+)
+from assemblymesh.net.noise import DHLEN, TAGLEN, CipherState, HandshakeState, KeyPair, Rng
+
+PROTOCOL_NAME = "Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b"
+PROLOGUE_PREFIX = b"assemblymesh/1\x00"
+PSK_CONTEXT = b"assemblymesh/noise-psk/v1\x00"
+PROOF_CONTEXT = b"assemblymesh/handshake-proof/v1\x00"
+ASSEMBLY_SECRET_SIZE = 32
+HANDSHAKE_TIMEOUT_MS = 10_000
+# A proof holds a certificate (~150 bytes), a signature and perhaps an invite: 4 KiB is ample.
+MAX_PROOF_SIZE = 4096
+
+# Exact sizes of the three Noise messages (their payloads are empty in version 1).
+MESSAGE_1_SIZE = DHLEN + TAGLEN  # psk, e
+MESSAGE_2_SIZE = DHLEN + (DHLEN + TAGLEN) + TAGLEN  # e, ee, s, es
+MESSAGE_3_SIZE = (DHLEN + TAGLEN) + TAGLEN  # s, se
+
+Role = Literal["initiator", "responder"]
+_ROLE_BYTE: dict[Role, bytes] = {"initiator": b"I", "responder": b"R"}
+
+
+def derive_psk(assembly_secret: bytes) -> bytes:
+    """The Noise psk: keyed BLAKE2b-256 (key = assembly secret) of ``PSK_CONTEXT``."""
+    if len(assembly_secret) != ASSEMBLY_SECRET_SIZE:
+        raise UsageError("an assembly secret must be 32 bytes")
+    return hashlib.blake2b(PSK_CONTEXT, key=assembly_secret, digest_size=32).digest()
+
+
+def prologue_for(assembly_id: bytes) -> bytes:
+    if len(assembly_id) != ASSEMBLY_ID_SIZE:
+        raise UsageError("an assembly id must be 16 bytes")
+    return PROLOGUE_PREFIX + assembly_id
+
+
+def static_key_from_device(device_key: SigningKey) -> bytes:
+    """The default Noise static private key: the device key converted to X25519."""
+    return nacl.bindings.crypto_sign_ed25519_sk_to_curve25519(device_key.seed + device_key.public)
+
+
+def proof_message(role: Role, handshake_hash: bytes) -> bytes:
+    """What a side signs (after ``PROOF_CONTEXT``): its role byte, then the handshake hash."""
+    return _ROLE_BYTE[role] + handshake_hash
+
+
+@dataclass(frozen=True, slots=True)
+class PeerIdentity:
+    """Who is on the other end, as proven by the handshake."""
+
+    member: bytes
+    device: bytes
+    certificate: DeviceCertificate
+    invite: Invite | None
+
+
+Authorize = Callable[[PeerIdentity], str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class NeedData:
+    """The handshake waits for more bytes from the peer."""
+
+
+@dataclass(frozen=True, slots=True)
+class HandshakeDone:
+    """The peer is proven and authorised.
+
+    ``trailing_data`` are bytes received after the handshake: feed them to ``session``.
+    """
+
+    peer: PeerIdentity
+    session: Session
+    trailing_data: bytes
+
+
+Event = NeedData | HandshakeDone
+
+
+class Status(enum.Enum):
+    IN_PROGRESS = "in-progress"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class _Step(enum.Enum):
+    # What the machine expects next from the peer.
+    NOISE_1 = 1  # responder: Noise message 1
+    NOISE_2 = 2  # initiator: Noise message 2
+    NOISE_3 = 3  # responder: Noise message 3
+    PROOF = 4  # both: the peer's identity proof
+    FINISHED = 5
+
+
+class Handshake:
+    """One side of the AssemblyMesh handshake.
+
+    ``invite`` is ``(invite, invite_proof)`` for a device whose member joins with an invite;
+    the proof is ``sign_invite_proof(invite_secret, invite, member_key.public)``.
+    ``static_private`` is the Noise static X25519 key (by default derived from ``device_key``).
+    ``authorize`` returns ``None`` to admit a proven peer or a one-line refusal reason.
+    ``ephemeral_private`` fixes the Noise ephemeral key (tests only; otherwise from ``rng``).
+    """
+
+    def __init__(
+        self,
+        *,
+        role: Role,
+        assembly_id: bytes,
+        assembly_secret: bytes,
+        device_key: SigningKey,
+        certificate: DeviceCertificate,
+        authorize: Authorize,
+        now_ms: int,
+        invite: tuple[Invite, bytes] | None = None,
+        static_private: bytes | None = None,
+        rng: Rng = os.urandom,
+        ephemeral_private: bytes | None = None,
+        timeout_ms: int = HANDSHAKE_TIMEOUT_MS,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    ) -> None:
+        if role not in _ROLE_BYTE:
+            raise UsageError(f"unknown handshake role {role!r}")
+        if certificate.device != device_key.public or certificate.assembly != assembly_id:
+            raise UsageError("the certificate is not for this device and assembly")
+        if invite is not None and invite[0].assembly != assembly_id:
+            raise UsageError("the invite is for another assembly")
+        self.role: Role = role
+        self.assembly_id = assembly_id
+        self.started_ms = now_ms
+        self.timeout_ms = timeout_ms
+        self._device_key = device_key
+        self._certificate = certificate
+        self._invite = invite
+        self._authorize = authorize
+        self._max_message_size = max_message_size
+        static = KeyPair.from_private(
+            static_private if static_private is not None else static_key_from_device(device_key)
+        )
+        ephemeral = (
+            KeyPair.from_private(ephemeral_private) if ephemeral_private is not None else None
+        )
+        self._noise = HandshakeState(
+            PROTOCOL_NAME,
+            initiator=role == "initiator",
+            prologue=prologue_for(assembly_id),
+            s=static,
+            e=ephemeral,
+            psks=[derive_psk(assembly_secret)],
+            rng=rng,
+        )
+        # No handshake frame is longer than a proof, so a stranger cannot make us buffer more.
+        self._decoder = FrameDecoder(max_frame_size=MAX_PROOF_SIZE + TAGLEN)
+        self._outgoing = bytearray()
+        self._send: CipherState | None = None
+        self._recv: CipherState | None = None
+        self._peer: PeerIdentity | None = None
+        self._done: HandshakeDone | None = None
+        self._delivered = False
+        self._error: HandshakeError | None = None
+        if role == "initiator":
+            self._outgoing += encode_frame(self._noise.write_message(b""))
+            self._step = _Step.NOISE_2
+        else:
+            self._step = _Step.NOISE_1
+
+    # --- public state ---
+
+    @property
+    def status(self) -> Status:
+        if self._error is not None:
+            return Status.FAILED
+        return Status.DONE if self._done is not None else Status.IN_PROGRESS
+
+    def expired(self, now_ms: int) -> bool:
+        """True once the handshake has run ``timeout_ms`` without finishing."""
+        return self._done is None and now_ms - self.started_ms >= self.timeout_ms
+
+    # --- h11-style interface ---
+
+    def data_to_send(self) -> bytes:
+        """Bytes to write to the peer now (possibly empty). Flush after every call that fed."""
+        out = bytes(self._outgoing)
+        self._outgoing.clear()
+        return out
+
+    def receive_data(self, data: bytes, now_ms: int) -> None:
+        """Feed bytes received from the peer; raise ``HandshakeError`` if the peer failed."""
+        self._check_usable()
+        if self._done is not None:
+            raise UsageError("the handshake is finished; feed further bytes to the session")
+        try:
+            if self.expired(now_ms):
+                raise HandshakeError("handshake timed out")
+            self._decoder.push(data)
+            while self._step is not _Step.FINISHED:
+                try:
+                    frame = self._decoder.next_frame()
+                except ProtocolError as exc:
+                    raise HandshakeError(f"bad handshake frame: {exc}") from exc
+                if frame is None:
+                    return
+                self._handle(frame, now_ms)
+            # Bytes after the peer's proof belong to the session.
+            self._finish(self._decoder.take_buffer())
+        except HandshakeError as exc:
+            self._fail(exc)
+            raise
+
+    def connection_closed(self) -> None:
+        """The peer closed the stream before the handshake finished: that is a failure."""
+        if self._done is None and self._error is None:
+            self._fail(HandshakeError("peer closed the connection during the handshake"))
+        self._check_usable()
+
+    def next_event(self) -> Event:
+        """``NeedData`` until the peer is proven, then ``HandshakeDone`` (once)."""
+        self._check_usable()
+        if self._done is None:
+            return NeedData()
+        if self._delivered:
+            raise UsageError("the handshake result was already taken")
+        self._delivered = True
+        return self._done
+
+    # --- internals ---
+
+    def _check_usable(self) -> None:
+        if self._error is not None:
+            raise HandshakeError(f"handshake already failed: {self._error}")
+
+    def _fail(self, error: HandshakeError) -> None:
+        self._error = error
+        self._outgoing.clear()  # a refused peer gets nothing more, not even our proof
+
+    def _handle(self, frame: bytes, now_ms: int) -> None:
+        step = self._step
+        if step is _Step.NOISE_1:
+            self._read_noise(frame, MESSAGE_1_SIZE, 1)
+            self._outgoing += encode_frame(self._noise.write_message(b""))
+            self._step = _Step.NOISE_3
+        elif step is _Step.NOISE_2:
+            self._read_noise(frame, MESSAGE_2_SIZE, 2)
+            self._outgoing += encode_frame(self._noise.write_message(b""))
+            self._split()
+            # The initiator proves itself first; the responder answers once satisfied.
+            self._outgoing += encode_frame(self._make_proof())
+            self._step = _Step.PROOF
+        elif step is _Step.NOISE_3:
+            self._read_noise(frame, MESSAGE_3_SIZE, 3)
+            self._split()
+            self._step = _Step.PROOF
+        elif step is _Step.PROOF:
+            peer = self._check_proof(frame, now_ms)
+            if self.role == "responder":
+                self._outgoing += encode_frame(self._make_proof())
+            self._peer = peer
+            self._step = _Step.FINISHED
+        else:  # pragma: no cover - receive_data stops at FINISHED
+            raise UsageError("handshake step out of order")
+
+    def _read_noise(self, frame: bytes, size: int, number: int) -> None:
+        if len(frame) != size:
+            raise HandshakeError(f"handshake message {number} has {len(frame)} bytes, not {size}")
+        # A wrong assembly secret or assembly id shows up here, as a failed tag.
+        if self._noise.read_message(frame) != b"":
+            raise HandshakeError(f"handshake message {number} carries an unexpected payload")
+
+    def _split(self) -> None:
+        c1, c2 = self._noise.split()
+        self._send, self._recv = (c1, c2) if self.role == "initiator" else (c2, c1)
+
+    def _make_proof(self) -> bytes:
+        assert self._send is not None
+        fields: dict[str, bytes] = {
+            "cert": self._certificate.encode(),
+            "sig": self._device_key.sign(
+                PROOF_CONTEXT, proof_message(self.role, self._noise.handshake_hash)
+            ),
+        }
+        if self._invite is not None:
+            invite, invite_proof = self._invite
+            fields["invite"] = invite.encode()
+            fields["invite_proof"] = invite_proof
+        plaintext: bytes = msgpack.packb(fields)
+        return self._send.encrypt_with_ad(b"", plaintext)
+
+    def _check_proof(self, frame: bytes, now_ms: int) -> PeerIdentity:
+        assert self._recv is not None
+        try:
+            plaintext = self._recv.decrypt_with_ad(b"", frame)
+        except ProtocolError as exc:
+            raise HandshakeError("identity proof failed authentication") from exc
+        fields = _decode_proof(plaintext)
+        try:
+            cert = DeviceCertificate.decode(fields["cert"])
+        except RemoteError as exc:
+            raise HandshakeError("peer sent a malformed device certificate") from exc
+        if cert.assembly != self.assembly_id:
+            raise HandshakeError("peer's device certificate is for another assembly")
+        try:
+            cert.verify()
+        except RemoteError as exc:
+            raise HandshakeError("peer's device certificate is forged") from exc
+        peer_role: Role = "responder" if self.role == "initiator" else "initiator"
+        try:
+            verify(
+                cert.device,
+                PROOF_CONTEXT,
+                proof_message(peer_role, self._noise.handshake_hash),
+                fields["sig"],
+            )
+        except RemoteError as exc:
+            raise HandshakeError("peer's signature over the handshake does not verify") from exc
+        if cert.device == self._device_key.public:
+            raise HandshakeError("peer presents this node's own device key")
+        invite = self._check_invite(fields, cert, now_ms)
+        peer = PeerIdentity(member=cert.member, device=cert.device, certificate=cert, invite=invite)
+        reason = self._authorize(peer)
+        if reason is not None:
+            raise HandshakeError(f"peer refused: {reason}")
+        return peer
+
+    def _check_invite(
+        self, fields: dict[str, bytes], cert: DeviceCertificate, now_ms: int
+    ) -> Invite | None:
+        if "invite" not in fields:
+            return None
+        try:
+            invite = Invite.decode(fields["invite"])
+        except RemoteError as exc:
+            raise HandshakeError("peer sent a malformed invite") from exc
+        if invite.assembly != self.assembly_id:
+            raise HandshakeError("peer's invite is for another assembly")
+        if now_ms >= invite.expires_ms:
+            raise HandshakeError("peer's invite has expired")
+        try:
+            verify_invite_proof(invite, cert.member, fields["invite_proof"])
+        except RemoteError as exc:
+            raise HandshakeError("peer's invite or invite proof is forged") from exc
+        return invite
+
+    def _finish(self, trailing: bytes) -> None:
+        assert self._send is not None and self._recv is not None and self._peer is not None
+        session = Session(
+            self._send,
+            self._recv,
+            self._noise.handshake_hash,
+            max_message_size=self._max_message_size,
+        )
+        self._done = HandshakeDone(peer=self._peer, session=session, trailing_data=trailing)
+
+
+_REQUIRED = frozenset({"cert", "sig"})
+_WITH_INVITE = frozenset({"cert", "sig", "invite", "invite_proof"})
+
+
+def _decode_proof(plaintext: bytes) -> dict[str, bytes]:
+    """Parse an identity proof: a msgpack map with exactly the known keys, all binary."""
+    try:
+        fields = msgpack.unpackb(
+            plaintext, raw=False, strict_map_key=True, max_map_len=8, max_array_len=0
+        )
+    except Exception as exc:
+        # msgpack raises a zoo of exception types on bad input; none may escape as itself.
+        raise HandshakeError("identity proof is not valid msgpack") from exc
+    if not isinstance(fields, dict) or frozenset(fields) not in (_REQUIRED, _WITH_INVITE):
+        raise HandshakeError("identity proof has unexpected fields")
+    if not all(isinstance(v, bytes) for v in fields.values()):
+        raise HandshakeError("identity proof fields must be binary")
+    return fields
