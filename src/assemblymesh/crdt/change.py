@@ -1,12 +1,18 @@
 """Changes: the signed, hash-chained unit of sync (docs/protocol.md §2).
 
 ```
-change = msgpack [body: bin, signature: bin64]
+change = msgpack [body: bin, signature: bin64 | nil]
 body   = msgpack [v=1, assembly: bin16, doc: bin0|bin32, device: bin32, seq: uint,
                   prev: bin0|bin32, ts: uint, update: bin, cert: bin|nil]
-hash   = BLAKE2b-256(change)
+hash   = BLAKE2b-256(body)           prev = hash of the device's previous body
 signature = Ed25519(device, "assemblymesh/change/v1\\0" || body)
 ```
+
+The hash covers the body only, so the chain of bodies is what a signature vouches for: a
+signature on change n authenticates changes 1..n through the ``prev`` links (Hypercore's
+trick). Every change is signed when made, but a sender may leave out the signatures inside
+a contiguous run and send only the last: a node stores the signatures it received, and a
+run it accepts always ends in a verified signature.
 
 The body is an array, not a map: it is shorter, and its encoding is canonical (msgpack's
 smallest form for each value), which decoding enforces. Canonical bodies let a sender strip
@@ -36,8 +42,8 @@ MAX_SEQ = 2**63 - 1
 SHARED_DOC = b""  # the ``doc`` field of changes to the shared document
 
 
-def change_hash(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=HASH_SIZE).digest()
+def change_hash(body: bytes) -> bytes:
+    return hashlib.blake2b(body, digest_size=HASH_SIZE).digest()
 
 
 def encode_body(
@@ -57,7 +63,8 @@ def encode_body(
 
 
 class Change(NamedTuple):
-    """A decoded change. ``data`` is the exact encoded form; ``hash`` its BLAKE2b-256.
+    """A decoded change. ``data`` is the exact encoded form; ``hash`` the body's BLAKE2b-256;
+    ``signature`` is empty when the change travelled without one (inside a signed run).
 
     A named tuple rather than a frozen dataclass: one is built per ingested change, and a
     tuple is several times cheaper to construct.
@@ -93,18 +100,27 @@ class Change(NamedTuple):
         data: bytes = msgpack.packb([body, signature])
         return cls(
             assembly, doc, key.public, seq, prev, ts, update, cert, body, signature, data,
-            change_hash(data),
+            change_hash(body),
         )  # fmt: skip
+
+    @property
+    def signed(self) -> bool:
+        return bool(self.signature)
+
+    def without_signature(self) -> Change:
+        """The same change as it travels inside a run: no signature of its own."""
+        data: bytes = msgpack.packb([self.body, None])
+        return self._replace(signature=b"", data=data)
 
     @property
     def signed_message(self) -> bytes:
         return CHANGE_CONTEXT + self.body
 
 
-def _outer_size(body_size: int) -> int:
-    """Size of ``msgpack [bin body, bin64 signature]`` with the shortest headers."""
+def _outer_size(body_size: int, signed: bool) -> int:
+    """Size of ``msgpack [bin body, bin64 signature | nil]`` with the shortest headers."""
     header = 2 if body_size < 0x100 else 3 if body_size < 0x10000 else 5
-    return 1 + header + body_size + 2 + SIGNATURE_SIZE
+    return 1 + header + body_size + (2 + SIGNATURE_SIZE if signed else 1)
 
 
 def _reject(detail: str) -> RejectedChange:
@@ -126,9 +142,11 @@ def decode_change(data: bytes, max_size: int = MAX_CHANGE_SIZE) -> Change:
         fields = _unpack(body)
     except Exception as exc:  # msgpack raises several unrelated types on bad input
         raise _reject("not a msgpack [body, signature] pair") from exc
-    if type(signature) is not bytes or len(signature) != SIGNATURE_SIZE:
-        raise _reject("signature is not 64 bytes")
-    if type(fields) is not list or not fields:
+    if signature is None:
+        signature = b""
+    elif type(signature) is not bytes or len(signature) != SIGNATURE_SIZE:
+        raise _reject("signature is neither 64 bytes nor nil")
+    if type(body) is not bytes or type(fields) is not list or not fields:
         raise _reject("body is not an array")
     if fields[0] != FORMAT_VERSION or type(fields[0]) is not int:
         raise RejectedChange(RejectReason.WRONG_VERSION, f"change format {fields[0]!r}")
@@ -154,11 +172,11 @@ def decode_change(data: bytes, max_size: int = MAX_CHANGE_SIZE) -> Change:
         raise _reject("body fields have the wrong types or sizes")
     # Canonical form: re-encoding gives the same bytes, so hashes and signatures are over
     # one encoding only, and fields stripped in transit can be rebuilt exactly.
-    if len(data) != _outer_size(len(body)) or _pack(fields) != body:
+    if len(data) != _outer_size(len(body), bool(signature)) or _pack(fields) != body:
         raise _reject("change is not canonically encoded")
     return Change(
         assembly, doc, device, seq, prev, ts, update, cert, body, signature, data,
-        _blake2b(data, digest_size=HASH_SIZE).digest(),
+        _blake2b(body, digest_size=HASH_SIZE).digest(),
     )  # fmt: skip
 
 

@@ -207,6 +207,8 @@ def _clock_start_if_created_by(update: bytes, client: int) -> int | None:
 
 
 def _signature_ok(change: Change) -> bool:
+    if not change.signature:
+        return False
     try:
         verify(change.device, b"", change.signed_message, change.signature)
     except InvalidSignature:
@@ -362,19 +364,18 @@ class Replica:
     def equivocating_devices(self) -> list[bytes]:
         return sorted(d for d, r in self._devices.items() if r.equivocated)
 
-    def missing_for(self, theirs: VersionVector) -> Iterator[bytes]:
-        """The encoded changes the holder of vector ``theirs`` lacks, each chain in order.
-
-        Cost grows with what is missing, not with the history.
-        """
+    def missing_for(self, theirs: VersionVector) -> Iterator[Change]:
+        """The changes the holder of vector ``theirs`` lacks: device by device, each chain in
+        order, each ending at this node's (signed) head. Cost grows with what is missing,
+        not with the history."""
         for device in sorted(self._devices):
             row = self._devices[device]
             their_seq = theirs.get(device, (0, b""))[0]
             if row.head_seq > their_seq:
-                for _, _, data in self._store.changes_after(row.id, their_seq):
-                    yield data
+                yield from self.changes_of(device, their_seq)
 
     def changes_of(self, device: bytes, after_seq: int = 0) -> Iterator[Change]:
+        """A device's stored changes after ``after_seq``, in chain order."""
         row = self._devices.get(device)
         if row is not None:
             for _, _, data in self._store.changes_after(row.id, after_seq):
@@ -569,6 +570,7 @@ class Replica:
     def _reject(
         self, result: IngestResult, change: Change, reason: RejectReason, detail: str
     ) -> None:
+        self._rejected_now.add(change.hash)
         result.rejected.append(Rejection(reason, detail, None, change.device, change.seq))
 
     def _flag_equivocation(
@@ -583,6 +585,7 @@ class Replica:
             result.equivocating.append(device)
 
     def _ingest_locked(self, decoded: list[tuple[int, Change]], result: IngestResult) -> None:
+        self._rejected_now: set[bytes] = set()
         candidates: dict[bytes, dict[int, dict[bytes, Change]]] = {}
         for _, change in decoded:
             row = self._devices.get(change.device)
@@ -639,14 +642,19 @@ class Replica:
                 run[-1].seq if run else (row.head_seq if (row := self._devices.get(device)) else 0)
             )
             for h, seq in from_pending.items():
-                if h in used or seq <= run_end or h not in by_seq.get(seq, {}):
+                if (
+                    h in used
+                    or seq <= run_end
+                    or h not in by_seq.get(seq, {})
+                    or h in self._rejected_now
+                ):
                     consumed_pending.append((device, seq, h))
             pending_here = len(from_pending) - sum(1 for p in consumed_pending if p[0] == device)
             for seq in sorted(by_seq):
                 if seq <= run_end:
                     continue
                 for h, change in by_seq[seq].items():
-                    if h in from_pending:
+                    if h in from_pending or h in self._rejected_now:
                         continue
                     if pending_here >= MAX_PENDING_PER_DEVICE:
                         self._reject(result, change, RejectReason.BAD_CHAIN, "too far ahead")
@@ -707,18 +715,28 @@ class Replica:
         return run
 
     def _verify_run(self, run: list[Change], result: IngestResult) -> list[Change]:
-        """Hash links were checked while building; one signature covers the whole run."""
-        if not run or _signature_ok(run[-1]):
-            return run
-        for i, change in enumerate(run):
-            if not _signature_ok(change):
-                self._reject(
-                    result, change, RejectReason.BAD_SIGNATURE, "signature does not verify"
-                )
-                for later in run[i + 1 :]:
-                    self._reject(result, later, RejectReason.BAD_CHAIN, "follows a rejected change")
-                return run[:i]
-        return run
+        """Hash links were checked while building; one signature covers the run up to it.
+
+        Returns the verified prefix; unsigned changes after it stay pending until a later
+        signature vouches for them. On a bad signature, falls back to checking each signed
+        change to keep the longest genuine prefix.
+        """
+        signed = [i for i, change in enumerate(run) if change.signature]
+        if not signed:
+            return []
+        last = signed[-1]
+        if _signature_ok(run[last]):
+            return run[: last + 1]
+        good = 0
+        for i in signed:
+            if _signature_ok(run[i]):
+                good = i + 1
+                continue
+            self._reject(result, run[i], RejectReason.BAD_SIGNATURE, "signature does not verify")
+            for change in run[good:i] + run[i + 1 :]:
+                self._reject(result, change, RejectReason.BAD_CHAIN, "no valid signature vouches")
+            break
+        return run[:good]
 
     def _check_authority(
         self,

@@ -1,0 +1,259 @@
+"""The folded governance state: frozen records, and lookups by id prefix.
+
+Mapping fields hold plain dicts that are never changed once a record is built (the fold
+replaces a record rather than editing it). Their insertion order is the global act order,
+so two nodes that fold the same documents hold equal states with equal iteration order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from assemblymesh.errors import NotFoundError, UsageError
+from assemblymesh.model import rules
+
+
+@dataclass(frozen=True)
+class Rules:
+    """An assembly's process parameters, fixed by its genesis act."""
+
+    cooling_off_ms: int
+    # Minimum number of non-ally members whose standing position is consent, concern or
+    # stand aside when the round closes. A count rather than a fraction: the membership a
+    # fraction would be taken of is not the same on both sides of a partition.
+    quorum: int
+    review_period_ms: int
+
+
+@dataclass(frozen=True)
+class Assembly:
+    name: str
+    charter: str
+    founder: str
+    created_ts: int
+    nonce: str
+    rules: Rules
+
+
+@dataclass(frozen=True)
+class RoleTerm:
+    role: str
+    start_ts: int
+    term_end: int
+    granted_by: str
+    decision: str | None
+    ended_ts: int | None = None
+
+    def active_at(self, ts: int) -> bool:
+        if self.ended_ts is not None and ts >= self.ended_ts:
+            return False
+        return self.start_ts <= ts < self.term_end
+
+
+@dataclass(frozen=True)
+class Member:
+    id: str
+    name: str
+    joined_ts: int
+    invited_by: str | None
+    invite_key: str | None
+    is_founder: bool
+    roles: tuple[RoleTerm, ...] = ()
+    devices: tuple[str, ...] = ()
+    revoked_devices: tuple[str, ...] = ()
+
+    def has_role(self, role: str, at_ms: int) -> bool:
+        return any(t.role == role and t.active_at(at_ms) for t in self.roles)
+
+    def is_ally(self, at_ms: int) -> bool:
+        return self.has_role(rules.ALLY, at_ms)
+
+    def can_facilitate(self, at_ms: int) -> bool:
+        return self.has_role(rules.FACILITATOR, at_ms) and not self.is_ally(at_ms)
+
+    def active_roles(self, at_ms: int) -> tuple[str, ...]:
+        return tuple(r for r in rules.ROLES if self.has_role(r, at_ms))
+
+
+@dataclass(frozen=True)
+class Version:
+    number: int
+    body: str
+    author: str
+    ts: int
+    note: str
+    act_id: str
+
+
+@dataclass(frozen=True)
+class Proposal:
+    id: str
+    author: str
+    title: str
+    created_ts: int
+    versions: tuple[Version, ...]
+    state: str
+    rounds: tuple[str, ...] = ()
+    decision: str | None = None  # the decision that adopted it, if any
+    closing_note: str = ""  # the reason given when rejected
+
+    @property
+    def latest(self) -> Version:
+        return self.versions[-1]
+
+
+@dataclass(frozen=True)
+class Position:
+    member: str
+    kind: str
+    reason: str
+    provisional: bool
+    recorded_by: str
+    ts: int  # as written by the recording device: later ts wins between devices
+    act_id: str
+    late: bool = False  # an objection cast after close, before the decision took effect
+
+
+@dataclass(frozen=True)
+class Round:
+    id: str
+    proposal: str
+    version: int
+    facilitator: str
+    opened_ts: int
+    phase: str
+    positions: Mapping[str, Position]
+    closed_by: str | None = None
+    closed_ts: int | None = None
+    outcome: str | None = None
+    decision: str | None = None
+
+    @property
+    def objections(self) -> tuple[Position, ...]:
+        return tuple(p for p in self.positions.values() if p.kind == rules.OBJECT)
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: str  # the id of the close_round act that made it
+    round: str
+    proposal: str
+    version: int
+    outcome: str
+    decided_by: str
+    decided_ts: int
+    effective_ts: int
+    review_ts: int
+    status: str
+    late_objections: tuple[Position, ...] = ()
+
+
+@dataclass(frozen=True)
+class InviteRecord:
+    key: str
+    inviter: str
+    expires: int
+    recorded_ts: int | None  # None when only a join revealed the invite
+    used_by: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    ts: int  # effective ts: the position of the act in the global order
+    member: str
+    act_id: str
+    act_type: str
+    summary: str
+    accepted: bool
+    rule: str | None = None
+    detail: str = ""
+
+
+_T = TypeVar("_T")
+
+
+def _by_prefix(kind: str, items: Mapping[str, _T], prefix: str) -> _T:
+    prefix = prefix.strip().lower()
+    if not prefix:
+        raise UsageError(f"give a {kind} id")
+    if prefix in items:
+        return items[prefix]
+    hits = [key for key in items if key.startswith(prefix)]
+    if not hits:
+        raise NotFoundError(f"no {kind} with an id starting {prefix!r}")
+    if len(hits) > 1:
+        raise UsageError(f"{kind} id {prefix!r} is ambiguous ({len(hits)} match); give more")
+    return items[hits[0]]
+
+
+@dataclass(frozen=True)
+class AssemblyState:
+    """Everything the fold derives from an assembly's documents at ``now_ms``."""
+
+    assembly_id: bytes
+    now_ms: int
+    assembly: Assembly | None
+    members: Mapping[str, Member]
+    proposals: Mapping[str, Proposal]
+    rounds: Mapping[str, Round]
+    decisions: Mapping[str, Decision]
+    invites: Mapping[str, InviteRecord]
+    audit: tuple[AuditEntry, ...]
+    # True until the first decision is adopted: the founder may assign roles directly.
+    founding_period: bool
+    # Bookkeeping that lets a command replay one more act exactly as the fold would.
+    act_ids: frozenset[str]
+    last_ts: Mapping[str, int]
+
+    # --- lookups ---------------------------------------------------------------------------
+
+    def find_proposal(self, prefix: str) -> Proposal:
+        return _by_prefix("proposal", self.proposals, prefix)
+
+    def find_round(self, prefix: str) -> Round:
+        return _by_prefix("round", self.rounds, prefix)
+
+    def find_decision(self, prefix: str) -> Decision:
+        return _by_prefix("decision", self.decisions, prefix)
+
+    def find_member(self, ref: str) -> Member:
+        """A member by exact name (case-insensitive) or by unique id prefix."""
+        named = [m for m in self.members.values() if m.name.casefold() == ref.strip().casefold()]
+        if len(named) == 1:
+            return named[0]
+        if len(named) > 1:
+            raise UsageError(f"{len(named)} members are named {ref!r}; give an id prefix")
+        return _by_prefix("member", self.members, ref)
+
+    # --- questions the other layers ask ----------------------------------------------------
+
+    def is_member(self, member: str) -> bool:
+        return member in self.members
+
+    def device_allowed(self, member: str, device: str) -> bool:
+        """Whether ``device`` may still write for ``member`` as far as governance knows."""
+        m = self.members.get(member)
+        return m is not None and device not in m.revoked_devices
+
+    def facilitators(self, at_ms: int | None = None) -> tuple[Member, ...]:
+        at = self.now_ms if at_ms is None else at_ms
+        return tuple(m for m in self.members.values() if m.can_facilitate(at))
+
+    def open_round_of(self, proposal: str) -> Round | None:
+        """The round currently open on ``proposal``, if any."""
+        p = self.proposals.get(proposal)
+        if p is None:
+            return None
+        for rid in reversed(p.rounds):
+            r = self.rounds[rid]
+            if r.phase != rules.CLOSED:
+                return r
+        return None
+
+    def accepted(self) -> Iterable[AuditEntry]:
+        return (e for e in self.audit if e.accepted)
+
+    def ignored(self) -> Iterable[AuditEntry]:
+        return (e for e in self.audit if not e.accepted)

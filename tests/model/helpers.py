@@ -1,0 +1,209 @@
+"""Builders for hand-made assembly documents: real keys, deterministic seeds, no clock."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Iterable
+from typing import Any
+
+from assemblymesh.crdt.identity import Invite, SigningKey, assembly_id_for, sign_invite_proof
+from assemblymesh.model import AssemblySnapshot, AssemblyState, fold
+from assemblymesh.model import acts as A
+from assemblymesh.model import rules as R
+
+NONCE = bytes(range(16))
+COOLING = 1_000
+REVIEW = 50_000
+TERM = 1_000_000
+
+
+def key_for(label: str) -> SigningKey:
+    return SigningKey(hashlib.sha256(label.encode()).digest())
+
+
+class World:
+    """One assembly's member documents, written act by act with explicit timestamps."""
+
+    def __init__(self, *, quorum: int = 1, founder: str = "ana") -> None:
+        self.founder = founder
+        self.quorum = quorum
+        self.assembly_id = assembly_id_for(key_for(founder).public, NONCE)
+        self.docs: dict[str, list[dict[str, Any]]] = {}
+        # Ids written so far by kind ("p" proposals, "r" rounds, "d" closes), for generators.
+        self.refs: dict[str, list[str]] = {"p": [], "r": [], "d": []}
+        self._ids = itertools.count(1)
+
+    # --- identities ------------------------------------------------------------------------
+
+    def mid(self, name: str) -> str:
+        return key_for(name).public.hex()
+
+    def dev(self, name: str, n: int = 0) -> str:
+        return key_for(f"{name}/device/{n}").public.hex()
+
+    def next_id(self) -> str:
+        return f"{next(self._ids):016x}"
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def add(self, name: str, act: dict[str, Any]) -> dict[str, Any]:
+        self.docs.setdefault(self.mid(name), []).append(act)
+        return act
+
+    def create(self, ts: int = 1_000, *, name: str | None = None) -> dict[str, Any]:
+        who = name or self.founder
+        return self.add(
+            who,
+            A.create(
+                self.next_id(),
+                ts,
+                self.dev(who),
+                name="Garden co-op",
+                charter="We tend the garden together.",
+                founder_name=who,
+                nonce=NONCE.hex(),
+                rules_={
+                    "cooling_off_ms": COOLING,
+                    "quorum": self.quorum,
+                    "review_period_ms": REVIEW,
+                },
+                term_end=ts + TERM,
+            ),
+        )
+
+    def make_invite(
+        self,
+        inviter: str,
+        *,
+        expires: int = 10**9,
+        label: str = "inv",
+        assembly: bytes | None = None,
+    ) -> tuple[Invite, SigningKey]:
+        secret = key_for(f"{inviter}/{label}")
+        invite = Invite.issue(
+            key_for(inviter), assembly or self.assembly_id, secret.public, expires
+        )
+        return invite, secret
+
+    def join(
+        self,
+        name: str,
+        ts: int,
+        *,
+        inviter: str | None = None,
+        invite: tuple[Invite, SigningKey] | None = None,
+        proof: bytes | None = None,
+    ) -> dict[str, Any]:
+        inv, secret = invite or self.make_invite(inviter or self.founder, label=f"for-{name}")
+        signed = (
+            proof if proof is not None else sign_invite_proof(secret, inv, key_for(name).public)
+        )
+        return self.add(
+            name,
+            A.join(
+                self.next_id(),
+                ts,
+                self.dev(name),
+                name=name,
+                invite=inv.encode().hex(),
+                proof=signed.hex(),
+            ),
+        )
+
+    def grant(
+        self, name: str, ts: int, member: str, role: str, *, decision: str | None = None
+    ) -> dict[str, Any]:
+        return self.add(
+            name,
+            A.grant_role(
+                self.next_id(),
+                ts,
+                self.dev(name),
+                member=self.mid(member),
+                role=role,
+                term_end=ts + TERM,
+                decision=decision,
+            ),
+        )
+
+    def propose(self, name: str, ts: int, title: str = "Buy a shed") -> str:
+        act = self.add(name, A.propose(self.next_id(), ts, self.dev(name), title=title, body="..."))
+        return str(act["id"])
+
+    def amend(self, name: str, ts: int, proposal: str, note: str = "integrated") -> dict[str, Any]:
+        return self.add(
+            name,
+            A.amend(self.next_id(), ts, self.dev(name), proposal=proposal, body="v", note=note),
+        )
+
+    def open_round(self, name: str, ts: int, proposal: str, version: int = 1) -> str:
+        act = self.add(
+            name,
+            A.open_round(self.next_id(), ts, self.dev(name), proposal=proposal, version=version),
+        )
+        return str(act["id"])
+
+    def advance(self, name: str, ts: int, round_id: str, to: str) -> dict[str, Any]:
+        return self.add(
+            name, A.advance_round(self.next_id(), ts, self.dev(name), round_=round_id, to=to)
+        )
+
+    def to_positions(self, name: str, ts: int, round_id: str) -> None:
+        self.advance(name, ts, round_id, R.REACTIONS)
+        self.advance(name, ts + 1, round_id, R.POSITIONS)
+
+    def position(
+        self,
+        name: str,
+        ts: int,
+        round_id: str,
+        kind: str = R.CONSENT,
+        reason: str = "fine",
+        *,
+        for_member: str | None = None,
+        device: int = 0,
+        act_id: str | None = None,
+    ) -> dict[str, Any]:
+        return self.add(
+            name,
+            A.position(
+                act_id or self.next_id(),
+                ts,
+                self.dev(name, device),
+                round_=round_id,
+                kind=kind,
+                reason=reason,
+                for_member=None if for_member is None else self.mid(for_member),
+            ),
+        )
+
+    def close(self, name: str, ts: int, round_id: str) -> dict[str, Any]:
+        return self.add(name, A.close_round(self.next_id(), ts, self.dev(name), round_=round_id))
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def snapshot(self, only: Iterable[str] | None = None) -> AssemblySnapshot:
+        names = None if only is None else {self.mid(n) for n in only}
+        docs = {m: list(d) for m, d in self.docs.items() if names is None or m in names}
+        return AssemblySnapshot(self.assembly_id, docs)
+
+    def fold(self, now: int = 10**7, only: Iterable[str] | None = None) -> AssemblyState:
+        return fold(self.snapshot(only), now)
+
+
+def founded(*members: str, quorum: int = 1) -> World:
+    """A created assembly (founder ana at ts 1000) that ``members`` joined at ts 1100..."""
+    w = World(quorum=quorum)
+    w.create(1_000)
+    for i, name in enumerate(members):
+        w.join(name, 1_100 + i)
+    return w
+
+
+def ignored_rules(state: AssemblyState) -> list[str]:
+    return [e.rule or "" for e in state.audit if not e.accepted]
+
+
+def last_entry(state: AssemblyState, act_id: str) -> Any:
+    return next(e for e in reversed(state.audit) if e.act_id == act_id)

@@ -1,0 +1,250 @@
+"""Property tests: the fold depends on document content only, and commands agree with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assemblymesh.model import AssemblySnapshot, apply_act, fold
+from assemblymesh.model import acts as A
+from assemblymesh.model import rules as R
+from tests.model.helpers import World
+
+# Deterministic: the same examples on every run, and no example database on disk.
+SETTINGS = settings(
+    max_examples=150,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+NAMES = ("ana", "bob", "cara", "dan", "zoe")  # zoe never joins
+# Small id pools make acts refer to each other, and sometimes collide. Each act draws from
+# them until ids have been written, then from those.
+PIDS = tuple(f"{0x100 + i:016x}" for i in range(3))
+RIDS = tuple(f"{0x200 + i:016x}" for i in range(3))
+DIDS = tuple(f"{0x300 + i:016x}" for i in range(3))
+# Weighted towards the acts that move a round along, so most examples reach outcomes.
+KINDS = (
+    ("propose",) * 3
+    + ("amend", "withdraw", "reject", "end_role", "invite", "revoke", "junk")
+    + ("open_round",) * 3
+    + ("advance",) * 4
+    + ("position",) * 8
+    + ("close",) * 3
+    + ("grant",) * 2
+)
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@st.composite
+def random_act(draw: st.DrawFn, w: World, who: str, ts: int, seen: dict[str, list[str]]) -> Any:
+    """One act, valid or not; ``seen`` collects the proposal and round ids written so far."""
+    kind = draw(st.sampled_from(KINDS))
+    # Refer to what exists: a round needs a proposal, a position needs a round.
+    if kind in ("advance", "position", "close") and not seen["r"]:
+        kind = "open_round"
+    if kind in ("amend", "withdraw", "open_round", "reject") and not seen["p"]:
+        kind = "propose"
+    dev = w.dev(who, draw(st.sampled_from((0, 0, 0, 1))))
+    fresh = w.next_id()
+    member = w.mid(draw(st.sampled_from(NAMES[:4])))
+    # Recent ids are the likeliest to be live, as in a real meeting.
+    pid = draw(st.sampled_from(seen["p"][-2:] or PIDS))
+    rid = draw(st.sampled_from(seen["r"][-2:] or RIDS))
+    if kind == "propose":
+        # Mostly a new id; sometimes one already used, which the fold must refuse.
+        new = draw(st.sampled_from((fresh, fresh, fresh, pid)))
+        seen["p"].append(new)
+        return A.propose(new, ts, dev, title="t", body="b")
+    if kind == "amend":
+        return A.amend(fresh, ts, dev, proposal=pid, body="b2", note="n")
+    if kind == "withdraw":
+        return A.withdraw(fresh, ts, dev, proposal=pid)
+    if kind == "open_round":
+        version = draw(st.sampled_from((1, 1, 1, 2)))
+        seen["r"].append(fresh)
+        return A.open_round(fresh, ts, dev, proposal=pid, version=version)
+    if kind == "advance":
+        to = draw(st.sampled_from((R.REACTIONS, R.POSITIONS, R.POSITIONS, R.CLOSED)))
+        return A.advance_round(fresh, ts, dev, round_=rid, to=to)
+    if kind == "position":
+        return A.position(
+            fresh,
+            ts,
+            dev,
+            round_=rid,
+            kind=draw(st.sampled_from(R.POSITION_KINDS)),
+            reason=draw(st.sampled_from(("", "because"))),
+            for_member=draw(st.sampled_from((None, None, None, member))),
+        )
+    if kind == "close":
+        seen["d"].append(fresh)
+        return A.close_round(fresh, ts, dev, round_=rid)
+    if kind == "reject":
+        return A.reject(fresh, ts, dev, proposal=pid, reason="r")
+    decision = draw(st.sampled_from((None, *(seen["d"] or DIDS))))
+    role = draw(st.sampled_from(R.ROLES))
+    if kind == "grant":
+        term = ts + draw(st.integers(-10, 500))
+        return A.grant_role(
+            fresh, ts, dev, member=member, role=role, term_end=term, decision=decision
+        )
+    if kind == "end_role":
+        return A.end_role(fresh, ts, dev, member=member, role=role, decision=decision)
+    if kind == "revoke":
+        return A.revoke_device(fresh, ts, dev, revoked=w.dev(who, 1))
+    if kind == "invite":
+        return A.invite(
+            fresh, ts, dev, invite_key=draw(st.sampled_from(("ab", "cd"))) * 32, expires=ts + 9
+        )
+    junk = draw(
+        st.dictionaries(st.sampled_from(("id", "type", "ts", "device", "round")), json_values)
+    )
+    return draw(st.sampled_from((junk, {**junk, "type": "position"}, [junk], None)))
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> World:
+    """A scripted meeting - proposals, rounds, positions, closes - with noise in between.
+
+    Ana founds; bob, cara and dan usually join; bob is usually a second facilitator. The
+    script's clock advances with jitter, so members' acts interleave, tie and sometimes
+    arrive in an order that makes them illegal (a close before the last position, two
+    facilitators closing one round, a late objection); random acts, valid or not, are
+    mixed in.
+    """
+    w = World(quorum=draw(st.integers(0, 2)))
+    w.create(1_000)
+    for name in ("bob", "cara", "dan"):
+        if draw(st.integers(0, 9)):
+            w.join(name, draw(st.integers(1_001, 1_010)))
+    if draw(st.integers(0, 3)):
+        w.grant("ana", 1_012, "bob", R.FACILITATOR)
+    seen = w.refs
+    clock = 1_020
+
+    def tick() -> int:
+        nonlocal clock
+        clock += draw(st.integers(0, 40))
+        return clock + draw(st.integers(-10, 10))
+
+    def noise() -> None:
+        for _ in range(draw(st.integers(0, 3))):
+            who = draw(st.sampled_from(NAMES))
+            w.add(who, draw(random_act(w, who, tick(), seen)))
+
+    facilitators = st.sampled_from(("ana", "ana", "bob"))
+    for _ in range(draw(st.integers(1, 3))):
+        author = draw(st.sampled_from(NAMES[:4]))
+        pid = w.propose(author, tick())
+        seen["p"].append(pid)
+        version = 1
+        for _ in range(draw(st.integers(1, 2))):
+            fac = draw(facilitators)
+            rid = w.open_round(fac, tick(), pid, version)
+            seen["r"].append(rid)
+            w.advance(fac, tick(), rid, R.REACTIONS)
+            w.advance(draw(facilitators), tick(), rid, R.POSITIONS)
+            noise()
+            for voter in draw(st.lists(st.sampled_from(NAMES), max_size=5)):
+                proxy = draw(st.integers(0, 5)) == 0
+                w.position(
+                    draw(facilitators) if proxy else voter,
+                    tick(),
+                    rid,
+                    draw(
+                        st.sampled_from((R.CONSENT, R.CONSENT, R.CONCERN, R.STAND_ASIDE, R.OBJECT))
+                    ),
+                    draw(st.sampled_from(("because", "because", ""))),
+                    for_member=voter if proxy else None,
+                    device=draw(st.integers(0, 1)),
+                )
+            for closer in draw(st.lists(facilitators, min_size=1, max_size=2)):
+                seen["d"].append(str(w.close(closer, tick(), rid)["id"]))
+            if draw(st.integers(0, 3)) == 0:
+                w.position(draw(st.sampled_from(NAMES)), tick(), rid, R.OBJECT, "late")
+            noise()
+            if draw(st.booleans()):
+                w.amend(author, tick(), pid)
+                version += 1
+    return w
+
+
+@SETTINGS
+@given(worlds(), st.data())
+def test_fold_is_independent_of_document_order(w: World, data: st.DataObject) -> None:
+    now = data.draw(st.integers(1_000, 5_000))
+    base = fold(AssemblySnapshot(w.assembly_id, w.docs), now)
+    order = data.draw(st.permutations(list(w.docs)))
+    shuffled = fold(AssemblySnapshot(w.assembly_id, {m: w.docs[m] for m in order}), now)
+    assert shuffled == base
+    assert repr(shuffled) == repr(base)  # same iteration order too
+
+
+@SETTINGS
+@given(worlds(), st.data())
+def test_partial_delivery_is_deterministic_and_converges(w: World, data: st.DataObject) -> None:
+    members = list(w.docs)
+    chosen = data.draw(st.lists(st.sampled_from(members), unique=True))
+    cut = {m: w.docs[m][: data.draw(st.integers(0, len(w.docs[m])))] for m in chosen}
+    one = fold(AssemblySnapshot(w.assembly_id, cut), 3_000)
+    other = fold(AssemblySnapshot(w.assembly_id, dict(reversed(list(cut.items())))), 3_000)
+    assert one == other
+    # Every act is accounted for in the audit, accepted or ignored.
+    assert len(one.audit) == sum(len(d) for d in cut.values())
+    full = fold(AssemblySnapshot(w.assembly_id, w.docs), 3_000)
+    assert fold(AssemblySnapshot(w.assembly_id, {**cut, **w.docs}), 3_000) == full
+
+
+@SETTINGS
+@given(worlds(), st.data())
+def test_validate_agrees_with_the_fold_for_the_next_act(w: World, data: st.DataObject) -> None:
+    state = fold(AssemblySnapshot(w.assembly_id, w.docs), 3_000)
+    who = data.draw(st.sampled_from(NAMES))
+    after_all = max(state.last_ts.values()) + 1
+    act = data.draw(random_act(w, who, after_all, w.refs))
+    ts = A.as_int(act.get("ts")) if isinstance(act, dict) else None
+    # Only an act whose ts puts it after every other act is the fold's next act.
+    comes_last = ts is not None and ts >= after_all
+    previewed = apply_act(state, w.mid(who), act) if comes_last else None
+    w.add(who, act)
+    refolded = fold(AssemblySnapshot(w.assembly_id, w.docs), 3_000)
+    if previewed is not None:
+        assert previewed == refolded
+
+
+FIELDS = "id type ts device round proposal kind reason for member role term_end decision"
+field_names = st.sampled_from((*FIELDS.split(), "name", "invite", "proof", "nonce", "rules", "to"))
+act_types = st.sampled_from([*sorted(A.ACT_TYPES), "nonsense"])
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(NAMES),
+            act_types,
+            st.dictionaries(field_names, json_values | st.sampled_from(("ab" * 32, "00" * 8))),
+        ),
+        max_size=30,
+    )
+)
+def test_arbitrary_fields_never_crash_the_fold(junk: list[tuple[str, str, dict[str, Any]]]) -> None:
+    w = World()
+    w.create(1_000)
+    w.join("bob", 1_001)
+    for who, act_type, fields in junk:
+        w.add(who, {"type": act_type, **fields})
+    s = w.fold()
+    assert len(s.audit) == sum(len(d) for d in w.docs.values())
