@@ -1,10 +1,470 @@
-"""Command line: ``assemblymesh``."""
+"""Command line: ``assemblymesh``. Thin: parses arguments, calls ``home``, prints.
+
+Errors are one line on stderr and exit status 1 (2 for malformed arguments, from click).
+Commands that create something print its id as their last line, for scripts.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
 import click
 
+from assemblymesh.errors import AssemblyMeshError
+from assemblymesh.home import Home, LocalAssembly
+from assemblymesh.model import AssemblyState, commands
+from assemblymesh.model import rules as process
 
-@click.group(invoke_without_command=True)
-def main() -> None:
-    """AssemblyMesh."""
+POSITION_KINDS = {
+    "consent": process.CONSENT,
+    "concern": process.CONCERN,
+    "stand-aside": process.STAND_ASIDE,
+    "object": process.OBJECT,
+}
+ROLE_NAMES = {
+    "facilitator": process.FACILITATOR,
+    "note-taker": process.NOTE_TAKER,
+    "steward": process.STEWARD,
+    "ally": process.ALLY,
+}
+DAY_MS = process.DAY_MS
+
+
+@dataclasses.dataclass
+class Context:
+    home: Home
+    assembly: str | None
+
+    @contextmanager
+    def open(self) -> Iterator[LocalAssembly]:
+        local = self.home.open(self.assembly)
+        try:
+            yield local
+        finally:
+            local.close()
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+class Group(click.Group):
+    """Turns every AssemblyMesh error into one line on stderr."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except AssemblyMeshError as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+
+
+def when(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def short(ident: str) -> str:
+    return ident[:8]
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(cls=Group, invoke_without_command=True)
+@click.option(
+    "--home",
+    "home_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="ASSEMBLYMESH_HOME",
+    help="Where keys and the store live (default: the platform's user data directory).",
+)
+@click.option("--assembly", "assembly", help="Assembly id prefix (default: the default one).")
+@click.version_option(package_name="assemblymesh")
+@click.pass_context
+def main(ctx: click.Context, home_dir: Path | None, assembly: str | None) -> None:
+    """AssemblyMesh: the record of an assembly that decides by consent, on every node.
+
+    With no command, opens the terminal UI.
+    """
+    ctx.obj = Context(Home(home_dir), assembly)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(tui)
+
+
+# --- assembly lifecycle ---------------------------------------------------------------
+
+
+@main.command()
+@click.option("--name", required=True, help="The assembly's name.")
+@click.option("--member-name", required=True, help="Your name in the assembly.")
+@click.option("--charter", default="", help="What the assembly is for, in a few lines.")
+@click.option("--cooling-off-hours", type=click.IntRange(0), default=72, show_default=True)
+@click.option("--quorum", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--review-days", type=click.IntRange(1), default=180, show_default=True)
+@pass_ctx
+def init(
+    ctx: Context,
+    name: str,
+    member_name: str,
+    charter: str,
+    cooling_off_hours: int,
+    quorum: int,
+    review_days: int,
+) -> None:
+    """Found a new assembly; you become its first member and facilitator."""
+    from assemblymesh.model.state import Rules
+
+    rules = Rules(cooling_off_hours * 3600 * 1000, quorum, review_days * DAY_MS)
+    local = ctx.home.create(name, member_name, charter, rules)
+    try:
+        click.echo(f"Founded {name!r}. You are {member_name}, its facilitator.")
+        click.echo(local.assembly_id.hex())
+    finally:
+        local.close()
+
+
+@main.command()
+@click.option("--valid-days", type=click.IntRange(1, 365), default=7, show_default=True)
+@click.option("--hint", "hints", multiple=True, help="HOST:PORT where joiners can reach you.")
+@click.option("--qr/--no-qr", default=None, help="Show a QR code (default: on a terminal).")
+@pass_ctx
+def invite(ctx: Context, valid_days: int, hints: tuple[str, ...], qr: bool | None) -> None:
+    """Issue a one-time invite; prints the code as the last line."""
+    with ctx.open() as local:
+        code = local.issue_invite(hints, valid_days * DAY_MS).encode()
+    if qr if qr is not None else sys.stdout.isatty():
+        import segno
+
+        segno.make(code, error="L").terminal(compact=True)
+    click.echo(f"One-time invite, valid {valid_days} days. Give this code to one person:")
+    click.echo(code)
+
+
+@main.command()
+@click.argument("code")
+@click.option("--member-name", required=True, help="Your name in the assembly.")
+@pass_ctx
+def join(ctx: Context, code: str, member_name: str) -> None:
+    """Join an assembly with an invite code, then run 'serve' or 'sync' to receive it."""
+    local = ctx.home.join(code, member_name)
+    try:
+        click.echo("Joined. Run 'assemblymesh sync --peer HOST:PORT' or 'serve' to receive it.")
+        click.echo(local.assembly_id.hex())
+    finally:
+        local.close()
+
+
+# --- proposals and rounds -------------------------------------------------------------
+
+
+@main.command()
+@click.option("--title", required=True)
+@click.option("--body", required=True)
+@pass_ctx
+def propose(ctx: Context, title: str, body: str) -> None:
+    """Put a proposal to the assembly; prints its id."""
+    with ctx.open() as local:
+        act = local.act(commands.propose, title, body)
+    click.echo(act["id"])
+
+
+@main.command()
+@click.argument("proposal")
+@click.option("--body", required=True, help="The full new text.")
+@click.option("--note", default="", help="What changed and why.")
+@pass_ctx
+def amend(ctx: Context, proposal: str, body: str, note: str) -> None:
+    """Amend a proposal: a new version (a new round can then be opened on it)."""
+    with ctx.open() as local:
+        local.act(commands.amend, proposal, body, note)
+        state = local.state()
+        p = state.find_proposal(proposal)
+    click.echo(f"{p.id} is now at version {p.latest.number}")
+
+
+@main.command()
+@click.argument("proposal")
+@pass_ctx
+def withdraw(ctx: Context, proposal: str) -> None:
+    """Withdraw your own proposal."""
+    with ctx.open() as local:
+        local.act(commands.withdraw, proposal)
+    click.echo("withdrawn")
+
+
+@main.command()
+@click.argument("proposal")
+@click.option("--reason", required=True)
+@pass_ctx
+def reject(ctx: Context, proposal: str, reason: str) -> None:
+    """Facilitator: record that the assembly rejected a returned proposal."""
+    with ctx.open() as local:
+        local.act(commands.reject, proposal, reason)
+    click.echo("rejected")
+
+
+@main.group(name="round")
+def round_() -> None:
+    """Consent rounds: open, advance, close."""
+
+
+@round_.command(name="open")
+@click.argument("proposal")
+@click.option("--version", type=int, default=None, help="Version (default: the latest).")
+@pass_ctx
+def round_open(ctx: Context, proposal: str, version: int | None) -> None:
+    """Facilitator: open a consent round on a proposal; prints the round id."""
+    with ctx.open() as local:
+        act = local.act(commands.open_round, proposal, version)
+    click.echo(act["id"])
+
+
+@round_.command(name="advance")
+@click.argument("round_ref", metavar="ROUND")
+@pass_ctx
+def round_advance(ctx: Context, round_ref: str) -> None:
+    """Facilitator: move a round to its next phase."""
+    with ctx.open() as local:
+        local.act(commands.advance_round, round_ref)
+        phase = local.state().find_round(round_ref).phase
+    click.echo(f"phase: {phase}")
+
+
+@round_.command(name="close")
+@click.argument("round_ref", metavar="ROUND")
+@pass_ctx
+def round_close(ctx: Context, round_ref: str) -> None:
+    """Facilitator: close a round; prints the outcome."""
+    with ctx.open() as local:
+        local.act(commands.close_round, round_ref)
+        state = local.state()
+        r = state.find_round(round_ref)
+    click.echo(f"outcome: {r.outcome}")
+    if r.decision is not None:
+        d = state.decisions[r.decision]
+        click.echo(f"takes effect {when(d.effective_ts)}; review by {when(d.review_ts)}")
+    for objection in r.objections:
+        name = state.members[objection.member].name if objection.member in state.members else "?"
+        click.echo(f"objection from {name}: {objection.reason}")
+
+
+@main.command()
+@click.argument("round_ref", metavar="ROUND")
+@click.argument("kind", type=click.Choice(sorted(POSITION_KINDS)))
+@click.option("--reason", default="", help="Why (required for object).")
+@click.option("--for", "for_member", help="Facilitator: record for a member without a device.")
+@pass_ctx
+def position(ctx: Context, round_ref: str, kind: str, reason: str, for_member: str | None) -> None:
+    """State your position in a round (you may change it until the round closes)."""
+    with ctx.open() as local:
+        member = None
+        if for_member is not None:
+            member = local.state().find_member(for_member).id
+        local.act(commands.position, round_ref, POSITION_KINDS[kind], reason, member)
+    click.echo(f"{kind} recorded" + (" (provisional until confirmed)" if member else ""))
+
+
+@main.group()
+def role() -> None:
+    """Roles with terms: facilitator, note-taker, steward, ally."""
+
+
+@role.command(name="grant")
+@click.argument("member")
+@click.argument("role_name", metavar="ROLE", type=click.Choice(sorted(ROLE_NAMES)))
+@click.option("--term-days", type=click.IntRange(1), default=90, show_default=True)
+@click.option("--decision", help="The decision that grants it (after the founding period).")
+@pass_ctx
+def role_grant(
+    ctx: Context, member: str, role_name: str, term_days: int, decision: str | None
+) -> None:
+    """Facilitator: grant a role for a term."""
+    with ctx.open() as local:
+        target = local.state().find_member(member).id
+        term_end = local.clock() + term_days * DAY_MS
+        local.act(commands.grant_role, target, ROLE_NAMES[role_name], term_end, decision)
+    click.echo(f"{role_name} granted until {when(term_end)}")
+
+
+@role.command(name="end")
+@click.argument("member")
+@click.argument("role_name", metavar="ROLE", type=click.Choice(sorted(ROLE_NAMES)))
+@click.option("--decision")
+@pass_ctx
+def role_end(ctx: Context, member: str, role_name: str, decision: str | None) -> None:
+    """Facilitator: end a role before its term."""
+    with ctx.open() as local:
+        target = local.state().find_member(member).id
+        local.act(commands.end_role, target, ROLE_NAMES[role_name], decision)
+    click.echo(f"{role_name} ended")
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict) or hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, frozenset, set)):
+        return [_plain(v) for v in value]
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
+    now = state.now_ms
+    return {
+        "assembly": {
+            "id": local.assembly_id.hex(),
+            "name": state.assembly.name if state.assembly else None,
+            "charter": state.assembly.charter if state.assembly else None,
+            "rules": _plain(state.assembly.rules) if state.assembly else None,
+        },
+        "me": {
+            "member": local.member_id,
+            "device": local.device_id,
+            "admitted": state.is_member(local.member_id),
+        },
+        "members": [
+            {
+                "id": m.id,
+                "name": m.name,
+                "roles": list(m.active_roles(now)),
+                "founder": m.is_founder,
+                "joined": m.joined_ts,
+            }
+            for m in state.members.values()
+        ],
+        "proposals": [
+            {
+                "id": p.id,
+                "title": p.title,
+                "state": p.state,
+                "author": p.author,
+                "version": p.latest.number,
+                "rounds": list(p.rounds),
+                "decision": p.decision,
+            }
+            for p in state.proposals.values()
+        ],
+        "rounds": [
+            {
+                "id": r.id,
+                "proposal": r.proposal,
+                "version": r.version,
+                "phase": r.phase,
+                "facilitator": r.facilitator,
+                "outcome": r.outcome,
+                "positions": {
+                    m: {
+                        "kind": p.kind,
+                        "reason": p.reason,
+                        "provisional": p.provisional,
+                        "late": p.late,
+                    }
+                    for m, p in r.positions.items()
+                },
+            }
+            for r in state.rounds.values()
+        ],
+        "decisions": [_plain(d) for d in state.decisions.values()],
+        "digest": local.replica.digest().hex(),
+        "changes": local.replica.change_count(),
+        "pending": local.replica.pending_count(),
+    }
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def status(ctx: Context, as_json: bool) -> None:
+    """Members, roles, proposals, rounds, decisions and the sync digest."""
+    with ctx.open() as local:
+        state = local.state()
+        data = status_data(local, state)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    a = data["assembly"]
+    click.echo(f"{a['name'] or '(not yet received: sync with a member)'}  [{a['id'][:12]}]")
+    if not data["me"]["admitted"]:
+        click.echo("You are not admitted yet: sync with a member to complete your join.")
+    click.echo(f"\nMembers ({len(data['members'])}):")
+    for m in data["members"]:
+        roles = ", ".join(m["roles"]) or "-"
+        click.echo(f"  {m['name']:<20} {short(m['id'])}  {roles}")
+    click.echo(f"\nProposals ({len(data['proposals'])}):")
+    for p in data["proposals"]:
+        click.echo(f"  {short(p['id'])}  {p['state']:<16} v{p['version']}  {p['title']}")
+    open_rounds = [r for r in data["rounds"] if r["phase"] != process.CLOSED]
+    click.echo(f"\nOpen rounds ({len(open_rounds)}):")
+    for r in open_rounds:
+        click.echo(
+            f"  {short(r['id'])}  {r['phase']:<10} on {short(r['proposal'])}"
+            f"  positions: {len(r['positions'])}"
+        )
+    click.echo(f"\nDecisions ({len(data['decisions'])}):")
+    for d in data["decisions"]:
+        click.echo(
+            f"  {short(d['id'])}  {d['status']:<12} effective {when(d['effective_ts'])}"
+            f"  review {when(d['review_ts'])}"
+        )
+    click.echo(f"\n{data['changes']} changes, digest {data['digest'][:16]}")
+
+
+@main.command()
+@click.option("--all", "show_all", is_flag=True, help="Also list acts the rules ignored.")
+@pass_ctx
+def log(ctx: Context, show_all: bool) -> None:
+    """The audit trail: who did what, when (every act is signed and verified)."""
+    with ctx.open() as local:
+        state = local.state()
+    names = {m.id: m.name for m in state.members.values()}
+    for entry in state.audit:
+        if not entry.accepted and not show_all:
+            continue
+        who = names.get(entry.member, short(entry.member))
+        line = f"{when(entry.ts)}  {who:<16} {entry.act_type:<14} {entry.summary}"
+        if not entry.accepted:
+            line += f"  [ignored: {entry.rule}]"
+        click.echo(line)
+
+
+# --- the user interface ---------------------------------------------------------------
+
+
+@main.command()
+@pass_ctx
+def tui(ctx: Context) -> None:
+    """Open the terminal UI on the default assembly."""
+    from assemblymesh.tui.app import run
+
+    run(ctx.home, ctx.assembly)
+
+
+@main.command()
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the demo assembly in this directory instead of a temporary one.",
+)
+def demo(keep: Path | None) -> None:
+    """Open a disposable assembly filled with a realistic meeting and simulated peers."""
+    from assemblymesh.tui.demo import run_demo
+
+    run_demo(keep)

@@ -412,13 +412,13 @@ class Replica:
         if own is not None and own.equivocated:
             raise UsageError("this device is flagged for equivocation and may not write")
         stored: list[Change] = []
+        failure: BaseException | None = None
         try:
             with self._store.write():
                 self._refresh_locked(notify=False)
                 doc = self._document(name)
                 self._capture = []
                 doc._writable = True
-                failure: BaseException | None = None
                 try:
                     with doc.engine_doc.transaction(origin=LOCAL_ORIGIN):
                         yield doc
@@ -429,12 +429,12 @@ class Replica:
                     captured, self._capture = self._capture, None
                 for update in captured:
                     stored.append(self._record_local(name, update))
-                if failure is not None:
-                    raise failure
         except StoreError:
             self._load()
             raise
         self._notify(stored, local=True)
+        if failure is not None:
+            raise failure
 
     def _record_local(self, name: str, update: bytes) -> Change:
         own = self._devices.get(self.device_key.public)
@@ -655,6 +655,11 @@ class Replica:
                     continue
                 for h, change in by_seq[seq].items():
                     if h in from_pending or h in self._rejected_now:
+                        continue
+                    # A signed change can be checked now rather than buffered unverified;
+                    # unsigned ones wait for the signature at the end of their run.
+                    if change.signature and not _signature_ok(change):
+                        self._reject(result, change, RejectReason.BAD_SIGNATURE, "forged change")
                         continue
                     if pending_here >= MAX_PENDING_PER_DEVICE:
                         self._reject(result, change, RejectReason.BAD_CHAIN, "too far ahead")
