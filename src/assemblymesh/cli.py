@@ -7,6 +7,7 @@ Commands that create something print its id as their last line, for scripts.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import datetime as dt
 import json
 import sys
@@ -451,9 +452,9 @@ def log(ctx: Context, show_all: bool) -> None:
 @pass_ctx
 def tui(ctx: Context) -> None:
     """Open the terminal UI on the default assembly."""
-    from assemblymesh.tui.app import run
-
-    run(ctx.home, ctx.assembly)
+    # Imported here: the UI pulls in Textual, which the other commands do not need.
+    app = importlib.import_module("assemblymesh.tui.app")
+    app.run(ctx.home, ctx.assembly)
 
 
 @main.command()
@@ -465,6 +466,4 @@ def tui(ctx: Context) -> None:
 )
 def demo(keep: Path | None) -> None:
     """Open a disposable assembly filled with a realistic meeting and simulated peers."""
-    from assemblymesh.tui.demo import run_demo
-
-    run_demo(keep)
+    importlib.import_module("assemblymesh.tui.demo").run_demo(keep)
