@@ -7,8 +7,8 @@ Commands that create something print its id as their last line, for scripts.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import datetime as dt
+import importlib
 import json
 import sys
 from collections.abc import Iterator
