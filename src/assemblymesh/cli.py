@@ -251,7 +251,8 @@ def round_close(ctx: Context, round_ref: str) -> None:
         local.act(commands.close_round, round_ref)
         state = local.state()
         r = state.find_round(round_ref)
-    click.echo(f"outcome: {r.outcome}")
+    proposal = state.proposals[r.proposal]
+    click.echo(f"outcome: {r.outcome} (proposal is now {proposal.state})")
     if r.decision is not None:
         d = state.decisions[r.decision]
         click.echo(f"takes effect {when(d.effective_ts)}; review by {when(d.review_ts)}")

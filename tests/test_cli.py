@@ -1,0 +1,155 @@
+"""The command line, end to end on real homes (keys, stores, folds)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from assemblymesh.cli import main
+from assemblymesh.home import Home, LocalAssembly
+
+
+def run(home: Path, *args: str, ok: bool = True) -> Result:
+    result = CliRunner().invoke(main, ["--home", str(home), *args], catch_exceptions=False)
+    if ok:
+        assert result.exit_code == 0, result.output + result.stderr
+    return result
+
+
+def last_line(result: Result) -> str:
+    return result.stdout.strip().splitlines()[-1]
+
+
+def sync(a: Path, b: Path) -> None:
+    """Exchange everything both ways, in process (the network does this for real)."""
+    la, lb = Home(a).open(), Home(b).open()
+    try:
+        for src, dst in ((la, lb), (lb, la)):
+            missing = [c.data for c in src.replica.missing_for(dst.replica.vector())]
+            assert not dst.replica.ingest(missing).rejected
+    finally:
+        la.close()
+        lb.close()
+
+
+def status(home: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads(run(home, "status", "--json").stdout)
+
+
+@pytest.fixture
+def founded(tmp_path: Path) -> Path:
+    home = tmp_path / "amara"
+    run(home, "init", "--name", "Riverside Tenants", "--member-name", "Amara",
+        "--cooling-off-hours", "0")  # fmt: skip
+    return home
+
+
+def test_a_full_consent_round(founded: Path) -> None:
+    pid = last_line(run(founded, "propose", "--title", "Quiet hours", "--body", "No drills at 8pm"))
+    rid = last_line(run(founded, "round", "open", pid[:6]))
+    assert "reactions" in run(founded, "round", "advance", rid).stdout
+    assert "positions" in run(founded, "round", "advance", rid).stdout
+    run(founded, "position", rid, "consent", "--reason", "fine by me")
+    assert "outcome: adopted" in run(founded, "round", "close", rid).stdout
+    data = status(founded)
+    assert data["assembly"]["name"] == "Riverside Tenants"
+    assert [p["state"] for p in data["proposals"]] == ["adopted"]
+    assert data["decisions"][0]["status"] == "in-effect"
+    log = run(founded, "log").stdout
+    assert "proposed 'Quiet hours'" in log and "close_round" in log
+
+
+def test_errors_are_one_line_on_stderr_with_a_non_zero_exit(founded: Path, tmp_path: Path) -> None:
+    result = run(founded, "round", "close", "ffff", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+    pid = last_line(run(founded, "propose", "--title", "T", "--body", "B"))
+    rid = last_line(run(founded, "round", "open", pid))
+    result = run(founded, "position", rid, "object", ok=False)  # still in questions phase
+    assert result.exit_code == 1 and result.stderr.startswith("error: ")
+    assert "rule:" in result.stderr
+    result = run(tmp_path / "empty", "status", ok=False)
+    assert "no assembly" in result.stderr and result.exit_code == 1
+
+
+def test_objection_returns_the_proposal_for_revision(founded: Path) -> None:
+    pid = last_line(run(founded, "propose", "--title", "Dues", "--body", "5 a month"))
+    rid = last_line(run(founded, "round", "open", pid))
+    run(founded, "round", "advance", rid)
+    run(founded, "round", "advance", rid)
+    run(founded, "position", rid, "object", "--reason", "too much for some of us")
+    out = run(founded, "round", "close", rid).stdout
+    assert (
+        "outcome: objections (proposal is now returned)" in out and "too much for some of us" in out
+    )
+    run(founded, "amend", pid, "--body", "3 a month, waived on request", "--note", "integrated")
+    rid2 = last_line(run(founded, "round", "open", pid))
+    assert rid2 != rid
+    proposal = status(founded)["proposals"][0]
+    assert proposal["version"] == 2 and len(proposal["rounds"]) == 2
+
+
+def test_invite_join_and_sync_admit_the_new_member(founded: Path, tmp_path: Path) -> None:
+    code = last_line(run(founded, "invite", "--no-qr", "--hint", "192.0.2.1:7700"))
+    assert code.startswith("am1:")
+    ben = tmp_path / "ben"
+    run(ben, "join", code, "--member-name", "Ben")
+    assert status(ben)["me"]["admitted"] is False
+    sync(founded, ben)
+    for home in (founded, ben):
+        data = status(home)
+        assert sorted(m["name"] for m in data["members"]) == ["Amara", "Ben"]
+    assert status(founded)["digest"] == status(ben)["digest"]
+    assert status(ben)["me"]["admitted"] is True
+    # The same code again: refused on every node (the invite is spent).
+    carol = tmp_path / "carol"
+    run(carol, "join", code, "--member-name", "Carol")
+    sync(founded, carol)
+    assert "Carol" not in [m["name"] for m in status(founded)["members"]]
+
+
+def test_a_damaged_invite_code_is_refused_clearly(tmp_path: Path, founded: Path) -> None:
+    code = last_line(run(founded, "invite", "--no-qr"))
+    for bad in (code[:-10], "hello", code.replace("am1:", "am1:A")):
+        result = run(tmp_path / "x", "join", bad, "--member-name", "X", ok=False)
+        assert result.exit_code == 1 and result.stderr.startswith("error: ")
+        assert not (tmp_path / "x" / "assemblies").exists() or not Home(tmp_path / "x").assemblies()
+
+
+def test_a_facilitator_records_a_position_for_a_member_without_a_device(
+    founded: Path, tmp_path: Path
+) -> None:
+    code = last_line(run(founded, "invite", "--no-qr"))
+    ben = tmp_path / "ben"
+    run(ben, "join", code, "--member-name", "Ben")
+    sync(founded, ben)
+    pid = last_line(run(founded, "propose", "--title", "Garden", "--body", "Plant trees"))
+    rid = last_line(run(founded, "round", "open", pid))
+    run(founded, "round", "advance", rid)
+    run(founded, "round", "advance", rid)
+    out = run(founded, "position", rid, "concern", "--reason", "watering", "--for", "Ben").stdout
+    assert "provisional" in out
+    ben_id = next(m["id"] for m in status(founded)["members"] if m["name"] == "Ben")
+    rnd = next(r for r in status(founded)["rounds"] if r["id"] == rid)
+    assert rnd["positions"][ben_id]["provisional"] is True
+    sync(founded, ben)
+    run(ben, "position", rid, "consent")  # Ben confirms from his own device
+    sync(founded, ben)
+    rnd = next(r for r in status(founded)["rounds"] if r["id"] == rid)
+    assert rnd["positions"][ben_id] == {
+        "kind": "consent", "reason": "", "provisional": False, "late": False,
+    }  # fmt: skip
+
+
+def test_status_json_and_text_agree_on_the_digest(founded: Path) -> None:
+    data = status(founded)
+    text = run(founded, "status").stdout
+    assert data["digest"][:16] in text
+    local: LocalAssembly = Home(founded).open()
+    try:
+        assert local.replica.digest().hex() == data["digest"]
+    finally:
+        local.close()
