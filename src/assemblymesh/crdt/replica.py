@@ -413,9 +413,10 @@ class Replica:
             raise UsageError("this device is flagged for equivocation and may not write")
         stored: list[Change] = []
         failure: BaseException | None = None
+        fresh: list[Change] = []
         try:
             with self._store.write():
-                self._refresh_locked(notify=False)
+                fresh = self._refresh_locked(notify=False)
                 doc = self._document(name)
                 self._capture = []
                 doc._writable = True
@@ -432,6 +433,8 @@ class Replica:
         except StoreError:
             self._load()
             raise
+        # What other processes wrote is news to observers too (the node forwards it).
+        self._notify(fresh, local=False)
         self._notify(stored, local=True)
         if failure is not None:
             raise failure
@@ -540,14 +543,19 @@ class Replica:
 
     # --- ingest -------------------------------------------------------------------------
 
-    def ingest(self, items: Iterable[bytes]) -> IngestResult:
-        """Take a batch of encoded changes from anywhere. Never raises for bad input:
-        every refused change is listed in ``result.rejected`` with its reason."""
+    def ingest(self, items: Iterable[bytes | Change]) -> IngestResult:
+        """Take a batch of changes from anywhere. Never raises for bad input: every refused
+        change is listed in ``result.rejected`` with its reason.
+
+        Items are encoded changes, or ``Change`` values a decoder of this package already
+        built (``decode_change``, or the sync batch codec, which rebuilds each body with
+        ``encode_body``): those skip decoding, and every rule after it still applies.
+        """
         result = IngestResult()
         decoded: list[tuple[int, Change]] = []
         for index, data in enumerate(items):
             try:
-                change = decode_change(data)
+                change = data if isinstance(data, Change) else decode_change(data)
             except RejectedChange as exc:
                 result.rejected.append(Rejection(exc.reason, exc.detail, index))
                 continue
@@ -557,13 +565,15 @@ class Replica:
                 )
                 continue
             decoded.append((index, change))
+        fresh: list[Change] = []
         try:
             with self._store.write():
-                self._refresh_locked(notify=False)
+                fresh = self._refresh_locked(notify=False)
                 self._ingest_locked(decoded, result)
         except StoreError:
             self._load()
             raise
+        self._notify(fresh, local=False)
         self._notify(result.applied, local=False)
         return result
 
