@@ -18,8 +18,8 @@ from typing import Any
 
 import click
 
-from assemblymesh.errors import AssemblyMeshError
-from assemblymesh.home import Home, LocalAssembly
+from assemblymesh.errors import AssemblyMeshError, RemoteError, UsageError
+from assemblymesh.home import Home, LocalAssembly, parse_address
 from assemblymesh.model import AssemblyState, commands
 from assemblymesh.model import rules as process
 
@@ -142,6 +142,14 @@ def init(
 @pass_ctx
 def invite(ctx: Context, valid_days: int, hints: tuple[str, ...], qr: bool | None) -> None:
     """Issue a one-time invite; prints the code as the last line."""
+    if not hints:
+        # Where this node can be reached if it serves on the default port: the joiner
+        # dials these first (discovery and other members are the fallback).
+        from assemblymesh.net.discovery import local_addresses
+        from assemblymesh.net.node import DEFAULT_PORT
+
+        hints = tuple(f"{ip}:{DEFAULT_PORT}" if ":" not in ip else f"[{ip}]:{DEFAULT_PORT}"
+                      for ip in local_addresses(None)[:4])  # fmt: skip
     with ctx.open() as local:
         code = local.issue_invite(hints, valid_days * DAY_MS).encode()
     if qr if qr is not None else sys.stdout.isatty():
@@ -468,3 +476,127 @@ def tui(ctx: Context) -> None:
 def demo(keep: Path | None) -> None:
     """Open a disposable assembly filled with a realistic meeting and simulated peers."""
     importlib.import_module("assemblymesh.tui.demo").run_demo(keep)
+
+
+# --- the network ----------------------------------------------------------------------
+
+
+def _addresses(values: tuple[str, ...], default_port: int) -> list[tuple[str, int]]:
+    return [parse_address(v, default_port) for v in values]
+
+
+def _log_to_stderr(verbose: bool) -> None:
+    import logging
+
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+
+
+@main.command()
+@click.option("--listen", default=None, help="HOST:PORT to listen on (default 0.0.0.0:7361).")
+@click.option("--peer", "peers", multiple=True, help="HOST:PORT of a static peer (repeatable).")
+@click.option("--no-mdns", is_flag=True, help="Do not advertise or browse on the LAN.")
+@click.option("-v", "--verbose", is_flag=True)
+@pass_ctx
+def serve(
+    ctx: Context, listen: str | None, peers: tuple[str, ...], no_mdns: bool, verbose: bool
+) -> None:
+    """Run this node: accept peers, dial peers, sync and gossip until Ctrl-C or SIGTERM."""
+    import asyncio
+
+    from assemblymesh.net.node import DEFAULT_PORT
+
+    _log_to_stderr(verbose)
+    listen_at = parse_address(listen, DEFAULT_PORT) if listen else ("0.0.0.0", DEFAULT_PORT)
+    static = _addresses(peers, DEFAULT_PORT)
+    with ctx.open() as local:
+        known = [a for a in local.known_addresses() if a not in static]
+        config = local.node_config(listen_at, static + known)
+        asyncio.run(_serve(local, config, not no_mdns))
+
+
+async def _serve(local: LocalAssembly, config: Any, mdns: bool) -> None:
+    import asyncio
+    import logging
+    import signal
+
+    from assemblymesh.net.discovery import Discovery, DiscoveryConfig, PeerAddress
+    from assemblymesh.net.node import Node
+
+    log = logging.getLogger("assemblymesh.net")
+    node = Node(config)
+    await node.start()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(node.stop()))
+    discovery = None
+    if mdns and node.listen_address is not None:
+        dialing: set[tuple[str, int]] = set(config.peers)
+
+        def found(peer: PeerAddress) -> None:
+            # Advertisements repeat (label rotation): dial each address once; the node
+            # keeps reconnecting to it with backoff.
+            if (peer.host, peer.port) not in dialing:
+                dialing.add((peer.host, peer.port))
+                log.info("discovered %s at %s:%d", peer.device.hex()[:8], peer.host, peer.port)
+                node.add_peer(peer.host, peer.port)
+
+        discovery = Discovery(DiscoveryConfig(
+            assembly_id=local.assembly_id, assembly_secret=local.secret,
+            device=local.device_key.public, port=node.listen_address[1], on_peer=found,
+        ))  # fmt: skip
+        try:
+            await discovery.start()
+        except AssemblyMeshError as exc:
+            log.warning("LAN discovery is off: %s", exc)
+            discovery = None
+    try:
+        await node.run_until_stopped()
+    finally:
+        if discovery is not None:
+            await discovery.stop()
+        await node.stop()
+
+
+@main.command(name="sync")
+@click.option(
+    "--peer", "peers", multiple=True, help="HOST:PORT (default: invite hints and peers met before)."
+)
+@click.option("--timeout", type=click.FloatRange(0.1), default=60.0, show_default=True)
+@click.option("-v", "--verbose", is_flag=True)
+@pass_ctx
+def sync_command(ctx: Context, peers: tuple[str, ...], timeout: float, verbose: bool) -> None:
+    """Sync once with a peer and exit with a summary."""
+    import asyncio
+
+    from assemblymesh.net.node import DEFAULT_PORT, sync_once
+
+    if verbose:
+        _log_to_stderr(verbose)
+    with ctx.open() as local:
+        targets = _addresses(peers, DEFAULT_PORT) or local.known_addresses()
+        if not targets:
+            raise UsageError("no peer to sync with: give --peer HOST:PORT")
+        config = local.node_config()
+        failures = []
+        for host, port in targets:
+            try:
+                summary = asyncio.run(sync_once(config, (host, port), timeout))
+            except AssemblyMeshError as exc:
+                failures.append(f"{host}:{port}: {exc}")
+                continue
+            state = local.state()
+            click.echo(
+                f"synced with {host}:{port}: sent {summary.sent}, received {summary.received}"
+                f" ({summary.applied} new, {summary.rejected} refused),"
+                f" {summary.bytes_sent + summary.bytes_received} bytes"
+            )
+            if not state.is_member(local.member_id):
+                click.echo("not admitted yet: the assembly has not received your join")
+            click.echo(f"digest {local.replica.digest().hex()}")
+            return
+    raise RemoteError("; ".join(failures))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec
@@ -50,6 +50,8 @@ from assemblymesh.errors import InviteError, KeyFileError, NotFoundError, StoreE
 from assemblymesh.model import AssemblySnapshot, AssemblyState, commands, fold
 from assemblymesh.model import acts as model_acts
 from assemblymesh.model.state import Rules
+from assemblymesh.net.addressbook import AddressBook
+from assemblymesh.net.node import DEFAULT_PORT, NodeConfig
 
 ENV_HOME = "ASSEMBLYMESH_HOME"
 ACTS = "acts"  # the root array of acts in every member document
@@ -66,6 +68,28 @@ def default_home() -> Path:
     if env:
         return Path(env).expanduser()
     return platformdirs.user_data_path("assemblymesh", appauthor=False)
+
+
+def parse_address(text: str, default_port: int) -> tuple[str, int]:
+    """``HOST:PORT``, ``HOST`` or ``[V6]:PORT`` -> (host, port)."""
+    text = text.strip()
+    host, port = text, default_port
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        if rest.startswith(":"):
+            port = _port(rest[1:], text)
+    elif text.count(":") == 1:
+        host, _, number = text.partition(":")
+        port = _port(number, text)
+    if not host:
+        raise UsageError(f"{text!r} is not an address (HOST:PORT)")
+    return host, port
+
+
+def _port(number: str, text: str) -> int:
+    if not number.isdigit() or not 0 < int(number) < 65536:
+        raise UsageError(f"{text!r} has no valid port (1-65535)")
+    return int(number)
 
 
 def random_act_id() -> str:
@@ -159,6 +183,7 @@ class LocalAssembly:
         self.device_id = self.device_key.public.hex()
         self.clock = clock
         self.new_id = new_id
+        self._state_cache: tuple[bytes, AssemblyState] | None = None
 
     # --- reading ------------------------------------------------------------------------
 
@@ -171,6 +196,47 @@ class LocalAssembly:
 
     def state(self, now_ms: int | None = None) -> AssemblyState:
         return fold(self.snapshot(), self.clock() if now_ms is None else now_ms)
+
+    def recent_state(self, max_age_ms: int = 60_000) -> AssemblyState:
+        """The state folded at most ``max_age_ms`` ago if no change arrived since.
+
+        For questions asked often and not about time (membership, at every handshake):
+        folding a large assembly takes a while and blocks whoever asks.
+        """
+        now, digest = self.clock(), self.replica.digest()
+        cached = self._state_cache
+        if cached is None or cached[0] != digest or now - cached[1].now_ms > max_age_ms:
+            cached = (digest, self.state(now))
+            self._state_cache = cached
+        return cached[1]
+
+    @property
+    def address_book_path(self) -> Path:
+        return self.directory / "peers.json"
+
+    def node_config(
+        self,
+        listen: tuple[str, int] | None = None,
+        peers: Sequence[tuple[str, int]] = (),
+    ) -> NodeConfig:
+        """How the network node runs for this assembly (``serve`` and ``sync``)."""
+        return NodeConfig(
+            replica=self.replica,
+            assembly_id=self.assembly_id,
+            assembly_secret=self.secret,
+            device_key=self.device_key,
+            certificate=self.certificate,
+            authorize=self.authorize,
+            invite=self.pending_invite(),
+            listen=listen,
+            peers=list(peers),
+            clock=self.clock,
+            address_book=self.address_book_path,
+        )
+
+    def known_addresses(self) -> list[tuple[str, int]]:
+        """Addresses to try: invite hints, peers met before, most recent first."""
+        return [(e.host, e.port) for e in AddressBook(self.address_book_path).entries()]
 
     # --- writing ------------------------------------------------------------------------
 
@@ -225,7 +291,7 @@ class LocalAssembly:
 
         ``peer`` is a ``net.handshake.PeerIdentity`` (member, device, certificate, invite).
         """
-        state = self.state()
+        state = self.recent_state()
         member = peer.member.hex()
         if state.assembly is None:
             # A node that has not yet received the assembly (a fresh joiner) cannot judge
@@ -387,6 +453,11 @@ class Home:
         verify_invite_proof(parsed.invite, member_key.public, proof)
         directory, _, _ = self._prepare(parsed.assembly, member_key, parsed.secret)
         (directory / "join.invite").write_bytes(msgpack.packb([parsed.invite.encode(), proof]))
+        book = AddressBook(directory / "peers.json")
+        for hint in parsed.hints:
+            host, port = parse_address(hint, DEFAULT_PORT)
+            book.add(host, port, "invite", self.clock())
+        book.save()
         local = self.open(parsed.assembly.hex(), new_id)
         try:
             with local.replica.transact() as doc:

@@ -1,0 +1,105 @@
+"""Joining and syncing over real sockets through the command line: ``join`` then ``sync``
+reaches the inviter from the invite's address hints, proves the invite and gets the assembly;
+commands run against a home while its node serves, and the node passes their changes on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from assemblymesh.cli import main
+from assemblymesh.home import Home
+from assemblymesh.net.node import Node
+
+
+def run(home: Path, *args: str, ok: bool = True) -> Result:
+    result = CliRunner().invoke(main, ["--home", str(home), *args], catch_exceptions=False)
+    if ok:
+        assert result.exit_code == 0, result.output + result.stderr
+    return result
+
+
+class ServingNode:
+    """``assemblymesh serve`` in a thread of its own, on an ephemeral loopback port."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.port = 0
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.local = Home(self.home).open()
+        self.node = Node(self.local.node_config(("127.0.0.1", 0)))
+        self.loop.run_until_complete(self.node.start())
+        assert self.node.listen_address is not None
+        self.port = self.node.listen_address[1]
+        self.ready.set()
+        self.loop.run_until_complete(self.node.run_until_stopped())
+        self.local.close()
+
+    def __enter__(self) -> ServingNode:
+        self.thread.start()
+        assert self.ready.wait(30), "node did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.node.stop(), self.loop).result(30)
+        self.thread.join(30)
+        self.loop.close()
+
+
+@pytest.fixture
+def founded(tmp_path: Path) -> Iterator[Path]:
+    home = tmp_path / "amara"
+    run(home, "init", "--name", "Riverside", "--member-name", "Amara")
+    yield home
+
+
+def status(home: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads(run(home, "status", "--json").stdout)
+
+
+def test_join_then_sync_reaches_the_inviter_through_the_invite_hints(
+    founded: Path, tmp_path: Path
+) -> None:
+    with ServingNode(founded) as serving:
+        pid = run(founded, "propose", "--title", "Quiet hours", "--body", "8pm").stdout.split()[-1]
+        code = run(founded, "invite", "--no-qr", "--hint", f"127.0.0.1:{serving.port}")
+        ben = tmp_path / "ben"
+        run(ben, "join", code.stdout.splitlines()[-1], "--member-name", "Ben")
+        out = run(ben, "sync").stdout
+        assert f"synced with 127.0.0.1:{serving.port}" in out
+        data = status(ben)
+        assert data["assembly"]["name"] == "Riverside"
+        assert [p["id"] for p in data["proposals"]] == [pid]
+        assert sorted(m["name"] for m in data["members"]) == ["Amara", "Ben"]
+        # Ben writes and syncs again; the serving node has it, and so does a CLI reader.
+        run(ben, "propose", "--title", "Seed swap", "--body", "March")
+        run(ben, "sync")
+        assert status(founded)["digest"] == status(ben)["digest"]
+
+
+def test_sync_with_a_wrong_secret_is_refused_in_one_line(founded: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    run(other, "init", "--name", "Elsewhere", "--member-name", "Zed")
+    with ServingNode(founded) as serving:
+        result = run(
+            other, "sync", "--peer", f"127.0.0.1:{serving.port}", "--timeout", "10", ok=False
+        )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert status(founded)["members"][0]["name"] == "Amara" and len(status(founded)["members"]) == 1
+
+
+def test_sync_without_any_peer_says_what_to_do(founded: Path) -> None:
+    result = run(founded, "sync", ok=False)
+    assert result.exit_code == 1 and "--peer" in result.stderr
