@@ -1,1 +1,5 @@
-"""sim."""
+"""Deterministic simulation of partitioned networks over the real sync protocol."""
+
+from assemblymesh.sim.network import Simulator, SimNode, VirtualClock
+
+__all__ = ["SimNode", "Simulator", "VirtualClock"]
