@@ -1,5 +1,5 @@
 """Deterministic simulation of partitioned networks over the real sync protocol."""
 
-from assemblymesh.sim.network import Simulator, SimNode, VirtualClock
+from assemblymesh.sim.network import SimNode, Simulator, VirtualClock
 
 __all__ = ["SimNode", "Simulator", "VirtualClock"]
