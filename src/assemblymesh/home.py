@@ -184,14 +184,24 @@ class LocalAssembly:
         self.clock = clock
         self.new_id = new_id
         self._state_cache: tuple[bytes, AssemblyState] | None = None
+        self._acts_cache: dict[str, tuple[bytes, list[Any]]] = {}
 
     # --- reading ------------------------------------------------------------------------
 
     def snapshot(self) -> AssemblySnapshot:
+        """Every member document's acts. Reading a document out of the engine costs far
+        more than folding it, so a document is re-read only when its state changed."""
         acts: dict[str, list[Any]] = {}
         for name in self.replica.document_names():
-            if name != SHARED:
-                acts[name] = self.replica.document(name).array(ACTS).to_py()
+            if name == SHARED:
+                continue
+            doc = self.replica.document(name)
+            version = doc.state_vector()
+            cached = self._acts_cache.get(name)
+            if cached is None or cached[0] != version:
+                cached = (version, doc.array(ACTS).to_py())
+                self._acts_cache[name] = cached
+            acts[name] = cached[1]
         return AssemblySnapshot(self.assembly_id, acts)
 
     def state(self, now_ms: int | None = None) -> AssemblyState:
