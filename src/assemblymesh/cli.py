@@ -67,6 +67,10 @@ class Group(click.Group):
             fail(str(exc))
         except KeyboardInterrupt:
             fail("interrupted", 130)
+        except BrokenPipeError:
+            # The reader went away (e.g. `| head`): stop quietly, as other tools do.
+            sys.stderr.close()
+            sys.exit(141)
 
 
 def when(ms: int | None) -> str:

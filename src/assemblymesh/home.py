@@ -47,7 +47,13 @@ from assemblymesh.crdt.identity import (
 )
 from assemblymesh.crdt.replica import Clock, Replica, wall_clock_ms
 from assemblymesh.errors import InviteError, KeyFileError, NotFoundError, StoreError, UsageError
-from assemblymesh.model import AssemblySnapshot, AssemblyState, commands, fold
+from assemblymesh.model import (
+    AssemblySnapshot,
+    AssemblyState,
+    at_time,
+    commands,
+    fold,
+)
 from assemblymesh.model import acts as model_acts
 from assemblymesh.model.state import Rules
 from assemblymesh.net.addressbook import AddressBook
@@ -183,7 +189,7 @@ class LocalAssembly:
         self.device_id = self.device_key.public.hex()
         self.clock = clock
         self.new_id = new_id
-        self._state_cache: tuple[bytes, AssemblyState] | None = None
+        self._fold_cache: tuple[bytes, AssemblyState] | None = None
         self._acts_cache: dict[str, tuple[bytes, list[Any]]] = {}
 
     # --- reading ------------------------------------------------------------------------
@@ -205,20 +211,20 @@ class LocalAssembly:
         return AssemblySnapshot(self.assembly_id, acts)
 
     def state(self, now_ms: int | None = None) -> AssemblyState:
-        return fold(self.snapshot(), self.clock() if now_ms is None else now_ms)
+        """The governance state as of ``now_ms`` (default: now).
 
-    def recent_state(self, max_age_ms: int = 60_000) -> AssemblyState:
-        """The state folded at most ``max_age_ms`` ago if no change arrived since.
-
-        For questions asked often and not about time (membership, at every handshake):
-        folding a large assembly takes a while and blocks whoever asks.
+        Folding a large assembly takes a while, so the last fold is kept with the digest of
+        the changes it came from: while no change arrives, a new ``now`` only redoes the
+        time-dependent statuses (``model.at_time``).
         """
-        now, digest = self.clock(), self.replica.digest()
-        cached = self._state_cache
-        if cached is None or cached[0] != digest or now - cached[1].now_ms > max_age_ms:
-            cached = (digest, self.state(now))
-            self._state_cache = cached
-        return cached[1]
+        now = self.clock() if now_ms is None else now_ms
+        digest = self.replica.digest()
+        cached = self._fold_cache
+        if cached is not None and cached[0] == digest:
+            return at_time(cached[1], now)
+        state = fold(self.snapshot(), now)
+        self._fold_cache = (digest, state)
+        return state
 
     @property
     def address_book_path(self) -> Path:
@@ -301,7 +307,7 @@ class LocalAssembly:
 
         ``peer`` is a ``net.handshake.PeerIdentity`` (member, device, certificate, invite).
         """
-        state = self.recent_state()
+        state = self.state()
         member = peer.member.hex()
         if state.assembly is None:
             # A node that has not yet received the assembly (a fresh joiner) cannot judge

@@ -6,7 +6,15 @@ builds and checks the acts a local member writes, with the same replay step. Not
 touches the network, the terminal or pycrdt: the input is plain data.
 """
 
-from assemblymesh.model.fold import apply_act, empty_state, fold, order_acts, validate
+from assemblymesh.model.fold import (
+    apply_act,
+    at_time,
+    empty_state,
+    fold,
+    is_latest,
+    order_acts,
+    validate,
+)
 from assemblymesh.model.snapshot import AssemblySnapshot
 from assemblymesh.model.state import (
     Assembly,
@@ -38,8 +46,10 @@ __all__ = [
     "Rules",
     "Version",
     "apply_act",
+    "at_time",
     "empty_state",
     "fold",
+    "is_latest",
     "order_acts",
     "validate",
 ]

@@ -110,6 +110,25 @@ def validate(state: AssemblyState, actor: str, act: Mapping[str, Any]) -> str:
     return _Folder.thaw(state).apply(actor, act, eff)
 
 
+def at_time(state: AssemblyState, now_ms: int) -> AssemblyState:
+    """``state`` as of another ``now_ms``: the same acts, time-dependent statuses redone.
+
+    Equal to ``fold(snapshot, now_ms)`` of the snapshot ``state`` was folded from, at a
+    fraction of the cost (no replay).
+    """
+    if now_ms == state.now_ms:
+        return state
+    return _Folder.thaw(state).freeze(now_ms)
+
+
+def is_latest(state: AssemblyState, actor: str, act: Mapping[str, Any]) -> bool:
+    """Whether ``act`` would come last in the global order after ``state``, so that
+    ``apply_act`` equals a re-fold."""
+    ts = A.as_int(act.get("ts"))
+    eff = effective_ts(state, actor, ts if ts is not None else 0)
+    return all(eff > other for member, other in state.last_ts.items() if member != actor)
+
+
 def apply_act(state: AssemblyState, actor: str, act: Mapping[str, Any]) -> AssemblyState:
     """``state`` with ``act`` replayed after it (a preview of writing the act locally).
 

@@ -1,0 +1,304 @@
+"""The terminal UI: one app, a screen per task (home, meeting, me, sync, history).
+
+The app owns the only link to the model: it opens the ``LocalAssembly``, observes its
+replica, folds the state once per change in a worker thread, and keeps the result (a
+``Digest``) for the screens to draw from. Screens write acts through ``AssemblyApp.write``.
+Peer status arrives from a ``PeerStatusSource`` as messages.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.worker import Worker, WorkerState
+
+from assemblymesh.crdt.replica import ReplicaEvent, doc_name
+from assemblymesh.errors import AssemblyMeshError, NotFoundError, UsageError
+from assemblymesh.home import Home, LocalAssembly, random_act_id
+from assemblymesh.model import AssemblySnapshot, fold
+from assemblymesh.model.acts import Act
+from assemblymesh.tui.base import NAV
+from assemblymesh.tui.history import HistoryScreen
+from assemblymesh.tui.home_screen import HomeScreen
+from assemblymesh.tui.meeting import MeetingScreen
+from assemblymesh.tui.member import MemberScreen
+from assemblymesh.tui.messages import (
+    PeersChanged,
+    ReplicaChanged,
+    SharedChanged,
+    StateFolded,
+    SyncProgressed,
+)
+from assemblymesh.tui.palette import AssemblyCommands
+from assemblymesh.tui.peers import ManualPeers, PeerInfo, PeerStatusSource, SyncProgress
+from assemblymesh.tui.setup import SetupScreen
+from assemblymesh.tui.sync import SyncScreen
+from assemblymesh.tui.view import Digest, digest
+
+ENV_PLAIN = "ASSEMBLYMESH_PLAIN"
+REFOLD_EVERY_S = 60.0  # cooling-off periods end by the clock alone: refold now and then
+
+
+class AssemblyApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "AssemblyMesh"
+    MODES: ClassVar[dict[str, Any]] = {
+        "home": HomeScreen,
+        "meeting": MeetingScreen,
+        "member": MemberScreen,
+        "sync": SyncScreen,
+        "history": HistoryScreen,
+    }
+    COMMANDS = App.COMMANDS | {AssemblyCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(
+            Binding(key, f"app.switch_mode('{mode}')", label, show=False)
+            for mode, key, label in NAV
+        ),
+        Binding("question_mark,f1", "app.help", "Help"),
+        Binding("t", "app.toggle_theme", "Light/dark", show=False),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
+
+    def __init__(
+        self,
+        home: Home,
+        assembly: str | None = None,
+        *,
+        peers: PeerStatusSource | None = None,
+        new_id: Callable[[], str] = random_act_id,
+        plain: bool | None = None,
+        refold_every: float | None = REFOLD_EVERY_S,
+        local: LocalAssembly | None = None,
+    ) -> None:
+        super().__init__()
+        self.home = home
+        self.assembly_ref = assembly
+        self.peer_source: PeerStatusSource = peers if peers is not None else ManualPeers()
+        self.new_id = new_id
+        self.plain = bool(os.environ.get(ENV_PLAIN)) if plain is None else plain
+        self.refold_every = refold_every
+        self._given = local
+        self.local: LocalAssembly | None = None
+        self.digest: Digest | None = None
+        self.peers: list[PeerInfo] = []
+        self.progress: SyncProgress | None = None
+        self.selected: str | None = None  # the proposal the screens share as "current"
+        self.folds = 0  # how many folds ran: the cost the UI must keep per change
+        self._folding = False
+        self._fold_again = False
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    # --- start and stop ------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.plain:
+            self.add_class("-plain")
+        self.peers = self.peer_source.peers()
+        self._unsubscribe.append(self.peer_source.subscribe(self))
+        if self._given is not None:
+            self.attach(self._given)
+            return
+        try:
+            local = self.home.open(self.assembly_ref, self.new_id)
+        except NotFoundError:
+            self.push_screen(SetupScreen(self.home.assemblies()))
+            return
+        except UsageError as exc:
+            # Several assemblies and no default: let the person choose.
+            self.push_screen(SetupScreen(self.home.assemblies(), str(exc)))
+            return
+        self.attach(local)
+
+    def attach(self, local: LocalAssembly) -> None:
+        """Start showing ``local``: observe its replica and fold it."""
+        self.local = local
+        self._unsubscribe.append(local.replica.observe(self._on_replica))
+        self.request_fold()
+        if self.refold_every:
+            self.set_interval(self.refold_every, self.request_fold)
+        self.switch_mode("home")
+
+    def on_unmount(self) -> None:
+        for stop in self._unsubscribe:
+            stop()
+        self._unsubscribe.clear()
+        if self.local is not None:
+            self.local.close()
+
+    # --- folding -------------------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """True while a fold is running or queued (tests wait for it to settle)."""
+        return self._folding or self._fold_again
+
+    def request_fold(self) -> None:
+        if self.local is None:
+            return
+        if self._folding:
+            self._fold_again = True  # changes that arrive mid-fold cost one more fold, not one each
+            return
+        self._folding = True
+        # The replica is single-owner: read it here, on the UI thread; fold the plain data
+        # in a thread so a large store never blocks a key press.
+        snapshot = self.local.snapshot()
+        now = self.local.clock()
+        self.run_worker(
+            partial(self._fold, snapshot, now, self.local.member_id),
+            thread=True,
+            group="fold",
+            exit_on_error=False,
+        )
+
+    def _fold(self, snapshot: AssemblySnapshot, now: int, me: str) -> Digest:
+        return digest(fold(snapshot, now), me, snapshot)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "fold" or event.state not in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            return
+        if event.state == WorkerState.SUCCESS and isinstance(worker.result, Digest):
+            self.folds += 1
+            self._apply(worker.result)
+        elif event.state == WorkerState.ERROR:
+            self.notify(f"could not read the assembly: {worker.error}", severity="error")
+        self._folding = False
+        if self._fold_again:
+            self._fold_again = False
+            self.request_fold()
+
+    def _apply(self, d: Digest) -> None:
+        self.digest = d
+        # A large fold is millions of long-lived objects; left to the cyclic collector,
+        # every full collection walks them all and a key press that happens to trigger one
+        # stalls. Frozen objects are skipped (they are still freed by reference counting).
+        gc.freeze()
+        me = d.state.members.get(d.me)
+        self.title = d.name or "AssemblyMesh (waiting for the assembly: sync with a member)"
+        if me is None:
+            self.sub_title = "not admitted yet"
+        else:
+            roles = ", ".join(me.active_roles(d.now_ms))
+            self.sub_title = f"you: {me.name}" + (f" ({roles})" if roles else "")
+        self._to_screen(StateFolded(d))
+
+    def _to_screen(self, message: Message) -> None:
+        if self.screen_stack:  # empty while the app starts or stops
+            self.screen.post_message(message)
+
+    # --- the replica and the peers -------------------------------------------------------
+
+    def _on_replica(self, event: ReplicaEvent) -> None:
+        # Runs inside the replica's write path: only post, read later in the handler.
+        governance = False
+        authors: list[str] = []
+        shared = False
+        for change in event.changes:
+            if doc_name(change.doc) == "shared":
+                shared = True
+            else:
+                governance = True
+            if self.local is not None:
+                member = self.local.replica.device_member(change.device)
+                if member is not None and member.hex() not in authors:
+                    authors.append(member.hex())
+        if governance:
+            self.post_message(
+                ReplicaChanged(event.local, len(event.changes), tuple(authors), governance)
+            )
+        if shared:
+            self.post_message(SharedChanged(event.local))
+            if not event.local:
+                names = self._names(authors)
+                if not governance and not (self.screen_stack and self.screen.id == "draft"):
+                    self.notify(f"{names} edited a shared draft", title="Draft")
+
+    def _names(self, members: Sequence[str]) -> str:
+        state = self.digest.state if self.digest is not None else None
+        names = [
+            state.members[m].name if state is not None and m in state.members else m[:8]
+            for m in members
+        ]
+        return ", ".join(names) or "a peer"
+
+    def on_replica_changed(self, message: ReplicaChanged) -> None:
+        self.request_fold()
+        if not message.local:
+            plural = "s" if message.count != 1 else ""
+            self.notify(
+                f"{message.count} change{plural} from {self._names(message.authors)}",
+                title="Received",
+            )
+
+    def on_shared_changed(self, message: SharedChanged) -> None:
+        # The draft editor (when open) is the active screen: hand it over.
+        self._to_screen(SharedChanged(message.local))
+
+    def peers_changed(self, peers: Sequence[PeerInfo]) -> None:
+        self.post_message(PeersChanged(peers))
+
+    def sync_progress(self, progress: SyncProgress) -> None:
+        self.post_message(SyncProgressed(progress))
+
+    def on_peers_changed(self, message: PeersChanged) -> None:
+        self.peers = message.peers
+        self._to_screen(PeersChanged(message.peers))
+
+    def on_sync_progressed(self, message: SyncProgressed) -> None:
+        self.progress = None if message.progress.finished else message.progress
+        self._to_screen(SyncProgressed(message.progress))
+
+    # --- writing -------------------------------------------------------------------------
+
+    def write(self, command: Callable[..., Act], *args: Any) -> Act | None:
+        """Write one act; a refused move becomes a one-line error toast, never a crash."""
+        if self.local is None:
+            return None
+        try:
+            return self.local.act(command, *args)
+        except AssemblyMeshError as exc:
+            self.notify(str(exc), title="Not recorded", severity="error")
+            return None
+
+    # --- actions -------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from assemblymesh.tui.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.current_theme.dark else "textual-dark"
+
+    def run_screen_action(self, mode: str, action: str) -> None:
+        """Go to ``mode`` and run one of its screen's actions (the command palette's path)."""
+        if self.local is None:
+            self.notify("open or create an assembly first", severity="warning")
+            return
+
+        def go() -> None:
+            self.call_later(self.screen.run_action, action)
+
+        if self.current_mode == mode:
+            go()
+        else:
+            self.switch_mode(mode)
+            self.call_after_refresh(go)
+
+
+def run(home: Home, assembly: str | None = None) -> None:
+    """Entry point of ``assemblymesh`` and ``assemblymesh tui``."""
+    AssemblyApp(home, assembly).run()

@@ -1,0 +1,83 @@
+"""The base of the app's screens: a navigation line and a redraw from the cached digest."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from assemblymesh.tui.messages import StateFolded
+from assemblymesh.tui.view import Digest
+
+if TYPE_CHECKING:
+    from assemblymesh.tui.app import AssemblyApp
+
+# (mode, key, label) for the navigation line and the app's bindings.
+NAV: tuple[tuple[str, str, str], ...] = (
+    ("home", "1", "Home"),
+    ("meeting", "2", "Meeting"),
+    ("member", "3", "Me"),
+    ("sync", "4", "Sync"),
+    ("history", "5", "History"),
+)
+
+
+class NavLine(Static):
+    """Which screen this is, and the keys to the others, in words (not only colour)."""
+
+    def __init__(self, mode: str) -> None:
+        super().__init__(classes="nav")
+        self.mode = mode
+
+    def on_mount(self) -> None:
+        text = Text()
+        for mode, key, label in NAV:
+            if mode == self.mode:
+                text.append(f" {key} {label} ", style="reverse bold")
+            else:
+                text.append(f" {key} {label} ")
+            text.append(" ")
+        text.append("  ? help  ctrl+p commands")
+        self.update(text)
+
+
+class AssemblyScreen(Screen[None]):
+    """A screen that draws from ``app.digest`` whenever a fresh fold arrives or it resumes."""
+
+    MODE: ClassVar[str] = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown: Digest | None = None
+
+    @property
+    def am(self) -> AssemblyApp:
+        return cast("AssemblyApp", self.app)
+
+    def compose_top(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="≡")
+        yield NavLine(self.MODE)
+
+    def compose_bottom(self) -> ComposeResult:
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._redraw()
+
+    def on_screen_resume(self) -> None:
+        self._redraw()
+
+    def on_state_folded(self, message: StateFolded) -> None:
+        self._redraw()
+
+    def _redraw(self) -> None:
+        digest = self.am.digest
+        if digest is not None and digest is not self._shown:
+            self._shown = digest
+            self.show(digest)
+
+    def show(self, digest: Digest) -> None:
+        """Redraw from ``digest`` (called once per fold, not per key press)."""

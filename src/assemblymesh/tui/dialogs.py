@@ -1,0 +1,192 @@
+"""Modal dialogs: they collect input and dismiss with it; the screens write the acts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static, TextArea
+
+from assemblymesh.model import rules as R
+from assemblymesh.tui.view import KIND_LABELS
+
+
+@dataclass(frozen=True)
+class PositionInput:
+    kind: str
+    reason: str
+
+
+class PositionDialog(ModalScreen[PositionInput | None]):
+    """Choose consent / concern / stand aside / object, with a reason (required to object)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "submit", "Record"),
+    ]
+
+    def __init__(self, heading: str, current: str | None = None, objection_only: bool = False):
+        super().__init__()
+        self.heading = heading
+        self.kinds = (R.OBJECT,) if objection_only else R.POSITION_KINDS
+        self.current = current if current in self.kinds else self.kinds[0]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.heading, classes="dialog-title", markup=False)
+            with RadioSet(id="kind"):
+                for kind in self.kinds:
+                    yield RadioButton(KIND_LABELS[kind], value=kind == self.current, name=kind)
+            yield Input(placeholder="Reason (required to object)", id="reason")
+            yield Static("", id="error", classes="error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Record", variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one(RadioSet).focus()
+
+    def chosen_kind(self) -> str:
+        pressed = self.query_one(RadioSet).pressed_button
+        return pressed.name if pressed is not None and pressed.name else self.kinds[0]
+
+    def action_submit(self) -> None:
+        kind = self.chosen_kind()
+        reason = self.query_one("#reason", Input).value.strip()
+        if kind == R.OBJECT and not reason:
+            self.query_one("#error", Static).update("An objection needs a reason.")
+            self.query_one("#reason", Input).focus()
+            return
+        self.dismiss(PositionInput(kind, reason))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            self.action_submit()
+        else:
+            self.action_cancel()
+
+
+@dataclass(frozen=True)
+class TextInput:
+    title: str
+    body: str
+    note: str
+
+
+class TextDialog(ModalScreen[TextInput | None]):
+    """A proposal's text: a title line (new proposals), the body, a note (amendments)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "submit", "Save"),
+    ]
+
+    def __init__(
+        self,
+        heading: str,
+        *,
+        body: str = "",
+        title: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.heading = heading
+        self.initial_body = body
+        self.initial_title = title
+        self.initial_note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Label(self.heading, classes="dialog-title", markup=False)
+            if self.initial_title is not None:
+                yield Input(self.initial_title, placeholder="Title", id="title")
+            yield TextArea(self.initial_body, id="body", soft_wrap=True)
+            if self.initial_note is not None:
+                yield Input(self.initial_note, placeholder="What changed and why", id="note")
+            yield Static("", id="error", classes="error", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Save  ctrl+s", variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        first = self.query("#title")
+        (first.first() if first else self.query_one("#body")).focus()
+
+    def _value(self, selector: str) -> str:
+        found = self.query(selector)
+        if not found:
+            return ""
+        widget = found.first()
+        return widget.value if isinstance(widget, Input) else self.query_one(TextArea).text
+
+    def action_submit(self) -> None:
+        title = self._value("#title").strip()
+        body = self.query_one("#body", TextArea).text.strip()
+        if self.initial_title is not None and not title:
+            self.query_one("#error", Static).update("Give the proposal a title.")
+            return
+        if not body:
+            self.query_one("#error", Static).update("The text must not be empty.")
+            return
+        self.dismiss(TextInput(title, body, self._value("#note").strip()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        # Enter in the title moves on to the body; in the note it saves.
+        event.stop()
+        if event.input.id == "title":
+            self.query_one("#body").focus()
+        else:
+            self.action_submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            self.action_submit()
+        else:
+            self.action_cancel()
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, question: str, detail: str = "") -> None:
+        super().__init__()
+        self.question = question
+        self.detail = detail
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.question, classes="dialog-title", markup=False)
+            if self.detail:
+                yield Static(self.detail, markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Yes (y)", variant="warning", id="yes")
+                yield Button("No (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no").focus()
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")

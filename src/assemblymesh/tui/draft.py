@@ -1,0 +1,191 @@
+"""Co-editing a draft in the shared document, with others' edits appearing live.
+
+Each local edit is written at once as the smallest delete + insert against the last text
+this editor saw in the shared document, so concurrent edits merge in the CRDT. When others'
+edits arrive, only the changed spans of the text area are replaced, so the cursor stays on
+the text it was on.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TextArea
+
+from assemblymesh.crdt.document import SHARED
+from assemblymesh.errors import AssemblyMeshError
+from assemblymesh.model import Proposal, commands
+from assemblymesh.tui.dialogs import TextDialog, TextInput
+from assemblymesh.tui.messages import SharedChanged
+
+DRAFT_PREFIX = "draft/"
+
+
+def draft_key(proposal: str | None) -> str:
+    """The shared text a draft lives in: one per proposal (amendments), one for a new one."""
+    return DRAFT_PREFIX + (proposal or "new")
+
+
+def map_index(old: str, new: str, index: int) -> int:
+    """Where position ``index`` of ``old`` lands in ``new`` (edits before it shift it)."""
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if index < i2 or (index == i2 and tag != "equal" and i1 == i2):
+            if tag == "equal":
+                return j1 + (index - i1)
+            return j1 if index == i1 else j2
+    return len(new)
+
+
+def edit_span(old: str, new: str) -> tuple[int, int, str]:
+    """The smallest (start, end, replacement) turning ``old`` into ``new``."""
+    start = 0
+    limit = min(len(old), len(new))
+    while start < limit and old[start] == new[start]:
+        start += 1
+    end_old, end_new = len(old), len(new)
+    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
+        end_old -= 1
+        end_new -= 1
+    return start, end_old, new[start:end_new]
+
+
+def _location(text: str, index: int) -> tuple[int, int]:
+    """(row, column) of a code point index, as the text area counts them."""
+    before = text[:index]
+    row = before.count("\n")
+    return row, index - (before.rfind("\n") + 1)
+
+
+class DraftScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Back"),
+        Binding("ctrl+s", "submit", "Amend / propose from draft"),
+        Binding("ctrl+r", "seed", "Start from current text"),
+    ]
+
+    def __init__(self, key: str, proposal: Proposal | None) -> None:
+        super().__init__(id="draft")
+        self.key = key
+        self.proposal = proposal
+        self._synced = ""  # the shared text as this editor last wrote or read it
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="≡")
+        about = (
+            f"Co-editing an amendment to {self.proposal.title!r}"
+            if self.proposal is not None
+            else "Co-editing a new proposal"
+        )
+        yield Static(
+            about + ". Everyone's edits appear live; ctrl+s puts the text to the assembly.",
+            classes="nav",
+            markup=False,
+        )
+        yield TextArea(id="draft-text", soft_wrap=True)
+        yield Footer()
+
+    def _shared_text(self) -> str:
+        local = getattr(self.app, "local", None)
+        if local is None:
+            return ""
+        return str(local.replica.document(SHARED).text(self.key))
+
+    def on_mount(self) -> None:
+        self._synced = self._shared_text()
+        area = self.query_one(TextArea)
+        area.load_text(self._synced)
+        area.focus()
+
+    @property
+    def text(self) -> str:
+        return self.query_one(TextArea).text
+
+    def _flush(self) -> None:
+        """Write what was typed since the last sync, rebased onto the shared text."""
+        typed = self.text
+        if typed == self._synced:
+            return
+        local = getattr(self.app, "local", None)
+        if local is None:
+            return
+        start, end, insert = edit_span(self._synced, typed)
+        try:
+            with local.replica.transact(SHARED) as doc:
+                text = doc.text(self.key)
+                current = str(text)
+                # Others' edits may have landed since: move the span onto today's text.
+                a = map_index(self._synced, current, start)
+                b = max(a, map_index(self._synced, current, end))
+                if b > a:
+                    text.delete(a, b - a)
+                if insert:
+                    text.insert(a, insert)
+            self._synced = self._shared_text()
+        except AssemblyMeshError as exc:
+            self.notify(f"draft not saved: {exc}", severity="error")
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self._flush()
+
+    def on_shared_changed(self, message: SharedChanged) -> None:
+        if message.local:
+            return
+        self._flush()
+        merged = self._shared_text()
+        self._synced = merged
+        area = self.query_one(TextArea)
+        current = area.text
+        if merged == current:
+            return
+        matcher = difflib.SequenceMatcher(None, current, merged, autojunk=False)
+        # Right to left, so the locations of spans still to edit do not move.
+        for tag, i1, i2, j1, j2 in reversed(matcher.get_opcodes()):
+            if tag == "equal":
+                continue
+            start = _location(current, i1)
+            end = _location(current, i2)
+            area.replace(merged[j1:j2], start, end, maintain_selection_offset=True)
+
+    def action_seed(self) -> None:
+        if self.proposal is None or self.text.strip():
+            self.notify("the draft already has text", severity="warning")
+            return
+        self.query_one(TextArea).load_text(self.proposal.latest.body)
+        self._flush()
+
+    def action_submit(self) -> None:
+        write = getattr(self.app, "write", None)
+        body = self.text.strip()
+        if write is None or not body:
+            self.notify("the draft is empty", severity="warning")
+            return
+        proposal = self.proposal
+        if proposal is not None:
+
+            def amend(answer: TextInput | None) -> None:
+                if answer is not None and write(commands.amend, proposal.id, body, answer.body):
+                    self.notify(f"{proposal.title!r} amended from the draft")
+                    self.dismiss()
+
+            self.app.push_screen(
+                TextDialog(f"Amend {proposal.title!r}: what changed and why?"), callback=amend
+            )
+        else:
+
+            def propose(answer: TextInput | None) -> None:
+                if answer is not None and write(commands.propose, answer.title, answer.body):
+                    self.notify(f"proposed {answer.title!r}")
+                    self.dismiss()
+
+            self.app.push_screen(
+                TextDialog("Propose the draft", title="", body=body), callback=propose
+            )
+
+    def action_leave(self) -> None:
+        self._flush()
+        self.dismiss()

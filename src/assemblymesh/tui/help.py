@@ -1,0 +1,69 @@
+"""The key list, built from the bindings themselves so it cannot drift from them."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+def _rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
+    rows = []
+    for b in bindings:
+        if isinstance(b, Binding) and b.description:
+            keys = ", ".join(k.strip().replace("_", " ") for k in b.key.split(","))
+            rows.append((keys, b.description))
+    return rows
+
+
+def key_table() -> Table:
+    # Imported here: the screens import nothing from the app, the help imports them all.
+    from assemblymesh.tui.app import AssemblyApp
+    from assemblymesh.tui.base import NAV
+    from assemblymesh.tui.draft import DraftScreen
+    from assemblymesh.tui.home_screen import HomeScreen
+    from assemblymesh.tui.meeting import MeetingScreen
+    from assemblymesh.tui.member import MemberScreen
+    from assemblymesh.tui.sync import InviteScreen, SyncScreen
+    from assemblymesh.tui.widgets import PagedTable
+
+    table = Table(show_header=True, box=None, pad_edge=False, expand=False)
+    table.add_column("Where", style="bold")
+    table.add_column("Key")
+    table.add_column("Does")
+    for _, key, label in NAV:
+        table.add_row("anywhere", key, f"go to {label}")
+    for key, desc in _rows(AssemblyApp.BINDINGS):
+        table.add_row("anywhere", key, desc)
+    table.add_row("anywhere", "ctrl+p", "command palette: every action by name")
+    table.add_row("lists", "up, down, [ ]", "move; previous / next page")
+    for key, desc in _rows(PagedTable.BINDINGS):
+        table.add_row("lists", key, desc)
+    for where, screen in (
+        ("Home", HomeScreen),
+        ("Meeting", MeetingScreen),
+        ("Me", MemberScreen),
+        ("Draft", DraftScreen),
+        ("Sync", SyncScreen),
+        ("Invite", InviteScreen),
+    ):
+        for key, desc in _rows(screen.BINDINGS):
+            table.add_row(where, key, desc)
+    table.add_row("dialogs", "ctrl+s / enter", "save; escape cancels")
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,q", "app.pop_screen", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="dialog wide", id="help"):
+            yield Static("Keys", classes="dialog-title")
+            yield Static(key_table())

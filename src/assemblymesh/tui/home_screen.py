@@ -1,0 +1,97 @@
+"""The assembly's home: proposals by state, open rounds, decisions, reviews, peers."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.console import Group
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Static
+
+from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.messages import PeersChanged
+from assemblymesh.tui.render import home_side
+from assemblymesh.tui.view import STATE_LABELS, STATE_ORDER, Digest
+from assemblymesh.tui.widgets import PagedTable
+
+# The filters ``f`` cycles through: everything, the agenda, then one state at a time.
+FILTERS: tuple[str, ...] = ("all", "agenda", *STATE_ORDER)
+
+
+class HomeScreen(AssemblyScreen):
+    MODE = "home"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f", "cycle_filter", "Filter"),
+        Binding("enter", "meet", "Meeting", show=False),
+        Binding("m", "meet", "To meeting"),
+        Binding("v", "history", "History"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filter = "all"
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_top()
+        with Horizontal(id="home-body"):
+            with Vertical(id="agenda-col"):
+                yield Static("Loading the assembly...", id="counts")
+                yield PagedTable(
+                    ("State", "Title", "Ver", "Author", "Phase"),
+                    id="proposals",
+                    empty="(no proposals)",
+                )
+            with VerticalScroll(id="side"):
+                yield Static(id="side-panel")
+        yield from self.compose_bottom()
+
+    def show(self, digest: Digest) -> None:
+        counts = Text()
+        if not digest.admitted():
+            counts.append("Not admitted yet: sync with a member to receive the assembly. ")
+        for state in STATE_ORDER:
+            counts.append(f"{STATE_LABELS[state]} {digest.counts.get(state, 0)}  ")
+        self.query_one("#counts", Static).update(counts)
+        self._fill_table(digest)
+        self._draw_side(digest)
+
+    def _fill_table(self, digest: Digest) -> None:
+        table = self.query_one("#proposals", PagedTable)
+        if self.filter == "all":
+            rows = digest.proposal_rows
+        elif self.filter == "agenda":
+            rows = digest.agenda_rows
+        else:
+            wanted = STATE_LABELS[self.filter]
+            rows = tuple(row for row in digest.proposal_rows if row[1][0] == wanted)
+        label = "all" if self.filter == "all" else STATE_LABELS.get(self.filter, self.filter)
+        table.border_title = f"Proposals: {label}"
+        table.set_rows(rows, keep=self.am.selected)
+
+    def _draw_side(self, digest: Digest) -> None:
+        self.query_one("#side-panel", Static).update(Group(*home_side(digest, self.am.peers)))
+
+    def on_peers_changed(self, message: PeersChanged) -> None:
+        if self.am.digest is not None:
+            self._draw_side(self.am.digest)
+
+    def on_paged_table_chosen(self, message: PagedTable.Chosen) -> None:
+        if message.key:
+            self.am.selected = message.key
+
+    def on_data_table_row_selected(self, message: PagedTable.RowSelected) -> None:
+        self.action_meet()
+
+    def action_cycle_filter(self) -> None:
+        self.filter = FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)]
+        if self.am.digest is not None:
+            self._fill_table(self.am.digest)
+
+    def action_meet(self) -> None:
+        self.app.switch_mode("meeting")
+
+    def action_history(self) -> None:
+        self.app.switch_mode("history")

@@ -1,0 +1,230 @@
+"""Meeting mode: what a facilitator needs on one screen while the assembly sits.
+
+The proposal text with its diff from the previous version, the round's phase, every member
+with their position, and one key per facilitation move: open, advance, record a position
+for a member present without a device (provisional), close, amend.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Static
+
+from assemblymesh.model import Proposal, Round, commands
+from assemblymesh.model import rules as R
+from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.dialogs import (
+    ConfirmDialog,
+    PositionDialog,
+    PositionInput,
+    TextDialog,
+    TextInput,
+)
+from assemblymesh.tui.render import diff_text, outcome_text, position_note, proposal_header
+from assemblymesh.tui.view import KIND_LABELS, Digest, clip, name_of
+from assemblymesh.tui.widgets import PagedTable
+
+
+class MeetingScreen(AssemblyScreen):
+    MODE = "meeting"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "open_round", "Open round"),
+        Binding("a", "advance", "Advance"),
+        Binding("p", "record_position", "Position for"),
+        Binding("c", "close_round", "Close"),
+        Binding("e", "amend", "Amend"),
+        Binding("x", "reject", "Reject", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_top()
+        with Horizontal(id="meeting-body"):
+            yield PagedTable(("State", "Title", "Phase"), id="agenda", empty="(empty agenda)")
+            with VerticalScroll(id="detail"):
+                yield Static("Choose a proposal on the agenda.", id="m-title")
+                yield Static(id="m-diff", classes="panel")
+                yield DataTable(id="m-positions", cursor_type="row", zebra_stripes=True)
+                yield Static(id="m-outcome", classes="panel")
+        yield from self.compose_bottom()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#m-positions", DataTable)
+        table.add_columns("Member", "Position", "Reason", "Note")
+        table.border_title = "Positions"
+        self.query_one("#agenda", PagedTable).border_title = "Agenda"
+
+    # --- drawing -------------------------------------------------------------------------
+
+    def current(self) -> tuple[Proposal | None, Round | None]:
+        d = self.am.digest
+        if d is None or self.am.selected is None:
+            return None, None
+        p = d.state.proposals.get(self.am.selected)
+        if p is None:
+            return None, None
+        return p, d.state.open_round_of(p.id) or d.last_round(p)
+
+    def show(self, digest: Digest) -> None:
+        agenda = self.query_one("#agenda", PagedTable)
+        rows = [(key, (cells[0], cells[1], cells[4])) for key, cells in digest.agenda_rows]
+        selected = self.am.selected
+        if selected is not None and selected not in {k for k, _ in rows}:
+            p = digest.state.proposals.get(selected)
+            if p is not None:  # keep the proposal in view after its round closed
+                rows.insert(0, (p.id, ("", p.title, "")))
+        agenda.set_rows(rows, keep=selected)
+        self._draw_detail()
+
+    def _draw_detail(self) -> None:
+        d = self.am.digest
+        p, r = self.current()
+        positions = self.query_one("#m-positions", DataTable)
+        if d is None or p is None:
+            self.query_one("#m-title", Static).update("Choose a proposal on the agenda.")
+            return
+        self.query_one("#m-title", Static).update(proposal_header(d, p, r))
+        diff = self.query_one("#m-diff", Static)
+        previous = d.previous_body(p)
+        diff.border_title = f"Text v{p.latest.number}" + (
+            f", changes from v{p.latest.number - 1}" if previous is not None else ""
+        )
+        diff.update(diff_text(d, p))
+        keep = positions.cursor_row
+        positions.clear()
+        for member in d.members:
+            pos = r.positions.get(member) if r is not None else None
+            if pos is None:
+                cells = (name_of(d.state, member), "-", "", "waiting" if r else "")
+            else:
+                cells = (
+                    name_of(d.state, member),
+                    KIND_LABELS[pos.kind],
+                    clip(pos.reason, 34),  # in full in the outcome panel
+                    position_note(d.state, pos),
+                )
+            positions.add_row(*cells, key=member)
+        if positions.row_count:
+            positions.move_cursor(row=min(keep, positions.row_count - 1), animate=False)
+        self.query_one("#m-outcome", Static).update(outcome_text(d, p, r))
+
+    def on_paged_table_chosen(self, message: PagedTable.Chosen) -> None:
+        if message.key and message.key != self.am.selected:
+            self.am.selected = message.key
+            self._draw_detail()
+
+    # --- moves ---------------------------------------------------------------------------
+
+    def _need(self) -> tuple[Proposal, Round | None] | None:
+        p, r = self.current()
+        if p is None:
+            self.notify("choose a proposal on the agenda first", severity="warning")
+            return None
+        return p, r
+
+    def action_open_round(self) -> None:
+        got = self._need()
+        if got is not None and self.am.write(commands.open_round, got[0].id, None):
+            self.notify(f"round opened on {got[0].title!r}: clarifying questions")
+
+    def action_advance(self) -> None:
+        got = self._need()
+        if got is None:
+            return
+        r = got[1]
+        if r is None or r.phase == R.CLOSED:
+            self.notify("no open round on this proposal (o opens one)", severity="warning")
+            return
+        if self.am.write(commands.advance_round, r.id):
+            self.notify(f"moved to {R.next_phase(r.phase)}")
+
+    def selected_member(self) -> str | None:
+        table = self.query_one("#m-positions", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return str(key) if key else None
+
+    def action_record_position(self) -> None:
+        got = self._need()
+        d = self.am.digest
+        member = self.selected_member()
+        if got is None or d is None or member is None:
+            return
+        p, r = got
+        if r is None or r.phase != R.POSITIONS:
+            self.notify("positions are taken in the positions phase (a advances)", title="Not yet")
+            return
+        own = member == d.me
+        name = name_of(d.state, member)
+        heading = (
+            f"Your position on {p.title!r}"
+            if own
+            else f"Record {name}'s position on {p.title!r} (provisional until they confirm)"
+        )
+        current = r.positions.get(member)
+
+        def record(answer: PositionInput | None) -> None:
+            if answer is None:
+                return
+            for_member = None if own else member
+            if self.am.write(commands.position, r.id, answer.kind, answer.reason, for_member):
+                suffix = "" if own else " (provisional)"
+                self.notify(f"{name}: {KIND_LABELS[answer.kind]}{suffix}")
+
+        self.app.push_screen(
+            PositionDialog(heading, current.kind if current else None), callback=record
+        )
+
+    def action_close_round(self) -> None:
+        got = self._need()
+        if got is None:
+            return
+        p, r = got
+        if r is None or r.phase == R.CLOSED:
+            self.notify("no open round to close", severity="warning")
+            return
+        rid = r.id
+
+        def close(yes: bool | None) -> None:
+            # The outcome panel shows the result once the next fold lands: no extra fold here.
+            if yes and self.am.write(commands.close_round, rid):
+                self.notify(f"round on {p.title!r} closed", title="Closed")
+
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Close the round on {p.title!r}?",
+                f"{len(r.positions)} positions, {len(r.objections)} objection(s).",
+            ),
+            callback=close,
+        )
+
+    def action_amend(self) -> None:
+        got = self._need()
+        if got is None:
+            return
+        p = got[0]
+
+        def amend(answer: TextInput | None) -> None:
+            if answer is not None and self.am.write(commands.amend, p.id, answer.body, answer.note):
+                self.notify(f"{p.title!r} is now at version {p.latest.number + 1}")
+
+        note = "Integrates the objections" if p.state == R.RETURNED else ""
+        self.app.push_screen(
+            TextDialog(f"Amend {p.title!r}", body=p.latest.body, note=note), callback=amend
+        )
+
+    def action_reject(self) -> None:
+        got = self._need()
+        if got is None:
+            return
+        p = got[0]
+
+        def reject(answer: TextInput | None) -> None:
+            if answer is not None and self.am.write(commands.reject, p.id, answer.body):
+                self.notify(f"{p.title!r} rejected")
+
+        self.app.push_screen(TextDialog(f"Reject {p.title!r}: the reason"), callback=reject)

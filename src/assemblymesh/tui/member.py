@@ -1,0 +1,192 @@
+"""The member's view: my pending rounds, my position, proposing, amending, drafting."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.console import Group
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Static
+
+from assemblymesh.model import Proposal, Round, commands
+from assemblymesh.model import rules as R
+from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.dialogs import PositionDialog, PositionInput, TextDialog, TextInput
+from assemblymesh.tui.draft import DraftScreen, draft_key
+from assemblymesh.tui.render import diff_text, outcome_text, proposal_header
+from assemblymesh.tui.view import KIND_LABELS, Digest
+from assemblymesh.tui.widgets import PagedTable
+
+
+class MemberScreen(AssemblyScreen):
+    MODE = "member"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "state_position", "State position"),
+        Binding("n", "propose", "Propose"),
+        Binding("e", "amend", "Amend"),
+        Binding("d", "draft", "Co-edit draft"),
+        Binding("D", "draft_new", "New draft", show=False),
+        Binding("w", "withdraw", "Withdraw", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_top()
+        with Horizontal(id="member-body"):
+            with Vertical(id="member-left"):
+                yield DataTable(id="my-rounds", cursor_type="row", zebra_stripes=True)
+                yield PagedTable(("State", "Title", "Ver"), id="all-proposals")
+            with VerticalScroll(id="member-detail"):
+                yield Static(id="me-detail")
+        yield from self.compose_bottom()
+
+    def on_mount(self) -> None:
+        rounds = self.query_one("#my-rounds", DataTable)
+        rounds.add_columns("Proposal", "Phase", "My position")
+        rounds.border_title = "Rounds waiting for me"
+        self.query_one("#all-proposals", PagedTable).border_title = "Proposals"
+
+    def show(self, digest: Digest) -> None:
+        rounds = self.query_one("#my-rounds", DataTable)
+        keep = rounds.cursor_row
+        rounds.clear()
+        for r in digest.my_pending_rounds():
+            p = digest.state.proposals[r.proposal]
+            mine = r.positions.get(digest.me)
+            label = "-" if mine is None else KIND_LABELS[mine.kind]
+            if mine is not None and mine.provisional:
+                label += " (provisional: confirm it)"
+            rounds.add_row(p.title, r.phase, label, key=r.proposal)
+        if rounds.row_count:
+            rounds.move_cursor(row=min(keep, rounds.row_count - 1), animate=False)
+        table = self.query_one("#all-proposals", PagedTable)
+        table.set_rows(
+            [(k, (c[0], c[1], c[2])) for k, c in digest.proposal_rows], keep=self.am.selected
+        )
+        self._draw_detail()
+
+    def current(self) -> tuple[Proposal | None, Round | None]:
+        d = self.am.digest
+        if d is None or self.am.selected is None:
+            return None, None
+        p = d.state.proposals.get(self.am.selected)
+        if p is None:
+            return None, None
+        return p, d.state.open_round_of(p.id) or d.last_round(p)
+
+    def _draw_detail(self) -> None:
+        d = self.am.digest
+        p, r = self.current()
+        detail = self.query_one("#me-detail", Static)
+        if d is None or p is None:
+            detail.update("Choose a round or a proposal.")
+            return
+        mine = r.positions.get(d.me) if r is not None else None
+        status = Text("\nMy position: ", style="bold")
+        if mine is None:
+            status.append("none yet" + (" (s to state it)" if r and r.phase == R.POSITIONS else ""))
+        else:
+            status.append(KIND_LABELS[mine.kind] + (f" ({mine.reason})" if mine.reason else ""))
+            if mine.provisional:
+                status.append("  recorded for me by the facilitator: s confirms or corrects it")
+        detail.update(
+            Group(
+                proposal_header(d, p, r),
+                status,
+                Text(""),
+                diff_text(d, p),
+                Text(""),
+                outcome_text(d, p, r),
+            )
+        )
+
+    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+        if message.data_table.id == "my-rounds" and message.row_key.value:
+            self._select(str(message.row_key.value))
+
+    def on_paged_table_chosen(self, message: PagedTable.Chosen) -> None:
+        if message.key:
+            self._select(message.key)
+
+    def _select(self, key: str) -> None:
+        if key != self.am.selected:
+            self.am.selected = key
+            self._draw_detail()
+
+    # --- moves ---------------------------------------------------------------------------
+
+    def action_state_position(self) -> None:
+        d = self.am.digest
+        p, r = self.current()
+        if d is None or p is None or r is None:
+            self.notify("choose a round first", severity="warning")
+            return
+        late = False
+        if r.phase == R.CLOSED:
+            dec = d.state.decisions.get(r.decision) if r.decision else None
+            if dec is None or dec.status != R.PENDING:
+                self.notify("this round is closed", severity="warning")
+                return
+            late = True  # still in cooling-off: only an objection can be added
+        elif r.phase != R.POSITIONS:
+            self.notify(f"the round is in {r.phase}: positions come later", title="Not yet")
+            return
+        mine = r.positions.get(d.me)
+        heading = (
+            f"Object to {p.title!r} before it takes effect"
+            if late
+            else f"Your position on {p.title!r}"
+        )
+        rid = r.id
+
+        def record(answer: PositionInput | None) -> None:
+            if answer is not None and self.am.write(
+                commands.position, rid, answer.kind, answer.reason, None
+            ):
+                self.notify(f"your position: {KIND_LABELS[answer.kind]}")
+
+        self.app.push_screen(
+            PositionDialog(heading, mine.kind if mine else None, objection_only=late),
+            callback=record,
+        )
+
+    def action_propose(self) -> None:
+        def propose(answer: TextInput | None) -> None:
+            if answer is not None:
+                act = self.am.write(commands.propose, answer.title, answer.body)
+                if act is not None:
+                    self.am.selected = str(act["id"])
+                    self.notify(f"proposed {answer.title!r}")
+
+        self.app.push_screen(TextDialog("New proposal", title=""), callback=propose)
+
+    def action_amend(self) -> None:
+        p, _ = self.current()
+        if p is None:
+            self.notify("choose a proposal first", severity="warning")
+            return
+
+        def amend(answer: TextInput | None) -> None:
+            if answer is not None and self.am.write(commands.amend, p.id, answer.body, answer.note):
+                self.notify(f"{p.title!r} amended")
+
+        self.app.push_screen(
+            TextDialog(f"Amend {p.title!r}", body=p.latest.body, note=""), callback=amend
+        )
+
+    def action_withdraw(self) -> None:
+        p, _ = self.current()
+        if p is not None and self.am.write(commands.withdraw, p.id):
+            self.notify(f"{p.title!r} withdrawn")
+
+    def action_draft(self) -> None:
+        p, _ = self.current()
+        if p is None:
+            self.action_draft_new()
+            return
+        self.app.push_screen(DraftScreen(draft_key(p.id), p))
+
+    def action_draft_new(self) -> None:
+        self.app.push_screen(DraftScreen(draft_key(None), None))

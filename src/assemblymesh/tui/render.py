@@ -1,0 +1,244 @@
+"""Rich text for the panels. Text objects, never markup: titles and reasons are user input."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from assemblymesh.model import AssemblyState, Decision, Position, Proposal, Round
+from assemblymesh.model import rules as R
+from assemblymesh.tui.peers import PeerInfo
+from assemblymesh.tui.view import (
+    KIND_LABELS,
+    OUTCOME_LABELS,
+    STATE_LABELS,
+    Digest,
+    ago,
+    name_of,
+    phase_track,
+    span,
+    version_diff,
+    when,
+)
+
+
+def heading(text: str) -> Text:
+    return Text(text, style="bold underline")
+
+
+def position_note(state: AssemblyState, p: Position) -> str:
+    notes = []
+    if p.provisional:
+        notes.append(f"provisional, recorded by {name_of(state, p.recorded_by)}")
+    if p.late:
+        notes.append("late objection")
+    m = state.members.get(p.member)
+    if m is not None and m.is_ally(state.now_ms):
+        notes.append("ally: does not block")
+    return "; ".join(notes)
+
+
+def decision_line(d: Digest, dec: Decision) -> Text:
+    state = d.state
+    p = state.proposals.get(dec.proposal)
+    title = p.title if p is not None else dec.proposal[:8]
+    line = Text(f"{title}: ")
+    if dec.status == R.PENDING:
+        line.append(f"cooling-off, {span(dec.effective_ts - d.now_ms)} left", style="bold")
+    elif dec.status == R.IN_EFFECT:
+        line.append(f"in effect since {when(dec.effective_ts)}")
+    else:
+        line.append(f"returned ({len(dec.late_objections)} late objection(s))", style="bold")
+    return line
+
+
+def home_side(d: Digest, peers: list[PeerInfo]) -> list[RenderableType]:
+    state = d.state
+    parts: list[RenderableType] = [heading(f"Open rounds ({len(d.open_rounds)})")]
+    for r in d.open_rounds[:8]:
+        p = state.proposals.get(r.proposal)
+        parts.append(
+            Text(f"{p.title if p else r.proposal[:8]}: {r.phase}, {len(r.positions)} positions")
+        )
+    if not d.open_rounds:
+        parts.append(Text("none"))
+    parts.append(Text(""))
+    parts.append(heading(f"Cooling-off ({len(d.cooling_off)})"))
+    parts.extend(decision_line(d, dec) for dec in d.cooling_off[:6])
+    if not d.cooling_off:
+        parts.append(Text("none"))
+    parts.append(Text(""))
+    parts.append(heading("Recent decisions"))
+    parts.extend(decision_line(d, dec) for dec in d.recent_decisions)
+    if not d.recent_decisions:
+        parts.append(Text("none yet"))
+    parts.append(Text(""))
+    parts.append(heading(f"Reviews due ({len(d.reviews_due)})"))
+    for dec in d.reviews_due[:6]:
+        p = state.proposals.get(dec.proposal)
+        due = dec.review_ts - d.now_ms
+        label = f"overdue by {span(-due)}" if due < 0 else f"due in {span(due)}"
+        parts.append(Text(f"{p.title if p else dec.proposal[:8]}: {label}"))
+    if not d.reviews_due:
+        parts.append(Text("none"))
+    parts.append(Text(""))
+    connected = sum(1 for p in peers if p.state in ("connected", "syncing"))
+    parts.append(heading(f"Peers ({connected} of {len(peers)} connected)"))
+    for peer in peers[:10]:
+        parts.append(
+            Text(f"{peer.name} [{peer.transport}] {peer.state}, {ago(d.now_ms, peer.last_sync_ms)}")
+        )
+    if not peers:
+        parts.append(Text("no peers seen (no network node running)"))
+    return parts
+
+
+def proposal_header(d: Digest, p: Proposal, r: Round | None) -> Text:
+    state = d.state
+    text = Text()
+    text.append(p.title, style="bold")
+    text.append(
+        f"\n{STATE_LABELS.get(p.state, p.state)} · version {p.latest.number}"
+        f" · by {name_of(state, p.author)} · {p.id[:8]}"
+    )
+    if r is not None:
+        text.append(f"\nround {r.id[:8]} on v{r.version}: ")
+        text.append(phase_track(r.phase), style="bold")
+    else:
+        text.append("\nno round yet")
+    return text
+
+
+def diff_text(d: Digest, p: Proposal) -> Text:
+    previous = d.previous_body(p)
+    text = Text()
+    if previous is not None and p.latest.note:
+        text.append(f"note: {p.latest.note}\n", style="italic")
+    for line in version_diff(previous, p.latest.body):
+        if line.tag == "+":
+            text.append(f"+ {line.text}\n", style="green")
+        elif line.tag == "-":
+            text.append(f"- {line.text}\n", style="red strike")
+        elif line.tag == "@":
+            text.append(f"{line.text}\n", style="dim")
+        else:
+            text.append(f"  {line.text}\n")
+    text.rstrip()
+    return text
+
+
+def outcome_text(d: Digest, p: Proposal, r: Round | None) -> Text:
+    state = d.state
+    text = Text()
+    if r is None:
+        text.append("Open a round (o) when the assembly is ready to consider it.")
+        return text
+    if r.phase != R.CLOSED:
+        counted = sum(
+            1
+            for pos in r.positions.values()
+            if pos.kind in R.QUORUM_KINDS
+            and not (state.members.get(pos.member) and state.members[pos.member].is_ally(d.now_ms))
+        )
+        quorum = state.assembly.rules.quorum if state.assembly else 1
+        text.append(f"{len(r.positions)} of {len(state.members)} positions; ")
+        text.append(f"{counted} count towards a quorum of {quorum}. ")
+        if r.objections:
+            text.append(f"{len(r.objections)} objection(s) stand.", style="bold")
+        for pos in r.positions.values():
+            if pos.reason:
+                who = name_of(state, pos.member)
+                text.append(f"\n  - {who} ({KIND_LABELS[pos.kind]}): {pos.reason}")
+        return text
+    text.append("Outcome: ", style="bold")
+    text.append(OUTCOME_LABELS.get(r.outcome or "", r.outcome or "-"), style="bold")
+    text.append(f" (closed by {name_of(state, r.closed_by)} {when(r.closed_ts)})\n")
+    dec = state.decisions.get(r.decision) if r.decision else None
+    if dec is not None:
+        if dec.status == R.PENDING:
+            text.append(
+                f"Takes effect {when(dec.effective_ts)} "
+                f"(in {span(dec.effective_ts - d.now_ms)}); an objection until then returns it.\n"
+            )
+        elif dec.status == R.IN_EFFECT:
+            text.append(f"In effect since {when(dec.effective_ts)}.\n")
+        text.append(f"Review by {when(dec.review_ts)}.\n")
+    reasons = [pos for pos in r.positions.values() if pos.reason]
+    objections = [pos for pos in r.positions.values() if pos.kind == R.OBJECT]
+    if objections:
+        text.append("Objections to integrate:\n", style="bold")
+        for pos in objections:
+            late = " (late)" if pos.late else ""
+            text.append(f"  - {name_of(state, pos.member)}{late}: {pos.reason}\n")
+        text.append("Amend the proposal (e) to integrate them, then open a new round.\n")
+    others = [pos for pos in reasons if pos.kind != R.OBJECT]
+    if others:
+        text.append("Reasons given:\n", style="bold")
+        for pos in others:
+            text.append(
+                f"  - {name_of(state, pos.member)} ({KIND_LABELS[pos.kind]}): {pos.reason}\n"
+            )
+    text.rstrip()
+    return text
+
+
+def consent_loop(d: Digest, p: Proposal) -> Group:
+    """The whole life of a proposal: versions, rounds with positions, decision, audit."""
+    state = d.state
+    parts: list[RenderableType] = [proposal_header(d, p, state.open_round_of(p.id)), Text("")]
+    parts.append(heading(f"Versions ({len(p.versions)})"))
+    for v in p.versions:
+        line = Text(f"v{v.number} {when(v.ts)} by {name_of(state, v.author)}")
+        if v.note:
+            line.append(f": {v.note}")
+        parts.append(line)
+    parts.append(Text(""))
+    parts.append(heading(f"Rounds ({len(p.rounds)})"))
+    for rid in p.rounds:
+        r = state.rounds[rid]
+        outcome = OUTCOME_LABELS.get(r.outcome or "", r.phase)
+        parts.append(
+            Text(
+                f"round {rid[:8]} on v{r.version}, opened {when(r.opened_ts)} by "
+                f"{name_of(state, r.facilitator)}: {outcome}",
+                style="bold",
+            )
+        )
+        for pos in sorted(r.positions.values(), key=lambda x: name_of(state, x.member)):
+            line = Text(f"  {name_of(state, pos.member)}: {KIND_LABELS[pos.kind]}")
+            if pos.reason:
+                line.append(f" ({pos.reason})")
+            note = position_note(state, pos)
+            if note:
+                line.append(f" [{note}]", style="italic")
+            parts.append(line)
+    if p.decision or p.closing_note:
+        parts.append(Text(""))
+        parts.append(heading("Decision"))
+    if p.decision and p.decision in state.decisions:
+        dec = state.decisions[p.decision]
+        parts.append(decision_line(d, dec))
+        parts.append(
+            Text(
+                f"decided {when(dec.decided_ts)} by {name_of(state, dec.decided_by)}; "
+                f"effective {when(dec.effective_ts)}; review {when(dec.review_ts)}"
+            )
+        )
+        for pos in dec.late_objections:
+            parts.append(Text(f"  late objection from {name_of(state, pos.member)}: {pos.reason}"))
+    if p.closing_note:
+        parts.append(Text(f"rejected: {p.closing_note}"))
+    parts.append(Text(""))
+    entries = d.audit_by_proposal.get(p.id, ())
+    parts.append(heading(f"Audit trail ({len(entries)} acts)"))
+    for e in entries:
+        line = Text(f"{when(e.ts)}  {name_of(state, e.member):<12} {e.act_type:<13} ")
+        if e.accepted:
+            line.append("verified, accepted  ")
+        else:
+            line.append(f"IGNORED ({e.rule})  ", style="bold")
+        line.append(e.summary)
+        if e.detail:
+            line.append(f" - {e.detail}", style="dim")
+        parts.append(line)
+    return Group(*parts)

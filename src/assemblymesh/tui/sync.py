@@ -1,0 +1,128 @@
+"""Sync and peers: who is reachable and how fresh their data is; invites with a QR code."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
+
+from assemblymesh.errors import AssemblyMeshError
+from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.messages import PeersChanged, SyncProgressed
+from assemblymesh.tui.peers import SyncProgress
+from assemblymesh.tui.qr import qr_lines
+from assemblymesh.tui.view import Digest, ago
+
+
+class SyncScreen(AssemblyScreen):
+    MODE = "sync"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("i", "invite", "Invite someone"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_top()
+        with Vertical(id="sync-body"):
+            yield Static(id="node")
+            yield DataTable(id="peer-table", cursor_type="row", zebra_stripes=True)
+            with Horizontal(id="progress-row"):
+                yield Label("", id="progress-label", markup=False)
+                yield ProgressBar(id="progress", show_eta=False)
+        yield from self.compose_bottom()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#peer-table", DataTable)
+        table.add_columns("Peer", "Via", "State", "Last sync", "In", "Out", "Refused")
+        table.border_title = "Peers (LAN, mesh, static)"
+        self._draw_peers()
+        self._draw_progress(self.am.progress)
+
+    def show(self, digest: Digest) -> None:
+        local = self.am.local
+        if local is None:
+            return
+        text = Text()
+        text.append("This node: ", style="bold")
+        text.append(f"assembly {local.assembly_id.hex()[:12]}, device {local.device_id[:12]}\n")
+        text.append(
+            f"{local.replica.change_count()} changes stored, "
+            f"{local.replica.pending_count()} waiting for earlier ones, "
+            f"digest {local.replica.digest().hex()[:12]}"
+        )
+        if not digest.admitted():
+            text.append("\nNot admitted yet: connect to a member to complete your join.")
+        self.query_one("#node", Static).update(text)
+        self._draw_peers()
+
+    def _draw_peers(self) -> None:
+        table = self.query_one("#peer-table", DataTable)
+        now = self.am.digest.now_ms if self.am.digest is not None else 0
+        table.clear()
+        for peer in self.am.peers:
+            table.add_row(
+                peer.name,
+                peer.transport,
+                peer.state,
+                ago(now, peer.last_sync_ms),
+                str(peer.changes_in),
+                str(peer.changes_out),
+                str(peer.refusals),
+            )
+        if not self.am.peers:
+            table.add_row("no peers seen yet", "", "", "", "", "", "")
+
+    def _draw_progress(self, progress: SyncProgress | None) -> None:
+        row = self.query_one("#progress-row")
+        row.display = progress is not None and not progress.finished
+        if progress is not None:
+            self.query_one("#progress-label", Label).update(progress.label)
+            self.query_one(ProgressBar).update(total=progress.total, progress=progress.done)
+
+    def on_peers_changed(self, message: PeersChanged) -> None:
+        self._draw_peers()
+
+    def on_sync_progressed(self, message: SyncProgressed) -> None:
+        self._draw_progress(message.progress)
+
+    def action_invite(self) -> None:
+        local = self.am.local
+        if local is None:
+            return
+        try:
+            code = local.issue_invite().encode()
+        except AssemblyMeshError as exc:
+            self.notify(str(exc), title="No invite", severity="error")
+            return
+        self.app.push_screen(InviteScreen(code))
+
+
+class InviteScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("c", "copy", "Copy code"),
+    ]
+
+    def __init__(self, code: str) -> None:
+        super().__init__(id="invite")
+        self.code = code
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="≡")
+        with VerticalScroll():
+            yield Static(
+                "One-time invite, valid 7 days. Give it to one person: they run "
+                "'assemblymesh join CODE' or choose Join in the app.",
+                markup=False,
+            )
+            yield Static(self.code, id="invite-code", markup=False)
+            yield Static("\n".join(qr_lines(self.code)), id="qr", markup=False)
+        yield Footer()
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.code)
+        self.notify("invite code copied")

@@ -1,0 +1,287 @@
+"""What the screens show, computed once per fold: pure functions over ``AssemblyState``.
+
+Folding is the expensive step, so everything a key press needs (sorted rows, groupings,
+the audit trail per proposal) is derived here, in the same worker as the fold, and the
+widgets only page through these lists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from assemblymesh.model import (
+    AssemblySnapshot,
+    AssemblyState,
+    AuditEntry,
+    Decision,
+    Proposal,
+    Round,
+)
+from assemblymesh.model import rules as R
+
+MINUTE_MS: Final = 60_000
+HOUR_MS: Final = 60 * MINUTE_MS
+# A decision whose review date falls within this window (or has passed) is listed as due.
+REVIEW_WINDOW_MS: Final = 14 * R.DAY_MS
+RECENT_DECISIONS: Final = 6
+
+# The order the agenda lists proposals in: what needs the meeting first.
+STATE_ORDER: Final = (
+    R.IN_ROUND,
+    R.OPEN,
+    R.RETURNED,
+    R.ADOPTED_PENDING,
+    R.ADOPTED,
+    R.REJECTED,
+    R.WITHDRAWN,
+)
+# What a meeting works on; a decision in cooling-off can still be returned by an objection.
+AGENDA_STATES: Final = frozenset({R.IN_ROUND, R.OPEN, R.RETURNED, R.ADOPTED_PENDING})
+STATE_LABELS: Final[Mapping[str, str]] = {
+    R.IN_ROUND: "in round",
+    R.OPEN: "open",
+    R.RETURNED: "returned",
+    R.ADOPTED_PENDING: "cooling-off",
+    R.ADOPTED: "adopted",
+    R.REJECTED: "rejected",
+    R.WITHDRAWN: "withdrawn",
+}
+KIND_LABELS: Final[Mapping[str, str]] = {
+    R.CONSENT: "consent",
+    R.CONCERN: "concern",
+    R.STAND_ASIDE: "stand aside",
+    R.OBJECT: "OBJECT",
+}
+OUTCOME_LABELS: Final[Mapping[str, str]] = {
+    R.OUTCOME_ADOPTED: "adopted",
+    R.OUTCOME_OBJECTIONS: "returned with objections",
+    R.OUTCOME_NO_QUORUM: "no quorum: back to open",
+    R.OUTCOME_WITHDRAWN: "withdrawn by the author",
+}
+
+
+# --- formatting ------------------------------------------------------------------------------
+
+
+def when(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def span(ms: int) -> str:
+    """A duration in the two largest units that matter: '2d 4h', '3h 10m', '45s'."""
+    ms = max(0, ms)
+    days, rest = divmod(ms, R.DAY_MS)
+    hours, rest = divmod(rest, HOUR_MS)
+    minutes, rest = divmod(rest, MINUTE_MS)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m"
+    return f"{rest // 1000}s"
+
+
+def ago(now_ms: int, ms: int | None) -> str:
+    if ms is None:
+        return "never"
+    if ms > now_ms:
+        return "just now"
+    return span(now_ms - ms) + " ago"
+
+
+def clip(text: str, width: int) -> str:
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= width and line == text else line[: width - 1] + "…"
+
+
+def name_of(state: AssemblyState, member: str | None) -> str:
+    if member is None:
+        return "-"
+    m = state.members.get(member)
+    return m.name if m is not None else member[:8]
+
+
+def phase_track(phase: str) -> str:
+    """The round's phases with the current one marked in words, not only in colour."""
+    parts = []
+    for p in R.PHASES:
+        parts.append(f">{p.upper()}<" if p == phase else p)
+    return " - ".join(parts)
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    tag: str  # "+", "-", " " or "@"
+    text: str
+
+
+def version_diff(old: str | None, new: str) -> list[DiffLine]:
+    """Line diff from the previous version; the whole text as unchanged when there is none."""
+    if old is None:
+        return [DiffLine(" ", line) for line in new.splitlines()]
+    lines: list[DiffLine] = []
+    for line in difflib.unified_diff(
+        old.splitlines(), new.splitlines(), "previous", "this version", n=2, lineterm=""
+    ):
+        if line.startswith(("---", "+++")):
+            continue
+        tag = line[:1] if line[:1] in "+-@" else " "
+        lines.append(DiffLine(tag, line[1:] if tag != "@" else line))
+    return lines or [DiffLine(" ", "(text unchanged)")]
+
+
+# --- the digest ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Everything the screens list, precomputed from one folded state."""
+
+    state: AssemblyState
+    me: str
+    proposals: tuple[Proposal, ...]  # every proposal, in STATE_ORDER, newest first per state
+    agenda: tuple[Proposal, ...]  # in round, open, returned, cooling-off
+    counts: Mapping[str, int]
+    open_rounds: tuple[Round, ...]
+    cooling_off: tuple[Decision, ...]
+    recent_decisions: tuple[Decision, ...]
+    reviews_due: tuple[Decision, ...]
+    members: tuple[str, ...]  # member ids, by name
+    proposal_rows: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    agenda_rows: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    audit_by_proposal: Mapping[str, tuple[AuditEntry, ...]] = field(default_factory=dict)
+
+    @property
+    def now_ms(self) -> int:
+        return self.state.now_ms
+
+    @property
+    def name(self) -> str:
+        a = self.state.assembly
+        return a.name if a is not None else ""
+
+    def admitted(self) -> bool:
+        return self.state.is_member(self.me)
+
+    def can_facilitate(self) -> bool:
+        m = self.state.members.get(self.me)
+        return m is not None and m.can_facilitate(self.now_ms)
+
+    def my_pending_rounds(self) -> list[Round]:
+        """Open rounds, those still waiting for my position first."""
+        waiting = [r for r in self.open_rounds if self.me not in r.positions]
+        stated = [r for r in self.open_rounds if self.me in r.positions]
+        return waiting + stated
+
+    def my_proposals(self) -> list[Proposal]:
+        return [p for p in self.proposals if p.author == self.me]
+
+    def previous_body(self, proposal: Proposal, version: int | None = None) -> str | None:
+        number = proposal.latest.number if version is None else version
+        for v in proposal.versions:
+            if v.number == number - 1:
+                return v.body
+        return None
+
+    def last_round(self, proposal: Proposal) -> Round | None:
+        return self.state.rounds[proposal.rounds[-1]] if proposal.rounds else None
+
+
+def _proposal_of_acts(snapshot: AssemblySnapshot) -> dict[str, str]:
+    """act id -> the proposal it concerns, for the per-proposal audit trail."""
+    of: dict[str, str] = {}
+    acts: list[Mapping[str, Any]] = [a for doc in snapshot.acts.values() for a in doc]
+    for act in acts:
+        kind, aid = act.get("type"), act.get("id")
+        if not isinstance(aid, str):
+            continue
+        if kind == "propose":
+            of[aid] = aid
+        elif kind in ("amend", "withdraw", "reject", "open_round"):
+            target = act.get("proposal")
+            if isinstance(target, str):
+                of[aid] = target
+    for act in acts:
+        target = act.get("round")
+        aid = act.get("id")
+        if isinstance(aid, str) and isinstance(target, str) and target in of:
+            of[aid] = of[target]
+    return of
+
+
+def digest(state: AssemblyState, me: str, snapshot: AssemblySnapshot | None = None) -> Digest:
+    now = state.now_ms
+    rank = {s: i for i, s in enumerate(STATE_ORDER)}
+    ordered = sorted(
+        state.proposals.values(), key=lambda p: (rank.get(p.state, 99), -p.created_ts, p.id)
+    )
+    counts: dict[str, int] = dict.fromkeys(STATE_ORDER, 0)
+    for p in ordered:
+        counts[p.state] = counts.get(p.state, 0) + 1
+    decisions = sorted(state.decisions.values(), key=lambda d: d.decided_ts, reverse=True)
+    audit: dict[str, list[AuditEntry]] = {}
+    if snapshot is not None:
+        of = _proposal_of_acts(snapshot)
+        for entry in state.audit:
+            pid = of.get(entry.act_id)
+            if pid is not None:
+                audit.setdefault(pid, []).append(entry)
+    agenda = tuple(p for p in ordered if p.state in AGENDA_STATES)
+    return Digest(
+        state=state,
+        me=me,
+        proposals=tuple(ordered),
+        agenda=agenda,
+        counts=counts,
+        open_rounds=tuple(
+            sorted(
+                (r for r in state.rounds.values() if r.phase != R.CLOSED),
+                key=lambda r: (r.opened_ts, r.id),
+            )
+        ),
+        cooling_off=tuple(d for d in decisions if d.status == R.PENDING),
+        recent_decisions=tuple(decisions[:RECENT_DECISIONS]),
+        reviews_due=tuple(
+            sorted(
+                (
+                    d
+                    for d in decisions
+                    if d.status == R.IN_EFFECT and d.review_ts <= now + REVIEW_WINDOW_MS
+                ),
+                key=lambda d: d.review_ts,
+            )
+        ),
+        members=tuple(sorted(state.members, key=lambda m: (state.members[m].name.casefold(), m))),
+        proposal_rows=tuple(rows_for(state, ordered)),
+        agenda_rows=tuple(rows_for(state, agenda)),
+        audit_by_proposal={k: tuple(v) for k, v in audit.items()},
+    )
+
+
+def rows_for(
+    state: AssemblyState, proposals: Sequence[Proposal]
+) -> list[tuple[str, tuple[str, ...]]]:
+    """Table rows (key, cells) for a proposals list, built with the fold, off the UI thread."""
+    rows: list[tuple[str, tuple[str, ...]]] = []
+    for p in proposals:
+        r = state.open_round_of(p.id)
+        rows.append(
+            (
+                p.id,
+                (
+                    STATE_LABELS.get(p.state, p.state),
+                    p.title,
+                    f"v{p.latest.number}",
+                    name_of(state, p.author),
+                    r.phase if r is not None else "",
+                ),
+            )
+        )
+    return rows

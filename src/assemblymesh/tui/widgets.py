@@ -1,0 +1,161 @@
+"""Small widgets shared by the screens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable
+
+Row = tuple[str, tuple[str, ...]]  # (key, cells)
+
+
+class PagedTable(DataTable[str]):
+    """A row table that holds one page of a long list at a time.
+
+    A DataTable keeps every row it is given; with ten thousand proposals that costs on every
+    refresh. This one keeps the whole list as plain tuples and gives the DataTable only the
+    page in view, so a key press costs one page at most.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("right_square_bracket", "next_page", "Next page", show=False),
+        Binding("left_square_bracket", "previous_page", "Previous page", show=False),
+    ]
+
+    class Chosen(Message):
+        """The highlighted row changed (``key`` is None when the list is empty)."""
+
+        def __init__(self, table: PagedTable, key: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> PagedTable:
+            return self.table
+
+    def __init__(
+        self,
+        columns: Sequence[str],
+        *,
+        page_size: int = 30,  # about a screenful: a page turn re-renders this many rows
+        empty: str = "(none)",
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+        self._column_names = tuple(columns)
+        self.page_size = page_size
+        self.empty = empty
+        self._rows: list[Row] = []
+        self.page = 0
+        self._last_key: str | None = None
+
+    def on_mount(self) -> None:
+        self.add_columns(*self._column_names)
+        self._show_page(self.page, 0)
+
+    # --- data --------------------------------------------------------------------------
+
+    @property
+    def total(self) -> int:
+        return len(self._rows)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-len(self._rows) // self.page_size))
+
+    @property
+    def current_key(self) -> str | None:
+        if not self._rows:
+            return None
+        index = self.page * self.page_size + self.cursor_row
+        return self._rows[index][0] if 0 <= index < len(self._rows) else None
+
+    def set_rows(self, rows: Sequence[Row], keep: str | None = None) -> None:
+        """Replace the list; the cursor stays on ``keep`` (default: the current row) if present."""
+        keep = self.current_key if keep is None else keep
+        self._rows = list(rows)
+        index = 0
+        if keep is not None:
+            # A linear scan of plain tuples: cheap next to a fold, and only run per fold.
+            for i, (key, _) in enumerate(self._rows):
+                if key == keep:
+                    index = i
+                    break
+        self._show_page(index // self.page_size, index % self.page_size)
+
+    def _show_page(self, page: int, row: int) -> None:
+        if not self.columns:
+            self.page = page
+            return
+        self.page = max(0, min(page, self.pages - 1))
+        start = self.page * self.page_size
+        chunk = self._rows[start : start + self.page_size]
+        self.clear()
+        if chunk:
+            for key, cells in chunk:
+                self.add_row(*cells, key=key)
+            self.move_cursor(row=max(0, min(row, len(chunk) - 1)), animate=False)
+        else:
+            # The note goes in the widest column: a long first cell would widen a narrow one.
+            blank = [""] * len(self._column_names)
+            blank[min(1, len(blank) - 1)] = self.empty
+            self.add_row(*blank, key="")
+        self._update_subtitle()
+        self._announce()
+
+    def _update_subtitle(self) -> None:
+        if self.total > self.page_size:
+            first = self.page * self.page_size + 1
+            last = min(self.total, first + self.page_size - 1)
+            self.border_subtitle = f"{first}-{last} of {self.total}  [ ] pages"
+        else:
+            self.border_subtitle = f"{self.total}"
+
+    def _announce(self) -> None:
+        key = self.current_key
+        if key != self._last_key:
+            self._last_key = key
+            self.post_message(self.Chosen(self, key))
+
+    # --- keys --------------------------------------------------------------------------
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is self:
+            self._announce()
+
+    def action_next_page(self) -> None:
+        if self.page + 1 < self.pages:
+            self._show_page(self.page + 1, 0)
+
+    def action_previous_page(self) -> None:
+        if self.page > 0:
+            self._show_page(self.page - 1, self.page_size - 1)
+
+    def action_cursor_down(self) -> None:
+        if self.cursor_row >= self.row_count - 1 and self.page + 1 < self.pages:
+            self._show_page(self.page + 1, 0)
+        else:
+            super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.cursor_row <= 0 and self.page > 0:
+            self._show_page(self.page - 1, self.page_size - 1)
+        else:
+            super().action_cursor_up()
+
+    def action_page_down(self) -> None:
+        if self.cursor_row >= self.row_count - 1:
+            self.action_next_page()
+        else:
+            super().action_page_down()
+
+    def action_page_up(self) -> None:
+        if self.cursor_row <= 0:
+            self.action_previous_page()
+        else:
+            super().action_page_up()

@@ -1,0 +1,64 @@
+"""The composition root keeps its cached fold equal to a fresh fold, whatever happens."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from assemblymesh.home import Home
+from assemblymesh.model import at_time, commands, fold
+from assemblymesh.model import rules as process
+from assemblymesh.model.state import Rules
+
+HOUR = 3600 * 1000
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_760_000_000_000
+
+    def __call__(self) -> int:
+        self.now += 1000
+        return self.now
+
+
+def ids(prefix: str):  # type: ignore[no-untyped-def]
+    numbers = itertools.count()
+    return lambda: f"{prefix}{next(numbers):07x}"
+
+
+def test_cached_state_equals_a_fresh_fold_through_acts_syncs_and_time(tmp_path: Path) -> None:
+    clock = Clock()
+    rules = Rules(HOUR, 1, 30 * 24 * HOUR)
+    amara = Home(tmp_path / "a", clock).create("R", "Amara", rules=rules, new_id=ids("a"))
+    ben = Home(tmp_path / "b", clock).join(amara.issue_invite().encode(), "Ben", new_id=ids("b"))
+
+    def sync() -> None:
+        for src, dst in ((amara, ben), (ben, amara)):
+            dst.replica.ingest([c.data for c in src.replica.missing_for(dst.replica.vector())])
+
+    def check() -> None:
+        for node in (amara, ben):
+            now = clock()
+            assert node.state(now) == fold(node.snapshot(), now)
+
+    sync()
+    check()
+    pid = amara.act(commands.propose, "Shed", "Buy one")["id"]
+    rid = amara.act(commands.open_round, pid)["id"]
+    check()
+    amara.act(commands.advance_round, rid)
+    amara.act(commands.advance_round, rid)
+    sync()
+    ben.act(commands.position, rid, process.CONSENT, "")
+    check()
+    sync()
+    amara.act(commands.close_round, rid)
+    check()
+    state = amara.state()
+    later = clock.now + 2 * HOUR
+    assert at_time(state, later) == fold(amara.snapshot(), later)
+    assert amara.state(later).proposals[pid].state == process.ADOPTED
+    assert amara.state(clock.now).proposals[pid].state == process.ADOPTED_PENDING
+    amara.close()
+    ben.close()

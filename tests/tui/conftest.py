@@ -1,0 +1,150 @@
+"""Fixtures for the UI tests: real homes with deterministic clocks and act ids."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from assemblymesh.home import Home, LocalAssembly
+from assemblymesh.model import AssemblyState, commands
+from assemblymesh.model import rules as R
+from assemblymesh.model.state import Rules
+from assemblymesh.tui.app import AssemblyApp
+from assemblymesh.tui.link import pump
+
+START = 1_700_000_040_000  # a whole minute, so ms ticks never change what is shown
+DAY = R.DAY_MS
+
+
+class TickClock:
+    """A clock that moves one millisecond per reading: deterministic, and no equal ts."""
+
+    def __init__(self, start: int = START) -> None:
+        self.now = start
+
+    def __call__(self) -> int:
+        self.now += 1
+        return self.now
+
+    def advance(self, ms: int) -> None:
+        self.now += ms
+
+
+def id_counter(prefix: int) -> Callable[[], str]:
+    numbers = itertools.count(1)
+    return lambda: f"{prefix:02x}{next(numbers):014x}"
+
+
+def ids_by_name() -> Callable[[str], Callable[[], str]]:
+    made: dict[str, Callable[[], str]] = {}
+
+    def for_name(name: str) -> Callable[[], str]:
+        if name not in made:
+            made[name] = id_counter(len(made) + 1)
+        return made[name]
+
+    return for_name
+
+
+@dataclass
+class Trio:
+    """Rosa (founder, facilitator), Kofi and Amara, each with their own home."""
+
+    root: Path
+    clock: TickClock
+    homes: dict[str, Home]
+    locals: dict[str, LocalAssembly]
+    ids: Callable[[str], Callable[[], str]]
+
+    @property
+    def rosa(self) -> LocalAssembly:
+        return self.locals["Rosa"]
+
+    def sync(self) -> None:
+        """Everyone sends everyone what they lack (twice covers the hub-and-spoke case)."""
+        for _ in range(2):
+            for a in self.locals.values():
+                for b in self.locals.values():
+                    if a is not b:
+                        pump(a.replica, b.replica)
+
+    def act(self, name: str, command: Callable[..., object], *args: object) -> dict[str, object]:
+        self.sync()
+        act = self.locals[name].act(command, *args)  # type: ignore[arg-type]
+        self.sync()
+        return dict(act)
+
+    def member(self, name: str) -> str:
+        return self.rosa.state().find_member(name).id
+
+    def app(self, name: str = "Rosa", **kwargs: object) -> AssemblyApp:
+        """An app on ``name``'s home. The fixture's handle is closed: the app opens its own."""
+        self.locals.pop(name).close()
+        return AssemblyApp(
+            self.homes[name],
+            new_id=self.ids(name + "/app"),
+            refold_every=None,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def reopen(self, name: str = "Rosa") -> AssemblyState:
+        """Fold the store as it is on disk now, through a fresh LocalAssembly."""
+        local = self.homes[name].open()
+        try:
+            return local.state()
+        finally:
+            local.close()
+
+    def close(self) -> None:
+        for local in self.locals.values():
+            local.close()
+
+
+def make_trio(root: Path, quorum: int = 2) -> Trio:
+    clock = TickClock()
+    ids = ids_by_name()
+    homes = {n: Home(root / n.lower(), clock) for n in ("Rosa", "Kofi", "Amara")}
+    rules = Rules(cooling_off_ms=3 * DAY, quorum=quorum, review_period_ms=30 * DAY)
+    rosa = homes["Rosa"].create("Garden co-op", "Rosa", "We tend the garden.", rules, ids("Rosa"))
+    trio = Trio(root, clock, homes, {"Rosa": rosa}, ids)
+    for name in ("Kofi", "Amara"):
+        code = rosa.issue_invite().encode()
+        trio.locals[name] = homes[name].join(code, name, ids(name))
+        trio.sync()
+    return trio
+
+
+@pytest.fixture
+def trio(tmp_path: Path) -> Iterator[Trio]:
+    t = make_trio(tmp_path)
+    try:
+        yield t
+    finally:
+        t.close()
+
+
+def proposal_in_positions(trio: Trio, title: str = "Compost bins") -> tuple[str, str]:
+    """A proposal by Kofi with a round in the positions phase; returns (proposal, round)."""
+    pid = str(trio.act("Kofi", commands.propose, title, "Two bins by the shed.")["id"])
+    rid = str(trio.act("Rosa", commands.open_round, pid, None)["id"])
+    trio.act("Rosa", commands.advance_round, rid)
+    trio.act("Rosa", commands.advance_round, rid)
+    return pid, rid
+
+
+async def settle(app: AssemblyApp, pilot: object) -> None:
+    """Wait until the fold has landed and the screens drew it (no sleeps: pump messages)."""
+    from textual.pilot import Pilot
+
+    assert isinstance(pilot, Pilot)
+    for _ in range(200):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if app.digest is not None and not app.busy:
+            await pilot.pause()
+            return
+    raise AssertionError("the app never finished folding")

@@ -1,0 +1,229 @@
+"""Home, sync, history, setup, palette, help: each flow through keys, asserted on the model
+and on what the screen shows."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable, Input, ProgressBar, Static
+
+from assemblymesh.home import Home
+from assemblymesh.model import commands
+from assemblymesh.model import rules as R
+from assemblymesh.tui.app import AssemblyApp
+from assemblymesh.tui.draft import edit_span, map_index
+from assemblymesh.tui.help import HelpScreen
+from assemblymesh.tui.peers import LAN, MESH, ManualPeers, PeerInfo, SyncProgress
+from assemblymesh.tui.qr import qr_lines
+from assemblymesh.tui.setup import SetupScreen
+from assemblymesh.tui.sync import InviteScreen
+from assemblymesh.tui.view import version_diff
+from assemblymesh.tui.widgets import PagedTable
+from tests.tui.conftest import START, TickClock, Trio, id_counter, proposal_in_positions, settle
+
+
+def shown(app: App[None], selector: str) -> str:
+    """A Static's content as plain text, whatever renderable it holds."""
+    from rich.console import Console
+
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(app.screen.query_one(selector, Static).content)
+    return console.export_text()
+
+
+async def test_home_lists_by_state_and_key_presses_do_not_fold(trio: Trio) -> None:
+    _, rid = proposal_in_positions(trio)
+    trio.act("Amara", commands.propose, "Seed swap", "In March.")
+    trio.act("Rosa", commands.position, rid, R.CONSENT, "", None)
+    trio.act("Kofi", commands.position, rid, R.CONSENT, "", None)
+    trio.act("Rosa", commands.close_round, rid)
+    app = trio.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert "in round 0  open 1" in shown(app, "#counts")
+        assert "cooling-off 1" in shown(app, "#counts")
+        side = shown(app, "#side-panel")
+        assert "Compost bins: cooling-off, 2d 23h left" in side
+        table = app.screen.query_one("#proposals", PagedTable)
+        assert [table.get_row_at(i)[1] for i in range(table.row_count)] == [
+            "Seed swap",
+            "Compost bins",
+        ]
+        folds = app.folds
+        await pilot.press("f")  # agenda
+        await pilot.press("f")  # in round only
+        await pilot.pause()
+        assert table.border_title == "Proposals: in round"
+        assert table.get_row_at(0)[1] == "(no proposals)"
+        await pilot.press("f", "f", "down", "up", "down")
+        await pilot.pause()
+        assert app.folds == folds  # navigation reads the cached fold
+
+
+async def test_paged_table_pages_through_long_lists() -> None:
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield PagedTable(("State", "Title"), page_size=10)
+
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(PagedTable)
+        table.set_rows([(f"k{i}", ("open", f"row {i}")) for i in range(35)])
+        table.focus()
+        await pilot.pause()
+        assert table.row_count == 10 and table.current_key == "k0"
+        await pilot.press("right_square_bracket")
+        assert table.current_key == "k10"
+        await pilot.press("up")
+        assert table.current_key == "k9" and table.page == 0
+        await pilot.press("down")
+        assert table.current_key == "k10" and table.page == 1
+        await pilot.press(*["right_square_bracket"] * 5)
+        assert table.page == 3 and table.row_count == 5
+        assert table.border_subtitle == "31-35 of 35  [ ] pages"
+        table.set_rows([(f"k{i}", ("open", f"row {i}")) for i in range(35)], keep="k22")
+        assert table.current_key == "k22" and table.page == 2
+
+
+async def test_sync_screen_peers_progress_and_invite(trio: Trio) -> None:
+    peers = ManualPeers([PeerInfo("Kofi", LAN, "connected", START - 60_000, 5, 3, 0)])
+    app = trio.app(peers=peers)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("4")
+        await pilot.pause()
+        table = app.screen.query_one("#peer-table", DataTable)
+        assert table.get_row_at(0)[:3] == ["Kofi", "lan", "connected"]
+        peers.set_peers([*peers.peers(), PeerInfo("Amara", MESH, "offline", None, 0, 0, 2)])
+        await pilot.pause()
+        assert table.row_count == 2
+        assert table.get_row_at(1) == ["Amara", "mesh", "offline", "never", "0", "0", "2"]
+        assert not app.screen.query_one("#progress-row").display
+        peers.progress(SyncProgress("importing bundle", 30, 120))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen.query_one("#progress-row").display
+        assert app.screen.query_one(ProgressBar).percentage == 0.25
+        peers.progress(SyncProgress("importing bundle", 120, 120))
+        await pilot.pause()
+        assert not app.screen.query_one("#progress-row").display
+
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, InviteScreen)
+        code = app.screen.code
+        assert code.startswith("am1:")
+        assert shown(app, "#invite-code").replace("\n", "") == code
+        assert "█" in shown(app, "#qr")
+        await settle(app, pilot)
+    assert len(trio.reopen().invites) == 3  # two from the fixture, one from the screen
+
+
+async def test_history_shows_the_consent_loop_and_audit(trio: Trio) -> None:
+    pid, rid = proposal_in_positions(trio)
+    trio.act("Amara", commands.position, rid, R.OBJECT, "Floods.", None)
+    trio.act("Rosa", commands.close_round, rid)
+    trio.act("Kofi", commands.amend, pid, "Two bins on the raised bed.", "Away from the flood")
+    app = trio.app()
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("5")
+        await pilot.pause()
+        loop = shown(app, "#loop")
+        assert "Versions (2)" in loop
+        assert "v2" in loop and "Away from the flood" in loop
+        assert "returned with objections" in loop
+        assert "Amara: OBJECT (Floods.)" in loop
+        assert "Audit trail (7 acts)" in loop
+        assert "verified, accepted" in loop
+
+
+async def test_setup_founds_an_assembly(tmp_path: Path) -> None:
+    home = Home(tmp_path, TickClock())
+    app = AssemblyApp(home, new_id=id_counter(1), refold_every=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, SetupScreen)
+        app.screen.query_one("#found-name", Input).focus()
+        await pilot.press(*"Tool shed", "enter", *"Ines", "enter", *"Share tools", "enter")
+        await settle(app, pilot)
+        assert app.current_mode == "home"
+        assert app.title == "Tool shed"
+    local = Home(tmp_path).open()
+    try:
+        state = local.state()
+        assert state.assembly is not None and state.assembly.charter == "Share tools"
+        assert [m.name for m in state.members.values()] == ["Ines"]
+    finally:
+        local.close()
+
+
+async def test_setup_joins_with_an_invite_code(trio: Trio, tmp_path: Path) -> None:
+    code = trio.rosa.issue_invite().encode()
+    home = Home(tmp_path / "newcomer", TickClock())
+    app = AssemblyApp(home, new_id=id_counter(9), refold_every=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SetupScreen)
+        screen.query_one("#join-code", Input).value = "am1:broken"
+        screen.query_one("#join-member", Input).value = "Noor"
+        screen.join()
+        assert "damaged" in str(screen.query_one("#setup-error", Static).render())
+        screen.query_one("#join-code", Input).value = code
+        screen.join()
+        await settle(app, pilot)
+        assert app.sub_title == "not admitted yet"
+        assert "Not admitted yet" in shown(app, "#counts")
+    assert home.open().pending_invite() is not None
+
+
+async def test_palette_help_and_theme(trio: Trio) -> None:
+    proposal_in_positions(trio)
+    app = trio.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"meeting close")
+        await pilot.press("wait:300", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.current_mode == "meeting"
+        assert type(app.screen).__name__ == "ConfirmDialog"
+        await pilot.press("n")
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        help_text = shown(app, "#help Static:last-of-type")
+        for expected in ("Position for", "Advance", "State position", "Invite someone"):
+            assert expected in help_text
+        await pilot.press("escape")
+        dark = app.current_theme.dark
+        await pilot.press("t")
+        assert app.current_theme.dark is not dark
+
+
+async def test_plain_mode_and_no_color(trio: Trio, monkeypatch: object) -> None:
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("ASSEMBLYMESH_PLAIN", "1")
+    app = trio.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert app.has_class("-plain")
+        assert app.no_color
+
+
+def test_text_helpers() -> None:
+    assert edit_span("bins by gate", "bins by the gate") == (8, 8, "the ")
+    assert map_index("abc", "XXabc", 1) == 3
+    assert map_index("abc", "ab", 3) == 2
+    diff = version_diff("a\nb", "a\nc")
+    assert [(d.tag, d.text) for d in diff if d.tag in "+-"] == [("-", "b"), ("+", "c")]
+    lines = qr_lines("am1:test")
+    assert len({len(line) for line in lines}) == 1
