@@ -9,6 +9,8 @@ AM="${AM:-$here/.venv/bin/assemblymesh}"
 [ -x "$AM" ] || AM="$(command -v assemblymesh)"
 TIMEOUT="${SMOKE_TIMEOUT:-20}"
 session="am-smoke-$$"
+# The UI runs its network node beside it unless told not to: keep the smoke test off the LAN.
+export ASSEMBLYMESH_OFFLINE=1
 work="$(mktemp -d)"
 trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$work"' EXIT
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import importlib
 import json
 import sys
 from collections.abc import Iterator
@@ -104,7 +103,9 @@ def main(ctx: click.Context, home_dir: Path | None, assembly: str | None) -> Non
     """
     ctx.obj = Context(Home(home_dir), assembly)
     if ctx.invoked_subcommand is None:
-        ctx.invoke(tui)
+        # The bare command is ``tui``: let click parse its options (and their environment
+        # variables) as if it had been named.
+        tui.main(args=[], standalone_mode=False, obj=ctx.obj)
 
 
 # --- assembly lifecycle ---------------------------------------------------------------
@@ -462,12 +463,17 @@ def log(ctx: Context, show_all: bool) -> None:
 
 
 @main.command()
+@click.option("--offline", is_flag=True, envvar="ASSEMBLYMESH_OFFLINE",
+              help="Do not run the network node (work offline; sync later).")  # fmt: skip
+@click.option("--no-mdns", is_flag=True, envvar="ASSEMBLYMESH_NO_MDNS",
+              help="Do not advertise or browse on the LAN.")  # fmt: skip
 @pass_ctx
-def tui(ctx: Context) -> None:
-    """Open the terminal UI on the default assembly."""
+def tui(ctx: Context, offline: bool, no_mdns: bool) -> None:
+    """Open the terminal UI on the default assembly, with the network node beside it."""
     # Imported here: the UI pulls in Textual, which the other commands do not need.
-    app = importlib.import_module("assemblymesh.tui.app")
-    app.run(ctx.home, ctx.assembly)
+    from assemblymesh.live import run
+
+    run(ctx.home, ctx.assembly, network=not offline, mdns=not no_mdns)
 
 
 @main.command()
@@ -479,7 +485,9 @@ def tui(ctx: Context) -> None:
 )
 def demo(keep: Path | None) -> None:
     """Open a disposable assembly filled with a realistic meeting and simulated peers."""
-    importlib.import_module("assemblymesh.tui.demo").run_demo(keep)
+    from assemblymesh.tui.demo import run_demo
+
+    run_demo(keep)
 
 
 # --- the network ----------------------------------------------------------------------

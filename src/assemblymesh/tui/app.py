@@ -130,7 +130,9 @@ class AssemblyApp(App[None]):
         for stop in self._unsubscribe:
             stop()
         self._unsubscribe.clear()
-        if self.local is not None:
+        # The app closes only what it opened: a given assembly belongs to its caller (the
+        # network node may still be saying goodbye to peers through it).
+        if self.local is not None and self._given is None:
             self.local.close()
 
     # --- folding -------------------------------------------------------------------------

@@ -134,8 +134,7 @@ class Cast:
 
     def close(self) -> None:
         for local in self.members.values():
-            if local is not self.hub:
-                local.close()
+            local.close()
         self.members.clear()
 
 

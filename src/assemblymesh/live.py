@@ -1,0 +1,173 @@
+"""The UI with the network: one event loop runs the node, LAN discovery and the app.
+
+``assemblymesh`` (and ``assemblymesh tui``) start here. The UI never touches sockets or
+keys: it gets a ``PeerStatusSource`` (``NodePeers``, fed by the node) and the replica's
+change notifications. If another process already serves this home (``assemblymesh serve``
+holds the port), this node only dials out; the two share the store, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from assemblymesh.errors import AssemblyMeshError, NotFoundError, UsageError
+from assemblymesh.home import Home, LocalAssembly
+from assemblymesh.net.discovery import Discovery, DiscoveryConfig, PeerAddress
+from assemblymesh.net.node import DEFAULT_PORT, Node
+from assemblymesh.tui.app import AssemblyApp
+from assemblymesh.tui.peers import CONNECTED, STATIC, SYNCING, PeerInfo, PeerListener
+
+log = logging.getLogger("assemblymesh.net")
+POLL_S = 1.0
+
+
+class NodePeers:
+    """The node's connections as the UI's peer list, refreshed once a second."""
+
+    def __init__(self, node: Node, clock: Callable[[], int]) -> None:
+        self._node = node
+        self._clock = clock
+        self._listeners: list[PeerListener] = []
+        self._last: list[PeerInfo] = []
+        self._synced_at: dict[str, int] = {}
+
+    def peers(self) -> list[PeerInfo]:
+        now = self._clock()
+        result = []
+        for name, _role, synced in self._node.connections():
+            if synced:
+                self._synced_at.setdefault(name, now)
+            result.append(
+                PeerInfo(
+                    name=name,
+                    transport=STATIC,
+                    state=CONNECTED if synced else SYNCING,
+                    last_sync_ms=self._synced_at.get(name),
+                )
+            )
+        return result
+
+    def subscribe(self, listener: PeerListener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    async def watch(self) -> None:
+        while True:
+            current = self.peers()
+            if current != self._last:
+                self._last = current
+                for listener in list(self._listeners):
+                    listener.peers_changed(current)
+            await asyncio.sleep(POLL_S)
+
+
+def _log_to_file(path: Path) -> None:
+    """The terminal belongs to the UI: network logs go to a file in the home."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
+    root = logging.getLogger("assemblymesh")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+class Network:
+    """The node, LAN discovery and the UI's peer list for one assembly, started and
+    stopped together (``async with Network(local) as net: ...``)."""
+
+    def __init__(
+        self,
+        local: LocalAssembly,
+        listen: tuple[str, int] = ("0.0.0.0", DEFAULT_PORT),
+        mdns: bool = True,
+        peers: list[tuple[str, int]] | None = None,
+    ) -> None:
+        self.local = local
+        self.listen = listen
+        self.mdns = mdns
+        self.static = local.known_addresses() if peers is None else peers
+        self.node: Node | None = None
+        self.discovery: Discovery | None = None
+        self.peers: NodePeers | None = None
+        self._watcher: asyncio.Future[None] | None = None
+
+    async def __aenter__(self) -> Network:
+        node = Node(self.local.node_config(self.listen, self.static))
+        try:
+            await node.start()
+        except UsageError as exc:
+            # Most likely `assemblymesh serve` holds the port for this same home.
+            log.info("not listening (%s): dialling out only", exc)
+            node = Node(self.local.node_config(None, self.static))
+            await node.start()
+        self.node = node
+        if self.mdns and node.listen_address is not None:
+            await self._discover(node, node.listen_address[1])
+        self.peers = NodePeers(node, self.local.clock)
+        self._watcher = asyncio.ensure_future(self.peers.watch())
+        return self
+
+    async def _discover(self, node: Node, port: int) -> None:
+        dialing = set(self.static)
+
+        def found(peer: PeerAddress) -> None:
+            if (peer.host, peer.port) not in dialing:
+                dialing.add((peer.host, peer.port))
+                node.add_peer(peer.host, peer.port)
+
+        discovery = Discovery(
+            DiscoveryConfig(
+                assembly_id=self.local.assembly_id,
+                assembly_secret=self.local.secret,
+                device=self.local.device_key.public,
+                port=port,
+                on_peer=found,
+            )
+        )
+        try:
+            await discovery.start()
+        except AssemblyMeshError as exc:
+            log.warning("LAN discovery is off: %s", exc)
+            return
+        self.discovery = discovery
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        if self.discovery is not None:
+            await self.discovery.stop()
+        if self.node is not None:
+            await self.node.stop()
+
+
+async def run_async(
+    home: Home, assembly: str | None = None, *, network: bool = True, mdns: bool = True
+) -> None:
+    try:
+        local = home.open(assembly)
+    except (NotFoundError, UsageError):
+        # First run (or several assemblies): the app's setup screen takes over.
+        await AssemblyApp(home, assembly).run_async()
+        return
+    try:
+        if not network:
+            await AssemblyApp(home, assembly, local=local).run_async()
+            return
+        _log_to_file(home.root / "assemblymesh.log")
+        async with Network(local, mdns=mdns) as net:
+            await AssemblyApp(home, assembly, peers=net.peers, local=local).run_async()
+    finally:
+        local.close()
+
+
+def run(
+    home: Home, assembly: str | None = None, *, network: bool = True, mdns: bool = True
+) -> None:
+    """Entry point of ``assemblymesh`` and ``assemblymesh tui``."""
+    asyncio.run(run_async(home, assembly, network=network, mdns=mdns))
