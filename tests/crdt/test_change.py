@@ -11,6 +11,7 @@ from assemblymesh.crdt.change import (
     Change,
     change_hash,
     decode_change,
+    decode_stored,
     encode_body,
 )
 from assemblymesh.crdt.identity import verify
@@ -124,3 +125,8 @@ def test_random_bytes_never_decode_into_something_unexpected(data: bytes) -> Non
         return
     # Anything that decodes is canonical: re-encoding reproduces the bytes.
     assert encode_body(*change[:8]) == change.body
+
+
+def test_decode_stored_parses_what_decode_change_checked() -> None:
+    for change in (make(), make(seq=3), make(seq=2).without_signature()):
+        assert decode_stored(change.data, change.hash) == decode_change(change.data) == change

@@ -15,6 +15,8 @@ from assemblymesh.crdt.identity import SigningKey, yjs_client_id
 from assemblymesh.errors import ProtocolError, UsageError
 from assemblymesh.net.batch import (
     MAX_BATCH_CHANGES,
+    BatchDecoder,
+    BatchEncoder,
     _varuint,
     decode_batch,
     decompress_batch,
@@ -134,14 +136,22 @@ def _raw(value: object) -> bytes:
 GOOD = chain(KEYS[2], [b"a", b"b"], [b"", b""], [5, 6])
 
 
-def _good_run() -> list[object]:
-    return msgpack.unpackb(zlib.decompress(encode_batch(GOOD)))[1][0]  # type: ignore[no-any-return]
+def _good() -> list[object]:
+    return msgpack.unpackb(zlib.decompress(encode_batch(GOOD)))  # type: ignore[no-any-return]
 
 
 def _with(index: int, value: object) -> bytes:
-    run = _good_run()
-    run[index] = value
-    return _raw([[b""], [run]])
+    """The good batch with column ``index`` replaced."""
+    batch = _good()
+    batch[index] = value
+    return _raw(batch)
+
+
+def _with_run(index: int, value: object) -> bytes:
+    """The good batch with field ``index`` of its run header replaced."""
+    batch = _good()
+    batch[1][0][index] = value  # type: ignore[index]
+    return _raw(batch)
 
 
 @pytest.mark.parametrize(
@@ -150,34 +160,67 @@ def _with(index: int, value: object) -> bytes:
         b"",
         b"not zlib",
         zlib.compress(b"\xc1"),
-        zlib.compress(msgpack.packb([[b""], []])) + b"trailing",
-        zlib.compress(msgpack.packb([[b""], []]))[:-2],
-        _raw([[b""], []]),
+        zlib.compress(msgpack.packb(_good())) + b"trailing",
+        zlib.compress(msgpack.packb(_good()))[:-2],
         _raw({"docs": 1}),
-        _raw([[b"bad-doc"], [_good_run()]]),
-        _raw([[b""], [[1, 2, 3]]]),
-        _with(0, b"short"),
-        _with(1, 0),
-        _with(1, -1),
-        _with(2, b"x" * 32),  # seq 1 has no prev
-        _with(1, 2),  # seq 2 needs a 32-byte prev
-        _with(4, [0]),  # doc column too short
-        _with(4, [0, 7]),  # doc index out of range
-        _with(5, [1, "x"]),
-        _with(5, [-10, 0]),  # timestamp below zero
-        _with(6, [-1, 0]),
-        _with(6, [1, 0]),  # a folded form needs a clock
-        _with(8, [b"a", 7]),
-        _with(8, []),
-        _with(9, [0]),
-        _with(9, [1, b"short-sig"]),
-        _with(9, [1, b"s" * 64, 0, b"s" * 64]),  # indexes must increase
-        _with(9, [5, b"s" * 64]),
+        _raw(_good()[:7]),
+        _with(0, [b"bad-doc"]),
+        _with(1, []),  # no runs
+        _with(1, [[1, 2, 3]]),
+        _with_run(0, b"short"),
+        _with_run(0, 0),  # no device is known yet on this connection
+        _with_run(1, 0),
+        _with_run(1, -1),
+        _with_run(2, b"x" * 32),  # seq 1 has no prev
+        _with_run(1, 2),  # seq 2 needs a 32-byte prev ...
+        _with_run(2, None),  # ... or a previous batch of this device
+        _with_run(4, 3),  # run longer than the columns
+        _with_run(4, 1),  # runs shorter than the columns
+        _with_run(4, 0),
+        _with(2, [0]),  # doc column too short
+        _with(2, [0, 7]),  # doc index out of range
+        _with(3, [1, "x"]),
+        _with(3, [-10, 0]),  # timestamp below zero
+        _with(4, [-1, 0]),
+        _with(4, [1, 0]),  # a folded form needs a clock
+        _with(6, [b"a", 7]),
+        _with(6, [b"a"]),
+        _with(7, [0]),
+        _with(7, [1, b"short-sig"]),
+        _with(7, [1, b"s" * 64, 0, b"s" * 64]),  # indexes must increase
+        _with(7, [5, b"s" * 64]),
     ],
 )
 def test_malformed_batches_raise_protocol_error(data: bytes) -> None:
     with pytest.raises(ProtocolError):
         decode_batch(data, ASSEMBLY)
+
+
+def test_connection_tables_carry_over_between_batches() -> None:
+    """Later batches name known devices and documents by index and leave out ``prev``."""
+    first = chain(KEYS[0], [b"a", b"b", b"c"], [b"", b"\x07" * 32, b""], [1, 2, 3])
+    second = [Change.create(KEYS[0], ASSEMBLY, b"\x07" * 32, 4, first[-1].hash, 4, b"d")]
+    encoder, decoder = BatchEncoder(), BatchDecoder(ASSEMBLY)
+    assert [c.hash for c in decoder.decode(encoder.encode(first))] == [c.hash for c in first]
+    data = encoder.encode(second)
+    docs, runs, *_ = msgpack.unpackb(zlib.decompress(data))
+    assert docs == [] and runs == [[0, 4, None, None, 1]]
+    assert decoder.decode(data) == second
+    # A decoder that missed the first batch cannot rebuild the second.
+    with pytest.raises(ProtocolError):
+        BatchDecoder(ASSEMBLY).decode(data)
+
+
+def test_refused_batch_leaves_the_encoder_unchanged() -> None:
+    encoder = BatchEncoder()
+    too_many = chain(
+        KEYS[1], [b""] * (MAX_BATCH_CHANGES + 1), [b""] * (MAX_BATCH_CHANGES + 1),
+        [0] * (MAX_BATCH_CHANGES + 1),
+    )  # fmt: skip
+    with pytest.raises(UsageError):
+        encoder.encode(too_many)
+    decoded = BatchDecoder(ASSEMBLY).decode(encoder.encode(GOOD))
+    assert [c.hash for c in decoded] == [c.hash for c in GOOD]
 
 
 def test_change_count_cap() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -293,3 +294,28 @@ def test_ingest_slices_end_on_signatures(alice: Replica, bob: Replica) -> None:
     assert alice.digest() == bob.digest()
     assert bob.pending_count() == 0
     assert b.ingests >= 2
+
+
+def test_first_batch_is_small_so_the_receiver_starts_early(
+    alice: Replica, bob: Replica, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("assemblymesh.net.sync.FIRST_BATCH_CHANGES", 3)
+    write(alice, 12)
+    a, b = Side(alice), Side(bob)
+    wire = pump((a, b))
+    sizes = [m["n"] for m in map(msgpack.unpackb, wire) if m["t"] == "batch"]
+    assert sizes[0] <= 3 and max(sizes) > 3 and sum(sizes) == 13
+    assert alice.digest() == bob.digest()
+
+
+def test_later_batches_name_known_devices_by_index(alice: Replica, bob: Replica) -> None:
+    write(alice, 20)
+    a, b = Side(alice), Side(bob)
+    wire = pump((a, b))
+    batches = [m for m in map(msgpack.unpackb, wire) if m["t"] == "batch"]
+    assert len(batches) > 2
+    for message in batches[1:]:
+        runs = msgpack.unpackb(zlib.decompress(message["z"]))[1]
+        # Same device, continuing its chain: an index and no prev.
+        assert all(type(run[0]) is int and run[2] is None for run in runs)
+    assert alice.digest() == bob.digest()

@@ -213,10 +213,11 @@ class Store:
         ).fetchone()
         return None if row is None else bytes(row[0])
 
-    def changes_after(self, device_id: int, seq: int) -> Iterator[tuple[int, int, bytes]]:
-        """(seq, doc_id, data) of a device's changes after ``seq``, in chain order."""
+    def changes_after(self, device_id: int, seq: int) -> Iterator[tuple[int, int, bytes, bytes]]:
+        """(seq, doc_id, hash, data) of a device's changes after ``seq``, in chain order."""
         cur = self._db.execute(
-            "SELECT seq, doc_id, data FROM changes WHERE device_id = ? AND seq > ? ORDER BY seq",
+            "SELECT seq, doc_id, hash, data FROM changes WHERE device_id = ? AND seq > ?"
+            " ORDER BY seq",
             (device_id, seq),
         )
         yield from cur

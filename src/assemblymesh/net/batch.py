@@ -1,21 +1,33 @@
-"""The compact, compressed encoding of a batch of changes (docs/protocol.md §5.3).
+"""The compact, compressed encoding of batches of changes (docs/protocol.md §5.3).
 
 A change on the wire repeats a lot: the assembly id, the device key and the ``prev`` hash
 are all known from context, and a signature is needed only where a run of a chain ends
 (a signature on change n vouches for 1..n through the ``prev`` links). A batch therefore
-carries, per run of one device's chain: the device key once, the first seq, the ``prev`` of
-the first change and (for seq 1) the certificate; then per change only the document index,
-the time delta, the Yjs update and, where one is kept, the signature. The receiver rebuilds
-each canonical body with ``encode_body`` and so gets the exact hashes the signatures cover.
+carries, per run of one device's chain, a small header (the device, the first seq, the
+``prev`` of the first change, the certificate for seq 1, the length); then per change only
+the document index, the time delta, the Yjs update and, where one is kept, the signature.
+The receiver rebuilds each canonical body with ``encode_body`` and so gets the exact hashes
+the signatures cover.
+
+The per-change fields are laid out in columns across all runs of the batch (all updates
+together, all timestamps together, ...): zlib then finds the repetitions among similar
+values within its 32 KiB window (measured on the shared 100k workload: 5 % smaller than
+columns per run).
+
+Both ends of a connection keep, per direction, what earlier batches already said: a table
+of the devices and one of the documents named so far (a run names a known device by its
+index, not its 32-byte key), and the last change of each device sent. A run that continues
+a chain where the previous batch left off carries no ``prev``: the receiver takes the hash
+of the change it rebuilt last for that device. Together these save about 5 % more on a
+cold sync of the shared workload. ``BatchEncoder`` and ``BatchDecoder`` hold that state;
+each must see every batch of its direction, in order.
 
 Yjs updates of one device all start with the same header (one client group, the device's
 own client id, the item clock). The client id follows from the device key, and the clock
-grows by small steps, so the header is carried as two small integers: this is most of what
-separates this encoding from zlib over plain changes (measured on the shared workload: 2.83
-MB plain, 2.65 MB with the header folded, for 100k changes in batches of 5,000).
+grows by small steps, so the header is carried as two small integers.
 
-zlib rather than lzma: on that workload lzma (preset 0) is 1.7 % smaller but 3.7x slower to
-compress and 6x slower to decompress.
+zlib rather than lzma: on the shared workload lzma (preset 0) is 1.7 % smaller but 3.7x
+slower to compress and 6x slower to decompress.
 
 Decoding never trusts its input: every count, size and type is checked, decompression is
 bounded (``max_length``), and any defect raises ``ProtocolError``.
@@ -31,16 +43,19 @@ from typing import Any
 import msgpack
 
 from assemblymesh.crdt.change import (
+    FORMAT_VERSION,
     HASH_SIZE,
     MAX_CHANGE_SIZE,
     MAX_SEQ,
     Change,
-    encode_body,
+    encode_change,
 )
 from assemblymesh.crdt.identity import KEY_SIZE, SIGNATURE_SIZE, yjs_client_id
 from assemblymesh.errors import ProtocolError, UsageError
 
-MAX_BATCH_CHANGES = 5_000
+# Every batch carries a run header and a signature per device it holds: on the shared
+# workload, batches of 10,000 rather than 5,000 changes make a cold sync 4 % smaller.
+MAX_BATCH_CHANGES = 10_000
 # Decompressed size cap: one change may be up to 1 MiB, so a batch must be able to hold a
 # few; senders stay far below (they cut batches at ``TARGET_BATCH_BYTES``).
 MAX_BATCH_RAW_SIZE = 8 * 1024 * 1024
@@ -48,14 +63,20 @@ TARGET_BATCH_BYTES = 2 * 1024 * 1024
 # A sender keeps the signature of every change whose seq is a multiple of this, so receivers
 # can ingest a long run in slices that each end on a signature (no buffering as pending).
 SIGNATURE_STRIDE = 512
-COMPRESSION_LEVEL = 6
+COMPRESSION_LEVEL = 7  # on the shared workload 6 is 0.4 % larger, 8 is 2.4x slower
+# Entries of a connection's device table and of its document table, per direction.
+MAX_TABLE_SIZE = 200_000
 _MAX_CLOCK = 2**64 - 1
 
-_pack = msgpack.packb
+_pack = msgpack.Packer().pack  # reused: ``packb`` builds a packer per call
 _blake2b = hashlib.blake2b
+_BYTES = [bytes((i,)) for i in range(0x100)]
+_SMALL = _BYTES[:0x80]  # one-byte varuints, the usual case
 
 
 def _varuint(value: int) -> bytes:
+    if value < 0x80:
+        return _SMALL[value]
     out = bytearray()
     while value >= 0x80:
         out.append((value & 0x7F) | 0x80)
@@ -65,12 +86,15 @@ def _varuint(value: int) -> bytes:
 
 
 def _read_varuint(data: bytes, pos: int) -> tuple[int, int]:
+    """(value, end) of the shortest-form varuint at ``pos``; ValueError if not shortest."""
     value = shift = 0
     while True:
         byte = data[pos]
         pos += 1
         value |= (byte & 0x7F) << shift
         if byte < 0x80:
+            if byte == 0 and shift:
+                raise ValueError("varuint not in its shortest form")
             return value, pos
         shift += 7
         if shift > 63:
@@ -79,18 +103,16 @@ def _read_varuint(data: bytes, pos: int) -> tuple[int, int]:
 
 def _fold_header(update: bytes, client: bytes) -> tuple[int, int, bytes] | None:
     """(struct count, clock, rest) if ``update`` starts with one canonical client group of
-    ``client`` (an encoded varuint); None if it must travel verbatim."""
+    ``client`` (an encoded varuint); None if it must travel verbatim. Only a header in
+    shortest form is folded: rebuilding must give the same bytes."""
     if len(update) < 4 or update[0] != 1:
         return None
     try:
         count, pos = _read_varuint(update, 1)
-        if count == 0 or update[pos : pos + len(client)] != client:
+        if count == 0 or not update.startswith(client, pos):
             return None
         clock, end = _read_varuint(update, pos + len(client))
     except (IndexError, ValueError):
-        return None
-    # Only a header that re-encodes to the same bytes may be folded: rebuilding must be exact.
-    if update[:end] != b"\x01" + _varuint(count) + client + _varuint(clock):
         return None
     return count, clock, update[end:]
 
@@ -110,73 +132,103 @@ def _runs(changes: Sequence[Change]) -> list[tuple[int, int]]:
     return runs
 
 
-def encode_batch(
-    changes: Sequence[Change],
-    *,
-    level: int = COMPRESSION_LEVEL,
-    stride: int = SIGNATURE_STRIDE,
-) -> bytes:
-    """Encode and compress ``changes`` (each device's changes contiguous and in chain order).
+class BatchEncoder:
+    """The sending end of one direction of a connection (see the module docstring)."""
 
-    Signatures kept: the last change of each run, and every change whose seq is a multiple
-    of ``stride`` (when this node holds that signature). Others are left out.
-    """
-    if not changes:
-        raise UsageError("a batch holds at least one change")
-    if len(changes) > MAX_BATCH_CHANGES:
-        raise UsageError(f"a batch holds at most {MAX_BATCH_CHANGES} changes")
-    docs: list[bytes] = []
-    doc_index: dict[bytes, int] = {}
-    runs: list[list[Any]] = []
-    for start, end in _runs(changes):
-        first = changes[start]
-        client = _varuint(yjs_client_id(first.device))
+    def __init__(self, *, level: int = COMPRESSION_LEVEL, stride: int = SIGNATURE_STRIDE) -> None:
+        self._level = level
+        self._stride = stride
+        self._devices: dict[bytes, int] = {}
+        self._docs: dict[bytes, int] = {}
+        self._last: dict[bytes, int] = {}  # device -> seq of its last change encoded
+
+    def encode(self, changes: Sequence[Change]) -> bytes:
+        """Encode and compress ``changes`` (each device's changes contiguous and in chain
+        order). Signatures kept: the last change of each run, and every change whose seq is
+        a multiple of the stride (when this node holds that signature)."""
+        if not changes:
+            raise UsageError("a batch holds at least one change")
+        if len(changes) > MAX_BATCH_CHANGES:
+            raise UsageError(f"a batch holds at most {MAX_BATCH_CHANGES} changes")
+        stride = self._stride
+        # Tables grow only once the batch is built: a batch refused here changes nothing.
+        devices, docs = self._devices, self._docs
+        added_devices: dict[bytes, int] = {}
+        added_docs: dict[bytes, int] = {}
+        last: dict[bytes, int] = {}
+        new_docs: list[bytes] = []
+        runs: list[list[Any]] = []
         doc_col: list[int] = []
         ts_col: list[int] = []
         form_col: list[int] = []
         clock_col: list[int] = []
         update_col: list[bytes] = []
         sig_col: list[int | bytes] = []
-        last_ts = last_clock = 0
-        for i in range(start, end):
-            change = changes[i]
-            index = doc_index.get(change.doc)
+        for start, end in _runs(changes):
+            first = changes[start]
+            device = first.device
+            index = devices.get(device, added_devices.get(device))
             if index is None:
-                index = doc_index[change.doc] = len(docs)
-                docs.append(change.doc)
-            doc_col.append(index)
-            ts_col.append(change.ts - last_ts)
-            last_ts = change.ts
-            folded = _fold_header(change.update, client)
-            if folded is None:
-                form_col.append(0)
-                update_col.append(change.update)
+                index = added_devices[device] = len(devices) + len(added_devices)
+                if index >= MAX_TABLE_SIZE:
+                    raise UsageError("too many devices for one connection")
+                name: bytes | int = device
             else:
-                count, clock, rest = folded
-                form_col.append(count)
-                clock_col.append(clock - last_clock)
-                last_clock = clock
-                update_col.append(rest)
-            if change.signature and (i == end - 1 or change.seq % stride == 0):
-                sig_col += (i - start, change.signature)
-        runs.append(
-            [
-                first.device,
-                first.seq,
-                first.prev,
-                first.cert if first.seq == 1 else None,
-                doc_col,
-                ts_col,
-                form_col,
-                clock_col,
-                update_col,
-                sig_col,
-            ]
+                name = index
+            if first.seq == 1:
+                prev: bytes | None = b""
+            elif last.get(device, self._last.get(device)) == first.seq - 1:
+                prev = None  # the receiver rebuilt that change last: it knows its hash
+            else:
+                prev = first.prev
+            runs.append(
+                [name, first.seq, prev, first.cert if first.seq == 1 else None, end - start]
+            )
+            last[device] = changes[end - 1].seq
+            client = _varuint(yjs_client_id(device))
+            last_ts = last_clock = 0
+            for i in range(start, end):
+                change = changes[i]
+                doc_index = docs.get(change.doc, added_docs.get(change.doc))
+                if doc_index is None:
+                    doc_index = added_docs[change.doc] = len(docs) + len(added_docs)
+                    if doc_index >= MAX_TABLE_SIZE:
+                        raise UsageError("too many documents for one connection")
+                    new_docs.append(change.doc)
+                doc_col.append(doc_index)
+                ts_col.append(change.ts - last_ts)
+                last_ts = change.ts
+                folded = _fold_header(change.update, client)
+                if folded is None:
+                    form_col.append(0)
+                    update_col.append(change.update)
+                else:
+                    count, clock, rest = folded
+                    form_col.append(count)
+                    clock_col.append(clock - last_clock)
+                    last_clock = clock
+                    update_col.append(rest)
+                if change.signature and (i == end - 1 or change.seq % stride == 0):
+                    sig_col += (i, change.signature)
+        raw: bytes = _pack(
+            [new_docs, runs, doc_col, ts_col, form_col, clock_col, update_col, sig_col]
         )
-    raw: bytes = _pack([docs, runs])
-    if len(raw) > MAX_BATCH_RAW_SIZE:
-        raise UsageError(f"batch of {len(raw)} bytes exceeds {MAX_BATCH_RAW_SIZE}")
-    return zlib.compress(raw, level)
+        if len(raw) > MAX_BATCH_RAW_SIZE:
+            raise UsageError(f"batch of {len(raw)} bytes exceeds {MAX_BATCH_RAW_SIZE}")
+        devices.update(added_devices)
+        docs.update(added_docs)
+        self._last.update(last)
+        return zlib.compress(raw, self._level)
+
+
+def encode_batch(
+    changes: Sequence[Change],
+    *,
+    level: int = COMPRESSION_LEVEL,
+    stride: int = SIGNATURE_STRIDE,
+) -> bytes:
+    """A batch on its own, for a receiver that knows nothing of this connection yet."""
+    return BatchEncoder(level=level, stride=stride).encode(changes)
 
 
 def _fail(detail: str) -> ProtocolError:
@@ -201,14 +253,180 @@ def decompress_batch(data: bytes, max_size: int = MAX_BATCH_RAW_SIZE) -> bytes:
     return raw
 
 
-def _is_uint(value: object) -> bool:
-    return type(value) is int and value >= 0
+def _only(values: list[Any], kind: type) -> bool:
+    return not values or set(map(type, values)) == {kind}
 
 
-def _int_list(value: object, n: int, what: str) -> list[int]:
-    if type(value) is not list or len(value) != n or any(type(v) is not int for v in value):
+def _int_column(value: object, n: int, what: str) -> list[int]:
+    if type(value) is not list or len(value) != n or not _only(value, int):
         raise _fail(f"{what} column is not {n} integers")
     return value
+
+
+class BatchDecoder:
+    """The receiving end of one direction of a connection (see the module docstring).
+
+    After a batch fails to decode the connection is over: the tables may hold part of it.
+    """
+
+    def __init__(
+        self,
+        assembly: bytes,
+        *,
+        max_changes: int = MAX_BATCH_CHANGES,
+        max_size: int = MAX_BATCH_RAW_SIZE,
+    ) -> None:
+        self._assembly = assembly
+        self._max_changes = max_changes
+        self._max_size = max_size
+        self._devices: list[bytes] = []
+        self._docs: list[bytes] = []
+        self._last: dict[bytes, tuple[int, bytes]] = {}  # device -> (seq, hash) rebuilt last
+
+    def decode(self, data: bytes) -> list[Change]:
+        """Decompress and rebuild a batch; raise ``ProtocolError`` for any malformed input.
+
+        The changes are structurally whole (exact canonical bodies and hashes) but nothing
+        is verified here: signatures, chains and authority are the replica's ingest rules.
+        """
+        raw = decompress_batch(data, self._max_size)
+        max_changes = self._max_changes
+        try:
+            decoded = msgpack.unpackb(
+                raw,
+                raw=False,
+                strict_map_key=True,
+                max_bin_len=MAX_CHANGE_SIZE,
+                max_str_len=0,
+                max_array_len=max(max_changes * 2, 16),
+                max_map_len=0,
+                max_ext_len=0,
+            )
+        except Exception as exc:  # msgpack raises a zoo of types (ValueError, ExtraData, ...)
+            raise _fail("not a msgpack value") from exc
+        if type(decoded) is not list or len(decoded) != 8:
+            raise _fail("not an array of 8 columns")
+        new_docs, runs, doc_col, ts_col, form_col, clock_col, update_col, sigs = decoded
+        if type(new_docs) is not list or type(runs) is not list or not runs:
+            raise _fail("docs or runs are not arrays")
+        if type(update_col) is not list or not _only(update_col, bytes):
+            raise _fail("update column is malformed")
+        n = len(update_col)
+        if n > max_changes:
+            raise ProtocolError(f"batch holds more than {max_changes} changes")
+        doc_col = _int_column(doc_col, n, "document")
+        ts_col = _int_column(ts_col, n, "timestamp")
+        form_col = _int_column(form_col, n, "form")
+        if n and min(form_col) < 0:
+            raise _fail("form column is malformed")
+        clock_col = _int_column(clock_col, n - form_col.count(0), "clock")
+        if not _only(new_docs, bytes) or any(len(d) not in (0, KEY_SIZE) for d in new_docs):
+            raise _fail("document table is malformed")
+        docs = self._docs
+        if len(docs) + len(new_docs) > MAX_TABLE_SIZE:
+            raise _fail("too many documents for one connection")
+        docs.extend(new_docs)
+        if n and (min(doc_col) < 0 or max(doc_col) >= len(docs)):
+            raise _fail("document index out of range")
+        signatures = _signatures(sigs, n)
+        out: list[Change] = []
+        at = folded_at = 0
+        for run in runs:
+            at, folded_at = self._decode_run(
+                run, at, folded_at, doc_col, ts_col, form_col, clock_col, update_col,
+                signatures, out,
+            )  # fmt: skip
+        if at != n:
+            raise _fail("runs do not cover the columns")
+        return out
+
+    def _decode_run(
+        self,
+        run: object,
+        at: int,
+        folded_at: int,
+        doc_col: list[int],
+        ts_col: list[int],
+        form_col: list[int],
+        clock_col: list[int],
+        update_col: list[bytes],
+        signatures: dict[int, bytes],
+        out: list[Change],
+    ) -> tuple[int, int]:
+        if type(run) is not list or len(run) != 5:
+            raise _fail("a run is not a 5-element array")
+        name, first_seq, prev, cert, count = run
+        if type(name) is bytes and len(name) == KEY_SIZE:
+            if len(self._devices) >= MAX_TABLE_SIZE:
+                raise _fail("too many devices for one connection")
+            self._devices.append(name)
+            device = name
+        elif type(name) is int and 0 <= name < len(self._devices):
+            device = self._devices[name]
+        else:
+            raise _fail("device is neither a 32-byte key nor a known index")
+        if type(first_seq) is not int or not 1 <= first_seq <= MAX_SEQ:
+            raise _fail("first seq is out of range")
+        if prev is None and first_seq > 1:
+            seq_hash = self._last.get(device)
+            if seq_hash is None or seq_hash[0] != first_seq - 1:
+                raise _fail("a run without prev does not follow this connection's last change")
+            prev = seq_hash[1]
+        elif type(prev) is not bytes or len(prev) != (HASH_SIZE if first_seq > 1 else 0):
+            raise _fail("prev of the run's first change has the wrong size")
+        if cert is not None and (type(cert) is not bytes or first_seq != 1):
+            raise _fail("a certificate may only start a chain")
+        if type(count) is not int or count < 1 or at + count > len(update_col):
+            raise _fail("run length is out of range")
+        if first_seq + count - 1 > MAX_SEQ:
+            raise _fail("seq overflows")
+        assembly = self._assembly
+        docs = self._docs
+        client = _varuint(yjs_client_id(device))
+        pack, blake2b, new, small, small_bytes = _pack, _blake2b, tuple.__new__, _SMALL, _BYTES
+        ts = clock = 0
+        seq = first_seq
+        for i in range(at, at + count):
+            ts += ts_col[i]
+            if not 0 <= ts <= MAX_SEQ:
+                raise _fail("timestamp out of range")
+            update = update_col[i]
+            form = form_col[i]
+            if form:
+                clock += clock_col[folded_at]
+                folded_at += 1
+                if not 0 <= clock <= _MAX_CLOCK:
+                    raise _fail("clock out of range")
+                # Inlined one- and two-byte varuints: the usual struct counts and clocks.
+                update = (
+                    b"\x01"
+                    + (small[form] if form < 0x80 else _varuint(form))
+                    + client
+                    + (
+                        small[clock]
+                        if clock < 0x80
+                        else bytes(((clock & 0x7F) | 0x80, clock >> 7))
+                        if clock < 0x4000
+                        else _varuint(clock)
+                    )
+                    + update
+                )
+            doc = docs[doc_col[i]]
+            body: bytes = pack([FORMAT_VERSION, assembly, doc, device, seq, prev, ts, update, cert])
+            signature = signatures.get(i, b"")
+            digest = blake2b(body, digest_size=HASH_SIZE).digest()
+            if signature or len(body) > 0xFF:
+                data = encode_change(body, signature)
+            else:  # the usual unsigned change: encode_change, inlined
+                data = b"\x92\xc4" + small_bytes[len(body)] + body + b"\xc0"
+            # tuple.__new__ skips the named tuple's Python-level constructor (one per change).
+            fields = (assembly, doc, device, seq, prev, ts, update, cert, body, signature, data)
+            out.append(new(Change, (*fields, digest)))
+            prev = digest
+            cert = None
+            seq += 1
+        self._last[device] = (seq - 1, prev)
+        return at + count, folded_at
 
 
 def decode_batch(
@@ -218,110 +436,8 @@ def decode_batch(
     max_changes: int = MAX_BATCH_CHANGES,
     max_size: int = MAX_BATCH_RAW_SIZE,
 ) -> list[Change]:
-    """Decompress and rebuild a batch; raise ``ProtocolError`` for any malformed input.
-
-    The changes are structurally whole (exact canonical bodies and hashes) but nothing is
-    verified here: signatures, chains and authority are the replica's ingest rules.
-    """
-    raw = decompress_batch(data, max_size)
-    try:
-        decoded = msgpack.unpackb(
-            raw,
-            raw=False,
-            strict_map_key=True,
-            max_bin_len=MAX_CHANGE_SIZE,
-            max_str_len=0,
-            max_array_len=max(max_changes * 2, 16),
-            max_map_len=0,
-            max_ext_len=0,
-        )
-    except Exception as exc:  # msgpack raises a zoo of types (ValueError, ExtraData, ...)
-        raise _fail("not a msgpack value") from exc
-    if type(decoded) is not list or len(decoded) != 2:
-        raise _fail("not a [docs, runs] pair")
-    docs, runs = decoded
-    if type(docs) is not list or type(runs) is not list or not runs:
-        raise _fail("docs or runs are not arrays")
-    if len(docs) > max_changes or any(
-        type(d) is not bytes or len(d) not in (0, KEY_SIZE) for d in docs
-    ):
-        raise _fail("document table is malformed")
-    out: list[Change] = []
-    for run in runs:
-        _decode_run(run, docs, assembly, out, max_changes)
-    return out
-
-
-def _decode_run(
-    run: object, docs: list[bytes], assembly: bytes, out: list[Change], max_changes: int
-) -> None:
-    if type(run) is not list or len(run) != 10:
-        raise _fail("a run is not a 10-element array")
-    device, first_seq, prev, cert, doc_col, ts_col, form_col, clock_col, update_col, sigs = run
-    if type(device) is not bytes or len(device) != KEY_SIZE:
-        raise _fail("device key is not 32 bytes")
-    if not _is_uint(first_seq) or not 1 <= first_seq <= MAX_SEQ:
-        raise _fail("first seq is out of range")
-    if type(prev) is not bytes or len(prev) != (HASH_SIZE if first_seq > 1 else 0):
-        raise _fail("prev of the run's first change has the wrong size")
-    if cert is not None and (type(cert) is not bytes or first_seq != 1):
-        raise _fail("a certificate may only start a chain")
-    if type(update_col) is not list or not update_col:
-        raise _fail("a run holds no changes")
-    n = len(update_col)
-    if len(out) + n > max_changes:
-        raise ProtocolError(f"batch holds more than {max_changes} changes")
-    if first_seq + n - 1 > MAX_SEQ:
-        raise _fail("seq overflows")
-    doc_col = _int_list(doc_col, n, "document")
-    ts_col = _int_list(ts_col, n, "timestamp")
-    form_col = _int_list(form_col, n, "form")
-    folded = sum(1 for f in form_col if f)
-    clock_col = _int_list(clock_col, folded, "clock")
-    if any(f < 0 for f in form_col) or any(type(u) is not bytes for u in update_col):
-        raise _fail("form or update column is malformed")
-    if any(not 0 <= d < len(docs) for d in doc_col):
-        raise _fail("document index out of range")
-    signatures = _signatures(sigs, n)
-    client = _varuint(yjs_client_id(device))
-    ts = clock = 0
-    folded_at = 0
-    for i in range(n):
-        ts += ts_col[i]
-        if not 0 <= ts <= MAX_SEQ:
-            raise _fail("timestamp out of range")
-        update: bytes = update_col[i]
-        form = form_col[i]
-        if form:
-            clock += clock_col[folded_at]
-            folded_at += 1
-            if not 0 <= clock <= _MAX_CLOCK:
-                raise _fail("clock out of range")
-            update = b"\x01" + _varuint(form) + client + _varuint(clock) + update
-        seq = first_seq + i
-        body = encode_body(
-            assembly, docs[doc_col[i]], device, seq, prev, ts, update, cert if i == 0 else None
-        )
-        signature = signatures.get(i, b"")
-        change_data: bytes = _pack([body, signature or None])
-        digest = _blake2b(body, digest_size=HASH_SIZE).digest()
-        out.append(
-            Change(
-                assembly,
-                docs[doc_col[i]],
-                device,
-                seq,
-                prev,
-                ts,
-                update,
-                cert if i == 0 else None,
-                body,
-                signature,
-                change_data,
-                digest,
-            )
-        )
-        prev = digest
+    """A batch on its own, as the first of a connection (see ``BatchDecoder.decode``)."""
+    return BatchDecoder(assembly, max_changes=max_changes, max_size=max_size).decode(data)
 
 
 def _signatures(sigs: object, n: int) -> dict[int, bytes]:
@@ -332,7 +448,7 @@ def _signatures(sigs: object, n: int) -> dict[int, bytes]:
     for k in range(0, len(sigs), 2):
         index, signature = sigs[k], sigs[k + 1]
         if type(index) is not int or not last < index < n:
-            raise _fail("signature indexes must increase within the run")
+            raise _fail("signature indexes must increase within the batch")
         if type(signature) is not bytes or len(signature) != SIGNATURE_SIZE:
             raise _fail("a signature is not 64 bytes")
         result[index] = signature

@@ -460,6 +460,7 @@ class Node:
         writer_task = asyncio.ensure_future(self._write_loop(link))
         try:
             if done.trailing_data:
+                # Already counted in bytes_in: the handshake read them with its last frame.
                 await self._receive(link, done.trailing_data)
             while machine.state is not State.CLOSED:
                 try:
@@ -473,6 +474,7 @@ class Node:
                     if link.closed_by_peer is None:
                         log.info("%s closed the connection without bye", link.name)
                     break
+                link.bytes_in += len(data)
                 await self._receive(link, data)
         except ProtocolError as exc:
             self.refused += 1
@@ -489,7 +491,6 @@ class Node:
 
     async def _receive(self, link: _Link, data: bytes) -> None:
         assert link.session is not None and link.machine is not None
-        link.bytes_in += len(data)
         for message in link.session.feed(data):
             link.machine.receive_message(message)
             await self._handle_events(link)
