@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
@@ -98,7 +99,9 @@ class PagedTable(DataTable[str]):
         self.clear()
         if chunk:
             for key, cells in chunk:
-                self.add_row(*cells, key=key)
+                # Text, not str: a str cell is parsed as markup, which costs on every page
+                # and would eat "[y]es" in a title a member typed.
+                self.add_row(*(Text(c, no_wrap=True, end="") for c in cells), key=key)
             self.move_cursor(row=max(0, min(row, len(chunk) - 1)), animate=False)
         else:
             # The note goes in the widest column: a long first cell would widen a narrow one.
