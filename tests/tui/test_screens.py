@@ -47,7 +47,7 @@ async def test_home_lists_by_state_and_key_presses_do_not_fold(trio: Trio) -> No
         side = shown(app, "#side-panel")
         assert "Compost bins: cooling-off, 2d 23h left" in side
         table = app.screen.query_one("#proposals", PagedTable)
-        assert [table.get_row_at(i)[1] for i in range(table.row_count)] == [
+        assert [str(table.get_row_at(i)[1]) for i in range(table.row_count)] == [
             "Seed swap",
             "Compost bins",
         ]
@@ -56,7 +56,7 @@ async def test_home_lists_by_state_and_key_presses_do_not_fold(trio: Trio) -> No
         await pilot.press("f")  # in round only
         await pilot.pause()
         assert table.border_title == "Proposals: in round"
-        assert table.get_row_at(0)[1] == "(no proposals)"
+        assert str(table.get_row_at(0)[1]) == "(no proposals)"
         await pilot.press("f", "f", "down", "up", "down")
         await pilot.pause()
         assert app.folds == folds  # navigation reads the cached fold
