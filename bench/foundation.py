@@ -16,7 +16,6 @@ Each timed figure is the median of several repetitions.
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from assemblymesh.crdt.change import decode_change
 from assemblymesh.crdt.replica import Replica
 from history import history
+from rss import peak_rss_mb
 
 BATCH = 5_000
 REPEAT = 3
@@ -50,7 +50,7 @@ def _ingest_child(n: int, directory: Path) -> dict[str, Any]:
     elapsed = time.perf_counter() - start
     count = replica.change_count()
     replica.close()
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     return {"seconds": elapsed, "changes": count, "peak_rss_mb": rss_mb}
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import resource
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from assemblymesh.crdt.replica import Replica
 from assemblymesh.net.handshake import PeerIdentity
 from assemblymesh.net.node import Node, NodeConfig, sync_once
 from history import Cast, history
+from rss import peak_rss_mb
 
 SECRET = bytes(range(32))
 TIMEOUT = 300.0
@@ -47,7 +47,7 @@ def _open(cast: Cast, store: Path, label: str) -> Replica:
 
 
 def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return peak_rss_mb()
 
 
 def _reply(value: dict[str, Any]) -> None:

@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 
 from assemblymesh.crdt.change import Change, decode_change
 from assemblymesh.crdt.identity import SigningKey, yjs_client_id
+from assemblymesh.crdt.yupdate import encode_varuint
 from assemblymesh.errors import ProtocolError, UsageError
 from assemblymesh.net.batch import (
     MAX_BATCH_CHANGES,
     BatchDecoder,
     BatchEncoder,
-    _varuint,
     decode_batch,
     decompress_batch,
     encode_batch,
@@ -44,7 +44,11 @@ def chain(
 
 def yjs_like(device: SigningKey, count: int, clock: int, rest: bytes) -> bytes:
     return (
-        b"\x01" + _varuint(count) + _varuint(yjs_client_id(device.public)) + _varuint(clock) + rest
+        b"\x01"
+        + encode_varuint(count)
+        + encode_varuint(yjs_client_id(device.public))
+        + encode_varuint(clock)
+        + rest
     )
 
 

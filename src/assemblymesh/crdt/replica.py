@@ -32,6 +32,7 @@ from assemblymesh.crdt.identity import (
     yjs_client_id,
 )
 from assemblymesh.crdt.store import DeviceRow, Store
+from assemblymesh.crdt.yupdate import decode_state_vector, encode_varuint, update_header
 from assemblymesh.errors import (
     RejectedChange,
     RejectReason,
@@ -111,69 +112,6 @@ def vector_digest(vector: VersionVector) -> bytes:
     return h.digest()
 
 
-def _varuint(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[pos]  # IndexError on truncation, turned into ValueError by the caller
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, pos
-        shift += 7
-        if shift > 63:
-            raise ValueError("varuint too long")
-
-
-def update_header(update: bytes) -> tuple[int, int] | None:
-    """(client, first clock) of the items a Yjs v1 update creates; None if it only deletes.
-
-    A device's transaction creates items under its own client id only, so an update with
-    items of two clients is refused (``ValueError``), like a malformed one. Only the header
-    is read: ``[#client groups: 0 | 1] [#structs] [client] [clock] ...`` (lib0 varuints).
-    Inlined: it runs once per ingested change.
-    """
-    try:
-        groups = update[0]
-        if groups == 0:
-            return None
-        if groups != 1:
-            raise ValueError("update creates items of several clients")
-        pos = 1
-        while update[pos] & 0x80:
-            pos += 1
-        pos += 1
-        client = shift = 0
-        while True:
-            byte = update[pos]
-            pos += 1
-            client |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                break
-            shift += 7
-        clock = shift = 0
-        while True:
-            byte = update[pos]
-            pos += 1
-            clock |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                break
-            shift += 7
-    except IndexError as exc:
-        raise ValueError("truncated update") from exc
-    return client, clock
-
-
-def decode_state_vector(state: bytes) -> dict[int, int]:
-    """A Yjs v1 state vector: client -> next clock."""
-    count, pos = _varuint(state, 0)
-    result: dict[int, int] = {}
-    for _ in range(count):
-        client, pos = _varuint(state, pos)
-        clock, pos = _varuint(state, pos)
-        result[client] = clock
-    return result
-
-
 _NOT_CREATED_BY = -1
 
 
@@ -210,15 +148,6 @@ def _clock_start(update: bytes, client: int, encoded_client: bytes) -> int | Non
     except IndexError:
         pass
     return _clock_start_if_created_by(update, client)
-
-
-def _encode_varuint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 def _signature_ok(change: Change) -> bool:
@@ -297,14 +226,22 @@ class Replica:
         self._pending_devices = self._store.pending_devices()
         self._covered = {doc_id: heads for doc_id, (_, heads) in checkpoints.items()}
         self._tails: dict[int, _Tails] = {}
+        replay: dict[int, list[bytes]] = {}
         for row in rows:
             floors = [self._covered.get(d, {}).get(row.id, 0) for d in self._doc_ids.values()]
             lowest = min(floors, default=0)
             for seq, doc_id, digest, data in self._store.changes_after(row.id, lowest):
                 if seq > self._covered.get(doc_id, {}).get(row.id, 0):
                     change = decode_stored(data, digest)
-                    self._apply_update(self._document(self._doc_names[doc_id]), change.update)
+                    replay.setdefault(doc_id, []).append(change.update)
                     self._track(doc_id, row.id, seq, change.update)
+        # The log after the checkpoints, one engine transaction per document (each device's
+        # changes stay in chain order within it).
+        for doc_id, updates in replay.items():
+            doc = self._document(self._doc_names[doc_id])
+            with doc.engine_doc.transaction(origin=REMOTE_ORIGIN):
+                for update in updates:
+                    self._apply_update(doc, update)
 
     def _document(self, name: str) -> Document:
         doc = self._docs.get(name)
@@ -826,7 +763,7 @@ class Replica:
         else:
             member = row.member
         client = yjs_client_id(device)
-        encoded_client = _encode_varuint(client)
+        encoded_client = encode_varuint(client)
         for i, change in enumerate(run):
             reason: RejectReason | None = None
             if change.doc not in (SHARED_DOC, member):

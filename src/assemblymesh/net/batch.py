@@ -51,6 +51,11 @@ from assemblymesh.crdt.change import (
     encode_change,
 )
 from assemblymesh.crdt.identity import KEY_SIZE, SIGNATURE_SIZE, yjs_client_id
+from assemblymesh.crdt.yupdate import (
+    ONE_BYTE_VARUINTS,
+    encode_varuint,
+    read_varuint_shortest,
+)
 from assemblymesh.errors import ProtocolError, UsageError
 
 # Every batch carries a run header and a signature per device it holds: on the shared
@@ -71,34 +76,7 @@ _MAX_CLOCK = 2**64 - 1
 _pack = msgpack.Packer().pack  # reused: ``packb`` builds a packer per call
 _blake2b = hashlib.blake2b
 _BYTES = [bytes((i,)) for i in range(0x100)]
-_SMALL = _BYTES[:0x80]  # one-byte varuints, the usual case
-
-
-def _varuint(value: int) -> bytes:
-    if value < 0x80:
-        return _SMALL[value]
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def _read_varuint(data: bytes, pos: int) -> tuple[int, int]:
-    """(value, end) of the shortest-form varuint at ``pos``; ValueError if not shortest."""
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            if byte == 0 and shift:
-                raise ValueError("varuint not in its shortest form")
-            return value, pos
-        shift += 7
-        if shift > 63:
-            raise ValueError("varuint too long")
+_SMALL = ONE_BYTE_VARUINTS
 
 
 def _fold_header(update: bytes, client: bytes) -> tuple[int, int, bytes] | None:
@@ -108,10 +86,10 @@ def _fold_header(update: bytes, client: bytes) -> tuple[int, int, bytes] | None:
     if len(update) < 4 or update[0] != 1:
         return None
     try:
-        count, pos = _read_varuint(update, 1)
+        count, pos = read_varuint_shortest(update, 1)
         if count == 0 or not update.startswith(client, pos):
             return None
-        clock, end = _read_varuint(update, pos + len(client))
+        clock, end = read_varuint_shortest(update, pos + len(client))
     except (IndexError, ValueError):
         return None
     return count, clock, update[end:]
@@ -185,7 +163,7 @@ class BatchEncoder:
                 [name, first.seq, prev, first.cert if first.seq == 1 else None, end - start]
             )
             last[device] = changes[end - 1].seq
-            client = _varuint(yjs_client_id(device))
+            client = encode_varuint(yjs_client_id(device))
             last_ts = last_clock = 0
             for i in range(start, end):
                 change = changes[i]
@@ -382,7 +360,7 @@ class BatchDecoder:
             raise _fail("seq overflows")
         assembly = self._assembly
         docs = self._docs
-        client = _varuint(yjs_client_id(device))
+        client = encode_varuint(yjs_client_id(device))
         pack, blake2b, new, small, small_bytes = _pack, _blake2b, tuple.__new__, _SMALL, _BYTES
         ts = clock = 0
         seq = first_seq
@@ -400,14 +378,14 @@ class BatchDecoder:
                 # Inlined one- and two-byte varuints: the usual struct counts and clocks.
                 update = (
                     b"\x01"
-                    + (small[form] if form < 0x80 else _varuint(form))
+                    + (small[form] if form < 0x80 else encode_varuint(form))
                     + client
                     + (
                         small[clock]
                         if clock < 0x80
                         else bytes(((clock & 0x7F) | 0x80, clock >> 7))
                         if clock < 0x4000
-                        else _varuint(clock)
+                        else encode_varuint(clock)
                     )
                     + update
                 )

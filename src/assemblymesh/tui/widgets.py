@@ -13,7 +13,7 @@ from textual.widgets import DataTable
 Row = tuple[str, tuple[str, ...]]  # (key, cells)
 
 
-class PagedTable(DataTable[str]):
+class PagedTable(DataTable[str | Text]):
     """A row table that holds one page of a long list at a time.
 
     A DataTable keeps every row it is given; with ten thousand proposals that costs on every
