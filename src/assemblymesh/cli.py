@@ -467,13 +467,15 @@ def log(ctx: Context, show_all: bool) -> None:
               help="Do not run the network node (work offline; sync later).")  # fmt: skip
 @click.option("--no-mdns", is_flag=True, envvar="ASSEMBLYMESH_NO_MDNS",
               help="Do not advertise or browse on the LAN.")  # fmt: skip
+@click.option("--plain", is_flag=True, envvar="ASSEMBLYMESH_PLAIN",
+              help="Plain layout without frames (easier for screen readers).")  # fmt: skip
 @pass_ctx
-def tui(ctx: Context, offline: bool, no_mdns: bool) -> None:
+def tui(ctx: Context, offline: bool, no_mdns: bool, plain: bool) -> None:
     """Open the terminal UI on the default assembly, with the network node beside it."""
     # Imported here: the UI pulls in Textual, which the other commands do not need.
     from assemblymesh.live import run
 
-    run(ctx.home, ctx.assembly, network=not offline, mdns=not no_mdns)
+    run(ctx.home, ctx.assembly, network=not offline, mdns=not no_mdns, plain=plain)
 
 
 @main.command()

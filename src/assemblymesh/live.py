@@ -147,27 +147,38 @@ class Network:
 
 
 async def run_async(
-    home: Home, assembly: str | None = None, *, network: bool = True, mdns: bool = True
+    home: Home,
+    assembly: str | None = None,
+    *,
+    network: bool = True,
+    mdns: bool = True,
+    plain: bool = False,
 ) -> None:
     try:
         local = home.open(assembly)
     except (NotFoundError, UsageError):
         # First run (or several assemblies): the app's setup screen takes over.
-        await AssemblyApp(home, assembly).run_async()
+        await AssemblyApp(home, assembly, plain=plain).run_async()
         return
     try:
         if not network:
-            await AssemblyApp(home, assembly, local=local).run_async()
+            await AssemblyApp(home, assembly, local=local, plain=plain).run_async()
             return
         _log_to_file(home.root / "assemblymesh.log")
         async with Network(local, mdns=mdns) as net:
-            await AssemblyApp(home, assembly, peers=net.peers, local=local).run_async()
+            app = AssemblyApp(home, assembly, peers=net.peers, local=local, plain=plain)
+            await app.run_async()
     finally:
         local.close()
 
 
 def run(
-    home: Home, assembly: str | None = None, *, network: bool = True, mdns: bool = True
+    home: Home,
+    assembly: str | None = None,
+    *,
+    network: bool = True,
+    mdns: bool = True,
+    plain: bool = False,
 ) -> None:
     """Entry point of ``assemblymesh`` and ``assemblymesh tui``."""
-    asyncio.run(run_async(home, assembly, network=network, mdns=mdns))
+    asyncio.run(run_async(home, assembly, network=network, mdns=mdns, plain=plain))
