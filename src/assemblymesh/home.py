@@ -46,7 +46,7 @@ from assemblymesh.crdt.identity import (
     write_key_file,
 )
 from assemblymesh.crdt.replica import Clock, Replica, wall_clock_ms
-from assemblymesh.errors import InviteError, KeyFileError, NotFoundError, StoreError, UsageError
+from assemblymesh.errors import InviteError, KeyFileError, NotFoundError, UsageError
 from assemblymesh.model import (
     AssemblySnapshot,
     AssemblyState,
@@ -57,6 +57,7 @@ from assemblymesh.model import (
 from assemblymesh.model import acts as model_acts
 from assemblymesh.model.state import Rules
 from assemblymesh.net.addressbook import AddressBook
+from assemblymesh.net.handshake import PeerIdentity
 from assemblymesh.net.node import DEFAULT_PORT, NodeConfig
 
 ENV_HOME = "ASSEMBLYMESH_HOME"
@@ -302,10 +303,8 @@ class LocalAssembly:
         invite_bytes, proof = msgpack.unpackb(path.read_bytes())
         return Invite.decode(invite_bytes), proof
 
-    def authorize(self, peer: Any) -> str | None:
+    def authorize(self, peer: PeerIdentity) -> str | None:
         """The network's governance question: may this peer device sync with us?
-
-        ``peer`` is a ``net.handshake.PeerIdentity`` (member, device, certificate, invite).
         """
         state = self.state()
         member = peer.member.hex()
@@ -492,4 +491,4 @@ class Home:
         return local
 
 
-__all__ = ["Home", "InviteCode", "LocalAssembly", "StoreError", "default_home"]
+__all__ = ["Home", "InviteCode", "LocalAssembly", "default_home"]
