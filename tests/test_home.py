@@ -62,3 +62,26 @@ def test_cached_state_equals_a_fresh_fold_through_acts_syncs_and_time(tmp_path: 
     assert amara.state(clock.now).proposals[pid].state == process.ADOPTED_PENDING
     amara.close()
     ben.close()
+
+
+def test_a_deletion_from_a_peer_is_seen_although_it_adds_nothing(tmp_path: Path) -> None:
+    """A change that only deletes leaves the state vector alone: the fold must not be stale."""
+    import pycrdt
+
+    clock = Clock()
+    amara = Home(tmp_path / "a", clock).create("R", "Amara", new_id=ids("a"))
+    ben = Home(tmp_path / "b", clock).join(amara.issue_invite().encode(), "Ben", new_id=ids("b"))
+    for src, dst in ((amara, ben), (ben, amara)):
+        dst.replica.ingest([c.data for c in src.replica.missing_for(dst.replica.vector())])
+    amara.act(commands.propose, "Shed", "Buy one")
+    ben.replica.ingest([c.data for c in amara.replica.missing_for(ben.replica.vector())])
+    assert [p.title for p in ben.state().proposals.values()] == ["Shed"]
+    # Amara's device removes her proposal act from her own document (a deletion only).
+    with amara.replica.transact() as doc:
+        acts = doc.engine_doc.get("acts", type=pycrdt.Array)
+        index = next(i for i, act in enumerate(acts.to_py()) if act["type"] == "propose")
+        del acts[index]
+    ben.replica.ingest([c.data for c in amara.replica.missing_for(ben.replica.vector())])
+    assert ben.state().proposals == {} == fold(ben.snapshot(), clock()).proposals
+    amara.close()
+    ben.close()

@@ -191,7 +191,7 @@ class LocalAssembly:
         self.clock = clock
         self.new_id = new_id
         self._fold_cache: tuple[bytes, AssemblyState] | None = None
-        self._acts_cache: dict[str, tuple[bytes, list[Any]]] = {}
+        self._acts_cache: dict[str, tuple[int, list[Any]]] = {}
 
     # --- reading ------------------------------------------------------------------------
 
@@ -203,7 +203,7 @@ class LocalAssembly:
             if name == SHARED:
                 continue
             doc = self.replica.document(name)
-            version = doc.state_vector()
+            version = doc.revision
             cached = self._acts_cache.get(name)
             if cached is None or cached[0] != version:
                 cached = (version, doc.array(ACTS).to_py())
@@ -304,8 +304,7 @@ class LocalAssembly:
         return Invite.decode(invite_bytes), proof
 
     def authorize(self, peer: PeerIdentity) -> str | None:
-        """The network's governance question: may this peer device sync with us?
-        """
+        """The network's governance question: may this peer device sync with us?"""
         state = self.state()
         member = peer.member.hex()
         if state.assembly is None:

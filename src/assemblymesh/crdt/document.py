@@ -95,6 +95,9 @@ class Document:
         self.name = name
         self._doc: pycrdt.Doc[Any] = pycrdt.Doc(client_id=client_id)
         self._writable = False
+        # How many changes this replica applied to the document since it was loaded: a
+        # cheap "did anything change?" for readers (a deletion leaves the state vector alone).
+        self.revision = 0
 
     @property
     def engine_doc(self) -> pycrdt.Doc[Any]:

@@ -282,6 +282,7 @@ class Replica:
         tail = self._tails.setdefault(doc_id, {}).setdefault(device_id, [])
         tail.append((seq, start))
         self._uncheckpointed[doc_id] = self._uncheckpointed.get(doc_id, 0) + 1
+        self._document(self._doc_names[doc_id]).revision += 1
 
     def _doc_id(self, name: str) -> int:
         doc_id = self._doc_ids.get(name)
@@ -874,6 +875,7 @@ class Replica:
                 applied.append(change)
         for doc_id, count in counts.items():
             self._uncheckpointed[doc_id] = self._uncheckpointed.get(doc_id, 0) + count
+            self._document(self._doc_names[doc_id]).revision += count
         touched_docs = {doc_id for _, _, doc_id, _ in targets.values()}
         self._store.insert_changes(rows)
         touched = {c.device: self._devices[c.device] for c in result.applied}
