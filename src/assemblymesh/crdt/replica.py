@@ -32,7 +32,12 @@ from assemblymesh.crdt.identity import (
     yjs_client_id,
 )
 from assemblymesh.crdt.store import DeviceRow, Store
-from assemblymesh.crdt.yupdate import decode_state_vector, encode_varuint, update_header
+from assemblymesh.crdt.yupdate import (
+    decode_state_vector,
+    encode_varuint,
+    update_end_clock,
+    update_header,
+)
 from assemblymesh.errors import (
     RejectedChange,
     RejectReason,
@@ -247,7 +252,6 @@ class Replica:
         doc = self._docs.get(name)
         if doc is None:
             doc = Document(name, self._client_id)
-            doc.engine_doc.observe(self._on_transaction)
             self._docs[name] = doc
         return doc
 
@@ -372,6 +376,9 @@ class Replica:
                 fresh = self._refresh_locked(notify=False)
                 doc = self._document(name)
                 self._capture = []
+                # Observed only while writing locally: an observer makes the engine encode
+                # every transaction's update, remote applies and checkpoint loads included.
+                subscription = doc.engine_doc.observe(self._on_transaction)
                 doc._writable = True
                 try:
                     with doc.engine_doc.transaction(origin=LOCAL_ORIGIN):
@@ -380,6 +387,7 @@ class Replica:
                     failure = exc
                 finally:
                     doc._writable = False
+                    doc.engine_doc.unobserve(subscription)
                     captured, self._capture = self._capture, None
                 for update in captured:
                     stored.append(self._record_local(name, update))
@@ -435,9 +443,10 @@ class Replica:
         The engine leaves out of its full state any items still waiting for a dependency
         (measured: yrs drops pending structs from ``get_update()``), so a checkpoint covers a
         device's change only when the document provably integrated it: its own changes, and
-        a remote change whose successor on this document starts at a clock the document's
-        state vector has reached. The rest is replayed from the log on open (re-applying an
-        update the state already holds is a no-op).
+        a remote change whose items end at a clock the document's state vector has reached
+        (a device's items on one document have consecutive clocks, so the end is where its
+        next change there starts, or, for the last one, the engine measures it). The rest is
+        replayed from the log on open (re-applying what the state already holds is a no-op).
         """
         doc = self._document(self._doc_names[doc_id])
         reached = decode_state_vector(doc.state_vector())
@@ -447,12 +456,14 @@ class Replica:
         for device_id, tail in self._tails.get(doc_id, {}).items():
             client = yjs_client_id(self._devices_by_id[device_id].device)
             proven = 0
-            for i, (_, start) in enumerate(tail):
+            for i, (seq, start) in enumerate(tail):
                 if own is not None and device_id == own.id:
                     proven = i + 1
                     continue
-                following = tail[i + 1][1] if i + 1 < len(tail) else None
-                if start is None or following is None or reached.get(client, 0) < following:
+                if start is None:
+                    break  # deletions only: nothing shows whether they are all applied
+                end = tail[i + 1][1] if i + 1 < len(tail) else self._end_clock(device_id, seq)
+                if end is None or reached.get(client, 0) < end:
                     break
                 proven = i + 1
             del tail[:proven]
@@ -461,6 +472,10 @@ class Replica:
         self._store.save_checkpoint(doc_id, doc.full_state(), covered)
         self._covered[doc_id] = covered
         self._uncheckpointed[doc_id] = 0
+
+    def _end_clock(self, device_id: int, seq: int) -> int | None:
+        data = self._store.change_at(device_id, seq)
+        return None if data is None else update_end_clock(decode_change(data).update)
 
     # --- other processes ----------------------------------------------------------------
 

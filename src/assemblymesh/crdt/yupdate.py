@@ -7,6 +7,8 @@ would show in the benchmarks; they fall back to these functions for anything unu
 
 from __future__ import annotations
 
+import pycrdt
+
 ONE_BYTE_VARUINTS = [bytes((i,)) for i in range(0x80)]
 
 
@@ -75,3 +77,27 @@ def decode_state_vector(state: bytes) -> dict[int, int]:
         clock, pos = read_varuint(state, pos)
         result[client] = clock
     return result
+
+
+def update_end_clock(update: bytes) -> int | None:
+    """The clock after the last item a one-client update creates; None if it creates none.
+
+    The engine computes the length: the header's clock is set to 0 and the engine's own
+    state-vector-of-an-update (which only counts clients starting at clock 0) gives the
+    items' total length in its units, whatever their content (text, maps, embeds...).
+    """
+    try:
+        groups, pos = read_varuint(update, 0)
+        if groups != 1:
+            return None
+        _, pos = read_varuint(update, pos)
+        client, pos = read_varuint(update, pos)
+        clock, end = read_varuint(update, pos)
+    except (IndexError, ValueError):
+        return None
+    try:
+        lengths = decode_state_vector(pycrdt.get_state(update[:pos] + b"\x00" + update[end:]))
+    except (ValueError, IndexError):
+        return None
+    length = lengths.get(client)
+    return None if length is None else clock + length
