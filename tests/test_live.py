@@ -3,13 +3,17 @@ peer list, and a change made on another node shows up without any key press."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from textual.app import App
 
-from assemblymesh.live import Network
+from assemblymesh.live import Network, NodePeers
 from assemblymesh.model import commands
+from assemblymesh.net.node import PeerStatus
 from assemblymesh.tui.app import AssemblyApp
+from assemblymesh.tui.peers import PeerInfo, SyncProgress
 from tests.tui.conftest import make_trio
 
 
@@ -45,3 +49,52 @@ async def test_peers_and_remote_changes_reach_the_ui(tmp_path: Path) -> None:
                 assert rosa.state().proposals[pid].title == "Rain barrels"
     finally:
         trio.close()
+
+
+class Links:
+    """A stand-in for the node's status: what ``peer_status()`` would report."""
+
+    def __init__(self) -> None:
+        self.links: list[PeerStatus] = []
+
+    def peer_status(self) -> list[PeerStatus]:
+        return list(self.links)
+
+
+class Heard:
+    def __init__(self) -> None:
+        self.peers: list[list[PeerInfo]] = []
+        self.progress: list[SyncProgress] = []
+
+    def peers_changed(self, peers: Sequence[PeerInfo]) -> None:
+        self.peers.append(list(peers))
+
+    def sync_progress(self, progress: SyncProgress) -> None:
+        self.progress.append(progress)
+
+
+def test_a_large_first_sync_shows_progress_until_done() -> None:
+    links, heard = Links(), Heard()
+    peers = NodePeers(links, lambda: 1_000)
+    peers.subscribe(heard)
+    link = PeerStatus("ab12@10.0.0.2:7361", "initiator", False, 0, 0, 5000, 100, 100)
+    links.links = [link]
+    peers.poll()
+    assert heard.peers[-1][0].state == "syncing"
+    links.links = [replace(link, received=2500)]
+    peers.poll()
+    links.links = [replace(link, received=5000, synced=True)]
+    peers.poll()
+    peers.poll()  # nothing more once done
+    assert [(p.done, p.total) for p in heard.progress] == [(0, 5000), (2500, 5000), (5000, 5000)]
+    assert heard.progress[-1].finished
+    assert heard.peers[-1][0].state == "connected" and heard.peers[-1][0].changes_in == 5000
+
+
+def test_a_small_sync_shows_no_progress_bar() -> None:
+    links, heard = Links(), Heard()
+    peers = NodePeers(links, lambda: 1_000)
+    peers.subscribe(heard)
+    links.links = [PeerStatus("cd34@10.0.0.3:7361", "responder", False, 3, 0, 10, 10, 10)]
+    peers.poll()
+    assert heard.progress == [] and len(heard.peers) == 1

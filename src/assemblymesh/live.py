@@ -13,40 +13,54 @@ import contextlib
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from assemblymesh.errors import AssemblyMeshError, NotFoundError, UsageError
 from assemblymesh.home import Home, LocalAssembly
 from assemblymesh.net.discovery import Discovery, DiscoveryConfig, PeerAddress
-from assemblymesh.net.node import DEFAULT_PORT, Node
+from assemblymesh.net.node import DEFAULT_PORT, Node, PeerStatus
 from assemblymesh.tui.app import AssemblyApp
-from assemblymesh.tui.peers import CONNECTED, STATIC, SYNCING, PeerInfo, PeerListener
+from assemblymesh.tui.peers import (
+    CONNECTED,
+    STATIC,
+    SYNCING,
+    PeerInfo,
+    PeerListener,
+    SyncProgress,
+)
 
 log = logging.getLogger("assemblymesh.net")
 POLL_S = 1.0
 
 
 class NodePeers:
-    """The node's connections as the UI's peer list, refreshed once a second."""
+    """The node's connections as the UI's peer list and sync progress, once a second."""
 
-    def __init__(self, node: Node, clock: Callable[[], int]) -> None:
+    # A first sync this large shows a progress bar; smaller ones finish before it would.
+    PROGRESS_FROM = 500
+
+    def __init__(self, node: StatusSource, clock: Callable[[], int]) -> None:
         self._node = node
         self._clock = clock
         self._listeners: list[PeerListener] = []
         self._last: list[PeerInfo] = []
         self._synced_at: dict[str, int] = {}
+        self._showing: set[str] = set()  # links whose progress is on screen
 
     def peers(self) -> list[PeerInfo]:
         now = self._clock()
         result = []
-        for name, _role, synced in self._node.connections():
-            if synced:
-                self._synced_at.setdefault(name, now)
+        for link in self._node.peer_status():
+            if link.synced:
+                self._synced_at.setdefault(link.name, now)
             result.append(
                 PeerInfo(
-                    name=name,
+                    name=link.name,
                     transport=STATIC,
-                    state=CONNECTED if synced else SYNCING,
-                    last_sync_ms=self._synced_at.get(name),
+                    state=CONNECTED if link.synced else SYNCING,
+                    last_sync_ms=self._synced_at.get(link.name),
+                    changes_in=link.received,
+                    changes_out=link.sent,
                 )
             )
         return result
@@ -55,14 +69,34 @@ class NodePeers:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
+    def poll(self) -> None:
+        """Tell listeners what changed since the last poll."""
+        current = self.peers()
+        if current != self._last:
+            self._last = current
+            for listener in list(self._listeners):
+                listener.peers_changed(current)
+        for link in self._node.peer_status():
+            big = link.expected >= self.PROGRESS_FROM
+            if big and (not link.synced or link.name in self._showing):
+                total = link.expected
+                done = total if link.synced else min(link.received, total)
+                progress = SyncProgress(f"syncing with {link.name}", done, total)
+                for listener in list(self._listeners):
+                    listener.sync_progress(progress)
+                if link.synced:
+                    self._showing.discard(link.name)
+                else:
+                    self._showing.add(link.name)
+
     async def watch(self) -> None:
         while True:
-            current = self.peers()
-            if current != self._last:
-                self._last = current
-                for listener in list(self._listeners):
-                    listener.peers_changed(current)
+            self.poll()
             await asyncio.sleep(POLL_S)
+
+
+class StatusSource(Protocol):
+    def peer_status(self) -> list[PeerStatus]: ...
 
 
 def _log_to_file(path: Path) -> None:

@@ -142,6 +142,8 @@ def test_cold_sync_both_ways(alice: Replica, bob: Replica) -> None:
     assert a.machine.state is State.LIVE and b.machine.state is State.LIVE
     assert str(bob.document("shared").text("t")) in ("ab", "ba")
     assert a.machine.counters.rejected == 0 and b.machine.counters.duplicates == 0
+    # Each side learnt from the other's hello how much it would receive.
+    assert (a.machine.expected, b.machine.expected) == (12, 21)
 
 
 def test_in_sync_shortcut_sends_only_hellos(alice: Replica, bob: Replica) -> None:

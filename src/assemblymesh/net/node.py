@@ -119,6 +119,20 @@ class NodeConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PeerStatus:
+    """One open connection, for status displays."""
+
+    name: str  # short device id @ address
+    role: str  # "initiator" (we dialled) or "responder"
+    synced: bool  # the initial sync is done: the connection is live
+    received: int  # changes received on this connection
+    sent: int
+    expected: int  # changes the peer's hello showed we lacked
+    bytes_in: int
+    bytes_out: int
+
+
+@dataclass(frozen=True, slots=True)
 class SyncSummary:
     """What a one-shot sync did."""
 
@@ -257,6 +271,23 @@ class Node:
         """(peer name, role, synced) of each established connection."""
         return [
             (link.name, link.role, link.synced is not None)
+            for link in self._links
+            if link.machine is not None
+        ]
+
+    def peer_status(self) -> list[PeerStatus]:
+        """Every established connection with its counters."""
+        return [
+            PeerStatus(
+                link.name,
+                link.role,
+                link.synced is not None,
+                link.machine.counters.received,
+                link.machine.counters.sent,
+                link.machine.expected,
+                link.bytes_in,
+                link.bytes_out,
+            )
             for link in self._links
             if link.machine is not None
         ]

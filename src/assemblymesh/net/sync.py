@@ -242,6 +242,8 @@ class SyncMachine:
             raise UsageError(f"batches hold 1 to {MAX_BATCH_CHANGES} changes")
         self.name = name
         self.counters = Counters()
+        # Changes the peer's hello shows it has and we lack: what the initial sync brings.
+        self.expected = 0
         self.peer_addresses: list[tuple[str, int]] = []
         self._source = source
         self._assembly = assembly
@@ -502,6 +504,10 @@ class SyncMachine:
             return
         self._state = State.SYNCING
         mine = self._source.vector()
+        mine_by_tag = {device[:TAG_SIZE]: seq for device, (seq, _) in mine.items()}
+        self.expected = sum(
+            max(0, seq - mine_by_tag.get(tag, 0)) for tag, seq in self._peer_tags.items()
+        )
         by_tag: dict[bytes, int] = {}
         for device in mine:
             by_tag[device[:TAG_SIZE]] = by_tag.get(device[:TAG_SIZE], 0) + 1
