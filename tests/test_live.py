@@ -9,7 +9,8 @@ from pathlib import Path
 
 from textual.app import App
 
-from assemblymesh.live import Network, NodePeers
+from assemblymesh.home import Home
+from assemblymesh.live import LiveApp, Network, NodePeers
 from assemblymesh.model import commands
 from assemblymesh.net.node import PeerStatus
 from assemblymesh.tui.app import AssemblyApp
@@ -98,3 +99,26 @@ def test_a_small_sync_shows_no_progress_bar() -> None:
     links.links = [PeerStatus("cd34@10.0.0.3:7361", "responder", False, 3, 0, 10, 10, 10)]
     peers.poll()
     assert heard.progress == [] and len(heard.peers) == 1
+
+
+async def test_the_app_runs_the_network_for_an_assembly_made_on_first_run(tmp_path: Path) -> None:
+    """The first-run screen creates (or joins) an assembly: its node starts right away."""
+    trio = make_trio(tmp_path)
+    kofi = trio.locals["Kofi"]
+    empty = Home(tmp_path / "new", trio.clock)
+    app = LiveApp(empty, mdns=False, listen=("127.0.0.1", 0))
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert app.network is None  # nothing to serve yet: the setup screen shows
+            rosa = trio.locals.pop("Rosa")  # as if made on the setup screen
+            app.attach(rosa)
+            await wait_until(app, pilot, lambda: app.network is not None)
+            assert app.network is not None and app.network.node is not None
+            address = app.network.node.listen_address
+            assert address is not None
+            async with Network(kofi, listen=("127.0.0.1", 0), mdns=False, peers=[address]):
+                await wait_until(app, pilot, lambda: len(app.peers) == 1)
+    finally:
+        await app.shut_down()
+        trio.close()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from assemblymesh.errors import AssemblyMeshError, NotFoundError, UsageError
+from assemblymesh.errors import AssemblyMeshError, UsageError
 from assemblymesh.home import Home, LocalAssembly
 from assemblymesh.net.discovery import Discovery, DiscoveryConfig, PeerAddress
 from assemblymesh.net.node import DEFAULT_PORT, Node, PeerStatus
@@ -130,6 +130,13 @@ class Network:
         self._watcher: asyncio.Future[None] | None = None
 
     async def __aenter__(self) -> Network:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
         node = Node(self.local.node_config(self.listen, self.static))
         try:
             await node.start()
@@ -143,7 +150,6 @@ class Network:
             await self._discover(node, node.listen_address[1])
         self.peers = NodePeers(node, self.local.clock)
         self._watcher = asyncio.ensure_future(self.peers.watch())
-        return self
 
     async def _discover(self, node: Node, port: int) -> None:
         dialing = set(self.static)
@@ -169,7 +175,7 @@ class Network:
             return
         self.discovery = discovery
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def stop(self) -> None:
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -180,6 +186,59 @@ class Network:
             await self.node.stop()
 
 
+class LiveApp(AssemblyApp):
+    """The app of ``assemblymesh``: it runs the network for whichever assembly it shows,
+    one opened at start or one created or joined on the first-run screen."""
+
+    def __init__(
+        self,
+        home: Home,
+        assembly: str | None = None,
+        *,
+        network: bool = True,
+        mdns: bool = True,
+        plain: bool = False,
+        listen: tuple[str, int] = ("0.0.0.0", DEFAULT_PORT),
+    ) -> None:
+        super().__init__(home, assembly, plain=plain)
+        # ``run_async`` closes the assembly, after the node has said goodbye through it.
+        self.closes_local = False
+        self.wants_network = network
+        self.mdns = mdns
+        self.listen = listen
+        self.network: Network | None = None
+        self._starting: asyncio.Task[None] | None = None
+
+    def attach(self, local: LocalAssembly) -> None:
+        super().attach(local)
+        if self.wants_network and self.network is None:
+            self._starting = asyncio.ensure_future(self._start_network(local))
+
+    async def _start_network(self, local: LocalAssembly) -> None:
+        _log_to_file(self.home.root / "assemblymesh.log")
+        network = Network(local, listen=self.listen, mdns=self.mdns)
+        try:
+            await network.start()
+        except AssemblyMeshError as exc:
+            self.notify(f"working offline: {exc}", severity="warning", timeout=10)
+            return
+        self.network = network
+        assert network.peers is not None
+        self.peer_source = network.peers
+        self._unsubscribe.append(network.peers.subscribe(self))
+        self.peers_changed(network.peers.peers())
+
+    async def shut_down(self) -> None:
+        """Stop the network, then close the assembly (after the app has exited)."""
+        if self._starting is not None:
+            with contextlib.suppress(Exception):
+                await self._starting
+        if self.network is not None:
+            await self.network.stop()
+        if self.local is not None:
+            self.local.close()
+
+
 async def run_async(
     home: Home,
     assembly: str | None = None,
@@ -188,22 +247,11 @@ async def run_async(
     mdns: bool = True,
     plain: bool = False,
 ) -> None:
+    app = LiveApp(home, assembly, network=network, mdns=mdns, plain=plain)
     try:
-        local = home.open(assembly)
-    except (NotFoundError, UsageError):
-        # First run (or several assemblies): the app's setup screen takes over.
-        await AssemblyApp(home, assembly, plain=plain).run_async()
-        return
-    try:
-        if not network:
-            await AssemblyApp(home, assembly, local=local, plain=plain).run_async()
-            return
-        _log_to_file(home.root / "assemblymesh.log")
-        async with Network(local, mdns=mdns) as net:
-            app = AssemblyApp(home, assembly, peers=net.peers, local=local, plain=plain)
-            await app.run_async()
+        await app.run_async()
     finally:
-        local.close()
+        await app.shut_down()
 
 
 def run(

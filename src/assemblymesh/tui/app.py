@@ -12,6 +12,7 @@ import gc
 import os
 from collections.abc import Callable, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App
@@ -47,7 +48,8 @@ REFOLD_EVERY_S = 60.0  # cooling-off periods end by the clock alone: refold now 
 
 
 class AssemblyApp(App[None]):
-    CSS_PATH = "app.tcss"
+    # Absolute: Textual resolves a relative path from the module of the running subclass.
+    CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "AssemblyMesh"
     MODES: ClassVar[dict[str, Any]] = {
         "home": HomeScreen,
@@ -86,6 +88,9 @@ class AssemblyApp(App[None]):
         self.plain = bool(os.environ.get(ENV_PLAIN)) if plain is None else plain
         self.refold_every = refold_every
         self._given = local
+        # The app closes only what it opened: a given assembly belongs to its caller (the
+        # network node may still be saying goodbye to peers through it).
+        self.closes_local = local is None
         self.local: LocalAssembly | None = None
         self.digest: Digest | None = None
         self.peers: list[PeerInfo] = []
@@ -130,9 +135,7 @@ class AssemblyApp(App[None]):
         for stop in self._unsubscribe:
             stop()
         self._unsubscribe.clear()
-        # The app closes only what it opened: a given assembly belongs to its caller (the
-        # network node may still be saying goodbye to peers through it).
-        if self.local is not None and self._given is None:
+        if self.local is not None and self.closes_local:
             self.local.close()
 
     # --- folding -------------------------------------------------------------------------
