@@ -118,6 +118,13 @@ def main(ctx: click.Context, home_dir: Path | None, assembly: str | None) -> Non
 @click.option("--cooling-off-hours", type=click.IntRange(0), default=72, show_default=True)
 @click.option("--quorum", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--review-days", type=click.IntRange(1), default=180, show_default=True)
+@click.option(
+    "--block-threshold",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="How many members' objections block a decision (1: any reasoned objection).",
+)
 @pass_ctx
 def init(
     ctx: Context,
@@ -127,11 +134,12 @@ def init(
     cooling_off_hours: int,
     quorum: int,
     review_days: int,
+    block_threshold: int,
 ) -> None:
     """Found a new assembly; you become its first member and facilitator."""
     from assemblymesh.model.state import Rules
 
-    rules = Rules(cooling_off_hours * 3600 * 1000, quorum, review_days * DAY_MS)
+    rules = Rules(cooling_off_hours * 3600 * 1000, quorum, review_days * DAY_MS, block_threshold)
     local = ctx.home.create(name, member_name, charter, rules)
     try:
         click.echo(f"Founded {name!r}. You are {member_name}, its facilitator.")

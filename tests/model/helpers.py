@@ -25,9 +25,10 @@ def key_for(label: str) -> SigningKey:
 class World:
     """One assembly's member documents, written act by act with explicit timestamps."""
 
-    def __init__(self, *, quorum: int = 1, founder: str = "ana") -> None:
+    def __init__(self, *, quorum: int = 1, founder: str = "ana", block_threshold: int = 1) -> None:
         self.founder = founder
         self.quorum = quorum
+        self.block_threshold = block_threshold
         self.assembly_id = assembly_id_for(key_for(founder).public, NONCE)
         self.docs: dict[str, list[dict[str, Any]]] = {}
         # Ids written so far by kind ("p" proposals, "r" rounds, "d" closes), for generators.
@@ -67,6 +68,7 @@ class World:
                     "cooling_off_ms": COOLING,
                     "quorum": self.quorum,
                     "review_period_ms": REVIEW,
+                    "block_threshold": self.block_threshold,
                 },
                 term_end=ts + TERM,
             ),

@@ -144,8 +144,9 @@ def read_choice(act: Mapping[str, Any], key: str, choices: tuple[str, ...]) -> s
     return value
 
 
-def read_rules(value: object) -> tuple[int, int, int]:
-    """(cooling_off_ms, quorum, review_period_ms) from a create act's ``rules`` dict.
+def read_rules(value: object) -> tuple[int, int, int, int]:
+    """(cooling_off_ms, quorum, review_period_ms, block_threshold) from a create act's
+    ``rules`` dict.
 
     Missing keys take the defaults; unknown keys are ignored so a newer peer may add rules.
     """
@@ -156,10 +157,12 @@ def read_rules(value: object) -> tuple[int, int, int]:
     cooling = read_int(value, "cooling_off_ms", minimum=0) if "cooling_off_ms" in value else None
     quorum = read_int(value, "quorum", minimum=0) if "quorum" in value else None
     review = read_int(value, "review_period_ms", minimum=1) if "review_period_ms" in value else None
+    block = read_int(value, "block_threshold", minimum=1) if "block_threshold" in value else None
     return (
         rules.DEFAULT_COOLING_OFF_MS if cooling is None else cooling,
         rules.DEFAULT_QUORUM if quorum is None else quorum,
         rules.DEFAULT_REVIEW_PERIOD_MS if review is None else review,
+        1 if block is None else block,
     )
 
 

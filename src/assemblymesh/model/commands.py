@@ -242,4 +242,5 @@ def rules_dict(rules: Rules) -> Mapping[str, int]:
         "cooling_off_ms": rules.cooling_off_ms,
         "quorum": rules.quorum,
         "review_period_ms": rules.review_period_ms,
+        "block_threshold": rules.block_threshold,
     }

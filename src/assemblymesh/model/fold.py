@@ -355,7 +355,7 @@ class _Folder:
         charter = A.read_str(ctx.act, "charter")
         founder_name = A.read_str(ctx.act, "founder_name", required=True)
         nonce = A.read_hex(ctx.act, "nonce")
-        cooling, quorum, review = A.read_rules(ctx.act.get("rules"))
+        cooling, quorum, review, block = A.read_rules(ctx.act.get("rules"))
         term_end = A.read_int(ctx.act, "term_end")
         if assembly_id_for(bytes.fromhex(ctx.member), bytes.fromhex(nonce)) != self.assembly_id:
             raise _illegal(R.GENESIS_BY_FOUNDER, "the assembly id is not this member's")
@@ -369,7 +369,12 @@ class _Folder:
             founder=ctx.member,
             created_ts=ctx.ts,
             nonce=nonce,
-            rules=Rules(cooling_off_ms=cooling, quorum=quorum, review_period_ms=review),
+            rules=Rules(
+                cooling_off_ms=cooling,
+                quorum=quorum,
+                review_period_ms=review,
+                block_threshold=block,
+            ),
         )
         term = RoleTerm(R.FACILITATOR, ctx.ts, term_end, ctx.member, None)
         self.members[ctx.member] = Member(
@@ -584,20 +589,26 @@ class _Folder:
                 R.LATE_OBJECTION_WINDOW,
                 f"decision {d.id[:8]} took effect before this objection",
             )
-        # The first late objection returns the decision; later ones join the list to be
-        # integrated without moving anything again.
-        status = R.decision_move(d.status, R.LATE_OBJECTION)
-        p = self.proposals[r.proposal]
-        if d.status == R.PENDING:
-            p = dataclasses.replace(p, state=R.proposal_move(p.state, R.LATE_OBJECTION))
+        # The late objection that makes the objections reach the assembly's block threshold
+        # returns the decision; the others join the list to be integrated.
         late = dataclasses.replace(pos, late=True)
         others = tuple(o for o in d.late_objections if o.member != pos.member)
+        assert self.assembly is not None
+        objectors = {o.member for o in r.objections} | {o.member for o in others} | {pos.member}
+        blocks = len(objectors) >= self.assembly.rules.block_threshold
+        status = R.decision_move(d.status, R.LATE_OBJECTION) if blocks else d.status
+        p = self.proposals[r.proposal]
+        if d.status == R.PENDING and blocks:
+            p = dataclasses.replace(p, state=R.proposal_move(p.state, R.LATE_OBJECTION))
         self.decisions[d.id] = dataclasses.replace(
             d, status=status, late_objections=(*others, late)
         )
         self.rounds[r.id] = dataclasses.replace(r, positions={**r.positions, pos.member: late})
         self.proposals[p.id] = p
-        return f"{self.members[pos.member].name} objected late: decision on {p.title!r} returned"
+        outcome = (
+            "returned" if status == R.DECISION_RETURNED else "stands (below the block threshold)"
+        )
+        return f"{self.members[pos.member].name} objected late: decision on {p.title!r} {outcome}"
 
     def _close_round(self, ctx: _Ctx) -> str:
         r = self._round(ctx)
@@ -611,7 +622,7 @@ class _Folder:
         counted = [p for p in r.positions.values() if not self._is_ally(p.member, ctx.ts)]
         objections = [p for p in counted if p.kind == R.OBJECT]
         support = sum(1 for p in counted if p.kind in R.QUORUM_KINDS)
-        if objections:
+        if len(objections) >= rules.block_threshold:
             outcome = R.OUTCOME_OBJECTIONS
         elif support >= rules.quorum:
             outcome = R.OUTCOME_ADOPTED

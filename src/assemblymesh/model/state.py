@@ -25,6 +25,9 @@ class Rules:
     # fraction would be taken of is not the same on both sides of a partition.
     quorum: int
     review_period_ms: int
+    # What counts as a block: how many members' standing objections stop a decision. 1 is
+    # consent (any reasoned objection blocks); an assembly may choose "consent minus one".
+    block_threshold: int = 1
 
 
 @dataclass(frozen=True)
