@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import random
@@ -648,22 +649,7 @@ async def sync_once(config: NodeConfig, peer_addr: tuple[str, int], timeout: flo
     Does not listen and does not dial ``config.peers``. Raises ``HandshakeError`` if the
     peer refuses us (or we it), ``RemoteError`` on connection failure or timeout.
     """
-    solo = NodeConfig(
-        replica=config.replica,
-        assembly_id=config.assembly_id,
-        assembly_secret=config.assembly_secret,
-        device_key=config.device_key,
-        certificate=config.certificate,
-        authorize=config.authorize,
-        invite=config.invite,
-        listen=None,
-        peers=[],
-        clock=config.clock,
-        rng=config.rng,
-        noise_rng=config.noise_rng,
-        limits=config.limits,
-        address_book=config.address_book,
-    )
+    solo = dataclasses.replace(config, listen=None, peers=[])
     node = Node(solo)
     await node.start()
     try:

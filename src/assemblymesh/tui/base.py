@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from assemblymesh.model import Proposal, Round
 from assemblymesh.tui.messages import StateFolded
 from assemblymesh.tui.view import Digest
 
@@ -78,6 +79,16 @@ class AssemblyScreen(Screen[None]):
         if digest is not None and digest is not self._shown:
             self._shown = digest
             self.show(digest)
+
+    def current(self) -> tuple[Proposal | None, Round | None]:
+        """The proposal the screens share as current, and its open (else latest) round."""
+        d = self.am.digest
+        if d is None or self.am.selected is None:
+            return None, None
+        p = d.state.proposals.get(self.am.selected)
+        if p is None:
+            return None, None
+        return p, d.state.open_round_of(p.id) or d.last_round(p)
 
     def show(self, digest: Digest) -> None:
         """Redraw from ``digest`` (called once per fold, not per key press)."""

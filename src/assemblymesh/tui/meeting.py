@@ -59,15 +59,6 @@ class MeetingScreen(AssemblyScreen):
 
     # --- drawing -------------------------------------------------------------------------
 
-    def current(self) -> tuple[Proposal | None, Round | None]:
-        d = self.am.digest
-        if d is None or self.am.selected is None:
-            return None, None
-        p = d.state.proposals.get(self.am.selected)
-        if p is None:
-            return None, None
-        return p, d.state.open_round_of(p.id) or d.last_round(p)
-
     def show(self, digest: Digest) -> None:
         agenda = self.query_one("#agenda", PagedTable)
         rows = [(key, (cells[0], cells[1], cells[4])) for key, cells in digest.agenda_rows]

@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from assemblymesh.model import Proposal, Round, commands
+from assemblymesh.model import commands
 from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.dialogs import PositionDialog, PositionInput, TextDialog, TextInput
@@ -66,15 +66,6 @@ class MemberScreen(AssemblyScreen):
             [(k, (c[0], c[1], c[2])) for k, c in digest.proposal_rows], keep=self.am.selected
         )
         self._draw_detail()
-
-    def current(self) -> tuple[Proposal | None, Round | None]:
-        d = self.am.digest
-        if d is None or self.am.selected is None:
-            return None, None
-        p = d.state.proposals.get(self.am.selected)
-        if p is None:
-            return None, None
-        return p, d.state.open_round_of(p.id) or d.last_round(p)
 
     def _draw_detail(self) -> None:
         d = self.am.digest
