@@ -2,57 +2,41 @@
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 from assemblymesh.home import Home
 from assemblymesh.model import at_time, commands, fold
 from assemblymesh.model import rules as process
 from assemblymesh.model.state import Rules
+from tests.helpers import Clock, act_ids, exchange
 
 HOUR = 3600 * 1000
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_760_000_000_000
-
-    def __call__(self) -> int:
-        self.now += 1000
-        return self.now
-
-
-def ids(prefix: str):  # type: ignore[no-untyped-def]
-    numbers = itertools.count()
-    return lambda: f"{prefix}{next(numbers):07x}"
 
 
 def test_cached_state_equals_a_fresh_fold_through_acts_syncs_and_time(tmp_path: Path) -> None:
     clock = Clock()
     rules = Rules(HOUR, 1, 30 * 24 * HOUR)
-    amara = Home(tmp_path / "a", clock).create("R", "Amara", rules=rules, new_id=ids("a"))
-    ben = Home(tmp_path / "b", clock).join(amara.issue_invite().encode(), "Ben", new_id=ids("b"))
-
-    def sync() -> None:
-        for src, dst in ((amara, ben), (ben, amara)):
-            dst.replica.ingest([c.data for c in src.replica.missing_for(dst.replica.vector())])
+    amara = Home(tmp_path / "a", clock).create("R", "Amara", rules=rules, new_id=act_ids("a"))
+    ben = Home(tmp_path / "b", clock).join(
+        amara.issue_invite().encode(), "Ben", new_id=act_ids("b")
+    )
 
     def check() -> None:
         for node in (amara, ben):
             now = clock()
             assert node.state(now) == fold(node.snapshot(), now)
 
-    sync()
+    exchange(amara, ben)
     check()
     pid = amara.act(commands.propose, "Shed", "Buy one")["id"]
     rid = amara.act(commands.open_round, pid)["id"]
     check()
     amara.act(commands.advance_round, rid)
     amara.act(commands.advance_round, rid)
-    sync()
+    exchange(amara, ben)
     ben.act(commands.position, rid, process.CONSENT, "")
     check()
-    sync()
+    exchange(amara, ben)
     amara.act(commands.close_round, rid)
     check()
     state = amara.state()
@@ -69,8 +53,10 @@ def test_a_deletion_from_a_peer_is_seen_although_it_adds_nothing(tmp_path: Path)
     import pycrdt
 
     clock = Clock()
-    amara = Home(tmp_path / "a", clock).create("R", "Amara", new_id=ids("a"))
-    ben = Home(tmp_path / "b", clock).join(amara.issue_invite().encode(), "Ben", new_id=ids("b"))
+    amara = Home(tmp_path / "a", clock).create("R", "Amara", new_id=act_ids("a"))
+    ben = Home(tmp_path / "b", clock).join(
+        amara.issue_invite().encode(), "Ben", new_id=act_ids("b")
+    )
     for src, dst in ((amara, ben), (ben, amara)):
         dst.replica.ingest([c.data for c in src.replica.missing_for(dst.replica.vector())])
     amara.act(commands.propose, "Shed", "Buy one")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import shutil
 from pathlib import Path
 
@@ -12,28 +11,9 @@ from assemblymesh.crdt.identity import DeviceCertificate, SigningKey, read_key_f
 from assemblymesh.home import Home, LocalAssembly
 from assemblymesh.model import commands
 from assemblymesh.model import rules as process
+from tests.helpers import Clock, act_ids, exchange
 
 HOUR = 3600 * 1000
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_760_000_000_000
-
-    def __call__(self) -> int:
-        self.now += 1000
-        return self.now
-
-
-def counter(prefix: str):  # type: ignore[no-untyped-def]
-    numbers = itertools.count()
-    return lambda: f"{prefix}{next(numbers):07x}"
-
-
-def sync(*nodes: LocalAssembly) -> None:
-    for src, dst in itertools.permutations(nodes, 2):
-        missing = [c.data for c in src.replica.missing_for(dst.replica.vector())]
-        assert not dst.replica.ingest(missing).rejected
 
 
 @pytest.fixture
@@ -43,20 +23,20 @@ def assembly(tmp_path: Path):  # type: ignore[no-untyped-def]
     from assemblymesh.model.state import Rules
 
     amara = Home(tmp_path / "amara", clock).create(
-        "Riverside", "Amara", rules=Rules(24 * HOUR, 1, 90 * 24 * HOUR), new_id=counter("a")
+        "Riverside", "Amara", rules=Rules(24 * HOUR, 1, 90 * 24 * HOUR), new_id=act_ids("a")
     )
     nodes = [amara]
     for name in ("Ben", "Carol"):
         code = amara.issue_invite().encode()
         node = Home(tmp_path / name.lower(), clock).join(
-            code, name, new_id=counter(name[0].lower())
+            code, name, new_id=act_ids(name[0].lower())
         )
-        sync(amara, node)
+        exchange(amara, node)
         nodes.append(node)
-    sync(*nodes)
+    exchange(*nodes)
     ben = nodes[1]
     amara.act(commands.grant_role, ben.member_id, process.FACILITATOR, clock.now + 100 * 24 * HOUR)
-    sync(*nodes)
+    exchange(*nodes)
     yield clock, nodes
     for node in nodes:
         node.close()
@@ -73,16 +53,16 @@ def ready_round(facilitator: LocalAssembly, title: str) -> str:
 def test_two_facilitators_closing_in_two_partitions_agree_after_healing(assembly) -> None:  # type: ignore[no-untyped-def]
     clock, (amara, ben, carol) = assembly
     rid = ready_round(amara, "Bike shed")
-    sync(amara, ben, carol)
+    exchange(amara, ben, carol)
     # Partition: {Amara} | {Ben, Carol}. Carol objects only on Ben's side.
     amara.act(commands.position, rid, process.CONSENT, "")
     carol.act(commands.position, rid, process.OBJECT, "blocks the fire exit")
-    sync(ben, carol)
+    exchange(ben, carol)
     amara.act(commands.close_round, rid)
     ben.act(commands.close_round, rid)
     assert amara.state().rounds[rid].outcome == process.OUTCOME_ADOPTED
     assert ben.state().rounds[rid].outcome == process.OUTCOME_OBJECTIONS
-    sync(amara, ben, carol)
+    exchange(amara, ben, carol)
     states = [n.state(clock.now) for n in (amara, ben, carol)]
     assert len({(s.rounds[rid].closed_by, s.rounds[rid].outcome) for s in states}) == 1
     proposal = states[0].proposals[states[0].rounds[rid].proposal]
@@ -94,15 +74,15 @@ def test_an_objection_cast_in_cooling_off_returns_the_decision_after_healing(ass
     clock, (amara, ben, carol) = assembly
     rid = ready_round(amara, "Rent strike")
     amara.act(commands.position, rid, process.CONSENT, "")
-    sync(amara, ben, carol)
+    exchange(amara, ben, carol)
     amara.act(commands.close_round, rid)
-    sync(amara, ben)  # Carol is out of range and has not seen the close
+    exchange(amara, ben)  # Carol is out of range and has not seen the close
     decided = amara.state().rounds[rid]
     assert decided.outcome == process.OUTCOME_ADOPTED
     # Carol objects while the decision cools off (she saw the round, not the close).
     carol.act(commands.position, rid, process.OBJECT, "we were not all heard")
     clock.now += 2 * 24 * HOUR  # the cooling-off period has passed by the time she is back
-    sync(amara, ben, carol)
+    exchange(amara, ben, carol)
     for node in (amara, ben, carol):
         state = node.state(clock.now)
         decision = state.decisions[state.rounds[rid].decision]  # type: ignore[index]
@@ -120,8 +100,8 @@ def second_device(node: LocalAssembly, home_root: Path, clock: Clock) -> LocalAs
     cert = DeviceCertificate.issue(member, node.assembly_id, device.public, clock())
     write_key_file(target / "device.key", device)
     (target / "device.cert").write_bytes(cert.encode())
-    other = Home(home_root, clock).open(node.assembly_id.hex(), new_id=counter("d"))
-    sync(node, other)
+    other = Home(home_root, clock).open(node.assembly_id.hex(), new_id=act_ids("d"))
+    exchange(node, other)
     return other
 
 
@@ -131,14 +111,14 @@ def test_a_position_changed_on_two_devices_offline_resolves_the_same_everywhere(
     clock, (amara, ben, carol) = assembly
     carol_laptop = second_device(carol, tmp_path / "carol-laptop", clock)
     rid = ready_round(amara, "Quiet hours")
-    sync(amara, ben, carol, carol_laptop)
+    exchange(amara, ben, carol, carol_laptop)
     carol.act(commands.position, rid, process.CONCERN, "noise on weekends")
     carol_laptop.act(commands.position, rid, process.CONSENT, "thought it over")  # later
     # Delivered in both orders to different nodes.
-    sync(carol_laptop, amara)
-    sync(carol, amara)
-    sync(carol, ben)
-    sync(carol_laptop, ben)
+    exchange(carol_laptop, amara)
+    exchange(carol, amara)
+    exchange(carol, ben)
+    exchange(carol_laptop, ben)
     for node in (amara, ben):
         position = node.state().rounds[rid].positions[carol.member_id]
         assert position.kind == process.CONSENT

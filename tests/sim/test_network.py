@@ -14,13 +14,9 @@ from assemblymesh.model import commands
 from assemblymesh.model import rules as process
 from assemblymesh.model.state import Rules
 from assemblymesh.sim import Simulator, VirtualClock
+from tests.helpers import act_ids
 
 HOUR = 3600 * 1000
-
-
-def counter(prefix: str):  # type: ignore[no-untyped-def]
-    numbers = itertools.count()
-    return lambda: f"{prefix}{next(numbers):07x}"
 
 
 @pytest.fixture
@@ -29,7 +25,7 @@ def assembly(tmp_path: Path) -> Iterator[tuple[Simulator, list[LocalAssembly]]]:
     clock = VirtualClock()
     sim = Simulator(seed=11, clock=clock)
     a = Home(tmp_path / "a", clock).create(
-        "Riverside", "A", rules=Rules(24 * HOUR, 1, 90 * 24 * HOUR), new_id=counter("a")
+        "Riverside", "A", rules=Rules(24 * HOUR, 1, 90 * 24 * HOUR), new_id=act_ids("a")
     )
     nodes = [a]
     sim.add_node("A", a.replica)
@@ -37,7 +33,7 @@ def assembly(tmp_path: Path) -> Iterator[tuple[Simulator, list[LocalAssembly]]]:
         clock.now_ms += 1000  # acts made one after another carry later times
         code = a.issue_invite().encode()
         clock.now_ms += 1000
-        local = Home(tmp_path / name.lower(), clock).join(code, name, new_id=counter(name.lower()))
+        local = Home(tmp_path / name.lower(), clock).join(code, name, new_id=act_ids(name.lower()))
         sim.add_node(name, local.replica)
         nodes.append(local)
     yield sim, nodes
@@ -93,14 +89,14 @@ def test_runs_are_repeatable(tmp_path: Path) -> None:
     def scenario(root: Path) -> tuple[list[str], bytes]:
         clock = VirtualClock()
         sim = Simulator(seed=5, clock=clock)
-        a = Home(root / "a", clock).create("R", "A", new_id=counter("a"))
+        a = Home(root / "a", clock).create("R", "A", new_id=act_ids("a"))
         sim.add_node("A", a.replica)
         others = []
         for name in "BC":
             clock.now_ms += 1000
             code = a.issue_invite().encode()
             clock.now_ms += 1000
-            local = Home(root / name, clock).join(code, name, counter(name.lower()))
+            local = Home(root / name, clock).join(code, name, act_ids(name.lower()))
             sim.add_node(name, local.replica)
             others.append(local)
         sim.line("ABC")
