@@ -57,6 +57,7 @@ class Links:
 
     def __init__(self) -> None:
         self.links: list[PeerStatus] = []
+        self.refusals: dict[str, tuple[int, str]] = {}
 
     def peer_status(self) -> list[PeerStatus]:
         return list(self.links)
@@ -122,3 +123,13 @@ async def test_the_app_runs_the_network_for_an_assembly_made_on_first_run(tmp_pa
     finally:
         await app.shut_down()
         trio.close()
+
+
+def test_refused_addresses_are_listed_with_their_count() -> None:
+    links, heard = Links(), Heard()
+    peers = NodePeers(links, lambda: 1_000)
+    peers.subscribe(heard)
+    links.refusals = {"192.0.2.7": (3, "handshake failed: wrong assembly secret")}
+    peers.poll()
+    (row,) = heard.peers[-1]
+    assert (row.name, row.state, row.refusals) == ("192.0.2.7", "refused", 3)

@@ -22,6 +22,7 @@ from assemblymesh.net.node import DEFAULT_PORT, Node, PeerStatus
 from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.peers import (
     CONNECTED,
+    REFUSED,
     STATIC,
     SYNCING,
     PeerInfo,
@@ -63,6 +64,9 @@ class NodePeers:
                     changes_out=link.sent,
                 )
             )
+        # Addresses whose connections this node refused (wrong secret, not a member, ...).
+        for host, (count, _reason) in sorted(self._node.refusals.items()):
+            result.append(PeerInfo(host, STATIC, REFUSED, None, refusals=count))
         return result
 
     def subscribe(self, listener: PeerListener) -> Callable[[], None]:
@@ -96,6 +100,8 @@ class NodePeers:
 
 
 class StatusSource(Protocol):
+    refusals: dict[str, tuple[int, str]]
+
     def peer_status(self) -> list[PeerStatus]: ...
 
 

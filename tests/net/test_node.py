@@ -193,6 +193,8 @@ async def test_wrong_secret_refused(
         )
     await until(alice_node, lambda: alice_node.refused == 1 and alice_node.open_connections == 0)
     assert replicas["alice"].change_count() == 0
+    (count, reason) = alice_node.refusals["127.0.0.1"]
+    assert count == 1 and reason
 
 
 @pytest.mark.parametrize("reason", ["not a member", "device revoked"])

@@ -190,6 +190,8 @@ class Node:
         self._book = AddressBook(config.address_book)
         self.listen_address: tuple[str, int] | None = None
         self.refused = 0  # connections refused (limits, handshake, protocol)
+        # Per remote host: how many of its connections were refused, and the last reason.
+        self.refusals: dict[str, tuple[int, str]] = {}
         self.finished: list[tuple[str, Counters]] = []  # (peer, counters) of closed links
 
     # --- lifecycle ---
@@ -395,9 +397,14 @@ class Node:
             await self._notify()
 
     def _refuse(self, writer: asyncio.StreamWriter, link: _Link, reason: str) -> None:
-        self.refused += 1
+        self._count_refusal(link, reason)
         log.warning("refused %s: %s", link.name, reason)
         writer.close()
+
+    def _count_refusal(self, link: _Link, reason: str) -> None:
+        self.refused += 1
+        count, _ = self.refusals.get(link.host, (0, ""))
+        self.refusals[link.host] = (count + 1, reason)
 
     # --- one connection ---
 
@@ -451,12 +458,12 @@ class Node:
         try:
             return await asyncio.wait_for(exchange(), self._limits.handshake_timeout)
         except HandshakeError as exc:
-            self.refused += 1
+            self._count_refusal(link, str(exc))
             log.warning("handshake with %s failed: %s", link.name, exc)
             if link.once:
                 raise
         except TimeoutError:
-            self.refused += 1
+            self._count_refusal(link, "handshake timed out")
             log.warning("handshake with %s failed: timed out", link.name)
             if link.once:
                 raise HandshakeError("handshake timed out") from None
@@ -509,7 +516,7 @@ class Node:
                 link.bytes_in += len(data)
                 await self._receive(link, data)
         except ProtocolError as exc:
-            self.refused += 1
+            self._count_refusal(link, str(exc))
             log.warning("protocol error from %s: %s", link.name, exc)
         finally:
             self._gossip.detach(machine)
