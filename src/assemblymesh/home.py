@@ -40,6 +40,7 @@ from assemblymesh.crdt.identity import (
     Invite,
     SigningKey,
     assembly_id_for,
+    is_bytes_of,
     read_key_file,
     sign_invite_proof,
     verify_invite_proof,
@@ -143,12 +144,9 @@ class InviteCode:
         if version != INVITE_VERSION:
             raise InviteError(f"invite code version {version!r} is not supported")
         if not (
-            isinstance(assembly, bytes)
-            and len(assembly) == ASSEMBLY_ID_SIZE
-            and isinstance(secret, bytes)
-            and len(secret) == SECRET_SIZE
-            and isinstance(seed, bytes)
-            and len(seed) == KEY_SIZE
+            is_bytes_of(assembly, ASSEMBLY_ID_SIZE)
+            and is_bytes_of(secret, SECRET_SIZE)
+            and is_bytes_of(seed, KEY_SIZE)
             and isinstance(hints, list)
             and all(isinstance(h, str) for h in hints)
             and isinstance(name, str)

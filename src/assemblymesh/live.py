@@ -49,9 +49,12 @@ class NodePeers:
         self._showing: set[str] = set()  # links whose progress is on screen
 
     def peers(self) -> list[PeerInfo]:
+        return self._peers(self._node.peer_status())
+
+    def _peers(self, links: list[PeerStatus]) -> list[PeerInfo]:
         now = self._clock()
         result = []
-        for link in self._node.peer_status():
+        for link in links:
             if link.synced:
                 self._synced_at.setdefault(link.name, now)
             result.append(
@@ -75,12 +78,13 @@ class NodePeers:
 
     def poll(self) -> None:
         """Tell listeners what changed since the last poll."""
-        current = self.peers()
+        links = self._node.peer_status()
+        current = self._peers(links)
         if current != self._last:
             self._last = current
             for listener in list(self._listeners):
                 listener.peers_changed(current)
-        for link in self._node.peer_status():
+        for link in links:
             big = link.expected >= self.PROGRESS_FROM
             if big and (not link.synced or link.name in self._showing):
                 total = link.expected

@@ -97,6 +97,27 @@ def yjs_client_id(device: bytes) -> int:
     return (int.from_bytes(digest, "big") % _MAX_CLIENT_ID) + 1
 
 
+def is_bytes_of(value: object, size: int) -> bool:
+    return isinstance(value, bytes) and len(value) == size
+
+
+def _decode_signed_record(data: bytes, what: str) -> tuple[bytes, bytes, bytes, int, bytes]:
+    """``[assembly, key, key, time_ms, signature]``: the shape of certificates and invites."""
+    try:
+        assembly, signer, subject, when, sig = msgpack.unpackb(data, raw=False)
+    except Exception as exc:  # msgpack raises several unrelated types on bad input
+        raise InvalidSignature(f"malformed {what}") from exc
+    if not (
+        is_bytes_of(assembly, ASSEMBLY_ID_SIZE)
+        and is_bytes_of(signer, KEY_SIZE)
+        and is_bytes_of(subject, KEY_SIZE)
+        and type(when) is int
+        and is_bytes_of(sig, SIGNATURE_SIZE)
+    ):
+        raise InvalidSignature(f"malformed {what}")
+    return assembly, signer, subject, when, sig
+
+
 @dataclass(frozen=True, slots=True)
 class DeviceCertificate:
     """``member`` says that ``device`` writes for it in ``assembly``."""
@@ -135,25 +156,7 @@ class DeviceCertificate:
     @classmethod
     def decode(cls, data: bytes) -> DeviceCertificate:
         """Parse (not verify) a certificate; raise ``InvalidSignature`` on malformed input."""
-        try:
-            fields = msgpack.unpackb(data, raw=False, strict_map_key=True)
-            assembly, member, device, issued, sig = fields
-        except Exception as exc:
-            raise InvalidSignature("malformed device certificate") from exc
-        if not (
-            isinstance(assembly, bytes)
-            and len(assembly) == ASSEMBLY_ID_SIZE
-            and isinstance(member, bytes)
-            and len(member) == KEY_SIZE
-            and isinstance(device, bytes)
-            and len(device) == KEY_SIZE
-            and isinstance(issued, int)
-            and not isinstance(issued, bool)
-            and isinstance(sig, bytes)
-            and len(sig) == SIGNATURE_SIZE
-        ):
-            raise InvalidSignature("malformed device certificate")
-        return cls(assembly, member, device, issued, sig)
+        return cls(*_decode_signed_record(data, "device certificate"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,24 +194,8 @@ class Invite:
 
     @classmethod
     def decode(cls, data: bytes) -> Invite:
-        try:
-            assembly, inviter, invite_key, expires, sig = msgpack.unpackb(data, raw=False)
-        except Exception as exc:
-            raise InvalidSignature("malformed invite") from exc
-        if not (
-            isinstance(assembly, bytes)
-            and len(assembly) == ASSEMBLY_ID_SIZE
-            and isinstance(inviter, bytes)
-            and len(inviter) == KEY_SIZE
-            and isinstance(invite_key, bytes)
-            and len(invite_key) == KEY_SIZE
-            and isinstance(expires, int)
-            and not isinstance(expires, bool)
-            and isinstance(sig, bytes)
-            and len(sig) == SIGNATURE_SIZE
-        ):
-            raise InvalidSignature("malformed invite")
-        return cls(assembly, inviter, invite_key, expires, sig)
+        """Parse (not verify) an invite; raise ``InvalidSignature`` on malformed input."""
+        return cls(*_decode_signed_record(data, "invite"))
 
 
 def invite_proof_message(invite: Invite, joiner: bytes) -> bytes:

@@ -88,12 +88,6 @@ class IngestResult:
     rejected: list[Rejection] = field(default_factory=list)
     equivocating: list[bytes] = field(default_factory=list)
 
-    def raise_for_rejections(self) -> None:
-        """Raise the first rejection as ``RejectedChange`` (for callers that want strictness)."""
-        if self.rejected:
-            first = self.rejected[0]
-            raise RejectedChange(first.reason, first.detail)
-
 
 @dataclass(frozen=True, slots=True)
 class ReplicaEvent:
@@ -186,7 +180,6 @@ class Replica:
         self._clock = clock
         self._client_id = yjs_client_id(device_key.public)
         self._docs: dict[str, Document] = {}
-        self._capture: list[bytes] | None = None
         self._observers: list[Callable[[ReplicaEvent], None]] = []
         self._load()
 
@@ -254,10 +247,6 @@ class Replica:
             doc = Document(name, self._client_id)
             self._docs[name] = doc
         return doc
-
-    def _on_transaction(self, event: object) -> None:
-        if self._capture is not None:
-            self._capture.append(bytes(event.update))  # type: ignore[attr-defined]
 
     @staticmethod
     def _apply_update(doc: Document, update: bytes) -> None:
@@ -375,10 +364,12 @@ class Replica:
             with self._store.write():
                 fresh = self._refresh_locked(notify=False)
                 doc = self._document(name)
-                self._capture = []
+                captured: list[bytes] = []
                 # Observed only while writing locally: an observer makes the engine encode
                 # every transaction's update, remote applies and checkpoint loads included.
-                subscription = doc.engine_doc.observe(self._on_transaction)
+                subscription = doc.engine_doc.observe(
+                    lambda event: captured.append(bytes(event.update))
+                )
                 doc._writable = True
                 try:
                     with doc.engine_doc.transaction(origin=LOCAL_ORIGIN):
@@ -388,7 +379,6 @@ class Replica:
                 finally:
                     doc._writable = False
                     doc.engine_doc.unobserve(subscription)
-                    captured, self._capture = self._capture, None
                 for update in captured:
                     stored.append(self._record_local(name, update))
         except StoreError:

@@ -245,13 +245,8 @@ class Store:
     def pending_devices(self) -> set[bytes]:
         return {bytes(r[0]) for r in self._db.execute("SELECT DISTINCT device FROM pending")}
 
-    def count_pending(self, device: bytes | None = None) -> int:
-        if device is None:
-            value: int = self._db.execute("SELECT count(*) FROM pending").fetchone()[0]
-        else:
-            value = self._db.execute(
-                "SELECT count(*) FROM pending WHERE device = ?", (device,)
-            ).fetchone()[0]
+    def count_pending(self) -> int:
+        value: int = self._db.execute("SELECT count(*) FROM pending").fetchone()[0]
         return value
 
     def drop_pending(self, rows: Iterable[tuple[bytes, int, bytes]]) -> None:
