@@ -28,8 +28,8 @@ def test_cached_state_equals_a_fresh_fold_through_acts_syncs_and_time(tmp_path: 
 
     exchange(amara, ben)
     check()
-    pid = amara.act(commands.propose, "Shed", "Buy one")["id"]
-    rid = amara.act(commands.open_round, pid)["id"]
+    pid = amara.act(commands.propose, "Shed", "Buy one").ref
+    rid = amara.act(commands.open_round, pid).ref
     check()
     amara.act(commands.advance_round, rid)
     amara.act(commands.advance_round, rid)

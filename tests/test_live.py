@@ -41,7 +41,7 @@ async def test_peers_and_remote_changes_reach_the_ui(tmp_path: Path) -> None:
             ):
                 await wait_until(app, pilot, lambda: len(app.peers) == 1)
                 assert app.peers[0].state == "connected"
-                pid = kofi.act(commands.propose, "Rain barrels", "Two by the shed")["id"]
+                pid = kofi.act(commands.propose, "Rain barrels", "Two by the shed").ref
                 await wait_until(
                     app,
                     pilot,

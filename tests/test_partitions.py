@@ -43,8 +43,8 @@ def assembly(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def ready_round(facilitator: LocalAssembly, title: str) -> str:
-    pid = facilitator.act(commands.propose, title, "text")["id"]
-    rid = facilitator.act(commands.open_round, pid)["id"]
+    pid = facilitator.act(commands.propose, title, "text").ref
+    rid = facilitator.act(commands.open_round, pid).ref
     facilitator.act(commands.advance_round, rid)
     facilitator.act(commands.advance_round, rid)
     return str(rid)

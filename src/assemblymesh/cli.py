@@ -198,7 +198,7 @@ def propose(ctx: Context, title: str, body: str) -> None:
     """Put a proposal to the assembly; prints its id."""
     with ctx.open() as local:
         act = local.act(commands.propose, title, body)
-    click.echo(act["id"])
+    click.echo(act.ref)
 
 
 @main.command()
@@ -249,7 +249,7 @@ def round_open(ctx: Context, proposal: str, version: int | None) -> None:
     """Facilitator: open a consent round on a proposal; prints the round id."""
     with ctx.open() as local:
         act = local.act(commands.open_round, proposal, version)
-    click.echo(act["id"])
+    click.echo(act.ref)
 
 
 @round_.command(name="advance")

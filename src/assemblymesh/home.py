@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec
+from typing import Concatenate, Generic, ParamSpec, TypeVar
 
 import msgpack
 import platformdirs
@@ -51,12 +51,16 @@ from assemblymesh.errors import InviteError, KeyFileError, NotFoundError, UsageE
 from assemblymesh.model import (
     AssemblySnapshot,
     AssemblyState,
+    LoggedAct,
+    Rules,
+    Stamp,
     at_time,
     commands,
     fold,
+    needs_refold,
+    queries,
 )
 from assemblymesh.model import acts as model_acts
-from assemblymesh.model.state import Rules
 from assemblymesh.net.addressbook import AddressBook
 from assemblymesh.net.handshake import PeerIdentity
 from assemblymesh.net.node import DEFAULT_PORT, NodeConfig
@@ -69,6 +73,16 @@ DEFAULT_INVITE_VALID_MS = 7 * 24 * 3600 * 1000
 SECRET_SIZE = 32
 
 P = ParamSpec("P")
+Entropy = Callable[[int], bytes]  # n -> n random bytes (injected: tests and the demo fix it)
+_Act = TypeVar("_Act", bound=model_acts.Act)
+
+
+@dataclass(frozen=True)
+class Recorded(Generic[_Act]):
+    """An act this node wrote, and the ref by which the record names it."""
+
+    act: _Act
+    ref: str
 
 
 def default_home() -> Path:
@@ -176,8 +190,10 @@ class LocalAssembly:
         member_key: SigningKey,
         clock: Clock = wall_clock_ms,
         new_id: Callable[[], str] = random_act_id,
+        entropy: Entropy = os.urandom,
     ) -> None:
         self.directory = directory
+        self.entropy = entropy
         self.replica = replica
         self.assembly_id = replica.assembly
         self.secret = secret
@@ -189,14 +205,14 @@ class LocalAssembly:
         self.clock = clock
         self.new_id = new_id
         self._fold_cache: tuple[bytes, AssemblyState] | None = None
-        self._acts_cache: dict[str, tuple[int, list[Any]]] = {}
+        self._acts_cache: dict[str, tuple[int, list[LoggedAct]]] = {}
 
     # --- reading ------------------------------------------------------------------------
 
     def snapshot(self) -> AssemblySnapshot:
-        """Every member document's acts. Reading a document out of the engine costs far
-        more than folding it, so a document is re-read only when its state changed."""
-        acts: dict[str, list[Any]] = {}
+        """Every member document's logged acts. Reading a document out of the engine costs
+        far more than folding it, so a document is re-read only when its state changed."""
+        acts: dict[str, list[LoggedAct]] = {}
         for name in self.replica.document_names():
             if name == SHARED:
                 continue
@@ -204,7 +220,9 @@ class LocalAssembly:
             version = doc.revision
             cached = self._acts_cache.get(name)
             if cached is None or cached[0] != version:
-                cached = (version, doc.array(ACTS).to_py())
+                values = doc.array(ACTS).to_py()
+                logged = [LoggedAct(v, "", i + 1) for i, v in enumerate(values)]
+                cached = (version, logged)
                 self._acts_cache[name] = cached
             acts[name] = cached[1]
         return AssemblySnapshot(self.assembly_id, acts)
@@ -219,7 +237,7 @@ class LocalAssembly:
         now = self.clock() if now_ms is None else now_ms
         digest = self.replica.digest()
         cached = self._fold_cache
-        if cached is not None and cached[0] == digest:
+        if cached is not None and cached[0] == digest and not needs_refold(cached[1], now):
             return at_time(cached[1], now)
         state = fold(self.snapshot(), now)
         self._fold_cache = (digest, state)
@@ -255,12 +273,18 @@ class LocalAssembly:
 
     # --- writing ------------------------------------------------------------------------
 
+    def stamp(self, state: AssemblyState, now_ms: int) -> Stamp:
+        """Who, when, which id and what was seen, for an act this device writes now."""
+        return Stamp(
+            self.member_id, self.device_id, now_ms, self.new_id(), commands.context_of(state)
+        )
+
     def act(
         self,
-        command: Callable[Concatenate[AssemblyState, str, int, str, str, P], model_acts.Act],
+        command: Callable[Concatenate[AssemblyState, Stamp, P], _Act],
         *args: P.args,
         **kwargs: P.kwargs,
-    ) -> model_acts.Act:
+    ) -> Recorded[_Act]:
         """Check and write one act with ``command`` (a ``model.commands`` function).
 
         The state is folded inside the write transaction, after changes other processes
@@ -268,11 +292,20 @@ class LocalAssembly:
         """
         with self.replica.transact() as doc:
             now = self.clock()
-            act = command(
-                self.state(now), self.member_id, now, self.new_id(), self.device_id, *args, **kwargs
-            )
-            doc.array(ACTS).append(dict(act))
-        return act
+            state = self.state(now)
+            act = command(state, self.stamp(state, now), *args, **kwargs)
+            doc.array(ACTS).append(act.to_doc())
+        return Recorded(act, act.ref(self.member_id))
+
+    def admit_joins(self) -> int:
+        """Admit, as their inviter, the joins of invites this member issued (see
+        ``model.queries.joins_to_admit``); returns how many admits were written."""
+        state = self.state()
+        written = 0
+        for ref in queries.joins_to_admit(state, self.member_id):
+            self.act(commands.admit, ref)
+            written += 1
+        return written
 
     def issue_invite(
         self, hints: tuple[str, ...] = (), valid_ms: int = DEFAULT_INVITE_VALID_MS
@@ -280,7 +313,7 @@ class LocalAssembly:
         state = self.state()
         if not state.is_member(self.member_id):
             raise UsageError("only a member of the assembly can invite")
-        invite_key = SigningKey.generate()
+        invite_key = SigningKey(self.entropy(KEY_SIZE))
         invite = Invite.issue(
             self.member_key, self.assembly_id, invite_key.public, self.clock() + valid_ms
         )
@@ -304,28 +337,19 @@ class LocalAssembly:
     def authorize(self, peer: PeerIdentity) -> str | None:
         """The network's governance question: may this peer device sync with us?"""
         state = self.state()
-        member = peer.member.hex()
         if state.assembly is None:
             # A node that has not yet received the assembly (a fresh joiner) cannot judge
-            # anyone; it only ever dials out, to the addresses its invite named.
-            return None
-        if state.is_member(member):
-            if state.device_allowed(member, peer.device.hex()):
+            # anyone: it accepts only its inviter (and what the inviter vouches for).
+            pending = self.pending_invite()
+            if peer.member == self.member_key.public:
                 return None
-            return "device was revoked by its member"
-        if peer.member == self.member_key.public:
+            if pending is not None and peer.member == pending[0].inviter:
+                return None
+            return "this node has not received the assembly yet; it talks to its inviter only"
+        if peer.member == self.member_key.public and not state.is_member(self.member_id):
             return None  # another device of this member, not yet admitted anywhere
-        invite = peer.invite
-        if invite is None:
-            return "not a member of this assembly"
-        record = state.invites.get(invite.invite_key.hex())
-        if record is not None and record.used_by not in (None, member):
-            return "invite was already used"
-        if not state.is_member(invite.inviter.hex()):
-            return "invite was issued by someone who is not a member"
-        if invite.expires_ms < self.clock():
-            return "invite has expired"
-        return None
+        verdict = queries.peer_admission(state, peer.member, peer.device, peer.invite, self.clock())
+        return None if verdict.admitted else verdict.reason
 
     def close(self) -> None:
         self.replica.close()
@@ -334,9 +358,12 @@ class LocalAssembly:
 class Home:
     """The directory that holds this node's assemblies."""
 
-    def __init__(self, root: Path | None = None, clock: Clock = wall_clock_ms) -> None:
+    def __init__(
+        self, root: Path | None = None, clock: Clock = wall_clock_ms, entropy: Entropy = os.urandom
+    ) -> None:
         self.root = default_home() if root is None else root
         self.clock = clock
+        self.entropy = entropy
 
     def _dir(self, assembly: bytes) -> Path:
         return self.root / "assemblies" / assembly.hex()
@@ -401,7 +428,9 @@ class Home:
         except (OSError, InvalidSignature) as exc:
             raise KeyFileError(f"device certificate in {directory} is missing or damaged") from exc
         replica = Replica.open(directory / "store.sqlite", aid, device_key, certificate, self.clock)
-        return LocalAssembly(directory, replica, secret_key.seed, member_key, self.clock, new_id)
+        return LocalAssembly(
+            directory, replica, secret_key.seed, member_key, self.clock, new_id, self.entropy
+        )
 
     def _prepare(
         self, aid: bytes, member_key: SigningKey, secret: bytes
@@ -409,7 +438,7 @@ class Home:
         directory = self._dir(aid)
         if (directory / "device.key").exists():
             raise UsageError(f"this node already belongs to assembly {aid.hex()[:12]}")
-        device_key = SigningKey.generate()
+        device_key = SigningKey(self.entropy(KEY_SIZE))
         certificate = DeviceCertificate.issue(member_key, aid, device_key.public, self.clock())
         write_key_file(directory / "member.key", member_key)
         write_key_file(directory / "secret.key", SigningKey(secret))
@@ -429,20 +458,20 @@ class Home:
         """Found a new assembly; this node's member is its founder and first facilitator."""
         if not name.strip() or not member_name.strip():
             raise UsageError("an assembly and its founder need names")
-        member_key = SigningKey.generate()
-        nonce = os.urandom(16)
+        member_key = SigningKey(self.entropy(KEY_SIZE))
+        nonce = self.entropy(16)
         now = self.clock()
         aid = assembly_id_for(member_key.public, nonce)
-        self._prepare(aid, member_key, secrets.token_bytes(SECRET_SIZE))
+        self._prepare(aid, member_key, self.entropy(SECRET_SIZE))
         local = self.open(aid.hex(), new_id)
         try:
             with local.replica.transact() as doc:
                 created, act = commands.create_assembly(
-                    local.member_id, now, new_id(), local.device_id,
+                    Stamp(local.member_id, local.device_id, now, new_id()),
                     name=name, charter=charter, founder_name=member_name, nonce=nonce, rules=rules,
                 )  # fmt: skip
                 assert created == aid
-                doc.array(ACTS).append(dict(act))
+                doc.array(ACTS).append(act.to_doc())
         except BaseException:
             local.close()
             raise
@@ -460,7 +489,7 @@ class Home:
         parsed = InviteCode.decode(code)
         if parsed.invite.expires_ms < self.clock():
             raise InviteError("this invite has expired: ask for a new one")
-        member_key = SigningKey.generate()
+        member_key = SigningKey(self.entropy(KEY_SIZE))
         proof = sign_invite_proof(SigningKey(parsed.invite_seed), parsed.invite, member_key.public)
         verify_invite_proof(parsed.invite, member_key.public, proof)
         directory, _, _ = self._prepare(parsed.assembly, member_key, parsed.secret)
@@ -475,11 +504,13 @@ class Home:
             with local.replica.transact() as doc:
                 # The joiner has none of the assembly yet, so the act cannot be checked
                 # against its state here; every node checks it when it arrives.
-                act = model_acts.join(
-                    new_id(), self.clock(), local.device_id, name=member_name,
-                    invite=parsed.invite.encode().hex(), proof=proof.hex(),
-                )  # fmt: skip
-                doc.array(ACTS).append(dict(act))
+                act = commands.join(
+                    Stamp(local.member_id, local.device_id, self.clock(), new_id()),
+                    member_name,
+                    parsed.invite,
+                    proof,
+                )
+                doc.array(ACTS).append(act.to_doc())
         except BaseException:
             local.close()
             raise
@@ -488,4 +519,4 @@ class Home:
         return local
 
 
-__all__ = ["Home", "InviteCode", "LocalAssembly", "default_home"]
+__all__ = ["Home", "InviteCode", "LocalAssembly", "Recorded", "default_home"]

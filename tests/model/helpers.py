@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from assemblymesh.crdt.identity import Invite, SigningKey, assembly_id_for, sign_invite_proof
-from assemblymesh.model import AssemblySnapshot, AssemblyState, fold
+from assemblymesh.model import AssemblySnapshot, AssemblyState, LoggedAct, fold
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 
@@ -16,6 +16,72 @@ NONCE = bytes(range(16))
 COOLING = 1_000
 REVIEW = 50_000
 TERM = 1_000_000
+
+
+def act_doc(cls: type[A.Act], act_id: str, ts: int, device: str, **fields: Any) -> dict[str, Any]:
+    """The document value of an act, as a device writes it, with the writing device noted
+    under ``device`` (``World.snapshot`` attributes the act to it, as a signature would)."""
+    return {**cls(id=act_id, ts=ts, **fields).to_doc(), "device": device}
+
+
+class B:
+    """Builders with the shape the model tests were written in: (id, ts, device, fields)."""
+
+    @staticmethod
+    def create(act_id: str, ts: int, device: str, *, rules_: dict[str, int], **f: Any) -> Any:
+        return act_doc(A.Create, act_id, ts, device, rules=rules_, **f)
+
+    @staticmethod
+    def invite(act_id: str, ts: int, device: str, **f: Any) -> Any:
+        return act_doc(A.RecordInvite, act_id, ts, device, **f)
+
+    @staticmethod
+    def join(act_id: str, ts: int, device: str, **f: Any) -> Any:
+        return act_doc(A.Join, act_id, ts, device, **f)
+
+    @staticmethod
+    def grant_role(act_id: str, ts: int, device: str, **f: Any) -> Any:
+        return act_doc(A.GrantRole, act_id, ts, device, **f)
+
+    @staticmethod
+    def end_role(act_id: str, ts: int, device: str, **f: Any) -> Any:
+        return act_doc(A.EndRole, act_id, ts, device, **f)
+
+    @staticmethod
+    def propose(act_id: str, ts: int, device: str, **f: Any) -> Any:
+        return act_doc(A.Propose, act_id, ts, device, **f)
+
+    @staticmethod
+    def amend(act_id: str, ts: int, device: str, **f: Any) -> Any:
+        return act_doc(A.Amend, act_id, ts, device, **f)
+
+    @staticmethod
+    def withdraw(act_id: str, ts: int, device: str, **f: Any) -> Any:
+        return act_doc(A.Withdraw, act_id, ts, device, **f)
+
+    @staticmethod
+    def open_round(act_id: str, ts: int, device: str, **f: Any) -> Any:
+        return act_doc(A.OpenRound, act_id, ts, device, **f)
+
+    @staticmethod
+    def advance_round(act_id: str, ts: int, device: str, *, round_: str, to: str) -> Any:
+        return act_doc(A.AdvanceRound, act_id, ts, device, round=round_, to=to)
+
+    @staticmethod
+    def position(act_id: str, ts: int, device: str, *, round_: str, **f: Any) -> Any:
+        return act_doc(A.TakePosition, act_id, ts, device, round=round_, **f)
+
+    @staticmethod
+    def close_round(act_id: str, ts: int, device: str, *, round_: str) -> Any:
+        return act_doc(A.CloseRound, act_id, ts, device, round=round_)
+
+    @staticmethod
+    def reject(act_id: str, ts: int, device: str, **f: Any) -> Any:
+        return act_doc(A.Reject, act_id, ts, device, **f)
+
+    @staticmethod
+    def revoke_device(act_id: str, ts: int, device: str, **f: Any) -> Any:
+        return act_doc(A.RevokeDevice, act_id, ts, device, **f)
 
 
 def key_for(label: str) -> SigningKey:
@@ -34,6 +100,8 @@ class World:
         # Ids written so far by kind ("p" proposals, "r" rounds, "d" closes), for generators.
         self.refs: dict[str, list[str]] = {"p": [], "r": [], "d": []}
         self._ids = itertools.count(1)
+        self.names: set[str] = {founder}
+        self.recorded: set[str] = set()
 
     # --- identities ------------------------------------------------------------------------
 
@@ -46,9 +114,14 @@ class World:
     def next_id(self) -> str:
         return f"{next(self._ids):016x}"
 
+    def ref(self, name: str, act: dict[str, Any]) -> str:
+        """The ref by which other acts name ``act`` of member ``name``."""
+        return A.act_ref(self.mid(name), str(act["id"]))
+
     # --- writing ---------------------------------------------------------------------------
 
     def add(self, name: str, act: dict[str, Any]) -> dict[str, Any]:
+        self.names.add(name)
         self.docs.setdefault(self.mid(name), []).append(act)
         return act
 
@@ -56,7 +129,7 @@ class World:
         who = name or self.founder
         return self.add(
             who,
-            A.create(
+            B.create(
                 self.next_id(),
                 ts,
                 self.dev(who),
@@ -88,6 +161,18 @@ class World:
         )
         return invite, secret
 
+    def record_invite(self, inv: Invite, ts: int) -> None:
+        """The inviter's record of ``inv`` (once per invite key): a join is placed after it."""
+        key = inv.invite_key.hex()
+        inviter = next((n for n in self.names if self.mid(n) == inv.inviter.hex()), None)
+        if inviter is None or key in self.recorded:
+            return
+        self.recorded.add(key)
+        self.add(
+            inviter,
+            B.invite(self.next_id(), ts, self.dev(inviter), invite_key=key, expires=inv.expires_ms),
+        )
+
     def join(
         self,
         name: str,
@@ -98,12 +183,13 @@ class World:
         proof: bytes | None = None,
     ) -> dict[str, Any]:
         inv, secret = invite or self.make_invite(inviter or self.founder, label=f"for-{name}")
+        self.record_invite(inv, min(ts - 1, inv.expires_ms - 1))
         signed = (
             proof if proof is not None else sign_invite_proof(secret, inv, key_for(name).public)
         )
         return self.add(
             name,
-            A.join(
+            B.join(
                 self.next_id(),
                 ts,
                 self.dev(name),
@@ -113,12 +199,15 @@ class World:
             ),
         )
 
+    def admit(self, name: str, ts: int, join_ref: str) -> dict[str, Any]:
+        return self.add(name, act_doc(A.Admit, self.next_id(), ts, self.dev(name), join=join_ref))
+
     def grant(
         self, name: str, ts: int, member: str, role: str, *, decision: str | None = None
     ) -> dict[str, Any]:
         return self.add(
             name,
-            A.grant_role(
+            B.grant_role(
                 self.next_id(),
                 ts,
                 self.dev(name),
@@ -130,25 +219,25 @@ class World:
         )
 
     def propose(self, name: str, ts: int, title: str = "Buy a shed") -> str:
-        act = self.add(name, A.propose(self.next_id(), ts, self.dev(name), title=title, body="..."))
-        return str(act["id"])
+        act = self.add(name, B.propose(self.next_id(), ts, self.dev(name), title=title, body="..."))
+        return self.ref(name, act)
 
     def amend(self, name: str, ts: int, proposal: str, note: str = "integrated") -> dict[str, Any]:
         return self.add(
             name,
-            A.amend(self.next_id(), ts, self.dev(name), proposal=proposal, body="v", note=note),
+            B.amend(self.next_id(), ts, self.dev(name), proposal=proposal, body="v", note=note),
         )
 
     def open_round(self, name: str, ts: int, proposal: str, version: int = 1) -> str:
         act = self.add(
             name,
-            A.open_round(self.next_id(), ts, self.dev(name), proposal=proposal, version=version),
+            B.open_round(self.next_id(), ts, self.dev(name), proposal=proposal, version=version),
         )
-        return str(act["id"])
+        return self.ref(name, act)
 
     def advance(self, name: str, ts: int, round_id: str, to: str) -> dict[str, Any]:
         return self.add(
-            name, A.advance_round(self.next_id(), ts, self.dev(name), round_=round_id, to=to)
+            name, B.advance_round(self.next_id(), ts, self.dev(name), round_=round_id, to=to)
         )
 
     def to_positions(self, name: str, ts: int, round_id: str) -> None:
@@ -169,7 +258,7 @@ class World:
     ) -> dict[str, Any]:
         return self.add(
             name,
-            A.position(
+            B.position(
                 act_id or self.next_id(),
                 ts,
                 self.dev(name, device),
@@ -181,14 +270,14 @@ class World:
         )
 
     def close(self, name: str, ts: int, round_id: str) -> dict[str, Any]:
-        return self.add(name, A.close_round(self.next_id(), ts, self.dev(name), round_=round_id))
+        return self.add(name, B.close_round(self.next_id(), ts, self.dev(name), round_=round_id))
 
     # --- reading ---------------------------------------------------------------------------
 
     def snapshot(self, only: Iterable[str] | None = None) -> AssemblySnapshot:
         names = None if only is None else {self.mid(n) for n in only}
-        docs = {m: list(d) for m, d in self.docs.items() if names is None or m in names}
-        return AssemblySnapshot(self.assembly_id, docs)
+        docs = {m: d for m, d in self.docs.items() if names is None or m in names}
+        return snapshot_of(self.assembly_id, docs)
 
     def fold(self, now: int = 10**7, only: Iterable[str] | None = None) -> AssemblyState:
         return fold(self.snapshot(only), now)
@@ -207,5 +296,25 @@ def ignored_rules(state: AssemblyState) -> list[str]:
     return [e.rule or "" for e in state.audit if not e.accepted]
 
 
-def last_entry(state: AssemblyState, act_id: str) -> Any:
-    return next(e for e in reversed(state.audit) if e.act_id == act_id)
+def last_entry(state: AssemblyState, ident: str) -> Any:
+    """The audit entry of the act with this id (as written) or this ref."""
+    return next(e for e in reversed(state.audit) if ident in (e.act_id, e.ref))
+
+
+def logged(doc: list[Any]) -> list[LoggedAct]:
+    """A document's values as the storage layer logs them: each attributed to the device it
+    names (as its signature would), in order within each device's chain."""
+    seqs: dict[str, int] = {}
+    out = []
+    device = "00"
+    for value in doc:
+        named = value.get("device") if isinstance(value, dict) else None
+        # A value that names no device came from the device that wrote the one before it.
+        device = named if isinstance(named, str) else device
+        seqs[device] = seqs.get(device, 0) + 1
+        out.append(LoggedAct(value, device, seqs[device]))
+    return out
+
+
+def snapshot_of(assembly_id: bytes, docs: dict[str, list[Any]]) -> AssemblySnapshot:
+    return AssemblySnapshot(assembly_id, {m: logged(d) for m, d in docs.items()})

@@ -8,10 +8,10 @@ import pytest
 
 from assemblymesh.crdt.identity import Invite, sign_invite_proof
 from assemblymesh.errors import IllegalMoveError, NotFoundError, UsageError
-from assemblymesh.model import AssemblySnapshot, AssemblyState, Rules, apply_act, fold
+from assemblymesh.model import AssemblyState, Rules, apply_act, fold
 from assemblymesh.model import commands as C
 from assemblymesh.model import rules as R
-from tests.model.helpers import NONCE, World, key_for
+from tests.model.helpers import NONCE, World, key_for, snapshot_of
 
 
 class Node:
@@ -24,30 +24,29 @@ class Node:
     def state(self) -> AssemblyState:
         return self.w.fold(now=self.now)
 
-    def do(self, name: str, command: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    def stamp(self, name: str) -> C.Stamp:
         self.now += 10
-        act: dict[str, Any] = command(
-            self.state(),
-            self.w.mid(name),
-            self.now,
-            self.w.next_id(),
-            self.w.dev(name),
-            *args,
-            **kwargs,
-        )
-        self.w.add(name, act)
+        return C.Stamp(self.w.mid(name), self.w.dev(name), self.now, self.w.next_id())
+
+    def do(self, name: str, command: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Run ``command`` as ``name`` and write its act; returns the act's document value,
+        with ``id`` set to the act's ref (what other commands take)."""
+        stamp = self.stamp(name)
+        if command is C.join:
+            act = command(stamp, *args, **kwargs)
+        else:
+            act = command(self.state(), stamp, *args, **kwargs)
+        self.w.add(name, {**act.to_doc(), "device": stamp.device})
+        ref = act.ref(stamp.member)
         entry = self.state().audit[-1]
-        assert entry.accepted and entry.act_id == act["id"], entry
-        return act
+        assert entry.accepted and entry.ref == ref, entry
+        return {**act.to_doc(), "id": ref, "local_id": act.id}
 
 
 def founded_node() -> Node:
     w = World()
     aid, act = C.create_assembly(
-        w.mid("ana"),
-        9_000,
-        w.next_id(),
-        w.dev("ana"),
+        C.Stamp(w.mid("ana"), w.dev("ana"), 9_000, w.next_id()),
         name="Garden co-op",
         charter="We tend the garden together.",
         founder_name="ana",
@@ -55,7 +54,7 @@ def founded_node() -> Node:
         rules=Rules(cooling_off_ms=1_000, quorum=1, review_period_ms=5_000),
     )
     assert aid == w.assembly_id
-    w.add("ana", act)
+    w.add("ana", {**act.to_doc(), "device": w.dev("ana")})
     node = Node(w)
     for name in ("bob", "cara"):
         invite = Invite.issue(key_for("ana"), aid, key_for(f"inv/{name}").public, 10**9)
@@ -94,31 +93,34 @@ def test_commands_raise_the_rule_the_fold_would_record() -> None:
     n = founded_node()
     s = n.state()
     bob, cara = n.w.mid("bob"), n.w.mid("cara")
-    pid = n.do("bob", C.propose, "Buy a shed", "")["id"]
+    proposed = n.do("bob", C.propose, "Buy a shed", "")
+    pid = proposed["id"]
     s = n.state()
     with pytest.raises(IllegalMoveError) as info:
-        C.open_round(s, bob, n.now, n.w.next_id(), n.w.dev("bob"), pid)
+        C.open_round(s, C.Stamp(bob, n.w.dev("bob"), n.now, n.w.next_id()), pid)
     assert info.value.rule == R.FACILITATOR_ONLY
     assert "(rule: facilitator-only)" in str(info.value)
     with pytest.raises(IllegalMoveError) as info:
-        C.withdraw(s, cara, n.now, n.w.next_id(), n.w.dev("cara"), pid)
+        C.withdraw(s, C.Stamp(cara, n.w.dev("cara"), n.now, n.w.next_id()), pid)
     assert info.value.rule == R.AUTHOR_ONLY
     with pytest.raises(IllegalMoveError) as info:
-        C.open_round(s, n.w.mid("ana"), n.now, n.w.next_id(), n.w.dev("ana"), pid, version=7)
+        C.open_round(
+            s, C.Stamp(n.w.mid("ana"), n.w.dev("ana"), n.now, n.w.next_id()), pid, version=7
+        )
     assert info.value.rule == R.ROUND_ON_LATEST_VERSION
     rid = n.do("ana", C.open_round, pid)["id"]
     s = n.state()
     with pytest.raises(IllegalMoveError) as info:
-        C.position(s, cara, n.now + 1, n.w.next_id(), n.w.dev("cara"), rid, R.CONSENT, "")
+        C.position(s, C.Stamp(cara, n.w.dev("cara"), n.now + 1, n.w.next_id()), rid, R.CONSENT, "")
     assert info.value.rule == R.ROUND_TRANSITION
     with pytest.raises(IllegalMoveError) as info:
-        C.propose(s, cara, n.now + 1, n.w.next_id(), n.w.dev("cara"), "  ", "")
+        C.propose(s, C.Stamp(cara, n.w.dev("cara"), n.now + 1, n.w.next_id()), "  ", "")
     assert info.value.rule == R.WELL_FORMED
     with pytest.raises(IllegalMoveError) as info:
-        C.propose(s, n.w.mid("zoe"), n.now + 1, n.w.next_id(), n.w.dev("zoe"), "Hi", "")
+        C.propose(s, C.Stamp(n.w.mid("zoe"), n.w.dev("zoe"), n.now + 1, n.w.next_id()), "Hi", "")
     assert info.value.rule == R.MEMBERS_ONLY
     with pytest.raises(IllegalMoveError) as info:
-        C.propose(s, cara, n.now + 1, pid, n.w.dev("cara"), "Reused id", "")
+        C.propose(s, C.Stamp(bob, n.w.dev("bob"), n.now + 1, proposed["local_id"]), "Again", "")
     assert info.value.rule == R.UNIQUE_ID
     n.do("ana", C.advance_round, rid)
     n.do("ana", C.advance_round, rid)
@@ -130,14 +132,17 @@ def test_commands_raise_the_rule_the_fold_would_record() -> None:
 def test_prefix_lookups() -> None:
     n = founded_node()
     w = n.w
-    w._ids = iter(range(0xAB0, 0xAC0))  # type: ignore[assignment]
     p1 = n.do("bob", C.propose, "One", "")["id"]
     p2 = n.do("bob", C.propose, "Two", "")["id"]
+    # Refs are hashes: propose until two share a first digit (17 proposals always do).
+    by_digit: dict[str, str] = {p1[0]: p1}
+    while (ref := n.do("bob", C.propose, "More", "")["id"])[0] not in by_digit:
+        by_digit[ref[0]] = ref
     s = n.state()
     assert s.find_proposal(p1).title == "One"
     assert s.find_proposal(p2[-16:].upper()).title == "Two"
     with pytest.raises(UsageError, match="ambiguous"):
-        s.find_proposal(p1[:12])
+        s.find_proposal(ref[0])
     with pytest.raises(NotFoundError):
         s.find_proposal("ffff")
     with pytest.raises(NotFoundError):
@@ -147,7 +152,7 @@ def test_prefix_lookups() -> None:
     assert s.find_member("Bob").id == w.mid("bob")
     assert s.find_member(w.mid("cara")[:10]).name == "cara"
     with pytest.raises(NotFoundError):
-        C.amend(s, w.mid("bob"), n.now, w.next_id(), w.dev("bob"), "eeee", "x", "y")
+        C.amend(s, C.Stamp(w.mid("bob"), w.dev("bob"), n.now, w.next_id()), "eeee", "x", "y")
 
 
 def test_join_command_refuses_a_used_invite() -> None:
@@ -156,17 +161,15 @@ def test_join_command_refuses_a_used_invite() -> None:
     invite = Invite.issue(key_for("ana"), s.assembly_id, key_for("inv/bob").public, 10**9)
     proof = sign_invite_proof(key_for("inv/bob"), invite, key_for("dan").public)
     with pytest.raises(IllegalMoveError) as info:
-        C.join(s, n.w.mid("dan"), n.now, n.w.next_id(), n.w.dev("dan"), "dan", invite, proof)
+        stamp = C.Stamp(n.w.mid("dan"), n.w.dev("dan"), n.now, n.w.next_id())
+        C.join(stamp, "dan", invite, proof, state=s)
     assert info.value.rule == R.INVITE_USED_ONCE
 
 
 def test_create_assembly_checks_its_input() -> None:
     with pytest.raises(UsageError):
         C.create_assembly(
-            "nothex",
-            1,
-            "00000000000000aa",
-            "ab" * 32,
+            C.Stamp("nothex", "ab" * 32, 1, "00000000000000aa"),
             name="x",
             charter="",
             founder_name="x",
@@ -174,10 +177,7 @@ def test_create_assembly_checks_its_input() -> None:
         )
     with pytest.raises(IllegalMoveError) as info:
         C.create_assembly(
-            key_for("ana").public.hex(),
-            1,
-            "00000000000000aa",
-            "ab" * 32,
+            C.Stamp(key_for("ana").public.hex(), "ab" * 32, 1, "00000000000000aa"),
             name="",
             charter="",
             founder_name="ana",
@@ -189,10 +189,12 @@ def test_create_assembly_checks_its_input() -> None:
 def test_apply_act_previews_the_fold() -> None:
     n = founded_node()
     s = n.state()
-    act = C.propose(s, n.w.mid("bob"), n.now + 5, n.w.next_id(), n.w.dev("bob"), "Shed", "")
-    preview = apply_act(s, n.w.mid("bob"), act)
-    n.w.add("bob", act)
-    assert preview == fold(AssemblySnapshot(n.w.assembly_id, n.w.docs), n.now)
+    act = C.propose(
+        s, C.Stamp(n.w.mid("bob"), n.w.dev("bob"), n.now + 5, n.w.next_id()), "Shed", ""
+    )
+    preview = apply_act(s, n.w.mid("bob"), n.w.dev("bob"), act)
+    n.w.add("bob", {**act.to_doc(), "device": n.w.dev("bob")})
+    assert preview == fold(snapshot_of(n.w.assembly_id, n.w.docs), n.now)
 
 
 def test_commands_work_on_an_adopted_state_frozen_after_cooling_off() -> None:
@@ -207,8 +209,10 @@ def test_commands_work_on_an_adopted_state_frozen_after_cooling_off() -> None:
     s = n.state()
     assert s.proposals[pid].state == R.ADOPTED
     with pytest.raises(IllegalMoveError) as info:
-        C.position(s, n.w.mid("bob"), n.now, n.w.next_id(), n.w.dev("bob"), rid, R.OBJECT, "no")
+        C.position(
+            s, C.Stamp(n.w.mid("bob"), n.w.dev("bob"), n.now, n.w.next_id()), rid, R.OBJECT, "no"
+        )
     assert info.value.rule == R.LATE_OBJECTION_WINDOW
     with pytest.raises(IllegalMoveError) as info:
-        C.amend(s, n.w.mid("bob"), n.now, n.w.next_id(), n.w.dev("bob"), pid, "", "")
+        C.amend(s, C.Stamp(n.w.mid("bob"), n.w.dev("bob"), n.now, n.w.next_id()), pid, "", "")
     assert info.value.rule == R.PROPOSAL_TRANSITION

@@ -7,10 +7,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assemblymesh.model import AssemblySnapshot, apply_act, fold
+from assemblymesh.errors import IllegalMoveError
 from assemblymesh.model import acts as A
+from assemblymesh.model import apply_act, fold
 from assemblymesh.model import rules as R
-from tests.model.helpers import World
+from tests.model.helpers import B, World, snapshot_of
 
 # Deterministic: the same examples on every run, and no example database on disk.
 SETTINGS = settings(
@@ -66,20 +67,20 @@ def random_act(draw: st.DrawFn, w: World, who: str, ts: int, seen: dict[str, lis
         # Mostly a new id; sometimes one already used, which the fold must refuse.
         new = draw(st.sampled_from((fresh, fresh, fresh, pid)))
         seen["p"].append(new)
-        return A.propose(new, ts, dev, title="t", body="b")
+        return B.propose(new, ts, dev, title="t", body="b")
     if kind == "amend":
-        return A.amend(fresh, ts, dev, proposal=pid, body="b2", note="n")
+        return B.amend(fresh, ts, dev, proposal=pid, body="b2", note="n")
     if kind == "withdraw":
-        return A.withdraw(fresh, ts, dev, proposal=pid)
+        return B.withdraw(fresh, ts, dev, proposal=pid)
     if kind == "open_round":
         version = draw(st.sampled_from((1, 1, 1, 2)))
         seen["r"].append(fresh)
-        return A.open_round(fresh, ts, dev, proposal=pid, version=version)
+        return B.open_round(fresh, ts, dev, proposal=pid, version=version)
     if kind == "advance":
         to = draw(st.sampled_from((R.REACTIONS, R.POSITIONS, R.POSITIONS, R.CLOSED)))
-        return A.advance_round(fresh, ts, dev, round_=rid, to=to)
+        return B.advance_round(fresh, ts, dev, round_=rid, to=to)
     if kind == "position":
-        return A.position(
+        return B.position(
             fresh,
             ts,
             dev,
@@ -90,22 +91,22 @@ def random_act(draw: st.DrawFn, w: World, who: str, ts: int, seen: dict[str, lis
         )
     if kind == "close":
         seen["d"].append(fresh)
-        return A.close_round(fresh, ts, dev, round_=rid)
+        return B.close_round(fresh, ts, dev, round_=rid)
     if kind == "reject":
-        return A.reject(fresh, ts, dev, proposal=pid, reason="r")
+        return B.reject(fresh, ts, dev, proposal=pid, reason="r")
     decision = draw(st.sampled_from((None, *(seen["d"] or DIDS))))
     role = draw(st.sampled_from(R.ROLES))
     if kind == "grant":
         term = ts + draw(st.integers(-10, 500))
-        return A.grant_role(
+        return B.grant_role(
             fresh, ts, dev, member=member, role=role, term_end=term, decision=decision
         )
     if kind == "end_role":
-        return A.end_role(fresh, ts, dev, member=member, role=role, decision=decision)
+        return B.end_role(fresh, ts, dev, member=member, role=role, decision=decision)
     if kind == "revoke":
-        return A.revoke_device(fresh, ts, dev, revoked=w.dev(who, 1))
+        return B.revoke_device(fresh, ts, dev, revoked=w.dev(who, 1))
     if kind == "invite":
-        return A.invite(
+        return B.invite(
             fresh, ts, dev, invite_key=draw(st.sampled_from(("ab", "cd"))) * 32, expires=ts + 9
         )
     junk = draw(
@@ -171,7 +172,7 @@ def worlds(draw: st.DrawFn) -> World:
                     device=draw(st.integers(0, 1)),
                 )
             for closer in draw(st.lists(facilitators, min_size=1, max_size=2)):
-                seen["d"].append(str(w.close(closer, tick(), rid)["id"]))
+                seen["d"].append(w.ref(closer, w.close(closer, tick(), rid)))
             if draw(st.integers(0, 3)) == 0:
                 w.position(draw(st.sampled_from(NAMES)), tick(), rid, R.OBJECT, "late")
             noise()
@@ -185,9 +186,9 @@ def worlds(draw: st.DrawFn) -> World:
 @given(worlds(), st.data())
 def test_fold_is_independent_of_document_order(w: World, data: st.DataObject) -> None:
     now = data.draw(st.integers(1_000, 5_000))
-    base = fold(AssemblySnapshot(w.assembly_id, w.docs), now)
+    base = fold(snapshot_of(w.assembly_id, w.docs), now)
     order = data.draw(st.permutations(list(w.docs)))
-    shuffled = fold(AssemblySnapshot(w.assembly_id, {m: w.docs[m] for m in order}), now)
+    shuffled = fold(snapshot_of(w.assembly_id, {m: w.docs[m] for m in order}), now)
     assert shuffled == base
     assert repr(shuffled) == repr(base)  # same iteration order too
 
@@ -198,28 +199,38 @@ def test_partial_delivery_is_deterministic_and_converges(w: World, data: st.Data
     members = list(w.docs)
     chosen = data.draw(st.lists(st.sampled_from(members), unique=True))
     cut = {m: w.docs[m][: data.draw(st.integers(0, len(w.docs[m])))] for m in chosen}
-    one = fold(AssemblySnapshot(w.assembly_id, cut), 3_000)
-    other = fold(AssemblySnapshot(w.assembly_id, dict(reversed(list(cut.items())))), 3_000)
+    one = fold(snapshot_of(w.assembly_id, cut), 3_000)
+    other = fold(snapshot_of(w.assembly_id, dict(reversed(list(cut.items())))), 3_000)
     assert one == other
     # Every act is accounted for in the audit, accepted or ignored.
     assert len(one.audit) == sum(len(d) for d in cut.values())
-    full = fold(AssemblySnapshot(w.assembly_id, w.docs), 3_000)
-    assert fold(AssemblySnapshot(w.assembly_id, {**cut, **w.docs}), 3_000) == full
+    full = fold(snapshot_of(w.assembly_id, w.docs), 3_000)
+    assert fold(snapshot_of(w.assembly_id, {**cut, **w.docs}), 3_000) == full
 
 
 @SETTINGS
 @given(worlds(), st.data())
 def test_validate_agrees_with_the_fold_for_the_next_act(w: World, data: st.DataObject) -> None:
-    state = fold(AssemblySnapshot(w.assembly_id, w.docs), 3_000)
+    state = fold(snapshot_of(w.assembly_id, w.docs), 3_000)
     who = data.draw(st.sampled_from(NAMES))
-    after_all = max(state.last_ts.values()) + 1
+    after_all = max(state.device_last.values()) + 1
     act = data.draw(random_act(w, who, after_all, w.refs))
     ts = A.as_int(act.get("ts")) if isinstance(act, dict) else None
+    device = act.get("device") if isinstance(act, dict) else None
+    try:
+        typed: A.Act | None = A.Act.from_doc(act)
+    except IllegalMoveError:
+        typed = None  # the fold ignores it wherever it stands
     # Only an act whose ts puts it after every other act is the fold's next act.
-    comes_last = ts is not None and ts >= after_all
-    previewed = apply_act(state, w.mid(who), act) if comes_last else None
+    comes_last = typed is not None and isinstance(device, str) and ts is not None
+    comes_last = comes_last and ts >= after_all
+    previewed = (
+        apply_act(state, w.mid(who), str(device), typed)
+        if comes_last and typed is not None
+        else None
+    )
     w.add(who, act)
-    refolded = fold(AssemblySnapshot(w.assembly_id, w.docs), 3_000)
+    refolded = fold(snapshot_of(w.assembly_id, w.docs), 3_000)
     if previewed is not None:
         assert previewed == refolded
 

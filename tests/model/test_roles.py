@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
-from tests.model.helpers import COOLING, TERM, World, founded, ignored_rules
+from tests.model.helpers import COOLING, TERM, B, World, founded, ignored_rules
 
 
 def adopt(
@@ -16,7 +15,7 @@ def adopt(
     w.to_positions(facilitator, ts - 300, rid)
     for v in voters:
         w.position(v, ts - 100, rid)
-    return str(w.close(facilitator, ts, rid)["id"])
+    return w.ref(facilitator, w.close(facilitator, ts, rid))
 
 
 def test_founder_assigns_roles_directly_only_while_founding() -> None:
@@ -59,8 +58,8 @@ def test_regranting_ends_the_running_term_and_holders_may_step_down() -> None:
     w = founded("bob")
     w.grant("ana", 1_500, "bob", R.STEWARD)
     w.grant("ana", 1_600, "bob", R.STEWARD)
-    w.add("bob", A.end_role(w.next_id(), 1_700, w.dev("bob"), member=w.mid("bob"), role=R.STEWARD))
-    w.add("bob", A.end_role(w.next_id(), 1_800, w.dev("bob"), member=w.mid("bob"), role=R.STEWARD))
+    w.add("bob", B.end_role(w.next_id(), 1_700, w.dev("bob"), member=w.mid("bob"), role=R.STEWARD))
+    w.add("bob", B.end_role(w.next_id(), 1_800, w.dev("bob"), member=w.mid("bob"), role=R.STEWARD))
     s = w.fold()
     terms = s.members[w.mid("bob")].roles
     assert [(t.start_ts, t.ended_ts) for t in terms] == [(1_500, 1_600), (1_600, 1_700)]

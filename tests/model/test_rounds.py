@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
-from tests.model.helpers import COOLING, REVIEW, World, founded, ignored_rules, last_entry
+from tests.model.helpers import COOLING, REVIEW, B, World, founded, ignored_rules, last_entry
 
 
 def running_round(*members: str, quorum: int = 1) -> tuple[World, str, str]:
@@ -123,7 +122,7 @@ def test_only_facilitators_run_rounds() -> None:
     w.to_positions("ana", 2_300, rid)
     w.position("cara", 2_400, rid)
     w.close("bob", 3_000, rid)
-    w.add("bob", A.reject(w.next_id(), 3_100, w.dev("bob"), proposal=pid, reason="no"))
+    w.add("bob", B.reject(w.next_id(), 3_100, w.dev("bob"), proposal=pid, reason="no"))
     s = w.fold()
     assert bad not in s.rounds
     assert s.rounds[rid].phase == R.POSITIONS
@@ -132,10 +131,10 @@ def test_only_facilitators_run_rounds() -> None:
 
 def test_reject_only_after_a_round_with_objections() -> None:
     w, pid, rid = running_round()
-    early = w.add("ana", A.reject(w.next_id(), 2_250, w.dev("ana"), proposal=pid, reason="x"))
+    early = w.add("ana", B.reject(w.next_id(), 2_250, w.dev("ana"), proposal=pid, reason="x"))
     w.position("cara", 2_300, rid, R.OBJECT, "harmful")
     w.close("ana", 3_000, rid)
-    w.add("ana", A.reject(w.next_id(), 3_100, w.dev("ana"), proposal=pid, reason="unworkable"))
+    w.add("ana", B.reject(w.next_id(), 3_100, w.dev("ana"), proposal=pid, reason="unworkable"))
     s = w.fold()
     assert last_entry(s, early["id"]).rule == R.PROPOSAL_TRANSITION
     assert s.proposals[pid].state == R.REJECTED
@@ -144,8 +143,8 @@ def test_reject_only_after_a_round_with_objections() -> None:
 
 def test_withdraw_is_the_authors_and_closes_a_running_round() -> None:
     w, pid, rid = running_round()
-    w.add("cara", A.withdraw(w.next_id(), 2_300, w.dev("cara"), proposal=pid))
-    w.add("bob", A.withdraw(w.next_id(), 2_400, w.dev("bob"), proposal=pid))
+    w.add("cara", B.withdraw(w.next_id(), 2_300, w.dev("cara"), proposal=pid))
+    w.add("bob", B.withdraw(w.next_id(), 2_400, w.dev("bob"), proposal=pid))
     w.amend("bob", 2_500, pid)
     s = w.fold()
     assert s.proposals[pid].state == R.WITHDRAWN

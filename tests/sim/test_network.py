@@ -62,8 +62,8 @@ def test_partitions_heal_to_one_record_and_one_outcome(assembly) -> None:  # typ
     sim.run()
     sim.clock.now_ms += 1000
     a.act(commands.grant_role, b.member_id, process.FACILITATOR, sim.now_ms + 100 * 24 * HOUR)
-    pid = a.act(commands.propose, "Rent strike", "From May")["id"]
-    rid = a.act(commands.open_round, pid)["id"]
+    pid = a.act(commands.propose, "Rent strike", "From May").ref
+    rid = a.act(commands.open_round, pid).ref
     a.act(commands.advance_round, rid)
     a.act(commands.advance_round, rid)
     sim.run()

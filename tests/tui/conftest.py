@@ -6,10 +6,11 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from assemblymesh.home import Home, LocalAssembly
+from assemblymesh.home import Home, LocalAssembly, Recorded
 from assemblymesh.model import AssemblyState, commands
 from assemblymesh.model import rules as R
 from assemblymesh.model.state import Rules
@@ -72,11 +73,11 @@ class Trio:
                     if a is not b:
                         pump(a.replica, b.replica)
 
-    def act(self, name: str, command: Callable[..., object], *args: object) -> dict[str, object]:
+    def act(self, name: str, command: Callable[..., Any], *args: object) -> Recorded[Any]:
         self.sync()
-        act = self.locals[name].act(command, *args)  # type: ignore[arg-type]
+        recorded = self.locals[name].act(command, *args)
         self.sync()
-        return dict(act)
+        return recorded
 
     def member(self, name: str) -> str:
         return self.rosa.state().find_member(name).id
@@ -129,8 +130,8 @@ def trio(tmp_path: Path) -> Iterator[Trio]:
 
 def proposal_in_positions(trio: Trio, title: str = "Compost bins") -> tuple[str, str]:
     """A proposal by Kofi with a round in the positions phase; returns (proposal, round)."""
-    pid = str(trio.act("Kofi", commands.propose, title, "Two bins by the shed.")["id"])
-    rid = str(trio.act("Rosa", commands.open_round, pid, None)["id"])
+    pid = str(trio.act("Kofi", commands.propose, title, "Two bins by the shed.").ref)
+    rid = str(trio.act("Rosa", commands.open_round, pid, None).ref)
     trio.act("Rosa", commands.advance_round, rid)
     trio.act("Rosa", commands.advance_round, rid)
     return pid, rid

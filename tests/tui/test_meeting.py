@@ -19,7 +19,7 @@ def text_of(app: object, selector: str) -> str:
 
 
 async def test_facilitator_runs_a_round_to_adoption(trio: Trio) -> None:
-    pid = str(trio.act("Kofi", commands.propose, "Compost bins", "Two bins by the shed.")["id"])
+    pid = str(trio.act("Kofi", commands.propose, "Compost bins", "Two bins by the shed.").ref)
     app = trio.app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)

@@ -1,67 +1,50 @@
-"""Act types, builders for the act dicts a member document holds, and field readers.
+"""Act types: one frozen dataclass per act, shared by the builders, the fold, the process
+tables, the CLI and the UI (h11's events are the model).
 
-An act is a plain dict of JSON-like values. Every act has ``id`` (lowercase hex, unique per
-assembly), ``type``, ``ts`` (ms since epoch, the writer's clock) and ``device`` (hex of the
-writing device's public key), plus the fields of its type listed in ``docs/process.md``.
+An act is what a member's device appends to that member's document: a mapping of plain
+values (``docs/protocol.md`` §2.5 gives the document schema, ``docs/process.md`` the fields).
+Every act has
 
-The readers accept what the storage layer can hand back: pycrdt returns integers as floats,
-so an integral float is read as an int. Anything else that does not fit raises
-``IllegalMoveError(WELL_FORMED, ...)``, which the fold records as an ignored act.
+- ``id``: chosen by the writer, lowercase hex of 8 to 64 digits, unique within the writer's
+  document. Other acts never refer to it alone: an act's *ref* is ``act_ref(member, id)``, a
+  hash of the writer's member key and the id, so no member can take another member's id.
+- ``type``: which class below reads the rest.
+- ``ts``: the writer's clock, in ms since the epoch. The fold never trusts it alone: see
+  ``model.order`` for the causal time an act is placed at.
+- ``seen``: refs of the newest acts the writer had seen (its causal context), at most
+  ``MAX_SEEN``. The act is placed after all of them.
+
+``Act.from_doc`` does every reader's work (types, limits, defaults, integers that the storage
+engine hands back as floats) and raises ``IllegalMoveError(WELL_FORMED | KNOWN_TYPE)``;
+``to_doc`` writes the mapping. Adding an act type means one class here, one row in
+``model.rules`` and one handler in ``model.fold``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import unicodedata
 from collections.abc import Mapping
-from typing import Any, Final
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final, Self
 
 from assemblymesh.errors import IllegalMoveError
 from assemblymesh.model import rules
 
-CREATE: Final = "create"
-INVITE: Final = "invite"
-JOIN: Final = "join"
-GRANT_ROLE: Final = "grant_role"
-END_ROLE: Final = "end_role"
-PROPOSE: Final = "propose"
-AMEND: Final = "amend"
-WITHDRAW: Final = "withdraw"
-OPEN_ROUND: Final = "open_round"
-ADVANCE_ROUND: Final = "advance_round"
-POSITION: Final = "position"
-CLOSE_ROUND: Final = "close_round"
-REJECT: Final = "reject"
-REVOKE_DEVICE: Final = "revoke_device"
-
-ACT_TYPES: Final = frozenset(
-    {
-        CREATE,
-        INVITE,
-        JOIN,
-        GRANT_ROLE,
-        END_ROLE,
-        PROPOSE,
-        AMEND,
-        WITHDRAW,
-        OPEN_ROUND,
-        ADVANCE_ROUND,
-        POSITION,
-        CLOSE_ROUND,
-        REJECT,
-        REVOKE_DEVICE,
-    }
-)
-
 KEY_HEX_LEN: Final = 64
 SIGNATURE_HEX_LEN: Final = 128
+REF_HEX_LEN: Final = 16
 MIN_ID_LEN: Final = 8
 MAX_ID_LEN: Final = 64
-MAX_TEXT_LEN: Final = 200_000
+MAX_TEXT_LEN: Final = 200_000  # bodies, charters, reasons, notes
+MAX_LINE_LEN: Final = 200  # titles and names: one line
+MAX_SEEN: Final = 32
+MAX_INT: Final = 2**53
+REF_CONTEXT: Final = b"assemblymesh/act-ref/v1\x00"
 _HEX_DIGITS: Final = frozenset("0123456789abcdef")
-
-Act = dict[str, Any]
-
-
-# --- readers ---------------------------------------------------------------------------------
+# Characters that reorder or hide text on screen: a title could read as something it is not.
+BIDI_CONTROLS: Final = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def _bad(detail: str) -> IllegalMoveError:
@@ -88,198 +71,449 @@ def as_int(value: object) -> int | None:
     return None
 
 
-def read_int(act: Mapping[str, Any], key: str, *, minimum: int | None = None) -> int:
-    value = as_int(act.get(key))
-    if value is None:
-        raise _bad(f"field {key!r} must be an integer")
-    if minimum is not None and value < minimum:
-        raise _bad(f"field {key!r} must be at least {minimum}")
-    return value
-
-
-def read_str(act: Mapping[str, Any], key: str, *, required: bool = False) -> str:
-    value = act.get(key, "" if not required else None)
-    if not isinstance(value, str):
-        raise _bad(f"field {key!r} must be text")
-    if required and not value.strip():
-        raise _bad(f"field {key!r} must not be empty")
-    if len(value) > MAX_TEXT_LEN:
-        raise _bad(f"field {key!r} is too long")
-    return value
-
-
-def read_hex(act: Mapping[str, Any], key: str, length: int | None = None) -> str:
-    value = act.get(key)
-    if not is_hex(value, length):
-        size = f"{length} " if length else ""
-        raise _bad(f"field {key!r} must be {size}lowercase hex")
-    assert isinstance(value, str)
-    return value
-
-
-def read_opt_hex(act: Mapping[str, Any], key: str, length: int | None = None) -> str | None:
-    if act.get(key) is None:
-        return None
-    return read_hex(act, key, length)
-
-
-def read_id(act: Mapping[str, Any], key: str) -> str:
-    """An act id, or a reference to one: lowercase hex of 8 to 64 characters."""
-    value = act.get(key)
-    if not (is_hex(value) and isinstance(value, str) and MIN_ID_LEN <= len(value) <= MAX_ID_LEN):
-        raise _bad(f"field {key!r} must be an act id ({MIN_ID_LEN}-{MAX_ID_LEN} hex digits)")
-    return value
-
-
-def read_opt_id(act: Mapping[str, Any], key: str) -> str | None:
-    if act.get(key) is None:
-        return None
-    return read_id(act, key)
-
-
-def read_choice(act: Mapping[str, Any], key: str, choices: tuple[str, ...]) -> str:
-    value = act.get(key)
-    if not isinstance(value, str) or value not in choices:
-        raise _bad(f"field {key!r} must be one of {', '.join(choices)}")
-    return value
-
-
-def read_rules(value: object) -> tuple[int, int, int, int]:
-    """(cooling_off_ms, quorum, review_period_ms, block_threshold) from a create act's
-    ``rules`` dict.
-
-    Missing keys take the defaults; unknown keys are ignored so a newer peer may add rules.
-    """
-    if value is None:
-        value = {}
-    if not isinstance(value, Mapping):
-        raise _bad("field 'rules' must be a mapping")
-    cooling = read_int(value, "cooling_off_ms", minimum=0) if "cooling_off_ms" in value else None
-    quorum = read_int(value, "quorum", minimum=0) if "quorum" in value else None
-    review = read_int(value, "review_period_ms", minimum=1) if "review_period_ms" in value else None
-    block = read_int(value, "block_threshold", minimum=1) if "block_threshold" in value else None
-    return (
-        rules.DEFAULT_COOLING_OFF_MS if cooling is None else cooling,
-        rules.DEFAULT_QUORUM if quorum is None else quorum,
-        rules.DEFAULT_REVIEW_PERIOD_MS if review is None else review,
-        1 if block is None else block,
+def act_ref(member: str, act_id: str) -> str:
+    """The ref other acts use for act ``act_id`` of ``member``: BLAKE2b-64 of the context,
+    the member key and the id's ASCII. Scoped by construction: another member writing the same
+    id gets another ref."""
+    digest = hashlib.blake2b(
+        REF_CONTEXT + bytes.fromhex(member) + act_id.encode("ascii"), digest_size=8
     )
+    return digest.hexdigest()
 
 
-# --- builders --------------------------------------------------------------------------------
+def text_problem(value: str, *, line: bool) -> str | None:
+    """Why ``value`` cannot be stored as a title (``line``) or a body; None if it can."""
+    for char in value:
+        if char in BIDI_CONTROLS:
+            return f"contains the direction control U+{ord(char):04X}"
+        if unicodedata.category(char) == "Cc" and (line or char not in "\n\t"):
+            return f"contains the control character U+{ord(char):04X}"
+    return None
 
 
-def _act(act_type: str, act_id: str, ts: int, device: str, **fields: Any) -> Act:
-    return {"id": act_id, "type": act_type, "ts": ts, "device": device, **fields}
+# --- field specs: how one field is read and described ------------------------------------------
 
 
-def create(
-    act_id: str,
-    ts: int,
-    device: str,
-    *,
-    name: str,
-    charter: str,
-    founder_name: str,
-    nonce: str,
-    rules_: Mapping[str, int],
-    term_end: int,
-) -> Act:
+class Spec:
+    """How one act field is read from a document mapping and described in docs/process.md."""
+
+    optional = False
+
+    def read(self, raw: Mapping[str, Any], key: str) -> Any:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def write(self, value: Any) -> Any:
+        return value
+
+
+class Text(Spec):
+    def __init__(self, *, required: bool = False, line: bool = False) -> None:
+        self.required = required
+        self.line = line
+        self.limit = MAX_LINE_LEN if line else MAX_TEXT_LEN
+
+    def read(self, raw: Mapping[str, Any], key: str) -> str:
+        value = raw.get(key, None if self.required else "")
+        if not isinstance(value, str):
+            raise _bad(f"field {key!r} must be text")
+        if self.required and not value.strip():
+            raise _bad(f"field {key!r} must not be empty")
+        if len(value) > self.limit:
+            raise _bad(f"field {key!r} is longer than {self.limit:,} characters")
+        problem = text_problem(value, line=self.line)
+        if problem is not None:
+            raise _bad(f"field {key!r} {problem}")
+        return value
+
+    def describe(self) -> str:
+        kind = "one line of text" if self.line else "text"
+        need = ", required" if self.required else ""
+        return f"{kind}, at most {self.limit:,} characters{need}"
+
+
+class Hex(Spec):
+    def __init__(self, length: int | None = None, what: str = "hex") -> None:
+        self.length = length
+        self.what = what
+
+    def read(self, raw: Mapping[str, Any], key: str) -> str:
+        value = raw.get(key)
+        if not is_hex(value, self.length):
+            size = f"{self.length} digits of " if self.length else ""
+            raise _bad(f"field {key!r} must be {size}lowercase hex")
+        assert isinstance(value, str)
+        return value
+
+    def describe(self) -> str:
+        return f"{self.what} ({self.length} hex digits)" if self.length else self.what
+
+
+class Int(Spec):
+    def __init__(self, *, minimum: int = 0, maximum: int = MAX_INT) -> None:
+        self.minimum = minimum
+        self.maximum = maximum
+
+    def read(self, raw: Mapping[str, Any], key: str) -> int:
+        value = as_int(raw.get(key))
+        if value is None:
+            raise _bad(f"field {key!r} must be an integer")
+        if not self.minimum <= value <= self.maximum:
+            raise _bad(f"field {key!r} must be in {self.minimum}..{self.maximum}")
+        return value
+
+    def describe(self) -> str:
+        return f"integer {self.minimum}..{self.maximum}"
+
+
+class Choice(Spec):
+    def __init__(self, choices: tuple[str, ...]) -> None:
+        self.choices = choices
+
+    def read(self, raw: Mapping[str, Any], key: str) -> str:
+        value = raw.get(key)
+        if not isinstance(value, str) or value not in self.choices:
+            raise _bad(f"field {key!r} must be one of {', '.join(self.choices)}")
+        return value
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(f"`{c}`" for c in self.choices)
+
+
+class Optional(Spec):
+    """The inner spec, or absent/null (read as None)."""
+
+    optional = True
+
+    def __init__(self, inner: Spec) -> None:
+        self.inner = inner
+
+    def read(self, raw: Mapping[str, Any], key: str) -> Any:
+        return None if raw.get(key) is None else self.inner.read(raw, key)
+
+    def describe(self) -> str:
+        return self.inner.describe() + " or null"
+
+
+class Refs(Spec):
+    """A list of act refs (the causal context)."""
+
+    optional = True
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def read(self, raw: Mapping[str, Any], key: str) -> tuple[str, ...]:
+        value = raw.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or len(value) > self.limit:
+            raise _bad(f"field {key!r} must be a list of at most {self.limit} refs")
+        if not all(is_hex(v, REF_HEX_LEN) for v in value):
+            raise _bad(f"field {key!r} must hold act refs ({REF_HEX_LEN} hex digits)")
+        return tuple(value)
+
+    def write(self, value: Any) -> Any:
+        return list(value)
+
+    def describe(self) -> str:
+        return f"list of at most {self.limit} act refs"
+
+
+class RulesMap(Spec):
+    """The process parameters a genesis act fixes; missing keys take the defaults and unknown
+    keys are ignored, so a newer peer may add rules."""
+
+    KEYS: Final = {
+        "cooling_off_ms": (rules.DEFAULT_COOLING_OFF_MS, 0),
+        "quorum": (rules.DEFAULT_QUORUM, 0),
+        "review_period_ms": (rules.DEFAULT_REVIEW_PERIOD_MS, 1),
+        "block_threshold": (rules.DEFAULT_BLOCK_THRESHOLD, 1),
+    }
+
+    def read(self, raw: Mapping[str, Any], key: str) -> dict[str, int]:
+        value = raw.get(key) or {}
+        if not isinstance(value, Mapping):
+            raise _bad(f"field {key!r} must be a mapping")
+        out: dict[str, int] = {}
+        for name, (default, minimum) in self.KEYS.items():
+            out[name] = Int(minimum=minimum).read(value, name) if name in value else default
+        return out
+
+    def write(self, value: Any) -> Any:
+        return dict(value)
+
+    def describe(self) -> str:
+        return "{" + ", ".join(f"`{k}`" for k in self.KEYS) + "} (integers; defaults apply)"
+
+
+def spec(s: Spec, key: str | None = None) -> Any:
+    """A dataclass field read by ``s`` (from document key ``key``, default: the field name);
+    an optional field defaults to None."""
+    if isinstance(s, Optional):
+        return field(default=None, metadata={"spec": s, "key": key})
+    return field(metadata={"spec": s, "key": key})
+
+
+# --- the acts ----------------------------------------------------------------------------------
+
+MEMBER = Hex(KEY_HEX_LEN, "member id")
+REF = Hex(REF_HEX_LEN, "act ref")
+LOCAL_ID = Hex(None, "id")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Act:
+    """Fields every act has. Subclasses add theirs and set ``TYPE`` and ``WHO``."""
+
+    TYPE: ClassVar[str] = ""
+    WHO: ClassVar[str] = ""
+
+    id: str = spec(LOCAL_ID)
+    ts: int = spec(Int())
+    seen: tuple[str, ...] = field(default=(), metadata={"spec": Refs(MAX_SEEN), "key": None})
+
+    @classmethod
+    def from_doc(cls, raw: object) -> Act:
+        """The typed act a document value holds; ``IllegalMoveError`` if it holds none."""
+        if not isinstance(raw, Mapping):
+            raise _bad("an act must be a mapping")
+        act_type = raw.get("type")
+        if not isinstance(act_type, str):
+            raise _bad("field 'type' must be text")
+        kind = ACT_TYPES.get(act_type)
+        if kind is None:
+            raise IllegalMoveError(rules.KNOWN_TYPE, f"unknown act type {act_type[:40]!r}")
+        local_id = raw.get("id")
+        if not (is_hex(local_id) and MIN_ID_LEN <= len(str(local_id)) <= MAX_ID_LEN):
+            raise _bad(f"field 'id' must be {MIN_ID_LEN}-{MAX_ID_LEN} lowercase hex digits")
+        values = {f.name: _spec(f).read(raw, _key(f)) for f in dataclasses.fields(kind)}
+        return kind(**values)
+
+    def to_doc(self) -> dict[str, Any]:
+        """The mapping a document holds for this act (``None`` fields are left out)."""
+        out: dict[str, Any] = {"type": self.TYPE}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None or (f.name == "seen" and not value):
+                continue
+            out[_key(f)] = _spec(f).write(value)
+        return out
+
+    def ref(self, member: str) -> str:
+        return act_ref(member, self.id)
+
+    def with_context(self, act_id: str, ts: int, seen: tuple[str, ...]) -> Self:
+        return dataclasses.replace(self, id=act_id, ts=ts, seen=seen)
+
+
+def _spec(f: dataclasses.Field[Any]) -> Spec:
+    s = f.metadata["spec"]
+    assert isinstance(s, Spec)
+    return s
+
+
+def _key(f: dataclasses.Field[Any]) -> str:
+    key = f.metadata.get("key")
+    return key if isinstance(key, str) else f.name
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Create(Act):
     """Genesis, in the founder's document; ``term_end`` ends the founder's facilitator term."""
-    return _act(
-        CREATE,
-        act_id,
-        ts,
-        device,
-        name=name,
-        charter=charter,
-        founder_name=founder_name,
-        nonce=nonce,
-        rules=dict(rules_),
-        term_end=term_end,
-    )
+
+    TYPE = "create"
+    WHO = rules.FOUNDER
+    name: str = spec(Text(required=True, line=True))
+    charter: str = spec(Text())
+    founder_name: str = spec(Text(required=True, line=True))
+    nonce: str = spec(Hex(None, "nonce (hex)"))
+    rules: dict[str, int] = spec(RulesMap())
+    term_end: int = spec(Int())
 
 
-def invite(act_id: str, ts: int, device: str, *, invite_key: str, expires: int) -> Act:
-    return _act(INVITE, act_id, ts, device, invite_key=invite_key, expires=expires)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RecordInvite(Act):
+    """The inviter's record of an invite it issued; a join is placed after it."""
+
+    TYPE = "invite"
+    WHO = rules.MEMBER
+    invite_key: str = spec(Hex(KEY_HEX_LEN, "invite key"))
+    expires: int = spec(Int())
 
 
-def join(act_id: str, ts: int, device: str, *, name: str, invite: str, proof: str) -> Act:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Join(Act):
     """``invite`` is the hex of ``Invite.encode()``; ``proof`` the hex of the invite proof."""
-    return _act(JOIN, act_id, ts, device, name=name, invite=invite, proof=proof)
+
+    TYPE = "join"
+    WHO = rules.ANYONE
+    name: str = spec(Text(required=True, line=True))
+    invite: str = spec(Hex(None, "invite (hex of the signed invite)"))
+    proof: str = spec(Hex(SIGNATURE_HEX_LEN, "invite proof"))
 
 
-def grant_role(
-    act_id: str,
-    ts: int,
-    device: str,
-    *,
-    member: str,
-    role: str,
-    term_end: int,
-    decision: str | None = None,
-) -> Act:
-    return _act(
-        GRANT_ROLE,
-        act_id,
-        ts,
-        device,
-        member=member,
-        role=role,
-        term_end=term_end,
-        decision=decision,
-    )
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Admit(Act):
+    """The inviter's word on which join its invite admitted, should two member keys claim it."""
+
+    TYPE = "admit"
+    WHO = rules.INVITER
+    join: str = spec(REF)
 
 
-def end_role(
-    act_id: str, ts: int, device: str, *, member: str, role: str, decision: str | None = None
-) -> Act:
-    return _act(END_ROLE, act_id, ts, device, member=member, role=role, decision=decision)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GrantRole(Act):
+    TYPE = "grant_role"
+    WHO = rules.ROLE_AUTHORITY
+    member: str = spec(MEMBER)
+    role: str = spec(Choice(rules.ROLES))
+    term_end: int = spec(Int())
+    decision: str | None = spec(Optional(REF))
 
 
-def propose(act_id: str, ts: int, device: str, *, title: str, body: str) -> Act:
-    return _act(PROPOSE, act_id, ts, device, title=title, body=body)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndRole(Act):
+    TYPE = "end_role"
+    WHO = rules.ROLE_AUTHORITY + "; the holder themselves"
+    member: str = spec(MEMBER)
+    role: str = spec(Choice(rules.ROLES))
+    decision: str | None = spec(Optional(REF))
 
 
-def amend(act_id: str, ts: int, device: str, *, proposal: str, body: str, note: str) -> Act:
-    return _act(AMEND, act_id, ts, device, proposal=proposal, body=body, note=note)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Propose(Act):
+    TYPE = "propose"
+    WHO = rules.MEMBER
+    title: str = spec(Text(required=True, line=True))
+    body: str = spec(Text())
 
 
-def withdraw(act_id: str, ts: int, device: str, *, proposal: str) -> Act:
-    return _act(WITHDRAW, act_id, ts, device, proposal=proposal)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Amend(Act):
+    TYPE = "amend"
+    WHO = rules.AUTHOR_OR_FACILITATOR_WHO
+    proposal: str = spec(REF)
+    body: str = spec(Text())
+    note: str = spec(Text())
 
 
-def open_round(act_id: str, ts: int, device: str, *, proposal: str, version: int) -> Act:
-    return _act(OPEN_ROUND, act_id, ts, device, proposal=proposal, version=version)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Withdraw(Act):
+    TYPE = "withdraw"
+    WHO = rules.AUTHOR
+    proposal: str = spec(REF)
 
 
-def advance_round(act_id: str, ts: int, device: str, *, round_: str, to: str) -> Act:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenRound(Act):
+    TYPE = "open_round"
+    WHO = rules.FACILITATOR_WHO
+    proposal: str = spec(REF)
+    version: int = spec(Int(minimum=1))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdvanceRound(Act):
     """``to`` names the target phase, so two facilitators advancing at once move it once."""
-    return _act(ADVANCE_ROUND, act_id, ts, device, round=round_, to=to)
+
+    TYPE = "advance_round"
+    WHO = rules.FACILITATOR_WHO
+    round: str = spec(REF)
+    to: str = spec(Choice(rules.PHASES))
 
 
-def position(
-    act_id: str,
-    ts: int,
-    device: str,
-    *,
-    round_: str,
-    kind: str,
-    reason: str,
-    for_member: str | None = None,
-) -> Act:
-    return _act(
-        POSITION, act_id, ts, device, round=round_, kind=kind, reason=reason, **{"for": for_member}
-    )
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TakePosition(Act):
+    TYPE = "position"
+    WHO = rules.MEMBER_OR_PROXY
+    round: str = spec(REF)
+    kind: str = spec(Choice(rules.POSITION_KINDS))
+    reason: str = spec(Text())
+    for_member: str | None = spec(Optional(MEMBER), key="for")
 
 
-def close_round(act_id: str, ts: int, device: str, *, round_: str) -> Act:
-    return _act(CLOSE_ROUND, act_id, ts, device, round=round_)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CloseRound(Act):
+    TYPE = "close_round"
+    WHO = rules.FACILITATOR_WHO
+    round: str = spec(REF)
 
 
-def reject(act_id: str, ts: int, device: str, *, proposal: str, reason: str) -> Act:
-    return _act(REJECT, act_id, ts, device, proposal=proposal, reason=reason)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reject(Act):
+    TYPE = "reject"
+    WHO = rules.FACILITATOR_WHO
+    proposal: str = spec(REF)
+    reason: str = spec(Text())
 
 
-def revoke_device(act_id: str, ts: int, device: str, *, revoked: str) -> Act:
-    return _act(REVOKE_DEVICE, act_id, ts, device, revoked=revoked)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RevokeDevice(Act):
+    TYPE = "revoke_device"
+    WHO = "the member, for their own devices"
+    revoked: str = spec(Hex(KEY_HEX_LEN, "device key"))
+
+
+ACT_CLASSES: Final[tuple[type[Act], ...]] = (
+    Create,
+    RecordInvite,
+    Join,
+    Admit,
+    GrantRole,
+    EndRole,
+    Propose,
+    Amend,
+    Withdraw,
+    OpenRound,
+    AdvanceRound,
+    TakePosition,
+    CloseRound,
+    Reject,
+    RevokeDevice,
+)
+ACT_TYPES: Final[Mapping[str, type[Act]]] = {cls.TYPE: cls for cls in ACT_CLASSES}
+
+
+def describe_fields(kind: type[Act]) -> str:
+    """The fields of ``kind`` as docs/process.md lists them."""
+    parts = []
+    for f in dataclasses.fields(kind):
+        if f.name in ("id", "ts", "seen"):
+            continue
+        parts.append(f"`{_key(f)}`: {_spec(f).describe()}")
+    return "; ".join(parts) or "none"
+
+
+__all__ = [
+    "ACT_CLASSES",
+    "ACT_TYPES",
+    "KEY_HEX_LEN",
+    "MAX_LINE_LEN",
+    "MAX_SEEN",
+    "MAX_TEXT_LEN",
+    "REF_HEX_LEN",
+    "Act",
+    "Admit",
+    "AdvanceRound",
+    "Amend",
+    "CloseRound",
+    "Create",
+    "EndRole",
+    "GrantRole",
+    "Join",
+    "OpenRound",
+    "Propose",
+    "RecordInvite",
+    "Reject",
+    "RevokeDevice",
+    "TakePosition",
+    "Withdraw",
+    "act_ref",
+    "as_int",
+    "describe_fields",
+    "is_hex",
+    "text_problem",
+]

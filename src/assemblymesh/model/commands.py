@@ -1,29 +1,52 @@
 """The local side: build the act a member is about to write, after checking it is legal.
 
-Each command takes the current state, the acting member id, ``now_ms`` (the act's ``ts``), a
-fresh act id and the writing device, resolves id prefixes (``NotFoundError`` /
-``UsageError``), builds the act dict and replays it with ``fold.validate`` - the same step
-the fold runs on remote acts - so a move is refused locally exactly when every other node
-would ignore it. An illegal move raises ``IllegalMoveError`` naming the rule. The caller
-appends the returned dict to the member's document.
+Each command takes the current state and a ``Stamp`` (who writes, from which device, when,
+with which id, having seen what), resolves id prefixes (``NotFoundError`` / ``UsageError``),
+builds the typed act and replays it with ``fold.validate`` - the same step the fold runs on
+remote acts - so a move is refused locally exactly when every other node would ignore it. An
+illegal move raises ``IllegalMoveError`` naming the rule. The caller appends
+``act.to_doc()`` to the member's document.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeVar
 
 from assemblymesh.crdt.identity import Invite, assembly_id_for
 from assemblymesh.errors import UsageError
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
+from assemblymesh.model import tables as T
 from assemblymesh.model.fold import empty_state, validate
 from assemblymesh.model.state import AssemblyState, Rules
 
-Act = A.Act
+_A = TypeVar("_A", bound=A.Act)
 
 
-def _checked(state: AssemblyState, actor: str, act: Act) -> Act:
-    validate(state, actor, act)
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """Who writes an act, from which device, when, under which id, having seen what."""
+
+    member: str
+    device: str
+    ts: int
+    act_id: str
+    seen: tuple[str, ...] = ()
+
+
+def context_of(state: AssemblyState) -> tuple[str, ...]:
+    """What a new act has seen: the newest acts of the record, which no act names yet."""
+    refs = sorted(state.frontier, key=lambda r: (state.eff_of.get(r, 0), r), reverse=True)
+    return tuple(sorted(refs[: A.MAX_SEEN]))
+
+
+def _checked(state: AssemblyState, stamp: Stamp, act: _A) -> _A:
+    """``act`` if every node would accept it next: its fields read back as written (types,
+    limits) and the rule book allows it."""
+    if A.Act.from_doc(act.to_doc()) != act:
+        raise UsageError(f"{act.TYPE}: a field does not read back as written")
+    validate(state, stamp.member, stamp.device, act)
     return act
 
 
@@ -32,10 +55,7 @@ def _decision_id(state: AssemblyState, decision: str | None) -> str | None:
 
 
 def create_assembly(
-    founder: str,
-    now_ms: int,
-    act_id: str,
-    device: str,
+    stamp: Stamp,
     *,
     name: str,
     charter: str,
@@ -43,200 +63,180 @@ def create_assembly(
     nonce: bytes,
     rules: Rules | None = None,
     term_ms: int = R.DEFAULT_TERM_MS,
-) -> tuple[bytes, Act]:
+) -> tuple[bytes, A.Create]:
     """The new assembly's id and its genesis act (for the founder's own document)."""
-    if not A.is_hex(founder, A.KEY_HEX_LEN):
+    if not A.is_hex(stamp.member, A.KEY_HEX_LEN):
         raise UsageError("the founder must be a member key in lowercase hex")
     if not nonce:
         raise UsageError("the nonce must not be empty")
-    assembly_id = assembly_id_for(bytes.fromhex(founder), nonce)
+    assembly_id = assembly_id_for(bytes.fromhex(stamp.member), nonce)
     given = rules or Rules(R.DEFAULT_COOLING_OFF_MS, R.DEFAULT_QUORUM, R.DEFAULT_REVIEW_PERIOD_MS)
-    act = A.create(
-        act_id,
-        now_ms,
-        device,
+    act = A.Create(
+        id=stamp.act_id,
+        ts=stamp.ts,
         name=name,
         charter=charter,
         founder_name=founder_name,
         nonce=nonce.hex(),
-        rules_=rules_dict(given),
-        term_end=now_ms + term_ms,
+        rules=rules_dict(given),
+        term_end=stamp.ts + term_ms,
     )
-    return assembly_id, _checked(empty_state(assembly_id, now_ms), founder, act)
+    return assembly_id, _checked(empty_state(assembly_id, stamp.ts), stamp, act)
 
 
-def record_invite(
-    state: AssemblyState, actor: str, now_ms: int, act_id: str, device: str, invite: Invite
-) -> Act:
-    """Record an invite the actor issued (optional: a join is valid without it)."""
-    if invite.inviter.hex() != actor:
+def record_invite(state: AssemblyState, stamp: Stamp, invite: Invite) -> A.RecordInvite:
+    """Record an invite the actor issued: a join with it is placed after this record."""
+    if invite.inviter.hex() != stamp.member:
         raise UsageError("record only invites you issued")
-    act = A.invite(
-        act_id, now_ms, device, invite_key=invite.invite_key.hex(), expires=invite.expires_ms
+    act = A.RecordInvite(
+        id=stamp.act_id,
+        ts=stamp.ts,
+        seen=stamp.seen,
+        invite_key=invite.invite_key.hex(),
+        expires=invite.expires_ms,
     )
-    return _checked(state, actor, act)
+    return _checked(state, stamp, act)
 
 
 def join(
-    state: AssemblyState,
-    joiner: str,
-    now_ms: int,
-    act_id: str,
-    device: str,
-    name: str,
-    invite: Invite,
-    proof: bytes,
-) -> Act:
-    act = A.join(act_id, now_ms, device, name=name, invite=invite.encode().hex(), proof=proof.hex())
-    return _checked(state, joiner, act)
+    stamp: Stamp, name: str, invite: Invite, proof: bytes, state: AssemblyState | None = None
+) -> A.Join:
+    """A join. A joiner usually has none of the assembly yet (``state`` None): then it is
+    not checked here, and every node checks it when it arrives."""
+    act = A.Join(
+        id=stamp.act_id,
+        ts=stamp.ts,
+        seen=stamp.seen,
+        name=name,
+        invite=invite.encode().hex(),
+        proof=proof.hex(),
+    )
+    return act if state is None else _checked(state, stamp, act)
+
+
+def admit(state: AssemblyState, stamp: Stamp, join_ref: str) -> A.Admit:
+    """The inviter's word on which join its invite admitted."""
+    return _checked(
+        state, stamp, A.Admit(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, join=join_ref)
+    )
 
 
 def grant_role(
     state: AssemblyState,
-    actor: str,
-    now_ms: int,
-    act_id: str,
-    device: str,
+    stamp: Stamp,
     member: str,
     role: str,
     term_end: int,
     decision: str | None = None,
-) -> Act:
-    act = A.grant_role(
-        act_id,
-        now_ms,
-        device,
+) -> A.GrantRole:
+    act = A.GrantRole(
+        id=stamp.act_id,
+        ts=stamp.ts,
+        seen=stamp.seen,
         member=state.find_member(member).id,
         role=role,
         term_end=term_end,
         decision=_decision_id(state, decision),
     )
-    return _checked(state, actor, act)
+    return _checked(state, stamp, act)
 
 
 def end_role(
     state: AssemblyState,
-    actor: str,
-    now_ms: int,
-    act_id: str,
-    device: str,
+    stamp: Stamp,
     member: str,
     role: str,
     decision: str | None = None,
-) -> Act:
-    act = A.end_role(
-        act_id,
-        now_ms,
-        device,
+) -> A.EndRole:
+    act = A.EndRole(
+        id=stamp.act_id,
+        ts=stamp.ts,
+        seen=stamp.seen,
         member=state.find_member(member).id,
         role=role,
         decision=_decision_id(state, decision),
     )
-    return _checked(state, actor, act)
+    return _checked(state, stamp, act)
 
 
-def propose(
-    state: AssemblyState, actor: str, now_ms: int, act_id: str, device: str, title: str, body: str
-) -> Act:
-    return _checked(state, actor, A.propose(act_id, now_ms, device, title=title, body=body))
+def propose(state: AssemblyState, stamp: Stamp, title: str, body: str) -> A.Propose:
+    act = A.Propose(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, title=title, body=body)
+    return _checked(state, stamp, act)
 
 
-def amend(
-    state: AssemblyState,
-    actor: str,
-    now_ms: int,
-    act_id: str,
-    device: str,
-    proposal: str,
-    body: str,
-    note: str,
-) -> Act:
+def amend(state: AssemblyState, stamp: Stamp, proposal: str, body: str, note: str) -> A.Amend:
+    pid = state.find_proposal(proposal).id
+    act = A.Amend(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, proposal=pid, body=body, note=note)
+    return _checked(state, stamp, act)
+
+
+def withdraw(state: AssemblyState, stamp: Stamp, proposal: str) -> A.Withdraw:
     pid = state.find_proposal(proposal).id
     return _checked(
-        state, actor, A.amend(act_id, now_ms, device, proposal=pid, body=body, note=note)
+        state, stamp, A.Withdraw(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, proposal=pid)
     )
-
-
-def withdraw(
-    state: AssemblyState, actor: str, now_ms: int, act_id: str, device: str, proposal: str
-) -> Act:
-    pid = state.find_proposal(proposal).id
-    return _checked(state, actor, A.withdraw(act_id, now_ms, device, proposal=pid))
 
 
 def open_round(
-    state: AssemblyState,
-    actor: str,
-    now_ms: int,
-    act_id: str,
-    device: str,
-    proposal: str,
-    version: int | None = None,
-) -> Act:
+    state: AssemblyState, stamp: Stamp, proposal: str, version: int | None = None
+) -> A.OpenRound:
     """Open a consent round on ``version`` (default: the latest) of a proposal."""
     p = state.find_proposal(proposal)
     number = p.latest.number if version is None else version
-    return _checked(
-        state, actor, A.open_round(act_id, now_ms, device, proposal=p.id, version=number)
-    )
+    act = A.OpenRound(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, proposal=p.id, version=number)
+    return _checked(state, stamp, act)
 
 
-def advance_round(
-    state: AssemblyState, actor: str, now_ms: int, act_id: str, device: str, round_ref: str
-) -> Act:
+def advance_round(state: AssemblyState, stamp: Stamp, round_ref: str) -> A.AdvanceRound:
     """Move a round to its next phase (questions -> reactions -> positions)."""
     r = state.find_round(round_ref)
-    to = R.next_phase(r.phase)
-    return _checked(state, actor, A.advance_round(act_id, now_ms, device, round_=r.id, to=to))
+    to = T.next_phase(r.phase)
+    act = A.AdvanceRound(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, round=r.id, to=to)
+    return _checked(state, stamp, act)
 
 
 def position(
     state: AssemblyState,
-    actor: str,
-    now_ms: int,
-    act_id: str,
-    device: str,
+    stamp: Stamp,
     round_ref: str,
     kind: str,
     reason: str,
     for_member: str | None = None,
-) -> Act:
+) -> A.TakePosition:
     """Take a position; a facilitator may record one ``for_member`` (provisional)."""
     r = state.find_round(round_ref)
     subject = None if for_member is None else state.find_member(for_member).id
-    act = A.position(
-        act_id, now_ms, device, round_=r.id, kind=kind, reason=reason, for_member=subject
+    act = A.TakePosition(
+        id=stamp.act_id,
+        ts=stamp.ts,
+        seen=stamp.seen,
+        round=r.id,
+        kind=kind,
+        reason=reason,
+        for_member=subject,
     )
-    return _checked(state, actor, act)
+    return _checked(state, stamp, act)
 
 
-def close_round(
-    state: AssemblyState, actor: str, now_ms: int, act_id: str, device: str, round_ref: str
-) -> Act:
+def close_round(state: AssemblyState, stamp: Stamp, round_ref: str) -> A.CloseRound:
     r = state.find_round(round_ref)
-    return _checked(state, actor, A.close_round(act_id, now_ms, device, round_=r.id))
+    return _checked(
+        state, stamp, A.CloseRound(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, round=r.id)
+    )
 
 
-def reject(
-    state: AssemblyState,
-    actor: str,
-    now_ms: int,
-    act_id: str,
-    device: str,
-    proposal: str,
-    reason: str,
-) -> Act:
+def reject(state: AssemblyState, stamp: Stamp, proposal: str, reason: str) -> A.Reject:
     pid = state.find_proposal(proposal).id
-    return _checked(state, actor, A.reject(act_id, now_ms, device, proposal=pid, reason=reason))
+    act = A.Reject(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, proposal=pid, reason=reason)
+    return _checked(state, stamp, act)
 
 
-def revoke_device(
-    state: AssemblyState, actor: str, now_ms: int, act_id: str, device: str, revoked: str
-) -> Act:
-    return _checked(state, actor, A.revoke_device(act_id, now_ms, device, revoked=revoked))
+def revoke_device(state: AssemblyState, stamp: Stamp, revoked: str) -> A.RevokeDevice:
+    act = A.RevokeDevice(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, revoked=revoked)
+    return _checked(state, stamp, act)
 
 
-def rules_dict(rules: Rules) -> Mapping[str, int]:
+def rules_dict(rules: Rules) -> dict[str, int]:
     """``rules`` as the plain mapping a genesis act carries."""
     return {
         "cooling_off_ms": rules.cooling_off_ms,
@@ -244,3 +244,25 @@ def rules_dict(rules: Rules) -> Mapping[str, int]:
         "review_period_ms": rules.review_period_ms,
         "block_threshold": rules.block_threshold,
     }
+
+
+__all__ = [
+    "Stamp",
+    "admit",
+    "advance_round",
+    "amend",
+    "close_round",
+    "context_of",
+    "create_assembly",
+    "end_role",
+    "grant_role",
+    "join",
+    "open_round",
+    "position",
+    "propose",
+    "record_invite",
+    "reject",
+    "revoke_device",
+    "rules_dict",
+    "withdraw",
+]

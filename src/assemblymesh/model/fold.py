@@ -1,20 +1,15 @@
 """The fold: documents in, governance state out, identically on every node.
 
-Global order
-    Each act gets an *effective ts*: its own ``ts``, raised to the effective ts of the act
-    before it in the same member document (``eff = max(ts, previous eff)``). All acts of all
-    documents are then sorted by ``(effective ts, member id, index in the member's
-    document)``. The effective ts keeps a member's acts in document order even when a
-    device clock went backwards; the member id breaks ties between members; the index breaks
-    ties inside one document. (An act id would serve as tie-break too, but ``(member, index)``
-    is already unique and, unlike an id, never reorders a member's own document.) The order
-    depends only on the documents' content, never on the order a snapshot lists them in.
+Order
+    ``model.order`` places every logged act at its causal time and sorts the placed acts into
+    one global order; acts that wait (for an act they name, or for their time) take no part.
 
 Replay
-    Acts are replayed one by one through ``_Folder.apply``, which checks the process rules
-    of ``model.rules`` and either applies the act or raises ``IllegalMoveError``; a raised
-    act changes nothing and is recorded in the audit as ignored, with the rule's name.
-    Every time check uses the effective ts. Only the final state depends on ``now_ms``: a
+    Placed acts are replayed one by one through ``_Folder.apply``, which checks the process
+    rules (``model.rules`` names them, ``model.tables`` holds the transitions) and either
+    applies the act or raises ``IllegalMoveError``; a raised act changes nothing and is
+    recorded in the audit as ignored, with the rule's name. Every time check uses the causal
+    time. Only the final state depends on ``now_ms`` (beyond which future-dated acts wait): a
     pending decision whose cooling-off has passed shows as in effect, and its proposal as
     adopted.
 
@@ -25,9 +20,7 @@ Local commands (``model.commands``) replay the act they are about to write throu
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from assemblymesh.crdt.identity import (
     InvalidSignature,
@@ -38,6 +31,8 @@ from assemblymesh.crdt.identity import (
 from assemblymesh.errors import IllegalMoveError
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
+from assemblymesh.model import tables as T
+from assemblymesh.model.order import Ordering, Placed, invited_key, order_acts
 from assemblymesh.model.snapshot import AssemblySnapshot
 from assemblymesh.model.state import (
     Assembly,
@@ -55,134 +50,185 @@ from assemblymesh.model.state import (
 )
 
 
-@dataclass(frozen=True)
-class OrderedAct:
-    """One act in the global order."""
-
-    eff_ts: int
-    member: str
-    index: int
-    act: Any  # whatever the document held; checked by the replay
-
-
-def order_acts(snapshot: AssemblySnapshot) -> list[OrderedAct]:
-    """All acts of ``snapshot`` in the global order (see the module docstring)."""
-    out: list[OrderedAct] = []
-    for member, doc in snapshot.acts.items():
-        # Remote data: a document that is not a list of acts contributes nothing.
-        if not isinstance(member, str) or not isinstance(doc, Sequence) or isinstance(doc, str):
-            continue
-        prev = 0
-        for index, act in enumerate(doc):
-            raw = A.as_int(act.get("ts")) if isinstance(act, Mapping) else None
-            eff = prev if raw is None else max(raw, prev)
-            out.append(OrderedAct(eff, member, index, act))
-            prev = eff
-    out.sort(key=lambda o: (o.eff_ts, o.member, o.index))
-    return out
-
-
 def fold(snapshot: AssemblySnapshot, now_ms: int) -> AssemblyState:
     """The governance state of ``snapshot`` as of ``now_ms``. Pure and deterministic."""
-    folder = _Folder(snapshot.assembly_id)
-    for item in order_acts(snapshot):
-        folder.feed(item.member, item.act, item.eff_ts)
-    return folder.freeze(now_ms)
+    ordering = order_acts(snapshot, now_ms)
+    folder = _Folder(snapshot.assembly_id, *_contests(ordering))
+    for item in ordering.placed:
+        folder.feed(item)
+    for item in ordering.waiting:
+        folder.audit_waiting(item)
+    return folder.freeze(now_ms, ordering)
 
 
 def empty_state(assembly_id: bytes, now_ms: int) -> AssemblyState:
     """The state of an assembly none of whose acts are here yet."""
-    return _Folder(assembly_id).freeze(now_ms)
+    return _Folder(assembly_id, {}, {}).freeze(now_ms, None)
 
 
-def effective_ts(state: AssemblyState, member: str, ts: int) -> int:
-    """The effective ts an act of ``member`` written at ``ts`` would get after ``state``."""
-    return max(ts, state.last_ts.get(member, ts))
+def causal_time(state: AssemblyState, device: str, act: A.Act) -> int:
+    """The causal time an act by ``device`` would be placed at after ``state``."""
+    eff = max(act.ts, state.device_last.get(device, 0))
+    for ref in act.seen:
+        eff = max(eff, state.eff_of.get(ref, 0) + 1)
+    if isinstance(act, A.Join):
+        key = invited_key(act)
+        record = state.invites.get(key[1]) if key is not None else None
+        if record is not None and record.recorded_ts is not None:
+            eff = max(eff, record.recorded_ts + 1)
+    return eff
 
 
-def validate(state: AssemblyState, actor: str, act: Mapping[str, Any]) -> str:
+def validate(state: AssemblyState, actor: str, device: str, act: A.Act) -> str:
     """Replay ``act`` by ``actor`` on a copy of ``state``; return its summary or raise.
 
     Raises ``IllegalMoveError`` exactly when the fold would ignore the act if it came next.
     """
-    ts = A.as_int(act.get("ts"))
-    eff = effective_ts(state, actor, ts if ts is not None else 0)
-    return _Folder.thaw(state).apply(actor, act, eff)
+    return _Folder.thaw(state).apply(_item(state, actor, device, act))
 
 
 def at_time(state: AssemblyState, now_ms: int) -> AssemblyState:
     """``state`` as of another ``now_ms``: the same acts, time-dependent statuses redone.
 
     Equal to ``fold(snapshot, now_ms)`` of the snapshot ``state`` was folded from, at a
-    fraction of the cost (no replay).
+    fraction of the cost (no replay), unless a future-dated act stops waiting by then
+    (``needs_refold``).
     """
     if now_ms == state.now_ms:
         return state
-    return _Folder.thaw(state).freeze(now_ms)
+    return _Folder.thaw(state).freeze(now_ms, None)
 
 
-def is_latest(state: AssemblyState, actor: str, act: Mapping[str, Any]) -> bool:
+def needs_refold(state: AssemblyState, now_ms: int) -> bool:
+    """Whether ``at_time(state, now_ms)`` would miss a future-dated act that no longer waits."""
+    return state.wake_ms is not None and now_ms >= state.wake_ms
+
+
+def is_latest(state: AssemblyState, device: str, act: A.Act) -> bool:
     """Whether ``act`` would come last in the global order after ``state``, so that
     ``apply_act`` equals a re-fold."""
-    ts = A.as_int(act.get("ts"))
-    eff = effective_ts(state, actor, ts if ts is not None else 0)
-    return all(eff > other for member, other in state.last_ts.items() if member != actor)
+    eff = causal_time(state, device, act)
+    return all(eff > other for other in state.device_last.values())
 
 
-def apply_act(state: AssemblyState, actor: str, act: Mapping[str, Any]) -> AssemblyState:
+def apply_act(state: AssemblyState, actor: str, device: str, act: A.Act) -> AssemblyState:
     """``state`` with ``act`` replayed after it (a preview of writing the act locally).
 
-    Equal to re-folding the documents with the act appended when no other member's act has
-    a later effective ts; otherwise the next fold places the act in its global position.
+    Equal to re-folding the documents with the act appended when it comes last in the
+    global order (``is_latest``); otherwise the next fold places the act where it belongs.
     """
-    ts = A.as_int(act.get("ts"))
-    eff = effective_ts(state, actor, ts if ts is not None else 0)
+    item = _item(state, actor, device, act)
     folder = _Folder.thaw(state)
-    folder.feed(actor, act, eff)
-    return folder.freeze(state.now_ms)
+    folder.feed(item)
+    frozen = folder.freeze(state.now_ms, None)
+    named = {*act.seen, state.device_head.get(device, "")}
+    return dataclasses.replace(
+        frozen,
+        eff_of={**state.eff_of, item.ref: item.eff} if item.ref else state.eff_of,
+        device_last={**state.device_last, device: item.eff},
+        device_head={**state.device_head, device: item.ref} if item.ref else state.device_head,
+        frontier=(
+            *(r for r in state.frontier if r not in named),
+            *((item.ref,) if item.ref else ()),
+        ),
+    )
 
 
-def _illegal(rule: str, detail: str) -> IllegalMoveError:
-    return IllegalMoveError(rule, detail)
+def _item(state: AssemblyState, actor: str, device: str, act: A.Act) -> Placed:
+    item = Placed(actor, device, 0, 0, act.to_doc(), act)
+    item.ref = act.ref(actor) if A.is_hex(actor, A.KEY_HEX_LEN) else None
+    item.eff = causal_time(state, device, act)
+    return item
 
 
 def _short(member: str) -> str:
     return member[:8]
 
 
-@dataclass(frozen=True)
+def _contests(ordering: Ordering) -> tuple[dict[str, str | None], dict[str, tuple[str, ...]]]:
+    """For invites that two member keys claim genuinely: invite key -> the join it admits,
+    and invite key -> the claiming joins (in the global order).
+
+    The invite's inviter decides, by its first ``admit`` in the global order naming one of
+    the claiming joins; until it has, the contested invite admits nobody (``None``). Dating a
+    join early therefore wins nothing.
+    """
+    claims: dict[str, dict[str, Placed]] = {}
+    for e in ordering.placed:
+        if isinstance(e.act, A.Join) and _genuine(e.act, e.member):
+            pair = invited_key(e.act)
+            if pair is not None:
+                claims.setdefault(pair[1], {}).setdefault(e.member, e)
+    contested = {k: v for k, v in claims.items() if len(v) > 1}
+    if not contested:
+        return {}, {}
+    joins = {
+        e.ref: (k, invited_key(e.act))
+        for k, v in contested.items()
+        for e in v.values()
+        if e.ref is not None and isinstance(e.act, A.Join)
+    }
+    winners: dict[str, str | None] = dict.fromkeys(contested)
+    for e in ordering.placed:
+        if isinstance(e.act, A.Admit) and e.act.join in joins:
+            key, claimed = joins[e.act.join]
+            if winners[key] is None and claimed is not None and claimed[0] == e.member:
+                winners[key] = e.act.join
+    listed = {
+        k: tuple(e.ref for e in v.values() if e.ref is not None) for k, v in contested.items()
+    }
+    return winners, listed
+
+
+def _genuine(join: A.Join, member: str) -> bool:
+    try:
+        invite = Invite.decode(bytes.fromhex(join.invite))
+        verify_invite_proof(invite, bytes.fromhex(member), bytes.fromhex(join.proof))
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+@dataclasses.dataclass(frozen=True)
 class _Ctx:
     """The act being replayed and who wrote it."""
 
     member: str
-    act: Mapping[str, Any]
-    ts: int  # effective ts
-    raw_ts: int
-    act_id: str
+    act: A.Act
+    ts: int  # causal time
+    ref: str
     device: str
 
 
 class _Folder:
     """Mutable working state of one replay; records inside it are frozen and replaced."""
 
-    def __init__(self, assembly_id: bytes) -> None:
+    def __init__(
+        self,
+        assembly_id: bytes,
+        contests: Mapping[str, str | None],
+        claims: Mapping[str, tuple[str, ...]],
+    ) -> None:
         self.assembly_id = assembly_id
+        self.contests = contests
+        self.claims = claims
         self.assembly: Assembly | None = None
         self.members: dict[str, Member] = {}
         self.proposals: dict[str, Proposal] = {}
         self.rounds: dict[str, Round] = {}
         self.decisions: dict[str, Decision] = {}
         self.invites: dict[str, InviteRecord] = {}
+        self.joins: dict[str, tuple[str, str]] = {}  # join ref -> (invite key, inviter)
+        self.admitted: set[str] = set()  # join refs an inviter's admit names
         self.audit: list[AuditEntry] = []
         self.founding_period = True
-        self.act_ids: set[str] = set()
-        self.last_ts: dict[str, int] = {}
+        self.act_refs: set[str] = set()
 
     # --- entry and exit --------------------------------------------------------------------
 
     @classmethod
     def thaw(cls, state: AssemblyState) -> _Folder:
-        f = cls(state.assembly_id)
+        f = cls(state.assembly_id, state.contests, state.claims)
         f.assembly = state.assembly
         f.members = dict(state.members)
         # The working state keeps time-dependent statuses in their pre-time form, so the
@@ -197,17 +243,21 @@ class _Folder:
             for k, d in state.decisions.items()
         }
         f.invites = dict(state.invites)
+        f.joins = dict(state.joins)
+        f.admitted = set(state.admitted)
         f.audit = list(state.audit)
         f.founding_period = state.founding_period
-        f.act_ids = set(state.act_ids)
-        f.last_ts = dict(state.last_ts)
+        f.act_refs = set(state.act_refs)
+        f.frozen_from = state
         return f
 
-    def freeze(self, now_ms: int) -> AssemblyState:
+    frozen_from: AssemblyState | None = None
+
+    def freeze(self, now_ms: int, ordering: Ordering | None) -> AssemblyState:
         decisions: dict[str, Decision] = {}
         for k, d in self.decisions.items():
             if d.status == R.PENDING and now_ms >= d.effective_ts:
-                d = dataclasses.replace(d, status=R.decision_move(d.status, "cooling_off_elapsed"))
+                d = dataclasses.replace(d, status=T.decision_move(d.status, T.COOLING_OFF_ELAPSED))
             decisions[k] = d
         proposals: dict[str, Proposal] = {}
         for k, p in self.proposals.items():
@@ -215,6 +265,14 @@ class _Folder:
             if p.state == R.ADOPTED_PENDING and decision and decision.status == R.IN_EFFECT:
                 p = dataclasses.replace(p, state=R.ADOPTED)
             proposals[k] = p
+        if ordering is not None:
+            bookkeeping = _bookkeeping(ordering)
+        elif self.frozen_from is not None:
+            s = self.frozen_from
+            bookkeeping = (s.eff_of, s.device_last, s.device_head, s.frontier, s.wake_ms)
+        else:
+            bookkeeping = ({}, {}, {}, (), None)
+        eff_of, device_last, device_head, frontier, wake = bookkeeping
         return AssemblyState(
             assembly_id=self.assembly_id,
             now_ms=now_ms,
@@ -226,279 +284,340 @@ class _Folder:
             invites=dict(self.invites),
             audit=tuple(self.audit),
             founding_period=self.founding_period,
-            act_ids=frozenset(self.act_ids),
-            last_ts=dict(self.last_ts),
+            act_refs=frozenset(self.act_refs),
+            eff_of=eff_of,
+            device_last=device_last,
+            device_head=device_head,
+            frontier=frontier,
+            wake_ms=wake,
+            contests=self.contests,
+            claims=self.claims,
+            joins=dict(self.joins),
+            admitted=frozenset(self.admitted),
         )
 
-    def feed(self, member: str, act: Any, eff_ts: int) -> None:
-        """Replay one act from a document; an illegal act is audited, never raised."""
-        self.last_ts[member] = eff_ts
+    def feed(self, item: Placed) -> None:
+        """Replay one placed act; an illegal act is audited, never raised."""
         try:
-            summary = self.apply(member, act, eff_ts)
+            summary = self.apply(item)
         except IllegalMoveError as exc:
-            self.audit.append(
-                AuditEntry(
-                    ts=eff_ts,
-                    member=member,
-                    act_id=_field_str(act, "id"),
-                    act_type=_field_str(act, "type"),
-                    summary=f"{_field_str(act, 'type') or 'act'} ignored",
-                    accepted=False,
-                    rule=exc.rule,
-                    detail=exc.detail,
-                )
-            )
+            self._audit(item, f"{_type_of(item) or 'act'} ignored", exc.rule, exc.detail)
             return
+        self._audit(item, summary, None, "")
+
+    def audit_waiting(self, item: Placed) -> None:
+        assert item.waits is not None
+        rule, detail = item.waits
+        self._audit(item, f"{_type_of(item) or 'act'} waits", rule, detail, waiting=True)
+
+    def _audit(
+        self, item: Placed, summary: str, rule: str | None, detail: str, waiting: bool = False
+    ) -> None:
         self.audit.append(
             AuditEntry(
-                ts=eff_ts,
-                member=member,
-                act_id=str(act["id"]),
-                act_type=str(act["type"]),
+                ts=item.eff,
+                member=item.member,
+                act_id=item.act.id if item.act is not None else _raw_str(item.raw, "id"),
+                act_type=_type_of(item),
                 summary=summary,
-                accepted=True,
+                accepted=rule is None,
+                rule=rule,
+                detail=detail,
+                ref=item.ref or "",
+                waiting=waiting,
+                proposal=self._concerns(item),
             )
         )
 
-    def apply(self, member: str, act: Any, ts: int) -> str:
-        """Check ``act`` against the rules and apply it; return a one-line summary.
+    def _concerns(self, item: Placed) -> str:
+        """The proposal an act is about, for the per-proposal audit trail."""
+        act = item.act
+        if isinstance(act, A.Propose):
+            return item.ref or ""
+        target = getattr(act, "proposal", None)
+        if isinstance(target, str):
+            return target
+        round_ref = getattr(act, "round", None)
+        r = self.rounds.get(round_ref) if isinstance(round_ref, str) else None
+        return r.proposal if r is not None else ""
+
+    def apply(self, item: Placed) -> str:
+        """Check a placed act against the rules and apply it; return a one-line summary.
 
         All checks run before any change, so a raised act leaves the state untouched.
         """
-        if not isinstance(act, Mapping):
-            raise _illegal(R.WELL_FORMED, "an act must be a mapping")
-        if not A.is_hex(member, A.KEY_HEX_LEN):
-            raise _illegal(R.WELL_FORMED, "the document does not belong to a member key")
-        act_type = act.get("type")
-        if not isinstance(act_type, str):
-            raise _illegal(R.WELL_FORMED, "field 'type' must be text")
-        act_id = A.read_id(act, "id")
-        raw_ts = A.read_int(act, "ts")
-        device = A.read_hex(act, "device", A.KEY_HEX_LEN)
-        handler = _HANDLERS.get(act_type)
-        if handler is None:
-            raise _illegal(R.KNOWN_TYPE, f"unknown act type {act_type!r}")
-        if act_id in self.act_ids:
-            raise _illegal(R.UNIQUE_ID, f"act id {act_id} was already used")
-        ctx = _Ctx(member, act, ts, raw_ts, act_id, device)
-        if act_type not in (A.CREATE, A.JOIN):
+        if item.act is None or item.ref is None:
+            assert item.problem is not None
+            raise item.problem
+        act = item.act
+        if item.ref in self.act_refs:
+            raise IllegalMoveError(R.UNIQUE_ID, f"act id {act.id} was already used")
+        ctx = _Ctx(item.member, act, item.eff, item.ref, item.device)
+        if not isinstance(act, (A.Create, A.Join)):
             self._require_member(ctx)
-        summary = handler(self, ctx)
-        self.act_ids.add(act_id)
-        m = self.members.get(member)
-        if m is not None and device not in m.devices:
-            self.members[member] = dataclasses.replace(m, devices=(*m.devices, device))
+        summary = _HANDLERS[type(act)](self, ctx)
+        self.act_refs.add(item.ref)
+        m = self.members.get(item.member)
+        if m is not None and item.device not in m.devices:
+            self.members[item.member] = dataclasses.replace(m, devices=(*m.devices, item.device))
         return summary
 
     # --- shared checks ---------------------------------------------------------------------
 
     def _require_member(self, ctx: _Ctx) -> Member:
         if self.assembly is None:
-            raise _illegal(R.ASSEMBLY_EXISTS, "the assembly's genesis act is not here yet")
+            raise IllegalMoveError(R.ASSEMBLY_EXISTS, "the assembly's genesis act is not here yet")
         m = self.members.get(ctx.member)
         if m is None:
-            raise _illegal(R.MEMBERS_ONLY, f"{_short(ctx.member)} is not a member")
+            raise IllegalMoveError(R.MEMBERS_ONLY, f"{_short(ctx.member)} is not a member")
         if ctx.device in m.revoked_devices:
-            raise _illegal(R.DEVICE_NOT_REVOKED, f"device {_short(ctx.device)} was revoked")
+            raise IllegalMoveError(R.DEVICE_NOT_REVOKED, f"device {_short(ctx.device)} was revoked")
         return m
 
     def _require_facilitator(self, ctx: _Ctx) -> None:
         m = self.members[ctx.member]
         if m.is_ally(ctx.ts) and m.has_role(R.FACILITATOR, ctx.ts):
-            raise _illegal(R.ALLY_CANNOT_FACILITATE, f"{m.name} is an ally")
+            raise IllegalMoveError(R.ALLY_CANNOT_FACILITATE, f"{m.name} is an ally")
         if not m.can_facilitate(ctx.ts):
-            raise _illegal(R.FACILITATOR_ONLY, f"{m.name} is not a facilitator now")
+            raise IllegalMoveError(R.FACILITATOR_ONLY, f"{m.name} is not a facilitator now")
 
-    def _proposal(self, ctx: _Ctx) -> Proposal:
-        pid = A.read_id(ctx.act, "proposal")
-        p = self.proposals.get(pid)
+    def _proposal(self, ref: str) -> Proposal:
+        p = self.proposals.get(ref)
         if p is None:
-            raise _illegal(R.PROPOSAL_EXISTS, f"no proposal {pid}")
+            raise IllegalMoveError(R.PROPOSAL_EXISTS, f"no proposal {ref}")
         return p
 
-    def _round(self, ctx: _Ctx) -> Round:
-        rid = A.read_id(ctx.act, "round")
-        r = self.rounds.get(rid)
+    def _round(self, ref: str) -> Round:
+        r = self.rounds.get(ref)
         if r is None:
-            raise _illegal(R.ROUND_EXISTS, f"no round {rid}")
+            raise IllegalMoveError(R.ROUND_EXISTS, f"no round {ref}")
         return r
 
-    def _target_member(self, ctx: _Ctx, key: str) -> Member:
-        mid = A.read_hex(ctx.act, key, A.KEY_HEX_LEN)
-        m = self.members.get(mid)
+    def _target_member(self, member: str) -> Member:
+        m = self.members.get(member)
         if m is None:
-            raise _illegal(R.MEMBER_EXISTS, f"{_short(mid)} is not a member")
+            raise IllegalMoveError(R.MEMBER_EXISTS, f"{_short(member)} is not a member")
         return m
 
     def _is_ally(self, member: str, ts: int) -> bool:
         m = self.members.get(member)
         return m is not None and m.is_ally(ts)
 
+    def _check_term(self, ctx: _Ctx, term_end: int, what: str) -> None:
+        if term_end <= ctx.ts:
+            raise IllegalMoveError(R.ROLE_TERM, f"{what} must end in the future")
+        if term_end - ctx.ts > R.MAX_TERM_MS:
+            raise IllegalMoveError(
+                R.ROLE_TERM_CAPPED,
+                f"{what} may run at most {R.MAX_TERM_MS // R.DAY_MS} days",
+            )
+
     def _check_role_authority(self, ctx: _Ctx, decision_id: str | None) -> None:
         """Roles change by a decision in effect, or by the founder while founding."""
         if decision_id is None:
             m = self.members[ctx.member]
             if not (m.is_founder and self.founding_period):
-                raise _illegal(R.ROLE_BY_DECISION, "roles change by a decision in effect")
+                raise IllegalMoveError(R.ROLE_BY_DECISION, "roles change by a decision in effect")
             return
         d = self.decisions.get(decision_id)
         if d is None:
-            raise _illegal(R.DECISION_EXISTS, f"no decision {decision_id}")
+            raise IllegalMoveError(R.DECISION_EXISTS, f"no decision {decision_id}")
         if d.status != R.PENDING or ctx.ts < d.effective_ts:
-            raise _illegal(R.DECISION_IN_EFFECT, f"decision {decision_id[:8]} is not in effect")
+            raise IllegalMoveError(
+                R.DECISION_IN_EFFECT, f"decision {decision_id[:8]} is not in effect"
+            )
         self._require_facilitator(ctx)
+
+    def _open_round_of(self, p: Proposal) -> Round | None:
+        for rid in reversed(p.rounds):
+            r = self.rounds[rid]
+            if r.phase != R.CLOSED:
+                return r
+        return None
 
     # --- act handlers ----------------------------------------------------------------------
 
     def _create(self, ctx: _Ctx) -> str:
-        name = A.read_str(ctx.act, "name", required=True)
-        charter = A.read_str(ctx.act, "charter")
-        founder_name = A.read_str(ctx.act, "founder_name", required=True)
-        nonce = A.read_hex(ctx.act, "nonce")
-        cooling, quorum, review, block = A.read_rules(ctx.act.get("rules"))
-        term_end = A.read_int(ctx.act, "term_end")
-        if assembly_id_for(bytes.fromhex(ctx.member), bytes.fromhex(nonce)) != self.assembly_id:
-            raise _illegal(R.GENESIS_BY_FOUNDER, "the assembly id is not this member's")
+        act = ctx.act
+        assert isinstance(act, A.Create)
+        if assembly_id_for(bytes.fromhex(ctx.member), bytes.fromhex(act.nonce)) != self.assembly_id:
+            raise IllegalMoveError(R.GENESIS_BY_FOUNDER, "the assembly id is not this member's")
         if self.assembly is not None:
-            raise _illegal(R.GENESIS_ONCE, "the assembly was already created")
-        if term_end <= ctx.ts:
-            raise _illegal(R.ROLE_TERM, "the founder's facilitator term must end in the future")
+            raise IllegalMoveError(R.GENESIS_ONCE, "the assembly was already created")
+        self._check_term(ctx, act.term_end, "the founder's facilitator term")
         self.assembly = Assembly(
-            name=name,
-            charter=charter,
+            name=act.name,
+            charter=act.charter,
             founder=ctx.member,
             created_ts=ctx.ts,
-            nonce=nonce,
-            rules=Rules(
-                cooling_off_ms=cooling,
-                quorum=quorum,
-                review_period_ms=review,
-                block_threshold=block,
-            ),
+            nonce=act.nonce,
+            rules=Rules(**act.rules),
         )
-        term = RoleTerm(R.FACILITATOR, ctx.ts, term_end, ctx.member, None)
+        term = RoleTerm(R.FACILITATOR, ctx.ts, act.term_end, ctx.member, None)
         self.members[ctx.member] = Member(
             id=ctx.member,
-            name=founder_name,
+            name=act.founder_name,
             joined_ts=ctx.ts,
             invited_by=None,
             invite_key=None,
             is_founder=True,
             roles=(term,),
         )
-        return f"created assembly {name!r}; {founder_name} founds and facilitates"
+        return f"created assembly {act.name!r}; {act.founder_name} founds and facilitates"
 
     def _invite(self, ctx: _Ctx) -> str:
-        key = A.read_hex(ctx.act, "invite_key", A.KEY_HEX_LEN)
-        expires = A.read_int(ctx.act, "expires")
-        if key in self.invites:
-            raise _illegal(R.INVITE_RECORDED_ONCE, f"invite {key[:8]} is already known")
-        if expires <= ctx.ts:
-            raise _illegal(R.INVITE_NOT_EXPIRED, "the invite expires before it is made")
-        self.invites[key] = InviteRecord(key, ctx.member, expires, ctx.ts)
-        return f"recorded invite {key[:8]} (expires {expires})"
+        act = ctx.act
+        assert isinstance(act, A.RecordInvite)
+        if act.invite_key in self.invites:
+            raise IllegalMoveError(
+                R.INVITE_RECORDED_ONCE, f"invite {act.invite_key[:8]} is already known"
+            )
+        if act.expires <= ctx.ts:
+            raise IllegalMoveError(R.INVITE_NOT_EXPIRED, "the invite expires before it is made")
+        self.invites[act.invite_key] = InviteRecord(act.invite_key, ctx.member, act.expires, ctx.ts)
+        return f"recorded invite {act.invite_key[:8]} (expires {act.expires})"
 
     def _join(self, ctx: _Ctx) -> str:
-        name = A.read_str(ctx.act, "name", required=True)
-        invite_hex = A.read_hex(ctx.act, "invite")
-        proof = A.read_hex(ctx.act, "proof", A.SIGNATURE_HEX_LEN)
+        act = ctx.act
+        assert isinstance(act, A.Join)
         if self.assembly is None:
-            raise _illegal(R.ASSEMBLY_EXISTS, "the assembly's genesis act is not here yet")
+            raise IllegalMoveError(R.ASSEMBLY_EXISTS, "the assembly's genesis act is not here yet")
         if ctx.member in self.members:
-            raise _illegal(R.JOIN_ONCE, f"{_short(ctx.member)} is already a member")
-        try:
-            invite = Invite.decode(bytes.fromhex(invite_hex))
-        except InvalidSignature as exc:
-            raise _illegal(R.INVITE_GENUINE, "the invite is malformed") from exc
-        if invite.assembly != self.assembly_id:
-            raise _illegal(R.INVITE_FOR_ASSEMBLY, "the invite is for another assembly")
-        try:
-            verify_invite_proof(invite, bytes.fromhex(ctx.member), bytes.fromhex(proof))
-        except InvalidSignature as exc:
-            raise _illegal(R.INVITE_GENUINE, "the invite or its proof does not verify") from exc
+            raise IllegalMoveError(R.JOIN_ONCE, f"{_short(ctx.member)} is already a member")
+        invite = self._genuine_invite(ctx.member, act)
         inviter = invite.inviter.hex()
         if inviter not in self.members:
-            raise _illegal(R.INVITER_IS_MEMBER, f"inviter {_short(inviter)} is not a member")
+            raise IllegalMoveError(
+                R.INVITER_IS_MEMBER, f"inviter {_short(inviter)} is not a member"
+            )
         if ctx.ts > invite.expires_ms:
-            raise _illegal(R.INVITE_NOT_EXPIRED, "the invite had expired")
+            raise IllegalMoveError(R.INVITE_NOT_EXPIRED, "the invite had expired")
         key = invite.invite_key.hex()
+        self._check_contest(ctx, key)
         record = self.invites.get(key)
         if record is not None and record.used_by is not None:
-            raise _illegal(R.INVITE_USED_ONCE, f"invite {key[:8]} already admitted someone")
+            raise IllegalMoveError(R.INVITE_USED_ONCE, f"invite {key[:8]} already admitted someone")
         if record is None:
             record = InviteRecord(key, inviter, invite.expires_ms, None)
         self.invites[key] = dataclasses.replace(record, used_by=ctx.member)
+        self.joins[ctx.ref] = (key, inviter)
         self.members[ctx.member] = Member(
             id=ctx.member,
-            name=name,
+            name=act.name,
             joined_ts=ctx.ts,
             invited_by=inviter,
             invite_key=key,
             is_founder=False,
         )
-        return f"{name} joined, invited by {self.members[inviter].name}"
+        return f"{act.name} joined, invited by {self.members[inviter].name}"
+
+    def _genuine_invite(self, member: str, act: A.Join) -> Invite:
+        try:
+            invite = Invite.decode(bytes.fromhex(act.invite))
+        except InvalidSignature as exc:
+            raise IllegalMoveError(R.INVITE_GENUINE, "the invite is malformed") from exc
+        if invite.assembly != self.assembly_id:
+            raise IllegalMoveError(R.INVITE_FOR_ASSEMBLY, "the invite is for another assembly")
+        try:
+            verify_invite_proof(invite, bytes.fromhex(member), bytes.fromhex(act.proof))
+        except InvalidSignature as exc:
+            raise IllegalMoveError(
+                R.INVITE_GENUINE, "the invite or its proof does not verify"
+            ) from exc
+        return invite
+
+    def _check_contest(self, ctx: _Ctx, key: str) -> None:
+        if key not in self.contests:
+            return
+        winner = self.contests[key]
+        if winner is None:
+            raise IllegalMoveError(
+                R.INVITE_CONTESTED,
+                f"two member keys claim invite {key[:8]}; it waits for its inviter's admit",
+            )
+        if winner != ctx.ref:
+            raise IllegalMoveError(
+                R.INVITE_CONTESTED, f"the inviter admitted another join with invite {key[:8]}"
+            )
+
+    def _admit(self, ctx: _Ctx) -> str:
+        act = ctx.act
+        assert isinstance(act, A.Admit)
+        joined = self.joins.get(act.join)
+        if joined is None:
+            contested = [k for k, w in self.contests.items() if w == act.join]
+            if not contested:
+                raise IllegalMoveError(R.MEMBER_EXISTS, f"no admitted join {act.join[:8]}")
+            self.admitted.add(act.join)
+            return f"admitted join {act.join[:8]} of a contested invite"
+        if joined[1] != ctx.member:
+            raise IllegalMoveError(R.ADMIT_BY_INVITER, "only the inviter admits its invite's join")
+        self.admitted.add(act.join)
+        return f"confirmed join {act.join[:8]}"
 
     def _grant_role(self, ctx: _Ctx) -> str:
-        target = self._target_member(ctx, "member")
-        role = A.read_choice(ctx.act, "role", R.ROLES)
-        term_end = A.read_int(ctx.act, "term_end")
-        decision = A.read_opt_id(ctx.act, "decision")
-        self._check_role_authority(ctx, decision)
-        if term_end <= ctx.ts:
-            raise _illegal(R.ROLE_TERM, "a role's term must end in the future")
-        if role in R.DECIDING_ROLES and target.is_ally(ctx.ts):
-            raise _illegal(R.ALLY_CANNOT_FACILITATE, f"{target.name} is an ally")
-        terms = _end_terms(target.roles, role, ctx.ts)
-        new = RoleTerm(role, ctx.ts, term_end, ctx.member, decision)
+        act = ctx.act
+        assert isinstance(act, A.GrantRole)
+        target = self._target_member(act.member)
+        self._check_role_authority(ctx, act.decision)
+        self._check_term(ctx, act.term_end, "a role's term")
+        if act.role in R.DECIDING_ROLES and target.is_ally(ctx.ts):
+            raise IllegalMoveError(R.ALLY_CANNOT_FACILITATE, f"{target.name} is an ally")
+        terms = _end_terms(target.roles, act.role, ctx.ts)
+        new = RoleTerm(act.role, ctx.ts, act.term_end, ctx.member, act.decision)
         self.members[target.id] = dataclasses.replace(target, roles=(*terms, new))
-        return f"{target.name} is {role} until {term_end}"
+        return f"{target.name} is {act.role} until {act.term_end}"
 
     def _end_role(self, ctx: _Ctx) -> str:
-        target = self._target_member(ctx, "member")
-        role = A.read_choice(ctx.act, "role", R.ROLES)
-        decision = A.read_opt_id(ctx.act, "decision")
-        if not (target.id == ctx.member and decision is None):
-            self._check_role_authority(ctx, decision)
-        if not target.has_role(role, ctx.ts):
-            raise _illegal(R.ROLE_HELD, f"{target.name} is not {role} now")
+        act = ctx.act
+        assert isinstance(act, A.EndRole)
+        target = self._target_member(act.member)
+        if not (target.id == ctx.member and act.decision is None):
+            self._check_role_authority(ctx, act.decision)
+        if not target.has_role(act.role, ctx.ts):
+            raise IllegalMoveError(R.ROLE_HELD, f"{target.name} is not {act.role} now")
         self.members[target.id] = dataclasses.replace(
-            target, roles=_end_terms(target.roles, role, ctx.ts)
+            target, roles=_end_terms(target.roles, act.role, ctx.ts)
         )
-        return f"{target.name} is no longer {role}"
+        return f"{target.name} is no longer {act.role}"
 
     def _propose(self, ctx: _Ctx) -> str:
-        title = A.read_str(ctx.act, "title", required=True)
-        body = A.read_str(ctx.act, "body")
-        first = Version(1, body, ctx.member, ctx.ts, "first version", ctx.act_id)
-        self.proposals[ctx.act_id] = Proposal(
-            id=ctx.act_id,
+        act = ctx.act
+        assert isinstance(act, A.Propose)
+        first = Version(1, act.body, ctx.member, ctx.ts, "first version", ctx.ref)
+        self.proposals[ctx.ref] = Proposal(
+            id=ctx.ref,
             author=ctx.member,
-            title=title,
+            title=act.title,
             created_ts=ctx.ts,
             versions=(first,),
             state=R.OPEN,
         )
-        return f"proposed {title!r}"
+        return f"proposed {act.title!r}"
 
     def _amend(self, ctx: _Ctx) -> str:
-        p = self._proposal(ctx)
-        body = A.read_str(ctx.act, "body")
-        note = A.read_str(ctx.act, "note")
+        act = ctx.act
+        assert isinstance(act, A.Amend)
+        p = self._proposal(act.proposal)
         if ctx.member != p.author and not self.members[ctx.member].can_facilitate(ctx.ts):
-            raise _illegal(R.AUTHOR_OR_FACILITATOR, "only the author or a facilitator amends")
-        state = R.proposal_move(p.state, A.AMEND)
-        version = Version(len(p.versions) + 1, body, ctx.member, ctx.ts, note, ctx.act_id)
+            raise IllegalMoveError(
+                R.AUTHOR_OR_FACILITATOR, "only the author or a facilitator amends"
+            )
+        state = T.proposal_move(p.state, A.Amend)
+        version = Version(len(p.versions) + 1, act.body, ctx.member, ctx.ts, act.note, ctx.ref)
         self.proposals[p.id] = dataclasses.replace(p, versions=(*p.versions, version), state=state)
-        return f"amended {p.title!r} to version {version.number}: {note}"
+        return f"amended {p.title!r} to version {version.number}: {act.note}"
 
     def _withdraw(self, ctx: _Ctx) -> str:
-        p = self._proposal(ctx)
+        act = ctx.act
+        assert isinstance(act, A.Withdraw)
+        p = self._proposal(act.proposal)
         if ctx.member != p.author:
-            raise _illegal(R.AUTHOR_ONLY, "only the author withdraws a proposal")
-        state = R.proposal_move(p.state, A.WITHDRAW)
+            raise IllegalMoveError(R.AUTHOR_ONLY, "only the author withdraws a proposal")
+        state = T.proposal_move(p.state, A.Withdraw)
         current = self._open_round_of(p)
         if current is not None:
-            phase = R.round_move(current.phase, A.WITHDRAW)
+            phase = T.round_move(current.phase, A.Withdraw)
             self.rounds[current.id] = dataclasses.replace(
                 current,
                 phase=phase,
@@ -510,82 +629,93 @@ class _Folder:
         return f"withdrew {p.title!r}"
 
     def _open_round(self, ctx: _Ctx) -> str:
-        p = self._proposal(ctx)
-        version = A.read_int(ctx.act, "version", minimum=1)
+        act = ctx.act
+        assert isinstance(act, A.OpenRound)
+        p = self._proposal(act.proposal)
         self._require_facilitator(ctx)
-        if version != p.latest.number:
-            raise _illegal(
+        if act.version != p.latest.number:
+            raise IllegalMoveError(
                 R.ROUND_ON_LATEST_VERSION,
-                f"version {version} is not the latest ({p.latest.number})",
+                f"version {act.version} is not the latest ({p.latest.number})",
             )
-        state = R.proposal_move(p.state, A.OPEN_ROUND)
-        self.rounds[ctx.act_id] = Round(
-            id=ctx.act_id,
+        state = T.proposal_move(p.state, A.OpenRound)
+        self.rounds[ctx.ref] = Round(
+            id=ctx.ref,
             proposal=p.id,
-            version=version,
+            version=act.version,
             facilitator=ctx.member,
             opened_ts=ctx.ts,
             phase=R.QUESTIONS,
             positions={},
         )
-        self.proposals[p.id] = dataclasses.replace(p, state=state, rounds=(*p.rounds, ctx.act_id))
-        return f"opened a round on {p.title!r} v{version}"
+        self.proposals[p.id] = dataclasses.replace(p, state=state, rounds=(*p.rounds, ctx.ref))
+        return f"opened a round on {p.title!r} v{act.version}"
 
     def _advance_round(self, ctx: _Ctx) -> str:
-        r = self._round(ctx)
-        to = A.read_choice(ctx.act, "to", R.PHASES)
+        act = ctx.act
+        assert isinstance(act, A.AdvanceRound)
+        r = self._round(act.round)
         self._require_facilitator(ctx)
-        nxt = R.round_move(r.phase, A.ADVANCE_ROUND)
-        if to != nxt:
-            raise _illegal(R.ROUND_TRANSITION, f"the round is in {r.phase}; it cannot go to {to}")
+        nxt = T.round_move(r.phase, A.AdvanceRound)
+        if act.to != nxt:
+            raise IllegalMoveError(
+                R.ROUND_TRANSITION, f"the round is in {r.phase}; it cannot go to {act.to}"
+            )
         self.rounds[r.id] = dataclasses.replace(r, phase=nxt)
         return f"round {r.id[:8]} moved to {nxt}"
 
     def _position(self, ctx: _Ctx) -> str:
-        r = self._round(ctx)
-        kind = A.read_choice(ctx.act, "kind", R.POSITION_KINDS)
-        reason = A.read_str(ctx.act, "reason")
-        for_member = A.read_opt_hex(ctx.act, "for", A.KEY_HEX_LEN)
-        proxy = for_member is not None and for_member != ctx.member
-        subject = for_member if proxy and for_member is not None else ctx.member
+        act = ctx.act
+        assert isinstance(act, A.TakePosition)
+        r = self._round(act.round)
+        proxy = act.for_member is not None and act.for_member != ctx.member
+        subject = act.for_member if proxy and act.for_member is not None else ctx.member
+        self._check_position(ctx, act, subject, proxy)
+        new = Position(
+            member=subject,
+            kind=act.kind,
+            reason=act.reason,
+            provisional=proxy,
+            recorded_by=ctx.member,
+            ts=act.ts,
+            act_id=act.id,
+            ref=ctx.ref,
+        )
+        if r.phase == R.CLOSED:
+            return self._late_objection(ctx, r, new, proxy)
+        T.round_move(r.phase, A.TakePosition)
+        self._check_replaces(r.positions.get(subject), new, proxy)
+        self.rounds[r.id] = dataclasses.replace(r, positions={**r.positions, subject: new})
+        name = self.members[subject].name
+        how = "provisionally, recorded by " + self.members[ctx.member].name if proxy else ""
+        return f"{name}: {act.kind} in round {r.id[:8]} {how}".rstrip()
+
+    def _check_position(self, ctx: _Ctx, act: A.TakePosition, subject: str, proxy: bool) -> None:
         if proxy:
             self._require_facilitator(ctx)
             if subject not in self.members:
-                raise _illegal(R.MEMBER_EXISTS, f"{_short(subject)} is not a member")
-        if kind == R.OBJECT and not reason.strip():
-            raise _illegal(R.OBJECTION_NEEDS_REASON, "an objection must give its reason")
-        if kind == R.OBJECT and self._is_ally(subject, ctx.ts):
-            raise _illegal(R.ALLY_CANNOT_BLOCK, f"{self.members[subject].name} is an ally")
-        new = Position(
-            member=subject,
-            kind=kind,
-            reason=reason,
-            provisional=proxy,
-            recorded_by=ctx.member,
-            ts=ctx.raw_ts,
-            act_id=ctx.act_id,
-        )
-        name = self.members[subject].name
-        if r.phase == R.CLOSED:
-            return self._late_objection(ctx, r, new, proxy)
-        R.round_move(r.phase, A.POSITION)
-        old = r.positions.get(subject)
-        if old is not None:
-            if proxy and not old.provisional:
-                raise _illegal(R.OWN_POSITION_STANDS, f"{name} gave their own position")
-            if old.provisional == proxy and (old.ts, old.act_id) > (new.ts, new.act_id):
-                raise _illegal(R.LATEST_POSITION_WINS, f"{name} has a later position")
-        self.rounds[r.id] = dataclasses.replace(r, positions={**r.positions, subject: new})
-        how = "provisionally, recorded by " + self.members[ctx.member].name if proxy else ""
-        return f"{name}: {kind} in round {r.id[:8]} {how}".rstrip()
+                raise IllegalMoveError(R.MEMBER_EXISTS, f"{_short(subject)} is not a member")
+        if act.kind == R.OBJECT and not act.reason.strip():
+            raise IllegalMoveError(R.OBJECTION_NEEDS_REASON, "an objection must give its reason")
+        if act.kind == R.OBJECT and self._is_ally(subject, ctx.ts):
+            raise IllegalMoveError(R.ALLY_CANNOT_BLOCK, f"{self.members[subject].name} is an ally")
+
+    def _check_replaces(self, old: Position | None, new: Position, proxy: bool) -> None:
+        if old is None:
+            return
+        name = self.members[new.member].name
+        if proxy and not old.provisional:
+            raise IllegalMoveError(R.OWN_POSITION_STANDS, f"{name} gave their own position")
+        if old.provisional == proxy and (old.ts, old.act_id) > (new.ts, new.act_id):
+            raise IllegalMoveError(R.LATEST_POSITION_WINS, f"{name} has a later position")
 
     def _late_objection(self, ctx: _Ctx, r: Round, pos: Position, proxy: bool) -> str:
         """An objection cast after close but before the decision took effect returns it."""
         d = self.decisions.get(r.decision) if r.decision is not None else None
         if proxy or pos.kind != R.OBJECT or d is None:
-            raise _illegal(R.ROUND_TRANSITION, f"round {r.id[:8]} is closed")
+            raise IllegalMoveError(R.ROUND_TRANSITION, f"round {r.id[:8]} is closed")
         if ctx.ts >= d.effective_ts:
-            raise _illegal(
+            raise IllegalMoveError(
                 R.LATE_OBJECTION_WINDOW,
                 f"decision {d.id[:8]} took effect before this objection",
             )
@@ -596,10 +726,10 @@ class _Folder:
         assert self.assembly is not None
         objectors = {o.member for o in r.objections} | {o.member for o in others} | {pos.member}
         blocks = len(objectors) >= self.assembly.rules.block_threshold
-        status = R.decision_move(d.status, R.LATE_OBJECTION) if blocks else d.status
+        status = T.decision_move(d.status, R.LATE_OBJECTION) if blocks else d.status
         p = self.proposals[r.proposal]
         if d.status == R.PENDING and blocks:
-            p = dataclasses.replace(p, state=R.proposal_move(p.state, R.LATE_OBJECTION))
+            p = dataclasses.replace(p, state=T.proposal_move(p.state, R.LATE_OBJECTION))
         self.decisions[d.id] = dataclasses.replace(
             d, status=status, late_objections=(*others, late)
         )
@@ -611,34 +741,30 @@ class _Folder:
         return f"{self.members[pos.member].name} objected late: decision on {p.title!r} {outcome}"
 
     def _close_round(self, ctx: _Ctx) -> str:
-        r = self._round(ctx)
+        act = ctx.act
+        assert isinstance(act, A.CloseRound)
+        r = self._round(act.round)
         self._require_facilitator(ctx)
         if r.phase == R.CLOSED:
             by = self.members[r.closed_by].name if r.closed_by in self.members else "?"
-            raise _illegal(R.ROUND_TRANSITION, f"round {r.id[:8]} was already closed by {by}")
-        phase = R.round_move(r.phase, A.CLOSE_ROUND)
+            raise IllegalMoveError(
+                R.ROUND_TRANSITION, f"round {r.id[:8]} was already closed by {by}"
+            )
+        phase = T.round_move(r.phase, A.CloseRound)
         assert self.assembly is not None
-        rules = self.assembly.rules
-        counted = [p for p in r.positions.values() if not self._is_ally(p.member, ctx.ts)]
-        objections = [p for p in counted if p.kind == R.OBJECT]
-        support = sum(1 for p in counted if p.kind in R.QUORUM_KINDS)
-        if len(objections) >= rules.block_threshold:
-            outcome = R.OUTCOME_OBJECTIONS
-        elif support >= rules.quorum:
-            outcome = R.OUTCOME_ADOPTED
-        else:
-            outcome = R.OUTCOME_NO_QUORUM
+        tally = tally_round(r, self.assembly.rules, lambda m: self._is_ally(m, ctx.ts))
         p = self.proposals[r.proposal]
-        state = R.proposal_move(p.state, "close:" + outcome)
+        state = T.proposal_move(p.state, T.close_event(tally.outcome))
         decision_id: str | None = None
-        if outcome == R.OUTCOME_ADOPTED:
-            decision_id = ctx.act_id
+        if tally.outcome == R.OUTCOME_ADOPTED:
+            decision_id = ctx.ref
+            rules = self.assembly.rules
             self.decisions[decision_id] = Decision(
                 id=decision_id,
                 round=r.id,
                 proposal=p.id,
                 version=r.version,
-                outcome=outcome,
+                outcome=tally.outcome,
                 decided_by=ctx.member,
                 decided_ts=ctx.ts,
                 effective_ts=ctx.ts + rules.cooling_off_ms,
@@ -652,35 +778,76 @@ class _Folder:
             phase=phase,
             closed_by=ctx.member,
             closed_ts=ctx.ts,
-            outcome=outcome,
+            outcome=tally.outcome,
             decision=decision_id,
         )
         self.proposals[p.id] = dataclasses.replace(p, state=state)
-        detail = f"{len(objections)} objection(s)" if objections else f"{support} taking part"
-        return f"closed round on {p.title!r}: {outcome} ({detail})"
+        return f"closed round on {p.title!r}: {tally.outcome} ({tally.describe()})"
 
     def _reject(self, ctx: _Ctx) -> str:
-        p = self._proposal(ctx)
-        reason = A.read_str(ctx.act, "reason")
+        act = ctx.act
+        assert isinstance(act, A.Reject)
+        p = self._proposal(act.proposal)
         self._require_facilitator(ctx)
-        state = R.proposal_move(p.state, A.REJECT)
-        self.proposals[p.id] = dataclasses.replace(p, state=state, closing_note=reason)
+        state = T.proposal_move(p.state, A.Reject)
+        self.proposals[p.id] = dataclasses.replace(p, state=state, closing_note=act.reason)
         return f"rejected {p.title!r}"
 
     def _revoke_device(self, ctx: _Ctx) -> str:
-        revoked = A.read_hex(ctx.act, "revoked", A.KEY_HEX_LEN)
+        act = ctx.act
+        assert isinstance(act, A.RevokeDevice)
         m = self.members[ctx.member]
-        if revoked in m.revoked_devices:
-            raise _illegal(R.REVOKE_ONCE, f"device {revoked[:8]} is already revoked")
-        self.members[m.id] = dataclasses.replace(m, revoked_devices=(*m.revoked_devices, revoked))
-        return f"{m.name} revoked device {revoked[:8]}"
+        if act.revoked in m.revoked_devices:
+            raise IllegalMoveError(R.REVOKE_ONCE, f"device {act.revoked[:8]} is already revoked")
+        self.members[m.id] = dataclasses.replace(
+            m, revoked_devices=(*m.revoked_devices, act.revoked)
+        )
+        return f"{m.name} revoked device {act.revoked[:8]}"
 
-    def _open_round_of(self, p: Proposal) -> Round | None:
-        for rid in reversed(p.rounds):
-            r = self.rounds[rid]
-            if r.phase != R.CLOSED:
-                return r
-        return None
+
+@dataclasses.dataclass(frozen=True)
+class Tally:
+    """What a round's standing positions add up to, and the outcome a close would give."""
+
+    objections: tuple[Position, ...]
+    taking_part: int
+    not_counted: tuple[Position, ...]  # positions of participants who cannot block or count
+    outcome: str
+
+    def describe(self) -> str:
+        if self.objections:
+            return f"{len(self.objections)} objection(s)"
+        return f"{self.taking_part} taking part"
+
+
+def tally_round(r: Round, rules: Rules, cannot_count: Callable[[str], bool]) -> Tally:
+    """The outcome of closing ``r`` now: the one place positions are counted."""
+    counted = [p for p in r.positions.values() if not cannot_count(p.member)]
+    objections = tuple(p for p in counted if p.kind == R.OBJECT)
+    support = sum(1 for p in counted if p.kind in R.QUORUM_KINDS)
+    if len(objections) >= rules.block_threshold:
+        outcome = R.OUTCOME_OBJECTIONS
+    elif support >= rules.quorum:
+        outcome = R.OUTCOME_ADOPTED
+    else:
+        outcome = R.OUTCOME_NO_QUORUM
+    ignored = tuple(p for p in r.positions.values() if cannot_count(p.member))
+    return Tally(objections, support, ignored, outcome)
+
+
+_Bookkeeping = tuple[
+    Mapping[str, int], Mapping[str, int], Mapping[str, str], tuple[str, ...], int | None
+]
+
+
+def _bookkeeping(ordering: Ordering) -> _Bookkeeping:
+    device_last: dict[str, int] = {}
+    device_head: dict[str, str] = {}
+    for e in ordering.placed:  # in the global order, so a device's last act comes last
+        device_last[e.device] = e.eff
+        if e.ref is not None:
+            device_head[e.device] = e.ref
+    return dict(ordering.eff_of), device_last, device_head, ordering.frontier, ordering.wake_ms
 
 
 def _end_terms(terms: tuple[RoleTerm, ...], role: str, ts: int) -> tuple[RoleTerm, ...]:
@@ -691,27 +858,45 @@ def _end_terms(terms: tuple[RoleTerm, ...], role: str, ts: int) -> tuple[RoleTer
     )
 
 
-def _field_str(act: Any, key: str) -> str:
-    if isinstance(act, Mapping):
-        value = act.get(key)
+def _raw_str(raw: object, key: str) -> str:
+    if isinstance(raw, Mapping):
+        value = raw.get(key)
         if isinstance(value, str):
             return value[:64]
     return ""
 
 
-_HANDLERS: Mapping[str, Callable[[_Folder, _Ctx], str]] = {
-    A.CREATE: _Folder._create,
-    A.INVITE: _Folder._invite,
-    A.JOIN: _Folder._join,
-    A.GRANT_ROLE: _Folder._grant_role,
-    A.END_ROLE: _Folder._end_role,
-    A.PROPOSE: _Folder._propose,
-    A.AMEND: _Folder._amend,
-    A.WITHDRAW: _Folder._withdraw,
-    A.OPEN_ROUND: _Folder._open_round,
-    A.ADVANCE_ROUND: _Folder._advance_round,
-    A.POSITION: _Folder._position,
-    A.CLOSE_ROUND: _Folder._close_round,
-    A.REJECT: _Folder._reject,
-    A.REVOKE_DEVICE: _Folder._revoke_device,
+def _type_of(item: Placed) -> str:
+    return item.act.TYPE if item.act is not None else _raw_str(item.raw, "type")
+
+
+_HANDLERS: Mapping[type[A.Act], Callable[[_Folder, _Ctx], str]] = {
+    A.Create: _Folder._create,
+    A.RecordInvite: _Folder._invite,
+    A.Join: _Folder._join,
+    A.Admit: _Folder._admit,
+    A.GrantRole: _Folder._grant_role,
+    A.EndRole: _Folder._end_role,
+    A.Propose: _Folder._propose,
+    A.Amend: _Folder._amend,
+    A.Withdraw: _Folder._withdraw,
+    A.OpenRound: _Folder._open_round,
+    A.AdvanceRound: _Folder._advance_round,
+    A.TakePosition: _Folder._position,
+    A.CloseRound: _Folder._close_round,
+    A.Reject: _Folder._reject,
+    A.RevokeDevice: _Folder._revoke_device,
 }
+
+__all__ = [
+    "Tally",
+    "apply_act",
+    "at_time",
+    "causal_time",
+    "empty_state",
+    "fold",
+    "is_latest",
+    "needs_refold",
+    "tally_round",
+    "validate",
+]

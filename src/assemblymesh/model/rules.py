@@ -1,18 +1,12 @@
-"""The process rules as data: names, transition tables and who may do what.
+"""The process vocabulary as data: rule names, roles, phases, states and defaults.
 
-These tables are the single source of truth for both sides of the model: the fold
-(``model.fold``) replays remote acts through them, and the local commands
-(``model.commands``) run a proposed act through the very same replay step before it is
-written. ``docs/process.md`` renders them for people.
+The transition tables that use them, keyed on the act classes, are in ``model.tables``;
+``docs/process.md`` renders both for people and a test keeps the page and the code in step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Final
-
-from assemblymesh.errors import IllegalMoveError
 
 DAY_MS: Final = 24 * 60 * 60 * 1000
 
@@ -54,6 +48,13 @@ LATE_OBJECTION_WINDOW: Final = "late-objection-before-effect"
 OWN_POSITION_STANDS: Final = "own-position-stands"
 LATEST_POSITION_WINS: Final = "latest-position-wins"
 REVOKE_ONCE: Final = "revoke-once"
+# Causal time (model.order): an act waits until what it names is here and its time has come.
+CONTEXT_PRESENT: Final = "causal-context-present"
+NOT_IN_FUTURE: Final = "not-in-the-future"
+INVITE_RECORDED_FIRST: Final = "invite-recorded-first"
+INVITE_CONTESTED: Final = "invite-contested"
+ADMIT_BY_INVITER: Final = "admit-by-inviter"
+ROLE_TERM_CAPPED: Final = "role-term-capped"
 
 # --- roles -----------------------------------------------------------------------------------
 
@@ -83,19 +84,6 @@ POSITIONS: Final = "positions"
 CLOSED: Final = "closed"
 PHASES: Final = (QUESTIONS, REACTIONS, POSITIONS, CLOSED)
 
-# (phase, act type) -> phase after the act. A pair that is absent is an illegal move.
-ROUND_MOVES: Final[Mapping[tuple[str, str], str]] = MappingProxyType(
-    {
-        (QUESTIONS, "advance_round"): REACTIONS,
-        (REACTIONS, "advance_round"): POSITIONS,
-        (POSITIONS, "position"): POSITIONS,
-        (POSITIONS, "close_round"): CLOSED,
-        (QUESTIONS, "withdraw"): CLOSED,
-        (REACTIONS, "withdraw"): CLOSED,
-        (POSITIONS, "withdraw"): CLOSED,
-    }
-)
-
 # --- proposal states -------------------------------------------------------------------------
 
 OPEN: Final = "open"
@@ -113,26 +101,8 @@ OUTCOME_OBJECTIONS: Final = "objections"
 OUTCOME_NO_QUORUM: Final = "no-quorum"
 OUTCOME_WITHDRAWN: Final = "withdrawn"
 
-# Events on a proposal: act types, plus ``close:<outcome>`` and ``late_objection``.
+# Events on a proposal besides acts: ``close:<outcome>`` and a late objection.
 LATE_OBJECTION: Final = "late_objection"
-
-# (state, event) -> state. ``adopted`` (in effect) is reached by time alone, never by an act,
-# so no act moves a proposal out of it: an adopted decision is changed by a new proposal.
-PROPOSAL_MOVES: Final[Mapping[tuple[str, str], str]] = MappingProxyType(
-    {
-        (OPEN, "amend"): OPEN,
-        (RETURNED, "amend"): OPEN,
-        (OPEN, "open_round"): IN_ROUND,
-        (IN_ROUND, "close:" + OUTCOME_ADOPTED): ADOPTED_PENDING,
-        (IN_ROUND, "close:" + OUTCOME_OBJECTIONS): RETURNED,
-        (IN_ROUND, "close:" + OUTCOME_NO_QUORUM): OPEN,
-        (OPEN, "withdraw"): WITHDRAWN,
-        (IN_ROUND, "withdraw"): WITHDRAWN,
-        (RETURNED, "withdraw"): WITHDRAWN,
-        (RETURNED, "reject"): REJECTED,
-        (ADOPTED_PENDING, LATE_OBJECTION): RETURNED,
-    }
-)
 
 # --- decision statuses -----------------------------------------------------------------------
 
@@ -140,16 +110,6 @@ PENDING: Final = "pending"
 IN_EFFECT: Final = "in-effect"
 DECISION_RETURNED: Final = "returned"
 DECISION_STATUSES: Final = (PENDING, IN_EFFECT, DECISION_RETURNED)
-
-# (status, event) -> status. ``cooling_off_elapsed`` is not an act: it happens when the
-# clock passes ``effective_ts``, which is why the fold takes ``now_ms``.
-DECISION_MOVES: Final[Mapping[tuple[str, str], str]] = MappingProxyType(
-    {
-        (PENDING, "cooling_off_elapsed"): IN_EFFECT,
-        (PENDING, LATE_OBJECTION): DECISION_RETURNED,
-        (DECISION_RETURNED, LATE_OBJECTION): DECISION_RETURNED,
-    }
-)
 
 # --- who may do what -------------------------------------------------------------------------
 
@@ -161,60 +121,16 @@ AUTHOR_OR_FACILITATOR_WHO: Final = "the author or a facilitator"
 FACILITATOR_WHO: Final = "a facilitator (not an ally)"
 MEMBER_OR_PROXY: Final = "the member, or a facilitator on their behalf (provisional)"
 ROLE_AUTHORITY: Final = "a facilitator citing a decision in effect; the founder while founding"
-
-WHO_MAY: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "create": FOUNDER,
-        "invite": MEMBER,
-        "join": ANYONE,
-        "grant_role": ROLE_AUTHORITY,
-        "end_role": ROLE_AUTHORITY + "; the holder themselves",
-        "propose": MEMBER,
-        "amend": AUTHOR_OR_FACILITATOR_WHO,
-        "withdraw": AUTHOR,
-        "open_round": FACILITATOR_WHO,
-        "advance_round": FACILITATOR_WHO,
-        "position": MEMBER_OR_PROXY,
-        "close_round": FACILITATOR_WHO,
-        "reject": FACILITATOR_WHO,
-        "revoke_device": "the member, for their own devices",
-    }
-)
+INVITER: Final = "the member who issued the invite"
 
 # --- defaults --------------------------------------------------------------------------------
 
 DEFAULT_COOLING_OFF_MS: Final = 3 * DAY_MS
 DEFAULT_QUORUM: Final = 1
 DEFAULT_REVIEW_PERIOD_MS: Final = 180 * DAY_MS
+DEFAULT_BLOCK_THRESHOLD: Final = 1
 DEFAULT_TERM_MS: Final = 365 * DAY_MS
-
-
-def round_move(phase: str, act_type: str) -> str:
-    """The phase a round reaches by ``act_type``; raise if the table has no such move."""
-    nxt = ROUND_MOVES.get((phase, act_type))
-    if nxt is None:
-        raise IllegalMoveError(ROUND_TRANSITION, f"a round in phase {phase!r} allows no {act_type}")
-    return nxt
-
-
-def next_phase(phase: str) -> str:
-    """The phase ``advance_round`` leads to from ``phase``; raise if there is none."""
-    return round_move(phase, "advance_round")
-
-
-def proposal_move(state: str, event: str) -> str:
-    """The state a proposal reaches by ``event``; raise if the table has no such move."""
-    nxt = PROPOSAL_MOVES.get((state, event))
-    if nxt is None:
-        raise IllegalMoveError(PROPOSAL_TRANSITION, f"a proposal that is {state} allows no {event}")
-    return nxt
-
-
-def decision_move(status: str, event: str) -> str:
-    """The status a decision reaches by ``event``; raise if the table has no such move."""
-    nxt = DECISION_MOVES.get((status, event))
-    if nxt is None:
-        raise IllegalMoveError(
-            LATE_OBJECTION_WINDOW, f"a decision that is {status} allows no {event}"
-        )
-    return nxt
+# No term of office runs longer than this from the act that grants it.
+MAX_TERM_MS: Final = 2 * 365 * DAY_MS
+# An act dated further than this past the folding node's clock waits until then.
+MAX_FUTURE_SKEW_MS: Final = 5 * 60 * 1000

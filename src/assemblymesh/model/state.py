@@ -8,7 +8,7 @@ so two nodes that fold the same documents hold equal states with equal iteration
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from assemblymesh.errors import NotFoundError, UsageError
@@ -115,8 +115,9 @@ class Position:
     provisional: bool
     recorded_by: str
     ts: int  # as written by the recording device: later ts wins between devices
-    act_id: str
+    act_id: str  # the act's id as written (the tie-break between equal ts)
     late: bool = False  # an objection cast after close, before the decision took effect
+    ref: str = ""  # the act's ref
 
 
 @dataclass(frozen=True)
@@ -166,12 +167,15 @@ class InviteRecord:
 class AuditEntry:
     ts: int  # effective ts: the position of the act in the global order
     member: str
-    act_id: str
+    act_id: str  # the id as written (empty if the value has none)
     act_type: str
     summary: str
     accepted: bool
     rule: str | None = None
     detail: str = ""
+    ref: str = ""  # the act's ref, by which other acts and the screens name it
+    waiting: bool = False  # not placed yet: what it names, or its time, has not come
+    proposal: str = ""  # the proposal the act concerns, if any
 
 
 _T = TypeVar("_T")
@@ -206,9 +210,21 @@ class AssemblyState:
     audit: tuple[AuditEntry, ...]
     # True until the first decision is adopted: the founder may assign roles directly.
     founding_period: bool
-    # Bookkeeping that lets a command replay one more act exactly as the fold would.
-    act_ids: frozenset[str]
-    last_ts: Mapping[str, int]
+    # Bookkeeping that lets a command place and replay one more act exactly as the fold would:
+    # the causal time of every placed act, of each device's last act, the acts nothing names
+    # yet (what a new act has seen), and when a future-dated act stops waiting.
+    act_refs: frozenset[str]
+    eff_of: Mapping[str, int]
+    device_last: Mapping[str, int]
+    device_head: Mapping[str, str] = field(default_factory=dict)
+    frontier: tuple[str, ...] = ()
+    wake_ms: int | None = None
+    # Invites two member keys claim (key -> the join its inviter admitted, if it has), and
+    # every admitted join (ref -> (invite key, inviter)).
+    contests: Mapping[str, str | None] = field(default_factory=dict)
+    claims: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    joins: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    admitted: frozenset[str] = frozenset()  # joins an inviter's admit names
 
     # --- lookups ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from assemblymesh.errors import IllegalMoveError, NotFoundError
 from assemblymesh.home import Home, LocalAssembly
@@ -105,9 +106,9 @@ def _run(nodes: int, steps: int, seed: int, topology: str, root: Path) -> Report
     sim.run()
     counts = {"acts": 0, "refused": 0}
 
-    def attempt(member: LocalAssembly, command: Callable[..., object], *args: object) -> None:
+    def attempt(member: LocalAssembly, command: Callable[..., Any], *args: object) -> None:
         try:
-            member.act(command, *args)  # type: ignore[arg-type]
+            member.act(command, *args)
             counts["acts"] += 1
         except (IllegalMoveError, NotFoundError):
             counts["refused"] += 1  # a move that node's view does not allow: as in life

@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from assemblymesh.crdt.replica import ReplicaEvent, doc_name
 from assemblymesh.errors import AssemblyMeshError, NotFoundError, UsageError
-from assemblymesh.home import Home, LocalAssembly, random_act_id
+from assemblymesh.home import Home, LocalAssembly, Recorded, random_act_id
 from assemblymesh.model import AssemblySnapshot, fold
 from assemblymesh.model.acts import Act
 from assemblymesh.tui.base import NAV
@@ -164,7 +164,7 @@ class AssemblyApp(App[None]):
         )
 
     def _fold(self, snapshot: AssemblySnapshot, now: int, me: str) -> Digest:
-        return digest(fold(snapshot, now), me, snapshot)
+        return digest(fold(snapshot, now), me)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -267,7 +267,7 @@ class AssemblyApp(App[None]):
 
     # --- writing -------------------------------------------------------------------------
 
-    def write(self, command: Callable[..., Act], *args: Any) -> Act | None:
+    def write(self, command: Callable[..., Act], *args: Any) -> Recorded[Act] | None:
         """Write one act; a refused move becomes a one-line error toast, never a crash."""
         if self.local is None:
             return None

@@ -8,6 +8,8 @@ their status and now and then deliver a member's new position or a draft edit.
 
 from __future__ import annotations
 
+import os
+import random
 import re
 import shutil
 import sys
@@ -19,7 +21,7 @@ from typing import Any, ClassVar
 
 from assemblymesh.crdt.document import SHARED
 from assemblymesh.crdt.replica import wall_clock_ms
-from assemblymesh.home import Home, LocalAssembly, random_act_id
+from assemblymesh.home import Home, LocalAssembly, Recorded, random_act_id
 from assemblymesh.model import commands
 from assemblymesh.model import rules as R
 from assemblymesh.model.acts import Act
@@ -80,15 +82,26 @@ class Cast:
     """The demo's people: the local facilitator's assembly (the hub) and the members'."""
 
     def __init__(
-        self, root: Path, clock: DemoClock, ids: Callable[[str], Callable[[], str]] | None = None
+        self,
+        root: Path,
+        clock: DemoClock,
+        ids: Callable[[str], Callable[[], str]] | None = None,
+        scripted: bool = False,
     ) -> None:
         self.root = root
         self.clock = clock
-        # Act ids per member: random by default; tests pass counters for stable screens.
+        # Act ids and keys per member: random by default; a scripted demo (tests) fixes
+        # both, so its screens are the same on every run.
         self.ids = ids or (lambda _name: random_act_id)
-        self.you = Home(root / "home", clock)
+        self.scripted = scripted
+        self.you = Home(root / "home", clock, self.entropy(YOU))
         self.hub: LocalAssembly | None = None
         self.members: dict[str, LocalAssembly] = {}
+
+    def entropy(self, name: str) -> Callable[[int], bytes]:
+        if not self.scripted:
+            return os.urandom
+        return random.Random(f"demo/{name}").randbytes
 
     def found(self) -> LocalAssembly:
         self.hub = self.you.create(ASSEMBLY, YOU, CHARTER, RULES, new_id=self.ids(YOU))
@@ -99,7 +112,8 @@ class Cast:
         assert self.hub is not None
         code = self.hub.issue_invite(("192.168.1.20:7700",)).encode()
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower())
-        local = Home(self.root / "peers" / slug, self.clock).join(code, name, self.ids(name))
+        home = Home(self.root / "peers" / slug, self.clock, self.entropy(name))
+        local = home.join(code, name, self.ids(name))
         self.members[name] = local
         self.exchange(name)
         return local
@@ -114,7 +128,7 @@ class Cast:
         pump(self.hub.replica, local.replica)
         return received
 
-    def act(self, name: str, command: Callable[..., Act], *args: Any) -> Act:
+    def act(self, name: str, command: Callable[..., Act], *args: Any) -> Recorded[Act]:
         self.exchange(name)
         act = self.members[name].act(command, *args)
         self.exchange(name)
@@ -139,7 +153,7 @@ class Cast:
 
 
 def _round(cast: Cast, proposal: str, to_phase: str) -> str:
-    rid = str(cast.act(YOU, commands.open_round, proposal, None)["id"])
+    rid = cast.act(YOU, commands.open_round, proposal, None).ref
     phases = (R.QUESTIONS, R.REACTIONS, R.POSITIONS)
     for _ in range(phases.index(to_phase)):
         cast.act(YOU, commands.advance_round, rid)
@@ -160,7 +174,7 @@ def write_story(cast: Cast, start: int) -> str:
 
     def propose(d: float, who: str, title: str, body: str) -> str:
         day(d)
-        return str(cast.act(who, commands.propose, title, body)["id"])
+        return cast.act(who, commands.propose, title, body).ref
 
     cast.found()
     for name in MEMBERS:
@@ -458,7 +472,7 @@ def build_demo(
     """
     now = wall_clock_ms() if start_ms is None else start_ms + STORY_DAYS * DAY
     clock = DemoClock(now - STORY_DAYS * DAY)
-    cast = Cast(root, clock, ids)
+    cast = Cast(root, clock, ids, scripted=start_ms is not None)
     meeting = write_story(cast, clock.now)
     clock.live = start_ms is None
     if not clock.live:

@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from assemblymesh.model import Proposal, Round, commands
+from assemblymesh.model import Proposal, Round, commands, tables
 from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.dialogs import (
@@ -130,7 +130,7 @@ class MeetingScreen(AssemblyScreen):
             self.notify("no open round on this proposal (o opens one)", severity="warning")
             return
         if self.am.write(commands.advance_round, r.id):
-            self.notify(f"moved to {R.next_phase(r.phase)}")
+            self.notify(f"moved to {tables.next_phase(r.phase)}")
 
     def selected_member(self) -> str | None:
         table = self.query_one("#m-positions", DataTable)

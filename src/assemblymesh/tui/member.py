@@ -148,7 +148,7 @@ class MemberScreen(AssemblyScreen):
             if answer is not None:
                 act = self.am.write(commands.propose, answer.title, answer.body)
                 if act is not None:
-                    self.am.selected = str(act["id"])
+                    self.am.selected = act.ref
                     self.notify(f"proposed {answer.title!r}")
 
         self.app.push_screen(TextDialog("New proposal", title=""), callback=propose)

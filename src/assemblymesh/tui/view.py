@@ -11,10 +11,9 @@ import datetime as dt
 import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 from assemblymesh.model import (
-    AssemblySnapshot,
     AssemblyState,
     AuditEntry,
     Decision,
@@ -194,29 +193,7 @@ class Digest:
         return self.state.rounds[proposal.rounds[-1]] if proposal.rounds else None
 
 
-def _proposal_of_acts(snapshot: AssemblySnapshot) -> dict[str, str]:
-    """act id -> the proposal it concerns, for the per-proposal audit trail."""
-    of: dict[str, str] = {}
-    acts: list[Mapping[str, Any]] = [a for doc in snapshot.acts.values() for a in doc]
-    for act in acts:
-        kind, aid = act.get("type"), act.get("id")
-        if not isinstance(aid, str):
-            continue
-        if kind == "propose":
-            of[aid] = aid
-        elif kind in ("amend", "withdraw", "reject", "open_round"):
-            target = act.get("proposal")
-            if isinstance(target, str):
-                of[aid] = target
-    for act in acts:
-        target = act.get("round")
-        aid = act.get("id")
-        if isinstance(aid, str) and isinstance(target, str) and target in of:
-            of[aid] = of[target]
-    return of
-
-
-def digest(state: AssemblyState, me: str, snapshot: AssemblySnapshot | None = None) -> Digest:
+def digest(state: AssemblyState, me: str) -> Digest:
     now = state.now_ms
     rank = {s: i for i, s in enumerate(STATE_ORDER)}
     ordered = sorted(
@@ -227,12 +204,9 @@ def digest(state: AssemblyState, me: str, snapshot: AssemblySnapshot | None = No
         counts[p.state] = counts.get(p.state, 0) + 1
     decisions = sorted(state.decisions.values(), key=lambda d: d.decided_ts, reverse=True)
     audit: dict[str, list[AuditEntry]] = {}
-    if snapshot is not None:
-        of = _proposal_of_acts(snapshot)
-        for entry in state.audit:
-            pid = of.get(entry.act_id)
-            if pid is not None:
-                audit.setdefault(pid, []).append(entry)
+    for entry in state.audit:
+        if entry.proposal:
+            audit.setdefault(entry.proposal, []).append(entry)
     agenda = tuple(p for p in ordered if p.state in AGENDA_STATES)
     return Digest(
         state=state,

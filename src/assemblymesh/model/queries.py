@@ -1,0 +1,197 @@
+"""The governance questions other layers ask, answered from the rule book only.
+
+No file outside ``model/`` counts positions, judges an admission or decides which moves are
+legal: the network asks ``peer_admission``, the store asks ``document_admission``, the
+screens and the simulator ask ``tally`` and ``legal_moves``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from assemblymesh.crdt.identity import (
+    InvalidSignature,
+    Invite,
+    assembly_id_for,
+    verify_invite_proof,
+)
+from assemblymesh.errors import IllegalMoveError, UsageError
+from assemblymesh.model import acts as A
+from assemblymesh.model import commands as C
+from assemblymesh.model import rules as R
+from assemblymesh.model.commands import Stamp, context_of
+from assemblymesh.model.fold import Tally, tally_round
+from assemblymesh.model.state import AssemblyState
+
+
+class Admission(enum.Enum):
+    ADMIT = "admit"
+    WAIT = "wait"
+    REFUSE = "refuse"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """An answer to "may this in?", with the reason a refusal or a wait gives."""
+
+    admission: Admission
+    reason: str = ""
+
+    @property
+    def admitted(self) -> bool:
+        return self.admission is Admission.ADMIT
+
+
+ADMITTED = Verdict(Admission.ADMIT)
+
+
+def document_admission(
+    assembly_id: bytes, member: bytes, values: Sequence[object], known: Callable[[bytes], bool]
+) -> Verdict:
+    """Whether the store may keep (and pass on) the document of ``member``, judged on what
+    the member's first change writes: the assembly's genesis by its founder, or a join with a
+    genuine invite of a member whose document is here (otherwise it waits for it)."""
+    for value in values:
+        try:
+            act = A.Act.from_doc(value)
+        except IllegalMoveError:
+            continue
+        if isinstance(act, A.Create) and _founds(assembly_id, member, act):
+            return ADMITTED
+        if isinstance(act, A.Join):
+            invite = _genuine(assembly_id, member, act)
+            if invite is None:
+                continue
+            if known(invite.inviter):
+                return ADMITTED
+            return Verdict(Admission.WAIT, "its inviter's document is not here yet")
+    return Verdict(Admission.REFUSE, "not a member of this assembly, and no genuine join")
+
+
+def _founds(assembly_id: bytes, member: bytes, create: A.Create) -> bool:
+    """Whether ``create`` is the genesis of this assembly by ``member`` (self-certified)."""
+    return assembly_id_for(member, bytes.fromhex(create.nonce)) == assembly_id
+
+
+def _genuine(assembly_id: bytes, member: bytes, join: A.Join) -> Invite | None:
+    try:
+        invite = Invite.decode(bytes.fromhex(join.invite))
+        if invite.assembly != assembly_id:
+            return None
+        verify_invite_proof(invite, member, bytes.fromhex(join.proof))
+    except (InvalidSignature, ValueError):
+        return None
+    return invite
+
+
+def peer_admission(
+    state: AssemblyState, member: bytes, device: bytes, invite: Invite | None, now_ms: int
+) -> Verdict:
+    """Whether a proven peer device may sync with this node (the handshake's question)."""
+    mid = member.hex()
+    m = state.members.get(mid)
+    if m is not None:
+        if device.hex() in m.revoked_devices:
+            return Verdict(Admission.REFUSE, "device was revoked by its member")
+        return ADMITTED
+    if invite is None:
+        return Verdict(Admission.REFUSE, "not a member of this assembly")
+    key = invite.invite_key.hex()
+    record = state.invites.get(key)
+    if record is not None and record.used_by not in (None, mid):
+        return Verdict(Admission.REFUSE, "invite was already used")
+    if invite.inviter.hex() not in state.members:
+        return Verdict(Admission.REFUSE, "invite was issued by someone who is not a member")
+    if invite.expires_ms < now_ms:
+        return Verdict(Admission.REFUSE, "invite has expired")
+    return ADMITTED
+
+
+def tally(state: AssemblyState, round_ref: str) -> Tally:
+    """What closing the round now would give: quorum, objections, outcome."""
+    r = state.find_round(round_ref)
+    assert state.assembly is not None
+    now = state.now_ms
+
+    def cannot_count(member: str) -> bool:
+        m = state.members.get(member)
+        return m is not None and m.is_ally(now)
+
+    return tally_round(r, state.assembly.rules, cannot_count)
+
+
+class Move(enum.StrEnum):
+    """What a member can do next on a proposal or its round."""
+
+    OPEN_ROUND = "open_round"
+    ADVANCE = "advance_round"
+    POSITION = "position"
+    CLOSE = "close_round"
+    AMEND = "amend"
+    WITHDRAW = "withdraw"
+    REJECT = "reject"
+
+
+def legal_moves(
+    state: AssemblyState, member: str, device: str, proposal_ref: str
+) -> frozenset[Move]:
+    """The moves ``member`` may make now on a proposal and its open round: each is the
+    command that would write it, run through the rule book, so this is what writing allows."""
+    p = state.proposals.get(proposal_ref)
+    if p is None:
+        return frozenset()
+    stamp = Stamp(member, device, state.now_ms, "00000000000000aa", context_of(state))
+    tries: list[tuple[Move, Callable[[], object]]] = [
+        (Move.OPEN_ROUND, lambda: C.open_round(state, stamp, p.id)),
+        (Move.AMEND, lambda: C.amend(state, stamp, p.id, p.latest.body, "")),
+        (Move.WITHDRAW, lambda: C.withdraw(state, stamp, p.id)),
+        (Move.REJECT, lambda: C.reject(state, stamp, p.id, "")),
+    ]
+    r = state.open_round_of(p.id)
+    if r is not None:
+        rid = r.id
+        tries += [
+            (Move.ADVANCE, lambda: C.advance_round(state, stamp, rid)),
+            (Move.POSITION, lambda: C.position(state, stamp, rid, R.CONSENT, "")),
+            (Move.CLOSE, lambda: C.close_round(state, stamp, rid)),
+        ]
+    legal = set()
+    for move, attempt in tries:
+        try:
+            attempt()
+        except (IllegalMoveError, UsageError):
+            continue
+        legal.add(move)
+    return frozenset(legal)
+
+
+__all__ = [
+    "ADMITTED",
+    "Admission",
+    "Move",
+    "Verdict",
+    "document_admission",
+    "legal_moves",
+    "peer_admission",
+    "tally",
+]
+
+
+def joins_to_admit(state: AssemblyState, me: str) -> list[str]:
+    """Joins with invites ``me`` issued that ``me`` has not admitted yet, in the global order.
+
+    The inviter's node admits each join the first time it sees it, so should a second member
+    key claim the same invite later, the inviter's first word decides (``model.fold``). When
+    two claims arrive together, the first in the global order is admitted.
+    """
+    found = [ref for ref, (_, inviter) in state.joins.items() if inviter == me]
+    for key, refs in state.claims.items():
+        record = state.invites.get(key)
+        if state.contests.get(key) is None and record is not None and record.inviter == me:
+            found.append(refs[0])
+    return [ref for ref in found if ref not in state.admitted]
+
+
+__all__ += ["joins_to_admit"]
