@@ -92,7 +92,7 @@ def instant_adoption(tmp_path: Path, quorum: int, report_context: bool) -> tuple
 def test_instant_adoption_a_forger_reporting_what_it_saw_is_placed_after_it(
     tmp_path: Path,
 ) -> None:
-    clock, amara, ben, pid, rid, close, t0 = instant_adoption(tmp_path, 1, report_context=True)
+    _, amara, ben, pid, rid, close, t0 = instant_adoption(tmp_path, 1, report_context=True)
     d = ben.state().decisions[close]
     assert d.decided_ts > t0 + 4 * DAY  # after everything the facilitator had seen
     assert d.status == R.PENDING
@@ -107,7 +107,7 @@ def test_instant_adoption_a_forger_hiding_what_it_saw_cannot_count_later_positio
 ) -> None:
     """With a quorum of two, the facilitator's early-dated close is placed before Carol's
     consent: it counts only what is placed before it, and adopts nothing."""
-    clock, amara, ben, pid, rid, close, t0 = instant_adoption(tmp_path, 2, report_context=False)
+    clock, _, ben, _, rid, close, _ = instant_adoption(tmp_path, 2, report_context=False)
     state = ben.state(clock.now + 30 * DAY)
     assert close not in state.decisions
     assert state.rounds[rid].outcome == R.OUTCOME_NO_QUORUM

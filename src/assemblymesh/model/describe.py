@@ -53,7 +53,7 @@ def limits_table() -> str:
     rows.append(f"| one-line text (titles, names) | {A.MAX_LINE_LEN:,} characters |")
     rows.append(f"| text (bodies, charters, reasons, notes) | {A.MAX_TEXT_LEN:,} characters |")
     rows.append(f"| `seen` | at most {A.MAX_SEEN} refs |")
-    rows.append(f"| integers | 0 ..= 2^53 unless the field says otherwise |")
+    rows.append("| integers | 0 ..= 2^53 unless the field says otherwise |")
     rows.append(f"| a term of office | at most {R.MAX_TERM_MS // R.DAY_MS} days from its grant |")
     rows.append(f"| future skew | {R.MAX_FUTURE_SKEW_MS // 1000} s |")
     return "\n".join(rows)
@@ -76,7 +76,8 @@ def render(page: str) -> str:
         )
         if not pattern.search(page):
             raise ValueError(f"the page has no generated section {name!r}")
-        page = pattern.sub(lambda m, text=make(): m.group(1) + text + "\n" + m.group(2), page)
+        text = make()
+        page = pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(2), page)
     return page
 
 
