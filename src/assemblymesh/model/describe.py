@@ -76,9 +76,15 @@ def render(page: str) -> str:
         )
         if not pattern.search(page):
             raise ValueError(f"the page has no generated section {name!r}")
-        text = make()
-        page = pattern.sub(lambda m: m.group(1) + text + "\n" + m.group(2), page)
+        page = pattern.sub(_splicer(make()), page)
     return page
+
+
+def _splicer(text: str) -> Callable[[re.Match[str]], str]:
+    def splice(m: re.Match[str]) -> str:
+        return m.group(1) + text + "\n" + m.group(2)
+
+    return splice
 
 
 def main(argv: list[str]) -> int:
