@@ -153,31 +153,33 @@ def _contests(ordering: Ordering) -> tuple[dict[str, str | None], dict[str, tupl
     the claiming joins; until it has, the contested invite admits nobody (``None``). Dating a
     join early therefore wins nothing.
     """
-    claims: dict[str, dict[str, Placed]] = {}
-    for e in ordering.placed:
-        if isinstance(e.act, A.Join) and _genuine(e.act, e.member):
-            pair = invited_key(e.act)
-            if pair is not None:
-                claims.setdefault(pair[1], {}).setdefault(e.member, e)
-    contested = {k: v for k, v in claims.items() if len(v) > 1}
+    contested = _claims(ordering)
     if not contested:
         return {}, {}
-    joins = {
-        e.ref: (k, invited_key(e.act))
-        for k, v in contested.items()
-        for e in v.values()
-        if e.ref is not None and isinstance(e.act, A.Join)
-    }
+    # join ref -> (invite key, inviter) of every claiming join
+    joins = {ref: (key, inviter) for key, (inviter, refs) in contested.items() for ref in refs}
     winners: dict[str, str | None] = dict.fromkeys(contested)
     for e in ordering.placed:
-        if isinstance(e.act, A.Admit) and e.act.join in joins:
-            key, claimed = joins[e.act.join]
-            if winners[key] is None and claimed is not None and claimed[0] == e.member:
-                winners[key] = e.act.join
-    listed = {
-        k: tuple(e.ref for e in v.values() if e.ref is not None) for k, v in contested.items()
-    }
-    return winners, listed
+        if not (isinstance(e.act, A.Admit) and e.act.join in joins):
+            continue
+        key, inviter = joins[e.act.join]
+        if winners[key] is None and inviter == e.member:
+            winners[key] = e.act.join
+    return winners, {key: refs for key, (_, refs) in contested.items()}
+
+
+def _claims(ordering: Ordering) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Invite key -> (inviter, refs of the first genuine join of each claiming member), for
+    invites that more than one member key claims."""
+    claims: dict[str, tuple[str, dict[str, str]]] = {}
+    for e in ordering.placed:
+        if not isinstance(e.act, A.Join) or e.ref is None or not _genuine(e.act, e.member):
+            continue
+        pair = invited_key(e.act)
+        if pair is not None:
+            inviter, key = pair
+            claims.setdefault(key, (inviter, {}))[1].setdefault(e.member, e.ref)
+    return {k: (inv, tuple(m.values())) for k, (inv, m) in claims.items() if len(m) > 1}
 
 
 def _genuine(join: A.Join, member: str) -> bool:

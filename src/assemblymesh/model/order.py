@@ -80,19 +80,23 @@ def order_acts(snapshot: AssemblySnapshot, now_ms: int) -> Ordering:
         _link(e, by_ref, invites)
     wake = _place(entries, now_ms)
     placed = sorted((e for e in entries if e.waits is None), key=lambda e: e.key)
+    return Ordering(
+        placed=tuple(placed),
+        waiting=tuple(e for e in entries if e.waits is not None),
+        eff_of={e.ref: e.eff for e in placed if e.ref is not None},
+        frontier=_frontier(placed),
+        wake_ms=wake,
+    )
+
+
+def _frontier(placed: list[Placed]) -> tuple[str, ...]:
+    """Refs of the placed acts that no placed act names or follows in its chain."""
     named: set[int] = set()
     for e in placed:
         named.update(id(d) for d in e.deps)
         if e.pred is not None:
             named.add(id(e.pred))
-    frontier = tuple(e.ref for e in placed if e.ref is not None and id(e) not in named)
-    return Ordering(
-        placed=tuple(placed),
-        waiting=tuple(e for e in entries if e.waits is not None),
-        eff_of={e.ref: e.eff for e in placed if e.ref is not None},
-        frontier=frontier,
-        wake_ms=wake,
-    )
+    return tuple(e.ref for e in placed if e.ref is not None and id(e) not in named)
 
 
 def _entries(snapshot: AssemblySnapshot) -> Iterator[Placed]:

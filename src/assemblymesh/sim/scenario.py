@@ -1,8 +1,11 @@
 """A random meeting over a partitioned network, for field testers (``assemblymesh simulate``).
 
 Members on their own nodes propose, state positions and close rounds while the network is
-cut into random partitions and healed again. At the end every link works; the report shows,
-per node, the digest of its record and the outcome of every proposal, which must agree.
+cut into random partitions and healed again. Each member picks among the moves the model says
+are legal on what that member's node sees (``model.queries.legal_moves``): another partition
+may already have moved on, which is what the fold then sorts out. At the end every link works;
+the report shows, per node, the digest of its record and the outcome of every proposal, which
+must agree.
 """
 
 from __future__ import annotations
@@ -16,16 +19,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assemblymesh.errors import IllegalMoveError, NotFoundError
+from assemblymesh.errors import IllegalMoveError, NotFoundError, UsageError
 from assemblymesh.home import Home, LocalAssembly
 from assemblymesh.model import commands
 from assemblymesh.model import rules as process
-from assemblymesh.model.state import AssemblyState, Rules
+from assemblymesh.model.queries import Move, legal_moves, tally
+from assemblymesh.model.state import Rules
 from assemblymesh.sim.network import Simulator, VirtualClock
 
 NAMES = ["Amara", "Ben", "Chidi", "Dana", "Eun", "Farid", "Gloria", "Hiro", "Ines", "Jonas"]
 HOUR = 3600 * 1000
 TOPOLOGIES = ("line", "ring", "mesh")
+# How often each legal move is picked, when it is legal: rounds move on, ideas keep coming.
+WEIGHTS = {
+    Move.POSITION: 9,
+    Move.CLOSE: 3,
+    Move.ADVANCE: 3,
+    Move.OPEN_ROUND: 2,
+    Move.AMEND: 1,
+}
 
 
 @dataclass
@@ -45,11 +57,6 @@ class Report:
         )
 
 
-def _facilitates(member: LocalAssembly, state: AssemblyState) -> bool:
-    me = state.members.get(member.member_id)
-    return me is not None and me.can_facilitate(state.now_ms)
-
-
 def _counter(prefix: int) -> Callable[[], str]:
     numbers = itertools.count()
     return lambda: f"{prefix:02x}{next(numbers):08x}"
@@ -63,116 +70,144 @@ def run_scenario(
     root: Path | None = None,
 ) -> Report:
     if not 2 <= nodes <= len(NAMES):
-        raise ValueError(f"nodes must be 2..{len(NAMES)}")
+        raise UsageError(f"nodes must be 2..{len(NAMES)}")
     if topology not in TOPOLOGIES:
-        raise ValueError(f"topology must be one of {', '.join(TOPOLOGIES)}")
+        raise UsageError(f"topology must be one of {', '.join(TOPOLOGIES)}")
     with tempfile.TemporaryDirectory() as tmp:
-        return _run(nodes, steps, seed, topology, root or Path(tmp))
+        meeting = _Meeting(nodes, seed, root or Path(tmp))
+        try:
+            meeting.connect(topology)
+            meeting.play(steps)
+            return meeting.report()
+        finally:
+            meeting.close()
 
 
-def _run(nodes: int, steps: int, seed: int, topology: str, root: Path) -> Report:
-    clock = VirtualClock()
-    sim = Simulator(seed=seed, clock=clock)
-    rng = random.Random(seed)
-    names = NAMES[:nodes]
-    founder = Home(root / names[0], clock).create(
-        "Simulated assembly", names[0], rules=Rules(HOUR, 2, 30 * 24 * HOUR), new_id=_counter(0)
-    )
-    members: list[LocalAssembly] = [founder]
-    sim.add_node(names[0], founder.replica)
-    for i, name in enumerate(names[1:], start=1):
-        clock.now_ms += 1000
-        code = founder.issue_invite().encode()
-        clock.now_ms += 1000
-        local = Home(root / name, clock).join(code, name, new_id=_counter(i))
-        members.append(local)
-        sim.add_node(name, local.replica)
-    if topology == "mesh":
-        for a, b in itertools.combinations(names, 2):
-            sim.link(a, b)
-    else:
-        sim.line(names)
-        if topology == "ring":
-            sim.link(names[-1], names[0])
-    sim.run()
-    clock.now_ms += 1000
-    # The founder appoints a second facilitator, so two partitions can each close a round.
-    founder.act(
-        commands.grant_role,
-        members[1].member_id,
-        process.FACILITATOR,
-        clock.now_ms + 90 * 24 * HOUR,
-    )
-    sim.run()
-    counts = {"acts": 0, "refused": 0}
+class _Meeting:
+    """The members, their nodes on one simulated network, and what they did."""
 
-    def attempt(member: LocalAssembly, command: Callable[..., Any], *args: object) -> None:
+    def __init__(self, nodes: int, seed: int, root: Path) -> None:
+        self.clock = VirtualClock()
+        self.sim = Simulator(seed=seed, clock=self.clock)
+        self.rng = random.Random(seed)
+        self.names = NAMES[:nodes]
+        self.counts = {"acts": 0, "refused": 0}
+        self.events: list[str] = []
+        # Keys from the seed too: the same seed tells the same story, to the byte.
+        founder = self._home(root, 0).create(
+            "Simulated assembly", self.names[0], rules=Rules(HOUR, 2, 30 * 24 * HOUR),
+            new_id=_counter(0),
+        )  # fmt: skip
+        self.members: list[LocalAssembly] = [founder]
+        self.sim.add_node(self.names[0], founder.replica)
+        for i, name in enumerate(self.names[1:], start=1):
+            self.clock.now_ms += 1000
+            code = founder.issue_invite().encode()
+            self.clock.now_ms += 1000
+            local = self._home(root, i).join(code, name, new_id=_counter(i))
+            self.members.append(local)
+            self.sim.add_node(name, local.replica)
+
+    def _home(self, root: Path, i: int) -> Home:
+        entropy = random.Random(f"{self.rng.random()}/{i}").randbytes
+        return Home(root / self.names[i], self.clock, entropy)
+
+    def connect(self, topology: str) -> None:
+        names = self.names
+        if topology == "mesh":
+            for a, b in itertools.combinations(names, 2):
+                self.sim.link(a, b)
+        else:
+            self.sim.line(names)
+            if topology == "ring":
+                self.sim.link(names[-1], names[0])
+        self.sim.run()
+        self.clock.now_ms += 1000
+        # The founder appoints a second facilitator, so two partitions can each close a round.
+        founder, second = self.members[0], self.members[1]
+        founder.act(
+            commands.grant_role, second.member_id, process.FACILITATOR,
+            self.clock.now_ms + 90 * 24 * HOUR,
+        )  # fmt: skip
+        self.sim.run()
+
+    def attempt(self, member: LocalAssembly, command: Callable[..., Any], *args: object) -> None:
         try:
             member.act(command, *args)
-            counts["acts"] += 1
+            self.counts["acts"] += 1
         except (IllegalMoveError, NotFoundError):
-            counts["refused"] += 1  # a move that node's view does not allow: as in life
+            self.counts["refused"] += 1  # a move that node's view does not allow: as in life
 
-    def random_move() -> None:
-        """A plausible move for a random member, judged on what that member's node sees
-        (another partition may already have moved on: then the move is refused)."""
-        member = rng.choice(members)
+    def random_move(self) -> None:
+        """A legal move for a random member, judged on what that member's node sees."""
+        member = self.rng.choice(self.members)
         state = member.state()
-        me = state.members.get(member.member_id)
-        facilitating = me is not None and me.can_facilitate(state.now_ms)
-        rounds = [r for r in state.rounds.values() if r.phase != process.CLOSED]
-        deciding = [r for r in rounds if r.phase == process.POSITIONS]
-        early = [r for r in rounds if r.phase in (process.QUESTIONS, process.REACTIONS)]
-        startable = [p for p in state.proposals.values() if p.state == process.OPEN]
-        returned = [p for p in state.proposals.values() if p.state == process.RETURNED]
-        roll = rng.random()
-        if deciding and roll < 0.45:
-            kind = rng.choices(process.POSITION_KINDS, weights=[6, 2, 1, 2])[0]
-            reason = "it needs another look" if kind == process.OBJECT else ""
-            attempt(member, commands.position, rng.choice(deciding).id, kind, reason, None)
-        elif facilitating and deciding and roll < 0.6:
-            attempt(member, commands.close_round, rng.choice(deciding).id)
-        elif facilitating and early and roll < 0.75:
-            attempt(member, commands.advance_round, rng.choice(early).id)
-        elif facilitating and startable and roll < 0.85:
-            attempt(member, commands.open_round, rng.choice(startable).id)
-        elif returned and roll < 0.9:
-            p = rng.choice(returned)
-            if p.author == member.member_id:
-                attempt(member, commands.amend, p.id, p.latest.body + " (amended)", "integrated")
-        elif len(startable) + len(rounds) < 3:
-            title = f"Idea {len(state.proposals) + 1} of {names[members.index(member)]}"
-            attempt(member, commands.propose, title, "...")
-        elif startable:
-            # Enough on the agenda: someone asks a facilitator to open a round.
-            helper = next((m for m in members if _facilitates(m, state)), member)
-            attempt(helper, commands.open_round, rng.choice(startable).id)
+        options = [
+            (p.id, move)
+            for p in state.proposals.values()
+            for move in sorted(legal_moves(state, member.member_id, member.device_id, p.id))
+            if move in WEIGHTS
+        ]
+        if not options or (len(options) < 3 and self.rng.random() < 0.3):
+            author = self.names[self.members.index(member)]
+            title = f"Idea {len(state.proposals) + 1} of {author}"
+            self.attempt(member, commands.propose, title, "...")
+            return
+        pid, move = self.rng.choices(options, weights=[WEIGHTS[m] for _, m in options])[0]
+        self._make(member, pid, move)
 
-    t = clock.now_ms
-    events: list[str] = []
-    for step in range(steps):
-        t += rng.randint(10, 400)
-        if step % 12 == 5:
-            order = rng.sample(names, len(names))
-            cut = rng.randint(1, len(names) - 1)
-            groups = (order[:cut], order[cut:])
-            events.append(f"partition {'|'.join(''.join(n[0] for n in g) for g in groups)}")
-            sim.at(t, functools.partial(sim.partition, *groups))
-        elif step % 12 == 11:
-            events.append("heal")
-            sim.at(t, sim.heal)
-        else:
-            sim.at(t, random_move)
-    sim.at(t + 1000, sim.heal)
-    sim.run()
-    now = clock.now_ms + 2 * HOUR  # past the cooling-off period
-    outcomes = {}
-    ignored = 0
-    for name, member in zip(names, members, strict=True):
-        state = member.state(now)
-        outcomes[name] = {p.title: p.state for p in state.proposals.values()}
-        ignored = sum(1 for entry in state.audit if not entry.accepted)
-    report = Report(sim.digests(), outcomes, counts["acts"], counts["refused"], ignored, events)
-    for member in members:
-        member.close()
-    return report
+    def _make(self, member: LocalAssembly, pid: str, move: Move) -> None:
+        state = member.state()
+        r = state.open_round_of(pid)
+        if move is Move.POSITION and r is not None:
+            kind = self.rng.choices(process.POSITION_KINDS, weights=[6, 2, 1, 2])[0]
+            reason = "it needs another look" if kind == process.OBJECT else ""
+            self.attempt(member, commands.position, r.id, kind, reason, None)
+        elif move is Move.CLOSE and r is not None:
+            # A facilitator closes once the round would reach an outcome, not before.
+            if tally(state, r.id).outcome != process.OUTCOME_NO_QUORUM:
+                self.attempt(member, commands.close_round, r.id)
+        elif move is Move.ADVANCE and r is not None:
+            self.attempt(member, commands.advance_round, r.id)
+        elif move is Move.OPEN_ROUND:
+            self.attempt(member, commands.open_round, pid)
+        elif move is Move.AMEND:
+            body = state.proposals[pid].latest.body + " (amended)"
+            self.attempt(member, commands.amend, pid, body, "integrated")
+
+    def play(self, steps: int) -> None:
+        t = self.clock.now_ms
+        for step in range(steps):
+            t += self.rng.randint(10, 400)
+            if step % 12 == 5:
+                order = self.rng.sample(self.names, len(self.names))
+                cut = self.rng.randint(1, len(self.names) - 1)
+                groups = (order[:cut], order[cut:])
+                self.events.append(
+                    f"partition {'|'.join(''.join(n[0] for n in g) for g in groups)}"
+                )
+                self.sim.at(t, functools.partial(self.sim.partition, *groups))
+            elif step % 12 == 11:
+                self.events.append("heal")
+                self.sim.at(t, self.sim.heal)
+            else:
+                self.sim.at(t, self.random_move)
+        self.sim.at(t + 1000, self.sim.heal)
+        self.sim.run()
+
+    def report(self) -> Report:
+        now = self.clock.now_ms + 2 * HOUR  # past the cooling-off period
+        outcomes = {}
+        ignored = 0
+        for name, member in zip(self.names, self.members, strict=True):
+            state = member.state(now)
+            outcomes[name] = {p.title: p.state for p in state.proposals.values()}
+            ignored = sum(1 for entry in state.audit if not entry.accepted)
+        return Report(
+            self.sim.digests(), outcomes, self.counts["acts"], self.counts["refused"], ignored,
+            self.events,
+        )  # fmt: skip
+
+    def close(self) -> None:
+        for member in self.members:
+            member.close()
