@@ -32,7 +32,6 @@ ROLE_NAMES = {
     "facilitator": process.FACILITATOR,
     "note-taker": process.NOTE_TAKER,
     "steward": process.STEWARD,
-    "ally": process.ALLY,
 }
 DAY_MS = process.DAY_MS
 
@@ -300,7 +299,7 @@ def position(ctx: Context, round_ref: str, kind: str, reason: str, for_member: s
 
 @main.group()
 def role() -> None:
-    """Roles with terms: facilitator, note-taker, steward, ally."""
+    """Roles with terms: facilitator, note-taker, steward."""
 
 
 @role.command(name="grant")

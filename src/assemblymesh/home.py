@@ -21,6 +21,7 @@ network's one governance question (``authorize``).
 from __future__ import annotations
 
 import base64
+import difflib
 import os
 import secrets
 from collections.abc import Callable, Sequence
@@ -46,7 +47,7 @@ from assemblymesh.crdt.identity import (
     verify_invite_proof,
     write_key_file,
 )
-from assemblymesh.crdt.replica import Clock, Replica, wall_clock_ms
+from assemblymesh.crdt.replica import Clock, Replica, ReplicaEvent, doc_name, wall_clock_ms
 from assemblymesh.errors import InviteError, KeyFileError, NotFoundError, UsageError
 from assemblymesh.model import (
     AssemblySnapshot,
@@ -177,6 +178,29 @@ class InviteCode:
         if SigningKey(seed).public != parsed.invite_key:
             raise InviteError("the invite code's key does not match its invite")
         return cls(assembly, secret, parsed, seed, tuple(hints), name)
+
+
+@dataclass(frozen=True)
+class RecordChanged:
+    """What changed in the record, for the screens: how many changes, by which members, and
+    whether governance (member documents) or the shared drafts changed."""
+
+    local: bool
+    count: int
+    authors: tuple[str, ...]
+    governance: bool
+    shared: bool
+
+
+def rebased_index(old: str, new: str, index: int) -> int:
+    """Where position ``index`` of ``old`` lands in ``new`` (edits before it shift it)."""
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if index < i2 or (index == i2 and tag != "equal" and i1 == i2):
+            if tag == "equal":
+                return j1 + (index - i1)
+            return j1 if index == i1 else j2
+    return len(new)
 
 
 class LocalAssembly:
@@ -351,6 +375,49 @@ class LocalAssembly:
         verdict = queries.peer_admission(state, peer.member, peer.device, peer.invite, self.clock())
         return None if verdict.admitted else verdict.reason
 
+    # --- what the screens need: record events and shared drafts -----------------------
+
+    def observe(self, callback: Callable[[RecordChanged], None]) -> Callable[[], None]:
+        """Call ``callback`` after each durable change to the record, local or received.
+        It runs inside the store's write path: post a message, read the record later."""
+
+        def relay(event: ReplicaEvent) -> None:
+            callback(self._record_changed(event))
+
+        return self.replica.observe(relay)
+
+    def _record_changed(self, event: ReplicaEvent) -> RecordChanged:
+        authors: list[str] = []
+        governance = shared = False
+        for change in event.changes:
+            if doc_name(change.doc) == SHARED:
+                shared = True
+            else:
+                governance = True
+            member = self.replica.device_member(change.device)
+            if member is not None and member.hex() not in authors:
+                authors.append(member.hex())
+        return RecordChanged(event.local, len(event.changes), tuple(authors), governance, shared)
+
+    def draft(self, key: str) -> str:
+        """The shared draft ``key`` (``draft/<proposal ref>``, or ``draft/new``) as it is now."""
+        return str(self.replica.document(SHARED).text(key))
+
+    def edit_draft(self, key: str, base: str, start: int, end: int, insert: str) -> str:
+        """Replace ``base[start:end]`` by ``insert`` in shared draft ``key``, where ``base`` is
+        the text the editor last saw: others' edits that landed since are kept, and the span
+        is moved onto today's text. Returns the draft after the edit."""
+        with self.replica.transact(SHARED) as doc:
+            text = doc.text(key)
+            current = str(text)
+            a = rebased_index(base, current, start)
+            b = max(a, rebased_index(base, current, end))
+            if b > a:
+                text.delete(a, b - a)
+            if insert:
+                text.insert(a, insert)
+        return self.draft(key)
+
     def close(self) -> None:
         self.replica.close()
 
@@ -519,4 +586,12 @@ class Home:
         return local
 
 
-__all__ = ["Home", "InviteCode", "LocalAssembly", "Recorded", "default_home"]
+__all__ = [
+    "Home",
+    "InviteCode",
+    "LocalAssembly",
+    "RecordChanged",
+    "Recorded",
+    "default_home",
+    "rebased_index",
+]

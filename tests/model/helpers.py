@@ -161,7 +161,7 @@ class World:
         )
         return invite, secret
 
-    def record_invite(self, inv: Invite, ts: int) -> None:
+    def record_invite(self, inv: Invite, ts: int, kind: str = R.MEMBER_INVITE) -> None:
         """The inviter's record of ``inv`` (once per invite key): a join is placed after it."""
         key = inv.invite_key.hex()
         inviter = next((n for n in self.names if self.mid(n) == inv.inviter.hex()), None)
@@ -170,8 +170,27 @@ class World:
         self.recorded.add(key)
         self.add(
             inviter,
-            B.invite(self.next_id(), ts, self.dev(inviter), invite_key=key, expires=inv.expires_ms),
-        )
+            B.invite(
+                self.next_id(), ts, self.dev(inviter), invite_key=key, expires=inv.expires_ms,
+                kind=kind,
+            ),
+        )  # fmt: skip
+
+    def supporter(self, name: str, ts: int, *, inviter: str | None = None) -> dict[str, Any]:
+        """``name`` joins with a supporter invite (standing comes by decision)."""
+        inv = self.make_invite(inviter or self.founder, label=f"supporter-{name}")
+        self.record_invite(inv[0], ts - 1, R.SUPPORTER_INVITE)
+        return self.join(name, ts, invite=inv)
+
+    def decide(self, ts: int, *effects: A.Effect, voters: tuple[str, ...] = ("bob",)) -> str:
+        """The founder runs a proposal with ``effects`` to adoption, closing at ``ts``;
+        returns the decision (it takes effect ``COOLING`` later)."""
+        pid = self.propose(self.founder, ts - 500, "Decide", effects=effects)
+        rid = self.open_round(self.founder, ts - 400, pid)
+        self.to_positions(self.founder, ts - 300, rid)
+        for voter in voters:
+            self.position(voter, ts - 100, rid)
+        return self.ref(self.founder, self.close(self.founder, ts, rid))
 
     def join(
         self,
@@ -218,8 +237,13 @@ class World:
             ),
         )
 
-    def propose(self, name: str, ts: int, title: str = "Buy a shed") -> str:
-        act = self.add(name, B.propose(self.next_id(), ts, self.dev(name), title=title, body="..."))
+    def propose(
+        self, name: str, ts: int, title: str = "Buy a shed", effects: tuple[Any, ...] = ()
+    ) -> str:
+        act = self.add(
+            name,
+            B.propose(self.next_id(), ts, self.dev(name), title=title, body="...", effects=effects),
+        )
         return self.ref(name, act)
 
     def amend(self, name: str, ts: int, proposal: str, note: str = "integrated") -> dict[str, Any]:

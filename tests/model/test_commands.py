@@ -9,6 +9,7 @@ import pytest
 from assemblymesh.crdt.identity import Invite, sign_invite_proof
 from assemblymesh.errors import IllegalMoveError, NotFoundError, UsageError
 from assemblymesh.model import AssemblyState, Rules, apply_act, fold
+from assemblymesh.model import acts as A
 from assemblymesh.model import commands as C
 from assemblymesh.model import rules as R
 from tests.model.helpers import NONCE, World, key_for, snapshot_of
@@ -73,7 +74,9 @@ def test_a_whole_meeting_through_commands() -> None:
     n.do("cara", C.position, rid, R.OBJECT, "too close to the beds")
     n.do("ana", C.close_round, rid)
     assert n.state().proposals[pid].state == R.RETURNED
-    n.do("bob", C.amend, pid, "A 2x3 m shed, by the gate.", "moved away from the beds")
+    cara = n.w.mid("cara")
+    steward = A.GrantRoleEffect(member=cara, role=R.FACILITATOR, term_days=30)
+    n.do("bob", C.amend, pid, "A 2x3 m shed, by the gate.", "moved away", effects=(steward,))
     rid2 = n.do("ana", C.open_round, pid)["id"]
     n.do("ana", C.advance_round, rid2)
     n.do("ana", C.advance_round, rid2)
@@ -84,9 +87,12 @@ def test_a_whole_meeting_through_commands() -> None:
     assert s.rounds[rid2].version == 2
     decision = s.rounds[rid2].decision or ""
     assert s.decisions[decision].status == R.PENDING
-    n.now += 1_000
-    n.do("ana", C.grant_role, "cara", R.FACILITATOR, n.now + 100_000, decision=decision[:8])
-    assert n.state().members[n.w.mid("cara")].can_facilitate(n.now)
+    assert not n.state().members[cara].can_facilitate(n.now)
+    n.now += 1_000  # the cooling-off: the decision's effect grants the role
+    assert n.state().members[cara].can_facilitate(n.now)
+    with pytest.raises(IllegalMoveError) as info:  # nothing cites a decision any more
+        C.grant_role(n.state(), n.stamp("ana"), "bob", R.FACILITATOR, n.now + 9, decision[:8])
+    assert info.value.rule == R.ROLE_BY_DECISION
 
 
 def test_commands_raise_the_rule_the_fold_would_record() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 from assemblymesh.model import AssemblyState, fold
+from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 from tests.model.helpers import COOLING, World, founded, ignored_rules, last_entry, snapshot_of
 
@@ -73,14 +74,19 @@ def test_late_objection_must_be_the_members_own_and_a_real_objection() -> None:
     assert ignored_rules(s) == [R.ROUND_TRANSITION, R.ROUND_TRANSITION]
 
 
-def test_role_grant_citing_a_decision_that_a_late_objection_returned_is_ignored() -> None:
-    w, _pid, rid = adopted_round()
-    decision = w.fold().rounds[rid].decision or ""
-    w.position("cara", 3_500, rid, R.OBJECT, "no")
-    w.grant("ana", 3_000 + COOLING, "bob", R.STEWARD, decision=decision)
+def test_the_effect_of_a_decision_a_late_objection_returned_never_runs() -> None:
+    w = founded("bob", "cara")
+    effect = A.GrantRoleEffect(member=w.mid("bob"), role=R.STEWARD, term_days=30)
+    pid = w.propose("ana", 2_000, effects=(effect,))
+    rid = w.open_round("ana", 2_100, pid)
+    w.to_positions("ana", 2_200, rid)
+    w.position("bob", 2_300, rid)
+    w.close("ana", 3_000, rid)
+    w.position("cara", 3_500, rid, R.OBJECT, "no")  # arrives after the partition heals
     s = w.fold()
+    assert s.proposals[pid].state == R.RETURNED
     assert not s.members[w.mid("bob")].active_roles(10**6)
-    assert ignored_rules(s) == [R.DECISION_IN_EFFECT]
+    assert not [e for e in s.audit if e.act_type.startswith("effect:")]
 
 
 def test_two_facilitators_closing_concurrently_first_close_counts_everywhere() -> None:

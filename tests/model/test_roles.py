@@ -1,9 +1,10 @@
-"""Roles, terms, allies, and where role changes get their authority."""
+"""Roles, terms, supporters, and where role changes get their authority."""
 
 from __future__ import annotations
 
+from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
-from tests.model.helpers import COOLING, TERM, B, World, founded, ignored_rules
+from tests.model.helpers import COOLING, B, World, founded, ignored_rules
 
 
 def adopt(
@@ -30,28 +31,18 @@ def test_founder_assigns_roles_directly_only_while_founding() -> None:
     assert ignored_rules(s) == [R.ROLE_BY_DECISION, R.ROLE_BY_DECISION]
 
 
-def test_roles_change_by_a_decision_in_effect() -> None:
+def test_roles_change_by_a_decision_with_a_role_effect() -> None:
     w = founded("bob", "cara")
-    decision = adopt(w, 3_000)
-    w.grant("ana", 3_000 + COOLING - 1, "cara", R.FACILITATOR, decision=decision)  # too soon
-    w.grant("bob", 3_000 + COOLING, "cara", R.FACILITATOR, decision=decision)  # not facilitator
-    w.grant("ana", 3_000 + COOLING, "cara", R.FACILITATOR, decision=decision)
-    w.grant("ana", 5_000, "cara", R.STEWARD, decision="00000000000000ff")
+    grant = A.GrantRoleEffect(member=w.mid("cara"), role=R.FACILITATOR, term_days=30)
+    decision = w.decide(3_000, grant)
+    w.grant("ana", 3_000 + COOLING, "cara", R.STEWARD, decision=decision)  # cites: refused
     s = w.fold()
+    assert not s.members[w.mid("cara")].can_facilitate(3_000 + COOLING - 1)
     assert s.members[w.mid("cara")].can_facilitate(5_000)
     assert [m.name for m in s.facilitators(5_000)] == ["ana", "cara"]
-    assert ignored_rules(s) == [R.DECISION_IN_EFFECT, R.FACILITATOR_ONLY, R.DECISION_EXISTS]
-
-
-def test_terms_end_and_roles_rotate() -> None:
-    w = founded("bob")
-    w.grant("ana", 1_500, "bob", R.FACILITATOR)
-    s = w.fold()
-    bob = s.members[w.mid("bob")]
-    assert bob.can_facilitate(1_500) and not bob.can_facilitate(1_500 + TERM)
-    pid = w.propose("bob", 1_500 + TERM)
-    w.open_round("bob", 1_600 + TERM, pid)  # term over
-    assert ignored_rules(w.fold()) == [R.FACILITATOR_ONLY]
+    term = s.members[w.mid("cara")].roles[-1]
+    assert (term.start_ts, term.decision) == (3_000 + COOLING, decision)
+    assert ignored_rules(s) == [R.ROLE_BY_DECISION]
 
 
 def test_regranting_ends_the_running_term_and_holders_may_step_down() -> None:
@@ -66,30 +57,35 @@ def test_regranting_ends_the_running_term_and_holders_may_step_down() -> None:
     assert ignored_rules(s) == [R.ROLE_HELD]
 
 
-def test_an_ally_cannot_block_facilitate_or_count_for_quorum() -> None:
-    w = founded("bob", "cara", "olga", quorum=1)
-    w.grant("ana", 1_500, "olga", R.ALLY)
-    w.grant("ana", 1_510, "olga", R.FACILITATOR)  # refused: ally
-    pid = w.propose("bob", 2_000)
-    w.open_round("olga", 2_050, pid)  # refused: not a facilitator
-    rid = w.open_round("ana", 2_100, pid)
-    w.to_positions("ana", 2_200, rid)
-    w.position("olga", 2_300, rid, R.OBJECT, "I would not")
-    w.position("olga", 2_310, rid, R.CONSENT, "fine then")
-    w.close("ana", 3_000, rid)
+def test_a_supporter_cannot_block_facilitate_or_count_for_quorum() -> None:
+    w = founded("bob", "cara", quorum=1)
+    w.supporter("olga", 1_300)
+    w.grant("ana", 1_350, "olga", R.FACILITATOR)  # refused: a supporter holds no role
+    w.decide(1_900, A.AdmitSupporterEffect(member=w.mid("olga"), until=10**6))
+    pid = w.propose("bob", 3_000)
+    w.open_round("olga", 3_050, pid)  # refused: supporters propose and advise only
+    rid = w.open_round("ana", 3_100, pid)
+    w.to_positions("ana", 3_200, rid)
+    w.position("olga", 3_300, rid, R.OBJECT, "I would not")
+    w.close("ana", 4_000, rid)
     s = w.fold()
-    # The ally's consent is on record but does not make quorum.
-    assert s.rounds[rid].positions[w.mid("olga")].kind == R.CONSENT
+    # The supporter's objection is on record, with its reason, and blocks nothing.
+    olga = s.rounds[rid].positions[w.mid("olga")]
+    assert (olga.kind, olga.reason, olga.advisory) == (R.OBJECT, "I would not", True)
+    assert s.rounds[rid].objections == ()
     assert s.rounds[rid].outcome == R.OUTCOME_NO_QUORUM
-    assert ignored_rules(s) == [R.ALLY_CANNOT_FACILITATE, R.FACILITATOR_ONLY, R.ALLY_CANNOT_BLOCK]
+    assert ignored_rules(s) == [R.SUPPORTER_NO_ROLE, R.SUPPORTER_MAY_NOT]
 
 
-def test_a_facilitator_made_ally_loses_facilitation() -> None:
+def test_a_supporter_never_becomes_a_member_when_its_standing_ends() -> None:
     w = founded("bob")
-    w.grant("ana", 1_500, "bob", R.FACILITATOR)
-    w.grant("ana", 1_600, "bob", R.ALLY)
-    pid = w.propose("bob", 2_000)
-    w.open_round("bob", 2_100, pid)
+    w.supporter("olga", 1_400)
+    w.decide(1_500, A.AdmitSupporterEffect(member=w.mid("olga"), until=5_000))
+    w.propose("olga", 4_000, "Ideas from outside")  # with standing: fine
+    w.propose("olga", 6_000, "Later")  # standing ended: ignored
     s = w.fold()
-    assert not s.members[w.mid("bob")].can_facilitate(2_100)
-    assert ignored_rules(s) == [R.ALLY_CANNOT_FACILITATE]
+    olga = s.members[w.mid("olga")]
+    assert olga.supporter and not olga.has_standing(6_000)
+    assert [p.title for p in s.proposals.values() if p.author == olga.id] == ["Ideas from outside"]
+    assert next(p for p in s.proposals.values() if p.author == olga.id).by_supporter
+    assert ignored_rules(s) == [R.SUPPORTER_STANDING]

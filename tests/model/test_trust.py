@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from assemblymesh.home import Home, LocalAssembly
 from assemblymesh.model import Stamp, commands, fold, needs_refold
+from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 from assemblymesh.model.state import Rules
 from tests.helpers import Clock, act_ids, exchange
@@ -139,7 +140,11 @@ def test_retroactive_veto_a_newcomer_cannot_date_a_join_back(tmp_path: Path) -> 
     dave = Home(tmp_path / "dave", forged).join(code, "Dave", new_id=act_ids("d"))
     exchange(amara, ben, dave)
     forged.forged = None
-    forge(dave, commands.position, decided_at + 2, (), rid, R.OBJECT, "I was not here")
+    objection = A.TakePosition(
+        id=dave.new_id(), ts=decided_at + 2, round=rid, kind=R.OBJECT, reason="I was not here"
+    )  # a modified client writes what its own node would refuse
+    with dave.replica.transact() as doc:
+        doc.array("acts").append(objection.to_doc())
     exchange(amara, ben, dave)
     state = amara.state()
     assert state.members[dave.member_id].joined_ts > decided_at + 90 * DAY

@@ -35,6 +35,7 @@ from assemblymesh.model import rules
 KEY_HEX_LEN: Final = 64
 SIGNATURE_HEX_LEN: Final = 128
 REF_HEX_LEN: Final = 16
+ORIGIN_HEX_LEN: Final = 32
 MIN_ID_LEN: Final = 8
 MAX_ID_LEN: Final = 64
 MAX_TEXT_LEN: Final = 200_000  # bodies, charters, reasons, notes
@@ -98,6 +99,7 @@ class Spec:
     """How one act field is read from a document mapping and described in docs/process.md."""
 
     optional = False
+    default: Any = dataclasses.MISSING  # the field's value when the mapping lacks it
 
     def read(self, raw: Mapping[str, Any], key: str) -> Any:
         raise NotImplementedError
@@ -168,12 +170,25 @@ class Int(Spec):
         return f"integer {self.minimum}..{self.maximum}"
 
 
+class Flag(Spec):
+    def read(self, raw: Mapping[str, Any], key: str) -> bool:
+        value = raw.get(key)
+        if not isinstance(value, bool):
+            raise _bad(f"field {key!r} must be true or false")
+        return value
+
+    def describe(self) -> str:
+        return "true or false"
+
+
 class Choice(Spec):
-    def __init__(self, choices: tuple[str, ...]) -> None:
+    def __init__(self, choices: tuple[str, ...], default: str | None = None) -> None:
         self.choices = choices
+        if default is not None:
+            self.default = default
 
     def read(self, raw: Mapping[str, Any], key: str) -> str:
-        value = raw.get(key)
+        value = raw.get(key, None if self.default is dataclasses.MISSING else self.default)
         if not isinstance(value, str) or value not in self.choices:
             raise _bad(f"field {key!r} must be one of {', '.join(self.choices)}")
         return value
@@ -186,6 +201,7 @@ class Optional(Spec):
     """The inner spec, or absent/null (read as None)."""
 
     optional = True
+    default = None
 
     def __init__(self, inner: Spec) -> None:
         self.inner = inner
@@ -201,6 +217,7 @@ class Refs(Spec):
     """A list of act refs (the causal context)."""
 
     optional = True
+    default = ()
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -251,10 +268,117 @@ class RulesMap(Spec):
 
 def spec(s: Spec, key: str | None = None) -> Any:
     """A dataclass field read by ``s`` (from document key ``key``, default: the field name);
-    an optional field defaults to None."""
-    if isinstance(s, Optional):
-        return field(default=None, metadata={"spec": s, "key": key})
+    an optional field takes its spec's default."""
+    if s.default is not dataclasses.MISSING:
+        return field(default=s.default, metadata={"spec": s, "key": key})
     return field(metadata={"spec": s, "key": key})
+
+
+# --- effects: what a decision does when it takes effect ---------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Effect:
+    """One structured effect a proposal carries in its version. It is part of what is
+    consented to, and the fold runs it exactly when the decision takes effect."""
+
+    KIND: ClassVar[str] = ""
+    SUMMARY: ClassVar[str] = ""
+
+    @classmethod
+    def from_doc(cls, raw: object) -> Effect:
+        if not isinstance(raw, Mapping):
+            raise _bad("an effect must be a mapping")
+        kind = EFFECT_KINDS.get(raw.get("effect"))  # type: ignore[arg-type]
+        if kind is None:
+            raise _bad(f"unknown effect {str(raw.get('effect'))[:40]!r}")
+        return kind(**{f.name: _spec(f).read(raw, _key(f)) for f in dataclasses.fields(kind)})
+
+    def to_doc(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"effect": self.KIND}
+        for f in dataclasses.fields(self):
+            out[_key(f)] = _spec(f).write(getattr(self, f.name))
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GrantRoleEffect(Effect):
+    KIND = "grant_role"
+    SUMMARY = "grant a role to a member for a term (days from when the decision takes effect)"
+    member: str = spec(Hex(KEY_HEX_LEN, "member id"))
+    role: str = spec(Choice(rules.ROLES))
+    term_days: int = spec(Int(minimum=1, maximum=rules.MAX_TERM_MS // rules.DAY_MS))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndRoleEffect(Effect):
+    KIND = "end_role"
+    SUMMARY = "end a member's role"
+    member: str = spec(Hex(KEY_HEX_LEN, "member id"))
+    role: str = spec(Choice(rules.ROLES))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetRuleEffect(Effect):
+    KIND = "set_rule"
+    SUMMARY = "change a rule, for rounds opened after the decision takes effect"
+    rule: str = spec(Choice(rules.RULE_NAMES))
+    value: int = spec(Int())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdmitSupporterEffect(Effect):
+    KIND = "admit_supporter"
+    SUMMARY = "give a supporter standing until a date (a new decision extends it)"
+    member: str = spec(Hex(KEY_HEX_LEN, "member id"))
+    until: int = spec(Int())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EndSupporterEffect(Effect):
+    KIND = "end_supporter"
+    SUMMARY = "end a supporter's standing now"
+    member: str = spec(Hex(KEY_HEX_LEN, "member id"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RemoveMemberEffect(Effect):
+    KIND = "remove_member"
+    SUMMARY = "remove a member: their past acts stay, later ones are ignored"
+    member: str = spec(Hex(KEY_HEX_LEN, "member id"))
+
+
+EFFECT_CLASSES: Final[tuple[type[Effect], ...]] = (
+    GrantRoleEffect,
+    EndRoleEffect,
+    SetRuleEffect,
+    AdmitSupporterEffect,
+    EndSupporterEffect,
+    RemoveMemberEffect,
+)
+EFFECT_KINDS: Final[Mapping[str, type[Effect]]] = {cls.KIND: cls for cls in EFFECT_CLASSES}
+MAX_EFFECTS: Final = 16
+
+
+class Effects(Spec):
+    """The effects of a version: a list of effect mappings."""
+
+    optional = True
+    default = ()
+
+    def read(self, raw: Mapping[str, Any], key: str) -> tuple[Effect, ...]:
+        value = raw.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or len(value) > MAX_EFFECTS:
+            raise _bad(f"field {key!r} must be a list of at most {MAX_EFFECTS} effects")
+        return tuple(Effect.from_doc(item) for item in value)
+
+    def write(self, value: Any) -> Any:
+        return [effect.to_doc() for effect in value]
+
+    def describe(self) -> str:
+        return f"list of at most {MAX_EFFECTS} effects (see Effects)"
 
 
 # --- the acts ----------------------------------------------------------------------------------
@@ -273,7 +397,7 @@ class Act:
 
     id: str = spec(LOCAL_ID)
     ts: int = spec(Int())
-    seen: tuple[str, ...] = field(default=(), metadata={"spec": Refs(MAX_SEEN), "key": None})
+    seen: tuple[str, ...] = spec(Refs(MAX_SEEN))
 
     @classmethod
     def from_doc(cls, raw: object) -> Act:
@@ -293,11 +417,11 @@ class Act:
         return kind(**values)
 
     def to_doc(self) -> dict[str, Any]:
-        """The mapping a document holds for this act (``None`` fields are left out)."""
+        """The mapping a document holds for this act (``None`` and empty lists left out)."""
         out: dict[str, Any] = {"type": self.TYPE}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if value is None or (f.name == "seen" and not value):
+            if value is None or value == ():
                 continue
             out[_key(f)] = _spec(f).write(value)
         return out
@@ -342,6 +466,7 @@ class RecordInvite(Act):
     WHO = rules.MEMBER
     invite_key: str = spec(Hex(KEY_HEX_LEN, "invite key"))
     expires: int = spec(Int())
+    kind: str = spec(Choice(rules.INVITE_KINDS, default=rules.MEMBER_INVITE))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -386,9 +511,12 @@ class EndRole(Act):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Propose(Act):
     TYPE = "propose"
-    WHO = rules.MEMBER
+    WHO = rules.PARTICIPANT
     title: str = spec(Text(required=True, line=True))
     body: str = spec(Text())
+    effects: tuple[Effect, ...] = spec(Effects())
+    # Put forward from another assembly's publication: the published item's id.
+    origin: str | None = spec(Optional(Hex(ORIGIN_HEX_LEN, "published item id")))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -398,6 +526,7 @@ class Amend(Act):
     proposal: str = spec(REF)
     body: str = spec(Text())
     note: str = spec(Text())
+    effects: tuple[Effect, ...] = spec(Effects())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -451,6 +580,15 @@ class Reject(Act):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AllowNaming(Act):
+    """A member's own word on whether publications to other assemblies may name them."""
+
+    TYPE = "allow_naming"
+    WHO = "the member, for themselves"
+    allow: bool = spec(Flag())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RevokeDevice(Act):
     TYPE = "revoke_device"
     WHO = "the member, for their own devices"
@@ -473,6 +611,7 @@ ACT_CLASSES: Final[tuple[type[Act], ...]] = (
     CloseRound,
     Reject,
     RevokeDevice,
+    AllowNaming,
 )
 ACT_TYPES: Final[Mapping[str, type[Act]]] = {cls.TYPE: cls for cls in ACT_CLASSES}
 
@@ -490,6 +629,8 @@ def describe_fields(kind: type[Act]) -> str:
 __all__ = [
     "ACT_CLASSES",
     "ACT_TYPES",
+    "EFFECT_CLASSES",
+    "EFFECT_KINDS",
     "KEY_HEX_LEN",
     "MAX_LINE_LEN",
     "MAX_SEEN",
@@ -497,18 +638,26 @@ __all__ = [
     "REF_HEX_LEN",
     "Act",
     "Admit",
+    "AdmitSupporterEffect",
     "AdvanceRound",
+    "AllowNaming",
     "Amend",
     "CloseRound",
     "Create",
+    "Effect",
     "EndRole",
+    "EndRoleEffect",
+    "EndSupporterEffect",
     "GrantRole",
+    "GrantRoleEffect",
     "Join",
     "OpenRound",
     "Propose",
     "RecordInvite",
     "Reject",
+    "RemoveMemberEffect",
     "RevokeDevice",
+    "SetRuleEffect",
     "TakePosition",
     "Withdraw",
     "act_ref",

@@ -10,6 +10,7 @@ illegal move raises ``IllegalMoveError`` naming the rule. The caller appends
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -159,14 +160,47 @@ def end_role(
     return _checked(state, stamp, act)
 
 
-def propose(state: AssemblyState, stamp: Stamp, title: str, body: str) -> A.Propose:
-    act = A.Propose(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, title=title, body=body)
+def propose(
+    state: AssemblyState,
+    stamp: Stamp,
+    title: str,
+    body: str,
+    effects: Sequence[A.Effect] = (),
+    origin: str | None = None,
+) -> A.Propose:
+    """Put a proposal to the assembly; ``effects`` run if and when it is adopted and takes
+    effect; ``origin`` names the published item of another assembly it comes from."""
+    act = A.Propose(
+        id=stamp.act_id,
+        ts=stamp.ts,
+        seen=stamp.seen,
+        title=title,
+        body=body,
+        effects=tuple(effects),
+        origin=origin,
+    )
     return _checked(state, stamp, act)
 
 
-def amend(state: AssemblyState, stamp: Stamp, proposal: str, body: str, note: str) -> A.Amend:
-    pid = state.find_proposal(proposal).id
-    act = A.Amend(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, proposal=pid, body=body, note=note)
+def amend(
+    state: AssemblyState,
+    stamp: Stamp,
+    proposal: str,
+    body: str,
+    note: str,
+    effects: Sequence[A.Effect] | None = None,
+) -> A.Amend:
+    """A new version; its effects are ``effects``, or the current version's if None."""
+    p = state.find_proposal(proposal)
+    act = A.Amend(
+        id=stamp.act_id,
+        ts=stamp.ts,
+        seen=stamp.seen,
+        proposal=p.id,
+        body=body,
+        note=note,
+        effects=p.latest.effects if effects is None else tuple(effects),
+    )
     return _checked(state, stamp, act)
 
 
@@ -231,6 +265,12 @@ def reject(state: AssemblyState, stamp: Stamp, proposal: str, reason: str) -> A.
     return _checked(state, stamp, act)
 
 
+def allow_naming(state: AssemblyState, stamp: Stamp, allow: bool) -> A.AllowNaming:
+    """Whether publications to other assemblies may name this member."""
+    act = A.AllowNaming(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, allow=allow)
+    return _checked(state, stamp, act)
+
+
 def revoke_device(state: AssemblyState, stamp: Stamp, revoked: str) -> A.RevokeDevice:
     act = A.RevokeDevice(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, revoked=revoked)
     return _checked(state, stamp, act)
@@ -250,6 +290,7 @@ __all__ = [
     "Stamp",
     "admit",
     "advance_round",
+    "allow_naming",
     "amend",
     "close_round",
     "context_of",

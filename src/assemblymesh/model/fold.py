@@ -45,6 +45,7 @@ from assemblymesh.model.state import (
     Proposal,
     RoleTerm,
     Round,
+    RuleChange,
     Rules,
     Version,
 )
@@ -55,7 +56,10 @@ def fold(snapshot: AssemblySnapshot, now_ms: int) -> AssemblyState:
     ordering = order_acts(snapshot, now_ms)
     folder = _Folder(snapshot.assembly_id, *_contests(ordering))
     for item in ordering.placed:
+        # Decisions whose cooling-off ends before this act take effect first.
+        folder.run_due(min(item.eff, now_ms))
         folder.feed(item)
+    folder.run_due(now_ms)
     for item in ordering.waiting:
         folder.audit_waiting(item)
     return folder.freeze(now_ms, ordering)
@@ -96,11 +100,19 @@ def at_time(state: AssemblyState, now_ms: int) -> AssemblyState:
     """
     if now_ms == state.now_ms:
         return state
-    return _Folder.thaw(state).freeze(now_ms, None)
+    folder = _Folder.thaw(state)
+    folder.run_due(now_ms)
+    return folder.freeze(now_ms, None)
 
 
 def needs_refold(state: AssemblyState, now_ms: int) -> bool:
-    """Whether ``at_time(state, now_ms)`` would miss a future-dated act that no longer waits."""
+    """Whether ``at_time(state, now_ms)`` could differ from a fold at ``now_ms``: time goes
+    back (effects cannot be undone), a future-dated act stops waiting, or acts placed after
+    ``state.now_ms`` would have to follow decisions that take effect in between."""
+    if now_ms == state.now_ms:
+        return False
+    if now_ms < state.now_ms or state.latest_eff > state.now_ms:
+        return True
     return state.wake_ms is not None and now_ms >= state.wake_ms
 
 
@@ -119,7 +131,9 @@ def apply_act(state: AssemblyState, actor: str, device: str, act: A.Act) -> Asse
     """
     item = _item(state, actor, device, act)
     folder = _Folder.thaw(state)
+    folder.run_due(min(item.eff, state.now_ms))
     folder.feed(item)
+    folder.run_due(state.now_ms)
     frozen = folder.freeze(state.now_ms, None)
     named = {*act.seen, state.device_head.get(device, "")}
     return dataclasses.replace(
@@ -131,6 +145,7 @@ def apply_act(state: AssemblyState, actor: str, device: str, act: A.Act) -> Asse
             *(r for r in state.frontier if r not in named),
             *((item.ref,) if item.ref else ()),
         ),
+        latest_eff=max(state.latest_eff, item.eff),
     )
 
 
@@ -222,6 +237,8 @@ class _Folder:
         self.invites: dict[str, InviteRecord] = {}
         self.joins: dict[str, tuple[str, str]] = {}  # join ref -> (invite key, inviter)
         self.admitted: set[str] = set()  # join refs an inviter's admit names
+        self.rule_history: list[RuleChange] = []
+        self.effect_log: list[AuditEntry] = []  # what each decision's effects did
         self.audit: list[AuditEntry] = []
         self.founding_period = True
         self.act_refs: set[str] = set()
@@ -233,17 +250,11 @@ class _Folder:
         f = cls(state.assembly_id, state.contests, state.claims)
         f.assembly = state.assembly
         f.members = dict(state.members)
-        # The working state keeps time-dependent statuses in their pre-time form, so the
-        # replay never depends on the ``now_ms`` the state was frozen at.
-        f.proposals = {
-            k: dataclasses.replace(p, state=R.ADOPTED_PENDING) if p.state == R.ADOPTED else p
-            for k, p in state.proposals.items()
-        }
+        f.proposals = dict(state.proposals)
         f.rounds = dict(state.rounds)
-        f.decisions = {
-            k: dataclasses.replace(d, status=R.PENDING) if d.status == R.IN_EFFECT else d
-            for k, d in state.decisions.items()
-        }
+        f.decisions = dict(state.decisions)
+        f.rule_history = list(state.rule_history)
+        f.effect_log = list(state.effect_log)
         f.invites = dict(state.invites)
         f.joins = dict(state.joins)
         f.admitted = set(state.admitted)
@@ -275,14 +286,18 @@ class _Folder:
         else:
             bookkeeping = ({}, {}, {}, (), None)
         eff_of, device_last, device_head, frontier, wake = bookkeeping
+        if ordering is not None:
+            latest = ordering.placed[-1].eff if ordering.placed else 0
+        else:
+            latest = self.frozen_from.latest_eff if self.frozen_from is not None else 0
         return AssemblyState(
             assembly_id=self.assembly_id,
             now_ms=now_ms,
             assembly=self.assembly,
             members=dict(self.members),
-            proposals=proposals,
+            proposals=dict(self.proposals),
             rounds=dict(self.rounds),
-            decisions=decisions,
+            decisions=dict(self.decisions),
             invites=dict(self.invites),
             audit=tuple(self.audit),
             founding_period=self.founding_period,
@@ -296,6 +311,9 @@ class _Folder:
             claims=self.claims,
             joins=dict(self.joins),
             admitted=frozenset(self.admitted),
+            rule_history=tuple(self.rule_history),
+            effect_log=tuple(self.effect_log),
+            latest_eff=latest,
         )
 
     def feed(self, item: Placed) -> None:
@@ -315,7 +333,12 @@ class _Folder:
     def _audit(
         self, item: Placed, summary: str, rule: str | None, detail: str, waiting: bool = False
     ) -> None:
-        self.audit.append(
+        # Waiting acts are listed last: a placed act goes before them.
+        at = len(self.audit)
+        while not waiting and at and self.audit[at - 1].waiting:
+            at -= 1
+        self.audit.insert(
+            at,
             AuditEntry(
                 ts=item.eff,
                 member=item.member,
@@ -328,7 +351,7 @@ class _Folder:
                 ref=item.ref or "",
                 waiting=waiting,
                 proposal=self._concerns(item),
-            )
+            ),
         )
 
     def _concerns(self, item: Placed) -> str:
@@ -367,6 +390,8 @@ class _Folder:
     # --- shared checks ---------------------------------------------------------------------
 
     def _require_member(self, ctx: _Ctx) -> Member:
+        """The writer takes part now: a member, or a supporter with standing writing an act
+        supporters may write, from a device that was not revoked."""
         if self.assembly is None:
             raise IllegalMoveError(R.ASSEMBLY_EXISTS, "the assembly's genesis act is not here yet")
         m = self.members.get(ctx.member)
@@ -374,12 +399,18 @@ class _Folder:
             raise IllegalMoveError(R.MEMBERS_ONLY, f"{_short(ctx.member)} is not a member")
         if ctx.device in m.revoked_devices:
             raise IllegalMoveError(R.DEVICE_NOT_REVOKED, f"device {_short(ctx.device)} was revoked")
+        if m.is_removed(ctx.ts):
+            raise IllegalMoveError(R.MEMBER_REMOVED, f"{m.name} was removed by a decision")
+        if m.supporter and not m.has_standing(ctx.ts):
+            raise IllegalMoveError(R.SUPPORTER_STANDING, f"{m.name} has no standing now")
+        if m.supporter and type(ctx.act) not in SUPPORTER_ACTS:
+            raise IllegalMoveError(
+                R.SUPPORTER_MAY_NOT, f"{m.name} is a supporter: supporters propose and advise"
+            )
         return m
 
     def _require_facilitator(self, ctx: _Ctx) -> None:
         m = self.members[ctx.member]
-        if m.is_ally(ctx.ts) and m.has_role(R.FACILITATOR, ctx.ts):
-            raise IllegalMoveError(R.ALLY_CANNOT_FACILITATE, f"{m.name} is an ally")
         if not m.can_facilitate(ctx.ts):
             raise IllegalMoveError(R.FACILITATOR_ONLY, f"{m.name} is not a facilitator now")
 
@@ -401,9 +432,9 @@ class _Folder:
             raise IllegalMoveError(R.MEMBER_EXISTS, f"{_short(member)} is not a member")
         return m
 
-    def _is_ally(self, member: str, ts: int) -> bool:
+    def _counts(self, member: str, ts: int) -> bool:
         m = self.members.get(member)
-        return m is not None and m.is_ally(ts)
+        return m is not None and m.counts(ts)
 
     def _check_term(self, ctx: _Ctx, term_end: int, what: str) -> None:
         if term_end <= ctx.ts:
@@ -415,20 +446,14 @@ class _Folder:
             )
 
     def _check_role_authority(self, ctx: _Ctx, decision_id: str | None) -> None:
-        """Roles change by a decision in effect, or by the founder while founding."""
-        if decision_id is None:
-            m = self.members[ctx.member]
-            if not (m.is_founder and self.founding_period):
-                raise IllegalMoveError(R.ROLE_BY_DECISION, "roles change by a decision in effect")
-            return
-        d = self.decisions.get(decision_id)
-        if d is None:
-            raise IllegalMoveError(R.DECISION_EXISTS, f"no decision {decision_id}")
-        if d.status != R.PENDING or ctx.ts < d.effective_ts:
+        """Roles change by a decision's ``grant_role`` / ``end_role`` effect; only the
+        founder, while founding, grants and ends them by an act. Nothing cites a decision."""
+        m = self.members[ctx.member]
+        if decision_id is not None or not (m.is_founder and self.founding_period):
             raise IllegalMoveError(
-                R.DECISION_IN_EFFECT, f"decision {decision_id[:8]} is not in effect"
+                R.ROLE_BY_DECISION,
+                "roles change by a decision: propose one with a grant_role or end_role effect",
             )
-        self._require_facilitator(ctx)
 
     def _open_round_of(self, p: Proposal) -> Round | None:
         for rid in reversed(p.rounds):
@@ -436,6 +461,122 @@ class _Folder:
             if r.phase != R.CLOSED:
                 return r
         return None
+
+    # --- decisions taking effect -----------------------------------------------------------
+
+    def run_due(self, until: int) -> None:
+        """Let every pending decision whose cooling-off ends by ``until`` take effect, in the
+        order they do (then by id): status, proposal, and each effect of its version."""
+        due = sorted(
+            (
+                d
+                for d in self.decisions.values()
+                if d.status == R.PENDING and d.effective_ts <= until
+            ),
+            key=lambda d: (d.effective_ts, d.id),
+        )
+        for d in due:
+            self._take_effect(d)
+
+    def _take_effect(self, d: Decision) -> None:
+        self.decisions[d.id] = dataclasses.replace(
+            d, status=T.decision_move(d.status, T.COOLING_OFF_ELAPSED)
+        )
+        p = self.proposals[d.proposal]
+        if p.state == R.ADOPTED_PENDING and p.decision == d.id:
+            self.proposals[p.id] = dataclasses.replace(p, state=R.ADOPTED)
+        for effect in d.effects:
+            try:
+                summary = _EFFECTS[type(effect)](self, d, effect)
+            except IllegalMoveError as exc:
+                self._audit_effect(d, effect, f"{effect.KIND} not applied", exc.rule, exc.detail)
+                continue
+            self._audit_effect(d, effect, summary, None, "")
+
+    def _audit_effect(
+        self, d: Decision, effect: A.Effect, summary: str, rule: str | None, detail: str
+    ) -> None:
+        self.effect_log.append(
+            AuditEntry(
+                ts=d.effective_ts,
+                member=d.decided_by,
+                act_id="",
+                act_type="effect:" + effect.KIND,
+                summary=summary,
+                accepted=rule is None,
+                rule=rule,
+                detail=detail,
+                ref=d.id,
+                proposal=d.proposal,
+            )
+        )
+
+    def _effect_member(self, member: str, *, supporter: bool) -> Member:
+        m = self.members.get(member)
+        if m is None or m.is_removed(0 if m.removed_ts is None else m.removed_ts):
+            raise IllegalMoveError(R.EFFECT_APPLIES, f"{_short(member)} is not a participant")
+        if m.supporter != supporter:
+            kind = "a supporter" if m.supporter else "a member"
+            raise IllegalMoveError(R.EFFECT_APPLIES, f"{m.name} is {kind}")
+        return m
+
+    def _effect_grant_role(self, d: Decision, e: A.Effect) -> str:
+        assert isinstance(e, A.GrantRoleEffect)
+        m = self.members.get(e.member)
+        if m is not None and m.supporter:
+            raise IllegalMoveError(R.SUPPORTER_NO_ROLE, f"{m.name} is a supporter")
+        m = self._effect_member(e.member, supporter=False)
+        end = d.effective_ts + e.term_days * R.DAY_MS
+        terms = _end_terms(m.roles, e.role, d.effective_ts)
+        new = RoleTerm(e.role, d.effective_ts, end, d.decided_by, d.id)
+        self.members[m.id] = dataclasses.replace(m, roles=(*terms, new))
+        return f"{m.name} is {e.role} for {e.term_days} days"
+
+    def _effect_end_role(self, d: Decision, e: A.Effect) -> str:
+        assert isinstance(e, A.EndRoleEffect)
+        m = self._effect_member(e.member, supporter=False)
+        if not m.has_role(e.role, d.effective_ts):
+            raise IllegalMoveError(R.ROLE_HELD, f"{m.name} is not {e.role} now")
+        roles = _end_terms(m.roles, e.role, d.effective_ts)
+        self.members[m.id] = dataclasses.replace(m, roles=roles)
+        return f"{m.name} is no longer {e.role}"
+
+    def _effect_set_rule(self, d: Decision, e: A.Effect) -> str:
+        assert isinstance(e, A.SetRuleEffect) and self.assembly is not None
+        minimum = A.RulesMap.KEYS[e.rule][1]
+        if e.value < minimum:
+            raise IllegalMoveError(R.EFFECT_APPLIES, f"{e.rule} must be at least {minimum}")
+        old = getattr(self.assembly.rules, e.rule)
+        rules = dataclasses.replace(self.assembly.rules, **{e.rule: e.value})
+        self.assembly = dataclasses.replace(self.assembly, rules=rules)
+        self.rule_history.append(RuleChange(d.effective_ts, e.rule, old, e.value, d.id))
+        return f"{e.rule} is {e.value} (was {old}) for rounds opened from now"
+
+    def _effect_admit_supporter(self, d: Decision, e: A.Effect) -> str:
+        assert isinstance(e, A.AdmitSupporterEffect)
+        m = self._effect_member(e.member, supporter=True)
+        if e.until <= d.effective_ts:
+            raise IllegalMoveError(R.EFFECT_APPLIES, "a standing must end after it begins")
+        self.members[m.id] = dataclasses.replace(m, standing_until=e.until)
+        return f"{m.name} has standing as a supporter until {e.until}"
+
+    def _effect_end_supporter(self, d: Decision, e: A.Effect) -> str:
+        assert isinstance(e, A.EndSupporterEffect)
+        m = self._effect_member(e.member, supporter=True)
+        self.members[m.id] = dataclasses.replace(m, standing_until=d.effective_ts)
+        return f"{m.name}'s standing as a supporter ended"
+
+    def _effect_remove_member(self, d: Decision, e: A.Effect) -> str:
+        assert isinstance(e, A.RemoveMemberEffect)
+        m = self.members.get(e.member)
+        if m is None or m.removed_ts is not None:
+            raise IllegalMoveError(R.EFFECT_APPLIES, f"{_short(e.member)} is not a participant")
+        roles = tuple(
+            dataclasses.replace(t, ended_ts=d.effective_ts) if t.active_at(d.effective_ts) else t
+            for t in m.roles
+        )
+        self.members[m.id] = dataclasses.replace(m, removed_ts=d.effective_ts, roles=roles)
+        return f"{m.name} is no longer a participant"
 
     # --- act handlers ----------------------------------------------------------------------
 
@@ -476,8 +617,10 @@ class _Folder:
             )
         if act.expires <= ctx.ts:
             raise IllegalMoveError(R.INVITE_NOT_EXPIRED, "the invite expires before it is made")
-        self.invites[act.invite_key] = InviteRecord(act.invite_key, ctx.member, act.expires, ctx.ts)
-        return f"recorded invite {act.invite_key[:8]} (expires {act.expires})"
+        self.invites[act.invite_key] = InviteRecord(
+            act.invite_key, ctx.member, act.expires, ctx.ts, kind=act.kind
+        )
+        return f"recorded {act.kind} invite {act.invite_key[:8]} (expires {act.expires})"
 
     def _join(self, ctx: _Ctx) -> str:
         act = ctx.act
@@ -503,6 +646,7 @@ class _Folder:
             record = InviteRecord(key, inviter, invite.expires_ms, None)
         self.invites[key] = dataclasses.replace(record, used_by=ctx.member)
         self.joins[ctx.ref] = (key, inviter)
+        supporter = record.kind == R.SUPPORTER_INVITE
         self.members[ctx.member] = Member(
             id=ctx.member,
             name=act.name,
@@ -510,8 +654,10 @@ class _Folder:
             invited_by=inviter,
             invite_key=key,
             is_founder=False,
+            supporter=supporter,
         )
-        return f"{act.name} joined, invited by {self.members[inviter].name}"
+        joined = "joined as a supporter" if supporter else "joined"
+        return f"{act.name} {joined}, invited by {self.members[inviter].name}"
 
     def _genuine_invite(self, member: str, act: A.Join) -> Invite:
         try:
@@ -563,8 +709,8 @@ class _Folder:
         target = self._target_member(act.member)
         self._check_role_authority(ctx, act.decision)
         self._check_term(ctx, act.term_end, "a role's term")
-        if act.role in R.DECIDING_ROLES and target.is_ally(ctx.ts):
-            raise IllegalMoveError(R.ALLY_CANNOT_FACILITATE, f"{target.name} is an ally")
+        if target.supporter:
+            raise IllegalMoveError(R.SUPPORTER_NO_ROLE, f"{target.name} is a supporter")
         terms = _end_terms(target.roles, act.role, ctx.ts)
         new = RoleTerm(act.role, ctx.ts, act.term_end, ctx.member, act.decision)
         self.members[target.id] = dataclasses.replace(target, roles=(*terms, new))
@@ -586,7 +732,7 @@ class _Folder:
     def _propose(self, ctx: _Ctx) -> str:
         act = ctx.act
         assert isinstance(act, A.Propose)
-        first = Version(1, act.body, ctx.member, ctx.ts, "first version", ctx.ref)
+        first = Version(1, act.body, ctx.member, ctx.ts, "first version", ctx.ref, act.effects)
         self.proposals[ctx.ref] = Proposal(
             id=ctx.ref,
             author=ctx.member,
@@ -594,6 +740,8 @@ class _Folder:
             created_ts=ctx.ts,
             versions=(first,),
             state=R.OPEN,
+            by_supporter=self.members[ctx.member].supporter,
+            origin=act.origin,
         )
         return f"proposed {act.title!r}"
 
@@ -606,7 +754,9 @@ class _Folder:
                 R.AUTHOR_OR_FACILITATOR, "only the author or a facilitator amends"
             )
         state = T.proposal_move(p.state, A.Amend)
-        version = Version(len(p.versions) + 1, act.body, ctx.member, ctx.ts, act.note, ctx.ref)
+        version = Version(
+            len(p.versions) + 1, act.body, ctx.member, ctx.ts, act.note, ctx.ref, act.effects
+        )
         self.proposals[p.id] = dataclasses.replace(p, versions=(*p.versions, version), state=state)
         return f"amended {p.title!r} to version {version.number}: {act.note}"
 
@@ -640,7 +790,14 @@ class _Folder:
                 R.ROUND_ON_LATEST_VERSION,
                 f"version {act.version} is not the latest ({p.latest.number})",
             )
+        if p.state == R.ADOPTED:
+            d = self.decisions.get(p.decision) if p.decision is not None else None
+            if d is None or not d.review_due(ctx.ts):
+                raise IllegalMoveError(
+                    R.REVIEW_DUE, "an adopted decision reopens when due for review"
+                )
         state = T.proposal_move(p.state, A.OpenRound)
+        assert self.assembly is not None
         self.rounds[ctx.ref] = Round(
             id=ctx.ref,
             proposal=p.id,
@@ -649,6 +806,7 @@ class _Folder:
             opened_ts=ctx.ts,
             phase=R.QUESTIONS,
             positions={},
+            rules=self.assembly.rules,
         )
         self.proposals[p.id] = dataclasses.replace(p, state=state, rounds=(*p.rounds, ctx.ref))
         return f"opened a round on {p.title!r} v{act.version}"
@@ -682,6 +840,7 @@ class _Folder:
             ts=act.ts,
             act_id=act.id,
             ref=ctx.ref,
+            advisory=not self._counts(subject, ctx.ts),
         )
         if r.phase == R.CLOSED:
             return self._late_objection(ctx, r, new, proxy)
@@ -695,12 +854,13 @@ class _Folder:
     def _check_position(self, ctx: _Ctx, act: A.TakePosition, subject: str, proxy: bool) -> None:
         if proxy:
             self._require_facilitator(ctx)
-            if subject not in self.members:
-                raise IllegalMoveError(R.MEMBER_EXISTS, f"{_short(subject)} is not a member")
+            target = self._target_member(subject)
+            if target.supporter:
+                raise IllegalMoveError(
+                    R.SUPPORTER_MAY_NOT, f"{target.name} is a supporter: only members by proxy"
+                )
         if act.kind == R.OBJECT and not act.reason.strip():
             raise IllegalMoveError(R.OBJECTION_NEEDS_REASON, "an objection must give its reason")
-        if act.kind == R.OBJECT and self._is_ally(subject, ctx.ts):
-            raise IllegalMoveError(R.ALLY_CANNOT_BLOCK, f"{self.members[subject].name} is an ally")
 
     def _check_replaces(self, old: Position | None, new: Position, proxy: bool) -> None:
         if old is None:
@@ -716,18 +876,23 @@ class _Folder:
         d = self.decisions.get(r.decision) if r.decision is not None else None
         if proxy or pos.kind != R.OBJECT or d is None:
             raise IllegalMoveError(R.ROUND_TRANSITION, f"round {r.id[:8]} is closed")
-        if ctx.ts >= d.effective_ts:
+        if ctx.ts >= d.effective_ts or d.status == R.IN_EFFECT:
             raise IllegalMoveError(
                 R.LATE_OBJECTION_WINDOW,
                 f"decision {d.id[:8]} took effect before this objection",
             )
+        if pos.advisory:
+            late = dataclasses.replace(pos, late=True)
+            self.rounds[r.id] = dataclasses.replace(r, positions={**r.positions, pos.member: late})
+            name = self.members[pos.member].name
+            return f"{name} (supporter) objected late: advisory, the decision stands"
         # The late objection that makes the objections reach the assembly's block threshold
         # returns the decision; the others join the list to be integrated.
         late = dataclasses.replace(pos, late=True)
         others = tuple(o for o in d.late_objections if o.member != pos.member)
         assert self.assembly is not None
         objectors = {o.member for o in r.objections} | {o.member for o in others} | {pos.member}
-        blocks = len(objectors) >= self.assembly.rules.block_threshold
+        blocks = len(objectors) >= (r.rules or self.assembly.rules).block_threshold
         status = T.decision_move(d.status, R.LATE_OBJECTION) if blocks else d.status
         p = self.proposals[r.proposal]
         if d.status == R.PENDING and blocks:
@@ -754,13 +919,13 @@ class _Folder:
             )
         phase = T.round_move(r.phase, A.CloseRound)
         assert self.assembly is not None
-        tally = tally_round(r, self.assembly.rules, lambda m: self._is_ally(m, ctx.ts))
+        rules = r.rules or self.assembly.rules
+        tally = tally_round(r, rules, lambda m: not self._counts(m, ctx.ts))
         p = self.proposals[r.proposal]
         state = T.proposal_move(p.state, T.close_event(tally.outcome))
         decision_id: str | None = None
         if tally.outcome == R.OUTCOME_ADOPTED:
             decision_id = ctx.ref
-            rules = self.assembly.rules
             self.decisions[decision_id] = Decision(
                 id=decision_id,
                 round=r.id,
@@ -772,6 +937,7 @@ class _Folder:
                 effective_ts=ctx.ts + rules.cooling_off_ms,
                 review_ts=ctx.ts + rules.review_period_ms,
                 status=R.PENDING,
+                effects=p.versions[r.version - 1].effects,
             )
             self.founding_period = False
             p = dataclasses.replace(p, decision=decision_id)
@@ -794,6 +960,13 @@ class _Folder:
         state = T.proposal_move(p.state, A.Reject)
         self.proposals[p.id] = dataclasses.replace(p, state=state, closing_note=act.reason)
         return f"rejected {p.title!r}"
+
+    def _allow_naming(self, ctx: _Ctx) -> str:
+        act = ctx.act
+        assert isinstance(act, A.AllowNaming)
+        m = self.members[ctx.member]
+        self.members[m.id] = dataclasses.replace(m, allows_naming=act.allow)
+        return f"{m.name} {'allows' if act.allow else 'does not allow'} naming in publications"
 
     def _revoke_device(self, ctx: _Ctx) -> str:
         act = ctx.act
@@ -872,6 +1045,21 @@ def _type_of(item: Placed) -> str:
     return item.act.TYPE if item.act is not None else _raw_str(item.raw, "type")
 
 
+_EFFECTS: Mapping[type[A.Effect], Callable[[_Folder, Decision, A.Effect], str]] = {
+    A.GrantRoleEffect: _Folder._effect_grant_role,
+    A.EndRoleEffect: _Folder._effect_end_role,
+    A.SetRuleEffect: _Folder._effect_set_rule,
+    A.AdmitSupporterEffect: _Folder._effect_admit_supporter,
+    A.EndSupporterEffect: _Folder._effect_end_supporter,
+    A.RemoveMemberEffect: _Folder._effect_remove_member,
+}
+
+# What a supporter with standing may write: propose, amend and withdraw its own proposals,
+# state an advisory position, and look after its own devices and name.
+SUPPORTER_ACTS: frozenset[type[A.Act]] = frozenset(
+    {A.Propose, A.Amend, A.Withdraw, A.TakePosition, A.RevokeDevice, A.AllowNaming}
+)
+
 _HANDLERS: Mapping[type[A.Act], Callable[[_Folder, _Ctx], str]] = {
     A.Create: _Folder._create,
     A.RecordInvite: _Folder._invite,
@@ -888,6 +1076,7 @@ _HANDLERS: Mapping[type[A.Act], Callable[[_Folder, _Ctx], str]] = {
     A.CloseRound: _Folder._close_round,
     A.Reject: _Folder._reject,
     A.RevokeDevice: _Folder._revoke_device,
+    A.AllowNaming: _Folder._allow_naming,
 }
 
 __all__ = [

@@ -95,6 +95,10 @@ def peer_admission(
     if m is not None:
         if device.hex() in m.revoked_devices:
             return Verdict(Admission.REFUSE, "device was revoked by its member")
+        if m.is_removed(now_ms):
+            return Verdict(Admission.REFUSE, "member was removed by a decision")
+        if m.supporter and m.standing_until is not None and now_ms >= m.standing_until:
+            return Verdict(Admission.REFUSE, "supporter's standing has ended")
         return ADMITTED
     if invite is None:
         return Verdict(Admission.REFUSE, "not a member of this assembly")
@@ -117,9 +121,9 @@ def tally(state: AssemblyState, round_ref: str) -> Tally:
 
     def cannot_count(member: str) -> bool:
         m = state.members.get(member)
-        return m is not None and m.is_ally(now)
+        return m is None or not m.counts(now)
 
-    return tally_round(r, state.assembly.rules, cannot_count)
+    return tally_round(r, r.rules or state.assembly.rules, cannot_count)
 
 
 class Move(enum.StrEnum):

@@ -35,8 +35,6 @@ ROLE_BY_DECISION: Final = "role-by-decision"
 DECISION_IN_EFFECT: Final = "decision-in-effect"
 ROLE_TERM: Final = "role-term-in-future"
 ROLE_HELD: Final = "role-held"
-ALLY_CANNOT_FACILITATE: Final = "ally-cannot-facilitate"
-ALLY_CANNOT_BLOCK: Final = "ally-cannot-block"
 FACILITATOR_ONLY: Final = "facilitator-only"
 AUTHOR_ONLY: Final = "author-only"
 AUTHOR_OR_FACILITATOR: Final = "author-or-facilitator"
@@ -55,16 +53,20 @@ INVITE_RECORDED_FIRST: Final = "invite-recorded-first"
 INVITE_CONTESTED: Final = "invite-contested"
 ADMIT_BY_INVITER: Final = "admit-by-inviter"
 ROLE_TERM_CAPPED: Final = "role-term-capped"
+# Decisions that do what they say, and supporters who never hold a veto.
+EFFECT_APPLIES: Final = "effect-applies"
+SUPPORTER_STANDING: Final = "supporter-has-standing"
+SUPPORTER_NO_ROLE: Final = "supporter-holds-no-role"
+SUPPORTER_MAY_NOT: Final = "supporters-propose-and-advise-only"
+MEMBER_REMOVED: Final = "member-not-removed"
+REVIEW_DUE: Final = "review-due"
 
 # --- roles -----------------------------------------------------------------------------------
 
 FACILITATOR: Final = "facilitator"
 NOTE_TAKER: Final = "note_taker"
 STEWARD: Final = "steward"
-ALLY: Final = "ally"
-ROLES: Final = (FACILITATOR, NOTE_TAKER, STEWARD, ALLY)
-# Roles that run rounds and write decisions: an ally may never hold them to effect.
-DECIDING_ROLES: Final = frozenset({FACILITATOR})
+ROLES: Final = (FACILITATOR, NOTE_TAKER, STEWARD)
 
 # --- positions -------------------------------------------------------------------------------
 
@@ -118,10 +120,23 @@ FOUNDER: Final = "the founder (self-certified by the assembly id)"
 MEMBER: Final = "any member"
 AUTHOR: Final = "the proposal's author"
 AUTHOR_OR_FACILITATOR_WHO: Final = "the author or a facilitator"
-FACILITATOR_WHO: Final = "a facilitator (not an ally)"
-MEMBER_OR_PROXY: Final = "the member, or a facilitator on their behalf (provisional)"
+FACILITATOR_WHO: Final = "a facilitator"
+MEMBER_OR_PROXY: Final = (
+    "a member, or a facilitator on a member's behalf (provisional); a supporter, advisory"
+)
 ROLE_AUTHORITY: Final = "a facilitator citing a decision in effect; the founder while founding"
 INVITER: Final = "the member who issued the invite"
+PARTICIPANT: Final = "any member, or a supporter with standing"
+
+# --- invites and participants -----------------------------------------------------------------
+
+MEMBER_INVITE: Final = "member"
+SUPPORTER_INVITE: Final = "supporter"
+INVITE_KINDS: Final = (MEMBER_INVITE, SUPPORTER_INVITE)
+
+# --- rules the assembly may change by decision -----------------------------------------------
+
+RULE_NAMES: Final = ("cooling_off_ms", "quorum", "review_period_ms", "block_threshold")
 
 # --- defaults --------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from assemblymesh.errors import NotFoundError, UsageError
 from assemblymesh.model import rules
+from assemblymesh.model.acts import Effect
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,10 @@ class RoleTerm:
 
 @dataclass(frozen=True)
 class Member:
+    """A participant: a member, or an outside supporter (``supporter``), who is never a
+    member: a supporter proposes and advises, never blocks, facilitates, counts towards
+    quorum or holds a role, and takes part only while its standing lasts."""
+
     id: str
     name: str
     joined_ts: int
@@ -66,15 +71,31 @@ class Member:
     roles: tuple[RoleTerm, ...] = ()
     devices: tuple[str, ...] = ()
     revoked_devices: tuple[str, ...] = ()
+    supporter: bool = False
+    standing_until: int | None = None  # a supporter's standing ends then (None: none yet)
+    removed_ts: int | None = None  # removed by a decision from then on
+    allows_naming: bool = False  # may publications to other assemblies name them
 
     def has_role(self, role: str, at_ms: int) -> bool:
         return any(t.role == role and t.active_at(at_ms) for t in self.roles)
 
-    def is_ally(self, at_ms: int) -> bool:
-        return self.has_role(rules.ALLY, at_ms)
+    def is_removed(self, at_ms: int) -> bool:
+        return self.removed_ts is not None and at_ms >= self.removed_ts
+
+    def has_standing(self, at_ms: int) -> bool:
+        """Whether this participant may act at ``at_ms``."""
+        if self.is_removed(at_ms):
+            return False
+        return not self.supporter or (
+            self.standing_until is not None and at_ms < self.standing_until
+        )
+
+    def counts(self, at_ms: int) -> bool:
+        """Whether this participant's positions count (quorum, blocks): members only."""
+        return not self.supporter and not self.is_removed(at_ms)
 
     def can_facilitate(self, at_ms: int) -> bool:
-        return self.has_role(rules.FACILITATOR, at_ms) and not self.is_ally(at_ms)
+        return self.counts(at_ms) and self.has_role(rules.FACILITATOR, at_ms)
 
     def active_roles(self, at_ms: int) -> tuple[str, ...]:
         return tuple(r for r in rules.ROLES if self.has_role(r, at_ms))
@@ -87,7 +108,8 @@ class Version:
     author: str
     ts: int
     note: str
-    act_id: str
+    act_id: str  # the ref of the act that wrote this version
+    effects: tuple[Effect, ...] = ()  # what the decision does when it takes effect
 
 
 @dataclass(frozen=True)
@@ -101,6 +123,8 @@ class Proposal:
     rounds: tuple[str, ...] = ()
     decision: str | None = None  # the decision that adopted it, if any
     closing_note: str = ""  # the reason given when rejected
+    by_supporter: bool = False  # originated by an outside supporter, not a member
+    origin: str | None = None  # the published item of another assembly it was put from
 
     @property
     def latest(self) -> Version:
@@ -118,6 +142,7 @@ class Position:
     act_id: str  # the act's id as written (the tie-break between equal ts)
     late: bool = False  # an objection cast after close, before the decision took effect
     ref: str = ""  # the act's ref
+    advisory: bool = False  # a supporter's: on record, never counted
 
 
 @dataclass(frozen=True)
@@ -129,6 +154,7 @@ class Round:
     opened_ts: int
     phase: str
     positions: Mapping[str, Position]
+    rules: Rules | None = None  # the assembly's rules when the round opened: they govern it
     closed_by: str | None = None
     closed_ts: int | None = None
     outcome: str | None = None
@@ -136,7 +162,10 @@ class Round:
 
     @property
     def objections(self) -> tuple[Position, ...]:
-        return tuple(p for p in self.positions.values() if p.kind == rules.OBJECT)
+        """The standing objections that count (a supporter's is advisory only)."""
+        return tuple(
+            p for p in self.positions.values() if p.kind == rules.OBJECT and not p.advisory
+        )
 
 
 @dataclass(frozen=True)
@@ -152,6 +181,21 @@ class Decision:
     review_ts: int
     status: str
     late_objections: tuple[Position, ...] = ()
+    effects: tuple[Effect, ...] = ()  # of the adopted version; run when it takes effect
+
+    def review_due(self, at_ms: int) -> bool:
+        return self.status == rules.IN_EFFECT and at_ms >= self.review_ts
+
+
+@dataclass(frozen=True)
+class RuleChange:
+    """One change of a rule, by the decision that made it, from when it took effect."""
+
+    ts: int
+    rule: str
+    old: int
+    new: int
+    decision: str
 
 
 @dataclass(frozen=True)
@@ -161,6 +205,7 @@ class InviteRecord:
     expires: int
     recorded_ts: int | None  # None when only a join revealed the invite
     used_by: str | None = None
+    kind: str = rules.MEMBER_INVITE  # or a supporter invite
 
 
 @dataclass(frozen=True)
@@ -225,6 +270,9 @@ class AssemblyState:
     claims: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     joins: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     admitted: frozenset[str] = frozenset()  # joins an inviter's admit names
+    rule_history: tuple[RuleChange, ...] = ()
+    effect_log: tuple[AuditEntry, ...] = ()  # each effect of each decision that took effect
+    latest_eff: int = 0  # the causal time of the last placed act
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -254,7 +302,20 @@ class AssemblyState:
     def device_allowed(self, member: str, device: str) -> bool:
         """Whether ``device`` may still write for ``member`` as far as governance knows."""
         m = self.members.get(member)
-        return m is not None and device not in m.revoked_devices
+        return m is not None and device not in m.revoked_devices and m.has_standing(self.now_ms)
+
+    def supporters(self) -> tuple[Member, ...]:
+        return tuple(m for m in self.members.values() if m.supporter)
+
+    def reviews_due(self) -> tuple[Decision, ...]:
+        """Decisions due for review, whose proposal has no review round open yet."""
+        return tuple(
+            d
+            for d in self.decisions.values()
+            if d.review_due(self.now_ms)
+            and self.proposals[d.proposal].decision == d.id
+            and self.open_round_of(d.proposal) is None
+        )
 
     def facilitators(self, at_ms: int | None = None) -> tuple[Member, ...]:
         at = self.now_ms if at_ms is None else at_ms

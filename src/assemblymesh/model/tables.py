@@ -43,6 +43,7 @@ PROPOSAL_MOVES: Final[Mapping[tuple[str, Event], str]] = MappingProxyType(
         (R.OPEN, A.Amend): R.OPEN,
         (R.RETURNED, A.Amend): R.OPEN,
         (R.OPEN, A.OpenRound): R.IN_ROUND,
+        (R.ADOPTED, A.OpenRound): R.IN_ROUND,  # a review round, once the review is due
         (R.IN_ROUND, close_event(R.OUTCOME_ADOPTED)): R.ADOPTED_PENDING,
         (R.IN_ROUND, close_event(R.OUTCOME_OBJECTIONS)): R.RETURNED,
         (R.IN_ROUND, close_event(R.OUTCOME_NO_QUORUM)): R.OPEN,

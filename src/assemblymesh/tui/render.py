@@ -7,6 +7,7 @@ from rich.text import Text
 
 from assemblymesh.model import AssemblyState, Decision, Position, Proposal, Round
 from assemblymesh.model import rules as R
+from assemblymesh.model.queries import tally
 from assemblymesh.tui.peers import PeerInfo
 from assemblymesh.tui.view import (
     KIND_LABELS,
@@ -32,9 +33,8 @@ def position_note(state: AssemblyState, p: Position) -> str:
         notes.append(f"provisional, recorded by {name_of(state, p.recorded_by)}")
     if p.late:
         notes.append("late objection")
-    m = state.members.get(p.member)
-    if m is not None and m.is_ally(state.now_ms):
-        notes.append("ally: does not block")
+    if p.advisory:
+        notes.append("supporter: advisory, does not count")
     return "; ".join(notes)
 
 
@@ -134,17 +134,12 @@ def outcome_text(d: Digest, p: Proposal, r: Round | None) -> Text:
         text.append("Open a round (o) when the assembly is ready to consider it.")
         return text
     if r.phase != R.CLOSED:
-        counted = sum(
-            1
-            for pos in r.positions.values()
-            if pos.kind in R.QUORUM_KINDS
-            and not (state.members.get(pos.member) and state.members[pos.member].is_ally(d.now_ms))
-        )
-        quorum = state.assembly.rules.quorum if state.assembly else 1
+        count = tally(state, r.id)
+        quorum = (r.rules or state.assembly.rules).quorum if state.assembly else 1
         text.append(f"{len(r.positions)} of {len(state.members)} positions; ")
-        text.append(f"{counted} count towards a quorum of {quorum}. ")
-        if r.objections:
-            text.append(f"{len(r.objections)} objection(s) stand.", style="bold")
+        text.append(f"{count.taking_part} count towards a quorum of {quorum}. ")
+        if count.objections:
+            text.append(f"{len(count.objections)} objection(s) stand.", style="bold")
         for pos in r.positions.values():
             if pos.reason:
                 who = name_of(state, pos.member)
