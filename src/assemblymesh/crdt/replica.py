@@ -89,6 +89,11 @@ class IngestResult:
     equivocating: list[bytes] = field(default_factory=list)
 
 
+@dataclass
+class PendingBudget:
+    bytes_left: int
+
+
 @dataclass(frozen=True, slots=True)
 class ReplicaEvent:
     """Told to observers after changes were durably stored and applied."""
