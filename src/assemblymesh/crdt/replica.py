@@ -902,6 +902,12 @@ class Replica:
                 for doc_id in dirty:
                     self._checkpoint(doc_id)
 
+    def equivocation_evidence(self) -> list[tuple[bytes, bytes]]:  # integrate with crdt evidence
+        return []
+
+    def take_evidence(self, first: bytes, second: bytes) -> bool:  # integrate with crdt evidence
+        return False
+
     def close(self) -> None:
         try:
             self.checkpoint()
