@@ -58,7 +58,7 @@ from assemblymesh.model import (
 from assemblymesh.model import acts as model_acts
 from assemblymesh.model.state import Rules
 from assemblymesh.net.addressbook import AddressBook
-from assemblymesh.net.handshake import PeerIdentity
+from assemblymesh.net.credentials import Admitted, Authorization, Credentials, PeerIdentity, Refused
 from assemblymesh.net.node import DEFAULT_PORT, NodeConfig
 
 ENV_HOME = "ASSEMBLYMESH_HOME"
@@ -237,21 +237,24 @@ class LocalAssembly:
         """How the network node runs for this assembly (``serve`` and ``sync``)."""
         return NodeConfig(
             replica=self.replica,
-            assembly_id=self.assembly_id,
-            assembly_secret=self.secret,
-            device_key=self.device_key,
-            certificate=self.certificate,
+            credentials=self.credentials(),
             authorize=self.authorize,
-            invite=self.pending_invite(),
             listen=listen,
             peers=list(peers),
             clock=self.clock,
             address_book=self.address_book_path,
         )
 
+    def credentials(self) -> Credentials:
+        """This device's network credentials (with the pending invite, if any)."""
+        return Credentials(
+            self.assembly_id, self.secret, self.device_key, self.certificate, self.pending_invite()
+        )
+
     def known_addresses(self) -> list[tuple[str, int]]:
-        """Addresses to try: invite hints, peers met before, most recent first."""
-        return [(e.host, e.port) for e in AddressBook(self.address_book_path).entries()]
+        """Addresses to try: invite hints, peers met before, most recent first (gossip capped
+        and aged out)."""
+        return AddressBook(self.address_book_path).dial_candidates(self.clock())
 
     # --- writing ------------------------------------------------------------------------
 
@@ -301,31 +304,31 @@ class LocalAssembly:
         invite_bytes, proof = msgpack.unpackb(path.read_bytes())
         return Invite.decode(invite_bytes), proof
 
-    def authorize(self, peer: PeerIdentity) -> str | None:
+    def authorize(self, peer: PeerIdentity) -> Authorization:
         """The network's governance question: may this peer device sync with us?"""
         state = self.state()
         member = peer.member.hex()
         if state.assembly is None:
             # A node that has not yet received the assembly (a fresh joiner) cannot judge
             # anyone; it only ever dials out, to the addresses its invite named.
-            return None
+            return Admitted()
         if state.is_member(member):
             if state.device_allowed(member, peer.device.hex()):
-                return None
-            return "device was revoked by its member"
+                return Admitted()
+            return Refused("device was revoked by its member")
         if peer.member == self.member_key.public:
-            return None  # another device of this member, not yet admitted anywhere
+            return Admitted()  # another device of this member, not yet admitted anywhere
         invite = peer.invite
         if invite is None:
-            return "not a member of this assembly"
+            return Refused("not a member of this assembly")
         record = state.invites.get(invite.invite_key.hex())
         if record is not None and record.used_by not in (None, member):
-            return "invite was already used"
+            return Refused("invite was already used")
         if not state.is_member(invite.inviter.hex()):
-            return "invite was issued by someone who is not a member"
+            return Refused("invite was issued by someone who is not a member")
         if invite.expires_ms < self.clock():
-            return "invite has expired"
-        return None
+            return Refused("invite has expired")
+        return Admitted()
 
     def close(self) -> None:
         self.replica.close()
