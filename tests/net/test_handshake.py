@@ -19,8 +19,8 @@ from assemblymesh.crdt.identity import (
     sign_invite_proof,
 )
 from assemblymesh.errors import HandshakeError, UsageError
-from assemblymesh.net.framing import encode_frame
 from assemblymesh.net.credentials import Admitted, Authorization, Credentials, Refused
+from assemblymesh.net.framing import encode_frame
 from assemblymesh.net.handshake import (
     HANDSHAKE_TIMEOUT_MS,
     MESSAGE_1_SIZE,
