@@ -533,6 +533,7 @@ class Node:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
+        await self._notify()
         try:
             await self._run(link, reader, writer)
         except (RemoteError, OSError, TimeoutError) as exc:
@@ -720,6 +721,13 @@ class Node:
         if loser is link:
             await self._flush(link, asyncio.ensure_future(self._write_loop(link)))
             return
+        if loser is not None:
+            # Start once the loser is gone: our hello then covers what it brought, and what
+            # was still in flight on it is dropped, never ingested twice.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self.wait_for(lambda: loser not in self._links), self._limits.handshake_timeout
+                )
         log.info(
             "connected %s %s (member %s)",
             "to" if link.role == "initiator" else "from",
