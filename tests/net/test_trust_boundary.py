@@ -25,17 +25,12 @@ from assemblymesh.net.addressbook import AddressBook
 from assemblymesh.net.credentials import Admitted, Authorization, Credentials, PeerIdentity
 from assemblymesh.net.handshake import Handshake, HandshakeDone
 from assemblymesh.net.node import Limits, Node, bind_listen_sockets, sync_once
-from tests.net.test_node import (  # noqa: F401 (fixtures)
-    GUARD,
-    _raw_connect,
-    addr,
-    admit_all,
-    config,
-    people,
-    replicas,
-    until,
-)
+from tests.net import test_node
+from tests.net.test_node import GUARD, _raw_connect, addr, admit_all, config, until
 from tests.net.test_sync import ASSEMBLY, SECRET, Member, write
+
+people = test_node.people  # fixtures shared with the node tests
+replicas = test_node.replicas
 
 FAST = dict(backoff_initial=0.05, backoff_max=0.2)
 
