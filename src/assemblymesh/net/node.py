@@ -275,6 +275,7 @@ class Node:
         self._limits = config.limits
         self._links: set[_Link] = set()
         self._handshaking: dict[_Link, None] = {}  # oldest first
+        self._dialling: set[tuple[str, int]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._servers: list[asyncio.Server] = []
         self._gossip: Gossip | None = None
@@ -318,11 +319,11 @@ class Node:
         now = self.config.clock()
         for host, port in self.config.peers:
             self._book.add(host, port, "static", now)
-            self._spawn(self._dial_loop(host, port, keep=True))
+            self._start_dialling(host, port, keep=True)
         if self.config.dial_known:
             for host, port in self._book.dial_candidates(now):
                 if (host, port) not in self.config.peers:
-                    self._spawn(self._dial_loop(host, port, keep=False))
+                    self._start_dialling(host, port, keep=False)
         self._spawn(self._refresh_loop())
 
     async def _listen(self, host: str, port: int) -> None:
@@ -353,7 +354,7 @@ class Node:
         if not self._running:
             raise UsageError("start the node before adding peers")
         self._book.add(host, port, source, self.config.clock())
-        self._spawn(self._dial_loop(host, port, keep=source == "static"))
+        self._start_dialling(host, port, keep=source == "static")
 
     async def stop(self) -> None:
         """Say bye to every peer, close every socket. The replica stays open (caller's)."""
@@ -433,6 +434,11 @@ class Node:
         return len(self._links)
 
     @property
+    def dialling(self) -> set[tuple[str, int]]:
+        """The addresses the node dials (and redials with backoff) now."""
+        return set(self._dialling)
+
+    @property
     def handshaking(self) -> int:
         """Connections still in the handshake."""
         return len(self._handshaking)
@@ -470,8 +476,18 @@ class Node:
         except StoreError as exc:
             log.warning("cannot refresh the store: %s", exc)
 
+    def _start_dialling(self, host: str, port: int, *, keep: bool) -> None:
+        self._dialling.add((host, port))
+        self._spawn(self._dial_loop(host, port, keep=keep))
+
     async def _dial_loop(self, host: str, port: int, *, keep: bool) -> None:
         """Dial until the node stops; ``keep`` False: give up once the book drops the entry."""
+        try:
+            await self._dial_until_stopped(host, port, keep)
+        finally:
+            self._dialling.discard((host, port))
+
+    async def _dial_until_stopped(self, host: str, port: int, keep: bool) -> None:
         failures = 0
         while self._running:
             link = _Link("initiator", host, port)
