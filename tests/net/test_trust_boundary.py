@@ -339,3 +339,22 @@ def test_without_ipv6_listening_falls_back_to_ipv4_quietly(
     finally:
         for s in sockets:
             s.close()
+
+
+async def test_a_full_pool_evicts_from_the_busiest_address(
+    replicas: dict[str, Replica], people: dict[str, Member]
+) -> None:
+    limits = Limits(max_handshakes=4, first_message_timeout=GUARD, handshake_timeout=GUARD)
+    node = Node(config(replicas["alice"], people["alice"], limits=limits))
+    await node.start()
+    held: list[asyncio.StreamWriter] = []
+    try:
+        held = await _hold(node, 3, ["127.0.0.2"])
+        held += await _hold(node, 1, ["127.0.0.3"])
+        held += await _hold(node, 1, ["127.0.0.4"])
+        await until(node, lambda: node.refused == 1 and node.handshaking == 4)
+        # The lone connection from 127.0.0.3 is older, yet 127.0.0.2 holds the most slots.
+        assert set(node.refusals) == {"127.0.0.2"}
+    finally:
+        _close(held)
+        await node.stop()

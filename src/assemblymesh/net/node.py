@@ -368,15 +368,7 @@ class Node:
             if link.machine is not None:
                 link.machine.close(Bye.SHUTDOWN)
                 link.wake.set()
-        # Give writers a moment to flush their byes, then cancel whatever is left.
-        flushing = [t for t in self._tasks if not t.done()]
-        if flushing:
-            await asyncio.wait(flushing, timeout=1.0)
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._end_tasks()
         for server in self._servers:
             await server.wait_closed()
         self._servers.clear()
@@ -387,6 +379,25 @@ class Node:
         self._save_book()
         self._stopped.set()
         log.info("node stopped")
+
+    async def _end_tasks(self) -> None:
+        """Give writers a moment to flush their byes, then drop what is left: an aborted
+        socket ends its task, so only tasks stuck elsewhere are cancelled."""
+        await self._settle()
+        for link in list(self._links):
+            if link.writer is not None:
+                link.writer.transport.abort()
+        await self._settle()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _settle(self) -> None:
+        running = [t for t in self._tasks if not t.done()]
+        if running:
+            await asyncio.wait(running, timeout=1.0)
 
     async def run_until_stopped(self) -> None:
         await self._stopped.wait()
@@ -569,7 +580,7 @@ class Node:
         if len(same) >= self._limits.max_per_address:
             self._evict(same[0], "too many connections from this address")
         elif len(pool) >= cap:
-            self._evict(pool[0], "too many connections in the handshake")
+            self._evict(_oldest_of_busiest(pool), "too many connections in the handshake")
         self._handshaking[link] = None
 
     def _evict(self, link: _Link, reason: str) -> None:
@@ -945,6 +956,16 @@ class Node:
         assert link.machine is not None
         c = link.machine.counters
         return SyncSummary(c.sent, c.received, c.applied, c.rejected, link.bytes_out, link.bytes_in)
+
+
+def _oldest_of_busiest(pool: list[_Link]) -> _Link:
+    """The oldest connection of the address holding the most slots of ``pool`` (oldest
+    first): a member with one connection is pushed out only by as many addresses as slots."""
+    per_host: dict[str, int] = {}
+    for link in pool:
+        per_host[link.host] = per_host.get(link.host, 0) + 1
+    most = max(per_host.values())
+    return next(link for link in pool if per_host[link.host] == most)
 
 
 def _plain_host(host: str) -> str:
