@@ -95,7 +95,7 @@ FIRST_BATCH_CHANGES = 1_000
 
 
 class Bye(enum.StrEnum):
-    """Stable reasons carried by ``bye`` (docs/protocol.md §5.6)."""
+    """Stable reasons carried by ``bye`` (docs/protocol.md §5.1)."""
 
     DONE = "done"
     SHUTDOWN = "shutdown"
