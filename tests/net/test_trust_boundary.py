@@ -358,3 +358,25 @@ async def test_a_full_pool_evicts_from_the_busiest_address(
     finally:
         _close(held)
         await node.stop()
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", ""])
+async def test_accepted_connections_disable_nagle(
+    replicas: dict[str, Replica], people: dict[str, Member], host: str
+) -> None:
+    # Without TCP_NODELAY a live push waits for the peer's delayed ACK (~40 ms).
+    cfg = dataclasses.replace(config(replicas["alice"], people["alice"]), listen=(host, 0))
+    node = Node(cfg)
+    await node.start()
+    held: list[asyncio.StreamWriter] = []
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", addr(node)[1])
+        held.append(writer)
+        await until(node, lambda: node.handshaking == 1)
+        link = next(iter(node._handshaking))
+        assert link.writer is not None
+        sock = link.writer.get_extra_info("socket")
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        _close(held)
+        await node.stop()
