@@ -28,7 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 
 from assemblymesh.crdt.replica import Replica
-from assemblymesh.net.handshake import PeerIdentity
+from assemblymesh.net.credentials import Admitted, Authorization, Credentials, PeerIdentity
 from assemblymesh.net.node import Node, NodeConfig, sync_once
 from history import Cast, history
 from rss import peak_rss_mb
@@ -37,8 +37,8 @@ SECRET = bytes(range(32))
 TIMEOUT = 300.0
 
 
-def _admit(peer: PeerIdentity) -> str | None:
-    return None
+def _admit(peer: PeerIdentity) -> Authorization:
+    return Admitted()
 
 
 def _open(cast: Cast, store: Path, label: str) -> Replica:
@@ -77,10 +77,7 @@ async def serve(store: Path, label: str) -> None:
     node = Node(
         NodeConfig(
             replica=replica,
-            assembly_id=cast.assembly,
-            assembly_secret=SECRET,
-            device_key=device,
-            certificate=cert,
+            credentials=Credentials(cast.assembly, SECRET, device, cert),
             authorize=_admit,
             listen=("127.0.0.1", 0),
         )

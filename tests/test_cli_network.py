@@ -103,3 +103,58 @@ def test_sync_with_a_wrong_secret_is_refused_in_one_line(founded: Path, tmp_path
 def test_sync_without_any_peer_says_what_to_do(founded: Path) -> None:
     result = run(founded, "sync", ok=False)
     assert result.exit_code == 1 and "--peer" in result.stderr
+
+
+class ResettingPeer:
+    """A TCP peer that reads the first bytes of every connection, then resets it."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.resets = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        import socket
+        import struct
+
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            conn.recv(64)
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+            self.resets += 1
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_sync_reports_a_reset_in_one_line_and_tries_the_next_address(
+    founded: Path, tmp_path: Path
+) -> None:
+    resetting = ResettingPeer()
+    try:
+        with ServingNode(founded) as serving:
+            code = run(
+                founded, "invite", "--no-qr",
+                "--hint", f"127.0.0.1:{resetting.port}", "--hint", f"127.0.0.1:{serving.port}",
+            )  # fmt: skip
+            ben = tmp_path / "ben"
+            run(ben, "join", code.stdout.splitlines()[-1], "--member-name", "Ben")
+            out = run(ben, "sync").stdout
+            assert f"synced with 127.0.0.1:{serving.port}" in out
+            assert resetting.resets >= 1
+            # Only the resetting peer: one line on stderr, no traceback.
+            result = run(ben, "sync", "--peer", f"127.0.0.1:{resetting.port}", ok=False)
+            assert result.exit_code == 1
+            assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    finally:
+        resetting.close()

@@ -133,3 +133,59 @@ def test_refused_addresses_are_listed_with_their_count() -> None:
     peers.poll()
     (row,) = heard.peers[-1]
     assert (row.name, row.state, row.refusals) == ("192.0.2.7", "refused", 3)
+
+
+def test_the_ui_log_file_is_capped(tmp_path: Path) -> None:
+    import logging
+    import logging.handlers
+
+    from assemblymesh.live import LOG_BACKUPS, LOG_MAX_BYTES, _log_to_file
+
+    path = tmp_path / "assemblymesh.log"
+    handler = _log_to_file(path)
+    try:
+        assert isinstance(handler, logging.handlers.RotatingFileHandler)
+        log = logging.getLogger("assemblymesh.net")
+        for i in range(3 * LOG_MAX_BYTES // 100):
+            log.warning("refused 10.0.0.%d: handshake failed: %s", i % 250, "x" * 60)
+        files = sorted(tmp_path.glob("assemblymesh.log*"))
+        assert len(files) == 1 + LOG_BACKUPS
+        assert all(f.stat().st_size <= LOG_MAX_BYTES for f in files)
+    finally:
+        logging.getLogger("assemblymesh").removeHandler(handler)
+        handler.close()
+
+
+async def test_network_and_serve_share_one_node_service(tmp_path: Path) -> None:
+    from assemblymesh.net.service import NodeService
+
+    trio = make_trio(tmp_path)
+    rosa, kofi = trio.locals["Rosa"], trio.locals["Kofi"]
+    try:
+        async with Network(rosa, listen=("127.0.0.1", 0), mdns=False, peers=[]) as net:
+            assert isinstance(net.service, NodeService) and net.service.listening
+            assert net.node is not None and net.node.listen_address is not None
+            taken = net.node.listen_address
+            # The port is taken (as by `assemblymesh serve` on this home): dial out only.
+            async with Network(kofi, listen=taken, mdns=False, peers=[taken]) as other:
+                assert other.service is not None and not other.service.listening
+                assert other.node is not None and other.node.listen_address is None
+                assert other.node.dialling == {taken}
+    finally:
+        trio.close()
+
+
+async def test_node_service_dials_each_discovered_address_once(tmp_path: Path) -> None:
+    from assemblymesh.net.discovery import PeerAddress
+    from assemblymesh.net.service import NodeService
+
+    trio = make_trio(tmp_path)
+    rosa = trio.locals["Rosa"]
+    try:
+        async with NodeService(rosa.node_config(("127.0.0.1", 0)), mdns=False) as service:
+            peer = PeerAddress(b"\x01" * 32, "127.0.0.1", 9)
+            service._found(peer)
+            service._found(peer)  # the advertisement repeats (label rotation)
+            assert service.node.dialling == {("127.0.0.1", 9)}
+    finally:
+        trio.close()

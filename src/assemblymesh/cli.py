@@ -518,7 +518,11 @@ def _log_to_stderr(verbose: bool) -> None:
 
 
 @main.command()
-@click.option("--listen", default=None, help="HOST:PORT to listen on (default 0.0.0.0:7361).")
+@click.option(
+    "--listen",
+    default=None,
+    help="HOST:PORT to listen on (default: every address, IPv6 and IPv4, port 7361).",
+)
 @click.option("--peer", "peers", multiple=True, help="HOST:PORT of a static peer (repeatable).")
 @click.option("--no-mdns", is_flag=True, help="Do not advertise or browse on the LAN.")
 @click.option("-v", "--verbose", is_flag=True)
@@ -529,58 +533,32 @@ def serve(
     """Run this node: accept peers, dial peers, sync and gossip until Ctrl-C or SIGTERM."""
     import asyncio
 
-    from assemblymesh.net.node import DEFAULT_PORT
+    from assemblymesh.net.node import ALL_ADDRESSES, DEFAULT_PORT
 
     _log_to_stderr(verbose)
-    listen_at = parse_address(listen, DEFAULT_PORT) if listen else ("0.0.0.0", DEFAULT_PORT)
+    listen_at = parse_address(listen, DEFAULT_PORT) if listen else (ALL_ADDRESSES, DEFAULT_PORT)
     static = _addresses(peers, DEFAULT_PORT)
     with ctx.open() as local:
-        known = [a for a in local.known_addresses() if a not in static]
-        config = local.node_config(listen_at, static + known)
-        asyncio.run(_serve(local, config, not no_mdns))
+        # The node also dials the address book's candidates (gossip capped, aged out).
+        config = local.node_config(listen_at, static)
+        asyncio.run(_serve(config, not no_mdns))
 
 
-async def _serve(local: LocalAssembly, config: Any, mdns: bool) -> None:
+async def _serve(config: Any, mdns: bool) -> None:
     import asyncio
-    import logging
     import signal
 
-    from assemblymesh.net.discovery import Discovery, DiscoveryConfig, PeerAddress
-    from assemblymesh.net.node import Node
+    from assemblymesh.net.service import NodeService
 
-    log = logging.getLogger("assemblymesh.net")
-    node = Node(config)
-    await node.start()
+    service = NodeService(config, mdns=mdns, dial_out_only_fallback=False)
+    await service.start()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(node.stop()))
-    discovery = None
-    if mdns and node.listen_address is not None:
-        dialing: set[tuple[str, int]] = set(config.peers)
-
-        def found(peer: PeerAddress) -> None:
-            # Advertisements repeat (label rotation): dial each address once; the node
-            # keeps reconnecting to it with backoff.
-            if (peer.host, peer.port) not in dialing:
-                dialing.add((peer.host, peer.port))
-                log.info("discovered %s at %s:%d", peer.device.hex()[:8], peer.host, peer.port)
-                node.add_peer(peer.host, peer.port)
-
-        discovery = Discovery(DiscoveryConfig(
-            assembly_id=local.assembly_id, assembly_secret=local.secret,
-            device=local.device_key.public, port=node.listen_address[1], on_peer=found,
-        ))  # fmt: skip
-        try:
-            await discovery.start()
-        except AssemblyMeshError as exc:
-            log.warning("LAN discovery is off: %s", exc)
-            discovery = None
+        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(service.stop()))
     try:
-        await node.run_until_stopped()
+        await service.run_until_stopped()
     finally:
-        if discovery is not None:
-            await discovery.stop()
-        await node.stop()
+        await service.stop()
 
 
 @main.command(name="sync")
@@ -607,8 +585,10 @@ def sync_command(ctx: Context, peers: tuple[str, ...], timeout: float, verbose: 
         for host, port in targets:
             try:
                 summary = asyncio.run(sync_once(config, (host, port), timeout))
-            except AssemblyMeshError as exc:
-                failures.append(f"{host}:{port}: {exc}")
+            except (AssemblyMeshError, OSError) as exc:
+                # One line per address, then the next one: never a traceback.
+                reason = exc if isinstance(exc, AssemblyMeshError) else exc.strerror or exc
+                failures.append(f"{host}:{port}: {reason}")
                 continue
             state = local.state()
             click.echo(

@@ -5,7 +5,8 @@ AssemblyMeshError
 ├── UsageError            local misuse: the caller asked for something that cannot be done
 │   ├── NotFoundError     no such assembly, proposal, round, member, ...
 │   ├── IllegalMoveError  a process rule forbids the move (``.rule`` names the rule)
-│   └── KeyFileError      a key file is missing, unreadable or readable by others
+│   ├── KeyFileError      a key file is missing, unreadable or readable by others
+│   └── DiscoveryError    LAN discovery cannot run here (no mDNS socket, cannot register)
 ├── StoreError            the local store cannot be opened or written
 │   └── StoreFormatError  the store was written by a newer format version
 └── RemoteError           something that came from elsewhere is bad (peer, file, invite)
@@ -13,7 +14,9 @@ AssemblyMeshError
     ├── InviteError       an invite code is malformed, forged or expired
     ├── BundleError       a sneakernet bundle is corrupt, forged or for another assembly
     ├── HandshakeError    a peer failed the Noise handshake or identity proof
-    └── ProtocolError     a peer sent a malformed, oversized or unexpected message
+    │   └── RefusedPeer   the peer proved who it is, and governance refused it (``.reason``)
+    ├── ProtocolError     a peer sent a malformed, oversized or unexpected message
+    └── InvalidAnnouncement  a discovery blob does not open, is malformed or stale
 ```
 
 Library exceptions (PyNaCl, OSError, sqlite3, zeroconf, pycrdt panics) are translated at the
@@ -101,3 +104,19 @@ class HandshakeError(RemoteError):
 
 class ProtocolError(RemoteError):
     """A peer sent a malformed, oversized, out-of-order or unknown message."""
+
+
+class RefusedPeer(HandshakeError):
+    """A proven peer that governance (``authorize``) refused; ``reason`` is one line."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"peer refused: {reason}")
+        self.reason = reason
+
+
+class InvalidAnnouncement(RemoteError):
+    """A discovery blob does not open, is malformed, stale, or names another assembly."""
+
+
+class DiscoveryError(UsageError):
+    """Discovery cannot run here: no mDNS socket, or the service cannot be registered."""

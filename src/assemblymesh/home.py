@@ -63,7 +63,7 @@ from assemblymesh.model import (
 )
 from assemblymesh.model import acts as model_acts
 from assemblymesh.net.addressbook import AddressBook
-from assemblymesh.net.handshake import PeerIdentity
+from assemblymesh.net.credentials import Admitted, Authorization, Credentials, PeerIdentity, Refused
 from assemblymesh.net.node import DEFAULT_PORT, NodeConfig
 
 ENV_HOME = "ASSEMBLYMESH_HOME"
@@ -279,21 +279,24 @@ class LocalAssembly:
         """How the network node runs for this assembly (``serve`` and ``sync``)."""
         return NodeConfig(
             replica=self.replica,
-            assembly_id=self.assembly_id,
-            assembly_secret=self.secret,
-            device_key=self.device_key,
-            certificate=self.certificate,
+            credentials=self.credentials(),
             authorize=self.authorize,
-            invite=self.pending_invite(),
             listen=listen,
             peers=list(peers),
             clock=self.clock,
             address_book=self.address_book_path,
         )
 
+    def credentials(self) -> Credentials:
+        """This device's network credentials (with the pending invite, if any)."""
+        return Credentials(
+            self.assembly_id, self.secret, self.device_key, self.certificate, self.pending_invite()
+        )
+
     def known_addresses(self) -> list[tuple[str, int]]:
-        """Addresses to try: invite hints, peers met before, most recent first."""
-        return [(e.host, e.port) for e in AddressBook(self.address_book_path).entries()]
+        """Addresses to try: invite hints, peers met before, most recent first (gossip capped
+        and aged out)."""
+        return AddressBook(self.address_book_path).dial_candidates(self.clock())
 
     # --- writing ------------------------------------------------------------------------
 
@@ -358,7 +361,7 @@ class LocalAssembly:
         invite_bytes, proof = msgpack.unpackb(path.read_bytes())
         return Invite.decode(invite_bytes), proof
 
-    def authorize(self, peer: PeerIdentity) -> str | None:
+    def authorize(self, peer: PeerIdentity) -> Authorization:
         """The network's governance question: may this peer device sync with us?"""
         state = self.state()
         if state.assembly is None:
@@ -366,14 +369,14 @@ class LocalAssembly:
             # anyone: it accepts only its inviter (and what the inviter vouches for).
             pending = self.pending_invite()
             if peer.member == self.member_key.public:
-                return None
+                return Admitted()
             if pending is not None and peer.member == pending[0].inviter:
-                return None
-            return "this node has not received the assembly yet; it talks to its inviter only"
+                return Admitted()
+            return Refused("this node has not received the assembly yet; it talks to its inviter")
         if peer.member == self.member_key.public and not state.is_member(self.member_id):
-            return None  # another device of this member, not yet admitted anywhere
+            return Admitted()  # another device of this member, not yet admitted anywhere
         verdict = queries.peer_admission(state, peer.member, peer.device, peer.invite, self.clock())
-        return None if verdict.admitted else verdict.reason
+        return Admitted() if verdict.admitted else Refused(verdict.reason)
 
     # --- what the screens need: record events and shared drafts -----------------------
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import logging.handlers
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from assemblymesh.errors import AssemblyMeshError, UsageError
+from assemblymesh.errors import AssemblyMeshError
 from assemblymesh.home import Home, LocalAssembly
-from assemblymesh.net.discovery import Discovery, DiscoveryConfig, PeerAddress
-from assemblymesh.net.node import DEFAULT_PORT, Node, PeerStatus
+from assemblymesh.net.discovery import Discovery
+from assemblymesh.net.node import ALL_ADDRESSES, DEFAULT_PORT, Node, PeerStatus
+from assemblymesh.net.service import NodeService
 from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.peers import (
     CONNECTED,
@@ -109,35 +111,51 @@ class StatusSource(Protocol):
     def peer_status(self) -> list[PeerStatus]: ...
 
 
-def _log_to_file(path: Path) -> None:
-    """The terminal belongs to the UI: network logs go to a file in the home."""
+LOG_MAX_BYTES = 1024 * 1024  # the UI's log file, then one older copy: 2 MiB on disk at most
+LOG_BACKUPS = 1
+
+
+def _log_to_file(path: Path) -> logging.Handler:
+    """The terminal belongs to the UI: network logs go to a size-capped file in the home."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path)
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+    )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s"))
     root = logging.getLogger("assemblymesh")
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    return handler
 
 
 class Network:
     """The node, LAN discovery and the UI's peer list for one assembly, started and
-    stopped together (``async with Network(local) as net: ...``)."""
+    stopped together (``async with Network(local) as net: ...``). The node and discovery
+    are one ``NodeService``, the same composition ``assemblymesh serve`` runs."""
 
     def __init__(
         self,
         local: LocalAssembly,
-        listen: tuple[str, int] = ("0.0.0.0", DEFAULT_PORT),
+        listen: tuple[str, int] = (ALL_ADDRESSES, DEFAULT_PORT),
         mdns: bool = True,
         peers: list[tuple[str, int]] | None = None,
     ) -> None:
         self.local = local
         self.listen = listen
         self.mdns = mdns
-        self.static = local.known_addresses() if peers is None else peers
-        self.node: Node | None = None
-        self.discovery: Discovery | None = None
+        # The node dials the address book's candidates itself; these are static on top.
+        self.static = [] if peers is None else peers
+        self.service: NodeService | None = None
         self.peers: NodePeers | None = None
         self._watcher: asyncio.Future[None] | None = None
+
+    @property
+    def node(self) -> Node | None:
+        return self.service.node if self.service is not None else None
+
+    @property
+    def discovery(self) -> Discovery | None:
+        return self.service.discovery if self.service is not None else None
 
     async def __aenter__(self) -> Network:
         await self.start()
@@ -147,53 +165,19 @@ class Network:
         await self.stop()
 
     async def start(self) -> None:
-        node = Node(self.local.node_config(self.listen, self.static))
-        try:
-            await node.start()
-        except UsageError as exc:
-            # Most likely `assemblymesh serve` holds the port for this same home.
-            log.info("not listening (%s): dialling out only", exc)
-            node = Node(self.local.node_config(None, self.static))
-            await node.start()
-        self.node = node
-        if self.mdns and node.listen_address is not None:
-            await self._discover(node, node.listen_address[1])
-        self.peers = NodePeers(node, self.local.clock)
+        service = NodeService(self.local.node_config(self.listen, self.static), mdns=self.mdns)
+        await service.start()
+        self.service = service
+        self.peers = NodePeers(service.node, self.local.clock)
         self._watcher = asyncio.ensure_future(self.peers.watch())
-
-    async def _discover(self, node: Node, port: int) -> None:
-        dialing = set(self.static)
-
-        def found(peer: PeerAddress) -> None:
-            if (peer.host, peer.port) not in dialing:
-                dialing.add((peer.host, peer.port))
-                node.add_peer(peer.host, peer.port)
-
-        discovery = Discovery(
-            DiscoveryConfig(
-                assembly_id=self.local.assembly_id,
-                assembly_secret=self.local.secret,
-                device=self.local.device_key.public,
-                port=port,
-                on_peer=found,
-            )
-        )
-        try:
-            await discovery.start()
-        except AssemblyMeshError as exc:
-            log.warning("LAN discovery is off: %s", exc)
-            return
-        self.discovery = discovery
 
     async def stop(self) -> None:
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
-        if self.discovery is not None:
-            await self.discovery.stop()
-        if self.node is not None:
-            await self.node.stop()
+        if self.service is not None:
+            await self.service.stop()
 
 
 class LiveApp(AssemblyApp):
@@ -208,7 +192,7 @@ class LiveApp(AssemblyApp):
         network: bool = True,
         mdns: bool = True,
         plain: bool = False,
-        listen: tuple[str, int] = ("0.0.0.0", DEFAULT_PORT),
+        listen: tuple[str, int] = (ALL_ADDRESSES, DEFAULT_PORT),
     ) -> None:
         super().__init__(home, assembly, plain=plain)
         # ``run_async`` closes the assembly, after the node has said goodbye through it.

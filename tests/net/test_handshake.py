@@ -19,6 +19,7 @@ from assemblymesh.crdt.identity import (
     sign_invite_proof,
 )
 from assemblymesh.errors import HandshakeError, UsageError
+from assemblymesh.net.credentials import Admitted, Authorization, Credentials, Refused
 from assemblymesh.net.framing import encode_frame
 from assemblymesh.net.handshake import (
     HANDSHAKE_TIMEOUT_MS,
@@ -91,15 +92,15 @@ class Roster:
     accept_invites: bool = True
     seen: list[PeerIdentity] = field(default_factory=list)
 
-    def __call__(self, peer: PeerIdentity) -> str | None:
+    def __call__(self, peer: PeerIdentity) -> Authorization:
         self.seen.append(peer)
         if peer.device in self.revoked:
-            return "device revoked"
+            return Refused("device revoked")
         if peer.invite is not None and self.accept_invites:
-            return None
+            return Admitted()
         if peer.device not in self.devices:
-            return "device not on the roster"
-        return None
+            return Refused("device not on the roster")
+        return Admitted()
 
 
 ALICE = make_node("alice")
@@ -113,7 +114,7 @@ def roster_of(*nodes: Node) -> Roster:
 def handshake(
     role: Role,
     node: Node,
-    authorize: Callable[[PeerIdentity], str | None],
+    authorize: Callable[[PeerIdentity], Authorization],
     *,
     secret: bytes = SECRET,
     assembly: bytes = ASSEMBLY,
@@ -122,11 +123,7 @@ def handshake(
 ) -> Handshake:
     return Handshake(
         role=role,
-        assembly_id=assembly,
-        assembly_secret=secret,
-        device_key=node.device,
-        certificate=node.cert,
-        invite=node.invite,
+        credentials=Credentials(assembly, secret, node.device, node.cert, node.invite),
         authorize=authorize,
         now_ms=now_ms,
         rng=det_rng(label or role),
@@ -623,10 +620,7 @@ def test_certificate_must_match_device_and_assembly() -> None:
     with pytest.raises(UsageError):
         Handshake(
             role="initiator",
-            assembly_id=ASSEMBLY,
-            assembly_secret=SECRET,
-            device_key=ALICE.device,
-            certificate=BOB.cert,
+            credentials=Credentials(ASSEMBLY, SECRET, ALICE.device, BOB.cert),
             authorize=roster_of(),
             now_ms=NOW,
         )

@@ -13,6 +13,7 @@ import pytest
 
 from assemblymesh.crdt.replica import Replica
 from assemblymesh.errors import HandshakeError
+from assemblymesh.net.credentials import Admitted, Authorization, Credentials, Refused
 from assemblymesh.net.handshake import PeerIdentity
 from assemblymesh.net.node import Limits, Node, NodeConfig, sync_once
 from tests.net.test_sync import ASSEMBLY, SECRET, Member, member, open_replica, write
@@ -20,8 +21,8 @@ from tests.net.test_sync import ASSEMBLY, SECRET, Member, member, open_replica, 
 GUARD = 30.0  # failure guard only: every wait below ends on an event long before this
 
 
-def admit_all(peer: PeerIdentity) -> str | None:
-    return None
+def admit_all(peer: PeerIdentity) -> Authorization:
+    return Admitted()
 
 
 def config(
@@ -30,16 +31,13 @@ def config(
     *,
     peers: list[tuple[str, int]] | None = None,
     secret: bytes = SECRET,
-    authorize: Callable[[PeerIdentity], str | None] = admit_all,
+    authorize: Callable[[PeerIdentity], Authorization] = admit_all,
     limits: Limits | None = None,
     seed: int = 1,
 ) -> NodeConfig:
     return NodeConfig(
         replica=replica,
-        assembly_id=ASSEMBLY,
-        assembly_secret=secret,
-        device_key=who.device,
-        certificate=who.cert,
+        credentials=Credentials(ASSEMBLY, secret, who.device, who.cert),
         authorize=authorize,
         listen=("127.0.0.1", 0),
         peers=peers or [],
@@ -203,8 +201,8 @@ async def test_unauthorised_device_refused(
 ) -> None:
     bob_device = people["bob"].device.public
 
-    def authorize(peer: PeerIdentity) -> str | None:
-        return reason if peer.device == bob_device else None
+    def authorize(peer: PeerIdentity) -> Authorization:
+        return Refused(reason) if peer.device == bob_device else Admitted()
 
     node = Node(config(replicas["alice"], people["alice"], authorize=authorize))
     await node.start()
@@ -259,7 +257,9 @@ async def test_slow_handshake_times_out(
 async def test_connection_flood_limits_hold(
     replicas: dict[str, Replica], people: dict[str, Member], per_address: int
 ) -> None:
-    limits = Limits(max_connections=64, max_per_address=per_address, handshake_timeout=GUARD)
+    limits = Limits(
+        max_connections=64, max_handshakes=64, max_per_address=per_address, handshake_timeout=GUARD
+    )
     node = Node(config(replicas["alice"], people["alice"], limits=limits))
     await node.start()
     cap = min(64, per_address)

@@ -89,6 +89,11 @@ class IngestResult:
     equivocating: list[bytes] = field(default_factory=list)
 
 
+@dataclass
+class PendingBudget:
+    bytes_left: int
+
+
 @dataclass(frozen=True, slots=True)
 class ReplicaEvent:
     """Told to observers after changes were durably stored and applied."""
@@ -896,6 +901,12 @@ class Replica:
             with self._store.write():
                 for doc_id in dirty:
                     self._checkpoint(doc_id)
+
+    def equivocation_evidence(self) -> list[tuple[bytes, bytes]]:  # integrate with crdt evidence
+        return []
+
+    def take_evidence(self, first: bytes, second: bytes) -> bool:  # integrate with crdt evidence
+        return False
 
     def close(self) -> None:
         try:

@@ -32,7 +32,6 @@ import ipaddress
 import logging
 import os
 import socket
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -46,9 +45,33 @@ from zeroconf import Error as ZeroconfError
 from zeroconf import InterfaceChoice, IPVersion, ServiceStateChange
 from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZeroconf
 
+from assemblymesh.clock import Clock, wall_clock_ms
 from assemblymesh.crdt.identity import ASSEMBLY_ID_SIZE, KEY_SIZE
-from assemblymesh.errors import RemoteError, UsageError
+from assemblymesh.errors import DiscoveryError, InvalidAnnouncement, UsageError
+from assemblymesh.net.credentials import Credentials
 from assemblymesh.net.noise import Rng
+
+__all__ = [
+    "DISCOVERY_VERSION",
+    "SERVICE_TYPE",
+    "Announcement",
+    "Discovery",
+    "DiscoveryConfig",
+    "DiscoveryError",
+    "IgnoredCallback",
+    "InvalidAnnouncement",
+    "PeerAddress",
+    "PeerCallback",
+    "ServiceLabels",
+    "build_service_info",
+    "discovery_key",
+    "local_addresses",
+    "new_labels",
+    "open_blob",
+    "quiet_zeroconf",
+    "random_label",
+    "seal_blob",
+]
 
 log = logging.getLogger(__name__)
 
@@ -80,18 +103,6 @@ DEFAULT_RESOLVE_TIMEOUT_MS = 3000
 MAX_PENDING_RESOLVES = 64
 
 _PAYLOAD_KEYS = frozenset({"assembly", "device", "port", "issued_ms"})
-
-
-class InvalidAnnouncement(RemoteError):
-    """A discovery blob does not open, is malformed, stale, or names another assembly."""
-
-
-class DiscoveryError(UsageError):
-    """Discovery cannot run here: no mDNS socket, or the service cannot be registered."""
-
-
-def _wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +221,17 @@ def open_blob(
         )
     except (nacl.exceptions.CryptoError, nacl.exceptions.ValueError, ValueError) as exc:
         raise InvalidAnnouncement("blob does not open with this assembly's key") from exc
+    ann = _announcement_from(plaintext)
+    if ann.assembly_id != assembly_id:
+        raise InvalidAnnouncement("blob names another assembly")
+    if now_ms - ann.issued_ms > max_age_ms:
+        raise InvalidAnnouncement(f"blob is stale ({now_ms - ann.issued_ms} ms old)")
+    if ann.issued_ms - now_ms > max_future_ms:
+        raise InvalidAnnouncement(f"blob is from the future ({ann.issued_ms - now_ms} ms ahead)")
+    return ann
+
+
+def _announcement_from(plaintext: bytes) -> Announcement:
     try:
         fields = msgpack.unpackb(plaintext, raw=False, strict_map_key=True)
     except Exception as exc:  # msgpack raises several unrelated types on bad input
@@ -233,12 +255,6 @@ def open_blob(
         and issued >= 0
     ):
         raise InvalidAnnouncement("blob payload is malformed")
-    if assembly != assembly_id:
-        raise InvalidAnnouncement("blob names another assembly")
-    if now_ms - issued > max_age_ms:
-        raise InvalidAnnouncement(f"blob is stale ({now_ms - issued} ms old)")
-    if issued - now_ms > max_future_ms:
-        raise InvalidAnnouncement(f"blob is from the future ({issued - now_ms} ms ahead)")
     return Announcement(assembly, device, port, issued)
 
 
@@ -269,23 +285,77 @@ def build_service_info(
     )
 
 
-def local_addresses(interfaces: Sequence[str] | None) -> list[str]:
-    """The addresses to advertise: the chosen ones, or every non-loopback address up now."""
+def local_addresses(
+    interfaces: Sequence[str] | None, listen_hosts: Sequence[str] | None = None
+) -> list[str]:
+    """The addresses to advertise: the chosen ones, or every address up now that a peer can
+    dial, restricted to what the node listens on (``listen_hosts``).
+
+    Never advertised: loopback, and IPv6 link-local addresses (they need a scope id that
+    only the receiving side knows, and peers dialled them unscoped for ever). A wildcard
+    listen host (``::`` or ``0.0.0.0``) admits its family; a specific one only itself.
+    """
     if interfaces is not None:
-        return [str(ipaddress.ip_address(i.split("%", 1)[0])) for i in interfaces]
+        found = [str(ipaddress.ip_address(i.split("%", 1)[0])) for i in interfaces]
+    else:
+        found = _interface_addresses()
+    if listen_hosts is None:
+        return found
+    families = {6 if ":" in h else 4 for h in listen_hosts if h in ("::", "0.0.0.0")}
+    exact = {h for h in listen_hosts if h not in ("::", "0.0.0.0")}
+    return [a for a in found if a in exact or ipaddress.ip_address(a).version in families]
+
+
+def _interface_addresses() -> list[str]:
     found: list[str] = []
     for adapter in ifaddr.get_adapters():
         for ip in adapter.ips:
-            # ifaddr gives IPv6 as (address, flowinfo, scope_id); the scope is not advertised:
-            # a receiver scopes a link-local address by the interface the answer came in on.
             text = ip.ip if isinstance(ip.ip, str) else ip.ip[0]
             try:
                 addr = ipaddress.ip_address(text)
             except ValueError:
                 continue
-            if not addr.is_loopback and str(addr) not in found:
+            if addr.is_loopback or (addr.version == 6 and addr.is_link_local):
+                continue
+            if str(addr) not in found:
                 found.append(str(addr))
     return found
+
+
+def _dialable(hosts: Sequence[str]) -> list[str]:
+    """Drop addresses nobody can dial: IPv6 link-local without a scope id."""
+    out = []
+    for host in hosts:
+        try:
+            addr = ipaddress.ip_address(host)
+        except ValueError:
+            continue
+        if addr.version == 6 and addr.is_link_local and "%" not in host:
+            continue
+        out.append(host)
+    return out
+
+
+class _QuietSocketErrors(logging.Filter):
+    """python-zeroconf logs a traceback when a send fails on an unusable interface (``::1``
+    in a network namespace: network unreachable). Keep one line, at debug level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, OSError):
+            log.debug("mDNS: %s (%s)", record.getMessage().splitlines()[0][:200], exc)
+            return False
+        return True
+
+
+_QUIET = _QuietSocketErrors()
+
+
+def quiet_zeroconf() -> None:
+    """Install (once) the filter that turns zeroconf's socket tracebacks into a debug line."""
+    zc_log = logging.getLogger("zeroconf")
+    if _QUIET not in zc_log.filters:
+        zc_log.addFilter(_QUIET)
 
 
 def _check_local_addresses(interfaces: Sequence[str]) -> None:
@@ -326,9 +396,26 @@ class DiscoveryConfig:
     rotate_every_s: float = DEFAULT_ROTATE_EVERY_S
     rescan_every_s: float = DEFAULT_RESCAN_EVERY_S
     resolve_timeout_ms: int = DEFAULT_RESOLVE_TIMEOUT_MS
-    clock: Callable[[], int] = _wall_clock_ms
+    clock: Clock = wall_clock_ms
     rng: Rng = os.urandom
     on_ignored: IgnoredCallback | None = None
+    # What the node listens on (``::``, ``0.0.0.0``, or specific addresses): only addresses
+    # a peer can reach it at are advertised (see ``local_addresses``). None: no filter.
+    listen_hosts: Sequence[str] | None = None
+
+    @classmethod
+    def for_credentials(
+        cls, credentials: Credentials, port: int, on_peer: PeerCallback, **options: Any
+    ) -> DiscoveryConfig:
+        """The config for a node with ``credentials`` (discovery needs no signing key)."""
+        return cls(
+            assembly_id=credentials.assembly_id,
+            assembly_secret=credentials.assembly_secret,
+            device=credentials.device,
+            port=port,
+            on_peer=on_peer,
+            **options,
+        )
 
     def __post_init__(self) -> None:
         if len(self.assembly_id) != ASSEMBLY_ID_SIZE:
@@ -403,6 +490,7 @@ class Discovery:
         if self._running:
             raise UsageError("discovery is already running")
         cfg = self._config
+        quiet_zeroconf()
         if cfg.interfaces is not None:
             _check_local_addresses(cfg.interfaces)
         try:
@@ -414,7 +502,7 @@ class Discovery:
             raise DiscoveryError(f"cannot open mDNS sockets: {exc}") from exc
         self._running = True
         try:
-            self._addresses = local_addresses(cfg.interfaces)
+            self._addresses = local_addresses(cfg.interfaces, cfg.listen_hosts)
             async with self._lock:
                 await self._register(new_labels(cfg.rng))
             self._browser = AsyncServiceBrowser(
@@ -478,7 +566,7 @@ class Discovery:
                 await zc.async_update_interfaces()
             except (OSError, ZeroconfError, RuntimeError) as exc:
                 raise DiscoveryError(f"cannot rescan interfaces: {exc}") from exc
-            addresses = local_addresses(self._config.interfaces)
+            addresses = local_addresses(self._config.interfaces, self._config.listen_hosts)
             if addresses != self._addresses and self._labels is not None:
                 self._addresses = addresses
                 info = self._service_info(self._labels)
@@ -599,7 +687,7 @@ class Discovery:
             return
         if info.port != ann.port:
             log.debug("discovery: %s: SRV port %s, blob port %s", name, info.port, ann.port)
-        hosts = info.parsed_scoped_addresses()
+        hosts = _dialable(info.parsed_scoped_addresses())
         if not hosts:
             self._ignore(name, "no address")
             return

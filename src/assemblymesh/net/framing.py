@@ -20,6 +20,19 @@ from __future__ import annotations
 from assemblymesh.errors import ProtocolError, UsageError
 from assemblymesh.net.noise import MAX_MESSAGE_LEN, TAGLEN, CipherState
 
+__all__ = [
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "FRAME_HEADER_SIZE",
+    "MAX_CHUNK_SIZE",
+    "MAX_FRAME_SIZE",
+    "MESSAGE_HEADER_SIZE",
+    "FrameDecoder",
+    "MessageAssembler",
+    "Session",
+    "chunk_message",
+    "encode_frame",
+]
+
 FRAME_HEADER_SIZE = 2
 MESSAGE_HEADER_SIZE = 4
 MAX_FRAME_SIZE = MAX_MESSAGE_LEN  # 65535, the Noise limit; a 2-byte length cannot say more

@@ -25,7 +25,6 @@ from __future__ import annotations
 import enum
 import hashlib
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -40,7 +39,18 @@ from assemblymesh.crdt.identity import (
     verify,
     verify_invite_proof,
 )
-from assemblymesh.errors import HandshakeError, ProtocolError, RemoteError, UsageError
+from assemblymesh.errors import HandshakeError, ProtocolError, RefusedPeer, RemoteError, UsageError
+from assemblymesh.net.credentials import (
+    ASSEMBLY_SECRET_SIZE,
+    Admitted,
+    Authorization,
+    Authorize,
+    Credentials,
+    PeerIdentity,
+    Refused,
+    decide,
+)
+from assemblymesh.net.events import NeedData
 from assemblymesh.net.framing import (
     DEFAULT_MAX_MESSAGE_SIZE,
     FrameDecoder,
@@ -49,11 +59,39 @@ from assemblymesh.net.framing import (
 )
 from assemblymesh.net.noise import DHLEN, TAGLEN, CipherState, HandshakeState, KeyPair, Rng
 
+__all__ = [
+    "ASSEMBLY_SECRET_SIZE",
+    "HANDSHAKE_TIMEOUT_MS",
+    "MAX_PROOF_SIZE",
+    "MESSAGE_1_SIZE",
+    "MESSAGE_2_SIZE",
+    "MESSAGE_3_SIZE",
+    "PROLOGUE_PREFIX",
+    "PROOF_CONTEXT",
+    "PROTOCOL_NAME",
+    "PSK_CONTEXT",
+    "Admitted",
+    "Authorization",
+    "Authorize",
+    "Credentials",
+    "Event",
+    "Handshake",
+    "HandshakeDone",
+    "NeedData",
+    "PeerIdentity",
+    "Refused",
+    "Role",
+    "Status",
+    "derive_psk",
+    "prologue_for",
+    "proof_message",
+    "static_key_from_device",
+]
+
 PROTOCOL_NAME = "Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b"
 PROLOGUE_PREFIX = b"assemblymesh/1\x00"
 PSK_CONTEXT = b"assemblymesh/noise-psk/v1\x00"
 PROOF_CONTEXT = b"assemblymesh/handshake-proof/v1\x00"
-ASSEMBLY_SECRET_SIZE = 32
 HANDSHAKE_TIMEOUT_MS = 10_000
 # A proof holds a certificate (~150 bytes), a signature and perhaps an invite: 4 KiB is ample.
 MAX_PROOF_SIZE = 4096
@@ -91,24 +129,6 @@ def proof_message(role: Role, handshake_hash: bytes) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
-class PeerIdentity:
-    """Who is on the other end, as proven by the handshake."""
-
-    member: bytes
-    device: bytes
-    certificate: DeviceCertificate
-    invite: Invite | None
-
-
-Authorize = Callable[[PeerIdentity], str | None]
-
-
-@dataclass(frozen=True, slots=True)
-class NeedData:
-    """The handshake waits for more bytes from the peer."""
-
-
-@dataclass(frozen=True, slots=True)
 class HandshakeDone:
     """The peer is proven and authorised.
 
@@ -141,10 +161,9 @@ class _Step(enum.Enum):
 class Handshake:
     """One side of the AssemblyMesh handshake.
 
-    ``invite`` is ``(invite, invite_proof)`` for a device whose member joins with an invite;
-    the proof is ``sign_invite_proof(invite_secret, invite, member_key.public)``.
-    ``static_private`` is the Noise static X25519 key (by default derived from ``device_key``).
-    ``authorize`` returns ``None`` to admit a proven peer or a one-line refusal reason.
+    ``credentials`` says who this device is (and carries a pending invite, if any).
+    ``static_private`` is the Noise static X25519 key (by default derived from the device key).
+    ``authorize`` answers ``Admitted()`` or ``Refused(reason)`` for a proven peer.
     ``ephemeral_private`` fixes the Noise ephemeral key (tests only; otherwise from ``rng``).
     """
 
@@ -152,13 +171,9 @@ class Handshake:
         self,
         *,
         role: Role,
-        assembly_id: bytes,
-        assembly_secret: bytes,
-        device_key: SigningKey,
-        certificate: DeviceCertificate,
+        credentials: Credentials,
         authorize: Authorize,
         now_ms: int,
-        invite: tuple[Invite, bytes] | None = None,
         static_private: bytes | None = None,
         rng: Rng = os.urandom,
         ephemeral_private: bytes | None = None,
@@ -167,34 +182,14 @@ class Handshake:
     ) -> None:
         if role not in _ROLE_BYTE:
             raise UsageError(f"unknown handshake role {role!r}")
-        if certificate.device != device_key.public or certificate.assembly != assembly_id:
-            raise UsageError("the certificate is not for this device and assembly")
-        if invite is not None and invite[0].assembly != assembly_id:
-            raise UsageError("the invite is for another assembly")
         self.role: Role = role
-        self.assembly_id = assembly_id
+        self.credentials = credentials
+        self.assembly_id = credentials.assembly_id
         self.started_ms = now_ms
         self.timeout_ms = timeout_ms
-        self._device_key = device_key
-        self._certificate = certificate
-        self._invite = invite
         self._authorize = authorize
         self._max_message_size = max_message_size
-        static = KeyPair.from_private(
-            static_private if static_private is not None else static_key_from_device(device_key)
-        )
-        ephemeral = (
-            KeyPair.from_private(ephemeral_private) if ephemeral_private is not None else None
-        )
-        self._noise = HandshakeState(
-            PROTOCOL_NAME,
-            initiator=role == "initiator",
-            prologue=prologue_for(assembly_id),
-            s=static,
-            e=ephemeral,
-            psks=[derive_psk(assembly_secret)],
-            rng=rng,
-        )
+        self._noise = _noise_state(role, credentials, static_private, ephemeral_private, rng)
         # No handshake frame is longer than a proof, so a stranger cannot make us buffer more.
         self._decoder = FrameDecoder(max_frame_size=MAX_PROOF_SIZE + TAGLEN)
         self._outgoing = bytearray()
@@ -204,6 +199,7 @@ class Handshake:
         self._done: HandshakeDone | None = None
         self._delivered = False
         self._error: HandshakeError | None = None
+        self._first_message = role == "initiator"  # the responder waits for message 1
         if role == "initiator":
             self._outgoing += encode_frame(self._noise.write_message(b""))
             self._step = _Step.NOISE_2
@@ -217,6 +213,11 @@ class Handshake:
         if self._error is not None:
             return Status.FAILED
         return Status.DONE if self._done is not None else Status.IN_PROGRESS
+
+    @property
+    def first_message_received(self) -> bool:
+        """True once the responder holds a complete, valid Noise message 1 (always, initiator)."""
+        return self._first_message
 
     def expired(self, now_ms: int) -> bool:
         """True once the handshake has run ``timeout_ms`` without finishing."""
@@ -283,6 +284,7 @@ class Handshake:
         step = self._step
         if step is _Step.NOISE_1:
             self._read_noise(frame, MESSAGE_1_SIZE, 1)
+            self._first_message = True
             self._outgoing += encode_frame(self._noise.write_message(b""))
             self._step = _Step.NOISE_3
         elif step is _Step.NOISE_2:
@@ -318,14 +320,15 @@ class Handshake:
 
     def _make_proof(self) -> bytes:
         assert self._send is not None
+        creds = self.credentials
         fields: dict[str, bytes] = {
-            "cert": self._certificate.encode(),
-            "sig": self._device_key.sign(
+            "cert": creds.certificate.encode(),
+            "sig": creds.device_key.sign(
                 PROOF_CONTEXT, proof_message(self.role, self._noise.handshake_hash)
             ),
         }
-        if self._invite is not None:
-            invite, invite_proof = self._invite
+        if creds.invite is not None:
+            invite, invite_proof = creds.invite
             fields["invite"] = invite.encode()
             fields["invite_proof"] = invite_proof
         plaintext: bytes = msgpack.packb(fields)
@@ -358,13 +361,13 @@ class Handshake:
             )
         except RemoteError as exc:
             raise HandshakeError("peer's signature over the handshake does not verify") from exc
-        if cert.device == self._device_key.public:
+        if cert.device == self.credentials.device:
             raise HandshakeError("peer presents this node's own device key")
         invite = self._check_invite(fields, cert, now_ms)
         peer = PeerIdentity(member=cert.member, device=cert.device, certificate=cert, invite=invite)
-        reason = self._authorize(peer)
-        if reason is not None:
-            raise HandshakeError(f"peer refused: {reason}")
+        answer = decide(self._authorize, peer)
+        if isinstance(answer, Refused):
+            raise RefusedPeer(answer.reason)
         return peer
 
     def _check_invite(
@@ -395,6 +398,28 @@ class Handshake:
             max_message_size=self._max_message_size,
         )
         self._done = HandshakeDone(peer=self._peer, session=session, trailing_data=trailing)
+
+
+def _noise_state(
+    role: Role,
+    creds: Credentials,
+    static_private: bytes | None,
+    ephemeral_private: bytes | None,
+    rng: Rng,
+) -> HandshakeState:
+    static = KeyPair.from_private(
+        static_private if static_private is not None else static_key_from_device(creds.device_key)
+    )
+    ephemeral = KeyPair.from_private(ephemeral_private) if ephemeral_private is not None else None
+    return HandshakeState(
+        PROTOCOL_NAME,
+        initiator=role == "initiator",
+        prologue=prologue_for(creds.assembly_id),
+        s=static,
+        e=ephemeral,
+        psks=[derive_psk(creds.assembly_secret)],
+        rng=rng,
+    )
 
 
 _REQUIRED = frozenset({"cert", "sig"})

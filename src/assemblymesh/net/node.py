@@ -15,6 +15,15 @@ Lifecycle (one shape, like python-zeroconf's services)::
 
 Listening: ``NodeConfig.listen`` is ``(host, port)``; port ``DEFAULT_PORT`` (7361) unless
 given, port 0 for an ephemeral one (``node.listen_address`` tells which), None to not listen.
+Host ``""`` (the default) listens on every address, IPv6 (``::``) and IPv4 (``0.0.0.0``) on
+one port; where IPv6 is unavailable it quietly listens on IPv4 only.
+
+Admission (the trust boundary): a connection still in the handshake holds a slot of a small
+pool (``Limits.max_handshakes``; the oldest is evicted when a new one arrives and the pool is
+full) and must deliver a complete Noise message 1 within ``Limits.first_message_timeout``.
+Addresses and devices that completed a handshake before (remembered in memory and in the
+address book) get reserved slots strangers cannot take. Refusals are logged at most once per
+address per ``Limits.refusal_log_interval``, with a count of the lines left out.
 
 The event loop is never blocked for long: received changes are ingested in slices (1,000
 changes by default, each ending on a signature), yielding to the loop between slices;
@@ -26,17 +35,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import errno
 import logging
 import os
 import random
-import time
+import socket
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from assemblymesh.clock import Clock, wall_clock_ms
 from assemblymesh.crdt.change import Change
-from assemblymesh.crdt.identity import DeviceCertificate, Invite, SigningKey
 from assemblymesh.errors import (
     AssemblyMeshError,
     HandshakeError,
@@ -47,20 +57,16 @@ from assemblymesh.errors import (
 )
 from assemblymesh.net.addressbook import AddressBook
 from assemblymesh.net.batch import MAX_BATCH_CHANGES
+from assemblymesh.net.credentials import Authorize, Credentials, PeerIdentity
 from assemblymesh.net.framing import Session
-from assemblymesh.net.handshake import (
-    HANDSHAKE_TIMEOUT_MS,
-    Authorize,
-    Handshake,
-    HandshakeDone,
-    PeerIdentity,
-    Role,
-)
+from assemblymesh.net.handshake import HANDSHAKE_TIMEOUT_MS, Handshake, HandshakeDone, Role
 from assemblymesh.net.noise import Rng
 from assemblymesh.net.sync import (
+    PENDING_BUDGET_BYTES,
     SLICE_CHANGES,
     Bye,
     Counters,
+    EvidenceReceived,
     Gossip,
     Ingest,
     NeedData,
@@ -71,10 +77,27 @@ from assemblymesh.net.sync import (
     SyncReplica,
 )
 
+__all__ = [
+    "ALL_ADDRESSES",
+    "DEFAULT_PORT",
+    "Limits",
+    "Node",
+    "NodeConfig",
+    "NodeReplica",
+    "PeerStatus",
+    "RefusalLog",
+    "SyncSummary",
+    "bind_listen_sockets",
+    "short_id",
+    "sync_once",
+    "wall_clock_ms",
+]
+
 log = logging.getLogger("assemblymesh.net")
 
 DEFAULT_PORT = 7361
 READ_SIZE = 65536
+ALL_ADDRESSES = ""  # listen host: every address, IPv6 and IPv4
 
 
 class NodeReplica(SyncReplica, Protocol):
@@ -83,36 +106,36 @@ class NodeReplica(SyncReplica, Protocol):
     def refresh(self) -> list[Change]: ...
 
 
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 @dataclass(frozen=True, slots=True)
 class Limits:
-    max_connections: int = 64  # all connections, handshaking or established
-    max_per_address: int = 8  # connections from one remote IP address
+    max_connections: int = 64  # established connections
+    reserved_connections: int = 16  # more established slots, for devices admitted before
+    max_handshakes: int = 32  # connections still in the handshake (oldest evicted when full)
+    reserved_handshakes: int = 16  # a pool of its own for addresses admitted before
+    max_per_address: int = 8  # handshaking connections from one remote IP address
+    first_message_timeout: float = 2.0  # a responder gets a whole Noise message 1 by then
     handshake_timeout: float = HANDSHAKE_TIMEOUT_MS / 1000
     idle_timeout: float = 90.0  # no byte received for this long: bye and close
     keepalive: float = 30.0  # send a ping after this long without sending anything
     refresh_interval: float = 0.25  # poll the store for other processes' changes
     ingest_slice: int = SLICE_CHANGES
     max_batch_changes: int = MAX_BATCH_CHANGES
+    pending_budget: int = PENDING_BUDGET_BYTES  # per connection
     backoff_initial: float = 0.5  # reconnect delays double from here ...
     backoff_max: float = 30.0  # ... up to here, times a jitter factor in [0.5, 1.5)
+    refusal_log_interval: float = 60.0  # at most one refusal line per address this often
+    max_refusal_hosts: int = 256  # addresses remembered in ``Node.refusals``
 
 
 @dataclass(slots=True)
 class NodeConfig:
     replica: NodeReplica
-    assembly_id: bytes
-    assembly_secret: bytes
-    device_key: SigningKey
-    certificate: DeviceCertificate
+    credentials: Credentials
     authorize: Authorize
-    invite: tuple[Invite, bytes] | None = None
-    listen: tuple[str, int] | None = ("0.0.0.0", DEFAULT_PORT)
-    peers: list[tuple[str, int]] = field(default_factory=list)
-    clock: Callable[[], int] = wall_clock_ms
+    listen: tuple[str, int] | None = (ALL_ADDRESSES, DEFAULT_PORT)
+    peers: list[tuple[str, int]] = field(default_factory=list)  # static: dialled for ever
+    dial_known: bool = True  # also dial the address book's candidates (``dial_candidates``)
+    clock: Clock = wall_clock_ms
     rng: random.Random = field(default_factory=random.Random)
     noise_rng: Rng = os.urandom
     limits: Limits = field(default_factory=Limits)
@@ -149,6 +172,76 @@ def short_id(device: bytes) -> str:
     return device.hex()[:8]
 
 
+class RefusalLog:
+    """One log line per address per ``interval_ms`` at most, counting the lines left out."""
+
+    def __init__(self, clock: Clock, interval_ms: int, max_hosts: int = 1024) -> None:
+        self._clock = clock
+        self._interval = interval_ms
+        self._max = max_hosts
+        self._last: dict[str, tuple[int, int]] = {}  # host -> (logged at, suppressed since)
+
+    def refused(self, host: str, what: str) -> bool:
+        """Log ``what`` for ``host`` unless a line went out recently; True if logged."""
+        now = self._clock()
+        last = self._last.get(host)
+        if last is not None and now - last[0] < self._interval:
+            self._last[host] = (last[0], last[1] + 1)
+            return False
+        self._last.pop(host, None)
+        self._last[host] = (now, 0)
+        while len(self._last) > self._max:
+            del self._last[next(iter(self._last))]
+        if last is not None and last[1]:
+            log.warning("refused %s (%d more refused since the last line)", what, last[1])
+        else:
+            log.warning("refused %s", what)
+        return True
+
+
+def bind_listen_sockets(host: str, port: int) -> list[socket.socket]:
+    """Listening sockets for ``host`` (an IP literal, or ``ALL_ADDRESSES``).
+
+    ``ALL_ADDRESSES`` binds ``::`` (IPv6 only) and ``0.0.0.0`` on one port; without IPv6
+    it binds IPv4 alone. Raise ``OSError`` if the port cannot be had.
+    """
+    if host != ALL_ADDRESSES:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        return [_bind(family, host, port)]
+    sockets: list[socket.socket] = []
+    try:
+        sockets.append(_bind(socket.AF_INET6, "::", port))
+        port = sockets[0].getsockname()[1]
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise
+        log.debug("no IPv6 here (%s): listening on IPv4 only", exc.strerror or exc)
+    try:
+        sockets.append(_bind(socket.AF_INET, "0.0.0.0", port))
+    except OSError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def _bind(family: socket.AddressFamily, host: str, port: int) -> socket.socket:
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP
+    # (accepted sockets inherit it); without it Nagle and delayed ACKs add ~40 ms per push.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+        sock.setblocking(False)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 class _Link:
     """One connection and its counters."""
 
@@ -166,6 +259,9 @@ class _Link:
         self.synced: Synced | None = None
         self.closed_by_peer: str | None = None
         self.once = False
+        self.reserved = False  # holds a reserved handshake slot (address admitted before)
+        self.evicted = False  # pushed out of the handshake pool (already counted as refused)
+        self.duplicate = False  # closed as the losing one of two connections to one device
 
     @property
     def name(self) -> str:
@@ -180,19 +276,31 @@ class Node:
         self.config = config
         self._limits = config.limits
         self._links: set[_Link] = set()
+        self._handshaking: dict[_Link, None] = {}  # oldest first
+        self._dialling: set[tuple[str, int]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._server: asyncio.Server | None = None
+        self._servers: list[asyncio.Server] = []
         self._gossip: Gossip | None = None
         self._stopped = asyncio.Event()
         self._stopping = asyncio.Event()
         self._running = False
         self._progress = asyncio.Condition()
         self._book = AddressBook(config.address_book)
-        self.listen_address: tuple[str, int] | None = None
+        self._refusal_log = RefusalLog(config.clock, int(self._limits.refusal_log_interval * 1000))
+        self.listen_addresses: list[tuple[str, int]] = []
         self.refused = 0  # connections refused (limits, handshake, protocol)
         # Per remote host: how many of its connections were refused, and the last reason.
         self.refusals: dict[str, tuple[int, str]] = {}
         self.finished: list[tuple[str, Counters]] = []  # (peer, counters) of closed links
+
+    @property
+    def listen_address(self) -> tuple[str, int] | None:
+        """The first address listened on (all share its port), None when not listening."""
+        return self.listen_addresses[0] if self.listen_addresses else None
+
+    @property
+    def address_book(self) -> AddressBook:
+        return self._book
 
     # --- lifecycle ---
 
@@ -202,30 +310,53 @@ class Node:
         self._running = True
         self._stopped.clear()
         self._stopping.clear()
-        self._gossip = Gossip(self.config.replica)
+        self._gossip = Gossip(self.config.replica, pending_budget=self._limits.pending_budget)
         if self.config.listen is not None:
-            host, port = self.config.listen
             try:
-                self._server = await asyncio.start_server(self._accept, host, port)
-            except OSError as exc:
+                await self._listen(*self.config.listen)
+            except UsageError:
                 self._gossip.close()
                 self._running = False
-                raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
-            bound = self._server.sockets[0].getsockname()
-            self.listen_address = (str(bound[0]), int(bound[1]))
-            log.info("listening on %s:%d", *self.listen_address)
+                raise
         now = self.config.clock()
         for host, port in self.config.peers:
             self._book.add(host, port, "static", now)
-            self._spawn(self._dial_loop(host, port))
+            self._start_dialling(host, port, keep=True)
+        if self.config.dial_known:
+            for host, port in self._book.dial_candidates(now):
+                if (host, port) not in self.config.peers:
+                    self._start_dialling(host, port, keep=False)
         self._spawn(self._refresh_loop())
 
-    def add_peer(self, host: str, port: int) -> None:
-        """Dial ``host:port`` and keep reconnecting to it until the node stops."""
+    async def _listen(self, host: str, port: int) -> None:
+        shown = host or "*"
+        try:
+            if host == ALL_ADDRESSES or ":" in host or host.replace(".", "").isdigit():
+                sockets = bind_listen_sockets(host, port)
+                for sock in sockets:
+                    self._servers.append(await asyncio.start_server(self._accept, sock=sock))
+            else:  # a host name
+                self._servers.append(await asyncio.start_server(self._accept, host, port))
+        except OSError as exc:
+            for server in self._servers:
+                server.close()
+            self._servers.clear()
+            raise UsageError(f"cannot listen on {shown}:{port}: {exc.strerror or exc}") from exc
+        for server in self._servers:
+            for sock in server.sockets:
+                bound = sock.getsockname()
+                self.listen_addresses.append((str(bound[0]), int(bound[1])))
+        log.info(
+            "listening on %s", ", ".join(_show_address(h, p) for h, p in self.listen_addresses)
+        )
+
+    def add_peer(self, host: str, port: int, source: str = "static") -> None:
+        """Dial ``host:port`` and keep reconnecting to it until the node stops (a ``static``
+        peer), or until it failed for too long (any other ``source``, e.g. ``discovery``)."""
         if not self._running:
             raise UsageError("start the node before adding peers")
-        self._book.add(host, port, "static", self.config.clock())
-        self._spawn(self._dial_loop(host, port))
+        self._book.add(host, port, source, self.config.clock())
+        self._start_dialling(host, port, keep=source == "static")
 
     async def stop(self) -> None:
         """Say bye to every peer, close every socket. The replica stays open (caller's)."""
@@ -233,30 +364,42 @@ class Node:
             return
         self._running = False
         self._stopping.set()
-        if self._server is not None:
-            self._server.close()
+        for server in self._servers:
+            server.close()
         for link in list(self._links):
             if link.machine is not None:
                 link.machine.close(Bye.SHUTDOWN)
                 link.wake.set()
-        # Give writers a moment to flush their byes, then cancel whatever is left.
-        flushing = [t for t in self._tasks if not t.done()]
-        if flushing:
-            await asyncio.wait(flushing, timeout=1.0)
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
+        await self._end_tasks()
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
+        self.listen_addresses = []
         if self._gossip is not None:
             self._gossip.close()
             self._gossip = None
         self._save_book()
         self._stopped.set()
         log.info("node stopped")
+
+    async def _end_tasks(self) -> None:
+        """Give writers a moment to flush their byes, then drop what is left: an aborted
+        socket ends its task, so only tasks stuck elsewhere are cancelled."""
+        await self._settle()
+        for link in list(self._links):
+            if link.writer is not None:
+                link.writer.transport.abort()
+        await self._settle()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def _settle(self) -> None:
+        running = [t for t in self._tasks if not t.done()]
+        if running:
+            await asyncio.wait(running, timeout=1.0)
 
     async def run_until_stopped(self) -> None:
         await self._stopped.wait()
@@ -303,6 +446,16 @@ class Node:
     def open_connections(self) -> int:
         return len(self._links)
 
+    @property
+    def dialling(self) -> set[tuple[str, int]]:
+        """The addresses the node dials (and redials with backoff) now."""
+        return set(self._dialling)
+
+    @property
+    def handshaking(self) -> int:
+        """Connections still in the handshake."""
+        return len(self._handshaking)
+
     async def wait_for(self, predicate: Callable[[], bool]) -> None:
         """Wait until ``predicate()`` holds; it is re-checked after every sync event."""
         async with self._progress:
@@ -336,7 +489,18 @@ class Node:
         except StoreError as exc:
             log.warning("cannot refresh the store: %s", exc)
 
-    async def _dial_loop(self, host: str, port: int) -> None:
+    def _start_dialling(self, host: str, port: int, *, keep: bool) -> None:
+        self._dialling.add((host, port))
+        self._spawn(self._dial_loop(host, port, keep=keep))
+
+    async def _dial_loop(self, host: str, port: int, *, keep: bool) -> None:
+        """Dial until the node stops; ``keep`` False: give up once the book drops the entry."""
+        try:
+            await self._dial_until_stopped(host, port, keep)
+        finally:
+            self._dialling.discard((host, port))
+
+    async def _dial_until_stopped(self, host: str, port: int, keep: bool) -> None:
         failures = 0
         while self._running:
             link = _Link("initiator", host, port)
@@ -344,15 +508,31 @@ class Node:
                 await self._dial(link)
             except (RemoteError, OSError, TimeoutError) as exc:
                 log.info("connection to %s:%d failed: %s", host, port, _describe(exc))
-            failures = 0 if link.synced is not None else failures + 1
+            if link.synced is not None:
+                failures = 0
+                self._book.succeeded(host, port, self.config.clock())
+            else:
+                failures += 1
+                if not self._book.failed(host, port, self.config.clock()) and not keep:
+                    log.info("giving up on %s:%d: it failed for too long", host, port)
+                    return
             if not self._running:
                 return
+            if link.duplicate and link.peer is not None:
+                await self._while_connected(link.peer.device)
+                failures = 0
             base = min(
                 self._limits.backoff_max, self._limits.backoff_initial * 2 ** min(failures, 16)
             )
             # Jitter keeps nodes that lost the same peer from all retrying at once.
             if await self._pause(base * (0.5 + self.config.rng.random())):
                 return
+
+    async def _while_connected(self, device: bytes) -> None:
+        """Wait while another connection to ``device`` is up (or until the node stops)."""
+        await self.wait_for(
+            lambda: self._stopping.is_set() or self._live_link_to(device, None) is None
+        )
 
     async def _dial(self, link: _Link) -> None:
         try:
@@ -372,20 +552,17 @@ class Node:
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peername = writer.get_extra_info("peername") or ("?", 0)
-        link = _Link("responder", str(peername[0]), int(peername[1]))
-        same_address = sum(1 for other in self._links if other.host == link.host)
-        if not self._running or len(self._links) >= self._limits.max_connections:
-            self._refuse(writer, link, "too many connections")
-            await self._notify()
+        link = _Link("responder", _plain_host(str(peername[0])), int(peername[1]))
+        link.writer = writer
+        if not self._running:
+            writer.close()
             return
-        if same_address >= self._limits.max_per_address:
-            self._refuse(writer, link, "too many connections from this address")
-            await self._notify()
-            return
+        self._admit_handshaking(link)
         self._links.add(link)
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
+        await self._notify()
         try:
             await self._run(link, reader, writer)
         except (RemoteError, OSError, TimeoutError) as exc:
@@ -396,15 +573,33 @@ class Node:
                 self._tasks.discard(task)
             await self._notify()
 
-    def _refuse(self, writer: asyncio.StreamWriter, link: _Link, reason: str) -> None:
+    def _admit_handshaking(self, link: _Link) -> None:
+        """Give ``link`` a handshake slot, evicting the oldest holder of a full pool."""
+        link.reserved = self._book.admitted_host(link.host)
+        pool = [other for other in self._handshaking if other.reserved == link.reserved]
+        cap = self._limits.reserved_handshakes if link.reserved else self._limits.max_handshakes
+        same = [other for other in pool if other.host == link.host]
+        if len(same) >= self._limits.max_per_address:
+            self._evict(same[0], "too many connections from this address")
+        elif len(pool) >= cap:
+            self._evict(_oldest_of_busiest(pool), "too many connections in the handshake")
+        self._handshaking[link] = None
+
+    def _evict(self, link: _Link, reason: str) -> None:
+        self._handshaking.pop(link, None)
+        self._links.discard(link)  # its slot is free now; its task ends on the abort
+        link.evicted = True
         self._count_refusal(link, reason)
-        log.warning("refused %s: %s", link.name, reason)
-        writer.close()
+        if link.writer is not None:
+            link.writer.transport.abort()
 
     def _count_refusal(self, link: _Link, reason: str) -> None:
         self.refused += 1
-        count, _ = self.refusals.get(link.host, (0, ""))
+        count, _ = self.refusals.pop(link.host, (0, ""))
         self.refusals[link.host] = (count + 1, reason)
+        while len(self.refusals) > self._limits.max_refusal_hosts:
+            del self.refusals[next(iter(self.refusals))]
+        self._refusal_log.refused(link.host, f"{link.name}: {reason}")
 
     # --- one connection ---
 
@@ -414,10 +609,12 @@ class Node:
         link.writer = writer
         try:
             done = await self._handshake(link, reader, writer)
+            self._handshaking.pop(link, None)
             if done is None:
                 return
             await self._sync(link, done, reader, writer)
         finally:
+            self._handshaking.pop(link, None)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
@@ -425,49 +622,112 @@ class Node:
     async def _handshake(
         self, link: _Link, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> HandshakeDone | None:
-        config = self.config
-        handshake = Handshake(
-            role=link.role,
-            assembly_id=config.assembly_id,
-            assembly_secret=config.assembly_secret,
-            device_key=config.device_key,
-            certificate=config.certificate,
-            authorize=config.authorize,
-            now_ms=config.clock(),
-            invite=config.invite,
-            rng=config.noise_rng,
-            timeout_ms=int(self._limits.handshake_timeout * 1000),
-        )
-
-        async def exchange() -> HandshakeDone:
-            while True:
-                out = handshake.data_to_send()
-                if out:
-                    link.bytes_out += len(out)
-                    writer.write(out)
-                    await writer.drain()
-                event = handshake.next_event()
-                if isinstance(event, HandshakeDone):
-                    return event
-                data = await reader.read(READ_SIZE)
-                if not data:
-                    handshake.connection_closed()
-                link.bytes_in += len(data)
-                handshake.receive_data(data, config.clock())
-
         try:
-            return await asyncio.wait_for(exchange(), self._limits.handshake_timeout)
+            return await asyncio.wait_for(
+                self._exchange(link, reader, writer), self._limits.handshake_timeout
+            )
         except HandshakeError as exc:
-            self._count_refusal(link, str(exc))
-            log.warning("handshake with %s failed: %s", link.name, exc)
+            self._handshake_failed(link, str(exc))
             if link.once:
                 raise
         except TimeoutError:
-            self._count_refusal(link, "handshake timed out")
-            log.warning("handshake with %s failed: timed out", link.name)
+            self._handshake_failed(link, "handshake timed out")
             if link.once:
                 raise HandshakeError("handshake timed out") from None
+        except OSError as exc:
+            # A reset or a dead route: the connection failed, nobody misbehaved.
+            log.info("connection %s lost in the handshake: %s", link.name, _describe(exc))
+            if link.once:
+                raise RemoteError(f"connection lost in the handshake: {_describe(exc)}") from exc
         return None
+
+    def _handshake_failed(self, link: _Link, reason: str) -> None:
+        if not link.evicted:  # an evicted link was counted when it was evicted
+            self._count_refusal(link, f"handshake failed: {reason}")
+
+    async def _exchange(
+        self, link: _Link, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> HandshakeDone:
+        config, loop = self.config, asyncio.get_running_loop()
+        handshake = Handshake(
+            role=link.role,
+            credentials=config.credentials,
+            authorize=config.authorize,
+            now_ms=config.clock(),
+            rng=config.noise_rng,
+            timeout_ms=int(self._limits.handshake_timeout * 1000),
+        )
+        first_by = loop.time() + self._limits.first_message_timeout
+        while True:
+            out = handshake.data_to_send()
+            if out:
+                link.bytes_out += len(out)
+                writer.write(out)
+                await writer.drain()
+            event = handshake.next_event()
+            if isinstance(event, HandshakeDone):
+                return event
+            if handshake.first_message_received:
+                data = await reader.read(READ_SIZE)
+            else:
+                try:
+                    data = await asyncio.wait_for(
+                        reader.read(READ_SIZE), max(0.0, first_by - loop.time())
+                    )
+                except TimeoutError:
+                    raise HandshakeError(
+                        "no complete first handshake message within "
+                        f"{self._limits.first_message_timeout:g} s"
+                    ) from None
+            if not data:
+                handshake.connection_closed()
+            link.bytes_in += len(data)
+            handshake.receive_data(data, config.clock())
+
+    def _admit_established(self, link: _Link, peer: PeerIdentity) -> str | None:
+        """A refusal reason if the established pool has no room for ``peer``."""
+        established = sum(1 for other in self._links if other.machine is not None)
+        cap = self._limits.max_connections
+        if self._book.admitted_device(peer.device):
+            cap += self._limits.reserved_connections
+        return "too many connections" if established >= cap else None
+
+    def _remember(self, link: _Link, peer: PeerIdentity) -> None:
+        changed = self._book.admit_device(peer.device)
+        if link.role == "responder":
+            changed |= self._book.admit_host(link.host)
+        if changed:
+            self._save_book()
+
+    def _live_link_to(self, device: bytes, besides: _Link | None) -> _Link | None:
+        for other in self._links:
+            if (
+                other is not besides
+                and other.peer is not None
+                and other.peer.device == device
+                and other.machine is not None
+                and other.machine.state is not State.CLOSED
+            ):
+                return other
+        return None
+
+    def _duplicate_loser(self, link: _Link, peer: PeerIdentity) -> _Link | None:
+        """Of two connections to one device, the one to close (docs/protocol.md §5.2).
+
+        The connection initiated by the device with the smaller key survives. Of two dialled
+        the same way, the dialler closes its newer one; the responder leaves that to it.
+        """
+        other = self._live_link_to(peer.device, link)
+        if other is None or other.once or link.once:
+            return None
+        if other.role == link.role:
+            return link if link.role == "initiator" else None
+        mine = self.config.credentials.device
+
+        def initiator(candidate: _Link) -> bytes:
+            return mine if candidate.role == "initiator" else peer.device
+
+        return link if initiator(link) > initiator(other) else other
 
     async def _sync(
         self,
@@ -478,16 +738,25 @@ class Node:
     ) -> None:
         assert self._gossip is not None
         link.peer, link.session = done.peer, done.session
-        addresses = [("", self.listen_address[1])] if self.listen_address else []
-        machine = SyncMachine(
-            self.config.replica,
-            self.config.assembly_id,
-            addresses=addresses,
-            max_batch_changes=self._limits.max_batch_changes,
-            slice_changes=self._limits.ingest_slice,
-            name=link.name,
-        )
-        link.machine = machine
+        self._remember(link, done.peer)
+        refusal = self._admit_established(link, done.peer)
+        if refusal is not None:
+            self._count_refusal(link, refusal)
+            return
+        machine = link.machine = self._new_machine(link)
+        loser = self._duplicate_loser(link, done.peer)
+        if loser is not None:
+            self._close_duplicate(loser)
+        if loser is link:
+            await self._flush(link, asyncio.ensure_future(self._write_loop(link)))
+            return
+        if loser is not None:
+            # Start once the loser is gone: our hello then covers what it brought, and what
+            # was still in flight on it is dropped, never ingested twice.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self.wait_for(lambda: loser not in self._links), self._limits.handshake_timeout
+                )
         log.info(
             "connected %s %s (member %s)",
             "to" if link.role == "initiator" else "from",
@@ -501,36 +770,71 @@ class Node:
             if done.trailing_data:
                 # Already counted in bytes_in: the handshake read them with its last frame.
                 await self._receive(link, done.trailing_data)
-            while machine.state is not State.CLOSED:
-                try:
-                    data = await asyncio.wait_for(reader.read(READ_SIZE), self._limits.idle_timeout)
-                except TimeoutError:
-                    log.info("%s idle for %.0f s: closing", link.name, self._limits.idle_timeout)
-                    machine.close(Bye.IDLE)
-                    break
-                if not data:
-                    link.session.eof()
-                    if link.closed_by_peer is None:
-                        log.info("%s closed the connection without bye", link.name)
-                    break
-                link.bytes_in += len(data)
-                await self._receive(link, data)
+            await self._read_loop(link, reader)
         except ProtocolError as exc:
-            self._count_refusal(link, str(exc))
-            log.warning("protocol error from %s: %s", link.name, exc)
+            self._count_refusal(link, f"protocol error: {exc}")
         finally:
             self._gossip.detach(machine)
             machine.close(Bye.SHUTDOWN)  # no-op if a bye was already exchanged
-            link.wake.set()
-            # Let the writer flush the bye; it never waits long on a dead socket.
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(writer_task, 1.0)
-            writer_task.cancel()
+            await self._flush(link, writer_task)
             self._log_summary(link)
+
+    def _new_machine(self, link: _Link) -> SyncMachine:
+        addresses = [("", self.listen_address[1])] if self.listen_address else []
+        return SyncMachine(
+            self.config.replica,
+            self.config.credentials.assembly_id,
+            addresses=addresses,
+            max_batch_changes=self._limits.max_batch_changes,
+            slice_changes=self._limits.ingest_slice,
+            name=link.name,
+        )
+
+    def _close_duplicate(self, loser: _Link) -> None:
+        log.info("closing %s: another connection to that device survives", loser.name)
+        loser.duplicate = True
+        if loser.machine is not None:
+            loser.machine.close(Bye.DUPLICATE)
+        loser.wake.set()
+
+    async def _flush(self, link: _Link, writer_task: asyncio.Future[None]) -> None:
+        """Let the writer flush (a bye); it never waits long on a dead socket."""
+        link.wake.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(writer_task, 1.0)
+        writer_task.cancel()
+
+    async def _read_loop(self, link: _Link, reader: asyncio.StreamReader) -> None:
+        assert link.machine is not None and link.session is not None
+        machine = link.machine
+        while machine.state is not State.CLOSED:
+            try:
+                data = await asyncio.wait_for(reader.read(READ_SIZE), self._limits.idle_timeout)
+            except TimeoutError:
+                log.info("%s idle for %.0f s: closing", link.name, self._limits.idle_timeout)
+                machine.close(Bye.IDLE)
+                return
+            if not data:
+                try:
+                    link.session.eof()
+                except ProtocolError as exc:
+                    # A peer that crashed mid-frame: a disconnection, not a refusal.
+                    log.info("%s disconnected: %s", link.name, exc)
+                    return
+                if link.closed_by_peer is None:
+                    log.info("%s closed the connection without bye", link.name)
+                return
+            link.bytes_in += len(data)
+            await self._receive(link, data)
 
     async def _receive(self, link: _Link, data: bytes) -> None:
         assert link.session is not None and link.machine is not None
-        for message in link.session.feed(data):
+        try:
+            messages = link.session.feed(data)
+        except ProtocolError:
+            link.machine.abort()  # §4.5: after a framing failure, nothing more is sent
+            raise
+        for message in messages:
             link.machine.receive_message(message)
             await self._handle_events(link)
         link.wake.set()
@@ -547,23 +851,31 @@ class Node:
                 await self._notify()
                 await asyncio.sleep(0)  # one slice at a time: the loop runs in between
             elif isinstance(event, Synced):
-                link.synced = event
-                log.info(
-                    "in sync with %s%s: sent %d, received %d changes",
-                    link.name,
-                    " (already)" if event.shortcut else "",
-                    event.sent,
-                    event.received,
-                )
-                if link.once:
-                    machine.close(Bye.DONE)
-                    link.wake.set()
-                self._learn_addresses(link)
+                self._on_synced(link, event)
                 await self._notify()
+            elif isinstance(event, EvidenceReceived):
+                self._gossip.take_evidence(machine, event.pairs)
+                link.wake.set()
             elif isinstance(event, PeerClosed):
                 link.closed_by_peer = event.reason
+                link.duplicate = event.reason == Bye.DUPLICATE
                 log.info("%s said bye: %s", link.name, event.reason)
         await self._notify()
+
+    def _on_synced(self, link: _Link, event: Synced) -> None:
+        assert link.machine is not None
+        link.synced = event
+        log.info(
+            "in sync with %s%s: sent %d, received %d changes",
+            link.name,
+            " (already)" if event.shortcut else "",
+            event.sent,
+            event.received,
+        )
+        if link.once:
+            link.machine.close(Bye.DONE)
+            link.wake.set()
+        self._learn_addresses(link)
 
     async def _write_loop(self, link: _Link) -> None:
         assert link.machine is not None and link.session is not None and link.writer is not None
@@ -591,15 +903,16 @@ class Node:
                 writer.write_eof()
 
     def _learn_addresses(self, link: _Link) -> None:
-        if link.machine is None:
+        if link.machine is None or link.peer is None:
             return
         now = self.config.clock()
+        via = link.peer.device.hex()
         changed = False
         for host, port in link.machine.peer_addresses:
             if host == "":
                 changed |= self._book.add(link.host, port, "peer", now)
             else:
-                changed |= self._book.add(host, port, "gossip", now)
+                changed |= self._book.add(host, port, "gossip", now, via=via)
         if changed:
             self._save_book()
 
@@ -633,13 +946,37 @@ class Node:
         """Connect, sync both ways until in sync, say bye; return what moved."""
         link = _Link("initiator", host, port)
         link.once = True
-        await self._dial(link)
+        try:
+            await self._dial(link)
+        except OSError as exc:
+            raise RemoteError(f"connection to {host}:{port} failed: {_describe(exc)}") from exc
         if link.synced is None:
             reason = link.closed_by_peer or "connection closed before the sync finished"
+            if reason == Bye.DUPLICATE:
+                reason = "the peer is already connected to this device (a running node syncs)"
             raise RemoteError(f"sync with {host}:{port} did not finish: {reason}")
         assert link.machine is not None
         c = link.machine.counters
         return SyncSummary(c.sent, c.received, c.applied, c.rejected, link.bytes_out, link.bytes_in)
+
+
+def _oldest_of_busiest(pool: list[_Link]) -> _Link:
+    """The oldest connection of the address holding the most slots of ``pool`` (oldest
+    first): a member with one connection is pushed out only by as many addresses as slots."""
+    per_host: dict[str, int] = {}
+    for link in pool:
+        per_host[link.host] = per_host.get(link.host, 0) + 1
+    most = max(per_host.values())
+    return next(link for link in pool if per_host[link.host] == most)
+
+
+def _plain_host(host: str) -> str:
+    """An IPv4-mapped IPv6 address as IPv4 (one host, one key in the limits)."""
+    return host[7:] if host.startswith("::ffff:") and "." in host else host
+
+
+def _show_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _describe(exc: BaseException) -> str:
@@ -653,15 +990,19 @@ def _describe(exc: BaseException) -> str:
 async def sync_once(config: NodeConfig, peer_addr: tuple[str, int], timeout: float) -> SyncSummary:
     """Sync once with ``peer_addr`` (``assemblymesh sync --peer HOST:PORT``).
 
-    Does not listen and does not dial ``config.peers``. Raises ``HandshakeError`` if the
-    peer refuses us (or we it), ``RemoteError`` on connection failure or timeout.
+    Does not listen and dials nothing else. Raises ``HandshakeError`` if the peer refuses
+    us (or we it), ``RemoteError`` on connection failure, reset or timeout: never ``OSError``.
     """
-    solo = dataclasses.replace(config, listen=None, peers=[])
+    solo = dataclasses.replace(config, listen=None, peers=[], dial_known=False)
     node = Node(solo)
     await node.start()
     try:
         return await asyncio.wait_for(node.sync_with(*peer_addr), timeout)
     except TimeoutError as exc:
         raise RemoteError(f"sync with {peer_addr[0]}:{peer_addr[1]} timed out") from exc
+    except OSError as exc:
+        raise RemoteError(
+            f"sync with {peer_addr[0]}:{peer_addr[1]} failed: {_describe(exc)}"
+        ) from exc
     finally:
         await node.stop()

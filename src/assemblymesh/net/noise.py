@@ -31,6 +31,26 @@ import nacl.exceptions
 
 from assemblymesh.errors import HandshakeError, ProtocolError, UsageError
 
+__all__ = [
+    "DHLEN",
+    "HASHLEN",
+    "KEYLEN",
+    "MAX_MESSAGE_LEN",
+    "MAX_NONCE",
+    "PSKLEN",
+    "SUITE",
+    "TAGLEN",
+    "CipherState",
+    "HandshakeState",
+    "KeyPair",
+    "Pattern",
+    "Rng",
+    "SymmetricState",
+    "dh",
+    "hkdf",
+    "parse_protocol_name",
+]
+
 DHLEN = 32
 HASHLEN = 64
 KEYLEN = 32

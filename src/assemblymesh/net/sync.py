@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import enum
 import heapq
+import inspect
 import itertools
 import logging
 from collections import deque
@@ -33,8 +34,8 @@ from typing import Any, ClassVar, Protocol
 import msgpack
 
 from assemblymesh.crdt.change import Change
-from assemblymesh.crdt.replica import IngestResult, ReplicaEvent
-from assemblymesh.errors import ProtocolError, UsageError
+from assemblymesh.crdt.replica import IngestResult, PendingBudget, ReplicaEvent
+from assemblymesh.errors import ProtocolError, RejectedChange, RejectReason, UsageError
 from assemblymesh.net.batch import (
     MAX_BATCH_CHANGES,
     SIGNATURE_STRIDE,
@@ -42,7 +43,35 @@ from assemblymesh.net.batch import (
     BatchDecoder,
     BatchEncoder,
 )
+from assemblymesh.net.events import NeedData
 from assemblymesh.net.framing import DEFAULT_MAX_MESSAGE_SIZE
+
+__all__ = [
+    "FIRST_BATCH_CHANGES",
+    "MAX_ADDRESSES",
+    "MAX_EVIDENCE_PAIRS",
+    "MAX_HELLO_DEVICES",
+    "MAX_REASON_LENGTH",
+    "PENDING_BUDGET_BYTES",
+    "PROTOCOL_VERSION",
+    "SLICE_CHANGES",
+    "TAG_SIZE",
+    "Bye",
+    "Counters",
+    "Event",
+    "EvidenceReceived",
+    "Gossip",
+    "Ingest",
+    "NeedData",
+    "PeerClosed",
+    "State",
+    "SyncMachine",
+    "SyncReplica",
+    "SyncSource",
+    "Synced",
+    "encode_evidence",
+    "encode_hello",
+]
 
 log = logging.getLogger("assemblymesh.net")
 
@@ -51,6 +80,9 @@ TAG_SIZE = 8  # a device is named in hello by the first 8 bytes of its key
 MAX_HELLO_DEVICES = 200_000
 MAX_ADDRESSES = 16
 MAX_REASON_LENGTH = 200
+# Equivocation evidence: at most this many pairs per message (each pair two encoded changes).
+MAX_EVIDENCE_PAIRS = 16
+PENDING_BUDGET_BYTES = 4 * 1024 * 1024  # per connection: what one peer may leave pending
 SLICE_CHANGES = 1_000  # changes per ingest slice (the event loop runs between slices)
 # Rough per-change overhead on top of the update, to stop filling a batch near its target.
 _CHANGE_OVERHEAD = 48
@@ -63,7 +95,7 @@ FIRST_BATCH_CHANGES = 1_000
 
 
 class Bye(enum.StrEnum):
-    """Stable reasons carried by ``bye`` (docs/protocol.md §5.6)."""
+    """Stable reasons carried by ``bye`` (docs/protocol.md §5.1)."""
 
     DONE = "done"
     SHUTDOWN = "shutdown"
@@ -72,6 +104,7 @@ class Bye(enum.StrEnum):
     MALFORMED = "malformed"
     UNEXPECTED = "unexpected"
     IDLE = "idle-timeout"
+    DUPLICATE = "duplicate-connection"
 
 
 class SyncSource(Protocol):
@@ -83,9 +116,21 @@ class SyncSource(Protocol):
 
     def changes_of(self, device: bytes, after_seq: int = 0) -> Iterator[Change]: ...
 
+    def equivocation_evidence(self) -> list[tuple[bytes, bytes]]:
+        """Pairs of encoded changes, each two different changes signed at one (device, seq)."""
+        ...
+
+    def take_evidence(self, first: bytes, second: bytes) -> bool:
+        """Verify and keep one pair; True if it was new. Raises ``RejectedChange`` if invalid."""
+        ...
+
 
 class SyncReplica(SyncSource, Protocol):
-    """What ``Gossip`` needs besides: ingest and change notifications."""
+    """What ``Gossip`` needs besides: ingest and change notifications.
+
+    ``Gossip`` passes ``budget=`` (a per-connection ``PendingBudget``) to ``ingest`` when the
+    replica's ``ingest`` accepts that keyword.
+    """
 
     def ingest(self, items: Iterable[bytes | Change]) -> IngestResult: ...
 
@@ -93,11 +138,6 @@ class SyncReplica(SyncSource, Protocol):
 
 
 # --- events -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class NeedData:
-    """Nothing to do until another message arrives."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +168,14 @@ class PeerClosed:
     reason: str
 
 
-Event = NeedData | Ingest | Synced | PeerClosed
+@dataclass(frozen=True, slots=True)
+class EvidenceReceived:
+    """The peer sent equivocation evidence: hand each pair to the replica (``Gossip`` does)."""
+
+    pairs: list[tuple[bytes, bytes]]
+
+
+Event = NeedData | Ingest | Synced | PeerClosed | EvidenceReceived
 
 
 class State(enum.Enum):
@@ -174,6 +221,29 @@ def encode_hello(
     )
 
 
+def encode_evidence(pairs: Sequence[tuple[bytes, bytes]]) -> bytes:
+    """One ``evidence`` message (at most ``MAX_EVIDENCE_PAIRS`` pairs)."""
+    if not 0 < len(pairs) <= MAX_EVIDENCE_PAIRS:
+        raise UsageError(f"an evidence message holds 1 to {MAX_EVIDENCE_PAIRS} pairs")
+    return _pack({"t": "evidence", "pairs": [[a, b] for a, b in pairs]})
+
+
+def _parse_evidence(value: object) -> list[tuple[bytes, bytes]]:
+    if type(value) is not list or not 0 < len(value) <= MAX_EVIDENCE_PAIRS:
+        raise ProtocolError("evidence pairs are malformed")
+    pairs: list[tuple[bytes, bytes]] = []
+    for item in value:
+        if (
+            type(item) is not list
+            or len(item) != 2
+            or type(item[0]) is not bytes
+            or type(item[1]) is not bytes
+        ):
+            raise ProtocolError("evidence pair is malformed")
+        pairs.append((item[0], item[1]))
+    return pairs
+
+
 def _unpack(payload: bytes) -> dict[str, Any]:
     try:
         message = msgpack.unpackb(
@@ -191,6 +261,20 @@ def _unpack(payload: bytes) -> dict[str, Any]:
     if type(message) is not dict:
         raise ProtocolError("message is not a map")
     return message
+
+
+def _parse_hello(message: dict[str, Any]) -> tuple[bytes, bytes, list[int]]:
+    digest, tags, seqs = message.get("digest"), message.get("tags"), message.get("seqs")
+    if type(digest) is not bytes or len(digest) != 32:
+        raise ProtocolError("hello digest is not 32 bytes")
+    if (
+        type(tags) is not bytes
+        or type(seqs) is not list
+        or len(tags) != TAG_SIZE * len(seqs)
+        or any(type(s) is not int or s < 1 for s in seqs)
+    ):
+        raise ProtocolError("hello version vector is malformed")
+    return digest, tags, seqs
 
 
 def _parse_addresses(value: object) -> list[tuple[str, int]]:
@@ -273,6 +357,7 @@ class SyncMachine:
         self._peer_done = False
         self._unacked = 0
         self._shortcut = False
+        self._evidence_sent: set[tuple[bytes, bytes]] = set()
 
     # --- state ---
 
@@ -293,6 +378,7 @@ class SyncMachine:
         self._outbox.append(
             encode_hello(self._hello_digest, self._source.vector(), self._addresses)
         )
+        self.push_evidence(self._source.equivocation_evidence())
 
     # --- sending ---
 
@@ -334,6 +420,21 @@ class SyncMachine:
             self._announce(changes)
         else:
             self._held.extend(changes)
+
+    def push_evidence(self, pairs: Sequence[tuple[bytes, bytes]]) -> None:
+        """Queue equivocation evidence for the peer (each pair at most once per connection)."""
+        if self._state is State.CLOSED:
+            return
+        fresh = [p for p in pairs if p not in self._evidence_sent]
+        self._evidence_sent.update(fresh)
+        for i in range(0, len(fresh), MAX_EVIDENCE_PAIRS):
+            self._outbox.append(encode_evidence(fresh[i : i + MAX_EVIDENCE_PAIRS]))
+
+    def abort(self) -> None:
+        """Close without sending anything more (after a framing failure, §4.5)."""
+        self._outbox.clear()
+        self._announcing.clear()
+        self._state = State.CLOSED
 
     def ping(self) -> None:
         """Queue a keepalive (an idle connection is closed by the peer's idle timeout)."""
@@ -403,9 +504,28 @@ class SyncMachine:
         as pending, waiting for references (measured: 4.2x slower ingest on the shared
         workload). Within a batch, changes are grouped per chain so each run is encoded once.
         """
+        limit = self._max_batch if self.counters.sent else min(self._max_batch, FIRST_BATCH_CHANGES)
+        picked = self._pick(limit)
+        if not picked:
+            return None
+        batch: list[Change] = []
+        for device, run in picked.items():
+            backlog_left = self._plan.get(device)
+            if backlog_left is not None and not run[-1].signature:
+                self._end_on_signature(device, run, backlog_left)
+            batch.extend(run)
+        peer_seq = self._peer_seq
+        for change in batch:
+            if change.seq > peer_seq.get(change.device, 0):
+                peer_seq[change.device] = change.seq
+        self.counters.sent += len(batch)
+        self.counters.messages_sent += 1
+        return _pack({"t": "batch", "n": len(batch), "z": self._encoder.encode(batch)})
+
+    def _pick(self, limit: int) -> dict[bytes, list[Change]]:
+        """Pop up to ``limit`` changes (or the byte target) off the heap, grouped per chain."""
         picked: dict[bytes, list[Change]] = {}
         count = size = 0
-        limit = self._max_batch if self.counters.sent else min(self._max_batch, FIRST_BATCH_CHANGES)
         heap, plan, target = self._heap, self._plan, self._target_bytes
         while heap and count < limit and size < target:
             key, device = heapq.heappop(heap)
@@ -424,30 +544,20 @@ class SyncMachine:
                 heapq.heappush(heap, (key, device))
             else:
                 self._refill(device, backlog)
-        if not picked:
-            return None
-        batch: list[Change] = []
-        for device, run in picked.items():
-            backlog_left = self._plan.get(device)
-            if backlog_left is not None and not run[-1].signature:
-                # A run that continues later ends where a signature is, if it can: the
-                # receiver then ingests it at once instead of buffering it as pending.
-                for k in range(len(run) - 1, -1, -1):
-                    if run[k].signature:
-                        backlog_left.buffer.extendleft(reversed(run[k + 1 :]))
-                        backlog_left.key = min(backlog_left.key, run[k + 1].ts)
-                        self._heap = [(key, d) for key, d in self._heap if d != device]
-                        heapq.heapify(self._heap)
-                        heapq.heappush(self._heap, (backlog_left.key, device))
-                        del run[k + 1 :]
-                        break
-            batch.extend(run)
-        for change in batch:
-            if change.seq > self._peer_seq.get(change.device, 0):
-                self._peer_seq[change.device] = change.seq
-        self.counters.sent += len(batch)
-        self.counters.messages_sent += 1
-        return _pack({"t": "batch", "n": len(batch), "z": self._encoder.encode(batch)})
+        return picked
+
+    def _end_on_signature(self, device: bytes, run: list[Change], backlog: _Backlog) -> None:
+        """A run that continues later ends where a signature is, if it can: the receiver
+        then ingests it at once instead of buffering it as pending."""
+        for k in range(len(run) - 1, -1, -1):
+            if run[k].signature:
+                backlog.buffer.extendleft(reversed(run[k + 1 :]))
+                backlog.key = min(backlog.key, run[k + 1].ts)
+                self._heap = [(key, d) for key, d in self._heap if d != device]
+                heapq.heapify(self._heap)
+                heapq.heappush(self._heap, (backlog.key, device))
+                del run[k + 1 :]
+                return
 
     # --- receiving ---
 
@@ -482,16 +592,7 @@ class SyncMachine:
     def _on_hello(self, message: dict[str, Any]) -> None:
         if self._state is not State.HELLO:
             raise _Refusal(Bye.UNEXPECTED, "second hello")
-        digest, tags, seqs = message.get("digest"), message.get("tags"), message.get("seqs")
-        if type(digest) is not bytes or len(digest) != 32:
-            raise ProtocolError("hello digest is not 32 bytes")
-        if (
-            type(tags) is not bytes
-            or type(seqs) is not list
-            or len(tags) != TAG_SIZE * len(seqs)
-            or any(type(s) is not int or s < 1 for s in seqs)
-        ):
-            raise ProtocolError("hello version vector is malformed")
+        digest, tags, seqs = _parse_hello(message)
         self.peer_addresses = _parse_addresses(message.get("addrs"))
         for i, seq in enumerate(seqs):
             tag = tags[i * TAG_SIZE : (i + 1) * TAG_SIZE]
@@ -503,7 +604,10 @@ class SyncMachine:
             self._go_live()
             return
         self._state = State.SYNCING
-        mine = self._source.vector()
+        self._plan_backlog(self._source.vector())
+
+    def _plan_backlog(self, mine: Mapping[bytes, tuple[int, bytes]]) -> None:
+        """From the peer's vector: what it brings (``expected``) and what we send it."""
         mine_by_tag = {device[:TAG_SIZE]: seq for device, (seq, _) in mine.items()}
         self.expected = sum(
             max(0, seq - mine_by_tag.get(tag, 0)) for tag, seq in self._peer_tags.items()
@@ -559,6 +663,14 @@ class SyncMachine:
         if self._state is State.HELLO:
             raise _Refusal(Bye.UNEXPECTED, "ping before hello")
 
+    def _on_evidence(self, message: dict[str, Any]) -> None:
+        if self._state is State.HELLO:
+            raise _Refusal(Bye.UNEXPECTED, "evidence before hello")
+        pairs = _parse_evidence(message.get("pairs"))
+        # What the peer sent us it holds: never send it back on this connection.
+        self._evidence_sent.update(pairs)
+        self._events.append(EvidenceReceived(pairs))
+
     def _on_bye(self, message: dict[str, Any]) -> None:
         reason = message.get("reason")
         if type(reason) is not str:
@@ -574,6 +686,7 @@ class SyncMachine:
         "announce": _on_announce,
         "done": _on_done,
         "ping": _on_ping,
+        "evidence": _on_evidence,
         "bye": _on_bye,
     }
 
@@ -637,25 +750,44 @@ class Gossip:
     The node registers each live machine with ``attach`` (``wake`` tells its writer that
     messages are waiting) and ingests through ``ingest`` so the origin is known. Local
     writes and changes picked up from other processes (``refresh``) go to every peer.
+
+    Each attached connection gets its own ``PendingBudget`` of ``pending_budget`` bytes,
+    passed to ``replica.ingest(..., budget=)`` when the replica accepts it, so one peer
+    cannot fill the replica's pending buffer for everyone. Equivocation evidence received
+    (``take_evidence``) or found by ingest goes to every connection that may lack it.
     """
 
-    def __init__(self, replica: SyncReplica) -> None:
+    def __init__(self, replica: SyncReplica, *, pending_budget: int = PENDING_BUDGET_BYTES) -> None:
         self._replica = replica
         self._links: dict[SyncMachine, Callable[[], None]] = {}
+        self._budgets: dict[SyncMachine, PendingBudget] = {}
+        self._budget_bytes = pending_budget
+        self._takes_budget = _accepts_keyword(replica.ingest, "budget")
         self._origin: SyncMachine | None = None
+        self._evidence: set[tuple[bytes, bytes]] = set(replica.equivocation_evidence())
         self._unsubscribe = replica.observe(self._on_event)
 
     def attach(self, machine: SyncMachine, wake: Callable[[], None] = lambda: None) -> None:
         self._links[machine] = wake
+        self._budgets[machine] = PendingBudget(self._budget_bytes)
 
     def detach(self, machine: SyncMachine) -> None:
         self._links.pop(machine, None)
+        self._budgets.pop(machine, None)
+
+    def budget_of(self, machine: SyncMachine) -> PendingBudget | None:
+        return self._budgets.get(machine)
 
     def ingest(self, machine: SyncMachine, changes: Sequence[Change]) -> IngestResult:
         """Ingest one ``Ingest`` slice received by ``machine`` and report it back."""
         self._origin = machine
         try:
-            result = self._replica.ingest(changes)
+            if self._takes_budget:
+                budget = self._budgets.setdefault(machine, PendingBudget(self._budget_bytes))
+                ingest: Callable[..., IngestResult] = self._replica.ingest
+                result = ingest(changes, budget=budget)
+            else:
+                result = self._replica.ingest(changes)
         finally:
             self._origin = None
         machine.ingested(result)
@@ -665,7 +797,33 @@ class Gossip:
             )
         if len(result.rejected) > 3:
             log.warning("%s: %d more changes refused", machine.name, len(result.rejected) - 3)
+        if any(r.reason == RejectReason.EQUIVOCATION for r in result.rejected):
+            self._spread(self._replica.equivocation_evidence())
         return result
+
+    def take_evidence(self, machine: SyncMachine, pairs: Sequence[tuple[bytes, bytes]]) -> int:
+        """Hand evidence from ``machine``'s peer to the replica; forward what was new.
+
+        Invalid evidence is logged and ignored: it is not a protocol error.
+        """
+        new: list[tuple[bytes, bytes]] = []
+        for first, second in pairs:
+            try:
+                if self._replica.take_evidence(first, second):
+                    new.append((first, second))
+            except RejectedChange as exc:
+                log.warning("%s: evidence ignored: %s", machine.name, exc)
+        self._spread(new)
+        return len(new)
+
+    def _spread(self, pairs: Sequence[tuple[bytes, bytes]]) -> None:
+        fresh = [p for p in pairs if p not in self._evidence]
+        if not fresh:
+            return
+        self._evidence.update(fresh)
+        for machine, wake in list(self._links.items()):
+            machine.push_evidence(fresh)  # a machine skips what went either way on it
+            wake()
 
     def _on_event(self, event: ReplicaEvent) -> None:
         for machine, wake in list(self._links.items()):
@@ -676,3 +834,12 @@ class Gossip:
     def close(self) -> None:
         self._unsubscribe()
         self._links.clear()
+        self._budgets.clear()
+
+
+def _accepts_keyword(function: Callable[..., object], name: str) -> bool:
+    try:
+        parameters = inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
