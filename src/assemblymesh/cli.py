@@ -646,3 +646,169 @@ def simulate(nodes: int, steps: int, topology: str, seed: int) -> None:
     if not report.converged:
         raise AssemblyMeshError("the nodes did NOT converge")
     click.echo("converged: every node holds the same record and the same outcomes")
+
+
+# --- sneakernet: bundles on a USB stick, and the offline install kit ------------------
+
+
+@contextmanager
+def _progress(length: int, label: str) -> Iterator[Any]:
+    """A progress bar on stderr when it is a terminal; otherwise a callback that does nothing."""
+    if length <= 0 or not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _bundle_identity(local: LocalAssembly) -> Any:
+    from assemblymesh.net.bundle import Identity
+
+    return Identity(
+        local.assembly_id, local.secret, local.device_key, local.certificate,
+        local.pending_invite(),
+    )  # fmt: skip
+
+
+def _bundle_authorize(local: LocalAssembly) -> Any:
+    """The network's governance question, asked of a bundle's signing device."""
+    from assemblymesh.net.bundle import Signer
+    from assemblymesh.net.handshake import PeerIdentity
+
+    def authorize(signer: Signer) -> str | None:
+        peer = PeerIdentity(signer.member, signer.device, signer.certificate, signer.invite)
+        return local.authorize(peer)
+
+    return authorize
+
+
+def _write_atomically(path: Path, write: Any) -> Any:
+    """Write ``path`` through a temporary file beside it: a failure leaves no half file."""
+    import os
+
+    part = path.with_name(path.name + ".part")
+    try:
+        with part.open("wb") as out:
+            result = write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(part, path)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return result
+
+
+def _open_input(path: Path) -> Any:
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+@main.group()
+def bundle() -> None:
+    """Carry changes between nodes that never meet: files on a USB stick."""
+
+
+@bundle.command(name="export")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--for",
+    "vector_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A vector file from the recipient ('bundle vector'): export only what it lacks.",
+)
+@pass_ctx
+def bundle_export(ctx: Context, path: Path, vector_path: Path | None) -> None:
+    """Write this node's changes (or only what the recipient lacks) to FILE."""
+    from assemblymesh.net.bundle import plan_count, read_vector, write_bundle
+
+    with ctx.open() as local:
+        theirs: dict[bytes, tuple[int, bytes]] = {}
+        if vector_path is not None:
+            with _open_input(vector_path) as source:
+                _, theirs = read_vector(source, local.assembly_id, local.secret)
+        total = plan_count(local.replica.vector(), theirs)
+        if total == 0:
+            click.echo(
+                "nothing to export: the recipient already holds all"
+                f" {local.replica.change_count()} changes here"
+            )
+            return
+        identity = _bundle_identity(local)
+        with _progress(total, "exporting") as tick:
+            summary = _write_atomically(
+                path,
+                lambda out: write_bundle(out, identity, local.replica, local.clock(), theirs, tick),
+            )
+    click.echo(
+        f"wrote {summary.changes} changes in {summary.batches} batches to {path}"
+        f" ({summary.size} bytes, encrypted and signed)"
+    )
+
+
+@bundle.command(name="vector")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@pass_ctx
+def bundle_vector(ctx: Context, path: Path) -> None:
+    """Write what this node holds (its version vector) to FILE, for the courier to carry
+    to a node that will 'bundle export --for FILE'."""
+    from assemblymesh.net.bundle import write_vector
+
+    with ctx.open() as local:
+        identity = _bundle_identity(local)
+        vector = local.replica.vector()
+        size = _write_atomically(
+            path, lambda out: write_vector(out, identity, vector, local.clock())
+        )
+        count = local.replica.change_count()
+    click.echo(
+        f"wrote the vector of {count} changes to {path} ({size} bytes, encrypted and signed)"
+    )
+
+
+@bundle.command(name="import")
+@click.argument(
+    "path", metavar="FILE", type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@pass_ctx
+def bundle_import(ctx: Context, path: Path) -> None:
+    """Check FILE completely, then ingest its changes with the network's rules."""
+    import tempfile
+
+    from assemblymesh.net.bundle import ingest_verified, verify_bundle
+
+    with ctx.open() as local, _open_input(path) as source:
+        size = path.stat().st_size
+        with tempfile.TemporaryFile(dir=local.directory) as spool:
+            with _progress(size, "checking ") as tick:
+                verified = verify_bundle(
+                    source, local.assembly_id, local.secret, spool,
+                    _bundle_authorize(local), tick,
+                )  # fmt: skip
+            with _progress(verified.changes, "importing") as tick:
+                summary = ingest_verified(verified, local.assembly_id, local.replica, tick)
+        signer = verified.signer
+        click.echo(
+            f"bundle from device {short(signer.device.hex())} of member"
+            f" {short(signer.member.hex())}, made {when(signer.created_ms)}:"
+            f" {summary.changes} changes"
+        )
+        if summary.applied == 0 and summary.duplicates == summary.changes:
+            click.echo(f"nothing new: all {summary.changes} changes are already here")
+        else:
+            click.echo(
+                f"applied {summary.applied}, already here {summary.duplicates},"
+                f" waiting for earlier changes {summary.buffered}, refused {summary.refused}"
+            )
+            for reason, count in sorted(summary.rejected.items()):
+                click.echo(f"  refused ({reason}): {count}")
+            for detail in summary.details:
+                click.echo(f"    {detail}")
+        click.echo(
+            f"{local.replica.change_count()} changes here, digest {local.replica.digest().hex()}"
+        )
