@@ -228,7 +228,8 @@ class _SealedReader:
         except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
             if self._chunks == 0:
                 raise BundleError(
-                    "not a bundle of this assembly (made for another one, or damaged at its start)"
+                    "bundle does not open: made for another assembly, or altered or cut in its"
+                    " first chunk"
                 ) from exc
             raise BundleError(
                 f"bundle is damaged: chunk {self._chunks} does not authenticate"
