@@ -662,12 +662,26 @@ def _progress(length: int, label: str) -> Iterator[Any]:
 
 
 def _bundle_identity(local: LocalAssembly) -> Any:
+    """This device as a bundle's signer. A member who joined by invite shows the invite
+    and proof of its join act, so a node that has not yet received the join (it travels
+    in this very bundle) can still tell a genuine joiner from a stranger."""
+    from assemblymesh.crdt.identity import Invite
+    from assemblymesh.model import acts as model_acts
     from assemblymesh.net.bundle import Identity
 
-    return Identity(
-        local.assembly_id, local.secret, local.device_key, local.certificate,
-        local.pending_invite(),
-    )  # fmt: skip
+    invite = local.pending_invite()
+    if invite is None:
+        for act in local.snapshot().acts.get(local.member_id, []):
+            if isinstance(act, dict) and act.get("type") == model_acts.JOIN:
+                try:
+                    invite = (
+                        Invite.decode(bytes.fromhex(act["invite"])),
+                        bytes.fromhex(act["proof"]),
+                    )
+                except (KeyError, TypeError, ValueError, AssemblyMeshError):
+                    invite = None
+                break
+    return Identity(local.assembly_id, local.secret, local.device_key, local.certificate, invite)
 
 
 def _bundle_authorize(local: LocalAssembly) -> Any:
