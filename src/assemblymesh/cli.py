@@ -805,7 +805,7 @@ def bundle_import(ctx: Context, path: Path) -> None:
                     _bundle_authorize(local), tick,
                 )  # fmt: skip
             with _progress(verified.changes, "importing") as tick:
-                summary = ingest_verified(verified, local.assembly_id, local.replica, tick)
+                summary = ingest_verified(verified, local.replica, tick)
         signer = verified.signer
         click.echo(
             f"bundle from device {short(signer.device.hex())} of member"

@@ -93,7 +93,6 @@ MAX_VECTOR_RECORD_SIZE = 16 * 1024 * 1024
 MAX_END_SIZE = 256
 # The exporter reads each chain this many changes at a time (memory: devices x this).
 READ_AHEAD = 256
-INGEST_SLICE = 1_000  # changes per ingest call (each slice ends on a signature if it can)
 _CHANGE_OVERHEAD = 48  # rough per-change bytes on top of the update, to stop filling a batch
 
 VersionVector = Mapping[bytes, tuple[int, bytes]]
@@ -657,11 +656,15 @@ def verify_bundle(
         if kind != RECORD_BATCH:
             raise BundleError(f"bundle is malformed: unexpected {kind.decode()} record")
         try:
-            count += len(decoder.decode(body))
+            changes = decoder.decode(body)
         except ProtocolError as exc:
             raise BundleError(f"bundle is malformed: batch {batches}: {exc}") from exc
+        count += len(changes)
         batches += 1
-        spool.write(_RECORD_PREFIX.pack(RECORD_BATCH, len(body)) + body)
+        # The rebuilt changes, not the batch: ingest then need not decode the batch again.
+        spooled: bytes = _spool_pack([c.data for c in changes])
+        spool.write(_RECORD_PREFIX.pack(RECORD_BATCH, len(spooled)) + spooled)
+        del changes
     stated = records.check_end(body, signer)
     if not stated == announced == count:
         raise BundleError(
@@ -673,10 +676,17 @@ def verify_bundle(
     return VerifiedBundle(signer, count, batches, spool)
 
 
-def _spooled_batches(spool: IO[bytes]) -> Iterator[bytes]:
+_spool_pack = msgpack.Packer().pack
+
+
+def _spooled_batches(spool: IO[bytes]) -> Iterator[list[bytes]]:
+    """The encoded changes of each verified batch, from the spool this module wrote."""
     while prefix := spool.read(_RECORD_PREFIX.size):
         _, length = _RECORD_PREFIX.unpack(prefix)
-        yield spool.read(length)
+        changes: list[bytes] = msgpack.unpackb(
+            spool.read(length), raw=False, max_bin_len=MAX_BATCH_RAW_SIZE
+        )
+        yield changes
 
 
 @dataclass
@@ -697,37 +707,28 @@ class ImportSummary:
 MAX_DETAILS = 5
 
 
-def _slices(changes: list[Change]) -> Iterator[list[Change]]:
-    start = 0
-    for i, change in enumerate(changes):
-        if i + 1 == len(changes) or (change.signature and i + 1 - start >= INGEST_SLICE):
-            yield changes[start : i + 1]
-            start = i + 1
-
-
 def ingest_verified(
     bundle: VerifiedBundle,
-    assembly: bytes,
     sink: BundleSink,
     progress: Progress | None = None,
 ) -> ImportSummary:
     """Ingest a verified bundle's batches, one slice at a time, with the network's rules."""
     summary = ImportSummary(changes=bundle.changes, signer=bundle.signer)
-    decoder = BatchDecoder(assembly)
-    for data in _spooled_batches(bundle.spool):
-        for piece in _slices(decoder.decode(data)):
-            result = sink.ingest([c.data for c in piece])
-            summary.applied += len(result.applied)
-            summary.duplicates += result.duplicates
-            summary.buffered += result.buffered
-            for rejection in result.rejected:
-                reason = str(RejectReason(rejection.reason))
-                summary.rejected[reason] = summary.rejected.get(reason, 0) + 1
-                if len(summary.details) < MAX_DETAILS:
-                    where = "" if rejection.seq is None else f" (seq {rejection.seq})"
-                    summary.details.append(f"{reason}: {rejection.detail}{where}")
-            if progress is not None:
-                progress(len(piece))
+    # One ingest per batch: the exporter cut its runs on signatures, so each batch ingests
+    # without buffering, and one store transaction per batch costs less than per slice.
+    for piece in _spooled_batches(bundle.spool):
+        result = sink.ingest(piece)
+        summary.applied += len(result.applied)
+        summary.duplicates += result.duplicates
+        summary.buffered += result.buffered
+        for rejection in result.rejected:
+            reason = str(RejectReason(rejection.reason))
+            summary.rejected[reason] = summary.rejected.get(reason, 0) + 1
+            if len(summary.details) < MAX_DETAILS:
+                where = "" if rejection.seq is None else f" (seq {rejection.seq})"
+                summary.details.append(f"{reason}: {rejection.detail}{where}")
+        if progress is not None:
+            progress(len(piece))
     return summary
 
 
@@ -744,7 +745,7 @@ def import_bundle(
     any check raises ``BundleError`` before anything is ingested."""
     with tempfile.TemporaryFile(dir=spool_dir) as spool:
         verified = verify_bundle(source, assembly, secret, spool, authorize)
-        return ingest_verified(verified, assembly, sink, progress)
+        return ingest_verified(verified, sink, progress)
 
 
 def open_bytes(data: bytes) -> IO[bytes]:
