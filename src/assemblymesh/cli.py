@@ -826,3 +826,58 @@ def bundle_import(ctx: Context, path: Path) -> None:
         click.echo(
             f"{local.replica.change_count()} changes here, digest {local.replica.digest().hex()}"
         )
+
+
+@main.group()
+def kit() -> None:
+    """The offline install kit: AssemblyMesh and its dependencies on a USB stick."""
+
+
+@kit.command(name="build")
+@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--platform",
+    "arches",
+    multiple=True,
+    type=click.Choice(["x86_64", "aarch64"]),
+    help="Linux architecture to include (repeatable; default: x86_64 and aarch64).",
+)
+@click.option(
+    "--python",
+    "pythons",
+    multiple=True,
+    help="Python version to include, like 3.12 (repeatable; default: 3.11, 3.12, 3.13).",
+)
+@click.option("--current", is_flag=True, help="Only this machine's platform and Python.")
+@click.option("--glibc", default="2.28", show_default=True, help="Oldest glibc to support.")
+@click.option(
+    "--source",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The AssemblyMesh source tree (default: the one this program runs from).",
+)
+def kit_build(
+    directory: Path,
+    arches: tuple[str, ...],
+    pythons: tuple[str, ...],
+    current: bool,
+    glibc: str,
+    source: Path | None,
+) -> None:
+    """Write the wheels of AssemblyMesh and every dependency, checksums, a README and an
+    install.sh to DIR (needs the package index; installing from the kit needs nothing)."""
+    from assemblymesh import kit as kits
+
+    if current:
+        if arches or pythons:
+            raise UsageError("--current cannot be combined with --platform or --python")
+        wanted = [kits.current_target()]
+    else:
+        wanted = kits.targets(arches or kits.ARCHES, pythons or kits.PYTHONS)
+    report = kits.build_kit(
+        directory, wanted, source=source, glibc=glibc, log=lambda line: click.echo(line, err=True)
+    )
+    for target in report.included:
+        click.echo(f"included {target.name}")
+    for name, why in report.skipped.items():
+        click.echo(f"left out {name}: {why}")
+    click.echo(f"{len(report.wheels)} wheels; install with: sh {directory / 'install.sh'}")
