@@ -393,6 +393,9 @@ def _read_header(
         raise BundleError("bundle is malformed: bad creation time")
     if type(cert_bytes) is not bytes:
         raise BundleError("bundle is malformed: no device certificate")
+    announced = fields.get("changes")
+    if kind == KIND_BUNDLE and (type(announced) is not int or not 0 <= announced <= MAX_SEQ):
+        raise BundleError("bundle is malformed: bad change count in the header")
     try:
         cert = DeviceCertificate.decode(cert_bytes)
         cert.verify()
@@ -470,7 +473,8 @@ def read_vector(
     kind, body = records.next()
     if kind != RECORD_END:
         raise BundleError("vector file is malformed: no end record")
-    records.check_end(body, signer)
+    if records.check_end(body, signer) != 0:
+        raise BundleError("vector file is malformed: its end record counts changes")
     return signer, vector
 
 
@@ -644,9 +648,7 @@ def verify_bundle(
     caller owns). Raises ``BundleError`` at the first defect; memory stays at one batch."""
     records = _RecordReader(_SealedReader(source, bundle_key(secret), progress))
     signer, fields = _read_header(records, assembly, KIND_BUNDLE, authorize)
-    announced = fields.get("changes")
-    if type(announced) is not int or not 0 <= announced <= MAX_SEQ:
-        raise BundleError("bundle is malformed: bad change count in the header")
+    announced = fields["changes"]
     decoder = BatchDecoder(assembly)
     count = batches = 0
     while True:
