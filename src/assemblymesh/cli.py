@@ -716,6 +716,15 @@ def _write_atomically(path: Path, write: Any) -> Any:
     return result
 
 
+@contextmanager
+def _io_errors(path: Path) -> Iterator[None]:
+    """A failing disk or stick (or a full spool) is one line, like every other error."""
+    try:
+        yield
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
 def _open_input(path: Path) -> Any:
     try:
         return path.open("rb")
@@ -744,7 +753,7 @@ def bundle_export(ctx: Context, path: Path, vector_path: Path | None) -> None:
     with ctx.open() as local:
         theirs: dict[bytes, tuple[int, bytes]] = {}
         if vector_path is not None:
-            with _open_input(vector_path) as source:
+            with _open_input(vector_path) as source, _io_errors(vector_path):
                 _, theirs = read_vector(source, local.assembly_id, local.secret)
         total = plan_count(local.replica.vector(), theirs)
         if total == 0:
@@ -796,7 +805,7 @@ def bundle_import(ctx: Context, path: Path) -> None:
 
     from assemblymesh.net.bundle import ingest_verified, verify_bundle
 
-    with ctx.open() as local, _open_input(path) as source:
+    with ctx.open() as local, _open_input(path) as source, _io_errors(path):
         size = path.stat().st_size
         with tempfile.TemporaryFile(dir=local.directory) as spool:
             with _progress(size, "checking ") as tick:

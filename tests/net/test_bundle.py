@@ -339,8 +339,9 @@ def test_cli_round_trip_through_a_stick(tmp_path: Path) -> None:
     run(a, "propose", "--title", "Shed", "--body", "Buy one")
     out = run(a, "bundle", "export", str(stick / "a.bundle")).stdout
     assert "wrote 3 changes" in out
-    out = run(b, "bundle", "import", str(stick / "a.bundle")).stdout
-    assert "applied 3, already here 0" in out
+    result = run(b, "bundle", "import", str(stick / "a.bundle"))
+    assert "applied 3, already here 0" in result.stdout
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal
     again = run(b, "bundle", "import", str(stick / "a.bundle")).stdout
     assert "nothing new: all 3 changes are already here" in again
     # The way back: Amara's vector goes to Ben, Ben's bundle (his join) comes back.
@@ -372,3 +373,25 @@ def test_cli_refuses_a_damaged_bundle_in_one_line(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: bundle")
     assert run(b, "status", "--json").stdout == before
     result = run(b, "bundle", "import", str(tmp_path / "missing"), code=2)
+    # A vector file of another assembly: refused, and no bundle is written.
+    run(tmp_path / "xena", "init", "--name", "Other", "--member-name", "Xena")
+    run(tmp_path / "xena", "bundle", "vector", str(tmp_path / "x.vector"))
+    result = run(a, "bundle", "export", str(tmp_path / "out"), "--for", str(tmp_path / "x.vector"),
+                 code=1)  # fmt: skip
+    assert "made for another assembly" in result.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.part").exists()
+
+
+def test_a_full_last_chunk_then_more_bytes_is_refused() -> None:
+    key = B.bundle_key(bytes(32))
+    out = io.BytesIO()
+    writer = B._SealedWriter(out, key)
+    writer.write(bytes(B.CHUNK_SIZE))
+    writer.close()
+    sealed = out.getvalue()
+    assert len(sealed) == B.STREAM_HEADER_SIZE + CHUNK
+    reader = B._SealedReader(io.BytesIO(sealed), key)
+    assert reader.read(B.CHUNK_SIZE) == bytes(B.CHUNK_SIZE) and reader.at_end()
+    reader = B._SealedReader(io.BytesIO(sealed + b"\x00"), key)
+    with pytest.raises(BundleError, match="bytes follow its final chunk"):
+        reader.read(1)
