@@ -666,12 +666,14 @@ def _bundle_identity(local: LocalAssembly) -> Any:
     and proof of its join act, so a node that has not yet received the join (it travels
     in this very bundle) can still tell a genuine joiner from a stranger."""
     from assemblymesh.crdt.identity import Invite
+    from assemblymesh.home import ACTS
     from assemblymesh.model import acts as model_acts
     from assemblymesh.net.bundle import Identity
 
     invite = local.pending_invite()
     if invite is None:
-        for act in local.snapshot().acts.get(local.member_id, []):
+        # Only this member's own document: where its join act is, if it joined.
+        for act in local.replica.document(local.member_id).array(ACTS).to_py():
             if isinstance(act, dict) and act.get("type") == model_acts.JOIN:
                 try:
                     invite = (
