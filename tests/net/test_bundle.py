@@ -4,6 +4,7 @@ refused with nothing changed."""
 from __future__ import annotations
 
 import io
+import os
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -395,3 +396,42 @@ def test_a_full_last_chunk_then_more_bytes_is_refused() -> None:
     reader = B._SealedReader(io.BytesIO(sealed + b"\x00"), key)
     with pytest.raises(BundleError, match="bytes follow its final chunk"):
         reader.read(1)
+
+
+def _stderr_on_a_terminal(args: list[str]) -> tuple[int, str]:
+    """Run ``args`` with stderr on a pseudo-terminal; return the status and what it showed."""
+    import pty
+    import subprocess
+
+    master, slave = pty.openpty()
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            block = os.read(master, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not block:
+            break
+        shown += block
+    os.close(master)
+    return process.wait(timeout=120), shown.decode(errors="replace")
+
+
+def test_progress_is_shown_on_a_terminal(trio: tuple[LocalAssembly, ...], tmp_path: Path) -> None:
+    import sys
+
+    amara, ben, _ = trio
+    for i in range(20):
+        amara.act(commands.propose, f"P{i}", "x")
+    path = tmp_path / "a.bundle"
+    path.write_bytes(export(amara))
+    home = str(ben.directory.parent.parent)
+    ben.close()
+    program = [sys.executable, "-m", "assemblymesh", "--home", home, "bundle"]
+    status, shown = _stderr_on_a_terminal([*program, "import", str(path)])
+    assert status == 0, shown
+    assert "checking" in shown and "importing" in shown and "100%" in shown
+    status, shown = _stderr_on_a_terminal([*program, "export", str(tmp_path / "b.bundle")])
+    assert status == 0 and "exporting" in shown
