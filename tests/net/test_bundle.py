@@ -435,3 +435,22 @@ def test_progress_is_shown_on_a_terminal(trio: tuple[LocalAssembly, ...], tmp_pa
     assert "checking" in shown and "importing" in shown and "100%" in shown
     status, shown = _stderr_on_a_terminal([*program, "export", str(tmp_path / "b.bundle")])
     assert status == 0 and "exporting" in shown
+
+
+def test_cli_refuses_a_bundle_from_a_stranger_who_holds_the_secret(tmp_path: Path) -> None:
+    """A device certified by a member key the assembly never admitted, with no invite."""
+    a = tmp_path / "amara"
+    run(a, "init", "--name", "Riverside", "--member-name", "Amara")
+    amara = Home(a).open()
+    try:
+        stranger, device = SigningKey.generate(), SigningKey.generate()
+        cert = DeviceCertificate.issue(stranger, amara.assembly_id, device.public, 0)
+        out = io.BytesIO()
+        B.write_bundle(out, B.Identity(amara.assembly_id, amara.secret, device, cert),
+                       amara.replica, 0)  # fmt: skip
+    finally:
+        amara.close()
+    path = tmp_path / "s.bundle"
+    path.write_bytes(out.getvalue())
+    result = run(a, "bundle", "import", str(path), code=1)
+    assert "not accepted: not a member of this assembly" in result.stderr
