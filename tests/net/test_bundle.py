@@ -454,3 +454,38 @@ def test_cli_refuses_a_bundle_from_a_stranger_who_holds_the_secret(tmp_path: Pat
     path.write_bytes(out.getvalue())
     result = run(a, "bundle", "import", str(path), code=1)
     assert "not accepted: not a member of this assembly" in result.stderr
+
+
+def crafted(local: LocalAssembly, records: list[tuple[bytes, bytes]], changes: int) -> bytes:
+    """A correctly sealed and signed file with whatever records the test wants."""
+    out = io.BytesIO()
+    writer = B._RecordWriter(B._SealedWriter(out, B.bundle_key(local.secret)))
+    for kind, body in records:
+        writer.record(kind, body)
+    writer.end(local.device_key, changes)
+    return out.getvalue()
+
+
+def test_signed_files_with_bad_contents_are_refused(trio: tuple[LocalAssembly, ...]) -> None:
+    import msgpack
+
+    amara, ben, _ = trio
+    header = B._header(identity(amara), B.KIND_BUNDLE, 0, 1)
+    good = B.BatchEncoder().encode(list(amara.replica.missing_for({}))[:1])
+    cases = [
+        ([(B.RECORD_HEADER, header), (B.RECORD_BATCH, b"not zlib")], 1, "batch 0"),
+        ([(B.RECORD_HEADER, header), (B.RECORD_BATCH, good)], 2, "end says 2"),
+        ([(B.RECORD_HEADER, header)], 1, "holds 0"),
+        ([(B.RECORD_HEADER, header), (B.RECORD_VECTOR, msgpack.packb([]))], 1, "unexpected V"),
+        ([(B.RECORD_BATCH, good)], 1, "does not start with a header"),
+        ([(b"Z", b"")], 1, "unknown record type"),
+        ([(B.RECORD_HEADER, b"\xc1")], 1, "unreadable header"),
+        ([(B.RECORD_HEADER, msgpack.packb({"v": 2}))], 1, "version 2 is not supported"),
+        ([(B.RECORD_HEADER, B._header(identity(amara), B.KIND_BUNDLE, 0, None))], 0,
+         "bad change count"),
+    ]  # fmt: skip
+    for records, changes, match in cases:
+        refused(ben, crafted(amara, records, changes), match)
+    refused(ben, crafted(amara, [(B.RECORD_HEADER, header), (B.RECORD_BATCH, good)], 1)[:-40])
+    summary = import_(ben, crafted(amara, [(B.RECORD_HEADER, header), (B.RECORD_BATCH, good)], 1))
+    assert summary.applied == 1
