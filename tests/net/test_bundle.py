@@ -6,9 +6,11 @@ from __future__ import annotations
 import io
 import os
 import random
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgpack
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
@@ -467,8 +469,6 @@ def crafted(local: LocalAssembly, records: list[tuple[bytes, bytes]], changes: i
 
 
 def test_signed_files_with_bad_contents_are_refused(trio: tuple[LocalAssembly, ...]) -> None:
-    import msgpack
-
     amara, ben, _ = trio
     header = B._header(identity(amara), B.KIND_BUNDLE, 0, 1)
     good = B.BatchEncoder().encode(list(amara.replica.missing_for({}))[:1])
@@ -489,3 +489,32 @@ def test_signed_files_with_bad_contents_are_refused(trio: tuple[LocalAssembly, .
     refused(ben, crafted(amara, [(B.RECORD_HEADER, header), (B.RECORD_BATCH, good)], 1)[:-40])
     summary = import_(ben, crafted(amara, [(B.RECORD_HEADER, header), (B.RECORD_BATCH, good)], 1))
     assert summary.applied == 1
+
+
+def _compressed(value: object) -> bytes:
+    return zlib.compress(value if isinstance(value, bytes) else msgpack.packb(value))
+
+
+_VALUES = st.recursive(
+    st.none() | st.integers(-(2**63), 2**64 - 1) | st.binary(max_size=40),
+    lambda inner: st.lists(inner, max_size=9),
+    max_leaves=30,
+)
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(body=st.one_of(st.binary(max_size=300), st.binary(max_size=300).map(_compressed),
+                      _VALUES.map(_compressed)))  # fmt: skip
+def test_signed_garbage_batches_never_crash(
+    fragile: tuple[LocalAssembly, bytes], body: bytes
+) -> None:
+    """Validly sealed and signed, but the batch is nonsense: a one-line refusal, no crash."""
+    ben, _ = fragile
+    header = B._header(identity(ben), B.KIND_BUNDLE, 0, 0)
+    refused(ben, crafted(ben, [(B.RECORD_HEADER, header), (B.RECORD_BATCH, body)], 0))

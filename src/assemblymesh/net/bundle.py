@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import io
 import itertools
 import struct
 import tempfile
@@ -748,8 +747,3 @@ def import_bundle(
     with tempfile.TemporaryFile(dir=spool_dir) as spool:
         verified = verify_bundle(source, assembly, secret, spool, authorize)
         return ingest_verified(verified, sink, progress)
-
-
-def open_bytes(data: bytes) -> IO[bytes]:
-    """A file object over bytes (for tests and in-memory callers)."""
-    return io.BytesIO(data)
