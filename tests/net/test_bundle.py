@@ -518,3 +518,50 @@ def test_signed_garbage_batches_never_crash(
     ben, _ = fragile
     header = B._header(identity(ben), B.KIND_BUNDLE, 0, 0)
     refused(ben, crafted(ben, [(B.RECORD_HEADER, header), (B.RECORD_BATCH, body)], 0))
+
+
+def test_the_file_is_what_protocol_md_says(big: tuple[LocalAssembly, LocalAssembly, bytes]) -> None:
+    """An independent reading of §7, from the spec's constants, of a multi-chunk bundle."""
+    import hashlib
+    import struct
+
+    import nacl.bindings as sodium
+    import nacl.signing
+
+    amara, _, data = big
+    key = hashlib.blake2b(
+        b"assemblymesh/bundle-key/v1\x00", key=amara.secret, digest_size=32
+    ).digest()
+    state = sodium.crypto_secretstream_xchacha20poly1305_state()
+    sodium.crypto_secretstream_xchacha20poly1305_init_pull(state, data[:24], key)
+    plain, tags, pos = b"", [], 24
+    while pos < len(data):
+        sealed = data[pos : pos + 65_553]
+        chunk, tag = sodium.crypto_secretstream_xchacha20poly1305_pull(
+            state, sealed, b"assemblymesh/bundle-chunk/v1\x00"
+        )
+        assert len(chunk) == 65_536 or pos + len(sealed) == len(data)
+        plain, pos = plain + chunk, pos + len(sealed)
+        tags.append(tag)
+    assert tags[-1] == 3 and set(tags[:-1]) == {0} and len(tags) > 3
+    records, at = [], 0
+    while at < len(plain):
+        kind, length = struct.unpack_from(">cI", plain, at)
+        records.append((kind, plain[at + 5 : at + 5 + length], plain[at : at + 5 + length]))
+        at += 5 + length
+    assert [r[0] for r in records] == [b"H"] + [b"B"] * (len(records) - 2) + [b"E"]
+    header = msgpack.unpackb(records[0][1])
+    assert header["v"] == 1 and header["kind"] == "bundle"
+    assert header["assembly"] == amara.assembly_id and header["cert"] == amara.certificate.encode()
+    changes, signature = msgpack.unpackb(records[-1][1])
+    assert changes == header["changes"] == amara.replica.change_count()
+    running = hashlib.blake2b(b"assemblymesh/bundle-hash/v1\x00", digest_size=64)
+    for _, _, whole in records[:-1]:
+        running.update(whole)
+    nacl.signing.VerifyKey(amara.device_key.public).verify(
+        b"assemblymesh/bundle/v1\x00" + data[:24] + running.digest(), signature
+    )
+    decoder = B.BatchDecoder(amara.assembly_id)
+    # The same changes (bodies, hence hashes); signatures only where §5.3 keeps them.
+    carried = [c.hash for _, body, _ in records[1:-1] for c in decoder.decode(body)]
+    assert sorted(carried) == sorted(c.hash for c in amara.replica.missing_for({}))
