@@ -173,3 +173,24 @@ def test_a_kit_for_this_interpreter_installs_without_the_index(tmp_path: Path) -
     assert refused.returncode != 0
     assert "damaged or altered" in refused.stderr and wheel.name in refused.stderr
     assert not (tmp_path / "venv2").exists()
+
+
+def test_cli_refuses_conflicting_targets_and_a_busy_directory(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from assemblymesh.cli import main
+
+    runner = CliRunner()
+    result = runner.invoke(main, ["kit", "build", str(tmp_path / "k"), "--current",
+                                  "--platform", "x86_64"])  # fmt: skip
+    assert result.exit_code == 1 and "cannot be combined" in result.stderr
+    result = runner.invoke(main, ["kit", "build", str(tmp_path / "k"), "--python", "3"])
+    assert result.exit_code == 1 and "not a Python version" in result.stderr
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "x").write_text("")
+    result = runner.invoke(main, ["kit", "build", str(tmp_path / "busy"), "--current"])
+    assert (
+        result.exit_code == 1
+        and result.stderr
+        == f"error: {tmp_path / 'busy'} is not empty: give a new or empty directory\n"
+    )
