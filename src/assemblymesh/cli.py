@@ -625,3 +625,249 @@ def simulate(nodes: int, steps: int, topology: str, seed: int) -> None:
     if not report.converged:
         raise AssemblyMeshError("the nodes did NOT converge")
     click.echo("converged: every node holds the same record and the same outcomes")
+
+
+# --- sneakernet: bundles on a USB stick, and the offline install kit ------------------
+
+
+@contextmanager
+def _progress(length: int, label: str) -> Iterator[Any]:
+    """A progress bar on stderr when it is a terminal; otherwise a callback that does nothing."""
+    if length <= 0 or not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _bundle_identity(local: LocalAssembly) -> Any:
+    """This device as a bundle's signer. A member who joined by invite shows the invite
+    and proof of its join act, so a node that has not yet received the join (it travels
+    in this very bundle) can still tell a genuine joiner from a stranger."""
+    from assemblymesh.crdt.identity import Invite
+    from assemblymesh.home import ACTS
+    from assemblymesh.model import acts as model_acts
+    from assemblymesh.net.bundle import Identity
+
+    invite = local.pending_invite()
+    if invite is None:
+        # Only this member's own document: where its join act is, if it joined.
+        for act in local.replica.document(local.member_id).array(ACTS).to_py():
+            if isinstance(act, dict) and act.get("type") == model_acts.JOIN:
+                try:
+                    invite = (
+                        Invite.decode(bytes.fromhex(act["invite"])),
+                        bytes.fromhex(act["proof"]),
+                    )
+                except (KeyError, TypeError, ValueError, AssemblyMeshError):
+                    invite = None
+                break
+    return Identity(local.assembly_id, local.secret, local.device_key, local.certificate, invite)
+
+
+def _bundle_authorize(local: LocalAssembly) -> Any:
+    """The network's governance question, asked of a bundle's signing device."""
+    from assemblymesh.net.bundle import Signer
+    from assemblymesh.net.handshake import PeerIdentity
+
+    def authorize(signer: Signer) -> str | None:
+        peer = PeerIdentity(signer.member, signer.device, signer.certificate, signer.invite)
+        return local.authorize(peer)
+
+    return authorize
+
+
+def _write_atomically(path: Path, write: Any) -> Any:
+    """Write ``path`` through a temporary file beside it: a failure leaves no half file."""
+    import os
+
+    part = path.with_name(path.name + ".part")
+    try:
+        with part.open("wb") as out:
+            result = write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(part, path)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return result
+
+
+@contextmanager
+def _io_errors(path: Path) -> Iterator[None]:
+    """A failing disk or stick (or a full spool) is one line, like every other error."""
+    try:
+        yield
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _open_input(path: Path) -> Any:
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+@main.group()
+def bundle() -> None:
+    """Carry changes between nodes that never meet: files on a USB stick."""
+
+
+@bundle.command(name="export")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--for",
+    "vector_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A vector file from the recipient ('bundle vector'): export only what it lacks.",
+)
+@pass_ctx
+def bundle_export(ctx: Context, path: Path, vector_path: Path | None) -> None:
+    """Write this node's changes (or only what the recipient lacks) to FILE."""
+    from assemblymesh.net.bundle import plan_count, read_vector, write_bundle
+
+    with ctx.open() as local:
+        theirs: dict[bytes, tuple[int, bytes]] = {}
+        if vector_path is not None:
+            with _open_input(vector_path) as source, _io_errors(vector_path):
+                _, theirs = read_vector(source, local.assembly_id, local.secret)
+        total = plan_count(local.replica.vector(), theirs)
+        if total == 0:
+            click.echo(
+                "nothing to export: the recipient already holds all"
+                f" {local.replica.change_count()} changes here"
+            )
+            return
+        identity = _bundle_identity(local)
+        with _progress(total, "exporting") as tick:
+            summary = _write_atomically(
+                path,
+                lambda out: write_bundle(out, identity, local.replica, local.clock(), theirs, tick),
+            )
+    click.echo(
+        f"wrote {summary.changes} changes in {summary.batches} batches to {path}"
+        f" ({summary.size} bytes, encrypted and signed)"
+    )
+
+
+@bundle.command(name="vector")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@pass_ctx
+def bundle_vector(ctx: Context, path: Path) -> None:
+    """Write what this node holds (its version vector) to FILE, for the courier to carry
+    to a node that will 'bundle export --for FILE'."""
+    from assemblymesh.net.bundle import write_vector
+
+    with ctx.open() as local:
+        identity = _bundle_identity(local)
+        vector = local.replica.vector()
+        size = _write_atomically(
+            path, lambda out: write_vector(out, identity, vector, local.clock())
+        )
+        count = local.replica.change_count()
+    click.echo(
+        f"wrote the vector of {count} changes to {path} ({size} bytes, encrypted and signed)"
+    )
+
+
+@bundle.command(name="import")
+@click.argument(
+    "path", metavar="FILE", type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@pass_ctx
+def bundle_import(ctx: Context, path: Path) -> None:
+    """Check FILE completely, then ingest its changes with the network's rules."""
+    import tempfile
+
+    from assemblymesh.net.bundle import ingest_verified, verify_bundle
+
+    with ctx.open() as local, _open_input(path) as source, _io_errors(path):
+        size = path.stat().st_size
+        with tempfile.TemporaryFile(dir=local.directory) as spool:
+            with _progress(size, "checking ") as tick:
+                verified = verify_bundle(
+                    source, local.assembly_id, local.secret, spool,
+                    _bundle_authorize(local), tick,
+                )  # fmt: skip
+            with _progress(verified.changes, "importing") as tick:
+                summary = ingest_verified(verified, local.replica, tick)
+        signer = verified.signer
+        click.echo(
+            f"bundle from device {short(signer.device.hex())} of member"
+            f" {short(signer.member.hex())}, made {when(signer.created_ms)}:"
+            f" {summary.changes} changes"
+        )
+        if summary.applied == 0 and summary.duplicates == summary.changes:
+            click.echo(f"nothing new: all {summary.changes} changes are already here")
+        else:
+            click.echo(
+                f"applied {summary.applied}, already here {summary.duplicates},"
+                f" waiting for earlier changes {summary.buffered}, refused {summary.refused}"
+            )
+            for reason, count in sorted(summary.rejected.items()):
+                click.echo(f"  refused ({reason}): {count}")
+            for detail in summary.details:
+                click.echo(f"    {detail}")
+        click.echo(
+            f"{local.replica.change_count()} changes here, digest {local.replica.digest().hex()}"
+        )
+
+
+@main.group()
+def kit() -> None:
+    """The offline install kit: AssemblyMesh and its dependencies on a USB stick."""
+
+
+@kit.command(name="build")
+@click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--platform",
+    "arches",
+    multiple=True,
+    type=click.Choice(["x86_64", "aarch64"]),
+    help="Linux architecture to include (repeatable; default: x86_64 and aarch64).",
+)
+@click.option(
+    "--python",
+    "pythons",
+    multiple=True,
+    help="Python version to include, like 3.12 (repeatable; default: 3.11, 3.12, 3.13).",
+)
+@click.option("--current", is_flag=True, help="Only this machine's platform and Python.")
+@click.option("--glibc", default="2.28", show_default=True, help="Oldest glibc to support.")
+@click.option(
+    "--source",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="The AssemblyMesh source tree (default: the one this program runs from).",
+)
+def kit_build(
+    directory: Path,
+    arches: tuple[str, ...],
+    pythons: tuple[str, ...],
+    current: bool,
+    glibc: str,
+    source: Path | None,
+) -> None:
+    """Write the wheels of AssemblyMesh and every dependency, checksums, a README and an
+    install.sh to DIR (needs the package index; installing from the kit needs nothing)."""
+    from assemblymesh import kit as kits
+
+    if current:
+        if arches or pythons:
+            raise UsageError("--current cannot be combined with --platform or --python")
+        wanted = [kits.current_target()]
+    else:
+        wanted = kits.targets(arches or kits.ARCHES, pythons or kits.PYTHONS)
+    report = kits.build_kit(
+        directory, wanted, source=source, glibc=glibc, log=lambda line: click.echo(line, err=True)
+    )
+    for target in report.included:
+        click.echo(f"included {target.name}")
+    for name, why in report.skipped.items():
+        click.echo(f"left out {name}: {why}")
+    click.echo(f"{len(report.wheels)} wheels; install with: sh {directory / 'install.sh'}")
