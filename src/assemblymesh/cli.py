@@ -641,40 +641,11 @@ def _progress(length: int, label: str) -> Iterator[Any]:
 
 
 def _bundle_identity(local: LocalAssembly) -> Any:
-    """This device as a bundle's signer. A member who joined by invite shows the invite
-    and proof of its join act, so a node that has not yet received the join (it travels
-    in this very bundle) can still tell a genuine joiner from a stranger."""
-    from assemblymesh.crdt.identity import Invite
-    from assemblymesh.home import ACTS
-    from assemblymesh.model import acts as model_acts
-    from assemblymesh.net.bundle import Identity
-
-    invite = local.pending_invite()
-    if invite is None:
-        # Only this member's own document: where its join act is, if it joined.
-        for act in local.replica.document(local.member_id).array(ACTS).to_py():
-            if isinstance(act, dict) and act.get("type") == model_acts.JOIN:
-                try:
-                    invite = (
-                        Invite.decode(bytes.fromhex(act["invite"])),
-                        bytes.fromhex(act["proof"]),
-                    )
-                except (KeyError, TypeError, ValueError, AssemblyMeshError):
-                    invite = None
-                break
-    return Identity(local.assembly_id, local.secret, local.device_key, local.certificate, invite)
+    return local.bundle_identity()
 
 
 def _bundle_authorize(local: LocalAssembly) -> Any:
-    """The network's governance question, asked of a bundle's signing device."""
-    from assemblymesh.net.bundle import Signer
-    from assemblymesh.net.handshake import PeerIdentity
-
-    def authorize(signer: Signer) -> str | None:
-        peer = PeerIdentity(signer.member, signer.device, signer.certificate, signer.invite)
-        return local.authorize(peer)
-
-    return authorize
+    return local.bundle_authorize
 
 
 def _write_atomically(path: Path, write: Any) -> Any:

@@ -48,7 +48,13 @@ from assemblymesh.crdt.identity import (
     write_key_file,
 )
 from assemblymesh.crdt.replica import Clock, Replica, ReplicaEvent, doc_name, wall_clock_ms
-from assemblymesh.errors import InviteError, KeyFileError, NotFoundError, UsageError
+from assemblymesh.errors import (
+    IllegalMoveError,
+    InviteError,
+    KeyFileError,
+    NotFoundError,
+    UsageError,
+)
 from assemblymesh.model import (
     AssemblySnapshot,
     AssemblyState,
@@ -63,6 +69,8 @@ from assemblymesh.model import (
 )
 from assemblymesh.model import acts as model_acts
 from assemblymesh.net.addressbook import AddressBook
+from assemblymesh.net.bundle import Identity as BundleIdentity
+from assemblymesh.net.bundle import Signer as BundleSigner
 from assemblymesh.net.credentials import Admitted, Authorization, Credentials, PeerIdentity, Refused
 from assemblymesh.net.node import DEFAULT_PORT, NodeConfig
 
@@ -377,6 +385,39 @@ class LocalAssembly:
             return Admitted()  # another device of this member, not yet admitted anywhere
         verdict = queries.peer_admission(state, peer.member, peer.device, peer.invite, self.clock())
         return Admitted() if verdict.admitted else Refused(verdict.reason)
+
+    # --- bundles ------------------------------------------------------------------------
+
+    def bundle_identity(self) -> BundleIdentity:
+        """This device as a bundle's signer. A member who joined by invite shows the invite
+        and proof of its join act, so a node that has not yet received the join (it travels
+        in this very bundle) can still tell a genuine joiner from a stranger."""
+        invite = self.pending_invite()
+        if invite is None:
+            for entry in self.snapshot().acts.get(self.member_id, ()):
+                try:
+                    act = model_acts.Act.from_doc(entry.value)
+                except IllegalMoveError:
+                    continue
+                if isinstance(act, model_acts.Join):
+                    try:
+                        invite = (
+                            Invite.decode(bytes.fromhex(act.invite)),
+                            bytes.fromhex(act.proof),
+                        )
+                    except InvalidSignature:
+                        invite = None
+                    break
+        return BundleIdentity(
+            self.assembly_id, self.secret, self.device_key, self.certificate, invite
+        )
+
+    def bundle_authorize(self, signer: BundleSigner) -> str | None:
+        """The network's governance question, asked of a bundle's signing device."""
+        verdict = self.authorize(
+            PeerIdentity(signer.member, signer.device, signer.certificate, signer.invite)
+        )
+        return verdict.reason if isinstance(verdict, Refused) else None
 
     # --- what the screens need: record events and shared drafts -----------------------
 

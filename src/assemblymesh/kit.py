@@ -149,46 +149,17 @@ def build_kit(
     log: Log = lambda line: None,
 ) -> KitReport:
     """Write a kit for ``wanted`` into ``directory`` (new or empty)."""
-    if not wanted:
-        raise UsageError("a kit needs at least one target")
-    if not re.fullmatch(r"2\.\d{1,2}", glibc):
-        raise UsageError(f"{glibc!r} is not a glibc version like 2.28")
-    source = source or find_source()
-    if source is None:
-        raise UsageError("cannot find the AssemblyMesh source tree: give --source DIR")
-    if directory.exists() and any(directory.iterdir()):
-        raise UsageError(f"{directory} is not empty: give a new or empty directory")
+    source = _check_request(directory, wanted, source, glibc)
     wheels = directory / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
     report = KitReport(directory)
-
     log(f"building the {PACKAGE} wheel from {source}")
     result = run(_pip("wheel", "--no-deps", "--quiet", "--wheel-dir", str(wheels), str(source)))
     own = sorted(wheels.glob(f"{PACKAGE}-*.whl"))
     if result.returncode != 0 or not own:
         raise UsageError(f"cannot build the {PACKAGE} wheel: {_last_line(result)}")
     for target in wanted:
-        log(f"downloading wheels for {target.name}")
-        result = run(_pip(
-            "download", "--quiet", "--only-binary=:all:",
-            *(f"--platform={tag}" for tag in target.platform_tags(glibc)),
-            "--python-version", target.python,
-            "--implementation", "cp", "--dest", str(wheels), str(own[-1]),
-        ))  # fmt: skip
-        if result.returncode != 0:
-            report.skipped[target.name] = _last_line(result)
-            log(f"  skipped {target.name}: {report.skipped[target.name]}")
-            continue
-        names = [p.name for p in wheels.glob("*.whl")]
-        missing = [
-            dep
-            for dep in COMPILED
-            if not any(_normal(n.split("-")[0]) == dep and wheel_fits(n, target) for n in names)
-        ]
-        if missing:
-            report.skipped[target.name] = f"no wheel of {', '.join(missing)}"
-            continue
-        report.included.append(target)
+        _add_target(report, target, wheels, own[-1], glibc, run, log)
     if not report.included:
         raise UsageError(
             "no target could be provided: "
@@ -199,6 +170,54 @@ def build_kit(
     _write_readme(directory, report, own[-1].name, glibc)
     _write_checksums(directory)
     return report
+
+
+def _check_request(
+    directory: Path, wanted: Sequence[Target], source: Path | None, glibc: str
+) -> Path:
+    if not wanted:
+        raise UsageError("a kit needs at least one target")
+    if not re.fullmatch(r"2\.\d{1,2}", glibc):
+        raise UsageError(f"{glibc!r} is not a glibc version like 2.28")
+    source = source or find_source()
+    if source is None:
+        raise UsageError("cannot find the AssemblyMesh source tree: give --source DIR")
+    if directory.exists() and any(directory.iterdir()):
+        raise UsageError(f"{directory} is not empty: give a new or empty directory")
+    return source
+
+
+def _add_target(
+    report: KitReport,
+    target: Target,
+    wheels: Path,
+    own: Path,
+    glibc: str,
+    run: Runner,
+    log: Log,
+) -> None:
+    """Download the wheels ``target`` needs; include it only if every compiled one exists."""
+    log(f"downloading wheels for {target.name}")
+    result = run(_pip(
+        "download", "--quiet", "--only-binary=:all:",
+        *(f"--platform={tag}" for tag in target.platform_tags(glibc)),
+        "--python-version", target.python,
+        "--implementation", "cp", "--dest", str(wheels), str(own),
+    ))  # fmt: skip
+    if result.returncode != 0:
+        report.skipped[target.name] = _last_line(result)
+        log(f"  skipped {target.name}: {report.skipped[target.name]}")
+        return
+    names = [p.name for p in wheels.glob("*.whl")]
+    missing = [
+        dep
+        for dep in COMPILED
+        if not any(_normal(n.split("-")[0]) == dep and wheel_fits(n, target) for n in names)
+    ]
+    if missing:
+        report.skipped[target.name] = f"no wheel of {', '.join(missing)}"
+        return
+    report.included.append(target)
 
 
 def _write_install(directory: Path) -> None:

@@ -368,6 +368,18 @@ def _read_header(
     record, body = records.next()
     if record != RECORD_HEADER:
         raise BundleError("bundle is malformed: it does not start with a header")
+    fields = _header_fields(body, kind)
+    _check_header(fields, assembly, kind)
+    cert = _header_certificate(fields["cert"], assembly)
+    signer = Signer(cert, _header_invite(fields, cert, assembly), fields["created_ms"])
+    if authorize is not None:
+        problem = authorize(signer)
+        if problem is not None:
+            raise BundleError(f"bundle signer is not accepted: {problem}")
+    return signer, fields
+
+
+def _header_fields(body: bytes, kind: str) -> dict[str, Any]:
     try:
         fields = msgpack.unpackb(body, raw=False, strict_map_key=True)
     except Exception as exc:  # msgpack raises many unrelated types
@@ -381,20 +393,25 @@ def _read_header(
         names = {KIND_BUNDLE: "a bundle of changes", KIND_VECTOR: "a version vector file"}
         what = names.get(found, "an unknown kind of file") if type(found) is str else "unknown"
         raise BundleError(f"this file is {what}, not {names[kind]}")
-    header_assembly, cert_bytes, created = (
-        fields.get("assembly"), fields.get("cert"), fields.get("created_ms")
-    )  # fmt: skip
+    return fields
+
+
+def _check_header(fields: dict[str, Any], assembly: bytes, kind: str) -> None:
+    header_assembly, created = fields.get("assembly"), fields.get("created_ms")
     if type(header_assembly) is not bytes or len(header_assembly) != ASSEMBLY_ID_SIZE:
         raise BundleError("bundle is malformed: bad assembly id")
     if header_assembly != assembly:
         raise BundleError("bundle is for another assembly")
     if type(created) is not int or created < 0:
         raise BundleError("bundle is malformed: bad creation time")
-    if type(cert_bytes) is not bytes:
+    if type(fields.get("cert")) is not bytes:
         raise BundleError("bundle is malformed: no device certificate")
     announced = fields.get("changes")
     if kind == KIND_BUNDLE and (type(announced) is not int or not 0 <= announced <= MAX_SEQ):
         raise BundleError("bundle is malformed: bad change count in the header")
+
+
+def _header_certificate(cert_bytes: bytes, assembly: bytes) -> DeviceCertificate:
     try:
         cert = DeviceCertificate.decode(cert_bytes)
         cert.verify()
@@ -402,24 +419,25 @@ def _read_header(
         raise BundleError("bundle's device certificate is malformed or forged") from exc
     if cert.assembly != assembly:
         raise BundleError("bundle was signed by a device certified for another assembly")
-    invite: Invite | None = None
-    if "invite" in fields or "invite_proof" in fields:
-        invite_bytes, proof = fields.get("invite"), fields.get("invite_proof")
-        if type(invite_bytes) is not bytes or type(proof) is not bytes:
-            raise BundleError("bundle is malformed: bad invite fields")
-        try:
-            invite = Invite.decode(invite_bytes)
-            verify_invite_proof(invite, cert.member, proof)
-        except InvalidSignature as exc:
-            raise BundleError("bundle's invite is malformed or forged") from exc
-        if invite.assembly != assembly:
-            raise BundleError("bundle's invite is for another assembly")
-    signer = Signer(cert, invite, created)
-    if authorize is not None:
-        problem = authorize(signer)
-        if problem is not None:
-            raise BundleError(f"bundle signer is not accepted: {problem}")
-    return signer, fields
+    return cert
+
+
+def _header_invite(
+    fields: dict[str, Any], cert: DeviceCertificate, assembly: bytes
+) -> Invite | None:
+    if "invite" not in fields and "invite_proof" not in fields:
+        return None
+    invite_bytes, proof = fields.get("invite"), fields.get("invite_proof")
+    if type(invite_bytes) is not bytes or type(proof) is not bytes:
+        raise BundleError("bundle is malformed: bad invite fields")
+    try:
+        invite = Invite.decode(invite_bytes)
+        verify_invite_proof(invite, cert.member, proof)
+    except InvalidSignature as exc:
+        raise BundleError("bundle's invite is malformed or forged") from exc
+    if invite.assembly != assembly:
+        raise BundleError("bundle's invite is for another assembly")
+    return invite
 
 
 # --- vectors ----------------------------------------------------------------------------
@@ -452,29 +470,38 @@ def read_vector(
         heads = msgpack.unpackb(body, raw=False, max_array_len=MAX_VECTOR_DEVICES)
     except Exception as exc:  # msgpack raises many unrelated types
         raise BundleError("vector file is malformed: unreadable vector") from exc
-    vector: dict[bytes, tuple[int, bytes]] = {}
-    if type(heads) is not list:
-        raise BundleError("vector file is malformed: the vector is not an array")
-    for entry in heads:
-        if (
-            type(entry) is not list
-            or len(entry) != 3
-            or type(entry[0]) is not bytes
-            or len(entry[0]) != KEY_SIZE
-            or type(entry[1]) is not int
-            or not 1 <= entry[1] <= MAX_SEQ
-            or type(entry[2]) is not bytes
-            or len(entry[2]) != HASH_SIZE
-            or entry[0] in vector
-        ):
-            raise BundleError("vector file is malformed: a bad entry")
-        vector[entry[0]] = (entry[1], entry[2])
+    vector = _vector_entries(heads)
     kind, body = records.next()
     if kind != RECORD_END:
         raise BundleError("vector file is malformed: no end record")
     if records.check_end(body, signer) != 0:
         raise BundleError("vector file is malformed: its end record counts changes")
     return signer, vector
+
+
+def _vector_entries(heads: object) -> dict[bytes, tuple[int, bytes]]:
+    if type(heads) is not list:
+        raise BundleError("vector file is malformed: the vector is not an array")
+    vector: dict[bytes, tuple[int, bytes]] = {}
+    for entry in heads:
+        if not _vector_entry_ok(entry) or entry[0] in vector:
+            raise BundleError("vector file is malformed: a bad entry")
+        vector[entry[0]] = (entry[1], entry[2])
+    return vector
+
+
+def _vector_entry_ok(entry: Any) -> bool:
+    """``[device: bin32, seq: 1..MAX_SEQ, head hash: bin32]``"""
+    return (
+        type(entry) is list
+        and len(entry) == 3
+        and type(entry[0]) is bytes
+        and len(entry[0]) == KEY_SIZE
+        and type(entry[1]) is int
+        and 1 <= entry[1] <= MAX_SEQ
+        and type(entry[2]) is bytes
+        and len(entry[2]) == HASH_SIZE
+    )
 
 
 # --- export -----------------------------------------------------------------------------
@@ -552,35 +579,56 @@ def _batches(
                 heap.append((chain.key, device))
     heapq.heapify(heap)
     while heap:
-        picked: dict[bytes, list[Change]] = {}
-        count = size = 0
-        while heap and count < max_changes and size < target_bytes:
-            key, device = heapq.heappop(heap)
-            chain = chains[device]
-            change = chain.buffer.popleft()
-            picked.setdefault(device, []).append(change)
-            count += 1
-            size += len(change.update) + _CHANGE_OVERHEAD
-            if not chain.buffer:
-                _read_chain(source, chain)
-            if chain.buffer:
-                chain.key = max(key, chain.buffer[0].ts)
-                heapq.heappush(heap, (chain.key, device))
+        picked = _pick(source, chains, heap, max_changes, target_bytes)
         batch: list[Change] = []
         for device, run in picked.items():
-            chain = chains[device]
-            if chain.buffer and not run[-1].signature:
-                for k in range(len(run) - 1, -1, -1):
-                    if run[k].signature:
-                        chain.buffer.extendleft(reversed(run[k + 1 :]))
-                        heap = [(key, d) for key, d in heap if d != device]
-                        chain.key = min(chain.key, run[k + 1].ts)
-                        heap.append((chain.key, device))
-                        heapq.heapify(heap)
-                        del run[k + 1 :]
-                        break
+            heap = _end_on_signature(chains[device], run, heap)
             batch.extend(run)
         yield batch
+
+
+def _pick(
+    source: BundleSource,
+    chains: dict[bytes, _Chain],
+    heap: list[tuple[int, bytes]],
+    max_changes: int,
+    target_bytes: int,
+) -> dict[bytes, list[Change]]:
+    """The earliest changes across chains, up to a batch's size."""
+    picked: dict[bytes, list[Change]] = {}
+    count = size = 0
+    while heap and count < max_changes and size < target_bytes:
+        key, device = heapq.heappop(heap)
+        chain = chains[device]
+        change = chain.buffer.popleft()
+        picked.setdefault(device, []).append(change)
+        count += 1
+        size += len(change.update) + _CHANGE_OVERHEAD
+        if not chain.buffer:
+            _read_chain(source, chain)
+        if chain.buffer:
+            chain.key = max(key, chain.buffer[0].ts)
+            heapq.heappush(heap, (chain.key, device))
+    return picked
+
+
+def _end_on_signature(
+    chain: _Chain, run: list[Change], heap: list[tuple[int, bytes]]
+) -> list[tuple[int, bytes]]:
+    """A run that goes on in a later batch ends on a signature where it can: the changes
+    after it go back to the chain's buffer. Returns the heap."""
+    if not chain.buffer or run[-1].signature:
+        return heap
+    for k in range(len(run) - 1, -1, -1):
+        if run[k].signature:
+            chain.buffer.extendleft(reversed(run[k + 1 :]))
+            heap = [(key, d) for key, d in heap if d != chain.device]
+            chain.key = min(chain.key, run[k + 1].ts)
+            heap.append((chain.key, chain.device))
+            heapq.heapify(heap)
+            del run[k + 1 :]
+            break
+    return heap
 
 
 @dataclass(frozen=True)
@@ -747,3 +795,22 @@ def import_bundle(
     with tempfile.TemporaryFile(dir=spool_dir) as spool:
         verified = verify_bundle(source, assembly, secret, spool, authorize)
         return ingest_verified(verified, sink, progress)
+
+
+__all__ = [
+    "BundleSink",
+    "BundleSource",
+    "ExportSummary",
+    "Identity",
+    "ImportSummary",
+    "Signer",
+    "VerifiedBundle",
+    "bundle_key",
+    "import_bundle",
+    "ingest_verified",
+    "plan_count",
+    "read_vector",
+    "verify_bundle",
+    "write_bundle",
+    "write_vector",
+]
