@@ -219,6 +219,11 @@ class LiveApp(AssemblyApp):
         self.network: Network | None = None
         self._starting: asyncio.Task[None] | None = None
 
+    @property
+    def polls_store(self) -> bool:
+        # A running node refreshes the store before every exchange; without one, poll.
+        return self.network is None
+
     def attach(self, local: LocalAssembly) -> None:
         super().attach(local)
         if self.wants_network and self.network is None:

@@ -45,6 +45,9 @@ from assemblymesh.tui.view import Digest, digest
 
 ENV_PLAIN = "ASSEMBLYMESH_PLAIN"
 REFOLD_EVERY_S = 60.0  # cooling-off periods end by the clock alone: refold now and then
+# Other processes (``serve``, a command) write to the same store: look for their changes this
+# often when no network node runs here (cheap: the store's data_version is checked first).
+POLL_STORE_S = 1.0
 
 
 class AssemblyApp(App[None]):
@@ -79,6 +82,7 @@ class AssemblyApp(App[None]):
         plain: bool | None = None,
         refold_every: float | None = REFOLD_EVERY_S,
         local: LocalAssembly | None = None,
+        poll_every: float | None = POLL_STORE_S,
     ) -> None:
         super().__init__()
         self.home = home
@@ -87,6 +91,7 @@ class AssemblyApp(App[None]):
         self.new_id = new_id
         self.plain = bool(os.environ.get(ENV_PLAIN)) if plain is None else plain
         self.refold_every = refold_every
+        self.poll_every = poll_every
         self._given = local
         # The app closes only what it opened: a given assembly belongs to its caller (the
         # network node may still be saying goodbye to peers through it).
@@ -129,6 +134,8 @@ class AssemblyApp(App[None]):
         self.request_fold()
         if self.refold_every:
             self.set_interval(self.refold_every, self.request_fold)
+        if self.poll_every:
+            self.set_interval(self.poll_every, self.poll_store)
         self.switch_mode("home")
 
     def on_unmount(self) -> None:
@@ -204,6 +211,20 @@ class AssemblyApp(App[None]):
             self.screen.post_message(message)
 
     # --- the replica and the peers -------------------------------------------------------
+
+    @property
+    def polls_store(self) -> bool:
+        """Whether this app looks for other processes' changes itself (no node does it)."""
+        return True
+
+    def poll_store(self) -> None:
+        """Pick up what other processes wrote to the store; the observer posts the change."""
+        if self.local is None or not self.polls_store:
+            return
+        try:
+            self.local.replica.refresh()
+        except AssemblyMeshError as exc:
+            self.notify(f"could not read the store: {exc}", severity="error")
 
     def _on_replica(self, event: ReplicaEvent) -> None:
         # Runs inside the replica's write path: only post, read later in the handler.
