@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from assemblymesh.cli import main
-from assemblymesh.home import Home, LocalAssembly
+from assemblymesh.errors import InviteError
+from assemblymesh.home import Home, InviteCode, LocalAssembly
 
 
 def run(home: Path, *args: str, ok: bool = True) -> Result:
@@ -153,3 +154,43 @@ def test_status_json_and_text_agree_on_the_digest(founded: Path) -> None:
         assert local.replica.digest().hex() == data["digest"]
     finally:
         local.close()
+
+
+def test_every_single_character_corruption_of_an_invite_code_is_refused(founded: Path) -> None:
+    code = last_line(run(founded, "invite", "--no-qr", "--hint", "192.0.2.1:7361"))
+    assert len(code) < 360
+    assert InviteCode.decode(code).hints == ("192.0.2.1:7361",)
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789:"
+    passed = []
+    for i, original in enumerate(code):
+        for c in alphabet:
+            if c == original.lower():
+                continue  # the code is read case-insensitively: "A" is not damage
+            damaged = code[:i] + c + code[i + 1 :]
+            try:
+                InviteCode.decode(damaged)
+            except InviteError:
+                continue
+            passed.append(damaged)
+    assert passed == []
+    for cut in (code[:-1], code[:-8], code + "a"):
+        with pytest.raises(InviteError):
+            InviteCode.decode(cut)
+
+
+def test_an_invite_code_survives_whitespace_case_and_line_breaks(
+    founded: Path, tmp_path: Path
+) -> None:
+    code = last_line(run(founded, "invite", "--no-qr"))
+    wrapped = "\n".join(code[i : i + 60] for i in range(0, len(code), 60))
+    assert InviteCode.decode(f"  {wrapped}\n") == InviteCode.decode(code.upper())
+    run(tmp_path / "ben", "join", "  " + wrapped.replace("\n", "\r\n  "), "--member-name", "Ben")
+    # A damaged code is refused at join, in one line, and leaves nothing behind.
+    bad = code[:40] + ("b" if code[40] != "b" else "c") + code[41:]
+    result = run(tmp_path / "eve", "join", bad, "--member-name", "Eve", ok=False)
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == "error: the invite code is damaged (was it copied completely and exactly?)\n"
+    )
+    assert not Home(tmp_path / "eve").assemblies()
