@@ -6,8 +6,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from textual import events
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Input, ProgressBar, Static
+from textual.widgets import DataTable, Input, ProgressBar, Static, TextArea
 
 from assemblymesh.home import Home
 from assemblymesh.model import commands
@@ -168,11 +169,11 @@ async def test_setup_joins_with_an_invite_code(trio: Trio, tmp_path: Path) -> No
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, SetupScreen)
-        screen.query_one("#join-code", Input).value = "am1:broken"
+        screen.query_one("#join-code", TextArea).load_text("am1:broken")
         screen.query_one("#join-member", Input).value = "Noor"
         screen.join()
-        assert "damaged" in str(screen.query_one("#setup-error", Static).render())
-        screen.query_one("#join-code", Input).value = code
+        assert "damaged" in str(screen.query_one("#join-code-error", Static).render())
+        screen.query_one("#join-code", TextArea).load_text(code)
         screen.join()
         await settle(app, pilot)
         assert app.sub_title == "not admitted yet"
@@ -227,3 +228,59 @@ def test_text_helpers() -> None:
     assert [(d.tag, d.text) for d in diff if d.tag in "+-"] == [("-", "b"), ("+", "c")]
     lines = qr_lines("am1:test")
     assert len({len(line) for line in lines}) == 1
+
+
+async def test_setup_takes_typing_in_its_first_field_and_shows_errors_under_it(
+    trio: Trio, tmp_path: Path
+) -> None:
+    code = trio.rosa.issue_invite().encode()
+    home = Home(tmp_path / "newcomer", TickClock())
+    app = AssemblyApp(home, new_id=id_counter(9), refold_every=None, poll_every=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SetupScreen)
+        dark = app.current_theme.dark
+        await pilot.press(*"qt Co-op")
+        await pilot.pause()
+        # The letters went into the first field: no quit, no theme switch.
+        assert app.is_running and app.current_theme.dark is dark
+        assert screen.query_one("#found-name", Input).value == "qt Co-op"
+        assert app.focused is screen.query_one("#found-name", Input)
+
+        assert await pilot.click("#--content-tab-join")
+        await pilot.pause()
+        await pilot.pause()
+        area = screen.query_one("#join-code", TextArea)
+        assert app.focused is area
+        damaged = code[:50] + ("b" if code[50] != "b" else "c") + code[51:]
+        # Pasted as a terminal wraps it: over several lines.
+        app.post_message(
+            events.Paste("\n".join(damaged[i : i + 70] for i in range(0, len(damaged), 70)))
+        )
+        await pilot.press("tab", *"Noor", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        error = screen.query_one("#join-code-error", Static)
+        assert "damaged" in str(error.render())
+        assert app.focused is area
+        # Right under the field, and on the screen at 80x24.
+        assert error.region.y == area.region.bottom
+        assert 0 < error.region.y < 24 and error.region.height >= 1
+
+        area.load_text("\n".join(code[i : i + 70] for i in range(0, len(code), 70)))
+        await pilot.click("#join-go")
+        await settle(app, pilot)
+        assert app.sub_title == "not admitted yet"
+    assert home.open().pending_invite() is not None
+
+
+async def test_help_lists_each_key_once(trio: Trio) -> None:
+    app = trio.app()
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        lines = shown(app, "#help Static:last-of-type").splitlines()
+        for key in "12345":
+            assert sum(1 for line in lines if line.split()[1:2] == [key]) == 1, key

@@ -25,7 +25,6 @@ from assemblymesh.errors import AssemblyMeshError, NotFoundError, UsageError
 from assemblymesh.home import Home, LocalAssembly, random_act_id
 from assemblymesh.model import AssemblySnapshot, fold
 from assemblymesh.model.acts import Act
-from assemblymesh.tui.base import NAV
 from assemblymesh.tui.history import HistoryScreen
 from assemblymesh.tui.home_screen import HomeScreen
 from assemblymesh.tui.meeting import MeetingScreen
@@ -62,14 +61,10 @@ class AssemblyApp(App[None]):
         "history": HistoryScreen,
     }
     COMMANDS = App.COMMANDS | {AssemblyCommands}
+    # Single-letter keys (1-5, t, q) belong to the screens (``AssemblyScreen``), so they
+    # never fire while someone types in a form; here only keys no text field takes.
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(
-            Binding(key, f"app.switch_mode('{mode}')", label, show=False)
-            for mode, key, label in NAV
-        ),
-        Binding("question_mark,f1", "app.help", "Help"),
-        Binding("t", "app.toggle_theme", "Light/dark", show=False),
-        Binding("q", "app.quit", "Quit", show=False),
+        Binding("f1", "app.help", "Help", show=False),
     ]
 
     def __init__(

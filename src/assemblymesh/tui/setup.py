@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import (
     Button,
     Footer,
@@ -17,16 +19,27 @@ from textual.widgets import (
     Static,
     TabbedContent,
     TabPane,
+    TextArea,
 )
 from textual.widgets.option_list import Option
 
-from assemblymesh.errors import AssemblyMeshError
+from assemblymesh.errors import AssemblyMeshError, InviteError
 
 if TYPE_CHECKING:
     from assemblymesh.tui.app import AssemblyApp
 
 
+def _field(widget: Widget) -> ComposeResult:
+    """A form field and the line under it where its error appears."""
+    yield widget
+    error = Static("", id=f"{widget.id}-error", classes="error field-error", markup=False)
+    error.display = False
+    yield error
+
+
 class SetupScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f1", "app.help", "Help")]
+
     def __init__(self, known: list[bytes], problem: str = "") -> None:
         super().__init__(id="setup")
         self.known = known
@@ -44,6 +57,7 @@ class SetupScreen(Screen[None]):
                 "code a member gave you. Everything stays on this computer until you sync.",
                 markup=False,
             )
+            yield Static(self.problem, id="setup-error", classes="error", markup=False)
             with TabbedContent(initial="open" if self.known else "found"):
                 if self.known:
                     with TabPane("Open", id="open"):
@@ -53,43 +67,95 @@ class SetupScreen(Screen[None]):
                             id="known",
                         )
                 with TabPane("Found", id="found"), Vertical():
-                    yield Input(placeholder="Assembly name", id="found-name")
-                    yield Input(placeholder="Your name", id="found-member")
-                    yield Input(placeholder="Charter: what the assembly is for", id="charter")
+                    yield from _field(Input(placeholder="Assembly name", id="found-name"))
+                    yield from _field(Input(placeholder="Your name", id="found-member"))
+                    yield from _field(
+                        Input(placeholder="Charter: what the assembly is for", id="charter")
+                    )
                     yield Button("Found the assembly", variant="primary", id="found-go")
                 with TabPane("Join", id="join"), Vertical():
-                    yield Input(placeholder="Invite code (am1:...)", id="join-code")
-                    yield Input(placeholder="Your name", id="join-member")
+                    # A text area: a code pasted over several lines arrives whole.
+                    area = TextArea(id="join-code", soft_wrap=True, tab_behavior="focus")
+                    area.border_title = "Invite code (am1:...), paste it here"
+                    yield from _field(area)
+                    yield from _field(Input(placeholder="Your name", id="join-member"))
                     yield Button("Join", variant="primary", id="join-go")
-            yield Static(self.problem, id="setup-error", classes="error", markup=False)
         yield Footer()
 
-    def _value(self, selector: str) -> str:
-        return self.query_one(selector, Input).value.strip()
+    def on_mount(self) -> None:
+        # The first field takes the keys: typing starts there, not in the app's bindings.
+        self._focus_first()
 
-    def _fail(self, message: str) -> None:
-        self.query_one("#setup-error", Static).update(message)
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self._focus_first()
+
+    def _focus_first(self) -> None:
+        tab = self.query_one(TabbedContent).active
+        first = {"open": "#known", "found": "#found-name", "join": "#join-code"}.get(tab)
+        if first is not None:
+            self.call_after_refresh(self.query_one(first).focus)
+
+    def _value(self, selector: str) -> str:
+        widget = self.query_one(selector)
+        if isinstance(widget, TextArea):
+            return widget.text.strip()
+        assert isinstance(widget, Input)
+        return widget.value.strip()
+
+    def _clear_errors(self) -> None:
+        for error in self.query(".field-error"):
+            assert isinstance(error, Static)
+            error.update("")
+            error.display = False
+        self.query_one("#setup-error", Static).update(self.problem)
+
+    def _fail(self, message: str, field: str | None = None) -> None:
+        """Show ``message`` right under ``field`` (or at the top) and bring it into view."""
+        self._clear_errors()
+        if field is None:
+            target = self.query_one("#setup-error", Static)
+            target.update(message)
+            target.scroll_visible()
+            return
+        error = self.query_one(f"#{field}-error", Static)
+        error.update(message)
+        error.display = True
+        widget = self.query_one(f"#{field}")
+        widget.focus()
+        self.call_after_refresh(error.scroll_visible)
 
     def found(self) -> None:
+        name, member = self._value("#found-name"), self._value("#found-member")
+        if not name:
+            self._fail("Give the assembly a name.", "found-name")
+            return
+        if not member:
+            self._fail("Give your name in the assembly.", "found-member")
+            return
         try:
             local = self.am.home.create(
-                self._value("#found-name"),
-                self._value("#found-member"),
-                self._value("#charter"),
-                new_id=self.am.new_id,
+                name, member, self._value("#charter"), new_id=self.am.new_id
             )
         except AssemblyMeshError as exc:
-            self._fail(str(exc))
+            self._fail(str(exc), "found-go")
             return
         self._done(local)
 
     def join(self) -> None:
+        code, member = self._value("#join-code"), self._value("#join-member")
+        if not code:
+            self._fail("Paste the invite code a member gave you.", "join-code")
+            return
+        if not member:
+            self._fail("Give your name in the assembly.", "join-member")
+            return
         try:
-            local = self.am.home.join(
-                self._value("#join-code"), self._value("#join-member"), new_id=self.am.new_id
-            )
+            local = self.am.home.join(code, member, new_id=self.am.new_id)
+        except InviteError as exc:
+            self._fail(str(exc), "join-code")
+            return
         except AssemblyMeshError as exc:
-            self._fail(str(exc))
+            self._fail(str(exc), "join-go")
             return
         self._done(local)
 
@@ -110,11 +176,7 @@ class SetupScreen(Screen[None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         # Enter moves to the next field, and on the last one submits the form.
         event.stop()
-        order = {
-            "found-name": "#found-member",
-            "found-member": "#charter",
-            "join-code": "#join-member",
-        }
+        order = {"found-name": "#found-member", "found-member": "#charter"}
         if event.input.id in order:
             self.query_one(order[event.input.id]).focus()
         elif event.input.id == "charter":
@@ -129,6 +191,6 @@ class SetupScreen(Screen[None]):
         try:
             local = self.am.home.open(aid, self.am.new_id)
         except AssemblyMeshError as exc:
-            self._fail(str(exc))
+            self._fail(str(exc), "known")
             return
         self._done(local)
