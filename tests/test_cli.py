@@ -194,3 +194,21 @@ def test_an_invite_code_survives_whitespace_case_and_line_breaks(
         == "error: the invite code is damaged (was it copied completely and exactly?)\n"
     )
     assert not Home(tmp_path / "eve").assemblies()
+
+
+def store_of(home: Path) -> Path:
+    (store,) = (home / "assemblies").glob("*/store.sqlite")
+    return store
+
+
+def test_a_damaged_or_emptied_store_is_named_in_one_line(founded: Path) -> None:
+    store = store_of(founded)
+    store.write_bytes(b"")
+    result = run(founded, "status", ok=False)
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "holds none of this node's changes" in result.stderr and str(store) in result.stderr
+    assert "not yet received" not in result.stdout
+    store.write_bytes(b"this is not a database" * 100)
+    result = run(founded, "status", ok=False)
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error: ") and "corrupt" in result.stderr

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from assemblymesh.errors import AssemblyMeshError, RemoteError, UsageError
+from assemblymesh.errors import AssemblyMeshError, RemoteError, StoreError, UsageError
 from assemblymesh.home import Home, LocalAssembly, parse_address
 from assemblymesh.model import AssemblyState, commands
 from assemblymesh.model import rules as process
@@ -43,9 +43,14 @@ class Context:
     assembly: str | None
 
     @contextmanager
-    def open(self) -> Iterator[LocalAssembly]:
+    def open(self, check: bool = True) -> Iterator[LocalAssembly]:
+        """The assembly; unless ``check`` is off (sync, which can repair it), refused when
+        its store cannot be this node's record."""
         local = self.home.open(self.assembly)
         try:
+            problem = local.store_problem() if check else None
+            if problem is not None:
+                raise StoreError(problem)
             yield local
         finally:
             local.close()
@@ -599,7 +604,7 @@ def sync_command(ctx: Context, peers: tuple[str, ...], timeout: float, verbose: 
 
     if verbose:
         _log_to_stderr(verbose)
-    with ctx.open() as local:
+    with ctx.open(check=False) as local:
         targets = _addresses(peers, DEFAULT_PORT) or local.known_addresses()
         if not targets:
             raise UsageError("no peer to sync with: give --peer HOST:PORT")

@@ -286,6 +286,20 @@ class LocalAssembly:
         self._fold_cache = (digest, state)
         return state
 
+    def store_problem(self) -> str | None:
+        """What is wrong with the store, if it cannot be this node's record.
+
+        Every node writes its own first act (genesis or join) when its directory is made,
+        so a store without a single change of this device was emptied or replaced.
+        """
+        if self.device_key.public in self.replica.vector():
+            return None
+        return (
+            f"the store {self.directory / 'store.sqlite'} holds none of this node's changes "
+            "(it is empty or was replaced): restore it from a backup, or sync to receive "
+            "them back from a member"
+        )
+
     @property
     def address_book_path(self) -> Path:
         return self.directory / "peers.json"

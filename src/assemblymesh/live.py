@@ -267,6 +267,8 @@ async def run_async(
         await app.run_async()
     finally:
         await app.shut_down()
+    if app.startup_error is not None:
+        raise app.startup_error  # the command line prints it in one line, exit status 1
 
 
 def run(

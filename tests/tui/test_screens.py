@@ -284,3 +284,22 @@ async def test_help_lists_each_key_once(trio: Trio) -> None:
         lines = shown(app, "#help Static:last-of-type").splitlines()
         for key in "12345":
             assert sum(1 for line in lines if line.split()[1:2] == [key]) == 1, key
+
+
+async def test_a_damaged_store_stops_the_app_with_the_command_line_error(trio: Trio) -> None:
+    from assemblymesh.errors import StoreError
+
+    app = trio.app("Kofi")
+    (store,) = (trio.homes["Kofi"].root / "assemblies").glob("*/store.sqlite")
+    store.write_bytes(b"not a database" * 100)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+    assert app.return_code == 1
+    assert isinstance(app.startup_error, StoreError) and "corrupt" in str(app.startup_error)
+
+    store.write_bytes(b"")
+    app = AssemblyApp(trio.homes["Kofi"], refold_every=None, poll_every=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+    assert app.return_code == 1
+    assert "holds none of this node's changes" in str(app.startup_error)

@@ -21,7 +21,13 @@ from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from assemblymesh.crdt.replica import ReplicaEvent, doc_name
-from assemblymesh.errors import AssemblyMeshError, NotFoundError, UsageError
+from assemblymesh.errors import (
+    AssemblyMeshError,
+    KeyFileError,
+    NotFoundError,
+    StoreError,
+    UsageError,
+)
 from assemblymesh.home import Home, LocalAssembly, random_act_id
 from assemblymesh.model import AssemblySnapshot, fold
 from assemblymesh.model.acts import Act
@@ -92,6 +98,9 @@ class AssemblyApp(App[None]):
         # network node may still be saying goodbye to peers through it).
         self.closes_local = local is None
         self.local: LocalAssembly | None = None
+        # Why the app could not start (a damaged store, unreadable keys): the caller reports
+        # it as the command line does, one line and a non-zero exit status.
+        self.startup_error: AssemblyMeshError | None = None
         self.digest: Digest | None = None
         self.peers: list[PeerInfo] = []
         self.progress: SyncProgress | None = None
@@ -116,11 +125,26 @@ class AssemblyApp(App[None]):
         except NotFoundError:
             self.push_screen(SetupScreen(self.home.assemblies()))
             return
+        except (KeyFileError, StoreError) as exc:
+            self.fail_start(exc)
+            return
         except UsageError as exc:
             # Several assemblies and no default: let the person choose.
             self.push_screen(SetupScreen(self.home.assemblies(), str(exc)))
             return
+        except AssemblyMeshError as exc:
+            self.fail_start(exc)
+            return
+        problem = local.store_problem()
+        if problem is not None:
+            local.close()
+            self.fail_start(StoreError(problem))
+            return
         self.attach(local)
+
+    def fail_start(self, error: AssemblyMeshError) -> None:
+        self.startup_error = error
+        self.exit(return_code=1)
 
     def attach(self, local: LocalAssembly) -> None:
         """Start showing ``local``: observe its replica and fold it."""
@@ -321,5 +345,8 @@ class AssemblyApp(App[None]):
 
 
 def run(home: Home, assembly: str | None = None) -> None:
-    """Entry point of ``assemblymesh`` and ``assemblymesh tui``."""
-    AssemblyApp(home, assembly).run()
+    """Run the app without a network node; a start-up failure is raised, not drawn."""
+    app = AssemblyApp(home, assembly)
+    app.run()
+    if app.startup_error is not None:
+        raise app.startup_error
