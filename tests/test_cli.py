@@ -212,3 +212,30 @@ def test_a_damaged_or_emptied_store_is_named_in_one_line(founded: Path) -> None:
     result = run(founded, "status", ok=False)
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
     assert result.stderr.startswith("error: ") and "corrupt" in result.stderr
+
+
+def test_long_texts_come_from_a_file_or_stdin_and_the_limit_is_stated(
+    founded: Path, tmp_path: Path
+) -> None:
+    from assemblymesh.model.acts import MAX_TEXT_LEN
+
+    text = "A long policy.\n" * 1000
+    path = tmp_path / "policy.txt"
+    path.write_text(text)
+    pid = last_line(run(founded, "propose", "--title", "Policy", "--body-file", str(path)))
+    result = CliRunner().invoke(
+        main, ["--home", str(founded), "amend", pid, "--body", "-"], input="From stdin.\n"
+    )
+    assert result.exit_code == 0, result.output
+    versions = Home(founded).open()
+    try:
+        p = versions.state().proposals[pid]
+        assert [v.body for v in p.versions] == [text, "From stdin.\n"]
+    finally:
+        versions.close()
+    path.write_text("x" * (MAX_TEXT_LEN + 1))
+    result = run(founded, "propose", "--title", "Too long", "--body-file", str(path), ok=False)
+    assert result.exit_code == 1
+    assert "200,000" in result.stderr and f"{MAX_TEXT_LEN + 1:,}" in result.stderr
+    result = run(founded, "propose", "--title", "Neither", ok=False)
+    assert result.exit_code == 1 and "--body-file" in result.stderr

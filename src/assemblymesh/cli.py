@@ -10,10 +10,10 @@ import dataclasses
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -21,6 +21,7 @@ from assemblymesh.errors import AssemblyMeshError, RemoteError, StoreError, Usag
 from assemblymesh.home import Home, LocalAssembly, parse_address
 from assemblymesh.model import AssemblyState, commands
 from assemblymesh.model import rules as process
+from assemblymesh.model.acts import MAX_TEXT_LEN
 
 POSITION_KINDS = {
     "consent": process.CONSENT,
@@ -195,26 +196,64 @@ def join(ctx: Context, code: str, member_name: str) -> None:
 # --- proposals and rounds -------------------------------------------------------------
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def body_options(help_text: str) -> Callable[[F], F]:
+    """``--body TEXT`` (``-`` reads standard input) or ``--body-file PATH``."""
+
+    def add(f: F) -> F:
+        f = click.option(
+            "--body-file",
+            type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
+            help="Read the text from this file (- for standard input).",
+        )(f)
+        return click.option("--body", help=help_text + " (- reads standard input).")(f)
+
+    return add
+
+
+def read_body(body: str | None, body_file: Path | None) -> str:
+    """The text given with --body or --body-file, checked against the model's limit."""
+    if (body is None) == (body_file is None):
+        raise UsageError("give the text with --body TEXT, --body - (stdin) or --body-file PATH")
+    if body == "-" or (body_file is not None and str(body_file) == "-"):
+        text = sys.stdin.read()
+    elif body_file is not None:
+        try:
+            text = body_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {body_file}: {exc}") from exc
+    else:
+        assert body is not None
+        text = body
+    if len(text) > MAX_TEXT_LEN:
+        raise UsageError(f"the text is {len(text):,} characters; the limit is {MAX_TEXT_LEN:,}")
+    return text
+
+
 @main.command()
 @click.option("--title", required=True)
-@click.option("--body", required=True)
+@body_options("The proposal's text")
 @pass_ctx
-def propose(ctx: Context, title: str, body: str) -> None:
+def propose(ctx: Context, title: str, body: str | None, body_file: Path | None) -> None:
     """Put a proposal to the assembly; prints its id."""
+    text = read_body(body, body_file)
     with ctx.open() as local:
-        act = local.act(commands.propose, title, body)
+        act = local.act(commands.propose, title, text)
     click.echo(act["id"])
 
 
 @main.command()
 @click.argument("proposal")
-@click.option("--body", required=True, help="The full new text.")
+@body_options("The full new text")
 @click.option("--note", default="", help="What changed and why.")
 @pass_ctx
-def amend(ctx: Context, proposal: str, body: str, note: str) -> None:
+def amend(ctx: Context, proposal: str, body: str | None, body_file: Path | None, note: str) -> None:
     """Amend a proposal: a new version (a new round can then be opened on it)."""
+    text = read_body(body, body_file)
     with ctx.open() as local:
-        local.act(commands.amend, proposal, body, note)
+        local.act(commands.amend, proposal, text, note)
         state = local.state()
         p = state.find_proposal(proposal)
     click.echo(f"{p.id} is now at version {p.latest.number}")

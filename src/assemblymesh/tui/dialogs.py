@@ -12,7 +12,18 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static, TextArea
 
 from assemblymesh.model import rules as R
+from assemblymesh.model.acts import MAX_TEXT_LEN
 from assemblymesh.tui.view import KIND_LABELS
+
+
+def too_long(what: str, text: str) -> str | None:
+    """The message for a text over the model's limit (the dialog keeps the text)."""
+    if len(text) <= MAX_TEXT_LEN:
+        return None
+    return (
+        f"The {what} is {len(text):,} characters; the limit is {MAX_TEXT_LEN:,}. "
+        "Shorten it: nothing was saved, and nothing is lost."
+    )
 
 
 @dataclass(frozen=True)
@@ -57,8 +68,11 @@ class PositionDialog(ModalScreen[PositionInput | None]):
     def action_submit(self) -> None:
         kind = self.chosen_kind()
         reason = self.query_one("#reason", Input).value.strip()
+        problem = too_long("reason", reason)
         if kind == R.OBJECT and not reason:
-            self.query_one("#error", Static).update("An objection needs a reason.")
+            problem = "An objection needs a reason."
+        if problem is not None:
+            self.query_one("#error", Static).update(problem)
             self.query_one("#reason", Input).focus()
             return
         self.dismiss(PositionInput(kind, reason))
@@ -140,7 +154,15 @@ class TextDialog(ModalScreen[TextInput | None]):
         if not body:
             self.query_one("#error", Static).update("The text must not be empty.")
             return
-        self.dismiss(TextInput(title, body, self._value("#note").strip()))
+        note = self._value("#note").strip()
+        for what, text, field in (("title", title, "#title"), ("text", body, "#body"),
+                                  ("note", note, "#note")):  # fmt: skip
+            problem = too_long(what, text)
+            if problem is not None:
+                self.query_one("#error", Static).update(problem)
+                self.query_one(field).focus()
+                return
+        self.dismiss(TextInput(title, body, note))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
