@@ -239,3 +239,45 @@ def test_long_texts_come_from_a_file_or_stdin_and_the_limit_is_stated(
     assert "200,000" in result.stderr and f"{MAX_TEXT_LEN + 1:,}" in result.stderr
     result = run(founded, "propose", "--title", "Neither", ok=False)
     assert result.exit_code == 1 and "--body-file" in result.stderr
+
+
+def test_closing_without_everyone_heard_needs_yes_and_late_objections_show_in_status(
+    tmp_path: Path,
+) -> None:
+    amara, ben = tmp_path / "amara", tmp_path / "ben"
+    run(amara, "init", "--name", "Riverside", "--member-name", "Amara")
+    run(ben, "join", last_line(run(amara, "invite", "--no-qr")), "--member-name", "Ben")
+    sync(amara, ben)
+    pid = last_line(run(amara, "propose", "--title", "Quiet hours", "--body", "After 8pm."))
+    rid = last_line(run(amara, "round", "open", pid))
+    run(amara, "round", "advance", rid)
+    run(amara, "round", "advance", rid)
+    run(amara, "position", rid, "consent")
+    result = run(amara, "round", "close", rid, ok=False)
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "no position yet: Ben" in result.stderr
+    assert "not in range" in result.stderr and "--yes" in result.stderr
+    assert status(amara)["rounds"][0]["phase"] == "positions"  # nothing was written
+    assert "outcome: adopted" in run(amara, "round", "close", rid, "--yes").stdout
+    assert "Changed since close" not in run(amara, "status").stdout
+
+    sync(amara, ben)
+    run(ben, "position", rid, "object", "--reason", "Shift workers sleep by day.")
+    sync(amara, ben)
+    text = run(amara, "status").stdout
+    assert "Changed since close (1):" in text
+    assert "Quiet hours: returned after a late objection from Ben" in text
+    (changed,) = status(amara)["changed_since_close"]
+    assert changed["status"] == "returned" and changed["objectors"] == ["Ben"]
+
+
+def test_closing_when_everyone_has_spoken_needs_no_yes(founded: Path) -> None:
+    pid = last_line(run(founded, "propose", "--title", "T", "--body", "B"))
+    rid = last_line(run(founded, "round", "open", pid))
+    run(founded, "round", "advance", rid)
+    result = run(founded, "round", "close", rid, ok=False)
+    assert "no position yet: Amara" in result.stderr
+    assert "not in range" not in result.stderr  # this node is always in range of itself
+    run(founded, "round", "advance", rid)
+    run(founded, "position", rid, "consent")
+    assert "outcome: adopted" in run(founded, "round", "close", rid).stdout

@@ -309,10 +309,22 @@ def round_advance(ctx: Context, round_ref: str) -> None:
 
 @round_.command(name="close")
 @click.argument("round_ref", metavar="ROUND")
+@click.option("--yes", is_flag=True, help="Close even if not every member has been heard.")
 @pass_ctx
-def round_close(ctx: Context, round_ref: str) -> None:
-    """Facilitator: close a round; prints the outcome."""
+def round_close(ctx: Context, round_ref: str, yes: bool) -> None:
+    """Facilitator: close a round; prints the outcome.
+
+    Refused while members have no position yet (or nothing of theirs has reached this node
+    since the round's last phase change), unless --yes is given.
+    """
+    from assemblymesh.heard import unheard
+
     with ctx.open() as local:
+        before = local.state()
+        r = before.find_round(round_ref)
+        missing = unheard(local, before, r)
+        if missing and not yes and r.phase != process.CLOSED:
+            raise UsageError(f"not everyone has been heard: {missing.describe()} (--yes closes)")
         local.act(commands.close_round, round_ref)
         state = local.state()
         r = state.find_round(round_ref)
@@ -392,6 +404,30 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def changed_since_close(state: AssemblyState) -> list[dict[str, Any]]:
+    """Decisions that late objections reached after their round closed: what the close
+    said is no longer the whole story. Derived from the record, so every node agrees."""
+    changed = []
+    for d in state.decisions.values():
+        if not d.late_objections:
+            continue
+        p = state.proposals.get(d.proposal)
+        changed.append(
+            {
+                "decision": d.id,
+                "proposal": d.proposal,
+                "title": p.title if p is not None else d.proposal[:8],
+                "status": d.status,
+                "objectors": [
+                    state.members[o.member].name if o.member in state.members else o.member[:8]
+                    for o in d.late_objections
+                ],
+                "since": max(o.ts for o in d.late_objections),
+            }
+        )
+    return changed
+
+
 def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
     now = state.now_ms
     return {
@@ -449,6 +485,7 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
             for r in state.rounds.values()
         ],
         "decisions": [_plain(d) for d in state.decisions.values()],
+        "changed_since_close": changed_since_close(state),
         "digest": local.replica.digest().hex(),
         "changes": local.replica.change_count(),
         "pending": local.replica.pending_count(),
@@ -490,6 +527,14 @@ def status(ctx: Context, as_json: bool) -> None:
             f"  {short(d['id'])}  {d['status']:<12} effective {when(d['effective_ts'])}"
             f"  review {when(d['review_ts'])}"
         )
+    if data["changed_since_close"]:
+        click.echo(f"\nChanged since close ({len(data['changed_since_close'])}):")
+        for c in data["changed_since_close"]:
+            what = "returned" if c["status"] == process.DECISION_RETURNED else "still stands"
+            click.echo(
+                f"  {short(c['proposal'])}  {c['title']}: {what} after a late objection from"
+                f" {', '.join(c['objectors'])} ({when(c['since'])})"
+            )
     click.echo(f"\n{data['changes']} changes, digest {data['digest'][:16]}")
 
 

@@ -286,6 +286,32 @@ class LocalAssembly:
         self._fold_cache = (digest, state)
         return state
 
+    def last_heard(self) -> dict[str, int]:
+        """member id -> time of the newest change this node holds from any of their devices
+        (their devices' clocks): how fresh what we know of each member is."""
+        heard: dict[str, int] = {}
+        for device, (seq, _) in self.replica.vector().items():
+            member = self.replica.device_member(device)
+            newest = next(self.replica.changes_of(device, seq - 1), None)
+            if member is None or newest is None:
+                continue
+            key = member.hex()
+            heard[key] = max(heard.get(key, 0), newest.ts)
+        return heard
+
+    def phase_changed_ts(self, round_id: str) -> int | None:
+        """When round ``round_id`` last changed phase (opened or advanced), by its acts' ts."""
+        latest: int | None = None
+        for acts in self.snapshot().acts.values():
+            for act in acts:
+                kind, ts = act.get("type"), act.get("ts")
+                ours = (kind == "open_round" and act.get("id") == round_id) or (
+                    kind == "advance_round" and act.get("round") == round_id
+                )
+                if ours and isinstance(ts, int | float):
+                    latest = max(int(ts), latest or 0)
+        return latest
+
     def store_problem(self) -> str | None:
         """What is wrong with the store, if it cannot be this node's record.
 
