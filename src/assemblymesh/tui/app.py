@@ -46,7 +46,7 @@ from assemblymesh.tui.palette import AssemblyCommands
 from assemblymesh.tui.peers import ManualPeers, PeerInfo, PeerStatusSource, SyncProgress
 from assemblymesh.tui.setup import SetupScreen
 from assemblymesh.tui.sync import SyncScreen
-from assemblymesh.tui.view import Digest, digest
+from assemblymesh.tui.view import Digest, digest, outcome_changes
 
 ENV_PLAIN = "ASSEMBLYMESH_PLAIN"
 REFOLD_EVERY_S = 60.0  # cooling-off periods end by the clock alone: refold now and then
@@ -105,6 +105,7 @@ class AssemblyApp(App[None]):
         self.peers: list[PeerInfo] = []
         self.progress: SyncProgress | None = None
         self.selected: str | None = None  # the proposal the screens share as "current"
+        self.outcome_changes: list[str] = []  # seen while this app ran, newest first
         self.folds = 0  # how many folds ran: the cost the UI must keep per change
         self._folding = False
         self._fold_again = False
@@ -211,7 +212,12 @@ class AssemblyApp(App[None]):
             self.request_fold()
 
     def _apply(self, d: Digest) -> None:
-        self.digest = d
+        previous, self.digest = self.digest, d
+        if previous is not None:
+            for change in outcome_changes(previous, d):
+                # Every screen: a toast now, and a line on the home screen for later.
+                self.outcome_changes.insert(0, change)
+                self.notify(change, title="Outcome changed", severity="warning", timeout=15)
         # A large fold is millions of long-lived objects; left to the cyclic collector,
         # every full collection walks them all and a key press that happens to trigger one
         # stalls. Frozen objects are skipped (they are still freed by reference counting).

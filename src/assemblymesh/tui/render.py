@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Group, RenderableType
 from rich.text import Text
 
@@ -52,9 +54,28 @@ def decision_line(d: Digest, dec: Decision) -> Text:
     return line
 
 
-def home_side(d: Digest, peers: list[PeerInfo]) -> list[RenderableType]:
+def changed_lines(d: Digest, seen: Sequence[str]) -> list[RenderableType]:
+    """Outcomes that changed after their round closed: seen while the app ran, then the
+    decisions late objections reached (from the record, so they outlive a restart)."""
+    lines: list[RenderableType] = [Text(f"! {line}", style="bold") for line in seen[:4]]
+    for dec in d.changed_since_close[:4]:
+        p = d.state.proposals.get(dec.proposal)
+        names = ", ".join(name_of(d.state, o.member) for o in dec.late_objections)
+        what = "returned" if dec.status == R.DECISION_RETURNED else "still stands"
+        lines.append(
+            Text(
+                f"{p.title if p else dec.proposal[:8]}: {what} after a late objection from {names}"
+            )
+        )
+    if not lines:
+        return []
+    return [heading("Changed since close"), *lines, Text("")]
+
+
+def home_side(d: Digest, peers: list[PeerInfo], seen: Sequence[str] = ()) -> list[RenderableType]:
     state = d.state
-    parts: list[RenderableType] = [heading(f"Open rounds ({len(d.open_rounds)})")]
+    parts: list[RenderableType] = changed_lines(d, seen)
+    parts.append(heading(f"Open rounds ({len(d.open_rounds)})"))
     for r in d.open_rounds[:8]:
         p = state.proposals.get(r.proposal)
         parts.append(
