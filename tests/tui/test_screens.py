@@ -303,3 +303,46 @@ async def test_a_damaged_store_stops_the_app_with_the_command_line_error(trio: T
         await pilot.pause()
     assert app.return_code == 1
     assert "holds none of this node's changes" in str(app.startup_error)
+
+
+async def test_plain_mode_draws_no_frames(trio: Trio) -> None:
+    proposal_in_positions(trio)
+    app = trio.app(plain=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        for key in ("1", "2", "3", "5"):
+            await pilot.press(key)
+            await pilot.pause()
+            framed = [
+                w
+                for w in app.screen.query("DataTable, .panel, #side")
+                if any(edge[0] for edge in w.styles.border)
+            ]
+            assert framed == [], key
+
+
+async def test_history_and_me_speak_of_rounds_as_they_are(trio: Trio) -> None:
+    pid, rid = proposal_in_positions(trio)
+    trio.act("Amara", commands.position, rid, R.OBJECT, "Floods.", None)
+    trio.act("Rosa", commands.close_round, rid)
+    trio.act("Kofi", commands.amend, pid, "Two bins on the raised bed.", "Away from the flood")
+    rid2 = str(trio.act("Rosa", commands.open_round, pid, None)["id"])
+    trio.act("Rosa", commands.advance_round, rid2)
+    trio.act("Rosa", commands.advance_round, rid2)
+    trio.act("Rosa", commands.close_round, rid2)
+    fresh = str(trio.act("Amara", commands.propose, "Seed swap", "In March.")["id"])
+    app = trio.app("Amara")
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(app, pilot)
+        app.selected = pid
+        await pilot.press("5")
+        await pilot.pause()
+        loop = shown(app, "#loop")
+        assert "Rounds (2)" in loop
+        assert "no round yet" not in loop and f"round {rid2[:8]} on v2" in loop
+        app.selected = fresh
+        await pilot.press("3")
+        await pilot.pause()
+        detail = shown(app, "#me-detail")
+        assert "Open a round (o)" not in detail
+        assert "a facilitator opens one in the meeting" in detail

@@ -148,11 +148,17 @@ def diff_text(d: Digest, p: Proposal) -> Text:
     return text
 
 
-def outcome_text(d: Digest, p: Proposal, r: Round | None) -> Text:
+OPEN_HINT = "Open a round (o) when the assembly is ready to consider it."
+NO_ROUND_YET = "No round yet: a facilitator opens one in the meeting (2)."
+
+
+def outcome_text(d: Digest, p: Proposal, r: Round | None, no_round: str = OPEN_HINT) -> Text:
+    """The round's state or outcome; ``no_round`` is what to say before the first round
+    (the key to open one exists only in the meeting)."""
     state = d.state
     text = Text()
     if r is None:
-        text.append("Open a round (o) when the assembly is ready to consider it.")
+        text.append(no_round)
         return text
     if r.phase != R.CLOSED:
         counted = sum(
@@ -206,7 +212,8 @@ def outcome_text(d: Digest, p: Proposal, r: Round | None) -> Text:
 def consent_loop(d: Digest, p: Proposal) -> Group:
     """The whole life of a proposal: versions, rounds with positions, decision, audit."""
     state = d.state
-    parts: list[RenderableType] = [proposal_header(d, p, state.open_round_of(p.id)), Text("")]
+    current = state.open_round_of(p.id) or d.last_round(p)
+    parts: list[RenderableType] = [proposal_header(d, p, current), Text("")]
     parts.append(heading(f"Versions ({len(p.versions)})"))
     for v in p.versions:
         line = Text(f"v{v.number} {when(v.ts)} by {name_of(state, v.author)}")
