@@ -281,3 +281,63 @@ def test_closing_when_everyone_has_spoken_needs_no_yes(founded: Path) -> None:
     run(founded, "round", "advance", rid)
     run(founded, "position", rid, "consent")
     assert "outcome: adopted" in run(founded, "round", "close", rid).stdout
+
+
+def test_home_and_plain_work_before_or_after_the_command(
+    founded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    after = runner.invoke(main, ["status", "--json", "--home", str(founded)])
+    assert after.exit_code == 0, after.output
+    assert json.loads(after.stdout)["assembly"]["name"] == "Riverside Tenants"
+    pid = last_line(run(founded, "propose", "--title", "T", "--body", "B"))
+    opened = runner.invoke(main, ["round", "open", pid, "--home", str(founded)])
+    assert opened.exit_code == 0, opened.output
+
+    import assemblymesh.live
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(
+        assemblymesh.live, "run", lambda home, assembly, **kw: calls.append({"home": home, **kw})
+    )
+    monkeypatch.delenv("ASSEMBLYMESH_PLAIN", raising=False)
+    for args in (
+        ["--plain", "--home", str(founded)],
+        ["--plain", "tui", "--home", str(founded)],
+        ["tui", "--plain", "--home", str(founded), "--listen", "127.0.0.1:7400"],
+        ["--home", str(tmp_path), "tui", "--plain", "--home", str(founded)],
+    ):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, (args, result.output)
+    assert [c["plain"] for c in calls] == [True, True, True, True]
+    assert all(c["home"].root == founded for c in calls)  # type: ignore[attr-defined]
+    assert [c["listen"] for c in calls] == [("0.0.0.0", 7361)] * 2 + [("127.0.0.1", 7400)] + [
+        ("0.0.0.0", 7361)
+    ]
+
+
+def test_a_second_serve_on_one_home_is_refused_and_the_ui_only_dials_out(founded: Path) -> None:
+    import asyncio
+
+    from assemblymesh.live import Network
+    from assemblymesh.servelock import served, serving
+
+    local = Home(founded).open()
+    try:
+        assert not served(local.directory)
+        with serving(local.directory):  # as a running `assemblymesh serve` does
+            assert served(local.directory)
+            result = run(founded, "serve", "--no-mdns", "--listen", "127.0.0.1:1", ok=False)
+            assert result.exit_code == 1 and result.stderr.count("\n") == 1
+            assert "'assemblymesh serve' already runs for this assembly" in result.stderr
+
+            async def start() -> tuple[object, str]:
+                async with Network(local, listen=("127.0.0.1", 0), mdns=False) as net:
+                    assert net.node is not None
+                    return net.node.listen_address, net.note
+
+            address, note = asyncio.run(start())
+            assert address is None and "only dials out" in note
+        assert not served(local.directory)
+    finally:
+        local.close()

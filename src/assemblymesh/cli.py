@@ -42,6 +42,7 @@ DAY_MS = process.DAY_MS
 class Context:
     home: Home
     assembly: str | None
+    plain: bool = False
 
     @contextmanager
     def open(self, check: bool = True) -> Iterator[LocalAssembly]:
@@ -100,14 +101,17 @@ pass_ctx = click.make_pass_decorator(Context)
     help="Where keys and the store live (default: the platform's user data directory).",
 )
 @click.option("--assembly", "assembly", help="Assembly id prefix (default: the default one).")
+@click.option("--plain", is_flag=True, envvar="ASSEMBLYMESH_PLAIN",
+              help="The UI without frames (easier for screen readers).")  # fmt: skip
 @click.version_option(package_name="assemblymesh")
 @click.pass_context
-def main(ctx: click.Context, home_dir: Path | None, assembly: str | None) -> None:
+def main(ctx: click.Context, home_dir: Path | None, assembly: str | None, plain: bool) -> None:
     """AssemblyMesh: the record of an assembly that decides by consent, on every node.
 
-    With no command, opens the terminal UI.
+    With no command, opens the terminal UI. --home (and --plain, for the UI) may also
+    follow the command's name.
     """
-    ctx.obj = Context(Home(home_dir), assembly)
+    ctx.obj = Context(Home(home_dir), assembly, plain)
     if ctx.invoked_subcommand is None:
         # The bare command is ``tui``: let click parse its options (and their environment
         # variables) as if it had been named.
@@ -566,13 +570,24 @@ def log(ctx: Context, show_all: bool) -> None:
               help="Do not advertise or browse on the LAN.")  # fmt: skip
 @click.option("--plain", is_flag=True, envvar="ASSEMBLYMESH_PLAIN",
               help="Plain layout without frames (easier for screen readers).")  # fmt: skip
+@click.option("--listen", default=None,
+              help="HOST:PORT for the node beside the UI (default 0.0.0.0:7361).")  # fmt: skip
 @pass_ctx
-def tui(ctx: Context, offline: bool, no_mdns: bool, plain: bool) -> None:
+def tui(ctx: Context, offline: bool, no_mdns: bool, plain: bool, listen: str | None) -> None:
     """Open the terminal UI on the default assembly, with the network node beside it."""
     # Imported here: the UI pulls in Textual, which the other commands do not need.
     from assemblymesh.live import run
+    from assemblymesh.net.node import DEFAULT_PORT
 
-    run(ctx.home, ctx.assembly, network=not offline, mdns=not no_mdns, plain=plain)
+    listen_at = parse_address(listen, DEFAULT_PORT) if listen else ("0.0.0.0", DEFAULT_PORT)
+    run(
+        ctx.home,
+        ctx.assembly,
+        network=not offline,
+        mdns=not no_mdns,
+        plain=plain or ctx.plain,
+        listen=listen_at,
+    )
 
 
 @main.command()
@@ -624,7 +639,9 @@ def serve(
     _log_to_stderr(verbose)
     listen_at = parse_address(listen, DEFAULT_PORT) if listen else ("0.0.0.0", DEFAULT_PORT)
     static = _addresses(peers, DEFAULT_PORT)
-    with ctx.open() as local:
+    from assemblymesh.servelock import serving
+
+    with ctx.open() as local, serving(local.directory):
         known = [a for a in local.known_addresses() if a not in static]
         config = local.node_config(listen_at, static + known)
         asyncio.run(_serve(local, config, not no_mdns))
@@ -735,3 +752,32 @@ def simulate(nodes: int, steps: int, topology: str, seed: int) -> None:
     if not report.converged:
         raise AssemblyMeshError("the nodes did NOT converge")
     click.echo("converged: every node holds the same record and the same outcomes")
+
+
+# --- options accepted after a command's name too ----------------------------------------
+
+
+def _set_home(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    obj = ctx.find_object(Context)
+    if value is not None and obj is not None:
+        obj.home = Home(value)
+
+
+def _home_after_every_command(group: click.Group) -> None:
+    """``assemblymesh status --home DIR`` as well as ``assemblymesh --home DIR status``."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _home_after_every_command(command)
+        elif command.name not in ("demo", "simulate"):  # they make their own homes
+            command.params.append(
+                click.Option(
+                    ["--home"],
+                    type=click.Path(file_okay=False, path_type=Path),
+                    expose_value=False,
+                    callback=_set_home,
+                    help="Where keys and the store live (as before the command).",
+                )
+            )
+
+
+_home_after_every_command(main)

@@ -19,6 +19,7 @@ from assemblymesh.errors import AssemblyMeshError, UsageError
 from assemblymesh.home import Home, LocalAssembly
 from assemblymesh.net.discovery import Discovery, DiscoveryConfig, PeerAddress
 from assemblymesh.net.node import DEFAULT_PORT, Node, PeerStatus
+from assemblymesh.servelock import served
 from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.peers import (
     CONNECTED,
@@ -138,6 +139,7 @@ class Network:
         self.discovery: Discovery | None = None
         self.peers: NodePeers | None = None
         self._watcher: asyncio.Future[None] | None = None
+        self.note = ""  # why this node does not listen, when it does not
 
     async def __aenter__(self) -> Network:
         await self.start()
@@ -147,14 +149,21 @@ class Network:
         await self.stop()
 
     async def start(self) -> None:
-        node = Node(self.local.node_config(self.listen, self.static))
-        try:
-            await node.start()
-        except UsageError as exc:
-            # Most likely `assemblymesh serve` holds the port for this same home.
-            log.info("not listening (%s): dialling out only", exc)
+        if served(self.local.directory):
+            # `assemblymesh serve` runs for this assembly: it accepts peers; we share its store.
+            self.note = "'assemblymesh serve' runs for this assembly: this window only dials out"
             node = Node(self.local.node_config(None, self.static))
             await node.start()
+        else:
+            node = Node(self.local.node_config(self.listen, self.static))
+            try:
+                await node.start()
+            except UsageError as exc:
+                host, port = self.listen
+                self.note = f"not listening on {host}:{port} ({exc}): this window only dials out"
+                log.info("%s", self.note)
+                node = Node(self.local.node_config(None, self.static))
+                await node.start()
         self.node = node
         if self.mdns and node.listen_address is not None:
             await self._discover(node, node.listen_address[1])
@@ -238,6 +247,9 @@ class LiveApp(AssemblyApp):
             self.notify(f"working offline: {exc}", severity="warning", timeout=10)
             return
         self.network = network
+        if network.note:
+            self.network_note = network.note
+            self.notify(network.note, title="Network", severity="warning", timeout=10)
         assert network.peers is not None
         self.peer_source = network.peers
         self._unsubscribe.append(network.peers.subscribe(self))
@@ -261,8 +273,9 @@ async def run_async(
     network: bool = True,
     mdns: bool = True,
     plain: bool = False,
+    listen: tuple[str, int] = ("0.0.0.0", DEFAULT_PORT),
 ) -> None:
-    app = LiveApp(home, assembly, network=network, mdns=mdns, plain=plain)
+    app = LiveApp(home, assembly, network=network, mdns=mdns, plain=plain, listen=listen)
     try:
         await app.run_async()
     finally:
@@ -278,6 +291,7 @@ def run(
     network: bool = True,
     mdns: bool = True,
     plain: bool = False,
+    listen: tuple[str, int] = ("0.0.0.0", DEFAULT_PORT),
 ) -> None:
     """Entry point of ``assemblymesh`` and ``assemblymesh tui``."""
-    asyncio.run(run_async(home, assembly, network=network, mdns=mdns, plain=plain))
+    asyncio.run(run_async(home, assembly, network=network, mdns=mdns, plain=plain, listen=listen))

@@ -105,6 +105,7 @@ class AssemblyApp(App[None]):
         self.peers: list[PeerInfo] = []
         self.progress: SyncProgress | None = None
         self.selected: str | None = None  # the proposal the screens share as "current"
+        self.network_note = ""  # shown on the sync screen: e.g. why this node only dials out
         self.outcome_changes: list[str] = []  # seen while this app ran, newest first
         self.folds = 0  # how many folds ran: the cost the UI must keep per change
         self._folding = False

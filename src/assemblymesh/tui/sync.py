@@ -56,6 +56,8 @@ class SyncScreen(AssemblyScreen):
         )
         if not digest.admitted():
             text.append("\nNot admitted yet: connect to a member to complete your join.")
+        if self.am.network_note:
+            text.append(f"\n{self.am.network_note}", style="bold")
         self.query_one("#node", Static).update(text)
         self._draw_peers()
 
@@ -84,7 +86,10 @@ class SyncScreen(AssemblyScreen):
             self.query_one(ProgressBar).update(total=progress.total, progress=progress.done)
 
     def on_peers_changed(self, message: PeersChanged) -> None:
-        self._draw_peers()
+        if self.am.digest is not None:
+            self.show(self.am.digest)  # the node's line too: it may have stopped listening
+        else:
+            self._draw_peers()
 
     def on_sync_progressed(self, message: SyncProgressed) -> None:
         self._draw_progress(message.progress)
