@@ -346,3 +346,55 @@ async def test_history_and_me_speak_of_rounds_as_they_are(trio: Trio) -> None:
         detail = shown(app, "#me-detail")
         assert "Open a round (o)" not in detail
         assert "a facilitator opens one in the meeting" in detail
+
+
+async def test_invite_copy_says_copied_only_when_it_was(trio: Trio) -> None:
+    code = trio.rosa.issue_invite().encode()
+    app = trio.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        copied: list[str] = []
+        app.push_screen(InviteScreen(code, copy=lambda text: False))
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        note = shown(app, "#invite-note")
+        assert "copied" not in note and "shown here as text" in note
+        assert not [n for n in app._notifications if "copied" in n.message]
+        await pilot.press("escape")
+        app.push_screen(InviteScreen(code, copy=lambda text: copied.append(text) or True))
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        assert copied == [code] and "copied to the clipboard" in shown(app, "#invite-note")
+
+
+async def test_the_qr_code_is_shown_whole_or_the_size_it_needs_is_said(trio: Trio) -> None:
+    code = trio.rosa.issue_invite().encode()
+    app = trio.app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(app, pilot)
+        screen = InviteScreen(code, copy=lambda text: False)
+        app.push_screen(screen)
+        await pilot.pause()
+        # Toasts would cover the QR code: this screen shows none.
+        app.notify("1 change from Kofi", title="Received")
+        await pilot.pause()
+        toasts = screen.query("Toast")
+        assert toasts and not any(toast.display for toast in toasts)
+        await pilot.press("z")
+        await pilot.pause()
+        width, height = len(screen.qr[0]), len(screen.qr)
+        assert f"needs {width}x{height} characters; this terminal is 80x24" in shown(
+            app, "#invite-note"
+        )
+        await pilot.resize_terminal(width + 4, height)
+        await pilot.pause()
+        await pilot.pause()
+        qr = screen.query_one("#qr")
+        assert not screen.query_one("#invite-note").display
+        assert qr.region.y == 0 and qr.region.height == height and qr.region.width == width
+        assert qr.region.bottom <= height and qr.region.right <= width + 4
+        await pilot.press("escape")  # back to the code as text
+        await pilot.pause()
+        assert app.screen is screen and not screen.has_class("-qr-only")
