@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -24,13 +25,34 @@ from textual.widgets import (
 from textual.widgets.option_list import Option
 
 from assemblymesh.errors import AssemblyMeshError, InviteError
+from assemblymesh.home import INVITE_PREFIX
 
 if TYPE_CHECKING:
     from assemblymesh.tui.app import AssemblyApp
 
 
-def _field(widget: Widget) -> ComposeResult:
-    """A form field and the line under it where its error appears."""
+FOCUS_MARK = "▶ "
+
+
+class CodeArea(TextArea):
+    """The invite code field: a pasted code replaces what is there (a second try after a
+    damaged one needs no clearing), and a code over several lines arrives whole."""
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        pasted = "".join(event.text.split())  # the line breaks a terminal or mail added
+        if pasted.lower().startswith(INVITE_PREFIX):
+            event.stop()
+            event.prevent_default()
+            self.load_text(pasted)
+            self.move_cursor(self.document.end)
+            return
+        await super()._on_paste(event)
+
+
+def _field(widget: Widget, label: str) -> ComposeResult:
+    """A form field with its label on its frame, and the line under it for its error.
+    The focused field's label is marked in words (▶), not only by colour."""
+    widget.border_title = label
     yield widget
     error = Static("", id=f"{widget.id}-error", classes="error field-error", markup=False)
     error.display = False
@@ -67,24 +89,38 @@ class SetupScreen(Screen[None]):
                             id="known",
                         )
                 with TabPane("Found", id="found"), Vertical():
-                    yield from _field(Input(placeholder="Assembly name", id="found-name"))
-                    yield from _field(Input(placeholder="Your name", id="found-member"))
                     yield from _field(
-                        Input(placeholder="Charter: what the assembly is for", id="charter")
+                        Input(placeholder="Assembly name", id="found-name"), "Assembly name"
+                    )
+                    yield from _field(
+                        Input(placeholder="Your name", id="found-member"), "Your name"
+                    )
+                    yield from _field(
+                        Input(placeholder="Charter: what the assembly is for", id="charter"),
+                        "Charter",
                     )
                     yield Button("Found the assembly", variant="primary", id="found-go")
                 with TabPane("Join", id="join"), Vertical():
                     # A text area: a code pasted over several lines arrives whole.
-                    area = TextArea(id="join-code", soft_wrap=True, tab_behavior="focus")
-                    area.border_title = "Invite code (am1:...), paste it here"
-                    yield from _field(area)
-                    yield from _field(Input(placeholder="Your name", id="join-member"))
+                    area = CodeArea(id="join-code", soft_wrap=True, tab_behavior="focus")
+                    yield from _field(area, "Invite code (am1:...), paste it here")
+                    yield from _field(Input(placeholder="Your name", id="join-member"), "Your name")
                     yield Button("Join", variant="primary", id="join-go")
         yield Footer()
 
     def on_mount(self) -> None:
         # The first field takes the keys: typing starts there, not in the app's bindings.
         self._focus_first()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        title = event.widget.border_title
+        if isinstance(title, str) and title and not title.startswith(FOCUS_MARK):
+            event.widget.border_title = FOCUS_MARK + title
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        title = event.widget.border_title
+        if isinstance(title, str) and title.startswith(FOCUS_MARK):
+            event.widget.border_title = title[len(FOCUS_MARK) :]
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self._focus_first()
