@@ -268,7 +268,10 @@ async def test_setup_takes_typing_in_its_first_field_and_shows_errors_under_it(
         assert error.region.y == area.region.bottom
         assert 0 < error.region.y < 24 and error.region.height >= 1
 
-        area.load_text("\n".join(code[i : i + 70] for i in range(0, len(code), 70)))
+        # A second paste replaces the damaged code: nothing to clear first.
+        app.post_message(events.Paste("\n".join(code[i : i + 70] for i in range(0, len(code), 70))))
+        await pilot.pause()
+        assert area.text == code
         await pilot.click("#join-go")
         await settle(app, pilot)
         assert app.sub_title == "not admitted yet"
