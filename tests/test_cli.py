@@ -311,6 +311,15 @@ def test_home_and_plain_work_before_or_after_the_command(
         assert result.exit_code == 0, (args, result.output)
     assert [c["plain"] for c in calls] == [True, True, True, True]
     assert all(c["home"].root == founded for c in calls)  # type: ignore[attr-defined]
+    import assemblymesh.tui.demo
+
+    demos: list[object] = []
+    monkeypatch.setattr(
+        assemblymesh.tui.demo, "run_demo", lambda keep, plain=None: demos.append(plain)
+    )
+    for args in (["--plain", "demo"], ["demo", "--plain"], ["demo"]):
+        assert runner.invoke(main, args).exit_code == 0
+    assert demos == [True, True, False]
     assert [c["listen"] for c in calls] == [("0.0.0.0", 7361)] * 2 + [("127.0.0.1", 7400)] + [
         ("0.0.0.0", 7361)
     ]

@@ -597,11 +597,15 @@ def tui(ctx: Context, offline: bool, no_mdns: bool, plain: bool, listen: str | N
     default=None,
     help="Keep the demo assembly in this directory instead of a temporary one.",
 )
-def demo(keep: Path | None) -> None:
+@click.option("--plain", is_flag=True, envvar="ASSEMBLYMESH_PLAIN",
+              help="Plain layout without frames (easier for screen readers).")  # fmt: skip
+@click.pass_context
+def demo(ctx: click.Context, keep: Path | None, plain: bool) -> None:
     """Open a disposable assembly filled with a realistic meeting and simulated peers."""
     from assemblymesh.tui.demo import run_demo
 
-    run_demo(keep)
+    obj = ctx.find_object(Context)
+    run_demo(keep, plain=plain or (obj is not None and obj.plain))
 
 
 # --- the network ----------------------------------------------------------------------
