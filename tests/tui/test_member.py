@@ -122,3 +122,14 @@ async def test_a_text_over_the_limit_stays_in_the_dialog_with_the_limit_stated(
         assert app.screen is not dialog
     titles = [p.title for p in trio.reopen("Amara").proposals.values()]
     assert titles == ["Manifesto"]
+
+
+async def test_a_refused_long_text_names_the_limit(trio: Trio) -> None:
+    from assemblymesh.model.acts import MAX_TEXT_LEN
+
+    app = trio.app("Amara")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert app.write(commands.propose, "Manifesto", "x" * (MAX_TEXT_LEN + 1)) is None
+        (error,) = [n.message for n in app._notifications if n.severity == "error"]
+        assert "too long" in error and "the limit is 200,000 characters" in error

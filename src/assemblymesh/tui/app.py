@@ -30,7 +30,7 @@ from assemblymesh.errors import (
 )
 from assemblymesh.home import Home, LocalAssembly, random_act_id
 from assemblymesh.model import AssemblySnapshot, fold
-from assemblymesh.model.acts import Act
+from assemblymesh.model.acts import MAX_TEXT_LEN, Act
 from assemblymesh.tui.history import HistoryScreen
 from assemblymesh.tui.home_screen import HomeScreen
 from assemblymesh.tui.meeting import MeetingScreen
@@ -321,7 +321,10 @@ class AssemblyApp(App[None]):
         try:
             return self.local.act(command, *args)
         except AssemblyMeshError as exc:
-            self.notify(str(exc), title="Not recorded", severity="error")
+            message = str(exc)
+            if "too long" in message:
+                message += f"; the limit is {MAX_TEXT_LEN:,} characters"
+            self.notify(message, title="Not recorded", severity="error")
             return None
 
     # --- actions -------------------------------------------------------------------------
