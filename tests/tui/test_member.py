@@ -131,5 +131,6 @@ async def test_a_refused_long_text_names_the_limit(trio: Trio) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         assert app.write(commands.propose, "Manifesto", "x" * (MAX_TEXT_LEN + 1)) is None
+        await pilot.pause()
         (error,) = [n.message for n in app._notifications if n.severity == "error"]
         assert "too long" in error and "the limit is 200,000 characters" in error
