@@ -117,3 +117,4 @@ async def test_outcomes_changed_after_the_close_are_announced_everywhere(trio: T
         assert "Changed since close" in side
         assert "! Compost bins: the outcome is now returned with objections" in side
         assert "Seed swap: returned after a late objection from Kofi" in side
+        assert "! Seed swap" not in side  # the record says it already: once is enough

@@ -216,9 +216,11 @@ class AssemblyApp(App[None]):
         previous, self.digest = self.digest, d
         if previous is not None:
             for change in outcome_changes(previous, d):
-                # Every screen: a toast now, and a line on the home screen for later.
-                self.outcome_changes.insert(0, change)
-                self.notify(change, title="Outcome changed", severity="warning", timeout=15)
+                # Every screen: a toast now, and a line on the home screen for later (the
+                # record keeps late objections itself; a partition's effect only this list).
+                if not change.in_record:
+                    self.outcome_changes.insert(0, change.text)
+                self.notify(change.text, title="Outcome changed", severity="warning", timeout=15)
         # A large fold is millions of long-lived objects; left to the cyclic collector,
         # every full collection walks them all and a key press that happens to trigger one
         # stalls. Frozen objects are skipped (they are still freed by reference counting).

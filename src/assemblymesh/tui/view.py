@@ -274,7 +274,13 @@ def digest(state: AssemblyState, me: str, snapshot: AssemblySnapshot | None = No
     )
 
 
-def outcome_changes(old: Digest, new: Digest) -> list[str]:
+@dataclass(frozen=True)
+class OutcomeChange:
+    text: str
+    in_record: bool  # the record says so itself (``Digest.changed_since_close``)
+
+
+def outcome_changes(old: Digest, new: Digest) -> list[OutcomeChange]:
     """What changed in closed rounds' outcomes between two folds: a late objection that
     returned a decision, or positions from a partition that changed how a round ended."""
     changes = []
@@ -284,17 +290,20 @@ def outcome_changes(old: Digest, new: Digest) -> list[str]:
             continue
         title = name_of_proposal(new.state, r.proposal)
         if before.outcome != r.outcome:
-            changes.append(
-                f"{title}: the outcome is now {OUTCOME_LABELS.get(r.outcome or '', r.outcome)}"
-                f" (was {OUTCOME_LABELS.get(before.outcome or '', before.outcome)}):"
+            now = OUTCOME_LABELS.get(r.outcome or "", r.outcome)
+            then = OUTCOME_LABELS.get(before.outcome or "", before.outcome)
+            text = (
+                f"{title}: the outcome is now {now} (was {then}):"
                 " positions arrived from members out of range"
             )
+            changes.append(OutcomeChange(text, in_record=False))
     for did, d in new.state.decisions.items():
-        was = old.state.decisions.get(did)
-        if was is not None and was.status != d.status and d.status == R.DECISION_RETURNED:
+        prior = old.state.decisions.get(did)
+        if prior is not None and prior.status != d.status and d.status == R.DECISION_RETURNED:
             names = ", ".join(name_of(new.state, o.member) for o in d.late_objections)
             title = name_of_proposal(new.state, d.proposal)
-            changes.append(f"{title}: the decision was returned by a late objection from {names}")
+            text = f"{title}: the decision was returned by a late objection from {names}"
+            changes.append(OutcomeChange(text, in_record=True))
     return changes
 
 
