@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from assemblymesh.errors import AssemblyMeshError, RemoteError, StoreError, UsageError
+from assemblymesh.heard import store_problem
 from assemblymesh.home import Home, LocalAssembly, parse_address
 from assemblymesh.model import AssemblyState, commands
 from assemblymesh.model import rules as process
@@ -50,7 +51,7 @@ class Context:
         its store cannot be this node's record."""
         local = self.home.open(self.assembly)
         try:
-            problem = local.store_problem() if check else None
+            problem = store_problem(local) if check else None
             if problem is not None:
                 raise StoreError(problem)
             yield local

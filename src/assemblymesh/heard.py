@@ -1,6 +1,7 @@
-"""Who a facilitator would close a round without: members with no position yet, and those
-whose data here is older than the round's last phase change (not in range: their position
-may exist on a node this one has not synced with)."""
+"""What this node has heard, read from its ``LocalAssembly``: who a facilitator would close a
+round without (members with no position yet, and those whose data here is older than the
+round's last phase change: not in range, their position may exist on a node this one has not
+synced with), and whether the store holds this node's own record at all."""
 
 from __future__ import annotations
 
@@ -32,8 +33,37 @@ class Unheard:
         return "; ".join(parts)
 
 
+def phase_changed_ts(local: LocalAssembly, round_id: str) -> int | None:
+    """When round ``round_id`` last changed phase (opened or advanced), by its acts' ts."""
+    latest: int | None = None
+    for acts in local.snapshot().acts.values():
+        for act in acts:
+            kind, ts = act.get("type"), act.get("ts")
+            ours = (kind == "open_round" and act.get("id") == round_id) or (
+                kind == "advance_round" and act.get("round") == round_id
+            )
+            if ours and isinstance(ts, int | float):
+                latest = max(int(ts), latest or 0)
+    return latest
+
+
+def store_problem(local: LocalAssembly) -> str | None:
+    """What is wrong with the store, if it cannot be this node's record.
+
+    Every node writes its own first act (genesis or join) when its directory is made, so a
+    store without a single change of this device was emptied or replaced.
+    """
+    if local.device_key.public in local.replica.vector():
+        return None
+    return (
+        f"the store {local.directory / 'store.sqlite'} holds none of this node's changes "
+        "(it is empty or was replaced): restore it from a backup, or sync to receive "
+        "them back from a member"
+    )
+
+
 def unheard(local: LocalAssembly, state: AssemblyState, r: Round) -> Unheard:
-    changed = local.phase_changed_ts(r.id) or r.opened_ts
+    changed = phase_changed_ts(local, r.id) or r.opened_ts
     heard = local.last_heard()
     members = sorted(state.members.values(), key=lambda m: (m.name.casefold(), m.id))
     silent = tuple(m.id for m in members if m.id not in r.positions)

@@ -299,33 +299,6 @@ class LocalAssembly:
             heard[key] = max(heard.get(key, 0), newest.ts)
         return heard
 
-    def phase_changed_ts(self, round_id: str) -> int | None:
-        """When round ``round_id`` last changed phase (opened or advanced), by its acts' ts."""
-        latest: int | None = None
-        for acts in self.snapshot().acts.values():
-            for act in acts:
-                kind, ts = act.get("type"), act.get("ts")
-                ours = (kind == "open_round" and act.get("id") == round_id) or (
-                    kind == "advance_round" and act.get("round") == round_id
-                )
-                if ours and isinstance(ts, int | float):
-                    latest = max(int(ts), latest or 0)
-        return latest
-
-    def store_problem(self) -> str | None:
-        """What is wrong with the store, if it cannot be this node's record.
-
-        Every node writes its own first act (genesis or join) when its directory is made,
-        so a store without a single change of this device was emptied or replaced.
-        """
-        if self.device_key.public in self.replica.vector():
-            return None
-        return (
-            f"the store {self.directory / 'store.sqlite'} holds none of this node's changes "
-            "(it is empty or was replaced): restore it from a backup, or sync to receive "
-            "them back from a member"
-        )
-
     @property
     def address_book_path(self) -> Path:
         return self.directory / "peers.json"

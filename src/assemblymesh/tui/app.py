@@ -28,6 +28,7 @@ from assemblymesh.errors import (
     StoreError,
     UsageError,
 )
+from assemblymesh.heard import store_problem
 from assemblymesh.home import Home, LocalAssembly, random_act_id
 from assemblymesh.model import AssemblySnapshot, fold
 from assemblymesh.model.acts import MAX_TEXT_LEN, Act
@@ -137,7 +138,7 @@ class AssemblyApp(App[None]):
         except AssemblyMeshError as exc:
             self.fail_start(exc)
             return
-        problem = local.store_problem()
+        problem = store_problem(local)
         if problem is not None:
             local.close()
             self.fail_start(StoreError(problem))
