@@ -9,15 +9,15 @@ AM="${AM:-$here/.venv/bin/assemblymesh}"
 [ -x "$AM" ] || AM="$(command -v assemblymesh)"
 TIMEOUT="${SMOKE_TIMEOUT:-20}"
 session="am-smoke-$$"
-# The UI runs its network node beside it unless told not to: keep the smoke test off the LAN.
-export ASSEMBLYMESH_OFFLINE=1
 work="$(mktemp -d)"
-trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$work"' EXIT
+# A tmux server of our own: a running one would hand new sessions its own environment.
+tmux() { command tmux -L "$session" "$@"; }
+trap 'tmux kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 fail() {
     echo "FAIL: $*" >&2
     echo "--- screen ---" >&2
-    tmux capture-pane -p -t "$session" 2>/dev/null >&2 || true
+    tmux capture-pane -p -t "$session" >&2 2>/dev/null || true
     exit 1
 }
 
@@ -44,9 +44,14 @@ wait_exit() {
 }
 
 start() {
-    # Textual draws on stderr: leave it on the terminal.
-    tmux new-session -d -s "$session" -x 100 -y 30 "$*"
+    # Textual draws on stderr: leave it on the terminal. The UI runs its network node beside
+    # it unless told not to: keep the smoke test off the LAN.
+    tmux new-session -d -s "$session" -x "${COLS:-100}" -y "${ROWS:-30}" \
+        "env ASSEMBLYMESH_OFFLINE=1 $*"
 }
+
+# The pane's text now (for checks that must not wait).
+screen() { tmux capture-pane -p -t "$session" 2>/dev/null; }
 
 echo "1. assemblymesh demo"
 start "$AM demo"
@@ -82,10 +87,63 @@ tmux send-keys -t "$session" q
 wait_exit
 [[ "$(ASSEMBLYMESH_HOME="$home" "$AM" status)" == *in-round* ]] || fail "the round is not in the store after quitting"
 
-echo "3. first run on an empty home shows the setup screen"
-start "ASSEMBLYMESH_HOME=$work/empty $AM tui"
-wait_for "Welcome to AssemblyMesh"
-tmux send-keys -t "$session" C-q
+echo "3. first run: typing goes into the first field, q and t included; found an assembly"
+COLS=80 ROWS=24 start "ASSEMBLYMESH_HOME=$work/first $AM tui"
+wait_for "▶ Assembly name"  # the focus is in the first field, and says so in words
+tmux send-keys -t "$session" -l "qt"
+wait_for "qt"  # typed into the name field: neither quit nor a theme switch
+tmux has-session -t "$session" 2>/dev/null || fail "typing q in the first field quit the app"
+tmux send-keys -t "$session" -l " Co-op"
+tmux send-keys -t "$session" Enter
+wait_for "▶ Your name"  # the focus moves on before the next field is typed
+tmux send-keys -t "$session" -l "Ines"
+tmux send-keys -t "$session" Enter
+wait_for "▶ Charter"
+tmux send-keys -t "$session" -l "Share tools"
+tmux send-keys -t "$session" Enter
+wait_for "qt Co-op — you: Ines (facilitator)"
+tmux send-keys -t "$session" q
 wait_exit
+
+echo "4. join with an invite code pasted over several lines; a damaged one is refused"
+code="$(ASSEMBLYMESH_HOME="$home" "$AM" invite --no-qr --hint 127.0.0.1:7361 | tail -n 1)"
+fold -w 60 <<<"$code" >"$work/code.txt"
+# One character changed in the middle (to a different one of the same alphabet).
+middle="${code:40:1}"
+swap="b"; [ "$middle" = "b" ] && swap="c"
+fold -w 60 <<<"${code:0:40}$swap${code:41}" >"$work/damaged.txt"
+COLS=80 ROWS=24 start "ASSEMBLYMESH_HOME=$work/joiner $AM tui"
+wait_for "Welcome to AssemblyMesh"
+tmux send-keys -t "$session" BTab  # from the first field to the tabs
+tmux send-keys -t "$session" Right  # Found -> Join: the code field takes the focus
+wait_for "▶ Invite code"
+tmux load-buffer "$work/damaged.txt"
+tmux paste-buffer -p -t "$session"  # bracketed, as a terminal pastes
+wait_for "${code: -12}"  # the whole code arrived (its last line is the last to show)
+tmux send-keys -t "$session" Tab
+wait_for "▶ Your name"
+tmux send-keys -t "$session" -l "Noor"
+tmux send-keys -t "$session" Enter
+wait_for "the invite code is damaged"
+wait_for "▶ Invite code"  # the error put the focus back on the code
+tmux load-buffer "$work/code.txt"
+tmux paste-buffer -p -t "$session"  # a pasted code replaces the damaged one
+wait_for "${code:30:20}"
+tmux send-keys -t "$session" Tab
+wait_for "▶ Your name"
+tmux send-keys -t "$session" Enter
+wait_for "Not admitted yet: sync with a member"
+tmux send-keys -t "$session" q
+wait_exit
+[[ "$(ASSEMBLYMESH_HOME="$work/joiner" "$AM" status)" == *"not admitted yet"* ]] ||
+    fail "the join from the pasted code is not in the store"
+
+echo "5. a damaged store: one line and a non-zero exit status, as on the command line"
+store="$(ls "$home"/assemblies/*/store.sqlite)"
+head -c 4096 /dev/urandom >"$store"
+COLS=300 start "ASSEMBLYMESH_HOME=$home $AM; echo exit=\$?; sleep 60"  # wide: one line
+wait_for "exit=1"
+screen | grep -q "^error: .*corrupt" || fail "no one-line error for the damaged store"
+tmux kill-session -t "$session"
 
 echo "tui smoke: ok"

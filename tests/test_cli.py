@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from assemblymesh.cli import main
-from assemblymesh.home import Home, LocalAssembly
+from assemblymesh.errors import InviteError
+from assemblymesh.home import Home, InviteCode, LocalAssembly
 
 
 def run(home: Path, *args: str, ok: bool = True) -> Result:
@@ -151,5 +152,201 @@ def test_status_json_and_text_agree_on_the_digest(founded: Path) -> None:
     local: LocalAssembly = Home(founded).open()
     try:
         assert local.replica.digest().hex() == data["digest"]
+    finally:
+        local.close()
+
+
+def test_every_single_character_corruption_of_an_invite_code_is_refused(founded: Path) -> None:
+    code = last_line(run(founded, "invite", "--no-qr", "--hint", "192.0.2.1:7361"))
+    assert len(code) < 360
+    assert InviteCode.decode(code).hints == ("192.0.2.1:7361",)
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789:"
+    passed = []
+    for i, original in enumerate(code):
+        for c in alphabet:
+            if c == original.lower():
+                continue  # the code is read case-insensitively: "A" is not damage
+            damaged = code[:i] + c + code[i + 1 :]
+            try:
+                InviteCode.decode(damaged)
+            except InviteError:
+                continue
+            passed.append(damaged)
+    assert passed == []
+    for cut in (code[:-1], code[:-8], code + "a"):
+        with pytest.raises(InviteError):
+            InviteCode.decode(cut)
+
+
+def test_an_invite_code_survives_whitespace_case_and_line_breaks(
+    founded: Path, tmp_path: Path
+) -> None:
+    code = last_line(run(founded, "invite", "--no-qr"))
+    wrapped = "\n".join(code[i : i + 60] for i in range(0, len(code), 60))
+    assert InviteCode.decode(f"  {wrapped}\n") == InviteCode.decode(code.upper())
+    run(tmp_path / "ben", "join", "  " + wrapped.replace("\n", "\r\n  "), "--member-name", "Ben")
+    # A damaged code is refused at join, in one line, and leaves nothing behind.
+    bad = code[:40] + ("b" if code[40] != "b" else "c") + code[41:]
+    result = run(tmp_path / "eve", "join", bad, "--member-name", "Eve", ok=False)
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == "error: the invite code is damaged (was it copied completely and exactly?)\n"
+    )
+    assert not Home(tmp_path / "eve").assemblies()
+
+
+def store_of(home: Path) -> Path:
+    (store,) = (home / "assemblies").glob("*/store.sqlite")
+    return store
+
+
+def test_a_damaged_or_emptied_store_is_named_in_one_line(founded: Path) -> None:
+    store = store_of(founded)
+    store.write_bytes(b"")
+    result = run(founded, "status", ok=False)
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "holds none of this node's changes" in result.stderr and str(store) in result.stderr
+    assert "not yet received" not in result.stdout
+    store.write_bytes(b"this is not a database" * 100)
+    result = run(founded, "status", ok=False)
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error: ") and "corrupt" in result.stderr
+
+
+def test_long_texts_come_from_a_file_or_stdin_and_the_limit_is_stated(
+    founded: Path, tmp_path: Path
+) -> None:
+    from assemblymesh.model.acts import MAX_TEXT_LEN
+
+    text = "A long policy.\n" * 1000
+    path = tmp_path / "policy.txt"
+    path.write_text(text)
+    pid = last_line(run(founded, "propose", "--title", "Policy", "--body-file", str(path)))
+    result = CliRunner().invoke(
+        main, ["--home", str(founded), "amend", pid, "--body", "-"], input="From stdin.\n"
+    )
+    assert result.exit_code == 0, result.output
+    versions = Home(founded).open()
+    try:
+        p = versions.state().proposals[pid]
+        assert [v.body for v in p.versions] == [text, "From stdin.\n"]
+    finally:
+        versions.close()
+    path.write_text("x" * (MAX_TEXT_LEN + 1))
+    result = run(founded, "propose", "--title", "Too long", "--body-file", str(path), ok=False)
+    assert result.exit_code == 1
+    assert "200,000" in result.stderr and f"{MAX_TEXT_LEN + 1:,}" in result.stderr
+    result = run(founded, "propose", "--title", "Neither", ok=False)
+    assert result.exit_code == 1 and "--body-file" in result.stderr
+
+
+def test_closing_without_everyone_heard_needs_yes_and_late_objections_show_in_status(
+    tmp_path: Path,
+) -> None:
+    amara, ben = tmp_path / "amara", tmp_path / "ben"
+    run(amara, "init", "--name", "Riverside", "--member-name", "Amara")
+    run(ben, "join", last_line(run(amara, "invite", "--no-qr")), "--member-name", "Ben")
+    sync(amara, ben)
+    pid = last_line(run(amara, "propose", "--title", "Quiet hours", "--body", "After 8pm."))
+    rid = last_line(run(amara, "round", "open", pid))
+    run(amara, "round", "advance", rid)
+    run(amara, "round", "advance", rid)
+    run(amara, "position", rid, "consent")
+    result = run(amara, "round", "close", rid, ok=False)
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert "no position yet: Ben" in result.stderr
+    assert "not in range" in result.stderr and "--yes" in result.stderr
+    assert status(amara)["rounds"][0]["phase"] == "positions"  # nothing was written
+    assert "outcome: adopted" in run(amara, "round", "close", rid, "--yes").stdout
+    assert "Changed since close" not in run(amara, "status").stdout
+
+    sync(amara, ben)
+    run(ben, "position", rid, "object", "--reason", "Shift workers sleep by day.")
+    sync(amara, ben)
+    text = run(amara, "status").stdout
+    assert "Changed since close (1):" in text
+    assert "Quiet hours: returned after a late objection from Ben" in text
+    (changed,) = status(amara)["changed_since_close"]
+    assert changed["status"] == "returned" and changed["objectors"] == ["Ben"]
+
+
+def test_closing_when_everyone_has_spoken_needs_no_yes(founded: Path) -> None:
+    pid = last_line(run(founded, "propose", "--title", "T", "--body", "B"))
+    rid = last_line(run(founded, "round", "open", pid))
+    run(founded, "round", "advance", rid)
+    result = run(founded, "round", "close", rid, ok=False)
+    assert "no position yet: Amara" in result.stderr
+    assert "not in range" not in result.stderr  # this node is always in range of itself
+    run(founded, "round", "advance", rid)
+    run(founded, "position", rid, "consent")
+    assert "outcome: adopted" in run(founded, "round", "close", rid).stdout
+
+
+def test_home_and_plain_work_before_or_after_the_command(
+    founded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runner = CliRunner()
+    after = runner.invoke(main, ["status", "--json", "--home", str(founded)])
+    assert after.exit_code == 0, after.output
+    assert json.loads(after.stdout)["assembly"]["name"] == "Riverside Tenants"
+    pid = last_line(run(founded, "propose", "--title", "T", "--body", "B"))
+    opened = runner.invoke(main, ["round", "open", pid, "--home", str(founded)])
+    assert opened.exit_code == 0, opened.output
+
+    import assemblymesh.live
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(
+        assemblymesh.live, "run", lambda home, assembly, **kw: calls.append({"home": home, **kw})
+    )
+    monkeypatch.delenv("ASSEMBLYMESH_PLAIN", raising=False)
+    for args in (
+        ["--plain", "--home", str(founded)],
+        ["--plain", "tui", "--home", str(founded)],
+        ["tui", "--plain", "--home", str(founded), "--listen", "127.0.0.1:7400"],
+        ["--home", str(tmp_path), "tui", "--plain", "--home", str(founded)],
+    ):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, (args, result.output)
+    assert [c["plain"] for c in calls] == [True, True, True, True]
+    assert all(c["home"].root == founded for c in calls)  # type: ignore[attr-defined]
+    import assemblymesh.tui.demo
+
+    demos: list[object] = []
+    monkeypatch.setattr(
+        assemblymesh.tui.demo, "run_demo", lambda keep, plain=None: demos.append(plain)
+    )
+    for args in (["--plain", "demo"], ["demo", "--plain"], ["demo"]):
+        assert runner.invoke(main, args).exit_code == 0
+    assert demos == [True, True, False]
+    assert [c["listen"] for c in calls] == [("0.0.0.0", 7361)] * 2 + [("127.0.0.1", 7400)] + [
+        ("0.0.0.0", 7361)
+    ]
+
+
+def test_a_second_serve_on_one_home_is_refused_and_the_ui_only_dials_out(founded: Path) -> None:
+    import asyncio
+
+    from assemblymesh.live import Network
+    from assemblymesh.servelock import served, serving
+
+    local = Home(founded).open()
+    try:
+        assert not served(local.directory)
+        with serving(local.directory):  # as a running `assemblymesh serve` does
+            assert served(local.directory)
+            result = run(founded, "serve", "--no-mdns", "--listen", "127.0.0.1:1", ok=False)
+            assert result.exit_code == 1 and result.stderr.count("\n") == 1
+            assert "'assemblymesh serve' already runs for this assembly" in result.stderr
+
+            async def start() -> tuple[object, str]:
+                async with Network(local, listen=("127.0.0.1", 0), mdns=False) as net:
+                    assert net.node is not None
+                    return net.node.listen_address, net.note
+
+            address, note = asyncio.run(start())
+            assert address is None and "only dials out" in note
+        assert not served(local.directory)
     finally:
         local.close()

@@ -10,17 +10,19 @@ import dataclasses
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
-from assemblymesh.errors import AssemblyMeshError, RemoteError, UsageError
+from assemblymesh.errors import AssemblyMeshError, RemoteError, StoreError, UsageError
+from assemblymesh.heard import store_problem
 from assemblymesh.home import Home, LocalAssembly, parse_address
 from assemblymesh.model import AssemblyState, commands
 from assemblymesh.model import rules as process
+from assemblymesh.model.acts import MAX_TEXT_LEN
 
 POSITION_KINDS = {
     "consent": process.CONSENT,
@@ -40,11 +42,17 @@ DAY_MS = process.DAY_MS
 class Context:
     home: Home
     assembly: str | None
+    plain: bool = False
 
     @contextmanager
-    def open(self) -> Iterator[LocalAssembly]:
+    def open(self, check: bool = True) -> Iterator[LocalAssembly]:
+        """The assembly; unless ``check`` is off (sync, which can repair it), refused when
+        its store cannot be this node's record."""
         local = self.home.open(self.assembly)
         try:
+            problem = store_problem(local) if check else None
+            if problem is not None:
+                raise StoreError(problem)
             yield local
         finally:
             local.close()
@@ -93,14 +101,17 @@ pass_ctx = click.make_pass_decorator(Context)
     help="Where keys and the store live (default: the platform's user data directory).",
 )
 @click.option("--assembly", "assembly", help="Assembly id prefix (default: the default one).")
+@click.option("--plain", is_flag=True, envvar="ASSEMBLYMESH_PLAIN",
+              help="The UI without frames (easier for screen readers).")  # fmt: skip
 @click.version_option(package_name="assemblymesh")
 @click.pass_context
-def main(ctx: click.Context, home_dir: Path | None, assembly: str | None) -> None:
+def main(ctx: click.Context, home_dir: Path | None, assembly: str | None, plain: bool) -> None:
     """AssemblyMesh: the record of an assembly that decides by consent, on every node.
 
-    With no command, opens the terminal UI.
+    With no command, opens the terminal UI. --home (and --plain, for the UI) may also
+    follow the command's name.
     """
-    ctx.obj = Context(Home(home_dir), assembly)
+    ctx.obj = Context(Home(home_dir), assembly, plain)
     if ctx.invoked_subcommand is None:
         # The bare command is ``tui``: let click parse its options (and their environment
         # variables) as if it had been named.
@@ -189,26 +200,64 @@ def join(ctx: Context, code: str, member_name: str) -> None:
 # --- proposals and rounds -------------------------------------------------------------
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def body_options(help_text: str) -> Callable[[F], F]:
+    """``--body TEXT`` (``-`` reads standard input) or ``--body-file PATH``."""
+
+    def add(f: F) -> F:
+        f = click.option(
+            "--body-file",
+            type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
+            help="Read the text from this file (- for standard input).",
+        )(f)
+        return click.option("--body", help=help_text + " (- reads standard input).")(f)
+
+    return add
+
+
+def read_body(body: str | None, body_file: Path | None) -> str:
+    """The text given with --body or --body-file, checked against the model's limit."""
+    if (body is None) == (body_file is None):
+        raise UsageError("give the text with --body TEXT, --body - (stdin) or --body-file PATH")
+    if body == "-" or (body_file is not None and str(body_file) == "-"):
+        text = sys.stdin.read()
+    elif body_file is not None:
+        try:
+            text = body_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"cannot read {body_file}: {exc}") from exc
+    else:
+        assert body is not None
+        text = body
+    if len(text) > MAX_TEXT_LEN:
+        raise UsageError(f"the text is {len(text):,} characters; the limit is {MAX_TEXT_LEN:,}")
+    return text
+
+
 @main.command()
 @click.option("--title", required=True)
-@click.option("--body", required=True)
+@body_options("The proposal's text")
 @pass_ctx
-def propose(ctx: Context, title: str, body: str) -> None:
+def propose(ctx: Context, title: str, body: str | None, body_file: Path | None) -> None:
     """Put a proposal to the assembly; prints its id."""
+    text = read_body(body, body_file)
     with ctx.open() as local:
-        act = local.act(commands.propose, title, body)
+        act = local.act(commands.propose, title, text)
     click.echo(act.ref)
 
 
 @main.command()
 @click.argument("proposal")
-@click.option("--body", required=True, help="The full new text.")
+@body_options("The full new text")
 @click.option("--note", default="", help="What changed and why.")
 @pass_ctx
-def amend(ctx: Context, proposal: str, body: str, note: str) -> None:
+def amend(ctx: Context, proposal: str, body: str | None, body_file: Path | None, note: str) -> None:
     """Amend a proposal: a new version (a new round can then be opened on it)."""
+    text = read_body(body, body_file)
     with ctx.open() as local:
-        local.act(commands.amend, proposal, body, note)
+        local.act(commands.amend, proposal, text, note)
         state = local.state()
         p = state.find_proposal(proposal)
     click.echo(f"{p.id} is now at version {p.latest.number}")
@@ -264,10 +313,22 @@ def round_advance(ctx: Context, round_ref: str) -> None:
 
 @round_.command(name="close")
 @click.argument("round_ref", metavar="ROUND")
+@click.option("--yes", is_flag=True, help="Close even if not every member has been heard.")
 @pass_ctx
-def round_close(ctx: Context, round_ref: str) -> None:
-    """Facilitator: close a round; prints the outcome."""
+def round_close(ctx: Context, round_ref: str, yes: bool) -> None:
+    """Facilitator: close a round; prints the outcome.
+
+    Refused while members have no position yet (or nothing of theirs has reached this node
+    since the round's last phase change), unless --yes is given.
+    """
+    from assemblymesh.heard import unheard
+
     with ctx.open() as local:
+        before = local.state()
+        r = before.find_round(round_ref)
+        missing = unheard(local, before, r)
+        if missing and not yes and r.phase != process.CLOSED:
+            raise UsageError(f"not everyone has been heard: {missing.describe()} (--yes closes)")
         local.act(commands.close_round, round_ref)
         state = local.state()
         r = state.find_round(round_ref)
@@ -347,6 +408,30 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def changed_since_close(state: AssemblyState) -> list[dict[str, Any]]:
+    """Decisions that late objections reached after their round closed: what the close
+    said is no longer the whole story. Derived from the record, so every node agrees."""
+    changed = []
+    for d in state.decisions.values():
+        if not d.late_objections:
+            continue
+        p = state.proposals.get(d.proposal)
+        changed.append(
+            {
+                "decision": d.id,
+                "proposal": d.proposal,
+                "title": p.title if p is not None else d.proposal[:8],
+                "status": d.status,
+                "objectors": [
+                    state.members[o.member].name if o.member in state.members else o.member[:8]
+                    for o in d.late_objections
+                ],
+                "since": max(o.ts for o in d.late_objections),
+            }
+        )
+    return changed
+
+
 def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
     now = state.now_ms
     return {
@@ -404,6 +489,7 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
             for r in state.rounds.values()
         ],
         "decisions": [_plain(d) for d in state.decisions.values()],
+        "changed_since_close": changed_since_close(state),
         "digest": local.replica.digest().hex(),
         "changes": local.replica.change_count(),
         "pending": local.replica.pending_count(),
@@ -445,6 +531,14 @@ def status(ctx: Context, as_json: bool) -> None:
             f"  {short(d['id'])}  {d['status']:<12} effective {when(d['effective_ts'])}"
             f"  review {when(d['review_ts'])}"
         )
+    if data["changed_since_close"]:
+        click.echo(f"\nChanged since close ({len(data['changed_since_close'])}):")
+        for c in data["changed_since_close"]:
+            what = "returned" if c["status"] == process.DECISION_RETURNED else "still stands"
+            click.echo(
+                f"  {short(c['proposal'])}  {c['title']}: {what} after a late objection from"
+                f" {', '.join(c['objectors'])} ({when(c['since'])})"
+            )
     click.echo(f"\n{data['changes']} changes, digest {data['digest'][:16]}")
 
 
@@ -476,13 +570,24 @@ def log(ctx: Context, show_all: bool) -> None:
               help="Do not advertise or browse on the LAN.")  # fmt: skip
 @click.option("--plain", is_flag=True, envvar="ASSEMBLYMESH_PLAIN",
               help="Plain layout without frames (easier for screen readers).")  # fmt: skip
+@click.option("--listen", default=None,
+              help="HOST:PORT for the node beside the UI (default 0.0.0.0:7361).")  # fmt: skip
 @pass_ctx
-def tui(ctx: Context, offline: bool, no_mdns: bool, plain: bool) -> None:
+def tui(ctx: Context, offline: bool, no_mdns: bool, plain: bool, listen: str | None) -> None:
     """Open the terminal UI on the default assembly, with the network node beside it."""
     # Imported here: the UI pulls in Textual, which the other commands do not need.
     from assemblymesh.live import run
+    from assemblymesh.net.node import DEFAULT_PORT
 
-    run(ctx.home, ctx.assembly, network=not offline, mdns=not no_mdns, plain=plain)
+    listen_at = parse_address(listen, DEFAULT_PORT) if listen else ("0.0.0.0", DEFAULT_PORT)
+    run(
+        ctx.home,
+        ctx.assembly,
+        network=not offline,
+        mdns=not no_mdns,
+        plain=plain or ctx.plain,
+        listen=listen_at,
+    )
 
 
 @main.command()
@@ -492,11 +597,15 @@ def tui(ctx: Context, offline: bool, no_mdns: bool, plain: bool) -> None:
     default=None,
     help="Keep the demo assembly in this directory instead of a temporary one.",
 )
-def demo(keep: Path | None) -> None:
+@click.option("--plain", is_flag=True, envvar="ASSEMBLYMESH_PLAIN",
+              help="Plain layout without frames (easier for screen readers).")  # fmt: skip
+@click.pass_context
+def demo(ctx: click.Context, keep: Path | None, plain: bool) -> None:
     """Open a disposable assembly filled with a realistic meeting and simulated peers."""
     from assemblymesh.tui.demo import run_demo
 
-    run_demo(keep)
+    obj = ctx.find_object(Context)
+    run_demo(keep, plain=plain or (obj is not None and obj.plain))
 
 
 # --- the network ----------------------------------------------------------------------
@@ -538,7 +647,9 @@ def serve(
     _log_to_stderr(verbose)
     listen_at = parse_address(listen, DEFAULT_PORT) if listen else (ALL_ADDRESSES, DEFAULT_PORT)
     static = _addresses(peers, DEFAULT_PORT)
-    with ctx.open() as local:
+    from assemblymesh.servelock import serving
+
+    with ctx.open() as local, serving(local.directory):
         # The node also dials the address book's candidates (gossip capped, aged out).
         config = local.node_config(listen_at, static)
         asyncio.run(_serve(config, not no_mdns))
@@ -576,7 +687,7 @@ def sync_command(ctx: Context, peers: tuple[str, ...], timeout: float, verbose: 
 
     if verbose:
         _log_to_stderr(verbose)
-    with ctx.open() as local:
+    with ctx.open(check=False) as local:
         targets = _addresses(peers, DEFAULT_PORT) or local.known_addresses()
         if not targets:
             raise UsageError("no peer to sync with: give --peer HOST:PORT")
@@ -842,3 +953,32 @@ def kit_build(
     for name, why in report.skipped.items():
         click.echo(f"left out {name}: {why}")
     click.echo(f"{len(report.wheels)} wheels; install with: sh {directory / 'install.sh'}")
+
+
+# --- options accepted after a command's name too ----------------------------------------
+
+
+def _set_home(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    obj = ctx.find_object(Context)
+    if value is not None and obj is not None:
+        obj.home = Home(value)
+
+
+def _home_after_every_command(group: click.Group) -> None:
+    """``assemblymesh status --home DIR`` as well as ``assemblymesh --home DIR status``."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _home_after_every_command(command)
+        elif command.name not in ("demo", "simulate"):  # they make their own homes
+            command.params.append(
+                click.Option(
+                    ["--home"],
+                    type=click.Path(file_okay=False, path_type=Path),
+                    expose_value=False,
+                    callback=_set_home,
+                    help="Where keys and the store live (as before the command).",
+                )
+            )
+
+
+_home_after_every_command(main)

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import base64
 import difflib
+import hashlib
+import ipaddress
 import os
 import secrets
 from collections.abc import Callable, Sequence
@@ -36,12 +38,12 @@ from assemblymesh.crdt.document import SHARED
 from assemblymesh.crdt.identity import (
     ASSEMBLY_ID_SIZE,
     KEY_SIZE,
+    SIGNATURE_SIZE,
     DeviceCertificate,
     InvalidSignature,
     Invite,
     SigningKey,
     assembly_id_for,
-    is_bytes_of,
     read_key_file,
     sign_invite_proof,
     verify_invite_proof,
@@ -77,7 +79,7 @@ from assemblymesh.net.node import DEFAULT_PORT, NodeConfig
 ENV_HOME = "ASSEMBLYMESH_HOME"
 ACTS = "acts"  # the root array of acts in every member document
 INVITE_PREFIX = "am1:"
-INVITE_VERSION = 1
+INVITE_VERSION = 2
 DEFAULT_INVITE_VALID_MS = 7 * 24 * 3600 * 1000
 SECRET_SIZE = 32
 
@@ -129,7 +131,21 @@ def random_act_id() -> str:
 
 @dataclass(frozen=True)
 class InviteCode:
-    """Everything a joiner needs, as one copyable string (and a QR code of it)."""
+    """Everything a joiner needs, as one copyable string (and a QR code of it).
+
+    ```
+    code     = "am1:" base32(payload || check)      lowercase, no padding; case and
+                                                   whitespace are ignored when read
+    payload  = version=2 (1) | assembly (16) | secret (32) | inviter (32) | expires_ms (6)
+               | signature (64) | invite seed (32) | msgpack [hints, name]
+    hint     = bin6 (IPv4 + port) | bin18 (IPv6 + port) | str ("host:port")
+    check    = BLAKE2b-40("am1:" || payload, person "am-invite-code")
+    ```
+
+    The invite's assembly and key are not repeated: the key is the seed's public key. The
+    check covers every field, so a code damaged in copying is refused when it is read.
+    Base32 keeps the QR code small (uppercase is the QR's compact alphanumeric mode).
+    """
 
     assembly: bytes
     secret: bytes
@@ -139,53 +155,98 @@ class InviteCode:
     name: str
 
     def encode(self) -> str:
-        packed = msgpack.packb(
-            [
-                INVITE_VERSION,
+        inv = self.invite
+        payload = b"".join(
+            (
+                bytes([INVITE_VERSION]),
                 self.assembly,
                 self.secret,
-                self.invite.encode(),
+                inv.inviter,
+                inv.expires_ms.to_bytes(_EXPIRES_SIZE, "big"),
+                inv.signature,
                 self.invite_seed,
-                list(self.hints),
-                self.name,
-            ]
+                msgpack.packb([[_pack_hint(h) for h in self.hints], self.name]),
+            )
         )
-        return INVITE_PREFIX + base64.urlsafe_b64encode(packed).decode().rstrip("=")
+        text = base64.b32encode(payload + _invite_check(payload)).decode().rstrip("=")
+        return INVITE_PREFIX + text.lower()
 
     @classmethod
     def decode(cls, code: str) -> InviteCode:
-        text = "".join(code.split())
+        text = "".join(code.split()).lower()
         if not text.startswith(INVITE_PREFIX):
             raise InviteError(f"not an AssemblyMesh invite code (it should start {INVITE_PREFIX})")
-        body = text[len(INVITE_PREFIX) :]
+        body = text[len(INVITE_PREFIX) :].upper()
+        damaged = "the invite code is damaged (was it copied completely and exactly?)"
         try:
-            raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-            fields = msgpack.unpackb(raw, raw=False)
-            version, assembly, secret, invite, seed, hints, name = fields
-        except Exception as exc:
-            raise InviteError("the invite code is damaged (was it copied completely?)") from exc
-        if version != INVITE_VERSION:
-            raise InviteError(f"invite code version {version!r} is not supported")
-        if not (
-            is_bytes_of(assembly, ASSEMBLY_ID_SIZE)
-            and is_bytes_of(secret, SECRET_SIZE)
-            and is_bytes_of(seed, KEY_SIZE)
-            and isinstance(hints, list)
-            and all(isinstance(h, str) for h in hints)
-            and isinstance(name, str)
-            and isinstance(invite, bytes)
+            raw = base64.b32decode(body + "=" * (-len(body) % 8))
+        except ValueError as exc:
+            raise InviteError(damaged) from exc
+        payload, check = raw[:-_CHECK_SIZE], raw[-_CHECK_SIZE:]
+        # Re-encoding must give the same text: the last character's spare bits count too.
+        if (
+            len(payload) <= _FIXED_SIZE
+            or _invite_check(payload) != check
+            or base64.b32encode(raw).decode().rstrip("=") != body
         ):
-            raise InviteError("the invite code is damaged (fields have the wrong form)")
+            raise InviteError(damaged)
+        if payload[0] != INVITE_VERSION:
+            raise InviteError(f"invite code version {payload[0]} is not supported")
+        fields, at = [], 1
+        for size in _FIELD_SIZES:
+            fields.append(payload[at : at + size])
+            at += size
+        assembly, secret, inviter, expires, signature, seed = fields
         try:
-            parsed = Invite.decode(invite)
-            parsed.verify()
+            packed_hints, name = msgpack.unpackb(payload[at:], raw=False)
+            hints = tuple(_unpack_hint(h) for h in packed_hints)
+            if not isinstance(name, str):
+                raise TypeError("name")
+        except Exception as exc:
+            raise InviteError("the invite code is damaged (fields have the wrong form)") from exc
+        invite_key = SigningKey(seed)
+        invite = Invite(
+            assembly, inviter, invite_key.public, int.from_bytes(expires, "big"), signature
+        )
+        try:
+            invite.verify()
         except InvalidSignature as exc:
             raise InviteError("the invite in this code is forged or damaged") from exc
-        if parsed.assembly != assembly:
-            raise InviteError("the invite in this code is for another assembly")
-        if SigningKey(seed).public != parsed.invite_key:
-            raise InviteError("the invite code's key does not match its invite")
-        return cls(assembly, secret, parsed, seed, tuple(hints), name)
+        return cls(assembly, secret, invite, seed, hints, name)
+
+
+_CHECK_SIZE = 5  # 40 bits: a damaged code passes by chance once in a trillion
+_EXPIRES_SIZE = 6  # milliseconds since 1970 fit 48 bits until the year 10889
+# assembly, secret, inviter, expires, signature, invite seed
+_FIELD_SIZES = (ASSEMBLY_ID_SIZE, SECRET_SIZE, KEY_SIZE, _EXPIRES_SIZE, SIGNATURE_SIZE, KEY_SIZE)
+_FIXED_SIZE = 1 + sum(_FIELD_SIZES)
+
+
+def _invite_check(payload: bytes) -> bytes:
+    h = hashlib.blake2b(
+        INVITE_PREFIX.encode() + payload, digest_size=_CHECK_SIZE, person=b"am-invite-code"
+    )
+    return h.digest()
+
+
+def _pack_hint(hint: str) -> bytes | str:
+    """An address hint in as few bytes as it takes: a packed IP and port, else the text."""
+    try:
+        host, port = parse_address(hint, DEFAULT_PORT)
+        ip = ipaddress.ip_address(host)
+    except (UsageError, ValueError):
+        return hint
+    return ip.packed + port.to_bytes(2, "big")
+
+
+def _unpack_hint(hint: object) -> str:
+    if isinstance(hint, str):
+        return hint
+    if isinstance(hint, bytes) and len(hint) in (6, 18):
+        ip = ipaddress.ip_address(hint[:-2])
+        port = int.from_bytes(hint[-2:], "big")
+        return f"{ip}:{port}" if ip.version == 4 else f"[{ip}]:{port}"
+    raise TypeError("hint")
 
 
 @dataclass(frozen=True)
@@ -274,6 +335,19 @@ class LocalAssembly:
         state = fold(self.snapshot(), now)
         self._fold_cache = (digest, state)
         return state
+
+    def last_heard(self) -> dict[str, int]:
+        """member id -> time of the newest change this node holds from any of their devices
+        (their devices' clocks): how fresh what we know of each member is."""
+        heard: dict[str, int] = {}
+        for device, (seq, _) in self.replica.vector().items():
+            member = self.replica.device_member(device)
+            newest = next(self.replica.changes_of(device, seq - 1), None)
+            if member is None or newest is None:
+                continue
+            key = member.hex()
+            heard[key] = max(heard.get(key, 0), newest.ts)
+        return heard
 
     @property
     def address_book_path(self) -> Path:

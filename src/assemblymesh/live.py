@@ -21,6 +21,7 @@ from assemblymesh.home import Home, LocalAssembly
 from assemblymesh.net.discovery import Discovery
 from assemblymesh.net.node import ALL_ADDRESSES, DEFAULT_PORT, Node, PeerStatus
 from assemblymesh.net.service import NodeService
+from assemblymesh.servelock import served
 from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.peers import (
     CONNECTED,
@@ -148,6 +149,7 @@ class Network:
         self.service: NodeService | None = None
         self.peers: NodePeers | None = None
         self._watcher: asyncio.Future[None] | None = None
+        self.note = ""  # why this node does not listen, when it does not
 
     @property
     def node(self) -> Node | None:
@@ -165,8 +167,17 @@ class Network:
         await self.stop()
 
     async def start(self) -> None:
-        service = NodeService(self.local.node_config(self.listen, self.static), mdns=self.mdns)
+        listen: tuple[str, int] | None = self.listen
+        if served(self.local.directory):
+            # `assemblymesh serve` runs for this assembly: it accepts peers; we share its store.
+            self.note = "'assemblymesh serve' runs for this assembly: this window only dials out"
+            listen = None
+        service = NodeService(self.local.node_config(listen, self.static), mdns=self.mdns)
         await service.start()
+        if listen is not None and not service.listening:
+            host, port = self.listen
+            self.note = f"not listening on {host}:{port}: this window only dials out"
+            log.info("%s", self.note)
         self.service = service
         self.peers = NodePeers(service.node, self.local.clock)
         self._watcher = asyncio.ensure_future(self.peers.watch())
@@ -203,6 +214,11 @@ class LiveApp(AssemblyApp):
         self.network: Network | None = None
         self._starting: asyncio.Task[None] | None = None
 
+    @property
+    def polls_store(self) -> bool:
+        # A running node refreshes the store before every exchange; without one, poll.
+        return self.network is None
+
     def attach(self, local: LocalAssembly) -> None:
         super().attach(local)
         if self.wants_network and self.network is None:
@@ -217,6 +233,9 @@ class LiveApp(AssemblyApp):
             self.notify(f"working offline: {exc}", severity="warning", timeout=10)
             return
         self.network = network
+        if network.note:
+            self.network_note = network.note
+            self.notify(network.note, title="Network", severity="warning", timeout=10)
         assert network.peers is not None
         self.peer_source = network.peers
         self._unsubscribe.append(network.peers.subscribe(self))
@@ -240,12 +259,15 @@ async def run_async(
     network: bool = True,
     mdns: bool = True,
     plain: bool = False,
+    listen: tuple[str, int] = ("0.0.0.0", DEFAULT_PORT),
 ) -> None:
-    app = LiveApp(home, assembly, network=network, mdns=mdns, plain=plain)
+    app = LiveApp(home, assembly, network=network, mdns=mdns, plain=plain, listen=listen)
     try:
         await app.run_async()
     finally:
         await app.shut_down()
+    if app.startup_error is not None:
+        raise app.startup_error  # the command line prints it in one line, exit status 1
 
 
 def run(
@@ -255,6 +277,7 @@ def run(
     network: bool = True,
     mdns: bool = True,
     plain: bool = False,
+    listen: tuple[str, int] = ("0.0.0.0", DEFAULT_PORT),
 ) -> None:
     """Entry point of ``assemblymesh`` and ``assemblymesh tui``."""
-    asyncio.run(run_async(home, assembly, network=network, mdns=mdns, plain=plain))
+    asyncio.run(run_async(home, assembly, network=network, mdns=mdns, plain=plain, listen=listen))

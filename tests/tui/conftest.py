@@ -88,8 +88,7 @@ class Trio:
         return AssemblyApp(
             self.homes[name],
             new_id=self.ids(name + "/app"),
-            refold_every=None,
-            **kwargs,  # type: ignore[arg-type]
+            **{"refold_every": None, "poll_every": None, **kwargs},  # type: ignore[arg-type]
         )
 
     def reopen(self, name: str = "Rosa") -> AssemblyState:

@@ -62,8 +62,17 @@ async def test_facilitator_runs_a_round_to_adoption(trio: Trio) -> None:
 
         await pilot.press("c")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmDialog)
-        await pilot.press("y")
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        # Kofi has not stated a position, and nothing of his came since the phase changed.
+        warning = str(dialog.query_one("#warning", Static).render())
+        assert "No position yet: Kofi." in warning
+        assert "Not in range: Kofi" in warning
+        await pilot.press("y")  # not enough: the facilitator must say so explicitly
+        await pilot.pause()
+        assert app.screen is dialog
+        assert "Close without them" in str(dialog.query_one("#error", Static).render())
+        await pilot.press("space", "y")
         await settle(app, pilot)
         outcome = text_of(app, "#m-outcome")
         assert "Outcome: adopted" in outcome
@@ -87,6 +96,7 @@ async def test_objection_is_listed_and_amend_integrates_it(trio: Trio) -> None:
         await settle(app, pilot)
         await pilot.press("2", "c")
         await pilot.pause()
+        await pilot.click("#anyway")
         await pilot.press("y")
         await settle(app, pilot)
         outcome = text_of(app, "#m-outcome")

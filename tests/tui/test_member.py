@@ -93,3 +93,44 @@ async def test_confirm_a_provisional_position(trio: Trio) -> None:
     state = trio.reopen("Amara")
     pos = state.rounds[rid].positions[state.find_member("Amara").id]
     assert pos.kind == R.CONSENT and not pos.provisional
+
+
+async def test_a_text_over_the_limit_stays_in_the_dialog_with_the_limit_stated(
+    trio: Trio,
+) -> None:
+    from assemblymesh.model.acts import MAX_TEXT_LEN
+
+    app = trio.app("Amara")
+    long_text = "x" * 1_000_000
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3", "n")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, TextDialog)
+        await pilot.press(*"Manifesto", "enter")
+        dialog.query_one(TextArea).load_text(long_text)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is dialog
+        assert dialog.query_one(TextArea).text == long_text
+        error = str(dialog.query_one("#error", Static).render())
+        assert f"{MAX_TEXT_LEN:,}" in error and "1,000,000" in error
+        dialog.query_one(TextArea).load_text("x" * MAX_TEXT_LEN)
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is not dialog
+    titles = [p.title for p in trio.reopen("Amara").proposals.values()]
+    assert titles == ["Manifesto"]
+
+
+async def test_a_refused_long_text_names_the_limit(trio: Trio) -> None:
+    from assemblymesh.model.acts import MAX_TEXT_LEN
+
+    app = trio.app("Amara")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert app.write(commands.propose, "Manifesto", "x" * (MAX_TEXT_LEN + 1)) is None
+        await pilot.pause()
+        (error,) = [n.message for n in app._notifications if n.severity == "error"]
+        assert "too long" in error and "the limit is 200,000 characters" in error

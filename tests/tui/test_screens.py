@@ -6,8 +6,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from textual import events
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Input, ProgressBar, Static
+from textual.widgets import DataTable, Input, ProgressBar, Static, TextArea
 
 from assemblymesh.home import Home
 from assemblymesh.model import commands
@@ -168,11 +169,11 @@ async def test_setup_joins_with_an_invite_code(trio: Trio, tmp_path: Path) -> No
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, SetupScreen)
-        screen.query_one("#join-code", Input).value = "am1:broken"
+        screen.query_one("#join-code", TextArea).load_text("am1:broken")
         screen.query_one("#join-member", Input).value = "Noor"
         screen.join()
-        assert "damaged" in str(screen.query_one("#setup-error", Static).render())
-        screen.query_one("#join-code", Input).value = code
+        assert "damaged" in str(screen.query_one("#join-code-error", Static).render())
+        screen.query_one("#join-code", TextArea).load_text(code)
         screen.join()
         await settle(app, pilot)
         assert app.sub_title == "not admitted yet"
@@ -227,3 +228,176 @@ def test_text_helpers() -> None:
     assert [(d.tag, d.text) for d in diff if d.tag in "+-"] == [("-", "b"), ("+", "c")]
     lines = qr_lines("am1:test")
     assert len({len(line) for line in lines}) == 1
+
+
+async def test_setup_takes_typing_in_its_first_field_and_shows_errors_under_it(
+    trio: Trio, tmp_path: Path
+) -> None:
+    code = trio.rosa.issue_invite().encode()
+    home = Home(tmp_path / "newcomer", TickClock())
+    app = AssemblyApp(home, new_id=id_counter(9), refold_every=None, poll_every=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SetupScreen)
+        dark = app.current_theme.dark
+        await pilot.press(*"qt Co-op")
+        await pilot.pause()
+        # The letters went into the first field: no quit, no theme switch.
+        assert app.is_running and app.current_theme.dark is dark
+        assert screen.query_one("#found-name", Input).value == "qt Co-op"
+        assert app.focused is screen.query_one("#found-name", Input)
+
+        assert await pilot.click("#--content-tab-join")
+        await pilot.pause()
+        await pilot.pause()
+        area = screen.query_one("#join-code", TextArea)
+        assert app.focused is area
+        damaged = code[:50] + ("b" if code[50] != "b" else "c") + code[51:]
+        # Pasted as a terminal wraps it: over several lines.
+        app.post_message(
+            events.Paste("\n".join(damaged[i : i + 70] for i in range(0, len(damaged), 70)))
+        )
+        await pilot.press("tab", *"Noor", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        error = screen.query_one("#join-code-error", Static)
+        assert "damaged" in str(error.render())
+        assert app.focused is area
+        # Right under the field, and on the screen at 80x24.
+        assert error.region.y == area.region.bottom
+        assert 0 < error.region.y < 24 and error.region.height >= 1
+
+        # A second paste replaces the damaged code: nothing to clear first.
+        app.post_message(events.Paste("\n".join(code[i : i + 70] for i in range(0, len(code), 70))))
+        await pilot.pause()
+        assert area.text == code
+        await pilot.click("#join-go")
+        await settle(app, pilot)
+        assert app.sub_title == "not admitted yet"
+    assert home.open().pending_invite() is not None
+
+
+async def test_help_lists_each_key_once(trio: Trio) -> None:
+    app = trio.app()
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        lines = shown(app, "#help Static:last-of-type").splitlines()
+        for key in "12345":
+            assert sum(1 for line in lines if line.split()[1:2] == [key]) == 1, key
+
+
+async def test_a_damaged_store_stops_the_app_with_the_command_line_error(trio: Trio) -> None:
+    from assemblymesh.errors import StoreError
+
+    app = trio.app("Kofi")
+    (store,) = (trio.homes["Kofi"].root / "assemblies").glob("*/store.sqlite")
+    store.write_bytes(b"not a database" * 100)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+    assert app.return_code == 1
+    assert isinstance(app.startup_error, StoreError) and "corrupt" in str(app.startup_error)
+
+    store.write_bytes(b"")
+    app = AssemblyApp(trio.homes["Kofi"], refold_every=None, poll_every=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+    assert app.return_code == 1
+    assert "holds none of this node's changes" in str(app.startup_error)
+
+
+async def test_plain_mode_draws_no_frames(trio: Trio) -> None:
+    proposal_in_positions(trio)
+    app = trio.app(plain=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        for key in ("1", "2", "3", "5"):
+            await pilot.press(key)
+            await pilot.pause()
+            framed = [
+                w
+                for w in app.screen.query("DataTable, .panel, #side")
+                if any(edge[0] for edge in w.styles.border)
+            ]
+            assert framed == [], key
+
+
+async def test_history_and_me_speak_of_rounds_as_they_are(trio: Trio) -> None:
+    pid, rid = proposal_in_positions(trio)
+    trio.act("Amara", commands.position, rid, R.OBJECT, "Floods.", None)
+    trio.act("Rosa", commands.close_round, rid)
+    trio.act("Kofi", commands.amend, pid, "Two bins on the raised bed.", "Away from the flood")
+    rid2 = str(trio.act("Rosa", commands.open_round, pid, None).ref)
+    trio.act("Rosa", commands.advance_round, rid2)
+    trio.act("Rosa", commands.advance_round, rid2)
+    trio.act("Rosa", commands.close_round, rid2)
+    fresh = str(trio.act("Amara", commands.propose, "Seed swap", "In March.").ref)
+    app = trio.app("Amara")
+    async with app.run_test(size=(120, 60)) as pilot:
+        await settle(app, pilot)
+        app.selected = pid
+        await pilot.press("5")
+        await pilot.pause()
+        loop = shown(app, "#loop")
+        assert "Rounds (2)" in loop
+        assert "no round yet" not in loop and f"round {rid2[:8]} on v2" in loop
+        app.selected = fresh
+        await pilot.press("3")
+        await pilot.pause()
+        detail = shown(app, "#me-detail")
+        assert "Open a round (o)" not in detail
+        assert "a facilitator opens one in the meeting" in detail
+
+
+async def test_invite_copy_says_copied_only_when_it_was(trio: Trio) -> None:
+    code = trio.rosa.issue_invite().encode()
+    app = trio.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        copied: list[str] = []
+        app.push_screen(InviteScreen(code, copy=lambda text: False))
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        note = shown(app, "#invite-note")
+        assert "copied" not in note and "shown here as text" in note
+        assert not [n for n in app._notifications if "copied" in n.message]
+        await pilot.press("escape")
+        app.push_screen(InviteScreen(code, copy=lambda text: copied.append(text) or True))
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        assert copied == [code] and "copied to the clipboard" in shown(app, "#invite-note")
+
+
+async def test_the_qr_code_is_shown_whole_or_the_size_it_needs_is_said(trio: Trio) -> None:
+    code = trio.rosa.issue_invite().encode()
+    app = trio.app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(app, pilot)
+        screen = InviteScreen(code, copy=lambda text: False)
+        app.push_screen(screen)
+        await pilot.pause()
+        # Toasts would cover the QR code: this screen shows none.
+        app.notify("1 change from Kofi", title="Received")
+        await pilot.pause()
+        toasts = screen.query("Toast")
+        assert toasts and not any(toast.display for toast in toasts)
+        await pilot.press("z")
+        await pilot.pause()
+        width, height = len(screen.qr[0]), len(screen.qr)
+        assert f"needs {width}x{height} characters; this terminal is 80x24" in shown(
+            app, "#invite-note"
+        )
+        await pilot.resize_terminal(width + 4, height)
+        await pilot.pause()
+        await pilot.pause()
+        qr = screen.query_one("#qr")
+        assert not screen.query_one("#invite-note").display
+        assert qr.region.y == 0 and qr.region.height == height and qr.region.width == width
+        assert qr.region.bottom <= height and qr.region.right <= width + 4
+        await pilot.press("escape")  # back to the code as text
+        await pilot.pause()
+        assert app.screen is screen and not screen.has_class("-qr-only")

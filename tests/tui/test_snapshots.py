@@ -46,3 +46,22 @@ def test_meeting(snap_compare: Any, tmp_path: Path, size: tuple[int, int]) -> No
 def test_history(snap_compare: Any, tmp_path: Path) -> None:
     app = demo_app(tmp_path)
     assert snap_compare(app, terminal_size=(120, 40), run_before=before("5"))
+
+
+def test_setup_join_error_at_80x24(snap_compare: Any, tmp_path: Path) -> None:
+    """A damaged code: the error right under the code field, on screen at 80x24."""
+    from textual import events
+
+    from assemblymesh.home import Home
+
+    app = AssemblyApp(Home(tmp_path / "new"), refold_every=None, poll_every=None)
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        assert await pilot.click("#--content-tab-join")
+        await pilot.pause()
+        app.post_message(events.Paste("am1:" + "a" * 120 + "\n" + "b" * 100))
+        await pilot.press("tab", *"Noor", "enter")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run)

@@ -124,7 +124,7 @@ class Text(Spec):
         if self.required and not value.strip():
             raise _bad(f"field {key!r} must not be empty")
         if len(value) > self.limit:
-            raise _bad(f"field {key!r} is longer than {self.limit:,} characters")
+            raise _bad(f"field {key!r} is too long: the limit is {self.limit:,} characters")
         problem = text_problem(value, line=self.line)
         if problem is not None:
             raise _bad(f"field {key!r} {problem}")

@@ -807,6 +807,7 @@ class _Folder:
             phase=R.QUESTIONS,
             positions={},
             rules=self.assembly.rules,
+            phase_ts=ctx.ts,
         )
         self.proposals[p.id] = dataclasses.replace(p, state=state, rounds=(*p.rounds, ctx.ref))
         return f"opened a round on {p.title!r} v{act.version}"
@@ -821,7 +822,7 @@ class _Folder:
             raise IllegalMoveError(
                 R.ROUND_TRANSITION, f"the round is in {r.phase}; it cannot go to {act.to}"
             )
-        self.rounds[r.id] = dataclasses.replace(r, phase=nxt)
+        self.rounds[r.id] = dataclasses.replace(r, phase=nxt, phase_ts=ctx.ts)
         return f"round {r.id[:8]} moved to {nxt}"
 
     def _position(self, ctx: _Ctx) -> str:

@@ -155,6 +155,7 @@ class Round:
     phase: str
     positions: Mapping[str, Position]
     rules: Rules | None = None  # the assembly's rules when the round opened: they govern it
+    phase_ts: int = 0  # causal time of the last phase change (open or advance)
     closed_by: str | None = None
     closed_ts: int | None = None
     outcome: str | None = None

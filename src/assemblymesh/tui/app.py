@@ -21,11 +21,17 @@ from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from assemblymesh.crdt.replica import ReplicaEvent, doc_name
-from assemblymesh.errors import AssemblyMeshError, NotFoundError, UsageError
+from assemblymesh.errors import (
+    AssemblyMeshError,
+    KeyFileError,
+    NotFoundError,
+    StoreError,
+    UsageError,
+)
+from assemblymesh.heard import store_problem
 from assemblymesh.home import Home, LocalAssembly, Recorded, random_act_id
 from assemblymesh.model import AssemblySnapshot, fold
-from assemblymesh.model.acts import Act
-from assemblymesh.tui.base import NAV
+from assemblymesh.model.acts import MAX_TEXT_LEN, Act
 from assemblymesh.tui.history import HistoryScreen
 from assemblymesh.tui.home_screen import HomeScreen
 from assemblymesh.tui.meeting import MeetingScreen
@@ -41,10 +47,13 @@ from assemblymesh.tui.palette import AssemblyCommands
 from assemblymesh.tui.peers import ManualPeers, PeerInfo, PeerStatusSource, SyncProgress
 from assemblymesh.tui.setup import SetupScreen
 from assemblymesh.tui.sync import SyncScreen
-from assemblymesh.tui.view import Digest, digest
+from assemblymesh.tui.view import Digest, digest, outcome_changes
 
 ENV_PLAIN = "ASSEMBLYMESH_PLAIN"
 REFOLD_EVERY_S = 60.0  # cooling-off periods end by the clock alone: refold now and then
+# Other processes (``serve``, a command) write to the same store: look for their changes this
+# often when no network node runs here (cheap: the store's data_version is checked first).
+POLL_STORE_S = 1.0
 
 
 class AssemblyApp(App[None]):
@@ -59,14 +68,10 @@ class AssemblyApp(App[None]):
         "history": HistoryScreen,
     }
     COMMANDS = App.COMMANDS | {AssemblyCommands}
+    # Single-letter keys (1-5, t, q) belong to the screens (``AssemblyScreen``), so they
+    # never fire while someone types in a form; here only keys no text field takes.
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(
-            Binding(key, f"app.switch_mode('{mode}')", label, show=False)
-            for mode, key, label in NAV
-        ),
-        Binding("question_mark,f1", "app.help", "Help"),
-        Binding("t", "app.toggle_theme", "Light/dark", show=False),
-        Binding("q", "app.quit", "Quit", show=False),
+        Binding("f1", "app.help", "Help", show=False),
     ]
 
     def __init__(
@@ -79,6 +84,7 @@ class AssemblyApp(App[None]):
         plain: bool | None = None,
         refold_every: float | None = REFOLD_EVERY_S,
         local: LocalAssembly | None = None,
+        poll_every: float | None = POLL_STORE_S,
     ) -> None:
         super().__init__()
         self.home = home
@@ -87,15 +93,21 @@ class AssemblyApp(App[None]):
         self.new_id = new_id
         self.plain = bool(os.environ.get(ENV_PLAIN)) if plain is None else plain
         self.refold_every = refold_every
+        self.poll_every = poll_every
         self._given = local
         # The app closes only what it opened: a given assembly belongs to its caller (the
         # network node may still be saying goodbye to peers through it).
         self.closes_local = local is None
         self.local: LocalAssembly | None = None
+        # Why the app could not start (a damaged store, unreadable keys): the caller reports
+        # it as the command line does, one line and a non-zero exit status.
+        self.startup_error: AssemblyMeshError | None = None
         self.digest: Digest | None = None
         self.peers: list[PeerInfo] = []
         self.progress: SyncProgress | None = None
         self.selected: str | None = None  # the proposal the screens share as "current"
+        self.network_note = ""  # shown on the sync screen: e.g. why this node only dials out
+        self.outcome_changes: list[str] = []  # seen while this app ran, newest first
         self.folds = 0  # how many folds ran: the cost the UI must keep per change
         self._folding = False
         self._fold_again = False
@@ -116,11 +128,26 @@ class AssemblyApp(App[None]):
         except NotFoundError:
             self.push_screen(SetupScreen(self.home.assemblies()))
             return
+        except (KeyFileError, StoreError) as exc:
+            self.fail_start(exc)
+            return
         except UsageError as exc:
             # Several assemblies and no default: let the person choose.
             self.push_screen(SetupScreen(self.home.assemblies(), str(exc)))
             return
+        except AssemblyMeshError as exc:
+            self.fail_start(exc)
+            return
+        problem = store_problem(local)
+        if problem is not None:
+            local.close()
+            self.fail_start(StoreError(problem))
+            return
         self.attach(local)
+
+    def fail_start(self, error: AssemblyMeshError) -> None:
+        self.startup_error = error
+        self.exit(return_code=1)
 
     def attach(self, local: LocalAssembly) -> None:
         """Start showing ``local``: observe its replica and fold it."""
@@ -129,6 +156,8 @@ class AssemblyApp(App[None]):
         self.request_fold()
         if self.refold_every:
             self.set_interval(self.refold_every, self.request_fold)
+        if self.poll_every:
+            self.set_interval(self.poll_every, self.poll_store)
         self.switch_mode("home")
 
     def on_unmount(self) -> None:
@@ -185,7 +214,14 @@ class AssemblyApp(App[None]):
             self.request_fold()
 
     def _apply(self, d: Digest) -> None:
-        self.digest = d
+        previous, self.digest = self.digest, d
+        if previous is not None:
+            for change in outcome_changes(previous, d):
+                # Every screen: a toast now, and a line on the home screen for later (the
+                # record keeps late objections itself; a partition's effect only this list).
+                if not change.in_record:
+                    self.outcome_changes.insert(0, change.text)
+                self.notify(change.text, title="Outcome changed", severity="warning", timeout=15)
         # A large fold is millions of long-lived objects; left to the cyclic collector,
         # every full collection walks them all and a key press that happens to trigger one
         # stalls. Frozen objects are skipped (they are still freed by reference counting).
@@ -204,6 +240,20 @@ class AssemblyApp(App[None]):
             self.screen.post_message(message)
 
     # --- the replica and the peers -------------------------------------------------------
+
+    @property
+    def polls_store(self) -> bool:
+        """Whether this app looks for other processes' changes itself (no node does it)."""
+        return True
+
+    def poll_store(self) -> None:
+        """Pick up what other processes wrote to the store; the observer posts the change."""
+        if self.local is None or not self.polls_store:
+            return
+        try:
+            self.local.replica.refresh()
+        except AssemblyMeshError as exc:
+            self.notify(f"could not read the store: {exc}", severity="error")
 
     def _on_replica(self, event: ReplicaEvent) -> None:
         # Runs inside the replica's write path: only post, read later in the handler.
@@ -274,7 +324,10 @@ class AssemblyApp(App[None]):
         try:
             return self.local.act(command, *args)
         except AssemblyMeshError as exc:
-            self.notify(str(exc), title="Not recorded", severity="error")
+            message = str(exc)
+            if "too long" in message:
+                message += f"; the limit is {MAX_TEXT_LEN:,} characters"
+            self.notify(message, title="Not recorded", severity="error")
             return None
 
     # --- actions -------------------------------------------------------------------------
@@ -305,5 +358,8 @@ class AssemblyApp(App[None]):
 
 
 def run(home: Home, assembly: str | None = None) -> None:
-    """Entry point of ``assemblymesh`` and ``assemblymesh tui``."""
-    AssemblyApp(home, assembly).run()
+    """Run the app without a network node; a start-up failure is raised, not drawn."""
+    app = AssemblyApp(home, assembly)
+    app.run()
+    if app.startup_error is not None:
+        raise app.startup_error

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
@@ -49,6 +50,15 @@ class AssemblyScreen(Screen[None]):
     """A screen that draws from ``app.digest`` whenever a fresh fold arrives or it resumes."""
 
     MODE: ClassVar[str] = ""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(
+            Binding(key, f"app.switch_mode('{mode}')", label, show=False)
+            for mode, key, label in NAV
+        ),
+        Binding("question_mark,f1", "app.help", "Help"),
+        Binding("t", "app.toggle_theme", "Light/dark", show=False),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
 
     def __init__(self) -> None:
         super().__init__()

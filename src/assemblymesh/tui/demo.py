@@ -437,17 +437,17 @@ class Demo:
     cast: Cast
     peers: SimulatedPeers
 
-    def app(self, step_every: float | None = 4.0) -> AssemblyApp:
-        return DemoApp(self, step_every)
+    def app(self, step_every: float | None = 4.0, plain: bool | None = None) -> AssemblyApp:
+        return DemoApp(self, step_every, plain)
 
     def close(self) -> None:
         self.cast.close()
 
 
 class DemoApp(AssemblyApp):
-    def __init__(self, demo: Demo, step_every: float | None) -> None:
+    def __init__(self, demo: Demo, step_every: float | None, plain: bool | None = None) -> None:
         # The app shows the hub itself, so the simulated peers' deliveries reach its observer.
-        super().__init__(demo.cast.you, peers=demo.peers, local=demo.cast.hub)
+        super().__init__(demo.cast.you, peers=demo.peers, local=demo.cast.hub, plain=plain)
         self.demo = demo
         self.step_every = step_every
 
@@ -480,7 +480,7 @@ def build_demo(
     return Demo(root, cast, SimulatedPeers(cast, meeting))
 
 
-def run_demo(keep: Path | None = None) -> None:
+def run_demo(keep: Path | None = None, plain: bool | None = None) -> None:
     """Entry point of ``assemblymesh demo``."""
     root = keep if keep is not None else Path(tempfile.mkdtemp(prefix="assemblymesh-demo-"))
     if keep is not None and (keep / "home").exists():
@@ -489,7 +489,7 @@ def run_demo(keep: Path | None = None) -> None:
     print("Preparing the demo assembly...", file=sys.stderr)
     demo = build_demo(root)
     try:
-        demo.app().run()
+        demo.app(plain=plain).run()
     finally:
         demo.close()
         if keep is None:

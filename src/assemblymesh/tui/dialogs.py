@@ -9,10 +9,30 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static, TextArea
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Input,
+    Label,
+    RadioButton,
+    RadioSet,
+    Static,
+    TextArea,
+)
 
 from assemblymesh.model import rules as R
+from assemblymesh.model.acts import MAX_TEXT_LEN
 from assemblymesh.tui.view import KIND_LABELS
+
+
+def too_long(what: str, text: str) -> str | None:
+    """The message for a text over the model's limit (the dialog keeps the text)."""
+    if len(text) <= MAX_TEXT_LEN:
+        return None
+    return (
+        f"The {what} is {len(text):,} characters; the limit is {MAX_TEXT_LEN:,}. "
+        "Shorten it: nothing was saved, and nothing is lost."
+    )
 
 
 @dataclass(frozen=True)
@@ -57,8 +77,11 @@ class PositionDialog(ModalScreen[PositionInput | None]):
     def action_submit(self) -> None:
         kind = self.chosen_kind()
         reason = self.query_one("#reason", Input).value.strip()
+        problem = too_long("reason", reason)
         if kind == R.OBJECT and not reason:
-            self.query_one("#error", Static).update("An objection needs a reason.")
+            problem = "An objection needs a reason."
+        if problem is not None:
+            self.query_one("#error", Static).update(problem)
             self.query_one("#reason", Input).focus()
             return
         self.dismiss(PositionInput(kind, reason))
@@ -140,7 +163,15 @@ class TextDialog(ModalScreen[TextInput | None]):
         if not body:
             self.query_one("#error", Static).update("The text must not be empty.")
             return
-        self.dismiss(TextInput(title, body, self._value("#note").strip()))
+        note = self._value("#note").strip()
+        for what, text, field in (("title", title, "#title"), ("text", body, "#body"),
+                                  ("note", note, "#note")):  # fmt: skip
+            problem = too_long(what, text)
+            if problem is not None:
+                self.query_one("#error", Static).update(problem)
+                self.query_one(field).focus()
+                return
+        self.dismiss(TextInput(title, body, note))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -162,21 +193,30 @@ class TextDialog(ModalScreen[TextInput | None]):
 
 
 class ConfirmDialog(ModalScreen[bool]):
+    """Yes or no. With a ``warning`` (who would not be heard), yes also needs the box
+    "go ahead anyway" ticked: an explicit second step, not one stray key."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes"),
         Binding("n,escape", "answer(False)", "No"),
     ]
 
-    def __init__(self, question: str, detail: str = "") -> None:
+    def __init__(self, question: str, detail: str = "", warning: str = "", anyway: str = ""):
         super().__init__()
         self.question = question
         self.detail = detail
+        self.warning = warning
+        self.anyway = anyway or "Go ahead anyway"
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.question, classes="dialog-title", markup=False)
             if self.detail:
                 yield Static(self.detail, markup=False)
+            if self.warning:
+                yield Static(self.warning, id="warning", classes="error", markup=False)
+                yield Checkbox(self.anyway, id="anyway")
+                yield Static("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", variant="warning", id="yes")
                 yield Button("No (n)", id="no")
@@ -185,8 +225,12 @@ class ConfirmDialog(ModalScreen[bool]):
         self.query_one("#no").focus()
 
     def action_answer(self, answer: bool) -> None:
+        if answer and self.warning and not self.query_one("#anyway", Checkbox).value:
+            self.query_one("#error", Static).update(f"Tick {self.anyway!r} first (space).")
+            self.query_one("#anyway").focus()
+            return
         self.dismiss(answer)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self.dismiss(event.button.id == "yes")
+        self.action_answer(event.button.id == "yes")

@@ -19,7 +19,7 @@ from textual.widgets import Footer, Header, Static, TextArea
 from assemblymesh.crdt.document import SHARED
 from assemblymesh.errors import AssemblyMeshError
 from assemblymesh.model import Proposal, commands
-from assemblymesh.tui.dialogs import TextDialog, TextInput
+from assemblymesh.tui.dialogs import TextDialog, TextInput, too_long
 from assemblymesh.tui.messages import SharedChanged
 
 DRAFT_PREFIX = "draft/"
@@ -163,6 +163,10 @@ class DraftScreen(Screen[None]):
         body = self.text.strip()
         if write is None or not body:
             self.notify("the draft is empty", severity="warning")
+            return
+        problem = too_long("draft", body)
+        if problem is not None:
+            self.notify(problem, title="Not put to the assembly", severity="error")
             return
         proposal = self.proposal
         if proposal is not None:

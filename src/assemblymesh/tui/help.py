@@ -15,7 +15,8 @@ from textual.widgets import Static
 def _rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
     rows = []
     for b in bindings:
-        if isinstance(b, Binding) and b.description:
+        # Going to a screen is listed once, from NAV, as "go to ...".
+        if isinstance(b, Binding) and b.description and "switch_mode" not in b.action:
             keys = ", ".join(k.strip().replace("_", " ") for k in b.key.split(","))
             rows.append((keys, b.description))
     return rows
@@ -24,7 +25,7 @@ def _rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
 def key_table() -> Table:
     # Imported here: the screens import nothing from the app, the help imports them all.
     from assemblymesh.tui.app import AssemblyApp
-    from assemblymesh.tui.base import NAV
+    from assemblymesh.tui.base import NAV, AssemblyScreen
     from assemblymesh.tui.draft import DraftScreen
     from assemblymesh.tui.home_screen import HomeScreen
     from assemblymesh.tui.meeting import MeetingScreen
@@ -38,7 +39,7 @@ def key_table() -> Table:
     table.add_column("Does")
     for _, key, label in NAV:
         table.add_row("anywhere", key, f"go to {label}")
-    for key, desc in _rows(AssemblyApp.BINDINGS):
+    for key, desc in _rows([*AssemblyScreen.BINDINGS, *AssemblyApp.BINDINGS]):
         table.add_row("anywhere", key, desc)
     table.add_row("anywhere", "ctrl+p", "command palette: every action by name")
     table.add_row("lists", "up, down, [ ]", "move; previous / next page")

@@ -72,7 +72,9 @@ class HomeScreen(AssemblyScreen):
         table.set_rows(rows, keep=self.am.selected)
 
     def _draw_side(self, digest: Digest) -> None:
-        self.query_one("#side-panel", Static).update(Group(*home_side(digest, self.am.peers)))
+        self.query_one("#side-panel", Static).update(
+            Group(*home_side(digest, self.am.peers, self.am.outcome_changes))
+        )
 
     def on_peers_changed(self, message: PeersChanged) -> None:
         if self.am.digest is not None:

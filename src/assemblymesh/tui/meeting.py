@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
+from assemblymesh.heard import unheard
 from assemblymesh.model import Proposal, Round, commands, tables
 from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
@@ -185,10 +186,27 @@ class MeetingScreen(AssemblyScreen):
             if yes and self.am.write(commands.close_round, rid):
                 self.notify(f"round on {p.title!r} closed", title="Closed")
 
+        d = self.am.digest
+        missing = unheard(self.am.local, d.state, r) if d and self.am.local else None
+        warning = ""
+        if missing:
+            lines = []
+            if missing.silent:
+                names = ", ".join(missing.names[m] for m in missing.silent)
+                lines.append(f"No position yet: {names}.")
+            if missing.out_of_range:
+                names = ", ".join(missing.names[m] for m in missing.out_of_range)
+                lines.append(
+                    f"Not in range: {names} (nothing from them here since the round last "
+                    "changed phase: their position may be on a node not synced with yours)."
+                )
+            warning = "\n".join(lines)
         self.app.push_screen(
             ConfirmDialog(
                 f"Close the round on {p.title!r}?",
                 f"{len(r.positions)} positions, {len(r.objections)} objection(s).",
+                warning=warning,
+                anyway="Close without them",
             ),
             callback=close,
         )

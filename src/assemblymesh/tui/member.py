@@ -16,7 +16,7 @@ from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.dialogs import PositionDialog, PositionInput, TextDialog, TextInput
 from assemblymesh.tui.draft import DraftScreen, draft_key
-from assemblymesh.tui.render import diff_text, outcome_text, proposal_header
+from assemblymesh.tui.render import NO_ROUND_YET, diff_text, outcome_text, proposal_header
 from assemblymesh.tui.view import KIND_LABELS, Digest
 from assemblymesh.tui.widgets import PagedTable
 
@@ -89,7 +89,7 @@ class MemberScreen(AssemblyScreen):
                 Text(""),
                 diff_text(d, p),
                 Text(""),
-                outcome_text(d, p, r),
+                outcome_text(d, p, r, NO_ROUND_YET),
             )
         )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Group, RenderableType
 from rich.text import Text
 
@@ -52,9 +54,28 @@ def decision_line(d: Digest, dec: Decision) -> Text:
     return line
 
 
-def home_side(d: Digest, peers: list[PeerInfo]) -> list[RenderableType]:
+def changed_lines(d: Digest, seen: Sequence[str]) -> list[RenderableType]:
+    """Outcomes that changed after their round closed: seen while the app ran, then the
+    decisions late objections reached (from the record, so they outlive a restart)."""
+    lines: list[RenderableType] = [Text(f"! {line}", style="bold") for line in seen[:4]]
+    for dec in d.changed_since_close[:4]:
+        p = d.state.proposals.get(dec.proposal)
+        names = ", ".join(name_of(d.state, o.member) for o in dec.late_objections)
+        what = "returned" if dec.status == R.DECISION_RETURNED else "still stands"
+        lines.append(
+            Text(
+                f"{p.title if p else dec.proposal[:8]}: {what} after a late objection from {names}"
+            )
+        )
+    if not lines:
+        return []
+    return [heading("Changed since close"), *lines, Text("")]
+
+
+def home_side(d: Digest, peers: list[PeerInfo], seen: Sequence[str] = ()) -> list[RenderableType]:
     state = d.state
-    parts: list[RenderableType] = [heading(f"Open rounds ({len(d.open_rounds)})")]
+    parts: list[RenderableType] = changed_lines(d, seen)
+    parts.append(heading(f"Open rounds ({len(d.open_rounds)})"))
     for r in d.open_rounds[:8]:
         p = state.proposals.get(r.proposal)
         parts.append(
@@ -127,11 +148,17 @@ def diff_text(d: Digest, p: Proposal) -> Text:
     return text
 
 
-def outcome_text(d: Digest, p: Proposal, r: Round | None) -> Text:
+OPEN_HINT = "Open a round (o) when the assembly is ready to consider it."
+NO_ROUND_YET = "No round yet: a facilitator opens one in the meeting (2)."
+
+
+def outcome_text(d: Digest, p: Proposal, r: Round | None, no_round: str = OPEN_HINT) -> Text:
+    """The round's state or outcome; ``no_round`` is what to say before the first round
+    (the key to open one exists only in the meeting)."""
     state = d.state
     text = Text()
     if r is None:
-        text.append("Open a round (o) when the assembly is ready to consider it.")
+        text.append(no_round)
         return text
     if r.phase != R.CLOSED:
         count = tally(state, r.id)
@@ -180,7 +207,8 @@ def outcome_text(d: Digest, p: Proposal, r: Round | None) -> Text:
 def consent_loop(d: Digest, p: Proposal) -> Group:
     """The whole life of a proposal: versions, rounds with positions, decision, audit."""
     state = d.state
-    parts: list[RenderableType] = [proposal_header(d, p, state.open_round_of(p.id)), Text("")]
+    current = state.open_round_of(p.id) or d.last_round(p)
+    parts: list[RenderableType] = [proposal_header(d, p, current), Text("")]
     parts.append(heading(f"Versions ({len(p.versions)})"))
     for v in p.versions:
         line = Text(f"v{v.number} {when(v.ts)} by {name_of(state, v.author)}")

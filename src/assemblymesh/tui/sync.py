@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -56,6 +59,8 @@ class SyncScreen(AssemblyScreen):
         )
         if not digest.admitted():
             text.append("\nNot admitted yet: connect to a member to complete your join.")
+        if self.am.network_note:
+            text.append(f"\n{self.am.network_note}", style="bold")
         self.query_one("#node", Static).update(text)
         self._draw_peers()
 
@@ -84,7 +89,10 @@ class SyncScreen(AssemblyScreen):
             self.query_one(ProgressBar).update(total=progress.total, progress=progress.done)
 
     def on_peers_changed(self, message: PeersChanged) -> None:
-        self._draw_peers()
+        if self.am.digest is not None:
+            self.show(self.am.digest)  # the node's line too: it may have stopped listening
+        else:
+            self._draw_peers()
 
     def on_sync_progressed(self, message: SyncProgressed) -> None:
         self._draw_progress(message.progress)
@@ -101,28 +109,104 @@ class SyncScreen(AssemblyScreen):
         self.app.push_screen(InviteScreen(code))
 
 
+Copier = Callable[[str], bool]
+CLIPBOARD_TOOLS: tuple[tuple[str, ...], ...] = (
+    ("wl-copy",),
+    ("xclip", "-selection", "clipboard"),
+    ("xsel", "--clipboard", "--input"),
+    ("pbcopy",),
+)
+
+
+def system_copy(text: str) -> bool:
+    """Copy ``text`` with the platform's clipboard tool; True only if one reported success."""
+    for command in CLIPBOARD_TOOLS:
+        if shutil.which(command[0]) is None:
+            continue
+        try:
+            subprocess.run(command, input=text.encode(), capture_output=True, timeout=3, check=True)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        return True
+    return False
+
+
 class InviteScreen(Screen[None]):
+    """The code as text and as a QR code. Notes appear on a line of their own (toasts would
+    cover the QR code); ``z`` shows the QR code alone, as large as a scanner needs it."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("escape", "back", "Back"),
         Binding("c", "copy", "Copy code"),
+        Binding("z", "qr_only", "QR code alone"),
     ]
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, copy: Copier = system_copy) -> None:
         super().__init__(id="invite")
         self.code = code
+        self.copy = copy
+        # Uppercase: the QR code's alphanumeric mode, a smaller code (read case-insensitively).
+        self.qr = qr_lines(code.upper())
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≡")
-        with VerticalScroll():
+        yield Static("", id="invite-note", markup=False)
+        with VerticalScroll(id="invite-body"):
             yield Static(
                 "One-time invite, valid 7 days. Give it to one person: they run "
-                "'assemblymesh join CODE' or choose Join in the app.",
+                "'assemblymesh join CODE' or choose Join in the app. z shows the QR code alone.",
+                id="invite-about",
                 markup=False,
             )
             yield Static(self.code, id="invite-code", markup=False)
-            yield Static("\n".join(qr_lines(self.code)), id="qr", markup=False)
+            yield Static("\n".join(self.qr), id="qr", markup=False)
         yield Footer()
 
+    def on_mount(self) -> None:
+        self._check_fit()
+
+    def on_resize(self) -> None:
+        self._check_fit()
+
+    def _needs(self) -> tuple[int, int]:
+        return len(self.qr[0]), len(self.qr)
+
+    def _check_fit(self) -> None:
+        if not self.has_class("-qr-only"):
+            return
+        width, height = self._needs()
+        size = self.app.size
+        if size.width < width or size.height < height:
+            self.say(
+                f"The QR code needs {width}x{height} characters; this terminal is "
+                f"{size.width}x{size.height}. Enlarge it (or use a smaller font), or give "
+                "the code as text (z goes back to it)."
+            )
+        else:
+            self.say("")
+
+    def say(self, note: str) -> None:
+        self.query_one("#invite-note", Static).update(note)
+        self.query_one("#invite-note").display = bool(note)
+
+    def action_qr_only(self) -> None:
+        self.toggle_class("-qr-only")
+        self.say("")
+        self._check_fit()
+
+    def action_back(self) -> None:
+        if self.has_class("-qr-only"):
+            self.action_qr_only()
+        else:
+            self.app.pop_screen()
+
     def action_copy(self) -> None:
+        if self.copy(self.code):
+            self.say("The invite code is copied to the clipboard.")
+            return
+        # The terminal may still take it (OSC 52), but nothing tells us whether it did.
         self.app.copy_to_clipboard(self.code)
-        self.notify("invite code copied")
+        self.say(
+            "No clipboard confirmed the copy: the code is shown here as text; select it "
+            "with the mouse (shift+drag in most terminals), or run 'assemblymesh invite'."
+        )

@@ -156,6 +156,8 @@ class Digest:
     proposal_rows: tuple[tuple[str, tuple[str, ...]], ...] = ()
     agenda_rows: tuple[tuple[str, tuple[str, ...]], ...] = ()
     audit_by_proposal: Mapping[str, tuple[AuditEntry, ...]] = field(default_factory=dict)
+    # Decisions late objections reached after their close, newest first (from the record).
+    changed_since_close: tuple[Decision, ...] = ()
 
     @property
     def now_ms(self) -> int:
@@ -236,7 +238,52 @@ def digest(state: AssemblyState, me: str) -> Digest:
         proposal_rows=tuple(rows_for(state, ordered)),
         agenda_rows=tuple(rows_for(state, agenda)),
         audit_by_proposal={k: tuple(v) for k, v in audit.items()},
+        changed_since_close=tuple(
+            sorted(
+                (d for d in decisions if d.late_objections),
+                key=lambda d: max(o.ts for o in d.late_objections),
+                reverse=True,
+            )
+        ),
     )
+
+
+@dataclass(frozen=True)
+class OutcomeChange:
+    text: str
+    in_record: bool  # the record says so itself (``Digest.changed_since_close``)
+
+
+def outcome_changes(old: Digest, new: Digest) -> list[OutcomeChange]:
+    """What changed in closed rounds' outcomes between two folds: a late objection that
+    returned a decision, or positions from a partition that changed how a round ended."""
+    changes = []
+    for rid, r in new.state.rounds.items():
+        before = old.state.rounds.get(rid)
+        if before is None or before.phase != R.CLOSED or r.phase != R.CLOSED:
+            continue
+        title = name_of_proposal(new.state, r.proposal)
+        if before.outcome != r.outcome:
+            now = OUTCOME_LABELS.get(r.outcome or "", r.outcome)
+            then = OUTCOME_LABELS.get(before.outcome or "", before.outcome)
+            text = (
+                f"{title}: the outcome is now {now} (was {then}):"
+                " positions arrived from members out of range"
+            )
+            changes.append(OutcomeChange(text, in_record=False))
+    for did, d in new.state.decisions.items():
+        prior = old.state.decisions.get(did)
+        if prior is not None and prior.status != d.status and d.status == R.DECISION_RETURNED:
+            names = ", ".join(name_of(new.state, o.member) for o in d.late_objections)
+            title = name_of_proposal(new.state, d.proposal)
+            text = f"{title}: the decision was returned by a late objection from {names}"
+            changes.append(OutcomeChange(text, in_record=True))
+    return changes
+
+
+def name_of_proposal(state: AssemblyState, proposal: str) -> str:
+    p = state.proposals.get(proposal)
+    return p.title if p is not None else proposal[:8]
 
 
 def rows_for(
