@@ -65,8 +65,7 @@ def documents_of(r: Replica, names: list[str] | None = None) -> dict[str, object
         if doc.state_vector() == b"\x00":
             continue
         out[name] = {
-            "props": doc.map("props").to_py(),
             "acts": doc.array("acts").to_py(),
-            "texts": {f"t{i}": str(doc.text(f"t{i}")) for i in range(3)},
+            "texts": {f"t{i}": str(doc.text(f"draft/t{i}")) for i in range(3)},
         }
     return out

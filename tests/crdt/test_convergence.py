@@ -48,17 +48,17 @@ class Cluster:
         word = WORDS[arg % len(WORDS)]
         if action == "map":
             with r.transact() as doc:
-                doc.map("props").child_map(f"p{arg % 3}").set(f"f{arg % 2}", word)
+                doc.array("acts").append({"p": arg % 3, f"f{arg % 2}": word})
         elif action == "array":
             with r.transact() as doc:
                 doc.array("acts").append({"id": f"{i}-{arg}", "word": word, "n": arg})
         elif action == "text":
             with r.transact(SHARED) as doc:
-                text = doc.text(f"t{arg % 3}")
+                text = doc.text(f"draft/t{arg % 3}")
                 text.insert(arg % (len(text) + 1), word)
         elif action == "delete":
             with r.transact(SHARED) as doc:
-                text = doc.text(f"t{arg % 3}")
+                text = doc.text(f"draft/t{arg % 3}")
                 if len(text):
                     start = arg % len(text)
                     text.delete(start, min(len(text) - start, 1 + arg % 3))
@@ -142,18 +142,18 @@ def test_checkpoint_taken_while_an_item_waits_for_its_dependency(tmp_path: Path)
     c_dev = device(key("c"), "c")
     c = replica(tmp_path / "c.sqlite", c_dev)
     with a.transact(SHARED) as doc:
-        doc.text("t").insert(0, "hello")
+        doc.text("draft/t").insert(0, "hello")
     b.ingest(all_changes(a))
     with b.transact(SHARED) as doc:
-        doc.text("t").insert(5, " world")
+        doc.text("draft/t").insert(5, " world")
     b_only = [ch.data for ch in b.changes_of(b.device_key.public)]
     # C receives B's insert, which depends on A's item it does not have yet.
     c.ingest(b_only)
-    assert str(c.document(SHARED).text("t")) == ""
+    assert str(c.document(SHARED).text("draft/t")) == ""
     c.checkpoint()
     c.close()
     c = replica(tmp_path / "c.sqlite", c_dev)
     c.ingest(all_changes(a))
-    assert str(c.document(SHARED).text("t")) == "hello world"
+    assert str(c.document(SHARED).text("draft/t")) == "hello world"
     for r in (a, b, c):
         r.close()

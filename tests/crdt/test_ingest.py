@@ -24,9 +24,9 @@ def alice(tmp_path: Path) -> Iterator[Replica]:
     r = replica(tmp_path / "alice.sqlite", device(ALICE, "a1"))
     for i in range(5):
         with r.transact() as doc:
-            doc.map("props").set(f"k{i}", f"v{i}")
+            doc.array("acts").append({f"k{i}": f"v{i}"})
         with r.transact(SHARED) as doc:
-            doc.text("t0").insert(0, f"[{i}]")
+            doc.text("draft/t0").insert(0, f"[{i}]")
     yield r
     r.close()
 
@@ -35,7 +35,7 @@ def alice(tmp_path: Path) -> Iterator[Replica]:
 def bob(tmp_path: Path) -> Iterator[Replica]:
     r = replica(tmp_path / "bob.sqlite", device(BOB, "b1"))
     with r.transact() as doc:
-        doc.map("props").set("mine", "bob")
+        doc.array("acts").append({"mine": "bob"})
     yield r
     r.close()
 

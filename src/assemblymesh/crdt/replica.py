@@ -33,8 +33,10 @@ from assemblymesh.crdt.identity import (
 )
 from assemblymesh.crdt.store import DeviceRow, Store
 from assemblymesh.crdt.yupdate import (
+    Checked,
+    check_member_update,
+    check_shared_update,
     decode_state_vector,
-    encode_varuint,
     update_end_clock,
     update_header,
 )
@@ -111,42 +113,11 @@ def vector_digest(vector: VersionVector) -> bytes:
     return h.digest()
 
 
-_NOT_CREATED_BY = -1
-
-
-def _clock_start_if_created_by(update: bytes, client: int) -> int | None:
-    """The update's first clock (None: deletions only) if ``client`` created it, else -1."""
-    try:
-        header = update_header(update)
-    except ValueError:
-        return _NOT_CREATED_BY
-    if header is None:
-        return None
-    return header[1] if header[0] == client else _NOT_CREATED_BY
-
-
-def _clock_start(update: bytes, client: int, encoded_client: bytes) -> int | None:
-    """``_clock_start_if_created_by`` with a fast path for the usual header: one group of
-    the device's client id in its shortest form (``encoded_client``). Anything else takes
-    the general path, so both accept exactly the same updates."""
-    try:
-        if update[0] == 1:
-            pos = 2
-            while update[pos - 1] & 0x80:  # skip the struct count
-                pos += 1
-            if update.startswith(encoded_client, pos):
-                pos += len(encoded_client)
-                clock = shift = 0
-                while True:
-                    byte = update[pos]
-                    pos += 1
-                    clock |= (byte & 0x7F) << shift
-                    if byte < 0x80:
-                        return clock
-                    shift += 7
-    except IndexError:
-        pass
-    return _clock_start_if_created_by(update, client)
+def check_update(doc: bytes, update: bytes, client: int) -> Checked:
+    """The structural check of a change's update against its document's schema."""
+    if doc == SHARED_DOC:
+        return check_shared_update(update, client)
+    return check_member_update(update, client)
 
 
 def _signature_ok(change: Change) -> bool:
@@ -585,7 +556,7 @@ class Replica:
                 group.append(change)
 
         runs: list[list[Change]] = []
-        starts: dict[bytes, int | None] = {}
+        starts: dict[bytes, Checked] = {}
         new_pending: list[Change] = []
         consumed_pending: list[tuple[bytes, int, bytes]] = []
         for device, group in groups.items():
@@ -750,7 +721,7 @@ class Replica:
         device: bytes,
         run: list[Change],
         result: IngestResult,
-        starts: dict[bytes, int | None],
+        starts: dict[bytes, Checked],
     ) -> list[Change]:
         """Cut the run at the first change its device may not make; note each clock start."""
         if not run:
@@ -769,7 +740,6 @@ class Replica:
         else:
             member = row.member
         client = yjs_client_id(device)
-        encoded_client = encode_varuint(client)
         for i, change in enumerate(run):
             reason: RejectReason | None = None
             if change.doc not in (SHARED_DOC, member):
@@ -777,10 +747,11 @@ class Replica:
                     RejectReason.NOT_AUTHORISED,
                     "device writes another member's document",
                 )
-            elif (start := _clock_start(change.update, client, encoded_client)) == _NOT_CREATED_BY:
-                reason, detail = RejectReason.BAD_UPDATE, "update is not this device's transaction"
             else:
-                starts[change.hash] = start
+                try:
+                    starts[change.hash] = check_update(change.doc, change.update, client)
+                except RejectedChange as exc:
+                    reason, detail = exc.reason, exc.detail
             if reason is not None:
                 self._reject(result, change, reason, detail)
                 for later in run[i + 1 :]:
@@ -803,7 +774,7 @@ class Replica:
         return None
 
     def _apply_runs(
-        self, runs: list[list[Change]], result: IngestResult, starts: dict[bytes, int | None]
+        self, runs: list[list[Change]], result: IngestResult, starts: dict[bytes, Checked]
     ) -> None:
         """Apply all runs, interleaved by timestamp (each run stays in chain order), and
         stage their rows. Interleaving by time lets most cross-device references resolve
@@ -875,7 +846,7 @@ class Replica:
                 tail = tails.get(row.id)
                 if tail is None:
                     tail = tails[row.id] = []
-                tail.append((seq, starts[change.hash]))
+                tail.append((seq, starts[change.hash].start))
                 counts[doc_id] = counts.get(doc_id, 0) + 1
                 applied.append(change)
         for doc_id, count in counts.items():

@@ -1,5 +1,13 @@
-"""lib0 varuints and the parts of Yjs v1 encodings this package reads (update headers,
-state vectors). One place for them: ingest, checkpoints and the sync codec all use these.
+"""lib0 varuints, Yjs v1 state vectors, and the structural check of every Yjs v1 update
+before the engine sees it (docs/protocol.md §2.2.1, the document schema). One place for
+them: ingest, checkpoints and the sync codec all use these.
+
+The check is a complete, iterative parser of the v1 update format (struct groups per
+client; GC, Skip and Item structs with every content type; lib0 ``Any`` values; the delete
+set). It never recurses on its input, bounds ``Any`` nesting, and refuses with
+``RejectedChange(BAD_UPDATE)`` whatever the schema of the target document does not allow:
+the engine recurses without limit (a value nested 100,000 levels deep crashes the process)
+and raises on structures its readers do not expect.
 
 Hot loops in ``replica`` and ``net.batch`` inline a varuint read where a call per change
 would show in the benchmarks; they fall back to these functions for anything unusual.
@@ -7,7 +15,29 @@ would show in the benchmarks; they fall back to these functions for anything unu
 
 from __future__ import annotations
 
+import struct
+from typing import Any, NamedTuple
+
 import pycrdt
+
+from assemblymesh.errors import RejectedChange, RejectReason
+
+__all__ = [
+    "MAX_ANY_DEPTH",
+    "MAX_VALUES_PER_CHANGE",
+    "MEMBER_ROOT",
+    "SHARED_ROOT_PREFIXES",
+    "Checked",
+    "check_member_update",
+    "check_shared_update",
+    "decode_state_vector",
+    "encode_varuint",
+    "read_varuint",
+    "read_varuint_shortest",
+    "shared_root_allowed",
+    "update_end_clock",
+    "update_header",
+]
 
 ONE_BYTE_VARUINTS = [bytes((i,)) for i in range(0x80)]
 
@@ -101,3 +131,293 @@ def update_end_clock(update: bytes) -> int | None:
         return None
     length = lengths.get(client)
     return None if length is None else clock + length
+
+
+# --- the structural check ---------------------------------------------------------------
+
+MEMBER_ROOT = "acts"  # the one root of a member document: an array of act mappings
+SHARED_ROOT_PREFIXES = ("draft/", "minutes/")  # the shared document's root texts
+MAX_ROOT_NAME = 100
+MAX_VALUES_PER_CHANGE = 16  # acts one change may append to a member document
+MAX_ANY_DEPTH = 8  # nesting of lib0 Any values (an act mapping is level 1)
+_MAX_CLOCK = 2**32 - 1  # the engine's clocks are 32-bit
+
+# Struct kinds (the low 5 bits of the info byte) and content types.
+_GC, _SKIP = 0, 10
+_DELETED, _JSON, _BINARY, _STRING, _EMBED, _FORMAT, _TYPE, _ANY, _DOC = 1, 2, 3, 4, 5, 6, 7, 8, 9
+_CONTENT_NAMES = {
+    _DELETED: "ContentDeleted", _JSON: "ContentJSON", _BINARY: "ContentBinary",
+    _STRING: "ContentString", _EMBED: "ContentEmbed", _FORMAT: "ContentFormat",
+    _TYPE: "ContentType", _ANY: "ContentAny", _DOC: "ContentDoc",
+}  # fmt: skip
+_HAS_ORIGIN, _HAS_RIGHT_ORIGIN, _HAS_PARENT_SUB = 0x80, 0x40, 0x20
+# lib0 Any tags.
+_UNDEFINED, _NULL, _VARINT, _FLOAT32, _FLOAT64, _BIGINT = 127, 126, 125, 124, 123, 122
+_FALSE, _TRUE, _STR, _OBJECT, _ARRAY, _BYTES = 121, 120, 119, 118, 117, 116
+_F32, _F64, _I64 = struct.Struct(">f"), struct.Struct(">d"), struct.Struct(">q")
+
+
+class Checked(NamedTuple):
+    """What the check learnt: the first clock of the items the update creates (None if it
+    creates none) and, for a member document, the values it appends (Python values)."""
+
+    start: int | None
+    values: list[object]
+
+
+class _Refused(Exception):
+    """Internal: the update breaks the schema (turned into ``RejectedChange``)."""
+
+
+def _refuse(detail: str) -> RejectedChange:
+    return RejectedChange(RejectReason.BAD_UPDATE, detail)
+
+
+def shared_root_allowed(name: str) -> bool:
+    """Whether ``name`` may be a root of the shared document."""
+    return (
+        len(name) <= MAX_ROOT_NAME
+        and name.isascii()
+        and any(name.startswith(p) and len(name) > len(p) for p in SHARED_ROOT_PREFIXES)
+    )
+
+
+class _Reader:
+    """A cursor over hostile bytes. Every read consumes at least one byte or fails."""
+
+    __slots__ = ("data", "pos")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def uint(self, limit: int = _MAX_CLOCK) -> int:
+        value, self.pos = read_varuint(self.data, self.pos)
+        if value > limit:
+            raise _Refused("a number is out of range")
+        return value
+
+    def take(self, size: int) -> bytes:
+        end = self.pos + size
+        if end > len(self.data):
+            raise _Refused("truncated update")
+        chunk = self.data[self.pos : end]
+        self.pos = end
+        return chunk
+
+    def string(self) -> str:
+        try:
+            return self.take(self.uint()).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _Refused("a string is not UTF-8") from exc
+
+    def varint(self) -> int:
+        """lib0 signed varint: sign in bit 6 of the first byte, 6 then 7 bits a byte."""
+        byte = self.data[self.pos]
+        self.pos += 1
+        value, negative, shift = byte & 0x3F, byte & 0x40, 6
+        while byte & 0x80:
+            byte = self.data[self.pos]
+            self.pos += 1
+            value |= (byte & 0x7F) << shift
+            shift += 7
+            if shift > 70:
+                raise _Refused("varint too long")
+        return -value if negative else value
+
+
+def _scalar(reader: _Reader, tag: int) -> object:
+    if tag in (_UNDEFINED, _NULL):
+        return None
+    if tag == _VARINT:
+        return reader.varint()
+    if tag == _FLOAT32:
+        return _integral(_F32.unpack(reader.take(4))[0])
+    if tag == _FLOAT64:
+        return _integral(_F64.unpack(reader.take(8))[0])
+    if tag == _BIGINT:
+        return _I64.unpack(reader.take(8))[0]
+    if tag in (_FALSE, _TRUE):
+        return tag == _TRUE
+    if tag == _STR:
+        return reader.string()
+    if tag == _BYTES:
+        return reader.take(reader.uint())
+    raise _Refused(f"unknown Any tag {tag}")
+
+
+def _integral(value: float) -> object:
+    return int(value) if value.is_integer() else value
+
+
+def _attach(stack: list[list[Any]], reader: _Reader, value: object) -> tuple[bool, object]:
+    """Put a finished value into its container; (done, value) when the top level ended."""
+    while stack:
+        top = stack[-1]
+        container = top[0]
+        if type(container) is dict:
+            container[top[2]] = value
+        else:
+            container.append(value)
+        top[1] -= 1
+        if top[1]:
+            if type(container) is dict:
+                top[2] = reader.string()
+            return False, None
+        stack.pop()
+        value = container
+    return True, value
+
+
+def _any(reader: _Reader, max_depth: int) -> object:
+    """One lib0 Any value, iteratively, refusing nesting deeper than ``max_depth``."""
+    stack: list[list[Any]] = []  # [container, values still to read, key being read]
+    while True:
+        tag = reader.data[reader.pos]
+        reader.pos += 1
+        value: object
+        if tag == _OBJECT or tag == _ARRAY:
+            if len(stack) >= max_depth:
+                raise _Refused(f"values nested deeper than {max_depth} levels")
+            count = reader.uint(len(reader.data))
+            value = {} if tag == _OBJECT else []
+            if count:
+                stack.append([value, count, reader.string() if tag == _OBJECT else None])
+                continue
+        else:
+            value = _scalar(reader, tag)
+        done, value = _attach(stack, reader, value)
+        if done:
+            return value
+
+
+def _skip_content(reader: _Reader, kind: int) -> None:
+    """Read past a content the schema will refuse anyway (so errors name the content)."""
+    if kind in (_STRING, _EMBED, _BINARY):
+        reader.take(reader.uint())
+    elif kind == _DELETED:
+        reader.uint()
+    elif kind in (_JSON, _ANY):
+        for _ in range(reader.uint(len(reader.data))):
+            if kind == _JSON:
+                reader.string()
+            else:
+                _any(reader, MAX_ANY_DEPTH)
+    elif kind == _FORMAT:
+        reader.string()
+        reader.string()
+    elif kind == _TYPE:
+        if reader.uint() in (3, 5):  # XmlElement, XmlHook: a name follows
+            reader.string()
+    elif kind == _DOC:
+        reader.string()
+        _any(reader, MAX_ANY_DEPTH)
+    else:
+        raise _Refused(f"unknown content type {kind}")
+
+
+class _Schema:
+    """What one document allows. ``member`` selects the member-document rules."""
+
+    __slots__ = ("member", "values")
+
+    def __init__(self, member: bool) -> None:
+        self.member = member
+        self.values: list[object] = []
+
+    def root(self, name: str) -> None:
+        if self.member:
+            if name != MEMBER_ROOT:
+                raise _Refused(f"a member document has only the root {MEMBER_ROOT!r}")
+        elif not shared_root_allowed(name):
+            raise _Refused("shared roots are texts named draft/... or minutes/...")
+
+    def struct(self, reader: _Reader, info: int) -> None:
+        kind = info & 0x1F
+        if kind in (_GC, _SKIP):
+            if self.member:
+                raise _Refused("a member document has no GC or Skip structs")
+            reader.uint()
+            return
+        self._item_header(reader, info)
+        if self.member and kind == _ANY:
+            self._values(reader)
+        elif not self.member and kind in (_STRING, _DELETED):
+            _skip_content(reader, kind)
+        else:
+            _skip_content(reader, kind)  # to refuse a known content by its name
+            where = "member" if self.member else "shared"
+            raise _Refused(f"{_CONTENT_NAMES.get(kind, kind)} in the {where} document")
+
+    def _item_header(self, reader: _Reader, info: int) -> None:
+        if info & _HAS_PARENT_SUB:
+            raise _Refused("items with a parentSub (map entries) are not allowed")
+        if info & _HAS_ORIGIN:
+            reader.uint(2**64)
+            reader.uint()
+        if info & _HAS_RIGHT_ORIGIN:
+            reader.uint(2**64)
+            reader.uint()
+        if not info & (_HAS_ORIGIN | _HAS_RIGHT_ORIGIN):
+            if reader.uint() != 1:
+                raise _Refused("a parent given by ID (nested types are not allowed)")
+            self.root(reader.string())
+
+    def _values(self, reader: _Reader) -> None:
+        for _ in range(reader.uint(MAX_VALUES_PER_CHANGE)):
+            if reader.data[reader.pos] != _OBJECT:
+                raise _Refused("every value of a member document is an act mapping")
+            self.values.append(_any(reader, MAX_ANY_DEPTH))
+            if len(self.values) > MAX_VALUES_PER_CHANGE:
+                raise _Refused(f"more than {MAX_VALUES_PER_CHANGE} acts in one change")
+
+    def delete_set(self, reader: _Reader) -> None:
+        clients = reader.uint(2**64)
+        if clients and self.member:
+            raise _Refused("a member document is append-only: no deletions")
+        for _ in range(clients):
+            reader.uint(2**64)
+            for _ in range(reader.uint(len(reader.data))):
+                reader.uint()
+                reader.uint()
+
+
+def _check(update: bytes, client: int, schema: _Schema) -> Checked:
+    reader = _Reader(update)
+    start: int | None = None
+    try:
+        groups = reader.uint()
+        if groups > 1:
+            raise _Refused("update creates items of several clients")
+        if groups:
+            count = reader.uint(len(update))
+            if not count:
+                raise _Refused("an empty struct group")
+            if reader.uint(2**64) != client:
+                raise _Refused("update is not this device's transaction")
+            start = reader.uint()
+            for _ in range(count):
+                info = reader.data[reader.pos]
+                reader.pos += 1
+                schema.struct(reader, info)
+        schema.delete_set(reader)
+        if reader.pos != len(update):
+            raise _Refused("bytes after the delete set")
+    except _Refused as exc:
+        raise _refuse(str(exc)) from None
+    except (IndexError, ValueError, struct.error):
+        raise _refuse("malformed or truncated update") from None
+    return Checked(start, schema.values)
+
+
+def check_member_update(update: bytes, client: int) -> Checked:
+    """Check an update to a member document written by Yjs client ``client``: only
+    act mappings appended to the root array ``acts`` (at most 16, nested at most 8 levels),
+    no deletions, no other content. Returns its first clock and the values it appends."""
+    return _check(update, client, _Schema(member=True))
+
+
+def check_shared_update(update: bytes, client: int) -> Checked:
+    """Check an update to the shared document: root-level texts named ``draft/...`` or
+    ``minutes/...`` only (string and deleted content), deletions allowed."""
+    return _check(update, client, _Schema(member=False))
