@@ -46,7 +46,7 @@ from assemblymesh.crdt.identity import (
     verify_invite_proof,
     write_key_file,
 )
-from assemblymesh.crdt.replica import Clock, Replica, wall_clock_ms
+from assemblymesh.crdt.replica import Clock, Replica, Verdict, wall_clock_ms
 from assemblymesh.errors import InviteError, KeyFileError, NotFoundError, UsageError
 from assemblymesh.model import (
     AssemblySnapshot,
@@ -63,6 +63,18 @@ from assemblymesh.net.node import DEFAULT_PORT, NodeConfig
 
 ENV_HOME = "ASSEMBLYMESH_HOME"
 ACTS = "acts"  # the root array of acts in every member document
+
+
+class _AdmitAll:
+    """Admits every member's document: a stand-in until the model's admission policy."""
+
+    def admit(
+        self, member: bytes, values: Sequence[object], known: Callable[[bytes], bool]
+    ) -> tuple[Verdict, str]:
+        return Verdict.ADMIT, "no admission policy yet"
+
+
+_ADMIT_ALL = _AdmitAll()
 INVITE_PREFIX = "am1:"
 INVITE_VERSION = 1
 DEFAULT_INVITE_VALID_MS = 7 * 24 * 3600 * 1000
@@ -400,7 +412,14 @@ class Home:
             certificate = DeviceCertificate.decode((directory / "device.cert").read_bytes())
         except (OSError, InvalidSignature) as exc:
             raise KeyFileError(f"device certificate in {directory} is missing or damaged") from exc
-        replica = Replica.open(directory / "store.sqlite", aid, device_key, certificate, self.clock)
+        replica = Replica.open(
+            directory / "store.sqlite",
+            aid,
+            device_key,
+            certificate,
+            self.clock,
+            admission=_ADMIT_ALL,  # replaced by the model's admission policy
+        )
         return LocalAssembly(directory, replica, secret_key.seed, member_key, self.clock, new_id)
 
     def _prepare(

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from assemblymesh.crdt import replica as replica_module
+from assemblymesh.crdt import checkpoints as replica_module
 from assemblymesh.crdt.document import SHARED
 from assemblymesh.crdt.store import STORE_FORMAT
 from assemblymesh.errors import StoreError, StoreFormatError
-from tests.crdt.helpers import all_changes, device, documents_of, key, replica
+from tests.crdt.helpers import ADMIT_EVERYONE, all_changes, device, documents_of, key, replica
 
 ALICE = key("alice")
 
@@ -44,7 +44,7 @@ def test_a_store_of_another_assembly_is_refused(tmp_path: Path) -> None:
     from assemblymesh.crdt.replica import Replica
 
     with pytest.raises(StoreError, match="another assembly"):
-        Replica.open(path, other.cert.assembly, other.key, other.cert)
+        Replica.open(path, other.cert.assembly, other.key, other.cert, admission=ADMIT_EVERYONE)
 
 
 def test_a_corrupt_store_gives_one_clear_error(tmp_path: Path) -> None:

@@ -30,6 +30,8 @@ FOUNDER = SigningKey(hashlib.blake2b(b"founder", digest_size=32).digest())
 ASSEMBLY = assembly_id_for(FOUNDER.public, b"sync-tests")
 SECRET = hashlib.blake2b(b"sync-tests secret", digest_size=32).digest()
 
+from tests.crdt.helpers import ADMIT_EVERYONE
+
 
 def key(label: str) -> SigningKey:
     return SigningKey(hashlib.blake2b(label.encode(), digest_size=32).digest())
@@ -53,7 +55,9 @@ def ticking_clock() -> Iterator[int]:
 
 def open_replica(path: Path, who: Member) -> Replica:
     clock = ticking_clock()
-    return Replica.open(path, ASSEMBLY, who.device, who.cert, clock=lambda: next(clock))
+    return Replica.open(
+        path, ASSEMBLY, who.device, who.cert, clock=lambda: next(clock), admission=ADMIT_EVERYONE
+    )
 
 
 def write(replica: Replica, n: int, label: str = "k") -> None:

@@ -22,7 +22,7 @@ import nacl.bindings
 import nacl.exceptions
 import nacl.signing
 
-from assemblymesh.errors import KeyFileError, RemoteError
+from assemblymesh.errors import InvalidSignature, KeyFileError
 
 KEY_SIZE = 32
 SIGNATURE_SIZE = 64
@@ -36,10 +36,6 @@ CLIENT_ID_CONTEXT = b"assemblymesh/yjs-client-id/v1\x00"
 
 # Yjs accepts client ids in 0 .. 2**53 - 1 (see docs/pycrdt notes); 0 is avoided.
 _MAX_CLIENT_ID = 2**53 - 1
-
-
-class InvalidSignature(RemoteError):
-    """A signature does not verify for the given key and message."""
 
 
 def verify(public_key: bytes, context: bytes, message: bytes, signature: bytes) -> None:

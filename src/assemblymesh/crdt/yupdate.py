@@ -276,7 +276,7 @@ def _any(reader: _Reader, max_depth: int) -> object:
         tag = reader.data[reader.pos]
         reader.pos += 1
         value: object
-        if tag == _OBJECT or tag == _ARRAY:
+        if tag in (_OBJECT, _ARRAY):
             if len(stack) >= max_depth:
                 raise _Refused(f"values nested deeper than {max_depth} levels")
             count = reader.uint(len(reader.data))
