@@ -27,7 +27,6 @@ step = st.tuples(
 )
 
 
-
 def certified_first(changes: list[bytes]) -> list[bytes]:
     """The same shuffled changes, devices' first changes (with their certificates) first: a
     node buffers changes only of devices whose certificate it has seen, so every delivery

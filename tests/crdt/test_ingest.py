@@ -14,7 +14,16 @@ from assemblymesh.crdt.document import SHARED
 from assemblymesh.crdt.identity import DeviceCertificate, yjs_client_id
 from assemblymesh.crdt.replica import Replica
 from assemblymesh.errors import RejectReason
-from tests.crdt.helpers import ADMIT_EVERYONE, ASSEMBLY, Device, all_changes, device, documents_of, key, replica
+from tests.crdt.helpers import (
+    ADMIT_EVERYONE,
+    ASSEMBLY,
+    Device,
+    all_changes,
+    device,
+    documents_of,
+    key,
+    replica,
+)
 
 ALICE, BOB = key("alice"), key("bob")
 

@@ -24,6 +24,30 @@ import nacl.signing
 
 from assemblymesh.errors import InvalidSignature, KeyFileError
 
+__all__ = [
+    "ASSEMBLY_ID_CONTEXT",
+    "ASSEMBLY_ID_SIZE",
+    "CERT_CONTEXT",
+    "CLIENT_ID_CONTEXT",
+    "INVITE_CONTEXT",
+    "INVITE_PROOF_CONTEXT",
+    "KEY_SIZE",
+    "SIGNATURE_SIZE",
+    "DeviceCertificate",
+    "InvalidSignature",  # defined in assemblymesh.errors; re-exported for callers
+    "Invite",
+    "SigningKey",
+    "assembly_id_for",
+    "invite_proof_message",
+    "is_bytes_of",
+    "read_key_file",
+    "sign_invite_proof",
+    "verify",
+    "verify_invite_proof",
+    "write_key_file",
+    "yjs_client_id",
+]
+
 KEY_SIZE = 32
 SIGNATURE_SIZE = 64
 ASSEMBLY_ID_SIZE = 16

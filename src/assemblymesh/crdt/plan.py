@@ -195,7 +195,7 @@ def _plan_device(
         return
     kept: set[bytes] = set()
     if not pending and _extends(head_seq, head_hash, fresh):
-        run, tail = fresh, []  # the usual case: a whole signed run continuing the chain
+        run, tail = fresh, list[Change]()  # the usual case: a whole signed run continuing the chain
     else:
         run, tail, kept = _build(ledger, plan, device, head_seq, head_hash, fresh)
     run, tail = _verify(plan, run, tail)
