@@ -25,12 +25,11 @@ from assemblymesh.net.sync import (
     Synced,
     SyncMachine,
 )
+from tests.crdt.helpers import ADMIT_EVERYONE
 
 FOUNDER = SigningKey(hashlib.blake2b(b"founder", digest_size=32).digest())
 ASSEMBLY = assembly_id_for(FOUNDER.public, b"sync-tests")
 SECRET = hashlib.blake2b(b"sync-tests secret", digest_size=32).digest()
-
-from tests.crdt.helpers import ADMIT_EVERYONE
 
 
 def key(label: str) -> SigningKey:
