@@ -364,12 +364,13 @@ class _Schema:
             self.root(reader.string())
 
     def _values(self, reader: _Reader) -> None:
-        for _ in range(reader.uint(MAX_VALUES_PER_CHANGE)):
+        count = reader.uint()
+        if count + len(self.values) > MAX_VALUES_PER_CHANGE:
+            raise _Refused(f"more than {MAX_VALUES_PER_CHANGE} acts in one change")
+        for _ in range(count):
             if reader.data[reader.pos] != _OBJECT:
                 raise _Refused("every value of a member document is an act mapping")
             self.values.append(_any(reader, MAX_ANY_DEPTH))
-            if len(self.values) > MAX_VALUES_PER_CHANGE:
-                raise _Refused(f"more than {MAX_VALUES_PER_CHANGE} acts in one change")
 
     def delete_set(self, reader: _Reader) -> None:
         clients = reader.uint(2**64)
