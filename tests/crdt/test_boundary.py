@@ -3,7 +3,6 @@ nothing wrong (structure, admission, pending quotas, stripped signatures, engine
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
