@@ -310,7 +310,7 @@ def test_unsigned_changes_of_a_made_up_device_are_not_buffered(node: Replica) ->
 def test_a_source_budget_caps_what_it_leaves_pending(node: Replica) -> None:
     alice = device(ALICE, "a1")
     changes = chain(alice, real_updates(client_of(alice), "acts", 6))
-    gap = [changes[0].without_signature()] + changes[2:]  # seq 2 missing: all wait
+    gap = [changes[0].without_signature(), *changes[2:]]  # seq 2 missing: all wait
     budget = PendingBudget(bytes_left=len(gap[0].data) + len(gap[1].data))
     result = node.ingest([c.data for c in gap], budget=budget)
     assert result.buffered == 2 and node.pending_count() == 2
