@@ -44,11 +44,20 @@ class Checkpoints:
         """The seq up to which the checkpoint of ``doc_id`` holds ``device_id``'s changes."""
         return self.covered.get(doc_id, {}).get(device_id, 0)
 
-    def track(self, doc_id: int, device_id: int, seq: int, start: int | None) -> None:
-        """Note an applied change (``start``: its first clock) for the next checkpoint."""
+    def track(
+        self, doc_id: int, device_id: int, seq: int, start: int | None, count: bool = True
+    ) -> None:
+        """Note an applied change (``start``: its first clock) for the next checkpoint;
+        ``count=False`` when the caller counts changes per document itself (``counted``)."""
         self.tails.setdefault(doc_id, {}).setdefault(device_id, []).append((seq, start))
-        self.uncheckpointed[doc_id] = self.uncheckpointed.get(doc_id, 0) + 1
-        self._registry.by_id(doc_id).revision += 1
+        if count:
+            self.counted({doc_id: 1})
+
+    def counted(self, counts: dict[int, int]) -> None:
+        """``counts[doc_id]`` more changes applied to each document."""
+        for doc_id, n in counts.items():
+            self.uncheckpointed[doc_id] = self.uncheckpointed.get(doc_id, 0) + n
+            self._registry.by_id(doc_id).revision += n
 
     def dirty(self) -> list[int]:
         return [d for d, n in self.uncheckpointed.items() if n]

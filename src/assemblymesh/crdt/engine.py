@@ -39,6 +39,7 @@ class EngineBatch:
         self._acts: list[tuple[int, int, int, list[object]]] = []
         self._applied: list[Change] = []
         self._cut: set[bytes] = set()
+        self._counts: dict[int, int] = {}
 
     def apply(
         self, runs: list[list[Change]], checked: dict[bytes, Checked]
@@ -87,7 +88,8 @@ class EngineBatch:
         self._rows.append((row.id, change.seq, doc_id, change.hash, change.data))
         if change.doc != SHARED_DOC:
             self._acts.append((row.id, change.seq, doc_id, checked.values))
-        self._r._checkpoints.track(doc_id, row.id, change.seq, checked.start)
+        self._r._checkpoints.track(doc_id, row.id, change.seq, checked.start, count=False)
+        self._counts[doc_id] = self._counts.get(doc_id, 0) + 1
         self._applied.append(change)
 
     def _refuse(self, change: Change, reason: RejectReason, detail: str) -> None:
@@ -104,6 +106,7 @@ class EngineBatch:
         touched = {c.device: self._r._devices[c.device] for c in self._applied}
         store.set_heads([(r.id, r.head_hash, r.head_seq) for r in touched.values()])
         self._result.applied.extend(self._applied)
+        self._r._checkpoints.counted(self._counts)
         doc_ids = {doc_id for _, _, doc_id in self._targets.values()}
         self._r._checkpoints.due(doc_ids, self._r._devices_by_id, self._r._own_id())
 

@@ -192,7 +192,22 @@ class _Reader:
         self.pos = 0
 
     def uint(self, limit: int = _MAX_CLOCK) -> int:
-        value, self.pos = read_varuint(self.data, self.pos)
+        data, pos = self.data, self.pos
+        value = data[pos]
+        pos += 1
+        if value >= 0x80:  # read inline: this runs for nearly every field
+            value &= 0x7F
+            shift = 7
+            while True:
+                byte = data[pos]
+                pos += 1
+                value |= (byte & 0x7F) << shift
+                if byte < 0x80:
+                    break
+                shift += 7
+                if shift > 63:
+                    raise _Refused("varuint too long")
+        self.pos = pos
         if value > limit:
             raise _Refused("a number is out of range")
         return value
@@ -206,8 +221,18 @@ class _Reader:
         return chunk
 
     def string(self) -> str:
+        data, pos = self.data, self.pos
+        size = data[pos]
+        if size < 0x80:
+            pos += 1
+        else:
+            size, pos = read_varuint(data, pos)
+        end = pos + size
+        if end > len(data):
+            raise _Refused("truncated update")
+        self.pos = end
         try:
-            return self.take(self.uint()).decode("utf-8")
+            return data[pos:end].decode("utf-8")
         except UnicodeDecodeError as exc:
             raise _Refused("a string is not UTF-8") from exc
 
@@ -269,8 +294,38 @@ def _attach(stack: list[list[Any]], reader: _Reader, value: object) -> tuple[boo
     return True, value
 
 
+def _flat_object(reader: _Reader) -> dict[str, object] | None:
+    """The usual act: an object of strings, numbers, booleans and nulls, read in one loop.
+    None (position unchanged) if it holds anything else; ``_any`` then reads it."""
+    data, start = reader.data, reader.pos
+    if data[start] != _OBJECT:
+        return None
+    reader.pos = start + 1
+    out: dict[str, object] = {}
+    for _ in range(reader.uint(len(data))):
+        name = reader.string()
+        tag = data[reader.pos]
+        reader.pos += 1
+        if tag == _STR:
+            out[name] = reader.string()
+        elif tag == _FLOAT64 or tag == _FLOAT32:
+            out[name] = _scalar(reader, tag)
+        elif tag in _SIMPLE:
+            out[name] = _SIMPLE[tag]
+        else:
+            reader.pos = start
+            return None
+    return out
+
+
+_SIMPLE: dict[int, object] = {_UNDEFINED: None, _NULL: None, _TRUE: True, _FALSE: False}
+
+
 def _any(reader: _Reader, max_depth: int) -> object:
     """One lib0 Any value, iteratively, refusing nesting deeper than ``max_depth``."""
+    flat = _flat_object(reader)
+    if flat is not None:
+        return flat
     stack: list[list[Any]] = []  # [container, values still to read, key being read]
     while True:
         tag = reader.data[reader.pos]
@@ -415,10 +470,75 @@ def check_member_update(update: bytes, client: int) -> Checked:
     """Check an update to a member document written by Yjs client ``client``: only
     act mappings appended to the root array ``acts`` (at most 16, nested at most 8 levels),
     no deletions, no other content. Returns its first clock and the values it appends."""
-    return _check(update, client, _Schema(member=True))
+    return _fast(update, client, True) or _check(update, client, _Schema(member=True))
 
 
 def check_shared_update(update: bytes, client: int) -> Checked:
     """Check an update to the shared document: root-level texts named ``draft/...`` or
     ``minutes/...`` only (string and deleted content), deletions allowed."""
-    return _check(update, client, _Schema(member=False))
+    return _fast(update, client, False) or _check(update, client, _Schema(member=False))
+
+
+_CLIENTS: dict[int, bytes] = {}
+
+
+def _encoded_client(client: int) -> bytes:
+    encoded = _CLIENTS.get(client)
+    if encoded is None:
+        if len(_CLIENTS) > 4096:
+            _CLIENTS.clear()
+        encoded = _CLIENTS[client] = encode_varuint(client)
+    return encoded
+
+
+_ACTS_PARENT = b"\x01" + encode_varuint(len(MEMBER_ROOT)) + MEMBER_ROOT.encode()
+
+
+def _fast(update: bytes, client: int, member: bool) -> Checked | None:
+    """The shapes this package writes, read without the general machinery: one item (acts
+    appended, or text inserted) and no deletions. Accepts only what ``_check`` accepts, with
+    the same result; None sends anything else to ``_check``."""
+    reader = _Reader(update)
+    try:
+        if update[0] != 1 or update[1] != 1:
+            return None
+        encoded = _encoded_client(client)
+        if not update.startswith(encoded, 2):
+            return None
+        reader.pos = 2 + len(encoded)
+        start = reader.uint()
+        info = update[reader.pos]
+        reader.pos += 1
+        values = _fast_item(reader, info, member)
+        if values is None or reader.pos + 1 != len(update) or update[reader.pos]:
+            return None
+    except (IndexError, ValueError, struct.error, _Refused):
+        return None
+    return Checked(start, values)
+
+
+def _fast_item(reader: _Reader, info: int, member: bool) -> list[object] | None:
+    if info & 0x1F != (_ANY if member else _STRING) or info & _HAS_PARENT_SUB:
+        return None
+    if info & (_HAS_ORIGIN | _HAS_RIGHT_ORIGIN):
+        for flag in (_HAS_ORIGIN, _HAS_RIGHT_ORIGIN):
+            if info & flag:
+                reader.uint(2**64)
+                reader.uint()
+    elif member and reader.data.startswith(_ACTS_PARENT, reader.pos):
+        reader.pos += len(_ACTS_PARENT)
+    elif member or reader.uint() != 1 or not shared_root_allowed(reader.string()):
+        return None
+    if not member:
+        reader.string()
+        return []
+    values: list[object] = []
+    count = reader.uint()
+    if not 0 < count <= MAX_VALUES_PER_CHANGE:
+        return None
+    for _ in range(count):
+        value = _flat_object(reader)
+        if value is None:
+            return None
+        values.append(value)
+    return values
