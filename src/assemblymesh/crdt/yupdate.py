@@ -308,7 +308,7 @@ def _flat_object(reader: _Reader) -> dict[str, object] | None:
         reader.pos += 1
         if tag == _STR:
             out[name] = reader.string()
-        elif tag == _FLOAT64 or tag == _FLOAT32:
+        elif tag in (_FLOAT64, _FLOAT32):
             out[name] = _scalar(reader, tag)
         elif tag in _SIMPLE:
             out[name] = _SIMPLE[tag]
@@ -517,17 +517,24 @@ def _fast(update: bytes, client: int, member: bool) -> Checked | None:
     return Checked(start, values)
 
 
-def _fast_item(reader: _Reader, info: int, member: bool) -> list[object] | None:
-    if info & 0x1F != (_ANY if member else _STRING) or info & _HAS_PARENT_SUB:
-        return None
+def _fast_parent(reader: _Reader, info: int, member: bool) -> bool:
+    """Read past an item's origins or explicit root parent; False if not a usual one."""
     if info & (_HAS_ORIGIN | _HAS_RIGHT_ORIGIN):
         for flag in (_HAS_ORIGIN, _HAS_RIGHT_ORIGIN):
             if info & flag:
                 reader.uint(2**64)
                 reader.uint()
-    elif member and reader.data.startswith(_ACTS_PARENT, reader.pos):
+        return True
+    if member and reader.data.startswith(_ACTS_PARENT, reader.pos):
         reader.pos += len(_ACTS_PARENT)
-    elif member or reader.uint() != 1 or not shared_root_allowed(reader.string()):
+        return True
+    return not member and reader.uint() == 1 and shared_root_allowed(reader.string())
+
+
+def _fast_item(reader: _Reader, info: int, member: bool) -> list[object] | None:
+    if info & 0x1F != (_ANY if member else _STRING) or info & _HAS_PARENT_SUB:
+        return None
+    if not _fast_parent(reader, info, member):
         return None
     if not member:
         reader.string()
