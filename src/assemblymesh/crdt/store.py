@@ -103,6 +103,7 @@ CREATE INDEX IF NOT EXISTS pending_received ON pending (received_ms);
 _V1_TO_V2 = [
     "ALTER TABLE devices ADD COLUMN fork_seq INTEGER NOT NULL DEFAULT 0",
     "ALTER TABLE pending ADD COLUMN received_ms INTEGER NOT NULL DEFAULT 0",
+    "UPDATE pending SET received_ms = CAST(strftime('%s', 'now') AS INTEGER) * 1000",
     "UPDATE devices SET fork_seq = coalesce((SELECT min(e.seq) FROM evidence e"
     " WHERE e.device = devices.device), 1) WHERE equivocated = 1",
 ]
