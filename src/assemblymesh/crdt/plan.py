@@ -273,8 +273,14 @@ def _candidates(
         slot[change.hash] = change
     from_pending: set[bytes] = set()
     if ledger.has_pending(device):
-        last = max((c.seq for c in fresh), default=head_seq) + PENDING_CHUNK
-        _merge_pending(plan, by_seq, from_pending, ledger.pending_changes(device, head_seq, last))
+        # What can link to the head, and what the fresh changes may duplicate: never the
+        # device's whole pending set (the chain loads further chunks as it grows).
+        near = head_seq + PENDING_CHUNK
+        pending = ledger.pending_changes(device, head_seq, near)
+        if fresh and max(c.seq for c in fresh) > near:
+            low = max(near, min(c.seq for c in fresh) - 1)
+            pending += ledger.pending_changes(device, low, max(c.seq for c in fresh))
+        _merge_pending(plan, by_seq, from_pending, pending)
     return by_seq, from_pending
 
 

@@ -584,12 +584,11 @@ class Replica:
         if self._pending_devices:
             done = applied + [r.change for r in plan.refused]
             drop += [(c.device, c.seq, c.hash) for c in done if c.device in self._pending_devices]
-        if drop:
-            self._store.drop_pending(drop)
+        dropped = self._store.drop_pending(drop) if drop else 0
         if plan.buffer:
             rows = [(c.device, c.seq, c.hash, c.data) for c in plan.buffer]
             self._store.add_pending(rows, self._clock())
-        if drop or plan.buffer:
+        if dropped or plan.buffer:
             self._pending_devices = self._store.pending_devices()
             self._pending_bytes = self._store.pending_bytes()
 

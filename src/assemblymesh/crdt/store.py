@@ -323,10 +323,12 @@ class Store:
         cur = self._db.execute("DELETE FROM pending WHERE received_ms < ?", (before_ms,))
         return cur.rowcount
 
-    def drop_pending(self, rows: Iterable[tuple[bytes, int, bytes]]) -> None:
-        self._db.executemany(
+    def drop_pending(self, rows: Iterable[tuple[bytes, int, bytes]]) -> int:
+        """Delete these pending changes; how many were there."""
+        cur = self._db.executemany(
             "DELETE FROM pending WHERE device = ? AND seq = ? AND hash = ?", list(rows)
         )
+        return cur.rowcount
 
     def add_evidence(self, rows: list[tuple[bytes, int, bytes, bytes]]) -> None:
         self._db.executemany(
