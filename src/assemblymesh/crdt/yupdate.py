@@ -295,29 +295,46 @@ def _attach(stack: list[list[Any]], reader: _Reader, value: object) -> tuple[boo
 
 
 def _flat_object(reader: _Reader) -> dict[str, object] | None:
-    """The usual act: an object of strings, numbers, booleans and nulls, read in one loop.
-    None (position unchanged) if it holds anything else; ``_any`` then reads it."""
-    data, start = reader.data, reader.pos
-    if data[start] != _OBJECT:
+    """The usual act: an object of strings, numbers, booleans and nulls with short keys,
+    read in one loop over local variables (ingest runs it for nearly every change). None,
+    position unchanged, for anything else: ``_any`` then reads it the general way."""
+    data, pos = reader.data, reader.pos
+    if data[pos] != _OBJECT or data[pos + 1] >= 0x80:
         return None
-    reader.pos = start + 1
+    count = data[pos + 1]
+    pos += 2
     out: dict[str, object] = {}
-    for _ in range(reader.uint(len(data))):
-        name = reader.string()
-        tag = data[reader.pos]
-        reader.pos += 1
+    for _ in range(count):
+        end = pos + 1 + data[pos]
+        if data[pos] >= 0x80 or end >= len(data):
+            return None
+        name = data[pos + 1 : end].decode("utf-8")
+        tag = data[end]
+        pos = end + 1
         if tag == _STR:
-            out[name] = reader.string()
-        elif tag in (_FLOAT64, _FLOAT32):
-            out[name] = _scalar(reader, tag)
+            size = data[pos]
+            if size < 0x80:
+                pos += 1
+            else:
+                size, pos = read_varuint(data, pos)
+            end = pos + size
+            if end > len(data):
+                return None
+            out[name] = data[pos:end].decode("utf-8")
+            pos = end
+        elif tag in _FIXED:
+            width, unpack = _FIXED[tag]
+            out[name] = _integral(unpack(data, pos)[0])
+            pos += width
         elif tag in _SIMPLE:
             out[name] = _SIMPLE[tag]
         else:
-            reader.pos = start
             return None
+    reader.pos = pos
     return out
 
 
+_FIXED = {_FLOAT64: (8, _F64.unpack_from), _FLOAT32: (4, _F32.unpack_from)}
 _SIMPLE: dict[int, object] = {_UNDEFINED: None, _NULL: None, _TRUE: True, _FALSE: False}
 
 
