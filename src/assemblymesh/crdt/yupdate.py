@@ -295,10 +295,18 @@ def _attach(stack: list[list[Any]], reader: _Reader, value: object) -> tuple[boo
 
 
 def _flat_object(reader: _Reader) -> dict[str, object] | None:
-    """The usual act: an object of strings, numbers, booleans and nulls with short keys,
-    read in one loop over local variables (ingest runs it for nearly every change). None,
-    position unchanged, for anything else: ``_any`` then reads it the general way."""
-    data, pos = reader.data, reader.pos
+    """``_flat_at`` for the general path (position unchanged when it returns None)."""
+    found = _flat_at(reader.data, reader.pos)
+    if found is None:
+        return None
+    reader.pos = found[1]
+    return found[0]
+
+
+def _flat_at(data: bytes, pos: int) -> tuple[dict[str, object], int] | None:
+    """The usual act at ``pos``: an object of strings, numbers, booleans and nulls with
+    short keys, read in one loop over local variables (ingest runs it for nearly every
+    change). None for anything else: ``_any`` then reads it the general way."""
     if data[pos] != _OBJECT or data[pos + 1] >= 0x80:
         return None
     count = data[pos + 1]
@@ -330,8 +338,7 @@ def _flat_object(reader: _Reader) -> dict[str, object] | None:
             out[name] = _SIMPLE[tag]
         else:
             return None
-    reader.pos = pos
-    return out
+    return out, pos
 
 
 _FIXED = {_FLOAT64: (8, _F64.unpack_from), _FLOAT32: (4, _F32.unpack_from)}
@@ -414,8 +421,10 @@ class _Schema:
         self._item_header(reader, info)
         if self.member and kind == _ANY:
             self._values(reader)
-        elif not self.member and kind in (_STRING, _DELETED):
-            _skip_content(reader, kind)
+        elif not self.member and kind == _STRING:
+            reader.string()  # text content must be UTF-8, as the engine decodes it
+        elif not self.member and kind == _DELETED:
+            reader.uint()
         else:
             _skip_content(reader, kind)  # to refuse a known content by its name
             where = "member" if self.member else "shared"
@@ -515,54 +524,68 @@ def _fast(update: bytes, client: int, member: bool) -> Checked | None:
     """The shapes this package writes, read without the general machinery: one item (acts
     appended, or text inserted) and no deletions. Accepts only what ``_check`` accepts, with
     the same result; None sends anything else to ``_check``."""
-    reader = _Reader(update)
     try:
-        if update[0] != 1 or update[1] != 1:
-            return None
         encoded = _encoded_client(client)
-        if not update.startswith(encoded, 2):
+        if update[0] != 1 or update[1] != 1 or not update.startswith(encoded, 2):
             return None
-        reader.pos = 2 + len(encoded)
-        start = reader.uint()
-        info = update[reader.pos]
-        reader.pos += 1
-        values = _fast_item(reader, info, member)
-        if values is None or reader.pos + 1 != len(update) or update[reader.pos]:
+        start, pos = read_varuint(update, 2 + len(encoded))
+        info = update[pos]
+        pos = _fast_parent(update, pos + 1, info, member)
+        if pos < 0 or start > _MAX_CLOCK:
             return None
-    except (IndexError, ValueError, struct.error, _Refused):
+        values: list[object] = []
+        pos = _fast_values(update, pos, values) if member else _fast_string(update, pos)
+        if pos < 0 or pos + 1 != len(update) or update[pos]:
+            return None
+    except (IndexError, ValueError, struct.error):
         return None
     return Checked(start, values)
 
 
-def _fast_parent(reader: _Reader, info: int, member: bool) -> bool:
-    """Read past an item's origins or explicit root parent; False if not a usual one."""
-    if info & (_HAS_ORIGIN | _HAS_RIGHT_ORIGIN):
-        for flag in (_HAS_ORIGIN, _HAS_RIGHT_ORIGIN):
-            if info & flag:
-                reader.uint(2**64)
-                reader.uint()
-        return True
-    if member and reader.data.startswith(_ACTS_PARENT, reader.pos):
-        reader.pos += len(_ACTS_PARENT)
-        return True
-    return not member and reader.uint() == 1 and shared_root_allowed(reader.string())
+def _fast_id(data: bytes, pos: int) -> int:
+    client, pos = read_varuint(data, pos)
+    clock, pos = read_varuint(data, pos)
+    return -1 if client > 2**64 or clock > _MAX_CLOCK else pos
 
 
-def _fast_item(reader: _Reader, info: int, member: bool) -> list[object] | None:
+def _fast_parent(data: bytes, pos: int, info: int, member: bool) -> int:
+    """The position after an item's origins or explicit root parent; -1 if unusual."""
     if info & 0x1F != (_ANY if member else _STRING) or info & _HAS_PARENT_SUB:
-        return None
-    if not _fast_parent(reader, info, member):
-        return None
-    if not member:
-        reader.string()
-        return []
-    values: list[object] = []
-    count = reader.uint()
+        return -1
+    if info & (_HAS_ORIGIN | _HAS_RIGHT_ORIGIN):
+        if info & _HAS_ORIGIN:
+            pos = _fast_id(data, pos)
+        if info & _HAS_RIGHT_ORIGIN and pos >= 0:
+            pos = _fast_id(data, pos)
+        return pos
+    if member:
+        return pos + len(_ACTS_PARENT) if data.startswith(_ACTS_PARENT, pos) else -1
+    if data[pos] != 1:
+        return -1
+    end = _fast_string(data, pos + 1)
+    name = data[end - data[pos + 1] : end] if end > 0 and data[pos + 1] < 0x80 else b""
+    return end if name and shared_root_allowed(name.decode("utf-8")) else -1
+
+
+def _fast_string(data: bytes, pos: int) -> int:
+    """The position after a UTF-8 string (checked); -1 if it is not one."""
+    size, pos = read_varuint(data, pos)
+    end = pos + size
+    if end > len(data) or size > _MAX_CLOCK:
+        return -1
+    data[pos:end].decode("utf-8")  # UnicodeDecodeError is a ValueError: caught by _fast
+    return end
+
+
+def _fast_values(data: bytes, pos: int, values: list[object]) -> int:
+    count = data[pos]
     if not 0 < count <= MAX_VALUES_PER_CHANGE:
-        return None
+        return -1
+    pos += 1
     for _ in range(count):
-        value = _flat_object(reader)
-        if value is None:
-            return None
-        values.append(value)
-    return values
+        found = _flat_at(data, pos)
+        if found is None:
+            return -1
+        values.append(found[0])
+        pos = found[1]
+    return pos
