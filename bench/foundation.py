@@ -30,18 +30,26 @@ import pycrdt
 sys.path.insert(0, str(Path(__file__).parent))
 
 from assemblymesh.crdt.change import decode_change
-from assemblymesh.crdt.replica import Replica
+from assemblymesh.crdt.replica import Replica, Verdict
 from history import history
 from rss import peak_rss_mb
 
 BATCH = 5_000
+
+
+class _AdmitAll:
+    def admit(self, member: bytes, values: Any, known: Any) -> tuple[Verdict, str]:
+        return Verdict.ADMIT, "benchmark"
+
+
+ADMIT = _AdmitAll()
 REPEAT = 3
 
 
 def _ingest_child(n: int, directory: Path) -> dict[str, Any]:
     cast, changes = history(n)
     device, cert = cast.reader()
-    replica = Replica.open(directory / "store.sqlite", cast.assembly, device, cert)
+    replica = Replica.open(directory / "store.sqlite", cast.assembly, device, cert, admission=ADMIT)
     start = time.perf_counter()
     for i in range(0, len(changes), BATCH):
         result = replica.ingest(changes[i : i + BATCH])
@@ -89,7 +97,7 @@ def _open(directory: Path, n: int) -> tuple[float, dict[str, bytes]]:
     cast, _ = history(n)
     device, cert = cast.reader()
     start = time.perf_counter()
-    replica = Replica.open(directory / "store.sqlite", cast.assembly, device, cert)
+    replica = Replica.open(directory / "store.sqlite", cast.assembly, device, cert, admission=ADMIT)
     elapsed = time.perf_counter() - start
     states = {name: replica.document(name).full_state() for name in replica.document_names()}
     replica._store.close()  # no checkpoint rewrite: nothing changed

@@ -81,13 +81,11 @@ def generate(n: int, cast: Cast) -> list[bytes]:
         sub = local.observe(lambda event, c=captured: c.append(bytes(event.update)))
         with local.transaction():
             if op.kind == "map":
-                props = local.get("props", type=pycrdt.Map)
-                entity = props.get(op.target)
-                if entity is None:
-                    props[op.target] = entity = pycrdt.Map()
-                entity[op.field] = op.value
+                acts = local.get("acts", type=pycrdt.Array)
+                acts.append({"entity": op.target, "field": op.field, "value": op.value})
             else:
-                text = local.get(op.target, type=pycrdt.Text)
+                # The shared document holds texts named draft/... or minutes/... only.
+                text = local.get("draft/" + op.target, type=pycrdt.Text)
                 text.insert(op.pos, op.value)  # ASCII only: code points == UTF-8 offsets
         local.unobserve(sub)
         (update,) = captured
@@ -131,7 +129,7 @@ def read_blobs(path: Path) -> Iterator[bytes]:
 def history(n: int) -> tuple[Cast, list[bytes]]:
     """The cast and ``n`` encoded changes, from the cache when present."""
     cast = Cast.make()
-    path = OUT / f"history_{n}.bin"
+    path = OUT / f"history_v2_{n}.bin"  # v2: acts arrays and draft/ texts
     if path.exists():
         return cast, list(read_blobs(path))
     changes = generate(n, cast)

@@ -27,11 +27,19 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from assemblymesh.crdt.replica import Replica
+from assemblymesh.crdt.replica import Replica, Verdict
 from assemblymesh.net.credentials import Admitted, Authorization, Credentials, PeerIdentity
 from assemblymesh.net.node import Node, NodeConfig, sync_once
 from history import Cast, history
 from rss import peak_rss_mb
+
+
+class _AdmitAll:
+    def admit(self, member: bytes, values: Any, known: Any) -> tuple[Verdict, str]:
+        return Verdict.ADMIT, "benchmark"
+
+
+ADMIT = _AdmitAll()
 
 SECRET = bytes(range(32))
 TIMEOUT = 300.0
@@ -43,7 +51,7 @@ def _admit(peer: PeerIdentity) -> Authorization:
 
 def _open(cast: Cast, store: Path, label: str) -> Replica:
     device, cert = cast.reader(label)
-    return Replica.open(store, cast.assembly, device, cert)
+    return Replica.open(store, cast.assembly, device, cert, admission=ADMIT)
 
 
 def _rss_mb() -> float:

@@ -48,8 +48,9 @@ def test_cached_state_equals_a_fresh_fold_through_acts_syncs_and_time(tmp_path: 
     ben.close()
 
 
-def test_a_deletion_from_a_peer_is_seen_although_it_adds_nothing(tmp_path: Path) -> None:
-    """A change that only deletes leaves the state vector alone: the fold must not be stale."""
+def test_a_deletion_from_a_peer_is_refused(tmp_path: Path) -> None:
+    """Member documents are append-only (docs/protocol.md §2.2.1): a change that deletes an
+    act is refused by the receiving node, and its fold keeps the act."""
     import pycrdt
 
     clock = Clock()
@@ -67,7 +68,9 @@ def test_a_deletion_from_a_peer_is_seen_although_it_adds_nothing(tmp_path: Path)
         acts = doc.engine_doc.get("acts", type=pycrdt.Array)
         index = next(i for i, act in enumerate(acts.to_py()) if act["type"] == "propose")
         del acts[index]
-    ben.replica.ingest([c.data for c in amara.replica.missing_for(ben.replica.vector())])
-    assert ben.state().proposals == {} == fold(ben.snapshot(), clock()).proposals
+    result = ben.replica.ingest([c.data for c in amara.replica.missing_for(ben.replica.vector())])
+    assert [r.detail for r in result.rejected] == ["a member document is append-only: no deletions"]
+    assert [p.title for p in ben.state().proposals.values()] == ["Shed"]
+    assert fold(ben.snapshot(), clock()).proposals == ben.state().proposals
     amara.close()
     ben.close()

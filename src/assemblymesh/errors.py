@@ -11,6 +11,7 @@ AssemblyMeshError
 │   └── StoreFormatError  the store was written by a newer format version
 └── RemoteError           something that came from elsewhere is bad (peer, file, invite)
     ├── RejectedChange    a change failed ingest (``.reason`` is one of ``RejectReason``)
+    ├── InvalidSignature  a signature does not verify (also re-exported by ``crdt.identity``)
     ├── InviteError       an invite code is malformed, forged or expired
     ├── BundleError       a sneakernet bundle is corrupt, forged or for another assembly
     ├── HandshakeError    a peer failed the Noise handshake or identity proof
@@ -88,6 +89,10 @@ class RejectedChange(RemoteError):
         super().__init__(f"change rejected ({reason}): {detail}")
         self.reason = reason
         self.detail = detail
+
+
+class InvalidSignature(RemoteError):
+    """A signature does not verify for the given key and message."""
 
 
 class InviteError(RemoteError):

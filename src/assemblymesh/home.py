@@ -29,7 +29,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Concatenate, Generic, ParamSpec, TypeVar
+from typing import ClassVar, Concatenate, Generic, ParamSpec, TypeVar
 
 import msgpack
 import platformdirs
@@ -49,7 +49,14 @@ from assemblymesh.crdt.identity import (
     verify_invite_proof,
     write_key_file,
 )
-from assemblymesh.crdt.replica import Clock, Replica, ReplicaEvent, doc_name, wall_clock_ms
+from assemblymesh.crdt.replica import (
+    Clock,
+    Replica,
+    ReplicaEvent,
+    Verdict,
+    doc_name,
+    wall_clock_ms,
+)
 from assemblymesh.errors import (
     IllegalMoveError,
     InviteError,
@@ -78,6 +85,28 @@ from assemblymesh.net.node import DEFAULT_PORT, NodeConfig
 
 ENV_HOME = "ASSEMBLYMESH_HOME"
 ACTS = "acts"  # the root array of acts in every member document
+
+
+class DocumentAdmission:
+    """The store's question, answered by the model: may it keep (and pass on) the document
+    of a member it has no accepted device of yet? (``model.queries.document_admission``)"""
+
+    VERDICTS: ClassVar[dict[queries.Admission, Verdict]] = {
+        queries.Admission.ADMIT: Verdict.ADMIT,
+        queries.Admission.WAIT: Verdict.WAIT,
+        queries.Admission.REFUSE: Verdict.REFUSE,
+    }
+
+    def __init__(self, assembly_id: bytes) -> None:
+        self.assembly_id = assembly_id
+
+    def admit(
+        self, member: bytes, values: Sequence[object], known: Callable[[bytes], bool]
+    ) -> tuple[Verdict, str]:
+        verdict = queries.document_admission(self.assembly_id, member, values, known)
+        return self.VERDICTS[verdict.admission], verdict.reason
+
+
 INVITE_PREFIX = "am1:"
 INVITE_VERSION = 2
 DEFAULT_INVITE_VALID_MS = 7 * 24 * 3600 * 1000
@@ -298,27 +327,21 @@ class LocalAssembly:
         self.clock = clock
         self.new_id = new_id
         self._fold_cache: tuple[bytes, AssemblyState] | None = None
-        self._acts_cache: dict[str, tuple[int, list[LoggedAct]]] = {}
+        self._acts_cache: tuple[int, dict[str, list[LoggedAct]]] | None = None
 
     # --- reading ------------------------------------------------------------------------
 
     def snapshot(self) -> AssemblySnapshot:
-        """Every member document's logged acts. Reading a document out of the engine costs
-        far more than folding it, so a document is re-read only when its state changed."""
-        acts: dict[str, list[LoggedAct]] = {}
-        for name in self.replica.document_names():
-            if name == SHARED:
-                continue
-            doc = self.replica.document(name)
-            version = doc.revision
-            cached = self._acts_cache.get(name)
-            if cached is None or cached[0] != version:
-                values = doc.array(ACTS).to_py()
-                logged = [LoggedAct(v, "", i + 1) for i, v in enumerate(values)]
-                cached = (version, logged)
-                self._acts_cache[name] = cached
-            acts[name] = cached[1]
-        return AssemblySnapshot(self.assembly_id, acts)
+        """Every member document's logged acts, each with the device whose signature covers
+        it. The log is re-read only when something changed since the last read."""
+        revision = self.replica.log_revision()
+        if self._acts_cache is None or self._acts_cache[0] != revision:
+            acts = {
+                member: [LoggedAct(e.value, e.device.hex(), e.seq, e.pos) for e in entries]
+                for member, entries in self.replica.member_logs().items()
+            }
+            self._acts_cache = (revision, acts)
+        return AssemblySnapshot(self.assembly_id, self._acts_cache[1])
 
     def state(self, now_ms: int | None = None) -> AssemblyState:
         """The governance state as of ``now_ms`` (default: now).
@@ -612,7 +635,14 @@ class Home:
             certificate = DeviceCertificate.decode((directory / "device.cert").read_bytes())
         except (OSError, InvalidSignature) as exc:
             raise KeyFileError(f"device certificate in {directory} is missing or damaged") from exc
-        replica = Replica.open(directory / "store.sqlite", aid, device_key, certificate, self.clock)
+        replica = Replica.open(
+            directory / "store.sqlite",
+            aid,
+            device_key,
+            certificate,
+            self.clock,
+            admission=DocumentAdmission(aid),
+        )
         return LocalAssembly(
             directory, replica, secret_key.seed, member_key, self.clock, new_id, self.entropy
         )

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from assemblymesh.crdt.identity import DeviceCertificate, SigningKey, assembly_id_for
-from assemblymesh.crdt.replica import Replica
+from assemblymesh.crdt.replica import Replica, Verdict
+
+
+class AdmitEveryone:
+    """An admission policy for tests that do not care: every member is admitted."""
+
+    def admit(
+        self, member: bytes, values: Sequence[object], known: Callable[[bytes], bool]
+    ) -> tuple[Verdict, str]:
+        return Verdict.ADMIT, "tests admit everyone"
+
+
+ADMIT_EVERYONE = AdmitEveryone()
 
 
 def key(label: str) -> SigningKey:
@@ -50,7 +63,9 @@ def device(member: SigningKey, label: str | None = None, assembly: bytes = ASSEM
 
 
 def replica(path: Path, dev: Device, clock: FakeClock | None = None) -> Replica:
-    return Replica.open(path, dev.cert.assembly, dev.key, dev.cert, clock or FakeClock())
+    return Replica.open(
+        path, dev.cert.assembly, dev.key, dev.cert, clock or FakeClock(), admission=ADMIT_EVERYONE
+    )
 
 
 def all_changes(r: Replica) -> list[bytes]:
@@ -65,8 +80,7 @@ def documents_of(r: Replica, names: list[str] | None = None) -> dict[str, object
         if doc.state_vector() == b"\x00":
             continue
         out[name] = {
-            "props": doc.map("props").to_py(),
             "acts": doc.array("acts").to_py(),
-            "texts": {f"t{i}": str(doc.text(f"t{i}")) for i in range(3)},
+            "texts": {f"t{i}": str(doc.text(f"draft/t{i}")) for i in range(3)},
         }
     return out

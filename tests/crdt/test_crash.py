@@ -26,7 +26,7 @@ WRITER = textwrap.dedent(
     while True:
         with r.transact(SHARED if i % 3 == 0 else None) as doc:
             if i % 3 == 0:
-                doc.text("t").insert(0, "x" * (1 + i % 50))
+                doc.text("draft/t").insert(0, "x" * (1 + i % 50))
             else:
                 doc.map("props").set(f"k{i}", "v" * (1 + (i * 7919) % 3000))
         head = r.vector()[r.device_key.public]

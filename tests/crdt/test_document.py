@@ -23,15 +23,14 @@ def pair(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_integers_come_back_as_integers(pair) -> None:  # type: ignore[no-untyped-def]
     a, b = pair
     with a.transact() as doc:
-        doc.map("m").set("n", 7)
-        doc.map("m").set("nested", {"xs": [1, 2, 3], "flag": True, "none": None})
         doc.array("acts").append({"amount": 2**53})
+        doc.array("acts").append({"n": 7, "nested": {"xs": [1, 2, 3], "flag": True, "none": None}})
     b.ingest(all_changes(a))
     for r in (a, b):
-        m = r.document(a.member_id).map("m")
+        m = r.document(a.member_id).array("acts")[1]
         assert m.get("n") == 7 and type(m.get("n")) is int
         assert m.get("nested") == {"xs": [1, 2, 3], "flag": True, "none": None}
-        assert r.document(a.member_id).array("acts").to_py() == [{"amount": 2**53}]
+        assert r.document(a.member_id).array("acts").to_py()[:1] == [{"amount": 2**53}]
 
 
 @pytest.mark.parametrize(
@@ -45,31 +44,31 @@ def test_values_that_cannot_round_trip_are_refused(value: object) -> None:
 def test_text_offsets_are_code_points(pair) -> None:  # type: ignore[no-untyped-def]
     a, b = pair
     with a.transact(SHARED) as doc:
-        text = doc.text("t")
+        text = doc.text("draft/t")
         text.insert(0, "héllo 世界 🎉!")
         text.insert(1, "X")  # after 'h', before the two-byte 'é'
         text.insert(8, "Y")  # between the CJK characters
         text.insert(len(text) - 1, "Z")  # before '!', after the four-byte emoji
     with a.transact(SHARED) as doc:
-        doc.text("t").delete(2, 1)  # removes 'é' entirely
+        doc.text("draft/t").delete(2, 1)  # removes 'é' entirely
     b.ingest(all_changes(a))
     for r in (a, b):
-        assert str(r.document(SHARED).text("t")) == "hXllo 世Y界 🎉Z!"
+        assert str(r.document(SHARED).text("draft/t")) == "hXllo 世Y界 🎉Z!"
 
 
 @pytest.mark.parametrize(("index", "length"), [(-1, 1), (99, 0), (0, 99), (2, -1)])
 def test_text_ranges_outside_the_text_are_refused(pair, index: int, length: int) -> None:  # type: ignore[no-untyped-def]
     a, _ = pair
     with a.transact(SHARED) as doc:
-        doc.text("t").insert(0, "abc")
+        doc.text("draft/t").insert(0, "abc")
     before = a.change_count()
     with pytest.raises(UsageError), a.transact(SHARED) as doc:
         if length == 0:
-            doc.text("t").insert(index, "x")
+            doc.text("draft/t").insert(index, "x")
         else:
-            doc.text("t").delete(index, length)
+            doc.text("draft/t").delete(index, length)
     assert a.change_count() == before
-    assert str(a.document(SHARED).text("t")) == "abc"
+    assert str(a.document(SHARED).text("draft/t")) == "abc"
 
 
 def test_writing_outside_a_transaction_is_refused(pair) -> None:  # type: ignore[no-untyped-def]
@@ -89,21 +88,22 @@ def test_a_device_writes_only_its_member_document_and_the_shared_one(pair) -> No
 def test_root_types_arriving_remotely_are_readable(pair) -> None:  # type: ignore[no-untyped-def]
     a, b = pair
     with a.transact() as doc:
-        doc.map("props").child_map("p1").set("title", "quiet hours")
-        doc.map("props").child_text("body").insert(0, "no drilling")
+        doc.array("acts").append({"p1": {"title": "quiet hours"}})
+    with a.transact(SHARED) as doc:
+        doc.text("draft/body").insert(0, "no drilling")
     b.ingest(all_changes(a))
-    props = b.document(a.member_id).map("props")
-    assert props.get("p1").to_py() == {"title": "quiet hours"}
-    assert str(props.get("body")) == "no drilling"
-    assert props.keys() == ["body", "p1"]
+    props = b.document(a.member_id).array("acts")[0]
+    assert props.get("p1") == {"title": "quiet hours"}
+    assert str(b.document(SHARED).text("draft/body")) == "no drilling"
+    assert sorted(props) == ["p1"]
 
 
 def test_an_exception_inside_a_transaction_still_records_what_was_written(pair) -> None:  # type: ignore[no-untyped-def]
     """The engine cannot roll back, so the log must hold whatever the document holds."""
     a, b = pair
     with pytest.raises(RuntimeError), a.transact() as doc:
-        doc.map("m").set("k", "written")
+        doc.array("acts").append({"k": "written"})
         raise RuntimeError("boom")
     assert a.change_count() == 1
     b.ingest(all_changes(a))
-    assert b.document(a.member_id).map("m").get("k") == "written"
+    assert b.document(a.member_id).array("acts")[0].get("k") == "written"

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from assemblymesh.crdt import replica as replica_module
+from assemblymesh.crdt import checkpoints as replica_module
 from assemblymesh.crdt.document import SHARED
 from assemblymesh.crdt.store import STORE_FORMAT
 from assemblymesh.errors import StoreError, StoreFormatError
-from tests.crdt.helpers import all_changes, device, documents_of, key, replica
+from tests.crdt.helpers import ADMIT_EVERYONE, all_changes, device, documents_of, key, replica
 
 ALICE = key("alice")
 
@@ -18,9 +18,9 @@ def write_some(path: Path, n: int = 30) -> list[bytes]:
     r = replica(path, device(ALICE, "a1"))
     for i in range(n):
         with r.transact() as doc:
-            doc.map("props").set(f"k{i % 7}", f"v{i}")
+            doc.array("acts").append({f"k{i % 7}": f"v{i}"})
         with r.transact(SHARED) as doc:
-            doc.text("t0").insert(0, f"{i},")
+            doc.text("draft/t0").insert(0, f"{i},")
     changes = all_changes(r)
     r.close()
     return changes
@@ -44,7 +44,7 @@ def test_a_store_of_another_assembly_is_refused(tmp_path: Path) -> None:
     from assemblymesh.crdt.replica import Replica
 
     with pytest.raises(StoreError, match="another assembly"):
-        Replica.open(path, other.cert.assembly, other.key, other.cert)
+        Replica.open(path, other.cert.assembly, other.key, other.cert, admission=ADMIT_EVERYONE)
 
 
 def test_a_corrupt_store_gives_one_clear_error(tmp_path: Path) -> None:
@@ -63,14 +63,14 @@ def test_reopening_gives_the_same_documents(tmp_path: Path, every: int) -> None:
         r = replica(path, dev)
         for i in range(40):
             with r.transact() as doc:
-                doc.map("props").set(f"k{i % 5}", i)
+                doc.array("acts").append({f"k{i % 5}": i})
         expected, digest = documents_of(r), r.digest()
         r.close()
         r = replica(path, dev)
         assert documents_of(r) == expected and r.digest() == digest
         # ... and the device continues its chain where it left off.
         with r.transact() as doc:
-            doc.map("props").set("after", "restart")
+            doc.array("acts").append({"after": "restart"})
         assert r.change_count() == 41
         r.close()
     finally:
@@ -88,7 +88,7 @@ def test_a_full_disk_refuses_the_batch_and_changes_nothing(tmp_path: Path) -> No
         node.ingest(changes[10:])
     assert (node.digest(), documents_of(node), node.change_count()) == before
     with pytest.raises(StoreError, match="disk full"), node.transact() as doc:
-        doc.map("props").set("big", "x" * 100_000)
+        doc.array("acts").append({"big": "x" * 100_000})
     assert (node.digest(), documents_of(node), node.change_count()) == before
     # Space again: everything goes through, nothing was lost or half-written.
     node._store._db.execute("PRAGMA max_page_count = 1073741823")
@@ -105,13 +105,13 @@ def test_two_processes_sharing_a_store_see_each_others_changes(tmp_path: Path) -
     node = replica(path, dev)
     cli = replica(path, dev)
     with cli.transact() as doc:
-        doc.map("props").set("from", "cli")
+        doc.array("acts").append({"from": "cli"})
     fresh = node.refresh()
     assert [c.seq for c in fresh] == [1]
     with node.transact() as doc:  # must build on seq 1, not fork it
-        doc.map("props").set("from", "node")
+        doc.array("acts").append({"from": "node"})
     with cli.transact() as doc:
-        doc.map("props").set("again", "cli")
+        doc.array("acts").append({"again": "cli"})
     node.refresh()
     assert node.change_count() == cli.change_count() == 3
     assert documents_of(node) == documents_of(cli)
@@ -129,9 +129,9 @@ def test_observers_hear_local_and_remote_changes_after_they_are_durable(tmp_path
     )
     node.ingest(changes)
     with node.transact() as doc:
-        doc.map("props").set("x", 1)
+        doc.array("acts").append({"x": 1})
     unsubscribe()
     with node.transact() as doc:
-        doc.map("props").set("y", 2)
+        doc.array("acts").append({"y": 2})
     assert heard == [(False, 6, 6), (True, 1, 7)]
     node.close()

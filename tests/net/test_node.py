@@ -317,12 +317,12 @@ def _write_fast(replica: Replica, who: Member, n: int) -> None:
     doc: pycrdt.Doc[object] = pycrdt.Doc(client_id=yjs_client_id(who.device.public))
     updates: list[bytes] = []
     doc.observe(lambda event: updates.append(bytes(event.update)))
-    m = doc.get("m", type=pycrdt.Map)
+    acts = doc.get("acts", type=pycrdt.Array)
     blobs: list[bytes] = []
     prev = b""
     for i in range(n):
         with doc.transaction():
-            m[f"k{i % 500}"] = os.urandom(6).hex()
+            acts.append({f"k{i % 500}": os.urandom(6).hex()})
         change = Change.create(
             who.device, ASSEMBLY, who.member.public, i + 1, prev, 1_760_000_000_000 + i,
             updates[-1], who.cert.encode() if i == 0 else None,

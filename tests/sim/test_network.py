@@ -140,13 +140,13 @@ def test_random_partitions_always_heal_to_convergence(assembly) -> None:  # type
 
             def edit(n: LocalAssembly = node, s: int = step) -> None:
                 with n.replica.transact(SHARED) as doc:
-                    doc.text("minutes").insert(0, f"[{s}] ")
+                    doc.text("minutes/main").insert(0, f"[{s}] ")
 
             sim.at(t, edit)
     sim.at(t + 100, sim.heal)
     sim.run()
     assert sim.converged()
-    texts = {str(n.replica.document(SHARED).text("minutes")) for n in nodes}
+    texts = {str(n.replica.document(SHARED).text("minutes/main")) for n in nodes}
     assert len(texts) == 1
     states = {tuple(sorted(p.title for p in n.state().proposals.values())) for n in nodes}
     assert len(states) == 1

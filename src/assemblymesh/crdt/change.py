@@ -140,10 +140,7 @@ def decode_change(data: bytes, max_size: int = MAX_CHANGE_SIZE) -> Change:
         fields = _unpack(body)
     except Exception as exc:  # msgpack raises several unrelated types on bad input
         raise _reject("not a msgpack [body, signature] pair") from exc
-    if signature is None:
-        signature = b""
-    elif type(signature) is not bytes or len(signature) != SIGNATURE_SIZE:
-        raise _reject("signature is neither 64 bytes nor nil")
+    signature = _signature_field(signature)
     if type(body) is not bytes or type(fields) is not list or not fields:
         raise _reject("body is not an array")
     if fields[0] != FORMAT_VERSION or type(fields[0]) is not int:
@@ -151,22 +148,7 @@ def decode_change(data: bytes, max_size: int = MAX_CHANGE_SIZE) -> Change:
     if len(fields) != 9:
         raise _reject("body has the wrong number of fields")
     _, assembly, doc, device, seq, prev, ts, update, cert = fields
-    if (
-        type(assembly) is not bytes
-        or len(assembly) != ASSEMBLY_ID_SIZE
-        or type(doc) is not bytes
-        or (len(doc) != KEY_SIZE and doc)
-        or type(device) is not bytes
-        or len(device) != KEY_SIZE
-        or type(seq) is not int
-        or not 1 <= seq <= MAX_SEQ
-        or type(prev) is not bytes
-        or len(prev) != (HASH_SIZE if seq > 1 else 0)
-        or type(ts) is not int
-        or not 0 <= ts <= MAX_SEQ
-        or type(update) is not bytes
-        or (cert is not None and (type(cert) is not bytes or seq != 1))
-    ):
+    if _bad_ids(assembly, doc, device) or _bad_chain(seq, prev, ts, update, cert):
         raise _reject("body fields have the wrong types or sizes")
     # Canonical form: re-encoding gives the same bytes, so hashes and signatures are over
     # one encoding only, and fields stripped in transit can be rebuilt exactly.
@@ -176,6 +158,38 @@ def decode_change(data: bytes, max_size: int = MAX_CHANGE_SIZE) -> Change:
         assembly, doc, device, seq, prev, ts, update, cert, body, signature, data,
         _blake2b(body, digest_size=HASH_SIZE).digest(),
     )  # fmt: skip
+
+
+def _signature_field(signature: object) -> bytes:
+    if signature is None:
+        return b""
+    if type(signature) is not bytes or len(signature) != SIGNATURE_SIZE:
+        raise _reject("signature is neither 64 bytes nor nil")
+    return signature
+
+
+def _bad_ids(assembly: object, doc: object, device: object) -> bool:
+    return (
+        type(assembly) is not bytes
+        or len(assembly) != ASSEMBLY_ID_SIZE
+        or type(doc) is not bytes
+        or (len(doc) != KEY_SIZE and bool(doc))
+        or type(device) is not bytes
+        or len(device) != KEY_SIZE
+    )
+
+
+def _bad_chain(seq: object, prev: object, ts: object, update: object, cert: object) -> bool:
+    return (
+        type(seq) is not int
+        or not 1 <= seq <= MAX_SEQ
+        or type(prev) is not bytes
+        or len(prev) != (HASH_SIZE if seq > 1 else 0)
+        or type(ts) is not int
+        or not 0 <= ts <= MAX_SEQ
+        or type(update) is not bytes
+        or (cert is not None and (type(cert) is not bytes or seq != 1))
+    )
 
 
 def decode_stored(data: bytes, digest: bytes) -> Change:

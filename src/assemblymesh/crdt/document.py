@@ -14,6 +14,8 @@ arrived by remote update read as ``None`` until typed. Here:
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 from collections.abc import Iterator
 from typing import Any, TypeAlias
 
@@ -23,8 +25,38 @@ from assemblymesh.errors import UsageError
 
 Value: TypeAlias = bool | int | str | list["Value"] | dict[str, "Value"] | None
 
+__all__ = [
+    "MAX_INT",
+    "SHARED",
+    "ArrayView",
+    "Document",
+    "MapView",
+    "TextView",
+    "Value",
+    "check_value",
+    "engine_guard",
+    "is_panic",
+    "normalize",
+]
+
+log = logging.getLogger(__name__)
+
 MAX_INT = 2**53
 SHARED = "shared"
+
+
+def read_json(engine_type: Any, empty: Any) -> Any:
+    """The whole type as Python data in one engine call (its JSON form). Reading element by
+    element costs one engine walk per index (quadratic). A type the engine cannot read
+    (whatever got into it) reads as ``empty``: it never raises out of the document layer."""
+    try:
+        text = str(engine_type)
+        return json.loads(text) if text else empty
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # engine errors and panics, bad JSON, RecursionError
+        log.warning("a document part cannot be read; it reads as empty")
+        return empty
 
 
 def is_panic(exc: BaseException) -> bool:
@@ -143,7 +175,13 @@ class TextView(_View):
     """A collaborative text; positions are code points."""
 
     def __str__(self) -> str:
-        return str(self._type)
+        try:
+            return str(self._type)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:
+            log.warning("a text cannot be read; it reads as empty")
+            return ""
 
     def __len__(self) -> int:
         return len(str(self._type))
@@ -222,7 +260,8 @@ class MapView(_View):
         return TextView(self._owner, self._child(key, pycrdt.Text))
 
     def to_py(self) -> dict[str, Any]:
-        result: dict[str, Any] = normalize(self._type.to_py() or {})
+        value = read_json(self._type, {})
+        result: dict[str, Any] = normalize(value) if isinstance(value, dict) else {}
         return result
 
 
@@ -242,5 +281,6 @@ class ArrayView(_View):
             self._type.append(value)
 
     def to_py(self) -> list[Any]:
-        result: list[Any] = normalize(self._type.to_py() or [])
+        value = read_json(self._type, [])
+        result: list[Any] = normalize(value) if isinstance(value, list) else []
         return result

@@ -22,7 +22,31 @@ import nacl.bindings
 import nacl.exceptions
 import nacl.signing
 
-from assemblymesh.errors import KeyFileError, RemoteError
+from assemblymesh.errors import InvalidSignature, KeyFileError
+
+__all__ = [
+    "ASSEMBLY_ID_CONTEXT",
+    "ASSEMBLY_ID_SIZE",
+    "CERT_CONTEXT",
+    "CLIENT_ID_CONTEXT",
+    "INVITE_CONTEXT",
+    "INVITE_PROOF_CONTEXT",
+    "KEY_SIZE",
+    "SIGNATURE_SIZE",
+    "DeviceCertificate",
+    "InvalidSignature",  # defined in assemblymesh.errors; re-exported for callers
+    "Invite",
+    "SigningKey",
+    "assembly_id_for",
+    "invite_proof_message",
+    "is_bytes_of",
+    "read_key_file",
+    "sign_invite_proof",
+    "verify",
+    "verify_invite_proof",
+    "write_key_file",
+    "yjs_client_id",
+]
 
 KEY_SIZE = 32
 SIGNATURE_SIZE = 64
@@ -36,10 +60,6 @@ CLIENT_ID_CONTEXT = b"assemblymesh/yjs-client-id/v1\x00"
 
 # Yjs accepts client ids in 0 .. 2**53 - 1 (see docs/pycrdt notes); 0 is avoided.
 _MAX_CLIENT_ID = 2**53 - 1
-
-
-class InvalidSignature(RemoteError):
-    """A signature does not verify for the given key and message."""
 
 
 def verify(public_key: bytes, context: bytes, message: bytes, signature: bytes) -> None:

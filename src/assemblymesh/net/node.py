@@ -763,6 +763,9 @@ class Node:
             link.name,
             short_id(done.peer.member),
         )
+        # What other processes wrote to the store goes into our hello, not into a later
+        # announce the peer would have to wait for.
+        self._refresh()
         self._gossip.attach(machine, link.wake.set)
         machine.start()
         writer_task = asyncio.ensure_future(self._write_loop(link))

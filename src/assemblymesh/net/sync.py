@@ -826,10 +826,11 @@ class Gossip:
             wake()
 
     def _on_event(self, event: ReplicaEvent) -> None:
+        # The connection a batch came from is told too: each machine skips what its peer is
+        # known to hold, and a batch may admit changes that waited, which came from elsewhere.
         for machine, wake in list(self._links.items()):
-            if machine is not self._origin:
-                machine.push(event.changes)
-                wake()
+            machine.push(event.changes)
+            wake()
 
     def close(self) -> None:
         self._unsubscribe()
