@@ -19,8 +19,8 @@ import click
 
 from assemblymesh.errors import AssemblyMeshError, RemoteError, StoreError, UsageError
 from assemblymesh.heard import store_problem
-from assemblymesh.home import Home, LocalAssembly, parse_address
-from assemblymesh.model import AssemblyState, commands
+from assemblymesh.home import ALL_ADDRESSES, DEFAULT_PORT, Home, LocalAssembly, parse_address
+from assemblymesh.model import AssemblyState, Proposal, Round, commands
 from assemblymesh.model import rules as process
 from assemblymesh.model.acts import MAX_TEXT_LEN
 
@@ -165,16 +165,9 @@ def init(
 @pass_ctx
 def invite(ctx: Context, valid_days: int, hints: tuple[str, ...], qr: bool | None) -> None:
     """Issue a one-time invite; prints the code as the last line."""
-    if not hints:
-        # Where this node can be reached if it serves on the default port: the joiner
-        # dials these first (discovery and other members are the fallback).
-        from assemblymesh.net.discovery import local_addresses
-        from assemblymesh.net.node import DEFAULT_PORT
-
-        hints = tuple(f"{ip}:{DEFAULT_PORT}" if ":" not in ip else f"[{ip}]:{DEFAULT_PORT}"
-                      for ip in local_addresses(None)[:4])  # fmt: skip
     with ctx.open() as local:
-        code = local.issue_invite(hints, valid_days * DAY_MS).encode()
+        issued = local.issue_invite(hints or local.default_invite_hints(), valid_days * DAY_MS)
+        code = issued.encode()
     if qr if qr is not None else sys.stdout.isatty():
         import segno
 
@@ -433,66 +426,81 @@ def changed_since_close(state: AssemblyState) -> list[dict[str, Any]]:
 
 
 def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
-    now = state.now_ms
+    record = local.record_summary()
     return {
         "assembly": {
             "id": local.assembly_id.hex(),
             "name": state.assembly.name if state.assembly else None,
             "charter": state.assembly.charter if state.assembly else None,
             "rules": _plain(state.assembly.rules) if state.assembly else None,
+            "rule_history": _plain(state.rule_history),
         },
         "me": {
             "member": local.member_id,
             "device": local.device_id,
             "admitted": state.is_member(local.member_id),
         },
-        "members": [
-            {
-                "id": m.id,
-                "name": m.name,
-                "roles": list(m.active_roles(now)),
-                "founder": m.is_founder,
-                "joined": m.joined_ts,
-            }
-            for m in state.members.values()
-        ],
-        "proposals": [
-            {
-                "id": p.id,
-                "title": p.title,
-                "state": p.state,
-                "author": p.author,
-                "version": p.latest.number,
-                "rounds": list(p.rounds),
-                "decision": p.decision,
-            }
-            for p in state.proposals.values()
-        ],
-        "rounds": [
-            {
-                "id": r.id,
-                "proposal": r.proposal,
-                "version": r.version,
-                "phase": r.phase,
-                "facilitator": r.facilitator,
-                "outcome": r.outcome,
-                "positions": {
-                    m: {
-                        "kind": p.kind,
-                        "reason": p.reason,
-                        "provisional": p.provisional,
-                        "late": p.late,
-                    }
-                    for m, p in r.positions.items()
-                },
-            }
-            for r in state.rounds.values()
-        ],
+        "members": _members_data(state),
+        "proposals": [_proposal_data(p) for p in state.proposals.values()],
+        "rounds": [_round_data(r) for r in state.rounds.values()],
         "decisions": [_plain(d) for d in state.decisions.values()],
+        "effects": _plain(state.effect_log),
         "changed_since_close": changed_since_close(state),
-        "digest": local.replica.digest().hex(),
-        "changes": local.replica.change_count(),
-        "pending": local.replica.pending_count(),
+        "digest": record.digest,
+        "changes": record.changes,
+        "pending": record.pending,
+    }
+
+
+def _members_data(state: AssemblyState) -> list[dict[str, Any]]:
+    now = state.now_ms
+    return [
+        {
+            "id": m.id,
+            "name": m.name,
+            "roles": list(m.active_roles(now)),
+            "founder": m.is_founder,
+            "joined": m.joined_ts,
+            "supporter": m.supporter,
+            "standing_until": m.standing_until,
+            "removed": m.removed_ts,
+        }
+        for m in state.members.values()
+    ]
+
+
+def _proposal_data(p: Proposal) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "title": p.title,
+        "state": p.state,
+        "author": p.author,
+        "by_supporter": p.by_supporter,
+        "version": p.latest.number,
+        "body": p.latest.body,
+        "effects": [e.to_doc() for e in p.latest.effects],
+        "rounds": list(p.rounds),
+        "decision": p.decision,
+    }
+
+
+def _round_data(r: Round) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "proposal": r.proposal,
+        "version": r.version,
+        "phase": r.phase,
+        "facilitator": r.facilitator,
+        "outcome": r.outcome,
+        "positions": {
+            m: {
+                "kind": p.kind,
+                "reason": p.reason,
+                "provisional": p.provisional,
+                "late": p.late,
+            }
+            for m, p in r.positions.items()
+        },
     }
 
 
@@ -577,7 +585,6 @@ def tui(ctx: Context, offline: bool, no_mdns: bool, plain: bool, listen: str | N
     """Open the terminal UI on the default assembly, with the network node beside it."""
     # Imported here: the UI pulls in Textual, which the other commands do not need.
     from assemblymesh.live import run
-    from assemblymesh.net.node import DEFAULT_PORT
 
     listen_at = parse_address(listen, DEFAULT_PORT) if listen else ("0.0.0.0", DEFAULT_PORT)
     run(
@@ -642,8 +649,6 @@ def serve(
     """Run this node: accept peers, dial peers, sync and gossip until Ctrl-C or SIGTERM."""
     import asyncio
 
-    from assemblymesh.net.node import ALL_ADDRESSES, DEFAULT_PORT
-
     _log_to_stderr(verbose)
     listen_at = parse_address(listen, DEFAULT_PORT) if listen else (ALL_ADDRESSES, DEFAULT_PORT)
     static = _addresses(peers, DEFAULT_PORT)
@@ -651,25 +656,7 @@ def serve(
 
     with ctx.open() as local, serving(local.directory):
         # The node also dials the address book's candidates (gossip capped, aged out).
-        config = local.node_config(listen_at, static)
-        asyncio.run(_serve(config, not no_mdns))
-
-
-async def _serve(config: Any, mdns: bool) -> None:
-    import asyncio
-    import signal
-
-    from assemblymesh.net.service import NodeService
-
-    service = NodeService(config, mdns=mdns, dial_out_only_fallback=False)
-    await service.start()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, lambda: asyncio.ensure_future(service.stop()))
-    try:
-        await service.run_until_stopped()
-    finally:
-        await service.stop()
+        asyncio.run(local.serve(listen_at, static, not no_mdns))
 
 
 @main.command(name="sync")
@@ -681,25 +668,19 @@ async def _serve(config: Any, mdns: bool) -> None:
 @pass_ctx
 def sync_command(ctx: Context, peers: tuple[str, ...], timeout: float, verbose: bool) -> None:
     """Sync once with a peer and exit with a summary."""
-    import asyncio
-
-    from assemblymesh.net.node import DEFAULT_PORT, sync_once
-
     if verbose:
         _log_to_stderr(verbose)
     with ctx.open(check=False) as local:
         targets = _addresses(peers, DEFAULT_PORT) or local.known_addresses()
         if not targets:
             raise UsageError("no peer to sync with: give --peer HOST:PORT")
-        config = local.node_config()
         failures = []
         for host, port in targets:
             try:
-                summary = asyncio.run(sync_once(config, (host, port), timeout))
-            except (AssemblyMeshError, OSError) as exc:
+                summary = local.sync_once(host, port, timeout)
+            except AssemblyMeshError as exc:
                 # One line per address, then the next one: never a traceback.
-                reason = exc if isinstance(exc, AssemblyMeshError) else exc.strerror or exc
-                failures.append(f"{host}:{port}: {reason}")
+                failures.append(f"{host}:{port}: {exc}")
                 continue
             state = local.state()
             click.echo(
@@ -709,7 +690,7 @@ def sync_command(ctx: Context, peers: tuple[str, ...], timeout: float, verbose: 
             )
             if not state.is_member(local.member_id):
                 click.echo("not admitted yet: the assembly has not received your join")
-            click.echo(f"digest {local.replica.digest().hex()}")
+            click.echo(f"digest {local.record_summary().digest}")
             return
     raise RemoteError("; ".join(failures))
 
@@ -749,14 +730,6 @@ def _progress(length: int, label: str) -> Iterator[Any]:
         return
     with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
         yield bar.update
-
-
-def _bundle_identity(local: LocalAssembly) -> Any:
-    return local.bundle_identity()
-
-
-def _bundle_authorize(local: LocalAssembly) -> Any:
-    return local.bundle_authorize
 
 
 def _write_atomically(path: Path, write: Any) -> Any:
@@ -811,26 +784,20 @@ def bundle() -> None:
 @pass_ctx
 def bundle_export(ctx: Context, path: Path, vector_path: Path | None) -> None:
     """Write this node's changes (or only what the recipient lacks) to FILE."""
-    from assemblymesh.net.bundle import plan_count, read_vector, write_bundle
-
     with ctx.open() as local:
         theirs: dict[bytes, tuple[int, bytes]] = {}
         if vector_path is not None:
             with _open_input(vector_path) as source, _io_errors(vector_path):
-                _, theirs = read_vector(source, local.assembly_id, local.secret)
-        total = plan_count(local.replica.vector(), theirs)
+                theirs = local.read_vector_file(source)
+        total = local.bundle_size(theirs)
         if total == 0:
             click.echo(
                 "nothing to export: the recipient already holds all"
-                f" {local.replica.change_count()} changes here"
+                f" {local.record_summary().changes} changes here"
             )
             return
-        identity = _bundle_identity(local)
         with _progress(total, "exporting") as tick:
-            summary = _write_atomically(
-                path,
-                lambda out: write_bundle(out, identity, local.replica, local.clock(), theirs, tick),
-            )
+            summary = _write_atomically(path, lambda out: local.write_bundle(out, theirs, tick))
     click.echo(
         f"wrote {summary.changes} changes in {summary.batches} batches to {path}"
         f" ({summary.size} bytes, encrypted and signed)"
@@ -843,15 +810,9 @@ def bundle_export(ctx: Context, path: Path, vector_path: Path | None) -> None:
 def bundle_vector(ctx: Context, path: Path) -> None:
     """Write what this node holds (its version vector) to FILE, for the courier to carry
     to a node that will 'bundle export --for FILE'."""
-    from assemblymesh.net.bundle import write_vector
-
     with ctx.open() as local:
-        identity = _bundle_identity(local)
-        vector = local.replica.vector()
-        size = _write_atomically(
-            path, lambda out: write_vector(out, identity, vector, local.clock())
-        )
-        count = local.replica.change_count()
+        size = _write_atomically(path, local.write_vector_file)
+        count = local.record_summary().changes
     click.echo(
         f"wrote the vector of {count} changes to {path} ({size} bytes, encrypted and signed)"
     )
@@ -866,18 +827,13 @@ def bundle_import(ctx: Context, path: Path) -> None:
     """Check FILE completely, then ingest its changes with the network's rules."""
     import tempfile
 
-    from assemblymesh.net.bundle import ingest_verified, verify_bundle
-
     with ctx.open() as local, _open_input(path) as source, _io_errors(path):
         size = path.stat().st_size
         with tempfile.TemporaryFile(dir=local.directory) as spool:
             with _progress(size, "checking ") as tick:
-                verified = verify_bundle(
-                    source, local.assembly_id, local.secret, spool,
-                    _bundle_authorize(local), tick,
-                )  # fmt: skip
+                verified = local.verify_bundle(source, spool, tick)
             with _progress(verified.changes, "importing") as tick:
-                summary = ingest_verified(verified, local.replica, tick)
+                summary = local.import_bundle(verified, tick)
         signer = verified.signer
         click.echo(
             f"bundle from device {short(signer.device.hex())} of member"
@@ -895,9 +851,8 @@ def bundle_import(ctx: Context, path: Path) -> None:
                 click.echo(f"  refused ({reason}): {count}")
             for detail in summary.details:
                 click.echo(f"    {detail}")
-        click.echo(
-            f"{local.replica.change_count()} changes here, digest {local.replica.digest().hex()}"
-        )
+        record = local.record_summary()
+        click.echo(f"{record.changes} changes here, digest {record.digest}")
 
 
 @main.group()

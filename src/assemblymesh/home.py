@@ -20,16 +20,18 @@ network's one governance question (``authorize``).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import difflib
 import hashlib
 import ipaddress
 import os
 import secrets
-from collections.abc import Callable, Sequence
+import signal
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Concatenate, Generic, ParamSpec, TypeVar
+from typing import IO, ClassVar, Concatenate, Generic, ParamSpec, TypeVar
 
 import msgpack
 import platformdirs
@@ -62,6 +64,7 @@ from assemblymesh.errors import (
     InviteError,
     KeyFileError,
     NotFoundError,
+    RemoteError,
     UsageError,
 )
 from assemblymesh.model import (
@@ -77,11 +80,14 @@ from assemblymesh.model import (
     queries,
 )
 from assemblymesh.model import acts as model_acts
+from assemblymesh.net import bundle as bundles
 from assemblymesh.net.addressbook import AddressBook
 from assemblymesh.net.bundle import Identity as BundleIdentity
 from assemblymesh.net.bundle import Signer as BundleSigner
 from assemblymesh.net.credentials import Admitted, Authorization, Credentials, PeerIdentity, Refused
-from assemblymesh.net.node import DEFAULT_PORT, NodeConfig
+from assemblymesh.net.discovery import local_addresses
+from assemblymesh.net.node import ALL_ADDRESSES, DEFAULT_PORT, NodeConfig, SyncSummary, sync_once
+from assemblymesh.net.service import NodeService
 
 ENV_HOME = "ASSEMBLYMESH_HOME"
 ACTS = "acts"  # the root array of acts in every member document
@@ -113,6 +119,7 @@ DEFAULT_INVITE_VALID_MS = 7 * 24 * 3600 * 1000
 SECRET_SIZE = 32
 
 P = ParamSpec("P")
+Progress = Callable[[int], None]  # told how many more units of work are done
 Entropy = Callable[[int], bytes]  # n -> n random bytes (injected: tests and the demo fix it)
 _Act = TypeVar("_Act", bound=model_acts.Act)
 
@@ -288,6 +295,15 @@ class RecordChanged:
     authors: tuple[str, ...]
     governance: bool
     shared: bool
+
+
+@dataclass(frozen=True)
+class RecordSummary:
+    """How much of the record this node holds, and its digest (equal on nodes in sync)."""
+
+    changes: int
+    pending: int
+    digest: str
 
 
 def rebased_index(old: str, new: str, index: int) -> int:
@@ -483,7 +499,71 @@ class LocalAssembly:
         verdict = queries.peer_admission(state, peer.member, peer.device, peer.invite, self.clock())
         return Admitted() if verdict.admitted else Refused(verdict.reason)
 
+    # --- the network --------------------------------------------------------------------
+
+    def default_invite_hints(self) -> tuple[str, ...]:
+        """Where this node can be reached if it serves on the default port: a joiner dials
+        these first (discovery and other members are the fallback)."""
+        return tuple(
+            f"{ip}:{DEFAULT_PORT}" if ":" not in ip else f"[{ip}]:{DEFAULT_PORT}"
+            for ip in local_addresses(None)[:4]
+        )
+
+    def sync_once(self, host: str, port: int, timeout: float) -> SyncSummary:
+        """Sync with one peer and return what moved; one-line errors only."""
+        try:
+            return asyncio.run(sync_once(self.node_config(), (host, port), timeout))
+        except OSError as exc:
+            raise RemoteError(f"{host}:{port}: {exc.strerror or exc}") from exc
+
+    async def serve(
+        self, listen: tuple[str, int], peers: Sequence[tuple[str, int]], mdns: bool
+    ) -> None:
+        """Run this node (``assemblymesh serve``) until SIGINT or SIGTERM."""
+        service = NodeService(
+            self.node_config(listen, peers), mdns=mdns, dial_out_only_fallback=False
+        )
+        await service.start()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(service.stop()))
+        try:
+            await service.run_until_stopped()
+        finally:
+            await service.stop()
+
     # --- bundles ------------------------------------------------------------------------
+
+    def read_vector_file(self, source: IO[bytes]) -> dict[bytes, tuple[int, bytes]]:
+        return bundles.read_vector(source, self.assembly_id, self.secret)[1]
+
+    def bundle_size(self, theirs: Mapping[bytes, tuple[int, bytes]]) -> int:
+        """How many changes a bundle for the holder of ``theirs`` would carry."""
+        return bundles.plan_count(self.replica.vector(), theirs)
+
+    def write_bundle(
+        self, out: IO[bytes], theirs: Mapping[bytes, tuple[int, bytes]], tick: Progress
+    ) -> bundles.ExportSummary:
+        return bundles.write_bundle(
+            out, self.bundle_identity(), self.replica, self.clock(), dict(theirs), tick
+        )
+
+    def write_vector_file(self, out: IO[bytes]) -> int:
+        return bundles.write_vector(
+            out, self.bundle_identity(), self.replica.vector(), self.clock()
+        )
+
+    def verify_bundle(
+        self, source: IO[bytes], spool: IO[bytes], tick: Progress
+    ) -> bundles.VerifiedBundle:
+        return bundles.verify_bundle(
+            source, self.assembly_id, self.secret, spool, self.bundle_authorize, tick
+        )
+
+    def import_bundle(
+        self, verified: bundles.VerifiedBundle, tick: Progress
+    ) -> bundles.ImportSummary:
+        return bundles.ingest_verified(verified, self.replica, tick)
 
     def bundle_identity(self) -> BundleIdentity:
         """This device as a bundle's signer. A member who joined by invite shows the invite
@@ -539,6 +619,25 @@ class LocalAssembly:
             if member is not None and member.hex() not in authors:
                 authors.append(member.hex())
         return RecordChanged(event.local, len(event.changes), tuple(authors), governance, shared)
+
+    def refresh(self) -> None:
+        """Pick up what other processes wrote to this store (observers hear of it)."""
+        self.replica.refresh()
+
+    def exchange_with(self, other: LocalAssembly) -> int:
+        """Send ``other`` what it lacks, in memory, with the ingest rules of the network
+        (the demo and tests); returns how many changes it applied."""
+        missing = [c.data for c in self.replica.missing_for(other.replica.vector())]
+        return len(other.replica.ingest(missing).applied) if missing else 0
+
+    def record_summary(self) -> RecordSummary:
+        r = self.replica
+        return RecordSummary(r.change_count(), r.pending_count(), r.digest().hex())
+
+    def append_to_draft(self, key: str, text: str) -> None:
+        """Add ``text`` at the end of shared draft ``key``."""
+        current = self.draft(key)
+        self.edit_draft(key, current, len(current), len(current), text)
 
     def draft(self, key: str) -> str:
         """The shared draft ``key`` (``draft/<proposal ref>``, or ``draft/new``) as it is now."""
@@ -735,10 +834,13 @@ class Home:
 
 
 __all__ = [
+    "ALL_ADDRESSES",
+    "DEFAULT_PORT",
     "Home",
     "InviteCode",
     "LocalAssembly",
     "RecordChanged",
+    "RecordSummary",
     "Recorded",
     "default_home",
     "rebased_index",

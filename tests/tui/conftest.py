@@ -14,8 +14,8 @@ from assemblymesh.home import Home, LocalAssembly, Recorded
 from assemblymesh.model import AssemblyState, commands
 from assemblymesh.model import rules as R
 from assemblymesh.model.state import Rules
+from assemblymesh.sim.memory import pump
 from assemblymesh.tui.app import AssemblyApp
-from assemblymesh.tui.link import pump
 
 START = 1_700_000_040_000  # a whole minute, so ms ticks never change what is shown
 DAY = R.DAY_MS

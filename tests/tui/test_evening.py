@@ -10,9 +10,9 @@ from textual.widgets import DataTable, Static
 
 from assemblymesh.model import commands
 from assemblymesh.model import rules as R
+from assemblymesh.sim.memory import pump
 from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.dialogs import ConfirmDialog
-from assemblymesh.tui.link import pump
 from tests.tui.conftest import Trio, proposal_in_positions, settle
 from tests.tui.test_screens import shown
 

@@ -11,10 +11,11 @@ from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input, ProgressBar, Static, TextArea
 
 from assemblymesh.home import Home
+from assemblymesh.home import rebased_index as map_index
 from assemblymesh.model import commands
 from assemblymesh.model import rules as R
 from assemblymesh.tui.app import AssemblyApp
-from assemblymesh.tui.draft import edit_span, map_index
+from assemblymesh.tui.draft import edit_span
 from assemblymesh.tui.help import HelpScreen
 from assemblymesh.tui.peers import LAN, MESH, ManualPeers, PeerInfo, SyncProgress
 from assemblymesh.tui.qr import qr_lines

@@ -6,8 +6,8 @@ from textual.widgets import DataTable, TextArea
 
 from assemblymesh.crdt.document import SHARED
 from assemblymesh.model import rules as R
+from assemblymesh.sim.memory import MemoryLink
 from assemblymesh.tui.draft import DraftScreen, draft_key
-from assemblymesh.tui.link import MemoryLink
 from tests.tui.conftest import Trio, proposal_in_positions, settle
 
 

@@ -874,22 +874,14 @@ class _Folder:
 
     def _late_objection(self, ctx: _Ctx, r: Round, pos: Position, proxy: bool) -> str:
         """An objection cast after close but before the decision took effect returns it."""
-        d = self.decisions.get(r.decision) if r.decision is not None else None
-        if proxy or pos.kind != R.OBJECT or d is None:
-            raise IllegalMoveError(R.ROUND_TRANSITION, f"round {r.id[:8]} is closed")
-        if ctx.ts >= d.effective_ts or d.status == R.IN_EFFECT:
-            raise IllegalMoveError(
-                R.LATE_OBJECTION_WINDOW,
-                f"decision {d.id[:8]} took effect before this objection",
-            )
+        d = self._open_to_late_objection(ctx, r, pos, proxy)
+        late = dataclasses.replace(pos, late=True)
+        self.rounds[r.id] = dataclasses.replace(r, positions={**r.positions, pos.member: late})
+        name = self.members[pos.member].name
         if pos.advisory:
-            late = dataclasses.replace(pos, late=True)
-            self.rounds[r.id] = dataclasses.replace(r, positions={**r.positions, pos.member: late})
-            name = self.members[pos.member].name
             return f"{name} (supporter) objected late: advisory, the decision stands"
         # The late objection that makes the objections reach the assembly's block threshold
         # returns the decision; the others join the list to be integrated.
-        late = dataclasses.replace(pos, late=True)
         others = tuple(o for o in d.late_objections if o.member != pos.member)
         assert self.assembly is not None
         objectors = {o.member for o in r.objections} | {o.member for o in others} | {pos.member}
@@ -901,12 +893,22 @@ class _Folder:
         self.decisions[d.id] = dataclasses.replace(
             d, status=status, late_objections=(*others, late)
         )
-        self.rounds[r.id] = dataclasses.replace(r, positions={**r.positions, pos.member: late})
         self.proposals[p.id] = p
-        outcome = (
-            "returned" if status == R.DECISION_RETURNED else "stands (below the block threshold)"
-        )
-        return f"{self.members[pos.member].name} objected late: decision on {p.title!r} {outcome}"
+        returned = status == R.DECISION_RETURNED
+        outcome = "returned" if returned else "stands (below the block threshold)"
+        return f"{name} objected late: decision on {p.title!r} {outcome}"
+
+    def _open_to_late_objection(self, ctx: _Ctx, r: Round, pos: Position, proxy: bool) -> Decision:
+        """The decision of closed round ``r``, if this position is a late objection to it."""
+        d = self.decisions.get(r.decision) if r.decision is not None else None
+        if proxy or pos.kind != R.OBJECT or d is None:
+            raise IllegalMoveError(R.ROUND_TRANSITION, f"round {r.id[:8]} is closed")
+        if ctx.ts >= d.effective_ts or d.status == R.IN_EFFECT:
+            raise IllegalMoveError(
+                R.LATE_OBJECTION_WINDOW,
+                f"decision {d.id[:8]} took effect before this objection",
+            )
+        return d
 
     def _close_round(self, ctx: _Ctx) -> str:
         act = ctx.act

@@ -20,7 +20,6 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
-from assemblymesh.crdt.replica import ReplicaEvent, doc_name
 from assemblymesh.errors import (
     AssemblyMeshError,
     KeyFileError,
@@ -29,7 +28,7 @@ from assemblymesh.errors import (
     UsageError,
 )
 from assemblymesh.heard import store_problem
-from assemblymesh.home import Home, LocalAssembly, Recorded, random_act_id
+from assemblymesh.home import Home, LocalAssembly, RecordChanged, Recorded, random_act_id
 from assemblymesh.model import AssemblySnapshot, fold
 from assemblymesh.model.acts import MAX_TEXT_LEN, Act
 from assemblymesh.tui.history import HistoryScreen
@@ -152,7 +151,7 @@ class AssemblyApp(App[None]):
     def attach(self, local: LocalAssembly) -> None:
         """Start showing ``local``: observe its replica and fold it."""
         self.local = local
-        self._unsubscribe.append(local.replica.observe(self._on_replica))
+        self._unsubscribe.append(local.observe(self._on_record))
         self.request_fold()
         if self.refold_every:
             self.set_interval(self.refold_every, self.request_fold)
@@ -251,33 +250,19 @@ class AssemblyApp(App[None]):
         if self.local is None or not self.polls_store:
             return
         try:
-            self.local.replica.refresh()
+            self.local.refresh()
         except AssemblyMeshError as exc:
             self.notify(f"could not read the store: {exc}", severity="error")
 
-    def _on_replica(self, event: ReplicaEvent) -> None:
-        # Runs inside the replica's write path: only post, read later in the handler.
-        governance = False
-        authors: list[str] = []
-        shared = False
-        for change in event.changes:
-            if doc_name(change.doc) == "shared":
-                shared = True
-            else:
-                governance = True
-            if self.local is not None:
-                member = self.local.replica.device_member(change.device)
-                if member is not None and member.hex() not in authors:
-                    authors.append(member.hex())
-        if governance:
-            self.post_message(
-                ReplicaChanged(event.local, len(event.changes), tuple(authors), governance)
-            )
-        if shared:
+    def _on_record(self, event: RecordChanged) -> None:
+        # Runs inside the store's write path: only post, read later in the handler.
+        if event.governance:
+            self.post_message(ReplicaChanged(event.local, event.count, event.authors, True))
+        if event.shared:
             self.post_message(SharedChanged(event.local))
             if not event.local:
-                names = self._names(authors)
-                if not governance and not (self.screen_stack and self.screen.id == "draft"):
+                names = self._names(event.authors)
+                if not event.governance and not (self.screen_stack and self.screen.id == "draft"):
                     self.notify(f"{names} edited a shared draft", title="Draft")
 
     def _names(self, members: Sequence[str]) -> str:

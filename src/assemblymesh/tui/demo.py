@@ -19,8 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from assemblymesh.crdt.document import SHARED
-from assemblymesh.crdt.replica import wall_clock_ms
+from assemblymesh.clock import wall_clock_ms
 from assemblymesh.home import Home, LocalAssembly, Recorded, random_act_id
 from assemblymesh.model import commands
 from assemblymesh.model import rules as R
@@ -28,7 +27,6 @@ from assemblymesh.model.acts import Act
 from assemblymesh.model.state import Rules
 from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.draft import draft_key
-from assemblymesh.tui.link import pump
 from assemblymesh.tui.peers import (
     CONNECTED,
     IDLE,
@@ -124,8 +122,8 @@ class Cast:
         local = self.members[name]
         if local is self.hub:
             return 0
-        received = pump(local.replica, self.hub.replica)
-        pump(self.hub.replica, local.replica)
+        received = local.exchange_with(self.hub)
+        self.hub.exchange_with(local)
         return received
 
     def act(self, name: str, command: Callable[..., Act], *args: Any) -> Recorded[Act]:
@@ -137,9 +135,7 @@ class Cast:
     def draft(self, name: str, key: str, text: str) -> None:
         """Append ``text`` to a shared draft as member ``name``."""
         self.exchange(name)
-        with self.members[name].replica.transact(SHARED) as doc:
-            t = doc.text(key)
-            t.insert(len(t), text)
+        self.members[name].append_to_draft(key, text)
         self.exchange(name)
 
     def member_id(self, name: str) -> str:
@@ -411,9 +407,9 @@ class SimulatedPeers:
         if beat.run is not None:
             hub = self.cast.hub
             assert hub is not None
-            before = hub.replica.change_count()
+            before = hub.record_summary().changes
             beat.run(self.cast)
-            received = hub.replica.change_count() - before
+            received = hub.record_summary().changes - before
         self._peers[beat.peer] = replace(
             peer,
             state=CONNECTED if beat.state == SYNCING else beat.state,

@@ -16,7 +16,6 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TextArea
 
-from assemblymesh.crdt.document import SHARED
 from assemblymesh.errors import AssemblyMeshError
 from assemblymesh.model import Proposal, commands
 from assemblymesh.tui.dialogs import TextDialog, TextInput, too_long
@@ -28,17 +27,6 @@ DRAFT_PREFIX = "draft/"
 def draft_key(proposal: str | None) -> str:
     """The shared text a draft lives in: one per proposal (amendments), one for a new one."""
     return DRAFT_PREFIX + (proposal or "new")
-
-
-def map_index(old: str, new: str, index: int) -> int:
-    """Where position ``index`` of ``old`` lands in ``new`` (edits before it shift it)."""
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if index < i2 or (index == i2 and tag != "equal" and i1 == i2):
-            if tag == "equal":
-                return j1 + (index - i1)
-            return j1 if index == i1 else j2
-    return len(new)
 
 
 def edit_span(old: str, new: str) -> tuple[int, int, str]:
@@ -93,7 +81,7 @@ class DraftScreen(Screen[None]):
         local = getattr(self.app, "local", None)
         if local is None:
             return ""
-        return str(local.replica.document(SHARED).text(self.key))
+        return str(local.draft(self.key))
 
     def on_mount(self) -> None:
         self._synced = self._shared_text()
@@ -115,17 +103,8 @@ class DraftScreen(Screen[None]):
             return
         start, end, insert = edit_span(self._synced, typed)
         try:
-            with local.replica.transact(SHARED) as doc:
-                text = doc.text(self.key)
-                current = str(text)
-                # Others' edits may have landed since: move the span onto today's text.
-                a = map_index(self._synced, current, start)
-                b = max(a, map_index(self._synced, current, end))
-                if b > a:
-                    text.delete(a, b - a)
-                if insert:
-                    text.insert(a, insert)
-            self._synced = self._shared_text()
+            # Others' edits may have landed since: the root moves the span onto today's text.
+            self._synced = local.edit_draft(self.key, self._synced, start, end, insert)
         except AssemblyMeshError as exc:
             self.notify(f"draft not saved: {exc}", severity="error")
 

@@ -9,6 +9,15 @@ from rich.text import Text
 
 from assemblymesh.model import AssemblyState, Decision, Position, Proposal, Round
 from assemblymesh.model import rules as R
+from assemblymesh.model.acts import (
+    AdmitSupporterEffect,
+    Effect,
+    EndRoleEffect,
+    EndSupporterEffect,
+    GrantRoleEffect,
+    RemoveMemberEffect,
+    SetRuleEffect,
+)
 from assemblymesh.model.queries import tally
 from assemblymesh.tui.peers import PeerInfo
 from assemblymesh.tui.view import (
@@ -74,43 +83,45 @@ def changed_lines(d: Digest, seen: Sequence[str]) -> list[RenderableType]:
 
 def home_side(d: Digest, peers: list[PeerInfo], seen: Sequence[str] = ()) -> list[RenderableType]:
     state = d.state
+
+    def title(ref: str) -> str:
+        p = state.proposals.get(ref)
+        return p.title if p else ref[:8]
+
     parts: list[RenderableType] = changed_lines(d, seen)
-    parts.append(heading(f"Open rounds ({len(d.open_rounds)})"))
-    for r in d.open_rounds[:8]:
-        p = state.proposals.get(r.proposal)
-        parts.append(
-            Text(f"{p.title if p else r.proposal[:8]}: {r.phase}, {len(r.positions)} positions")
-        )
-    if not d.open_rounds:
-        parts.append(Text("none"))
-    parts.append(Text(""))
-    parts.append(heading(f"Cooling-off ({len(d.cooling_off)})"))
-    parts.extend(decision_line(d, dec) for dec in d.cooling_off[:6])
-    if not d.cooling_off:
-        parts.append(Text("none"))
-    parts.append(Text(""))
-    parts.append(heading("Recent decisions"))
-    parts.extend(decision_line(d, dec) for dec in d.recent_decisions)
-    if not d.recent_decisions:
-        parts.append(Text("none yet"))
-    parts.append(Text(""))
-    parts.append(heading(f"Reviews due ({len(d.reviews_due)})"))
+    rounds: list[RenderableType] = [
+        Text(f"{title(r.proposal)}: {r.phase}, {len(r.positions)} positions")
+        for r in d.open_rounds[:8]
+    ]
+    parts += _section(f"Open rounds ({len(d.open_rounds)})", rounds, "none")
+    cooling: list[RenderableType] = [decision_line(d, dec) for dec in d.cooling_off[:6]]
+    parts += _section(f"Cooling-off ({len(d.cooling_off)})", cooling, "none")
+    recent: list[RenderableType] = [decision_line(d, dec) for dec in d.recent_decisions]
+    parts += _section("Recent decisions", recent, "none yet")
+    reviews: list[RenderableType] = []
     for dec in d.reviews_due[:6]:
-        p = state.proposals.get(dec.proposal)
         due = dec.review_ts - d.now_ms
         label = f"overdue by {span(-due)}" if due < 0 else f"due in {span(due)}"
-        parts.append(Text(f"{p.title if p else dec.proposal[:8]}: {label}"))
-    if not d.reviews_due:
-        parts.append(Text("none"))
-    parts.append(Text(""))
+        reviews.append(Text(f"{title(dec.proposal)}: {label}"))
+    parts += _section(f"Reviews due ({len(d.reviews_due)})", reviews, "none")
     connected = sum(1 for p in peers if p.state in ("connected", "syncing"))
-    parts.append(heading(f"Peers ({connected} of {len(peers)} connected)"))
-    for peer in peers[:10]:
-        parts.append(
-            Text(f"{peer.name} [{peer.transport}] {peer.state}, {ago(d.now_ms, peer.last_sync_ms)}")
-        )
-    if not peers:
-        parts.append(Text("no peers seen (no network node running)"))
+    lines: list[RenderableType] = [
+        Text(f"{peer.name} [{peer.transport}] {peer.state}, {ago(d.now_ms, peer.last_sync_ms)}")
+        for peer in peers[:10]
+    ]
+    heading_text = f"Peers ({connected} of {len(peers)} connected)"
+    parts += _section(heading_text, lines, "no peers seen (no network node running)", last=True)
+    return parts
+
+
+def _section(
+    title: str, lines: Sequence[RenderableType], empty: str, last: bool = False
+) -> list[RenderableType]:
+    parts: list[RenderableType] = [heading(title), *lines]
+    if not lines:
+        parts.append(Text(empty))
+    if not last:
+        parts.append(Text(""))
     return parts
 
 
@@ -155,37 +166,51 @@ NO_ROUND_YET = "No round yet: a facilitator opens one in the meeting (2)."
 def outcome_text(d: Digest, p: Proposal, r: Round | None, no_round: str = OPEN_HINT) -> Text:
     """The round's state or outcome; ``no_round`` is what to say before the first round
     (the key to open one exists only in the meeting)."""
-    state = d.state
-    text = Text()
     if r is None:
-        text.append(no_round)
-        return text
+        return Text(no_round)
     if r.phase != R.CLOSED:
-        count = tally(state, r.id)
-        quorum = (r.rules or state.assembly.rules).quorum if state.assembly else 1
-        text.append(f"{len(r.positions)} of {len(state.members)} positions; ")
-        text.append(f"{count.taking_part} count towards a quorum of {quorum}. ")
-        if count.objections:
-            text.append(f"{len(count.objections)} objection(s) stand.", style="bold")
-        for pos in r.positions.values():
-            if pos.reason:
-                who = name_of(state, pos.member)
-                text.append(f"\n  - {who} ({KIND_LABELS[pos.kind]}): {pos.reason}")
-        return text
+        return _open_round_text(d, r)
+    text = Text()
+    state = d.state
     text.append("Outcome: ", style="bold")
     text.append(OUTCOME_LABELS.get(r.outcome or "", r.outcome or "-"), style="bold")
     text.append(f" (closed by {name_of(state, r.closed_by)} {when(r.closed_ts)})\n")
     dec = state.decisions.get(r.decision) if r.decision else None
     if dec is not None:
-        if dec.status == R.PENDING:
-            text.append(
-                f"Takes effect {when(dec.effective_ts)} "
-                f"(in {span(dec.effective_ts - d.now_ms)}); an objection until then returns it.\n"
-            )
-        elif dec.status == R.IN_EFFECT:
-            text.append(f"In effect since {when(dec.effective_ts)}.\n")
-        text.append(f"Review by {when(dec.review_ts)}.\n")
-    reasons = [pos for pos in r.positions.values() if pos.reason]
+        _decision_dates(text, d, dec)
+    _reasons(text, state, r)
+    text.rstrip()
+    return text
+
+
+def _open_round_text(d: Digest, r: Round) -> Text:
+    state = d.state
+    text = Text()
+    count = tally(state, r.id)
+    quorum = (r.rules or state.assembly.rules).quorum if state.assembly else 1
+    text.append(f"{len(r.positions)} of {len(state.members)} positions; ")
+    text.append(f"{count.taking_part} count towards a quorum of {quorum}. ")
+    if count.objections:
+        text.append(f"{len(count.objections)} objection(s) stand.", style="bold")
+    for pos in r.positions.values():
+        if pos.reason:
+            who = name_of(state, pos.member)
+            text.append(f"\n  - {who} ({KIND_LABELS[pos.kind]}): {pos.reason}")
+    return text
+
+
+def _decision_dates(text: Text, d: Digest, dec: Decision) -> None:
+    if dec.status == R.PENDING:
+        text.append(
+            f"Takes effect {when(dec.effective_ts)} "
+            f"(in {span(dec.effective_ts - d.now_ms)}); an objection until then returns it.\n"
+        )
+    elif dec.status == R.IN_EFFECT:
+        text.append(f"In effect since {when(dec.effective_ts)}.\n")
+    text.append(f"Review by {when(dec.review_ts)}.\n")
+
+
+def _reasons(text: Text, state: AssemblyState, r: Round) -> None:
     objections = [pos for pos in r.positions.values() if pos.kind == R.OBJECT]
     if objections:
         text.append("Objections to integrate:\n", style="bold")
@@ -193,15 +218,32 @@ def outcome_text(d: Digest, p: Proposal, r: Round | None, no_round: str = OPEN_H
             late = " (late)" if pos.late else ""
             text.append(f"  - {name_of(state, pos.member)}{late}: {pos.reason}\n")
         text.append("Amend the proposal (e) to integrate them, then open a new round.\n")
-    others = [pos for pos in reasons if pos.kind != R.OBJECT]
+    others = [pos for pos in r.positions.values() if pos.reason and pos.kind != R.OBJECT]
     if others:
         text.append("Reasons given:\n", style="bold")
         for pos in others:
             text.append(
                 f"  - {name_of(state, pos.member)} ({KIND_LABELS[pos.kind]}): {pos.reason}\n"
             )
-    text.rstrip()
-    return text
+
+
+def effect_line(state: AssemblyState, effect: Effect) -> str:
+    """An effect in words, as a decision will carry it out."""
+    member = getattr(effect, "member", None)
+    who = name_of(state, member) if isinstance(member, str) else ""
+    if isinstance(effect, GrantRoleEffect):
+        return f"{who} becomes {effect.role} for {effect.term_days} days"
+    if isinstance(effect, EndRoleEffect):
+        return f"{who} is no longer {effect.role}"
+    if isinstance(effect, SetRuleEffect):
+        return f"rule {effect.rule} becomes {effect.value}"
+    if isinstance(effect, AdmitSupporterEffect):
+        return f"supporter {who} has standing until {when(effect.until)}"
+    if isinstance(effect, EndSupporterEffect):
+        return f"supporter {who}'s standing ends"
+    if isinstance(effect, RemoveMemberEffect):
+        return f"{who} is removed"
+    return effect.KIND
 
 
 def consent_loop(d: Digest, p: Proposal) -> Group:
@@ -209,14 +251,27 @@ def consent_loop(d: Digest, p: Proposal) -> Group:
     state = d.state
     current = state.open_round_of(p.id) or d.last_round(p)
     parts: list[RenderableType] = [proposal_header(d, p, current), Text("")]
-    parts.append(heading(f"Versions ({len(p.versions)})"))
+    parts += _versions(state, p)
+    parts += _rounds(state, p)
+    parts += _decision(d, p)
+    parts += _audit(d, p)
+    return Group(*parts)
+
+
+def _versions(state: AssemblyState, p: Proposal) -> list[RenderableType]:
+    parts: list[RenderableType] = [heading(f"Versions ({len(p.versions)})")]
     for v in p.versions:
         line = Text(f"v{v.number} {when(v.ts)} by {name_of(state, v.author)}")
         if v.note:
             line.append(f": {v.note}")
         parts.append(line)
+        parts.extend(Text(f"  effect: {effect_line(state, e)}") for e in v.effects)
     parts.append(Text(""))
-    parts.append(heading(f"Rounds ({len(p.rounds)})"))
+    return parts
+
+
+def _rounds(state: AssemblyState, p: Proposal) -> list[RenderableType]:
+    parts: list[RenderableType] = [heading(f"Rounds ({len(p.rounds)})")]
     for rid in p.rounds:
         r = state.rounds[rid]
         outcome = OUTCOME_LABELS.get(r.outcome or "", r.phase)
@@ -235,9 +290,14 @@ def consent_loop(d: Digest, p: Proposal) -> Group:
             if note:
                 line.append(f" [{note}]", style="italic")
             parts.append(line)
+    return parts
+
+
+def _decision(d: Digest, p: Proposal) -> list[RenderableType]:
+    state = d.state
+    parts: list[RenderableType] = []
     if p.decision or p.closing_note:
-        parts.append(Text(""))
-        parts.append(heading("Decision"))
+        parts += [Text(""), heading("Decision")]
     if p.decision and p.decision in state.decisions:
         dec = state.decisions[p.decision]
         parts.append(decision_line(d, dec))
@@ -249,11 +309,19 @@ def consent_loop(d: Digest, p: Proposal) -> Group:
         )
         for pos in dec.late_objections:
             parts.append(Text(f"  late objection from {name_of(state, pos.member)}: {pos.reason}"))
+        for e in state.effect_log:
+            if e.ref == dec.id:
+                done = "done" if e.accepted else f"NOT APPLIED ({e.rule}: {e.detail})"
+                parts.append(Text(f"  effect {done}: {e.summary}"))
     if p.closing_note:
         parts.append(Text(f"rejected: {p.closing_note}"))
-    parts.append(Text(""))
+    return parts
+
+
+def _audit(d: Digest, p: Proposal) -> list[RenderableType]:
+    state = d.state
     entries = d.audit_by_proposal.get(p.id, ())
-    parts.append(heading(f"Audit trail ({len(entries)} acts)"))
+    parts: list[RenderableType] = [Text(""), heading(f"Audit trail ({len(entries)} acts)")]
     for e in entries:
         line = Text(f"{when(e.ts)}  {name_of(state, e.member):<12} {e.act_type:<13} ")
         if e.accepted:
@@ -264,4 +332,4 @@ def consent_loop(d: Digest, p: Proposal) -> Group:
         if e.detail:
             line.append(f" - {e.detail}", style="dim")
         parts.append(line)
-    return Group(*parts)
+    return parts

@@ -49,13 +49,14 @@ class SyncScreen(AssemblyScreen):
         local = self.am.local
         if local is None:
             return
+        summary = local.record_summary()
         text = Text()
         text.append("This node: ", style="bold")
         text.append(f"assembly {local.assembly_id.hex()[:12]}, device {local.device_id[:12]}\n")
         text.append(
-            f"{local.replica.change_count()} changes stored, "
-            f"{local.replica.pending_count()} waiting for earlier ones, "
-            f"digest {local.replica.digest().hex()[:12]}"
+            f"{summary.changes} changes stored, "
+            f"{summary.pending} waiting for earlier ones, "
+            f"digest {summary.digest[:12]}"
         )
         if not digest.admitted():
             text.append("\nNot admitted yet: connect to a member to complete your join.")

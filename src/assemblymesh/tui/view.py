@@ -196,7 +196,6 @@ class Digest:
 
 
 def digest(state: AssemblyState, me: str) -> Digest:
-    now = state.now_ms
     rank = {s: i for i, s in enumerate(STATE_ORDER)}
     ordered = sorted(
         state.proposals.values(), key=lambda p: (rank.get(p.state, 99), -p.created_ts, p.id)
@@ -205,10 +204,6 @@ def digest(state: AssemblyState, me: str) -> Digest:
     for p in ordered:
         counts[p.state] = counts.get(p.state, 0) + 1
     decisions = sorted(state.decisions.values(), key=lambda d: d.decided_ts, reverse=True)
-    audit: dict[str, list[AuditEntry]] = {}
-    for entry in state.audit:
-        if entry.proposal:
-            audit.setdefault(entry.proposal, []).append(entry)
     agenda = tuple(p for p in ordered if p.state in AGENDA_STATES)
     return Digest(
         state=state,
@@ -224,20 +219,11 @@ def digest(state: AssemblyState, me: str) -> Digest:
         ),
         cooling_off=tuple(d for d in decisions if d.status == R.PENDING),
         recent_decisions=tuple(decisions[:RECENT_DECISIONS]),
-        reviews_due=tuple(
-            sorted(
-                (
-                    d
-                    for d in decisions
-                    if d.status == R.IN_EFFECT and d.review_ts <= now + REVIEW_WINDOW_MS
-                ),
-                key=lambda d: d.review_ts,
-            )
-        ),
+        reviews_due=_reviews_due(state, decisions),
         members=tuple(sorted(state.members, key=lambda m: (state.members[m].name.casefold(), m))),
         proposal_rows=tuple(rows_for(state, ordered)),
         agenda_rows=tuple(rows_for(state, agenda)),
-        audit_by_proposal={k: tuple(v) for k, v in audit.items()},
+        audit_by_proposal=_audit_by_proposal(state),
         changed_since_close=tuple(
             sorted(
                 (d for d in decisions if d.late_objections),
@@ -246,6 +232,21 @@ def digest(state: AssemblyState, me: str) -> Digest:
             )
         ),
     )
+
+
+def _reviews_due(state: AssemblyState, decisions: Sequence[Decision]) -> tuple[Decision, ...]:
+    """Decisions in effect whose review is due, or will be within the window."""
+    horizon = state.now_ms + REVIEW_WINDOW_MS
+    due = (d for d in decisions if d.status == R.IN_EFFECT and d.review_ts <= horizon)
+    return tuple(sorted(due, key=lambda d: d.review_ts))
+
+
+def _audit_by_proposal(state: AssemblyState) -> dict[str, tuple[AuditEntry, ...]]:
+    audit: dict[str, list[AuditEntry]] = {}
+    for entry in state.audit:
+        if entry.proposal:
+            audit.setdefault(entry.proposal, []).append(entry)
+    return {k: tuple(v) for k, v in audit.items()}
 
 
 @dataclass(frozen=True)
