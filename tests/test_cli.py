@@ -350,3 +350,32 @@ def test_a_second_serve_on_one_home_is_refused_and_the_ui_only_dials_out(founded
         assert not served(local.directory)
     finally:
         local.close()
+
+
+def test_a_decision_with_effects_from_the_command_line(founded: Path) -> None:
+    """Cooling-off 0: the effects run as the round closes; rules and log show them."""
+    pid = last_line(
+        run(
+            founded, "propose", "--title", "Rota", "--body", "Amara keeps the notes.",
+            "--effect", "grant-role:Amara:note-taker:30", "--effect", "rule:quorum=2",
+        )
+    )  # fmt: skip
+    assert [e["effect"] for e in status(founded)["proposals"][0]["effects"]] == [
+        "grant_role", "set_rule",
+    ]  # fmt: skip
+    rid = last_line(run(founded, "round", "open", pid))
+    run(founded, "round", "advance", rid)
+    run(founded, "round", "advance", rid)
+    run(founded, "position", rid, "consent")
+    run(founded, "round", "close", rid)
+    data = status(founded)
+    assert "note_taker" in data["members"][0]["roles"]
+    assert data["assembly"]["rules"]["quorum"] == 2
+    assert "quorum: 1 -> 2" in run(founded, "rules").stdout
+    log = run(founded, "log").stdout
+    assert "effect:grant_role" in log and "effect:set_rule" in log
+    bad = run(founded, "propose", "--title", "X", "--body", "y", "--effect", "fly:me", ok=False)
+    assert bad.exit_code == 1 and "is not one of" in bad.stderr
+    # Roles change by decision only, once the founding period is over.
+    refused = run(founded, "role", "grant", "Amara", "steward", ok=False)
+    assert "role-by-decision" in refused.stderr

@@ -21,6 +21,7 @@ from assemblymesh.errors import AssemblyMeshError, RemoteError, StoreError, Usag
 from assemblymesh.heard import store_problem
 from assemblymesh.home import ALL_ADDRESSES, DEFAULT_PORT, Home, LocalAssembly, parse_address
 from assemblymesh.model import AssemblyState, Proposal, Round, commands
+from assemblymesh.model import acts as model_acts
 from assemblymesh.model import rules as process
 from assemblymesh.model.acts import MAX_TEXT_LEN
 
@@ -229,15 +230,73 @@ def read_body(body: str | None, body_file: Path | None) -> str:
     return text
 
 
+EFFECT_HELP = (
+    "What the decision does when it takes effect (repeatable): grant-role:MEMBER:ROLE:DAYS,"
+    " end-role:MEMBER:ROLE, rule:NAME=VALUE (cooling-off-hours, quorum, review-days,"
+    " block-threshold), admit-supporter:MEMBER:YYYY-MM-DD, end-supporter:MEMBER, remove:MEMBER."
+)
+RULE_UNITS = {
+    "cooling-off-hours": ("cooling_off_ms", 3600 * 1000),
+    "quorum": ("quorum", 1),
+    "review-days": ("review_period_ms", DAY_MS),
+    "block-threshold": ("block_threshold", 1),
+}
+
+
+def parse_effect(state: AssemblyState, text: str) -> model_acts.Effect:
+    """One ``--effect`` argument as the effect it names (members by name or id prefix)."""
+    kind, _, rest = text.partition(":")
+    parts = rest.split(":") if rest else []
+    make = _EFFECT_PARSERS.get((kind, len(parts)))
+    if make is None:
+        raise UsageError(f"effect {text!r} is not one of: {EFFECT_HELP.split(': ', 1)[1]}")
+    try:
+        return make(state, parts)
+    except (KeyError, ValueError) as exc:
+        raise UsageError(f"effect {text!r}: {exc}") from exc
+
+
+def _rule_effect(_state: AssemblyState, parts: list[str]) -> model_acts.Effect:
+    name, _, value = parts[0].partition("=")
+    rule, unit = RULE_UNITS[name]
+    return model_acts.SetRuleEffect(rule=rule, value=int(value) * unit)
+
+
+def _date_ms(text: str) -> int:
+    day = dt.datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=dt.UTC)
+    return int(day.timestamp() * 1000)
+
+
+_EFFECT_PARSERS: dict[tuple[str, int], Callable[[AssemblyState, list[str]], model_acts.Effect]] = {
+    ("grant-role", 3): lambda s, p: model_acts.GrantRoleEffect(
+        member=s.find_member(p[0]).id, role=ROLE_NAMES[p[1]], term_days=int(p[2])
+    ),
+    ("end-role", 2): lambda s, p: model_acts.EndRoleEffect(
+        member=s.find_member(p[0]).id, role=ROLE_NAMES[p[1]]
+    ),
+    ("rule", 1): _rule_effect,
+    ("admit-supporter", 2): lambda s, p: model_acts.AdmitSupporterEffect(
+        member=s.find_member(p[0]).id, until=_date_ms(p[1])
+    ),
+    ("end-supporter", 1): lambda s, p: model_acts.EndSupporterEffect(member=s.find_member(p[0]).id),
+    ("remove", 1): lambda s, p: model_acts.RemoveMemberEffect(member=s.find_member(p[0]).id),
+}
+
+
 @main.command()
 @click.option("--title", required=True)
 @body_options("The proposal's text")
+@click.option("--effect", "effects", multiple=True, help=EFFECT_HELP)
 @pass_ctx
-def propose(ctx: Context, title: str, body: str | None, body_file: Path | None) -> None:
+def propose(
+    ctx: Context, title: str, body: str | None, body_file: Path | None, effects: tuple[str, ...]
+) -> None:
     """Put a proposal to the assembly; prints its id."""
     text = read_body(body, body_file)
     with ctx.open() as local:
-        act = local.act(commands.propose, title, text)
+        state = local.state()
+        parsed = [parse_effect(state, e) for e in effects]
+        act = local.act(commands.propose, title, text, parsed)
     click.echo(act.ref)
 
 
@@ -359,30 +418,28 @@ def role() -> None:
 @role.command(name="grant")
 @click.argument("member")
 @click.argument("role_name", metavar="ROLE", type=click.Choice(sorted(ROLE_NAMES)))
-@click.option("--term-days", type=click.IntRange(1), default=90, show_default=True)
-@click.option("--decision", help="The decision that grants it (after the founding period).")
+@click.option("--term-days", type=click.IntRange(1, 730), default=90, show_default=True)
 @pass_ctx
-def role_grant(
-    ctx: Context, member: str, role_name: str, term_days: int, decision: str | None
-) -> None:
-    """Facilitator: grant a role for a term."""
+def role_grant(ctx: Context, member: str, role_name: str, term_days: int) -> None:
+    """Founder, while founding: grant a role for a term. Afterwards roles change by a
+    decision: propose one with --effect grant-role:MEMBER:ROLE:DAYS."""
     with ctx.open() as local:
         target = local.state().find_member(member).id
         term_end = local.clock() + term_days * DAY_MS
-        local.act(commands.grant_role, target, ROLE_NAMES[role_name], term_end, decision)
+        local.act(commands.grant_role, target, ROLE_NAMES[role_name], term_end)
     click.echo(f"{role_name} granted until {when(term_end)}")
 
 
 @role.command(name="end")
 @click.argument("member")
 @click.argument("role_name", metavar="ROLE", type=click.Choice(sorted(ROLE_NAMES)))
-@click.option("--decision")
 @pass_ctx
-def role_end(ctx: Context, member: str, role_name: str, decision: str | None) -> None:
-    """Facilitator: end a role before its term."""
+def role_end(ctx: Context, member: str, role_name: str) -> None:
+    """Step down from your own role (or, founder while founding, end another's). Otherwise
+    a role ends by a decision: propose one with --effect end-role:MEMBER:ROLE."""
     with ctx.open() as local:
         target = local.state().find_member(member).id
-        local.act(commands.end_role, target, ROLE_NAMES[role_name], decision)
+        local.act(commands.end_role, target, ROLE_NAMES[role_name])
     click.echo(f"{role_name} ended")
 
 
@@ -558,14 +615,37 @@ def log(ctx: Context, show_all: bool) -> None:
     with ctx.open() as local:
         state = local.state()
     names = {m.id: m.name for m in state.members.values()}
-    for entry in state.audit:
-        if not entry.accepted and not show_all:
+    # Acts, and what each decision's effects did when it took effect, in time order.
+    entries = sorted([*state.audit, *state.effect_log], key=lambda e: e.ts)
+    for entry in entries:
+        if not entry.accepted and not show_all and not entry.act_type.startswith("effect:"):
             continue
         who = names.get(entry.member, short(entry.member))
         line = f"{when(entry.ts)}  {who:<16} {entry.act_type:<14} {entry.summary}"
         if not entry.accepted:
-            line += f"  [ignored: {entry.rule}]"
+            marker = "waits" if entry.waiting else "ignored"
+            line += f"  [{marker}: {entry.rule}]"
         click.echo(line)
+
+
+@main.command()
+@pass_ctx
+def rules(ctx: Context) -> None:
+    """The rules in force (they govern rounds opened from now) and how they changed."""
+    with ctx.open() as local:
+        state = local.state()
+    if state.assembly is None:
+        raise UsageError("the assembly is not here yet: sync with a member")
+    r = state.assembly.rules
+    click.echo(f"cooling-off      {r.cooling_off_ms // 3_600_000} hours")
+    click.echo(f"quorum           {r.quorum}")
+    click.echo(f"review period    {r.review_period_ms // DAY_MS} days")
+    click.echo(f"block threshold  {r.block_threshold}")
+    for change in state.rule_history:
+        click.echo(
+            f"{when(change.ts)}  {change.rule}: {change.old} -> {change.new}"
+            f"  (decision {short(change.decision)})"
+        )
 
 
 # --- the user interface ---------------------------------------------------------------

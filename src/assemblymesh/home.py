@@ -809,9 +809,10 @@ class Home:
         directory, _, _ = self._prepare(parsed.assembly, member_key, parsed.secret)
         (directory / "join.invite").write_bytes(msgpack.packb([parsed.invite.encode(), proof]))
         book = AddressBook(directory / "peers.json")
+        now = self.clock()  # one time for all hints: the book keeps the code's order
         for hint in parsed.hints:
             host, port = parse_address(hint, DEFAULT_PORT)
-            book.add(host, port, "invite", self.clock())
+            book.add(host, port, "invite", now)
         book.save()
         local = self.open(parsed.assembly.hex(), new_id)
         try:
