@@ -105,7 +105,7 @@ async def serve(store: Path, label: str) -> None:
             t0 = time.time_ns()
             for _ in range(int(args[0])):
                 with replica.transact() as doc:
-                    doc.map("bench").set(f"k{written}", "v" * 20)
+                    doc.array("acts").append({"entity": f"k{written}", "value": "v" * 20})
                 written += 1
             _reply({"t0": t0, "t": time.time_ns()})
         elif command == "wait":
@@ -203,8 +203,9 @@ def reconnect(tmp: Path, n: int) -> dict[str, Any]:
 
 
 def main(n: int) -> None:
-    history(n)
-    history(10_000)
+    sizes = sorted({min(10_000, n), n})  # reconnect on a 10k history and on the full one
+    for size in sizes:
+        history(size)
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         ingest_s = _seed(tmp / "a.sqlite", n, "a")
@@ -227,7 +228,7 @@ def main(n: int) -> None:
         after = a.ask("traffic")
         live_bytes = (after["out"] - before["out"]) + (after["in"] - before["in"])
         rss_a, rss_b = a.quit(), b.quit()
-        recon = {size: reconnect(tmp, size) for size in (10_000, n)}
+        recon = {size: reconnect(tmp, size) for size in sizes}
         # Five nodes in a line, empty stores: n_i dials n_(i-1).
         line = [Proc("--serve", str(tmp / f"line{i}.sqlite"), f"line{i}") for i in range(5)]
         ports = [p.read()["port"] for p in line]

@@ -53,6 +53,9 @@ def test_a_deletion_from_a_peer_is_refused(tmp_path: Path) -> None:
     act is refused by the receiving node, and its fold keeps the act."""
     import pycrdt
 
+    from assemblymesh.crdt.change import Change
+    from assemblymesh.crdt.identity import yjs_client_id
+
     clock = Clock()
     amara = Home(tmp_path / "a", clock).create("R", "Amara", new_id=act_ids("a"))
     ben = Home(tmp_path / "b", clock).join(
@@ -63,12 +66,23 @@ def test_a_deletion_from_a_peer_is_refused(tmp_path: Path) -> None:
     amara.act(commands.propose, "Shed", "Buy one")
     ben.replica.ingest([c.data for c in amara.replica.missing_for(ben.replica.vector())])
     assert [p.title for p in ben.state().proposals.values()] == ["Shed"]
-    # Amara's device removes her proposal act from her own document (a deletion only).
-    with amara.replica.transact() as doc:
-        acts = doc.engine_doc.get("acts", type=pycrdt.Array)
-        index = next(i for i, act in enumerate(acts.to_py()) if act["type"] == "propose")
-        del acts[index]
-    result = ben.replica.ingest([c.data for c in amara.replica.missing_for(ben.replica.vector())])
+    # Amara's device signs a change that removes her proposal act from her own document (a
+    # deletion only). Her own node would refuse to write it, so it is made by hand.
+    r = amara.replica
+    device = r.device_key.public
+    doc = pycrdt.Doc(client_id=yjs_client_id(device))
+    doc.apply_update(r.document(amara.member_id).engine_doc.get_update())
+    captured: list[bytes] = []
+    subscription = doc.observe(lambda event: captured.append(bytes(event.update)))
+    acts = doc.get("acts", type=pycrdt.Array)
+    del acts[next(i for i, act in enumerate(acts.to_py()) if act["type"] == "propose")]
+    doc.unobserve(subscription)
+    seq, head = r.vector()[device]
+    deletion = Change.create(
+        r.device_key, r.assembly, bytes.fromhex(amara.member_id), seq + 1, head, clock(),
+        captured[0], None,
+    )  # fmt: skip
+    result = ben.replica.ingest([deletion.data])
     assert [r.detail for r in result.rejected] == ["a member document is append-only: no deletions"]
     assert [p.title for p in ben.state().proposals.values()] == ["Shed"]
     assert fold(ben.snapshot(), clock()).proposals == ben.state().proposals

@@ -61,3 +61,57 @@ def test_a_node_that_has_just_joined_talks_to_its_inviter_only(tmp_path: Path) -
     assert isinstance(ben.authorize(peer(amara)), Admitted)
     for node in (amara, ben, stranger):
         node.close()
+
+
+async def test_the_handshake_question_never_waits_for_a_fold_on_the_event_loop(
+    tmp_path: Path, monkeypatch: object
+) -> None:
+    """While the node runs, folds happen in a worker thread after each change; authorize
+    answers from the last one (counted: no fold runs on the loop's thread)."""
+    import asyncio
+    import threading
+
+    import assemblymesh.home as home_module
+    from assemblymesh.model import commands, fold
+
+    clock = Clock()
+    amara = Home(tmp_path / "a", clock).create("R", "Amara", new_id=act_ids("a"))
+    ben = Home(tmp_path / "b", clock).join(amara.issue_invite().encode(), "Ben", act_ids("b"))
+    exchange(amara, ben)
+    on_loop: list[str] = []
+    loop = asyncio.get_running_loop()
+    loop_thread = threading.get_ident()
+    folded_off_loop = asyncio.Event()
+
+    def counting_fold(*args: object) -> object:
+        state = fold(*args)  # type: ignore[arg-type]
+        if threading.get_ident() == loop_thread:
+            on_loop.append("fold")
+        else:
+            loop.call_soon_threadsafe(folded_off_loop.set)
+        return state
+
+    setattr(home_module, "fold", counting_fold)  # noqa: B010
+    try:
+        fresh = asyncio.ensure_future(amara.keep_state_fresh())
+        await asyncio.sleep(0)
+        on_loop.clear()
+        amara.act(commands.propose, "Quiet hours", "")  # a change: refolded in a thread
+        # Asked before the loop has turned: the worker's fold cannot have landed, so an
+        # answer that needed a current fold would fold here, on the loop's thread.
+        cert = ben.certificate
+        verdict = amara.authorize(PeerIdentity(cert.member, cert.device, cert, None))
+        assert isinstance(verdict, Admitted)
+        assert on_loop == []
+        await asyncio.wait_for(folded_off_loop.wait(), 60)
+        for _ in range(100):  # loop turns (not time) for the worker's result to land
+            if amara._fold_cache and amara._fold_cache[0] == amara.replica.digest():
+                break
+            await asyncio.sleep(0)
+        assert amara._fold_cache and amara._fold_cache[0] == amara.replica.digest()
+        assert on_loop == []
+        fresh.cancel()
+    finally:
+        setattr(home_module, "fold", fold)  # noqa: B010
+        amara.close()
+        ben.close()

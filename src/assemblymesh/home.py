@@ -343,6 +343,7 @@ class LocalAssembly:
         self.clock = clock
         self.new_id = new_id
         self._fold_cache: tuple[bytes, AssemblyState] | None = None
+        self._refolding = False  # keep_state_fresh runs: the cache follows the record
         self._acts_cache: tuple[int, dict[str, list[LoggedAct]]] | None = None
 
     # --- reading ------------------------------------------------------------------------
@@ -471,24 +472,53 @@ class LocalAssembly:
 
     # --- admission ----------------------------------------------------------------------
 
-    def pending_invite(self) -> tuple[Invite, bytes] | None:
+    def pending_invite(self, state: AssemblyState | None = None) -> tuple[Invite, bytes] | None:
         """The invite and proof this device shows peers until the assembly admits it."""
         path = self.directory / "join.invite"
         if not path.exists():
             return None
-        if self.state().is_member(self.member_id):
+        if (state or self.state()).is_member(self.member_id):
             path.unlink(missing_ok=True)
             return None
         invite_bytes, proof = msgpack.unpackb(path.read_bytes())
         return Invite.decode(invite_bytes), proof
 
+    def known_state(self) -> AssemblyState:
+        """The last folded state, brought to now, without folding on the caller's thread
+        once a fold exists (``keep_state_fresh`` refolds off the event loop)."""
+        cached = self._fold_cache
+        now = self.clock()
+        if cached is None or needs_refold(cached[1], now) or not self._refolding:
+            return self.state(now)
+        return at_time(cached[1], now)
+
+    async def keep_state_fresh(self) -> None:
+        """While the node runs: after each change to the record, fold it again in a worker
+        thread, so the handshake's question never waits for a fold on the event loop. The
+        snapshot is read here, on the loop (the replica has one owner); the fold is pure."""
+        changed = asyncio.Event()
+        unsubscribe = self.replica.observe(lambda _event: changed.set())
+        self.state()
+        self._refolding = True
+        try:
+            while True:
+                await changed.wait()
+                changed.clear()
+                snapshot, digest, now = self.snapshot(), self.replica.digest(), self.clock()
+                state = await asyncio.to_thread(fold, snapshot, now)
+                self._fold_cache = (digest, state)
+        finally:
+            self._refolding = False
+            unsubscribe()
+
     def authorize(self, peer: PeerIdentity) -> Authorization:
-        """The network's governance question: may this peer device sync with us?"""
-        state = self.state()
+        """The network's governance question: may this peer device sync with us? Answered
+        from the last fold (``known_state``): it never waits for a fold of a large record."""
+        state = self.known_state()
         if state.assembly is None:
             # A node that has not yet received the assembly (a fresh joiner) cannot judge
             # anyone: it accepts only its inviter (and what the inviter vouches for).
-            pending = self.pending_invite()
+            pending = self.pending_invite(state)
             if peer.member == self.member_key.public:
                 return Admitted()
             if pending is not None and peer.member == pending[0].inviter:
@@ -524,12 +554,14 @@ class LocalAssembly:
             self.node_config(listen, peers), mdns=mdns, dial_out_only_fallback=False
         )
         await service.start()
+        fresh = asyncio.ensure_future(self.keep_state_fresh())
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, lambda: asyncio.ensure_future(service.stop()))
         try:
             await service.run_until_stopped()
         finally:
+            fresh.cancel()
             await service.stop()
 
     # --- bundles ------------------------------------------------------------------------

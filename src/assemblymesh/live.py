@@ -149,6 +149,7 @@ class Network:
         self.service: NodeService | None = None
         self.peers: NodePeers | None = None
         self._watcher: asyncio.Future[None] | None = None
+        self._fresh: asyncio.Future[None] | None = None
         self.note = ""  # why this node does not listen, when it does not
 
     @property
@@ -181,12 +182,14 @@ class Network:
         self.service = service
         self.peers = NodePeers(service.node, self.local.clock)
         self._watcher = asyncio.ensure_future(self.peers.watch())
+        self._fresh = asyncio.ensure_future(self.local.keep_state_fresh())
 
     async def stop(self) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
+        for task in (self._watcher, self._fresh):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.service is not None:
             await self.service.stop()
 

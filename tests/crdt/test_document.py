@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from assemblymesh.crdt.document import SHARED, check_value
+from assemblymesh.crdt.yupdate import MAX_VALUES_PER_CHANGE
 from assemblymesh.errors import UsageError
 from tests.crdt.helpers import all_changes, device, key, replica
 
@@ -107,3 +108,23 @@ def test_an_exception_inside_a_transaction_still_records_what_was_written(pair) 
     assert a.change_count() == 1
     b.ingest(all_changes(a))
     assert b.document(a.member_id).array("acts")[0].get("k") == "written"
+
+
+def test_a_local_write_peers_would_refuse_is_refused_and_leaves_nothing(pair) -> None:  # type: ignore[no-untyped-def]
+    # A change outside the schema would make every peer refuse this device's chain from
+    # there on, so it must never be signed: the write fails and the record is as before.
+    a, b = pair
+    with a.transact() as doc:
+        doc.array("acts").append({"n": 0})
+    before = (a.change_count(), a.document(a.member_id).array("acts").to_py())
+    with pytest.raises(UsageError, match="peers would not accept it"), a.transact() as doc:
+        for n in range(MAX_VALUES_PER_CHANGE + 1):
+            doc.array("acts").append({"n": n + 1})
+    assert (a.change_count(), a.document(a.member_id).array("acts").to_py()) == before
+    with pytest.raises(UsageError, match="peers would not accept it"), a.transact() as doc:
+        doc.map("other").set("k", "v")
+    with a.transact() as doc:  # the device's chain goes on, and a peer takes all of it
+        doc.array("acts").append({"n": 99})
+    b.ingest(all_changes(a))
+    assert b.document(a.member_id).array("acts").to_py() == [{"n": 0}, {"n": 99}]
+    assert b.change_count() == a.change_count() == 2

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from assemblymesh.crdt.actlog import pack_values
 from assemblymesh.crdt.change import Change
 from assemblymesh.crdt.document import SHARED, Document
+from assemblymesh.crdt.plan import check_update
 from assemblymesh.crdt.registry import LOCAL_ORIGIN, doc_field
-from assemblymesh.crdt.yupdate import check_member_update
 from assemblymesh.errors import RejectedChange, UsageError
 
 if TYPE_CHECKING:
@@ -68,6 +68,13 @@ class LocalWrites:
 
     def _record(self, name: str, update: bytes) -> Change:
         r = self._r
+        # Every peer checks a change against the schema and refuses the device's chain from
+        # the first change it refuses, so a write outside the schema is refused here, before
+        # it is signed; the store transaction rolls back and the documents reload without it.
+        try:
+            values = check_update(doc_field(name), update, r._client_id).values
+        except RejectedChange as exc:
+            raise UsageError(f"write refused, peers would not accept it: {exc.detail}") from exc
         own = r._devices.get(r.device_key.public)
         seq = 1 if own is None else own.head_seq + 1
         prev = b"" if own is None else own.head_hash
@@ -88,17 +95,8 @@ class LocalWrites:
         own.head_seq, own.head_hash = seq, change.hash
         r._store.set_heads([(own.id, change.hash, seq)])
         if name != SHARED:
-            self._log_acts(own.id, seq, doc_id, update)
+            r._store.add_acts([(own.id, seq, doc_id, pack_values(values))])
+            r._acts.added([(own.id, seq, doc_id, values)])
         r._track(doc_id, own.id, seq, update)
         r._checkpoints.due([doc_id], r._devices_by_id, own.id)
         return change
-
-    def _log_acts(self, device_id: int, seq: int, doc_id: int, update: bytes) -> None:
-        """Record what the change appends (a write outside the schema records nothing:
-        peers refuse it too)."""
-        try:
-            values = check_member_update(update, self._r._client_id).values
-        except RejectedChange:
-            return
-        self._r._store.add_acts([(device_id, seq, doc_id, pack_values(values))])
-        self._r._acts.added([(device_id, seq, doc_id, values)])

@@ -1,0 +1,46 @@
+"""Every benchmark runs end to end on a small history, so none of them rots unnoticed.
+
+The figures are not checked here (this machine is shared and noisy): only that each
+benchmark completes and prints them.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench"
+
+
+def run(*args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(BENCH / args[0]), *args[1:]],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def figures(out: str) -> dict[str, object]:
+    (line,) = [line for line in out.splitlines() if line.startswith("json: ")]
+    data = json.loads(line.removeprefix("json: "))
+    assert isinstance(data, dict)
+    return data
+
+
+@pytest.mark.parametrize("script", ["foundation.py", "sync.py", "bundle.py"])
+def test_a_history_benchmark_runs_on_a_small_history(script: str) -> None:
+    data = figures(run(script, "500"))
+    assert data["n"] == 500
+
+
+def test_the_tui_benchmark_presses_keys_on_a_built_assembly() -> None:
+    out = run("tui.py", "--proposals", "100", "--members", "3", "--presses", "8")
+    (row,) = [line for line in out.splitlines() if line.split()[:1] == ["100"]]
+    assert len(row.split()) >= 8
