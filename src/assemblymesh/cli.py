@@ -21,20 +21,15 @@ from assemblymesh.errors import AssemblyMeshError, RemoteError, StoreError, Usag
 from assemblymesh.heard import store_problem
 from assemblymesh.home import ALL_ADDRESSES, DEFAULT_PORT, Home, LocalAssembly, parse_address
 from assemblymesh.model import AssemblyState, Proposal, Round, commands
-from assemblymesh.model import acts as model_acts
 from assemblymesh.model import rules as process
 from assemblymesh.model.acts import MAX_TEXT_LEN
+from assemblymesh.model.effect_text import EFFECT_HELP, ROLE_NAMES, parse_effect
 
 POSITION_KINDS = {
     "consent": process.CONSENT,
     "concern": process.CONCERN,
     "stand-aside": process.STAND_ASIDE,
     "object": process.OBJECT,
-}
-ROLE_NAMES = {
-    "facilitator": process.FACILITATOR,
-    "note-taker": process.NOTE_TAKER,
-    "steward": process.STEWARD,
 }
 DAY_MS = process.DAY_MS
 
@@ -228,59 +223,6 @@ def read_body(body: str | None, body_file: Path | None) -> str:
     if len(text) > MAX_TEXT_LEN:
         raise UsageError(f"the text is {len(text):,} characters; the limit is {MAX_TEXT_LEN:,}")
     return text
-
-
-EFFECT_HELP = (
-    "What the decision does when it takes effect (repeatable): grant-role:MEMBER:ROLE:DAYS,"
-    " end-role:MEMBER:ROLE, rule:NAME=VALUE (cooling-off-hours, quorum, review-days,"
-    " block-threshold), admit-supporter:MEMBER:YYYY-MM-DD, end-supporter:MEMBER, remove:MEMBER."
-)
-RULE_UNITS = {
-    "cooling-off-hours": ("cooling_off_ms", 3600 * 1000),
-    "quorum": ("quorum", 1),
-    "review-days": ("review_period_ms", DAY_MS),
-    "block-threshold": ("block_threshold", 1),
-}
-
-
-def parse_effect(state: AssemblyState, text: str) -> model_acts.Effect:
-    """One ``--effect`` argument as the effect it names (members by name or id prefix)."""
-    kind, _, rest = text.partition(":")
-    parts = rest.split(":") if rest else []
-    make = _EFFECT_PARSERS.get((kind, len(parts)))
-    if make is None:
-        raise UsageError(f"effect {text!r} is not one of: {EFFECT_HELP.split(': ', 1)[1]}")
-    try:
-        return make(state, parts)
-    except (KeyError, ValueError) as exc:
-        raise UsageError(f"effect {text!r}: {exc}") from exc
-
-
-def _rule_effect(_state: AssemblyState, parts: list[str]) -> model_acts.Effect:
-    name, _, value = parts[0].partition("=")
-    rule, unit = RULE_UNITS[name]
-    return model_acts.SetRuleEffect(rule=rule, value=int(value) * unit)
-
-
-def _date_ms(text: str) -> int:
-    day = dt.datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=dt.UTC)
-    return int(day.timestamp() * 1000)
-
-
-_EFFECT_PARSERS: dict[tuple[str, int], Callable[[AssemblyState, list[str]], model_acts.Effect]] = {
-    ("grant-role", 3): lambda s, p: model_acts.GrantRoleEffect(
-        member=s.find_member(p[0]).id, role=ROLE_NAMES[p[1]], term_days=int(p[2])
-    ),
-    ("end-role", 2): lambda s, p: model_acts.EndRoleEffect(
-        member=s.find_member(p[0]).id, role=ROLE_NAMES[p[1]]
-    ),
-    ("rule", 1): _rule_effect,
-    ("admit-supporter", 2): lambda s, p: model_acts.AdmitSupporterEffect(
-        member=s.find_member(p[0]).id, until=_date_ms(p[1])
-    ),
-    ("end-supporter", 1): lambda s, p: model_acts.EndSupporterEffect(member=s.find_member(p[0]).id),
-    ("remove", 1): lambda s, p: model_acts.RemoveMemberEffect(member=s.find_member(p[0]).id),
-}
 
 
 @main.command()
