@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from assemblymesh.crdt.change import Change
 from assemblymesh.crdt.identity import DeviceCertificate, SigningKey
@@ -64,7 +67,7 @@ def test_a_node_that_has_just_joined_talks_to_its_inviter_only(tmp_path: Path) -
 
 
 async def test_the_handshake_question_never_waits_for_a_fold_on_the_event_loop(
-    tmp_path: Path, monkeypatch: object
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """While the node runs, folds happen in a worker thread after each change; authorize
     answers from the last one (counted: no fold runs on the loop's thread)."""
@@ -79,19 +82,23 @@ async def test_the_handshake_question_never_waits_for_a_fold_on_the_event_loop(
     ben = Home(tmp_path / "b", clock).join(amara.issue_invite().encode(), "Ben", act_ids("b"))
     exchange(amara, ben)
     on_loop: list[str] = []
-    loop = asyncio.get_running_loop()
     loop_thread = threading.get_ident()
-    folded_off_loop = asyncio.Event()
+    landed = asyncio.Event()
+    real_to_thread = asyncio.to_thread
 
     def counting_fold(*args: object) -> object:
-        state = fold(*args)  # type: ignore[arg-type]
         if threading.get_ident() == loop_thread:
             on_loop.append("fold")
-        else:
-            loop.call_soon_threadsafe(folded_off_loop.set)
-        return state
+        return fold(*args)  # type: ignore[arg-type]
 
-    setattr(home_module, "fold", counting_fold)  # noqa: B010
+    async def to_thread_then_tell(func: Any, /, *args: Any) -> Any:
+        result = await real_to_thread(func, *args)
+        # Runs after the caller has stored the result: it resumes in this same step.
+        asyncio.get_running_loop().call_soon(landed.set)
+        return result
+
+    monkeypatch.setattr(home_module, "fold", counting_fold)
+    monkeypatch.setattr(asyncio, "to_thread", to_thread_then_tell)
     try:
         fresh = asyncio.ensure_future(amara.keep_state_fresh())
         await asyncio.sleep(0)
@@ -103,15 +110,10 @@ async def test_the_handshake_question_never_waits_for_a_fold_on_the_event_loop(
         verdict = amara.authorize(PeerIdentity(cert.member, cert.device, cert, None))
         assert isinstance(verdict, Admitted)
         assert on_loop == []
-        await asyncio.wait_for(folded_off_loop.wait(), 60)
-        for _ in range(100):  # loop turns (not time) for the worker's result to land
-            if amara._fold_cache and amara._fold_cache[0] == amara.replica.digest():
-                break
-            await asyncio.sleep(0)
+        await asyncio.wait_for(landed.wait(), 60)
         assert amara._fold_cache and amara._fold_cache[0] == amara.replica.digest()
         assert on_loop == []
         fresh.cancel()
     finally:
-        setattr(home_module, "fold", fold)  # noqa: B010
         amara.close()
         ben.close()
