@@ -34,9 +34,13 @@ def figures(out: str) -> dict[str, object]:
     return data
 
 
-@pytest.mark.parametrize("script", ["foundation.py", "sync.py", "bundle.py"])
-def test_a_history_benchmark_runs_on_a_small_history(script: str) -> None:
-    data = figures(run(script, "500"))
+@pytest.mark.parametrize(
+    "args",
+    [("foundation.py",), ("sync.py",), ("bundle.py",), ("flood.py", "--syncs", "3")],
+    ids=lambda args: args[0],
+)
+def test_a_history_benchmark_runs_on_a_small_history(args: tuple[str, ...]) -> None:
+    data = figures(run(args[0], "500", *args[1:]))
     assert data["n"] == 500
 
 
