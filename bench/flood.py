@@ -105,6 +105,7 @@ async def run(n: int, k: int) -> dict[str, float]:
         port = serving.read()["port"]
         member.read()
         try:
+            await syncs(serving, member, port, k, None)  # warm up both nodes, not timed
             figures = {"no attack": await syncs(serving, member, port, k, None)}
             for name, attack in attacks(port).items():
                 figures[name] = await syncs(serving, member, port, k, attack)
