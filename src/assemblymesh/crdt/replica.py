@@ -15,11 +15,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assemblymesh.clock import Clock, wall_clock_ms
 from assemblymesh.crdt.actlog import ActLog, LogEntry
 from assemblymesh.crdt.change import Change, decode_change, decode_stored
 from assemblymesh.crdt.checkpoints import CHECKPOINT_EVERY, Checkpoints
@@ -77,12 +77,6 @@ MAX_PENDING_PER_DEVICE = 10_000  # causally early changes buffered per device
 MAX_PENDING_BYTES = 32 << 20  # pending changes of all devices, in bytes
 PENDING_TTL_MS = 7 * 24 * 3600 * 1000  # pending changes older than this are dropped
 _ADMISSION_ROUNDS = 8  # re-evaluations of waiting members within one ingest
-
-Clock = Callable[[], int]
-
-
-def wall_clock_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(slots=True)

@@ -124,7 +124,9 @@ FACILITATOR_WHO: Final = "a facilitator"
 MEMBER_OR_PROXY: Final = (
     "a member, or a facilitator on a member's behalf (provisional); a supporter, advisory"
 )
-ROLE_AUTHORITY: Final = "the founder while founding (afterwards only a decision's effect; `decision` stays null)"
+ROLE_AUTHORITY: Final = (
+    "the founder while founding (afterwards only a decision's effect; `decision` stays null)"
+)
 INVITER: Final = "the member who issued the invite"
 PARTICIPANT: Final = "any member, or a supporter with standing"
 
