@@ -20,9 +20,9 @@ import click
 from assemblymesh.errors import AssemblyMeshError, RemoteError, StoreError, UsageError
 from assemblymesh.heard import store_problem
 from assemblymesh.home import ALL_ADDRESSES, DEFAULT_PORT, Home, LocalAssembly, parse_address
-from assemblymesh.model import AssemblyState, Proposal, Round, commands
+from assemblymesh.model import AssemblyState, Member, Proposal, Round, commands
 from assemblymesh.model import rules as process
-from assemblymesh.model.acts import MAX_TEXT_LEN
+from assemblymesh.model.acts import MAX_TEXT_LEN, AdmitSupporterEffect
 from assemblymesh.model.effect_text import EFFECT_HELP, ROLE_NAMES, parse_effect
 
 POSITION_KINDS = {
@@ -154,20 +154,43 @@ def init(
         local.close()
 
 
-@main.command()
-@click.option("--valid-days", type=click.IntRange(1, 365), default=7, show_default=True)
-@click.option("--hint", "hints", multiple=True, help="HOST:PORT where joiners can reach you.")
-@click.option("--qr/--no-qr", default=None, help="Show a QR code (default: on a terminal).")
-@pass_ctx
-def invite(ctx: Context, valid_days: int, hints: tuple[str, ...], qr: bool | None) -> None:
-    """Issue a one-time invite; prints the code as the last line."""
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def invite_options(f: F) -> F:
+    """``--valid-days``, ``--hint`` and ``--qr/--no-qr``, for either kind of invite."""
+    f = click.option("--qr/--no-qr", default=None,
+                     help="Show a QR code (default: on a terminal).")(f)  # fmt: skip
+    f = click.option("--hint", "hints", multiple=True,
+                     help="HOST:PORT where joiners can reach you.")(f)  # fmt: skip
+    return click.option("--valid-days", type=click.IntRange(1, 365), default=7, show_default=True)(
+        f
+    )
+
+
+def issue_invite_code(
+    ctx: Context, valid_days: int, hints: tuple[str, ...], qr: bool | None, kind: str
+) -> str:
+    """Issue a one-time invite of ``kind`` and show its QR code if asked (by default on a
+    terminal); returns the code, which the caller prints as its last line."""
     with ctx.open() as local:
-        issued = local.issue_invite(hints or local.default_invite_hints(), valid_days * DAY_MS)
+        issued = local.issue_invite(
+            hints or local.default_invite_hints(), valid_days * DAY_MS, kind
+        )
         code = issued.encode()
     if qr if qr is not None else sys.stdout.isatty():
         import segno
 
         segno.make(code, error="L").terminal(compact=True)
+    return code
+
+
+@main.command()
+@invite_options
+@pass_ctx
+def invite(ctx: Context, valid_days: int, hints: tuple[str, ...], qr: bool | None) -> None:
+    """Issue a one-time member invite; prints the code as the last line."""
+    code = issue_invite_code(ctx, valid_days, hints, qr, process.MEMBER_INVITE)
     click.echo(f"One-time invite, valid {valid_days} days. Give this code to one person:")
     click.echo(code)
 
@@ -187,9 +210,6 @@ def join(ctx: Context, code: str, member_name: str) -> None:
 
 
 # --- proposals and rounds -------------------------------------------------------------
-
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def body_options(help_text: str) -> Callable[[F], F]:
@@ -385,6 +405,105 @@ def role_end(ctx: Context, member: str, role_name: str) -> None:
     click.echo(f"{role_name} ended")
 
 
+# --- supporters -----------------------------------------------------------------------
+
+
+@main.group()
+def supporter() -> None:
+    """Supporters: allies from outside who propose and advise, but never block, count
+    towards quorum or hold a role, and take part only while the assembly gives them
+    standing (by decision)."""
+
+
+@supporter.command(name="invite")
+@invite_options
+@pass_ctx
+def supporter_invite(
+    ctx: Context, valid_days: int, hints: tuple[str, ...], qr: bool | None
+) -> None:
+    """Issue a one-time supporter invite; prints the code as the last line."""
+    code = issue_invite_code(ctx, valid_days, hints, qr, process.SUPPORTER_INVITE)
+    click.echo(f"One-time SUPPORTER invite, valid {valid_days} days.")
+    click.echo(
+        "Whoever joins with it is a supporter, not a member: they may propose and state"
+        " positions, which are advisory (no veto, not counted for quorum), and hold no role."
+    )
+    click.echo(
+        "They take part only once the assembly gives them standing by a decision."
+        " When they have joined and synced, propose it:"
+    )
+    click.echo(
+        '  assemblymesh propose --title "Standing for NAME" --body "Why"'
+        " --effect admit-supporter:NAME:YYYY-MM-DD"
+    )
+    click.echo("  (the same: assemblymesh supporter extend NAME YYYY-MM-DD)")
+    click.echo("Give this code to one person:")
+    click.echo(code)
+
+
+@supporter.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def supporter_list(ctx: Context, as_json: bool) -> None:
+    """Every supporter: standing, who invited them, the proposals they put."""
+    with ctx.open() as local:
+        data = supporters_data(local.state())
+    if as_json:
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    if not data:
+        click.echo("No supporters. Invite one with 'assemblymesh supporter invite'.")
+    for line in supporter_lines(data):
+        click.echo(line)
+
+
+@supporter.command(name="end")
+@click.argument("name")
+@click.option("--title", default=None, help="The proposal's title.")
+@click.option("--body", default=None, help="Why (default: a sentence saying what it does).")
+@pass_ctx
+def supporter_end(ctx: Context, name: str, title: str | None, body: str | None) -> None:
+    """Propose to end a supporter's standing; prints the proposal's id. The assembly ends
+    it by decision: once adopted and past cooling-off, their devices are refused."""
+    with ctx.open() as local:
+        state = local.state()
+        s = state.find_supporter(name)
+        if s.standing_until is not None and state.now_ms >= s.standing_until:
+            raise UsageError(f"{s.name}'s standing already ended on {day(s.standing_until)}")
+        effect = parse_effect(state, f"end-supporter:{s.id}")
+        text = body if body is not None else f"End {s.name}'s standing as a supporter."
+        act = local.act(commands.propose, title or f"End {s.name}'s standing", text, [effect])
+    click.echo(f"Proposed to end {s.name}'s standing: it ends if the assembly adopts it.")
+    click.echo(act.ref)
+
+
+@supporter.command(name="extend")
+@click.argument("name")
+@click.argument("until", metavar="YYYY-MM-DD", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--title", default=None, help="The proposal's title.")
+@click.option("--body", default=None, help="Why (default: a sentence saying what it does).")
+@pass_ctx
+def supporter_extend(
+    ctx: Context, name: str, until: dt.datetime, title: str | None, body: str | None
+) -> None:
+    """Propose to give a supporter standing until a date (or to extend it); prints the
+    proposal's id. Standing comes only by a decision of the assembly."""
+    date = until.strftime("%Y-%m-%d")
+    with ctx.open() as local:
+        state = local.state()
+        s = state.find_supporter(name)
+        effect = parse_effect(state, f"admit-supporter:{s.id}:{date}")
+        assert isinstance(effect, AdmitSupporterEffect)
+        if effect.until <= state.now_ms:
+            raise UsageError(f"{date} has passed: standing must last until a later date")
+        text = body if body is not None else f"{s.name} has standing as a supporter until {date}."
+        act = local.act(
+            commands.propose, title or f"Standing for {s.name} until {date}", text, [effect]
+        )
+    click.echo(f"Proposed standing for {s.name} until {date}: it holds if the assembly adopts it.")
+    click.echo(act.ref)
+
+
 # --- reading --------------------------------------------------------------------------
 
 
@@ -440,6 +559,7 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
             "admitted": state.is_member(local.member_id),
         },
         "members": _members_data(state),
+        "supporters": supporters_data(state),
         "proposals": [_proposal_data(p) for p in state.proposals.values()],
         "rounds": [_round_data(r) for r in state.rounds.values()],
         "decisions": [_plain(d) for d in state.decisions.values()],
@@ -449,6 +569,65 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
         "changes": record.changes,
         "pending": record.pending,
     }
+
+
+def day(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d")
+
+
+def standing_of(m: Member, now_ms: int) -> str:
+    """A supporter's standing: ``none`` (not given yet), ``active``, ``ended`` or ``removed``."""
+    if m.is_removed(now_ms):
+        return "removed"
+    if m.standing_until is None:
+        return "none"
+    return "active" if now_ms < m.standing_until else "ended"
+
+
+def supporters_data(state: AssemblyState) -> list[dict[str, Any]]:
+    """Every supporter, with its standing, who invited it and the proposals it put."""
+    now = state.now_ms
+    out = []
+    for m in state.supporters():
+        inviter = state.members.get(m.invited_by) if m.invited_by else None
+        out.append(
+            {
+                "id": m.id,
+                "name": m.name,
+                "joined": m.joined_ts,
+                "standing": standing_of(m, now),
+                "standing_until": m.standing_until,
+                "invited_by": m.invited_by,
+                "invited_by_name": inviter.name if inviter is not None else None,
+                "proposals": [
+                    {"id": p.id, "title": p.title, "state": p.state}
+                    for p in state.proposals.values()
+                    if p.author == m.id
+                ],
+            }
+        )
+    return out
+
+
+STANDING_TEXT: dict[str, Callable[[int | None], str]] = {
+    "none": lambda _until: "no standing yet",
+    "active": lambda until: f"standing until {day(until or 0)}",
+    "ended": lambda until: f"standing ended {day(until or 0)}",
+    "removed": lambda _until: "removed by a decision",
+}
+
+
+def supporter_lines(supporters: list[dict[str, Any]]) -> list[str]:
+    """``supporters_data`` for people: one line each, then one per proposal they put."""
+    lines = []
+    for s in supporters:
+        standing = STANDING_TEXT[s["standing"]](s["standing_until"])
+        inviter = s["invited_by_name"] or short(s["invited_by"] or "?")
+        count = len(s["proposals"])
+        put = f"{count} proposal{'' if count == 1 else 's'}" if count else "no proposals"
+        lines.append(f"  {s['name']:<20} {short(s['id'])}  {standing}; invited by {inviter}; {put}")
+        lines += [f"      {short(p['id'])}  {p['state']:<16} {p['title']}" for p in s["proposals"]]
+    return lines
 
 
 def _members_data(state: AssemblyState) -> list[dict[str, Any]]:
@@ -503,6 +682,19 @@ def _round_data(r: Round) -> dict[str, Any]:
     }
 
 
+def _echo_participants(data: dict[str, Any]) -> None:
+    """Members with their roles, then supporters as a class of their own."""
+    members = [m for m in data["members"] if not m["supporter"]]
+    click.echo(f"\nMembers ({len(members)}):")
+    for m in members:
+        roles = ", ".join(m["roles"]) or "-"
+        click.echo(f"  {m['name']:<20} {short(m['id'])}  {roles}")
+    if data["supporters"]:
+        click.echo(f"\nSupporters ({len(data['supporters'])}, advisory: no veto, no quorum):")
+        for line in supporter_lines(data["supporters"]):
+            click.echo(line)
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
@@ -518,10 +710,7 @@ def status(ctx: Context, as_json: bool) -> None:
     click.echo(f"{a['name'] or '(not yet received: sync with a member)'}  [{a['id'][:12]}]")
     if not data["me"]["admitted"]:
         click.echo("You are not admitted yet: sync with a member to complete your join.")
-    click.echo(f"\nMembers ({len(data['members'])}):")
-    for m in data["members"]:
-        roles = ", ".join(m["roles"]) or "-"
-        click.echo(f"  {m['name']:<20} {short(m['id'])}  {roles}")
+    _echo_participants(data)
     click.echo(f"\nProposals ({len(data['proposals'])}):")
     for p in data["proposals"]:
         click.echo(f"  {short(p['id'])}  {p['state']:<16} v{p['version']}  {p['title']}")

@@ -80,6 +80,7 @@ from assemblymesh.model import (
     queries,
 )
 from assemblymesh.model import acts as model_acts
+from assemblymesh.model.rules import MEMBER_INVITE
 from assemblymesh.net import bundle as bundles
 from assemblymesh.net.addressbook import AddressBook
 from assemblymesh.net.bundle import Identity as BundleIdentity
@@ -457,16 +458,25 @@ class LocalAssembly:
         return written
 
     def issue_invite(
-        self, hints: tuple[str, ...] = (), valid_ms: int = DEFAULT_INVITE_VALID_MS
+        self,
+        hints: tuple[str, ...] = (),
+        valid_ms: int = DEFAULT_INVITE_VALID_MS,
+        kind: str = MEMBER_INVITE,
     ) -> InviteCode:
+        """A one-time invite code; its holder joins as a member, or as a supporter when
+        ``kind`` is ``rules.SUPPORTER_INVITE``. Only a member may invite, either kind."""
         state = self.state()
-        if not state.is_member(self.member_id):
+        me = state.members.get(self.member_id)
+        if me is None:
             raise UsageError("only a member of the assembly can invite")
+        if not me.counts(state.now_ms):
+            who = "a supporter" if me.supporter else "a removed member"
+            raise UsageError(f"you are {who}: only members of the assembly can invite")
         invite_key = SigningKey(self.entropy(KEY_SIZE))
         invite = Invite.issue(
             self.member_key, self.assembly_id, invite_key.public, self.clock() + valid_ms
         )
-        self.act(commands.record_invite, invite)
+        self.act(commands.record_invite, invite, kind)
         name = state.assembly.name if state.assembly is not None else ""
         return InviteCode(self.assembly_id, self.secret, invite, invite_key.seed, hints, name)
 

@@ -222,3 +222,24 @@ def test_commands_work_on_an_adopted_state_frozen_after_cooling_off() -> None:
     with pytest.raises(IllegalMoveError) as info:
         C.amend(s, C.Stamp(n.w.mid("bob"), n.w.dev("bob"), n.now, n.w.next_id()), pid, "", "")
     assert info.value.rule == R.PROPOSAL_TRANSITION
+
+
+def test_a_member_records_a_supporter_invite_and_a_supporter_records_none() -> None:
+    n = founded_node()
+    aid = n.w.assembly_id
+    olga_invite = Invite.issue(key_for("ana"), aid, key_for("inv/olga").public, 10**9)
+    recorded = n.do("ana", C.record_invite, olga_invite, R.SUPPORTER_INVITE)
+    assert recorded["kind"] == R.SUPPORTER_INVITE
+    proof = sign_invite_proof(key_for("inv/olga"), olga_invite, key_for("olga").public)
+    n.do("olga", C.join, "olga", olga_invite, proof)
+    olga = n.state().members[n.w.mid("olga")]
+    assert olga.supporter and olga.standing_until is None
+    # A supporter's own invite, of either kind, is refused as the fold would ignore it.
+    for kind in R.INVITE_KINDS:
+        own = Invite.issue(key_for("olga"), aid, key_for(f"inv/olga/{kind}").public, 10**9)
+        with pytest.raises(IllegalMoveError) as info:
+            C.record_invite(n.state(), n.stamp("olga"), own, kind)
+        assert info.value.rule in (R.SUPPORTER_STANDING, R.SUPPORTER_MAY_NOT)
+    with pytest.raises(UsageError, match="an invite is one of"):
+        other = Invite.issue(key_for("ana"), aid, key_for("inv/x").public, 10**9)
+        C.record_invite(n.state(), n.stamp("ana"), other, "guest")

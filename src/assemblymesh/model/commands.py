@@ -85,16 +85,22 @@ def create_assembly(
     return assembly_id, _checked(empty_state(assembly_id, stamp.ts), stamp, act)
 
 
-def record_invite(state: AssemblyState, stamp: Stamp, invite: Invite) -> A.RecordInvite:
-    """Record an invite the actor issued: a join with it is placed after this record."""
+def record_invite(
+    state: AssemblyState, stamp: Stamp, invite: Invite, kind: str = R.MEMBER_INVITE
+) -> A.RecordInvite:
+    """Record an invite the actor issued: a join with it is placed after this record, and
+    ``kind`` (a member or a supporter invite) decides what the joiner becomes."""
     if invite.inviter.hex() != stamp.member:
         raise UsageError("record only invites you issued")
+    if kind not in R.INVITE_KINDS:
+        raise UsageError(f"an invite is one of: {', '.join(R.INVITE_KINDS)}")
     act = A.RecordInvite(
         id=stamp.act_id,
         ts=stamp.ts,
         seen=stamp.seen,
         invite_key=invite.invite_key.hex(),
         expires=invite.expires_ms,
+        kind=kind,
     )
     return _checked(state, stamp, act)
 

@@ -106,7 +106,10 @@ def peer_admission(
     record = state.invites.get(key)
     if record is not None and record.used_by not in (None, mid):
         return Verdict(Admission.REFUSE, "invite was already used")
-    if invite.inviter.hex() not in state.members:
+    inviter = state.members.get(invite.inviter.hex())
+    # A supporter holds a member key too, and could sign an invite it may not record: such
+    # an invite never admits anyone, so its holder has nothing to sync.
+    if inviter is None or inviter.supporter:
         return Verdict(Admission.REFUSE, "invite was issued by someone who is not a member")
     if invite.expires_ms < now_ms:
         return Verdict(Admission.REFUSE, "invite has expired")

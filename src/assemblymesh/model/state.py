@@ -295,6 +295,13 @@ class AssemblyState:
             raise UsageError(f"{len(named)} members are named {ref!r}; give an id prefix")
         return _by_prefix("member", self.members, ref)
 
+    def find_supporter(self, ref: str) -> Member:
+        """A supporter by name or id prefix; ``UsageError`` if ``ref`` names a member."""
+        m = self.find_member(ref)
+        if not m.supporter:
+            raise UsageError(f"{m.name} is a member of the assembly, not a supporter")
+        return m
+
     # --- questions the other layers ask ----------------------------------------------------
 
     def is_member(self, member: str) -> bool:
