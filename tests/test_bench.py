@@ -44,6 +44,12 @@ def test_a_history_benchmark_runs_on_a_small_history(args: tuple[str, ...]) -> N
     assert data["n"] == 500
 
 
+def test_the_hostile_input_benchmark_runs_on_a_small_size() -> None:
+    data = figures(run("hostile.py", "--small"))
+    assert data["n"] == 1000
+    assert "honest_batched_us" in data
+
+
 def test_the_tui_benchmark_presses_keys_on_a_built_assembly() -> None:
     out = run("tui.py", "--proposals", "100", "--members", "3", "--presses", "8")
     (row,) = [line for line in out.splitlines() if line.split()[:1] == ["100"]]
