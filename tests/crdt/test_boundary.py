@@ -39,7 +39,7 @@ from tests.crdt.hostile import (
     xml_element,
 )
 
-ALICE, BOB, MALLORY = key("alice"), key("bob"), key("mallory")
+ALICE, BOB, CAROL, MALLORY = key("alice"), key("bob"), key("carol"), key("mallory")
 
 
 def fingerprint(r: Replica) -> tuple[object, ...]:
@@ -190,16 +190,15 @@ def failing_engine(monkeypatch: pytest.MonkeyPatch, bad: set[bytes], error: Base
     """Make the engine raise ``error`` when it is given one of the updates in ``bad``."""
     original = engine_module.EngineBatch._open
 
-    def _open(self: engine_module.EngineBatch, transactions: object, doc: bytes) -> object:
-        apply, txn, doc_id = original(self, transactions, doc)  # type: ignore[arg-type]
+    def _open(self: engine_module.EngineBatch, doc: bytes) -> object:
+        manager, (apply, txn, doc_id), count = original(self, doc)
 
         def guarded(engine_txn: object, upd: bytes) -> None:
             if upd in bad:
                 raise error
             apply(engine_txn, upd)
 
-        self._targets[doc] = (guarded, txn, doc_id)
-        return self._targets[doc]
+        return manager, (guarded, txn, doc_id), count
 
     monkeypatch.setattr(engine_module.EngineBatch, "_open", _open)
 
@@ -331,6 +330,22 @@ def test_pending_is_capped_per_device_and_in_bytes(
     bob2 = device(BOB, "b2")
     result = node.ingest([c.without_signature().data for c in chain(bob2, [b"\x00\x00"] * 2)])
     assert result.buffered == 0 and node.pending_count() == 3
+
+
+def test_devices_of_one_batch_share_the_overall_pending_quota(
+    monkeypatch: pytest.MonkeyPatch, node: Replica
+) -> None:
+    tails = []
+    for member, label in ((ALICE, "a1"), (BOB, "b1"), (CAROL, "c1")):
+        dev = device(member, label)
+        changes = chain(dev, real_updates(client_of(dev), "acts", 4))
+        tails.append([changes[0].without_signature(), *changes[2:]])  # seq 2 missing
+    quota = sum(len(c.data) for c in tails[0]) + 1  # one device's tail fits, not two
+    monkeypatch.setattr(replica_module, "MAX_PENDING_BYTES", quota)
+    result = node.ingest([c.data for tail in tails for c in tail])
+    assert result.buffered == 3 and node.pending_count() == 3
+    assert node._pending_bytes <= quota
+    assert {r.reason for r in result.rejected} == {RejectReason.TOO_LARGE}
 
 
 def test_pending_expires_after_seven_days(tmp_path: Path) -> None:

@@ -307,3 +307,31 @@ def test_truncated_changes_change_nothing(alice: Replica, bob: Replica) -> None:
     result = bob.ingest([first[:cut] for cut in range(0, len(first), 7)])
     assert not result.applied and len(result.rejected) == len(range(0, len(first), 7))
     assert fingerprint(bob) == before
+
+
+def test_a_long_batch_to_one_document_is_applied_in_bounded_engine_transactions(
+    alice: Replica, bob: Replica, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The engine's memory for one transaction grows with the square of the updates in it,
+    # so a batch's updates to one document are applied a bounded number at a time.
+    from assemblymesh.crdt import engine as engine_module
+
+    for i in range(2 * engine_module.UPDATES_PER_TRANSACTION):
+        with alice.transact() as doc:
+            doc.array("acts").append({"n": i})
+    opened: list[bytes] = []
+    original = engine_module.EngineBatch._open
+
+    def counting_open(self: engine_module.EngineBatch, doc: bytes) -> object:
+        opened.append(doc)
+        return original(self, doc)
+
+    monkeypatch.setattr(engine_module.EngineBatch, "_open", counting_open)
+    result = bob.ingest(all_changes(alice))
+    assert not result.rejected
+    member_doc = bytes.fromhex(alice.member_id)
+    # 517 updates to alice's document (5 + 512): three transactions of at most 256.
+    assert opened.count(member_doc) == 3 and opened.count(SHARED_DOC) == 1
+    assert documents_of(bob, [alice.member_id, SHARED]) == documents_of(
+        alice, [alice.member_id, SHARED]
+    )

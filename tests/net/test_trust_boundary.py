@@ -380,3 +380,25 @@ async def test_accepted_connections_disable_nagle(
     finally:
         _close(held)
         await node.stop()
+
+
+def test_any_free_port_tries_again_when_ipv4_has_the_ipv6_port_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_bind = node_module._bind
+    taken = [True]
+
+    def bind(family: socket.AddressFamily, host: str, port: int) -> socket.socket:
+        if family == socket.AF_INET and taken[0]:
+            taken[0] = False  # another program holds that port on IPv4, once
+            raise OSError(errno.EADDRINUSE, "Address already in use")
+        return real_bind(family, host, port)
+
+    monkeypatch.setattr(node_module, "_bind", bind)
+    sockets = bind_listen_sockets("", 0)
+    try:
+        ports = {s.getsockname()[1] for s in sockets}
+        assert len(ports) == 1 and not taken[0]
+    finally:
+        for s in sockets:
+            s.close()

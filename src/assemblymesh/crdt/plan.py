@@ -157,6 +157,9 @@ def check_update(doc: bytes, update: bytes, client: int) -> Checked:
 @dataclass(slots=True)
 class _Budget:
     bytes_left: int | None  # None: no per-source quota
+    # The store's overall pending room, shared by every device of the batch (None: not read
+    # yet); read per device, one batch could overshoot the quota by its own size.
+    store_bytes_left: int | None = None
 
 
 def plan_batch(
@@ -462,15 +465,17 @@ def _buffer(
         plan.refuse(tail, RejectReason.BAD_CERTIFICATE, "no certified first change of the device")
         return
     room, store_bytes = ledger.pending_room(device)
+    if budget.store_bytes_left is None:
+        budget.store_bytes_left = store_bytes
     for change in sorted(tail, key=lambda c: c.seq):
         size = len(change.data)
         if change.signature and not signature_ok(change):
             plan.refuse([change], RejectReason.BAD_SIGNATURE, "forged change")
-        elif room <= 0 or size > store_bytes or _over(budget, size):
+        elif room <= 0 or size > budget.store_bytes_left or _over(budget, size):
             plan.refuse([change], RejectReason.TOO_LARGE, "pending quota exhausted")
         else:
             room -= 1
-            store_bytes -= size
+            budget.store_bytes_left -= size
             if budget.bytes_left is not None:
                 budget.bytes_left -= size
             plan.buffer.append(change)

@@ -199,6 +199,9 @@ class RefusalLog:
         return True
 
 
+EPHEMERAL_BIND_TRIES = 8
+
+
 def bind_listen_sockets(host: str, port: int) -> list[socket.socket]:
     """Listening sockets for ``host`` (an IP literal, or ``ALL_ADDRESSES``).
 
@@ -208,6 +211,17 @@ def bind_listen_sockets(host: str, port: int) -> list[socket.socket]:
     if host != ALL_ADDRESSES:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         return [_bind(family, host, port)]
+    # Any free port (0): the port IPv6 was given may be taken on IPv4; then try another.
+    for _ in range(EPHEMERAL_BIND_TRIES if port == 0 else 1):
+        try:
+            return _bind_both(port)
+        except OSError as exc:
+            if port != 0 or exc.errno != errno.EADDRINUSE:
+                raise
+    return _bind_both(port)
+
+
+def _bind_both(port: int) -> list[socket.socket]:
     sockets: list[socket.socket] = []
     try:
         sockets.append(_bind(socket.AF_INET6, "::", port))
