@@ -11,7 +11,14 @@ from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 from assemblymesh.model.state import AssemblyState
 
-__all__ = ["EFFECT_HELP", "ROLE_NAMES", "RULE_UNITS", "parse_effect"]
+__all__ = [
+    "EFFECT_FORMS",
+    "EFFECT_HELP",
+    "ROLE_NAMES",
+    "RULE_UNITS",
+    "effect_as_text",
+    "parse_effect",
+]
 
 ROLE_NAMES = {
     "facilitator": R.FACILITATOR,
@@ -24,6 +31,8 @@ EFFECT_HELP = (
     " end-role:MEMBER:ROLE, rule:NAME=VALUE (cooling-off-hours, quorum, review-days,"
     " block-threshold), admit-supporter:MEMBER:YYYY-MM-DD, end-supporter:MEMBER, remove:MEMBER."
 )
+# The forms alone, for a hint beside a field where effects are typed.
+EFFECT_FORMS = EFFECT_HELP.split(": ", 1)[1]
 RULE_UNITS = {
     "cooling-off-hours": ("cooling_off_ms", 3600 * 1000),
     "quorum": ("quorum", 1),
@@ -43,6 +52,42 @@ def parse_effect(state: AssemblyState, text: str) -> A.Effect:
         return make(state, parts)
     except (KeyError, ValueError) as exc:
         raise UsageError(f"effect {text!r}: {exc}") from exc
+
+
+def effect_as_text(state: AssemblyState, effect: A.Effect) -> str:
+    """``effect`` in the form ``parse_effect`` reads: what a person edits when amending."""
+    member = getattr(effect, "member", "")
+    who = _member_ref(state, member)
+    if isinstance(effect, A.GrantRoleEffect):
+        return f"grant-role:{who}:{_role_name(effect.role)}:{effect.term_days}"
+    if isinstance(effect, A.EndRoleEffect):
+        return f"end-role:{who}:{_role_name(effect.role)}"
+    if isinstance(effect, A.SetRuleEffect):
+        for name, (rule, unit) in RULE_UNITS.items():
+            if rule == effect.rule:
+                return f"rule:{name}={effect.value // unit}"
+        return f"rule:{effect.rule}={effect.value}"
+    if isinstance(effect, A.AdmitSupporterEffect):
+        day = dt.datetime.fromtimestamp(effect.until / 1000, tz=dt.UTC).strftime("%Y-%m-%d")
+        return f"admit-supporter:{who}:{day}"
+    if isinstance(effect, A.EndSupporterEffect):
+        return f"end-supporter:{who}"
+    if isinstance(effect, A.RemoveMemberEffect):
+        return f"remove:{who}"
+    return effect.KIND
+
+
+def _member_ref(state: AssemblyState, member: str) -> str:
+    """The name when it finds this member again, else the id (names can repeat)."""
+    m = state.members.get(member)
+    if m is None or ":" in m.name:
+        return member
+    same = [o for o in state.members.values() if o.name.casefold() == m.name.casefold()]
+    return m.name if len(same) == 1 else member
+
+
+def _role_name(role: str) -> str:
+    return next((name for name, value in ROLE_NAMES.items() if value == role), role)
 
 
 def _rule_effect(_state: AssemblyState, parts: list[str]) -> A.Effect:

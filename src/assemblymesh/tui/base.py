@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
@@ -11,6 +12,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from assemblymesh.model import Proposal, Round
+from assemblymesh.model.effect_text import effect_as_text, parse_effect
+from assemblymesh.tui.dialogs import EffectParser
 from assemblymesh.tui.messages import StateFolded
 from assemblymesh.tui.view import Digest
 
@@ -46,6 +49,21 @@ class NavLine(Static):
         self.update(text)
 
 
+class ReviewNotice(Static):
+    """The line under the navigation while decisions wait for their review round: on every
+    screen, so a review date passing is not only visible on the home screen."""
+
+    def __init__(self) -> None:
+        super().__init__(classes="notice", markup=False)
+        self.display = False
+
+    def show_for(self, digest: Digest) -> None:
+        notice = digest.review_notice()
+        self.display = bool(notice)
+        if notice:
+            self.update(f"! {notice}: a facilitator reviews in the meeting (2, o)")
+
+
 class AssemblyScreen(Screen[None]):
     """A screen that draws from ``app.digest`` whenever a fresh fold arrives or it resumes."""
 
@@ -71,6 +89,7 @@ class AssemblyScreen(Screen[None]):
     def compose_top(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≡")
         yield NavLine(self.MODE)
+        yield ReviewNotice()
 
     def compose_bottom(self) -> ComposeResult:
         yield Footer()
@@ -88,6 +107,8 @@ class AssemblyScreen(Screen[None]):
         digest = self.am.digest
         if digest is not None and digest is not self._shown:
             self._shown = digest
+            for notice in self.query(ReviewNotice):
+                notice.show_for(digest)
             self.show(digest)
 
     def current(self) -> tuple[Proposal | None, Round | None]:
@@ -99,6 +120,18 @@ class AssemblyScreen(Screen[None]):
         if p is None:
             return None, None
         return p, d.state.open_round_of(p.id) or d.last_round(p)
+
+    def effect_parser(self) -> EffectParser | None:
+        """Reads typed effects against the assembly as last folded (members by name)."""
+        d = self.am.digest
+        return partial(parse_effect, d.state) if d is not None else None
+
+    def effects_text(self, p: Proposal) -> str:
+        """The latest version's effects as typed text, one per line, to edit in an amendment."""
+        d = self.am.digest
+        if d is None:
+            return ""
+        return "\n".join(effect_as_text(d.state, e) for e in p.latest.effects)
 
     def show(self, digest: Digest) -> None:
         """Redraw from ``digest`` (called once per fold, not per key press)."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import (
     Button,
@@ -20,8 +21,10 @@ from textual.widgets import (
     TextArea,
 )
 
+from assemblymesh.errors import AssemblyMeshError
 from assemblymesh.model import rules as R
-from assemblymesh.model.acts import MAX_TEXT_LEN
+from assemblymesh.model.acts import MAX_TEXT_LEN, Effect
+from assemblymesh.model.effect_text import EFFECT_FORMS
 from assemblymesh.tui.view import KIND_LABELS
 
 
@@ -106,6 +109,31 @@ class TextInput:
     title: str
     body: str
     note: str
+    # Parsed from the effects field; None when the dialog has none or its text is as given
+    # (an amendment then keeps the current version's effects exactly).
+    effects: tuple[Effect, ...] | None = None
+
+
+EffectParser = Callable[[str], Effect]
+
+
+def parse_effect_lines(text: str, parse: EffectParser) -> tuple[tuple[Effect, ...], str | None]:
+    """Every non-blank line as an effect; else the first bad line's problem, on one line."""
+    effects: list[Effect] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        typed = line.strip()
+        try:
+            effects.append(parse(typed))
+        except AssemblyMeshError as exc:
+            # The parser's message repeats the effect and, for an unknown form, every form:
+            # the line number and the hint beside the field say those already.
+            problem = str(exc).removeprefix(f"effect {typed!r}").lstrip(": ")
+            if problem.startswith("is not one of: "):
+                problem = "not one of the forms listed"
+            return (), f"Effect on line {number} ({typed}): {problem}. Nothing was saved."
+    return tuple(effects), None
 
 
 class TextDialog(ModalScreen[TextInput | None]):
@@ -123,19 +151,29 @@ class TextDialog(ModalScreen[TextInput | None]):
         body: str = "",
         title: str | None = None,
         note: str | None = None,
+        effects: str | None = None,
+        parse_effect: EffectParser | None = None,
     ) -> None:
         super().__init__()
         self.heading = heading
         self.initial_body = body
         self.initial_title = title
         self.initial_note = note
+        # The effects field appears only with a parser: effects name members of this state.
+        self.initial_effects = effects if parse_effect is not None else None
+        self.parse_effect = parse_effect
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog wide"):
+        # Scrolls: with the effects field the form is taller than a 24-line terminal.
+        with VerticalScroll(classes="dialog wide"):
             yield Label(self.heading, classes="dialog-title", markup=False)
             if self.initial_title is not None:
                 yield Input(self.initial_title, placeholder="Title", id="title")
             yield TextArea(self.initial_body, id="body", soft_wrap=True)
+            if self.initial_effects is not None:
+                yield Label("What it does when it takes effect (optional), one per line:")
+                yield TextArea(self.initial_effects, id="effects", soft_wrap=True)
+                yield Static(EFFECT_FORMS, id="effects-hint", classes="hint", markup=False)
             if self.initial_note is not None:
                 yield Input(self.initial_note, placeholder="What changed and why", id="note")
             yield Static("", id="error", classes="error", markup=False)
@@ -152,7 +190,18 @@ class TextDialog(ModalScreen[TextInput | None]):
         if not found:
             return ""
         widget = found.first()
-        return widget.value if isinstance(widget, Input) else self.query_one(TextArea).text
+        if isinstance(widget, Input | TextArea):
+            return widget.value if isinstance(widget, Input) else widget.text
+        return ""
+
+    def _effects(self) -> tuple[tuple[Effect, ...] | None, str | None]:
+        """The typed effects (None: none asked for, or left as given) or the problem."""
+        if self.parse_effect is None or self.initial_effects is None:
+            return None, None
+        text = self._value("#effects")
+        if text.strip() == self.initial_effects.strip() and self.initial_effects.strip():
+            return None, None
+        return parse_effect_lines(text, self.parse_effect)
 
     def action_submit(self) -> None:
         title = self._value("#title").strip()
@@ -171,7 +220,12 @@ class TextDialog(ModalScreen[TextInput | None]):
                 self.query_one("#error", Static).update(problem)
                 self.query_one(field).focus()
                 return
-        self.dismiss(TextInput(title, body, note))
+        effects, problem = self._effects()
+        if problem is not None:
+            self.query_one("#error", Static).update(problem)
+            self.query_one("#effects").focus()
+            return
+        self.dismiss(TextInput(title, body, note, effects))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -9,6 +9,7 @@ the text it was on.
 from __future__ import annotations
 
 import difflib
+from functools import partial
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -18,6 +19,7 @@ from textual.widgets import Footer, Header, Static, TextArea
 
 from assemblymesh.errors import AssemblyMeshError
 from assemblymesh.model import Proposal, commands
+from assemblymesh.model.effect_text import parse_effect
 from assemblymesh.tui.dialogs import TextDialog, TextInput, too_long
 from assemblymesh.tui.messages import SharedChanged
 
@@ -161,13 +163,18 @@ class DraftScreen(Screen[None]):
         else:
 
             def propose(answer: TextInput | None) -> None:
-                if answer is not None and write(commands.propose, answer.title, answer.body):
+                if answer is not None and write(
+                    commands.propose, answer.title, answer.body, answer.effects or ()
+                ):
                     self.notify(f"proposed {answer.title!r}")
                     self.dismiss()
 
-            self.app.push_screen(
-                TextDialog("Propose the draft", title="", body=body), callback=propose
+            digest = getattr(self.app, "digest", None)
+            parser = partial(parse_effect, digest.state) if digest is not None else None
+            dialog = TextDialog(
+                "Propose the draft", title="", body=body, effects="", parse_effect=parser
             )
+            self.app.push_screen(dialog, callback=propose)
 
     def action_leave(self) -> None:
         self._flush()

@@ -65,8 +65,9 @@ class HomeScreen(AssemblyScreen):
         elif self.filter == "agenda":
             rows = digest.agenda_rows
         else:
-            wanted = STATE_LABELS[self.filter]
-            rows = tuple(row for row in digest.proposal_rows if row[1][0] == wanted)
+            # By the proposal's state, not its label: "review due" is still adopted.
+            proposals = digest.state.proposals
+            rows = tuple(r for r in digest.proposal_rows if proposals[r[0]].state == self.filter)
         label = "all" if self.filter == "all" else STATE_LABELS.get(self.filter, self.filter)
         table.border_title = f"Proposals: {label}"
         table.set_rows(rows, keep=self.am.selected)

@@ -26,7 +26,14 @@ from assemblymesh.tui.dialogs import (
     TextInput,
 )
 from assemblymesh.tui.render import diff_text, outcome_text, position_note, proposal_header
-from assemblymesh.tui.view import KIND_LABELS, Digest, clip, name_of
+from assemblymesh.tui.view import (
+    KIND_LABELS,
+    Digest,
+    clip,
+    member_label,
+    name_of,
+    open_round_refusal,
+)
 from assemblymesh.tui.widgets import PagedTable
 
 
@@ -90,10 +97,14 @@ class MeetingScreen(AssemblyScreen):
         for member in d.members:
             pos = r.positions.get(member) if r is not None else None
             if pos is None:
-                cells = (name_of(d.state, member), "-", "", "waiting" if r else "")
+                # A supporter's silence holds nothing up: its position would be advisory.
+                supporter = d.state.members[member].supporter
+                awaited = r is not None and r.phase != R.CLOSED
+                waiting = ("advisory" if supporter else "waiting") if awaited else ""
+                cells = (member_label(d.state, member), "-", "", waiting)
             else:
                 cells = (
-                    name_of(d.state, member),
+                    member_label(d.state, member),
                     KIND_LABELS[pos.kind],
                     clip(pos.reason, 34),  # in full in the outcome panel
                     position_note(d.state, pos),
@@ -119,8 +130,18 @@ class MeetingScreen(AssemblyScreen):
 
     def action_open_round(self) -> None:
         got = self._need()
-        if got is not None and self.am.write(commands.open_round, got[0].id, None):
-            self.notify(f"round opened on {got[0].title!r}: clarifying questions")
+        d = self.am.digest
+        if got is None or d is None:
+            return
+        p = got[0]
+        refusal = open_round_refusal(d, p)
+        if refusal is not None:
+            self.notify(refusal, title="No round opened", severity="error")
+            return
+        review = d.review_due_of(p) is not None
+        if self.am.write(commands.open_round, p.id, None):
+            what = "review round" if review else "round"
+            self.notify(f"{what} opened on {p.title!r}: clarifying questions")
 
     def action_advance(self) -> None:
         got = self._need()
@@ -218,13 +239,20 @@ class MeetingScreen(AssemblyScreen):
         p = got[0]
 
         def amend(answer: TextInput | None) -> None:
-            if answer is not None and self.am.write(commands.amend, p.id, answer.body, answer.note):
+            if answer is not None and self.am.write(
+                commands.amend, p.id, answer.body, answer.note, answer.effects
+            ):
                 self.notify(f"{p.title!r} is now at version {p.latest.number + 1}")
 
         note = "Integrates the objections" if p.state == R.RETURNED else ""
-        self.app.push_screen(
-            TextDialog(f"Amend {p.title!r}", body=p.latest.body, note=note), callback=amend
+        dialog = TextDialog(
+            f"Amend {p.title!r}",
+            body=p.latest.body,
+            note=note,
+            effects=self.effects_text(p),
+            parse_effect=self.effect_parser(),
         )
+        self.app.push_screen(dialog, callback=amend)
 
     def action_reject(self) -> None:
         got = self._need()

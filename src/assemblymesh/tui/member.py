@@ -146,12 +146,14 @@ class MemberScreen(AssemblyScreen):
     def action_propose(self) -> None:
         def propose(answer: TextInput | None) -> None:
             if answer is not None:
-                act = self.am.write(commands.propose, answer.title, answer.body)
+                effects = answer.effects or ()
+                act = self.am.write(commands.propose, answer.title, answer.body, effects)
                 if act is not None:
                     self.am.selected = act.ref
                     self.notify(f"proposed {answer.title!r}")
 
-        self.app.push_screen(TextDialog("New proposal", title=""), callback=propose)
+        dialog = TextDialog("New proposal", title="", effects="", parse_effect=self.effect_parser())
+        self.app.push_screen(dialog, callback=propose)
 
     def action_amend(self) -> None:
         p, _ = self.current()
@@ -160,12 +162,19 @@ class MemberScreen(AssemblyScreen):
             return
 
         def amend(answer: TextInput | None) -> None:
-            if answer is not None and self.am.write(commands.amend, p.id, answer.body, answer.note):
+            if answer is not None and self.am.write(
+                commands.amend, p.id, answer.body, answer.note, answer.effects
+            ):
                 self.notify(f"{p.title!r} amended")
 
-        self.app.push_screen(
-            TextDialog(f"Amend {p.title!r}", body=p.latest.body, note=""), callback=amend
+        dialog = TextDialog(
+            f"Amend {p.title!r}",
+            body=p.latest.body,
+            note="",
+            effects=self.effects_text(p),
+            parse_effect=self.effect_parser(),
         )
+        self.app.push_screen(dialog, callback=amend)
 
     def action_withdraw(self) -> None:
         p, _ = self.current()

@@ -23,12 +23,14 @@ from assemblymesh.tui.peers import PeerInfo
 from assemblymesh.tui.view import (
     KIND_LABELS,
     OUTCOME_LABELS,
-    STATE_LABELS,
     Digest,
     ago,
+    member_label,
     name_of,
     phase_track,
     span,
+    state_label,
+    supporter_note,
     version_diff,
     when,
 )
@@ -45,7 +47,7 @@ def position_note(state: AssemblyState, p: Position) -> str:
     if p.late:
         notes.append("late objection")
     if p.advisory:
-        notes.append("supporter: advisory, does not count")
+        notes.append(f"{supporter_note(state, p.member) or 'supporter'}: advisory, does not count")
     return "; ".join(notes)
 
 
@@ -103,7 +105,7 @@ def home_side(d: Digest, peers: list[PeerInfo], seen: Sequence[str] = ()) -> lis
         due = dec.review_ts - d.now_ms
         label = f"overdue by {span(-due)}" if due < 0 else f"due in {span(due)}"
         reviews.append(Text(f"{title(dec.proposal)}: {label}"))
-    parts += _section(f"Reviews due ({len(d.reviews_due)})", reviews, "none")
+    parts += _section(f"Reviews due or near ({len(d.reviews_due)})", reviews, "none")
     connected = sum(1 for p in peers if p.state in ("connected", "syncing"))
     lines: list[RenderableType] = [
         Text(f"{peer.name} [{peer.transport}] {peer.state}, {ago(d.now_ms, peer.last_sync_ms)}")
@@ -129,10 +131,17 @@ def proposal_header(d: Digest, p: Proposal, r: Round | None) -> Text:
     state = d.state
     text = Text()
     text.append(p.title, style="bold")
+    due = d.review_due_of(p)
+    label = state_label(p, frozenset({p.id}) if due is not None else frozenset())
     text.append(
-        f"\n{STATE_LABELS.get(p.state, p.state)} · version {p.latest.number}"
-        f" · by {name_of(state, p.author)} · {p.id[:8]}"
+        f"\n{label} · version {p.latest.number} · by {member_label(state, p.author)} · {p.id[:8]}"
     )
+    if due is not None:
+        text.append(
+            f"\nDUE FOR REVIEW since {when(due.review_ts)}: a facilitator opens a review"
+            " round (o in the meeting).",
+            style="bold",
+        )
     if r is not None:
         text.append(f"\nround {r.id[:8]} on v{r.version}: ")
         text.append(phase_track(r.phase), style="bold")
@@ -155,6 +164,10 @@ def diff_text(d: Digest, p: Proposal) -> Text:
             text.append(f"{line.text}\n", style="dim")
         else:
             text.append(f"  {line.text}\n")
+    if p.latest.effects:
+        text.append("\nWhen it takes effect:\n", style="bold")
+        for effect in p.latest.effects:
+            text.append(f"  - {effect_line(d.state, effect)}\n")
     text.rstrip()
     return text
 
@@ -188,14 +201,20 @@ def _open_round_text(d: Digest, r: Round) -> Text:
     text = Text()
     count = tally(state, r.id)
     quorum = (r.rules or state.assembly.rules).quorum if state.assembly else 1
-    text.append(f"{len(r.positions)} of {len(state.members)} positions; ")
+    members = sum(1 for m in state.members.values() if m.counts(d.now_ms))
+    from_members = sum(1 for pos in r.positions.values() if not pos.advisory)
+    text.append(f"{from_members} of {members} positions; ")
     text.append(f"{count.taking_part} count towards a quorum of {quorum}. ")
+    advisory = len(r.positions) - from_members
+    if advisory:
+        text.append(f"{advisory} advisory from supporters. ")
     if count.objections:
         text.append(f"{len(count.objections)} objection(s) stand.", style="bold")
     for pos in r.positions.values():
         if pos.reason:
             who = name_of(state, pos.member)
-            text.append(f"\n  - {who} ({KIND_LABELS[pos.kind]}): {pos.reason}")
+            kind = KIND_LABELS[pos.kind] + (", advisory" if pos.advisory else "")
+            text.append(f"\n  - {who} ({kind}): {pos.reason}")
     return text
 
 
@@ -207,7 +226,10 @@ def _decision_dates(text: Text, d: Digest, dec: Decision) -> None:
         )
     elif dec.status == R.IN_EFFECT:
         text.append(f"In effect since {when(dec.effective_ts)}.\n")
-    text.append(f"Review by {when(dec.review_ts)}.\n")
+    if dec.review_due(d.now_ms):
+        text.append(f"Due for review since {when(dec.review_ts)}.\n", style="bold")
+    else:
+        text.append(f"Review by {when(dec.review_ts)}.\n")
 
 
 def _reasons(text: Text, state: AssemblyState, r: Round) -> None:
@@ -216,7 +238,8 @@ def _reasons(text: Text, state: AssemblyState, r: Round) -> None:
         text.append("Objections to integrate:\n", style="bold")
         for pos in objections:
             late = " (late)" if pos.late else ""
-            text.append(f"  - {name_of(state, pos.member)}{late}: {pos.reason}\n")
+            advisory = " (supporter: advisory, does not block)" if pos.advisory else ""
+            text.append(f"  - {name_of(state, pos.member)}{late}{advisory}: {pos.reason}\n")
         text.append("Amend the proposal (e) to integrate them, then open a new round.\n")
     others = [pos for pos in r.positions.values() if pos.reason and pos.kind != R.OBJECT]
     if others:
@@ -261,7 +284,7 @@ def consent_loop(d: Digest, p: Proposal) -> Group:
 def _versions(state: AssemblyState, p: Proposal) -> list[RenderableType]:
     parts: list[RenderableType] = [heading(f"Versions ({len(p.versions)})")]
     for v in p.versions:
-        line = Text(f"v{v.number} {when(v.ts)} by {name_of(state, v.author)}")
+        line = Text(f"v{v.number} {when(v.ts)} by {member_label(state, v.author)}")
         if v.note:
             line.append(f": {v.note}")
         parts.append(line)

@@ -49,6 +49,9 @@ STATE_LABELS: Final[Mapping[str, str]] = {
     R.REJECTED: "rejected",
     R.WITHDRAWN: "withdrawn",
 }
+# An adopted proposal whose decision has reached its review date, with no review round yet:
+# shown in place of "adopted" wherever proposals are listed.
+REVIEW_DUE_LABEL: Final = "review due"
 KIND_LABELS: Final[Mapping[str, str]] = {
     R.CONSENT: "consent",
     R.CONCERN: "concern",
@@ -107,6 +110,25 @@ def name_of(state: AssemblyState, member: str | None) -> str:
     return m.name if m is not None else member[:8]
 
 
+def supporter_note(state: AssemblyState, member: str | None) -> str:
+    """'supporter, standing until ...' for an outside supporter, '' for a member: supporters
+    are never members, and whoever reads a name should see which one it is."""
+    m = state.members.get(member) if member is not None else None
+    if m is None or not m.supporter:
+        return ""
+    if m.standing_until is None:
+        return "supporter, no standing yet"
+    if m.has_standing(state.now_ms):
+        return f"supporter, standing until {when(m.standing_until)[:10]}"
+    return "supporter, standing ended"
+
+
+def member_label(state: AssemblyState, member: str | None) -> str:
+    """A name, with a supporter's standing after it."""
+    note = supporter_note(state, member)
+    return f"{name_of(state, member)} ({note})" if note else name_of(state, member)
+
+
 def phase_track(phase: str) -> str:
     """The round's phases with the current one marked in words, not only in colour."""
     parts = []
@@ -151,13 +173,15 @@ class Digest:
     open_rounds: tuple[Round, ...]
     cooling_off: tuple[Decision, ...]
     recent_decisions: tuple[Decision, ...]
-    reviews_due: tuple[Decision, ...]
+    reviews_due: tuple[Decision, ...]  # due, or due within REVIEW_WINDOW_MS
     members: tuple[str, ...]  # member ids, by name
     proposal_rows: tuple[tuple[str, tuple[str, ...]], ...] = ()
     agenda_rows: tuple[tuple[str, tuple[str, ...]], ...] = ()
     audit_by_proposal: Mapping[str, tuple[AuditEntry, ...]] = field(default_factory=dict)
     # Decisions late objections reached after their close, newest first (from the record).
     changed_since_close: tuple[Decision, ...] = ()
+    # Decisions whose review date has passed and whose review round is not open yet.
+    due_for_review: tuple[Decision, ...] = ()
 
     @property
     def now_ms(self) -> int:
@@ -174,6 +198,20 @@ class Digest:
     def can_facilitate(self) -> bool:
         m = self.state.members.get(self.me)
         return m is not None and m.can_facilitate(self.now_ms)
+
+    def review_due_of(self, proposal: Proposal) -> Decision | None:
+        """The decision on ``proposal`` that is due for review now, if any."""
+        for dec in self.due_for_review:
+            if dec.proposal == proposal.id:
+                return dec
+        return None
+
+    def review_notice(self) -> str:
+        """The line every screen shows while decisions wait for their review round."""
+        count = len(self.due_for_review)
+        if not count:
+            return ""
+        return f"{count} decision{'s' if count != 1 else ''} due for review"
 
     def my_pending_rounds(self) -> list[Round]:
         """Open rounds, those still waiting for my position first."""
@@ -204,7 +242,10 @@ def digest(state: AssemblyState, me: str) -> Digest:
     for p in ordered:
         counts[p.state] = counts.get(p.state, 0) + 1
     decisions = sorted(state.decisions.values(), key=lambda d: d.decided_ts, reverse=True)
-    agenda = tuple(p for p in ordered if p.state in AGENDA_STATES)
+    due = tuple(sorted(state.reviews_due(), key=lambda d: (d.review_ts, d.id)))
+    due_ids = frozenset(d.proposal for d in due)
+    # A decision due for review is back on the agenda: the meeting opens its review round.
+    agenda = tuple(p for p in ordered if p.state in AGENDA_STATES or p.id in due_ids)
     return Digest(
         state=state,
         me=me,
@@ -221,8 +262,8 @@ def digest(state: AssemblyState, me: str) -> Digest:
         recent_decisions=tuple(decisions[:RECENT_DECISIONS]),
         reviews_due=_reviews_due(state, decisions),
         members=tuple(sorted(state.members, key=lambda m: (state.members[m].name.casefold(), m))),
-        proposal_rows=tuple(rows_for(state, ordered)),
-        agenda_rows=tuple(rows_for(state, agenda)),
+        proposal_rows=tuple(rows_for(state, ordered, due_ids)),
+        agenda_rows=tuple(rows_for(state, agenda, due_ids)),
         audit_by_proposal=_audit_by_proposal(state),
         changed_since_close=tuple(
             sorted(
@@ -231,6 +272,7 @@ def digest(state: AssemblyState, me: str) -> Digest:
                 reverse=True,
             )
         ),
+        due_for_review=due,
     )
 
 
@@ -287,23 +329,55 @@ def name_of_proposal(state: AssemblyState, proposal: str) -> str:
     return p.title if p is not None else proposal[:8]
 
 
+def state_label(p: Proposal, due_for_review: frozenset[str] = frozenset()) -> str:
+    if p.id in due_for_review:
+        return REVIEW_DUE_LABEL
+    return STATE_LABELS.get(p.state, p.state)
+
+
 def rows_for(
-    state: AssemblyState, proposals: Sequence[Proposal]
+    state: AssemblyState,
+    proposals: Sequence[Proposal],
+    due_for_review: frozenset[str] = frozenset(),
 ) -> list[tuple[str, tuple[str, ...]]]:
     """Table rows (key, cells) for a proposals list, built with the fold, off the UI thread."""
     rows: list[tuple[str, tuple[str, ...]]] = []
     for p in proposals:
         r = state.open_round_of(p.id)
+        author = name_of(state, p.author)
+        if state.members.get(p.author) is not None and state.members[p.author].supporter:
+            author += " (supporter)"  # the standing is on the proposal's own screen
         rows.append(
             (
                 p.id,
                 (
-                    STATE_LABELS.get(p.state, p.state),
+                    state_label(p, due_for_review),
                     p.title,
                     f"v{p.latest.number}",
-                    name_of(state, p.author),
+                    author,
                     r.phase if r is not None else "",
                 ),
             )
         )
     return rows
+
+
+def open_round_refusal(d: Digest, p: Proposal) -> str | None:
+    """Why this person cannot open a round on ``p`` now, in one line (None: they can).
+
+    Only the cases the screens can explain better than the model's rule name: who may
+    facilitate, and when an adopted decision reopens for review."""
+    if not d.can_facilitate():
+        what = "a review round" if p.state == R.ADOPTED else "a round"
+        return f"Only a facilitator opens {what} (facilitator-only): you are not one now."
+    if p.state == R.ADOPTED and d.review_due_of(p) is None:
+        dec = d.state.decisions.get(p.decision) if p.decision else None
+        if dec is None or dec.status != R.IN_EFFECT:
+            return "This decision is not in effect: there is nothing to review yet."
+        return (
+            f"This decision is due for review on {when(dec.review_ts)}"
+            f" (in {span(dec.review_ts - d.now_ms)}): its review round opens from then."
+        )
+    if p.state == R.ADOPTED_PENDING:
+        return "This decision is still in cooling-off: it can be reviewed once in effect."
+    return None
