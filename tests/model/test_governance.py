@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from assemblymesh.model import acts as A
 from assemblymesh.model import fold
 from assemblymesh.model import rules as R
-from tests.model.helpers import COOLING, REVIEW, World, founded, ignored_rules, snapshot_of
+from tests.model.helpers import COOLING, REVIEW, B, World, founded, ignored_rules, snapshot_of
 
 
 def effect_entries(w: World, now: int = 10**7) -> list[tuple[str, bool]]:
@@ -173,3 +173,19 @@ def test_a_supporter_cannot_block_facilitate_or_reach_quorum_by_any_acts(
         assert r.facilitator != olga.id and r.closed_by != olga.id
         assert all(p.advisory for p in r.positions.values() if p.member == olga.id)
         assert r.outcome == without.rounds[r.id].outcome
+
+
+def test_a_member_recording_a_supporter_invite_first_does_not_make_its_joiner_a_member() -> None:
+    """Anyone who saw an invite code can record its key; only the inviter's own record says
+    whether the invite admits a member or a supporter."""
+    w = founded("bob")
+    invite, secret = w.make_invite("ana", label="supporter-olga")
+    key = invite.invite_key.hex()
+    w.add("bob", B.invite(w.next_id(), 1_200, w.dev("bob"), invite_key=key,
+                          expires=invite.expires_ms, kind=R.MEMBER_INVITE))  # fmt: skip
+    w.record_invite(invite, 1_250, R.SUPPORTER_INVITE)
+    w.join("olga", 1_300, invite=(invite, secret))
+    s = w.fold()
+    olga = s.members[w.mid("olga")]
+    assert olga.supporter and olga.invited_by == w.mid("ana")
+    assert s.invites[key].inviter == w.mid("ana") and s.invites[key].kind == R.SUPPORTER_INVITE

@@ -215,6 +215,7 @@ class _Ctx:
     ts: int  # causal time
     ref: str
     device: str
+    deps: tuple[Placed, ...] = ()  # the placed acts it names or needs (a join: the record)
 
 
 class _Folder:
@@ -377,7 +378,7 @@ class _Folder:
         act = item.act
         if item.ref in self.act_refs:
             raise IllegalMoveError(R.UNIQUE_ID, f"act id {act.id} was already used")
-        ctx = _Ctx(item.member, act, item.eff, item.ref, item.device)
+        ctx = _Ctx(item.member, act, item.eff, item.ref, item.device, tuple(item.deps))
         if not isinstance(act, (A.Create, A.Join)):
             self._require_member(ctx)
         summary = _HANDLERS[type(act)](self, ctx)
@@ -642,8 +643,8 @@ class _Folder:
         record = self.invites.get(key)
         if record is not None and record.used_by is not None:
             raise IllegalMoveError(R.INVITE_USED_ONCE, f"invite {key[:8]} already admitted someone")
-        if record is None:
-            record = InviteRecord(key, inviter, invite.expires_ms, None)
+        if record is None or record.inviter != inviter:
+            record = self._inviters_record(ctx, key, inviter, invite.expires_ms)
         self.invites[key] = dataclasses.replace(record, used_by=ctx.member)
         self.joins[ctx.ref] = (key, inviter)
         supporter = record.kind == R.SUPPORTER_INVITE
@@ -658,6 +659,21 @@ class _Folder:
         )
         joined = "joined as a supporter" if supporter else "joined"
         return f"{act.name} {joined}, invited by {self.members[inviter].name}"
+
+    def _inviters_record(self, ctx: _Ctx, key: str, inviter: str, expires: int) -> InviteRecord:
+        """The inviter's own record of the invite a join uses, which says what kind it is.
+
+        Another member who saw the code may have recorded the same key first; that record is
+        not the inviter's word, so it never turns a supporter invite into a member invite.
+        Without the inviter's record (a join previewed locally) the invite admits a supporter.
+        """
+        for dep in ctx.deps:
+            act = dep.act
+            if isinstance(act, A.RecordInvite) and act.invite_key == key and dep.member == inviter:
+                return InviteRecord(key, inviter, act.expires, dep.eff, kind=act.kind)
+        if key in self.invites:
+            return InviteRecord(key, inviter, expires, None, kind=R.SUPPORTER_INVITE)
+        return InviteRecord(key, inviter, expires, None)
 
     def _genuine_invite(self, member: str, act: A.Join) -> Invite:
         try:
