@@ -66,6 +66,17 @@ def test_a_removed_member_acts_no_more_and_a_failed_effect_changes_nothing() -> 
     )  # fmt: skip
 
 
+def test_a_removed_members_outstanding_invite_admits_nobody() -> None:
+    w = founded("bob", "dan")
+    invite = w.make_invite("dan", label="for-eve")
+    w.record_invite(invite[0], 2_000)  # recorded while dan was a member
+    w.decide(3_000, A.RemoveMemberEffect(member=w.mid("dan")))
+    w.join("eve", 3_000 + COOLING + 10, invite=invite)
+    s = w.fold()
+    assert w.mid("eve") not in s.members
+    assert ignored_rules(s) == [R.INVITER_IS_MEMBER]
+
+
 def test_a_rule_change_applies_to_exactly_the_rounds_opened_after_it_takes_effect() -> None:
     w = founded("bob", "cara")
     early = w.propose("bob", 2_000, "Opened before")

@@ -632,7 +632,10 @@ class _Folder:
             raise IllegalMoveError(R.JOIN_ONCE, f"{_short(ctx.member)} is already a member")
         invite = self._genuine_invite(ctx.member, act)
         inviter = invite.inviter.hex()
-        if inviter not in self.members:
+        inviting = self.members.get(inviter)
+        # An invite speaks for its inviter only while they are a member: a removed member's
+        # outstanding invites admit nobody, and a supporter's key signs no invite that counts.
+        if inviting is None or inviting.supporter or inviting.is_removed(ctx.ts):
             raise IllegalMoveError(
                 R.INVITER_IS_MEMBER, f"inviter {_short(inviter)} is not a member"
             )
