@@ -23,7 +23,7 @@ from assemblymesh.home import ALL_ADDRESSES, DEFAULT_PORT, Home, LocalAssembly, 
 from assemblymesh.model import AssemblyState, Member, Proposal, Round, commands
 from assemblymesh.model import rules as process
 from assemblymesh.model.acts import MAX_TEXT_LEN, AdmitSupporterEffect
-from assemblymesh.model.effect_text import EFFECT_HELP, ROLE_NAMES, parse_effect
+from assemblymesh.model.effect_text import EFFECT_HELP, ROLE_NAMES, effect_as_text, parse_effect
 
 POSITION_KINDS = {
     "consent": process.CONSENT,
@@ -560,9 +560,10 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
         },
         "members": _members_data(state),
         "supporters": supporters_data(state),
-        "proposals": [_proposal_data(p) for p in state.proposals.values()],
+        "proposals": [_proposal_data(state, p) for p in state.proposals.values()],
         "rounds": [_round_data(r) for r in state.rounds.values()],
         "decisions": [_plain(d) for d in state.decisions.values()],
+        "reviews_due": [d.id for d in state.reviews_due()],
         "effects": _plain(state.effect_log),
         "changed_since_close": changed_since_close(state),
         "digest": record.digest,
@@ -647,7 +648,7 @@ def _members_data(state: AssemblyState) -> list[dict[str, Any]]:
     ]
 
 
-def _proposal_data(p: Proposal) -> dict[str, Any]:
+def _proposal_data(state: AssemblyState, p: Proposal) -> dict[str, Any]:
     return {
         "id": p.id,
         "title": p.title,
@@ -657,6 +658,8 @@ def _proposal_data(p: Proposal) -> dict[str, Any]:
         "version": p.latest.number,
         "body": p.latest.body,
         "effects": [e.to_doc() for e in p.latest.effects],
+        # As typed after --effect: what the decision does, in the words of the command line.
+        "effects_text": [effect_as_text(state, e) for e in p.latest.effects],
         "rounds": list(p.rounds),
         "decision": p.decision,
     }
@@ -695,6 +698,29 @@ def _echo_participants(data: dict[str, Any]) -> None:
             click.echo(line)
 
 
+def _echo_record(data: dict[str, Any]) -> None:
+    """Proposals with what their decisions would do, open rounds, decisions and reviews."""
+    click.echo(f"\nProposals ({len(data['proposals'])}):")
+    for p in data["proposals"]:
+        click.echo(f"  {short(p['id'])}  {p['state']:<16} v{p['version']}  {p['title']}")
+        for effect in p["effects_text"]:
+            click.echo(f"{'':12}does: {effect}")
+    open_rounds = [r for r in data["rounds"] if r["phase"] != process.CLOSED]
+    click.echo(f"\nOpen rounds ({len(open_rounds)}):")
+    for r in open_rounds:
+        click.echo(
+            f"  {short(r['id'])}  {r['phase']:<10} on {short(r['proposal'])}"
+            f"  positions: {len(r['positions'])}"
+        )
+    click.echo(f"\nDecisions ({len(data['decisions'])}):")
+    for d in data["decisions"]:
+        due = "  DUE FOR REVIEW: round open PID" if d["id"] in data["reviews_due"] else ""
+        click.echo(
+            f"  {short(d['id'])}  {d['status']:<12} effective {when(d['effective_ts'])}"
+            f"  review {when(d['review_ts'])}{due}"
+        )
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
@@ -710,23 +736,15 @@ def status(ctx: Context, as_json: bool) -> None:
     click.echo(f"{a['name'] or '(not yet received: sync with a member)'}  [{a['id'][:12]}]")
     if not data["me"]["admitted"]:
         click.echo("You are not admitted yet: sync with a member to complete your join.")
+    rules = a["rules"]
+    if rules is not None:
+        click.echo(
+            f"Rules: cooling-off {rules['cooling_off_ms'] // 3_600_000} h,"
+            f" quorum {rules['quorum']}, review after {rules['review_period_ms'] // DAY_MS} days,"
+            f" block threshold {rules['block_threshold']}"
+        )
     _echo_participants(data)
-    click.echo(f"\nProposals ({len(data['proposals'])}):")
-    for p in data["proposals"]:
-        click.echo(f"  {short(p['id'])}  {p['state']:<16} v{p['version']}  {p['title']}")
-    open_rounds = [r for r in data["rounds"] if r["phase"] != process.CLOSED]
-    click.echo(f"\nOpen rounds ({len(open_rounds)}):")
-    for r in open_rounds:
-        click.echo(
-            f"  {short(r['id'])}  {r['phase']:<10} on {short(r['proposal'])}"
-            f"  positions: {len(r['positions'])}"
-        )
-    click.echo(f"\nDecisions ({len(data['decisions'])}):")
-    for d in data["decisions"]:
-        click.echo(
-            f"  {short(d['id'])}  {d['status']:<12} effective {when(d['effective_ts'])}"
-            f"  review {when(d['review_ts'])}"
-        )
+    _echo_record(data)
     if data["changed_since_close"]:
         click.echo(f"\nChanged since close ({len(data['changed_since_close'])}):")
         for c in data["changed_since_close"]:
