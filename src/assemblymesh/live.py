@@ -19,6 +19,7 @@ from typing import Protocol
 from assemblymesh.errors import AssemblyMeshError
 from assemblymesh.home import Home, LocalAssembly
 from assemblymesh.net.discovery import Discovery
+from assemblymesh.net.lifecycle import Lifecycle
 from assemblymesh.net.node import ALL_ADDRESSES, DEFAULT_PORT, Node, PeerStatus
 from assemblymesh.net.service import NodeService
 from assemblymesh.servelock import served
@@ -129,7 +130,7 @@ def _log_to_file(path: Path) -> logging.Handler:
     return handler
 
 
-class Network:
+class Network(Lifecycle):
     """The node, LAN discovery and the UI's peer list for one assembly, started and
     stopped together (``async with Network(local) as net: ...``). The node and discovery
     are one ``NodeService``, the same composition ``assemblymesh serve`` runs."""
@@ -159,13 +160,6 @@ class Network:
     @property
     def discovery(self) -> Discovery | None:
         return self.service.discovery if self.service is not None else None
-
-    async def __aenter__(self) -> Network:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     async def start(self) -> None:
         listen: tuple[str, int] | None = self.listen

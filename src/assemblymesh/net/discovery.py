@@ -34,7 +34,6 @@ import os
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 import ifaddr
@@ -49,6 +48,7 @@ from assemblymesh.clock import Clock, wall_clock_ms
 from assemblymesh.crdt.identity import ASSEMBLY_ID_SIZE, KEY_SIZE
 from assemblymesh.errors import DiscoveryError, InvalidAnnouncement, UsageError
 from assemblymesh.net.credentials import Credentials
+from assemblymesh.net.lifecycle import Lifecycle
 from assemblymesh.net.noise import Rng
 
 __all__ = [
@@ -441,7 +441,7 @@ class DiscoveryConfig:
                     raise UsageError(f"interface {iface!r} is not an IP address") from exc
 
 
-class Discovery:
+class Discovery(Lifecycle):
     """Advertise this device and report peers of the same assembly, until stopped.
 
     Lifecycle as python-zeroconf's own services: ``await start()`` / ``await stop()``, or
@@ -472,18 +472,6 @@ class Discovery:
     @property
     def service_name(self) -> str | None:
         return self._labels.service_name if self._labels else None
-
-    async def __aenter__(self) -> Discovery:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def start(self) -> None:
         """Open the mDNS sockets, advertise, browse; raise ``DiscoveryError`` if impossible."""

@@ -60,6 +60,7 @@ from assemblymesh.net.batch import MAX_BATCH_CHANGES
 from assemblymesh.net.credentials import Authorize, Credentials, PeerIdentity
 from assemblymesh.net.framing import Session
 from assemblymesh.net.handshake import HANDSHAKE_TIMEOUT_MS, Handshake, HandshakeDone, Role
+from assemblymesh.net.lifecycle import Lifecycle
 from assemblymesh.net.noise import Rng
 from assemblymesh.net.sync import (
     PENDING_BUDGET_BYTES,
@@ -283,7 +284,7 @@ class _Link:
         return f"{who}@{self.host}:{self.port}"
 
 
-class Node:
+class Node(Lifecycle):
     """An AssemblyMesh node for one replica. See the module docstring for the lifecycle."""
 
     def __init__(self, config: NodeConfig) -> None:
@@ -417,13 +418,6 @@ class Node:
 
     async def run_until_stopped(self) -> None:
         await self._stopped.wait()
-
-    async def __aenter__(self) -> Node:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     # --- observation (tests, status display) ---
 

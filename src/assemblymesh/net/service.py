@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from types import TracebackType
 
 from assemblymesh.errors import AssemblyMeshError, UsageError
 from assemblymesh.net.discovery import Discovery, DiscoveryConfig, PeerAddress
+from assemblymesh.net.lifecycle import Lifecycle
 from assemblymesh.net.node import Node, NodeConfig
 
 __all__ = ["NodeService"]
@@ -30,7 +30,7 @@ __all__ = ["NodeService"]
 log = logging.getLogger("assemblymesh.net")
 
 
-class NodeService:
+class NodeService(Lifecycle):
     """A ``Node`` and optional ``Discovery`` started and stopped together."""
 
     def __init__(
@@ -43,18 +43,6 @@ class NodeService:
         self.discovery: Discovery | None = None
         self.listening = False
         self._dialing: set[tuple[str, int]] = set()
-
-    async def __aenter__(self) -> NodeService:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def start(self) -> None:
         try:
