@@ -246,11 +246,21 @@ class World:
         )
         return self.ref(name, act)
 
-    def amend(self, name: str, ts: int, proposal: str, note: str = "integrated") -> dict[str, Any]:
+    def amend(
+        self,
+        name: str,
+        ts: int,
+        proposal: str,
+        note: str = "integrated",
+        effects: tuple[Any, ...] = (),
+    ) -> dict[str, Any]:
         return self.add(
             name,
-            B.amend(self.next_id(), ts, self.dev(name), proposal=proposal, body="v", note=note),
-        )
+            B.amend(
+                self.next_id(), ts, self.dev(name), proposal=proposal, body="v", note=note,
+                effects=effects,
+            ),
+        )  # fmt: skip
 
     def open_round(self, name: str, ts: int, proposal: str, version: int = 1) -> str:
         act = self.add(

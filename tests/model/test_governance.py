@@ -200,3 +200,28 @@ def test_a_member_recording_a_supporter_invite_first_does_not_make_its_joiner_a_
     olga = s.members[w.mid("olga")]
     assert olga.supporter and olga.invited_by == w.mid("ana")
     assert s.invites[key].inviter == w.mid("ana") and s.invites[key].kind == R.SUPPORTER_INVITE
+
+
+def test_a_review_round_can_end_a_decision_with_an_effect_that_undoes_it() -> None:
+    # The review returns the proposal (an objection), it is amended with the undoing effect,
+    # and the amended version's adoption ends what the first decision granted.
+    w = founded("bob")
+    bob = w.mid("bob")
+    decision = w.decide(3_000, A.GrantRoleEffect(member=bob, role=R.STEWARD, term_days=400))
+    pid = w.fold().decisions[decision].proposal
+    due = 3_000 + REVIEW
+    review = w.open_round("ana", due, pid)
+    w.to_positions("ana", due + 10, review)
+    w.position("bob", due + 20, review, R.OBJECT, "no longer needed")
+    w.close("ana", due + 30, review)
+    returned = w.fold(now=due + 30)
+    assert returned.rounds[review].outcome == R.OUTCOME_OBJECTIONS
+    assert returned.members[bob].has_role(R.STEWARD, due + 30)  # the decision still stands
+    w.amend("ana", due + 40, pid, effects=(A.EndRoleEffect(member=bob, role=R.STEWARD),))
+    again = w.open_round("ana", due + 50, pid, version=2)
+    w.to_positions("ana", due + 60, again)
+    w.position("bob", due + 70, again)
+    w.close("ana", due + 80, again)
+    ended = due + 80 + COOLING
+    assert w.fold(now=ended - 1).members[bob].has_role(R.STEWARD, ended - 1)
+    assert not w.fold(now=ended).members[bob].has_role(R.STEWARD, ended)
