@@ -3,18 +3,21 @@ peer list, and a change made on another node shows up without any key press."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from textual.app import App
 
+from assemblymesh.errors import RefusedPeer
 from assemblymesh.home import Home
-from assemblymesh.live import LiveApp, Network, NodePeers
+from assemblymesh.live import LiveApp, Network, NodePeers, refusal_words
 from assemblymesh.model import commands
-from assemblymesh.net.node import PeerStatus
+from assemblymesh.net.addressbook import AddressBook
+from assemblymesh.net.node import PeerStatus, SyncSummary
 from assemblymesh.tui.app import AssemblyApp
-from assemblymesh.tui.peers import PeerInfo, SyncProgress
+from assemblymesh.tui.peers import OFFLINE, REFUSED, PeerInfo, SyncProgress
 from tests.tui.conftest import make_trio
 
 
@@ -39,7 +42,8 @@ async def test_peers_and_remote_changes_reach_the_ui(tmp_path: Path) -> None:
                 app.run_test(size=(120, 40)) as pilot,
                 Network(kofi, listen=("127.0.0.1", 0), mdns=False, peers=[("127.0.0.1", port)]),
             ):
-                await wait_until(app, pilot, lambda: len(app.peers) == 1)
+                # The connection first; the book may also list the peer's listening address.
+                await wait_until(app, pilot, lambda: any(p.state == "connected" for p in app.peers))
                 assert app.peers[0].state == "connected"
                 pid = kofi.act(commands.propose, "Rain barrels", "Two by the shed").ref
                 await wait_until(
@@ -58,9 +62,17 @@ class Links:
     def __init__(self) -> None:
         self.links: list[PeerStatus] = []
         self.refusals: dict[str, tuple[int, str]] = {}
+        self.address_book = AddressBook(None)
+        self.dialling: set[tuple[str, int]] = set()
 
     def peer_status(self) -> list[PeerStatus]:
         return list(self.links)
+
+    def add_peer(self, host: str, port: int, source: str = "static") -> None:
+        self.address_book.add(host, port, source, 1_000)
+
+    async def sync_with(self, host: str, port: int) -> SyncSummary:
+        raise RefusedPeer("invite was already used")  # what a refusing peer's node raises
 
 
 class Heard:
@@ -119,7 +131,7 @@ async def test_the_app_runs_the_network_for_an_assembly_made_on_first_run(tmp_pa
             address = app.network.node.listen_address
             assert address is not None
             async with Network(kofi, listen=("127.0.0.1", 0), mdns=False, peers=[address]):
-                await wait_until(app, pilot, lambda: len(app.peers) == 1)
+                await wait_until(app, pilot, lambda: any(p.state == "connected" for p in app.peers))
     finally:
         await app.shut_down()
         trio.close()
@@ -133,6 +145,42 @@ def test_refused_addresses_are_listed_with_their_count() -> None:
     peers.poll()
     (row,) = heard.peers[-1]
     assert (row.name, row.state, row.refusals) == ("192.0.2.7", "refused", 3)
+    assert row.reason == "wrong assembly secret"
+
+
+def test_refusal_reasons_read_as_words() -> None:
+    said = {
+        "handshake failed: peer refused: not a member of this assembly": (
+            "not a member of this assembly"
+        ),
+        "handshake failed: peer refused: supporter's standing has ended": (
+            "supporter's standing has ended"
+        ),
+        "handshake failed: peer refused: invite was already used": "invite was already used",
+        "handshake failed: handshake message failed authentication": (
+            "wrong assembly secret: it is not in this assembly, or holds another secret"
+        ),
+    }
+    for reason, words in said.items():
+        assert refusal_words(reason) == words
+
+
+async def test_added_addresses_are_listed_until_connected_with_a_refusal_on_them() -> None:
+    links, heard = Links(), Heard()
+    peers = NodePeers(links, lambda: 1_000)
+    peers.subscribe(heard)
+    line = await peers.add_peer("fd00::5", 7400)
+    assert line.startswith("[fd00::5]:7400 saved")
+    links.refusals = {"fd00::5": (1, "handshake failed: peer refused: invite was already used")}
+    peers.poll()
+    (row,) = heard.peers[-1]
+    assert (row.name, row.state, row.address) == ("[fd00::5]:7400", REFUSED, ("fd00::5", 7400))
+    assert row.reason == "invite was already used"
+    links.refusals = {}
+    peers.poll()
+    assert heard.peers[-1][0].state == OFFLINE
+    (outcome,) = await peers.sync_now(None)
+    assert outcome == "[fd00::5]:7400: invite was already used"
 
 
 def test_the_ui_log_file_is_capped(tmp_path: Path) -> None:
@@ -187,5 +235,39 @@ async def test_node_service_dials_each_discovered_address_once(tmp_path: Path) -
             service._found(peer)
             service._found(peer)  # the advertisement repeats (label rotation)
             assert service.node.dialling == {("127.0.0.1", 9)}
+    finally:
+        trio.close()
+
+
+async def test_a_peer_added_from_the_ui_is_saved_dialled_and_synced_now(tmp_path: Path) -> None:
+    """Over loopback: ``NodePeers.add_peer`` saves the address and the running node dials
+    it; ``sync_now`` syncs once with a peer it is not connected to, and says a connected
+    one needs nothing."""
+    trio = make_trio(tmp_path)
+    rosa, kofi, amara = (trio.locals[n] for n in ("Rosa", "Kofi", "Amara"))
+    try:
+        async with (
+            Network(rosa, listen=("127.0.0.1", 0), mdns=False, peers=[]) as serving,
+            Network(kofi, listen=("127.0.0.1", 0), mdns=False, peers=[]) as dialling,
+        ):
+            assert serving.node is not None and serving.node.listen_address is not None
+            assert dialling.node is not None and dialling.peers is not None
+            port = serving.node.listen_address[1]
+            node = dialling.node
+            line = await dialling.peers.add_peer("127.0.0.1", port)
+            assert line == f"127.0.0.1:{port} saved; the node dials it and keeps reconnecting"
+            assert ("127.0.0.1", port) in [
+                (e.host, e.port) for e in AddressBook(kofi.address_book_path).entries()
+            ]
+            await asyncio.wait_for(node.wait_for(lambda: any(c[2] for c in node.connections())), 10)
+            (said,) = await dialling.peers.sync_now(("127.0.0.1", port))
+            assert said == f"127.0.0.1:{port}: connected, changes already flow both ways"
+
+            pid = rosa.act(commands.propose, "Rain barrels", "Two by the shed").ref
+            async with Network(amara, listen=("127.0.0.1", 0), mdns=False, peers=[]) as once:
+                assert once.peers is not None
+                (said,) = await once.peers.sync_now(("127.0.0.1", port))
+                assert said.startswith(f"127.0.0.1:{port}: received ")
+            assert pid in amara.state().proposals
     finally:
         trio.close()

@@ -16,16 +16,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from assemblymesh.errors import AssemblyMeshError
+from assemblymesh.errors import AssemblyMeshError, RemoteError
 from assemblymesh.home import Home, LocalAssembly
+from assemblymesh.net.addressbook import AddressBook
 from assemblymesh.net.discovery import Discovery
 from assemblymesh.net.lifecycle import Lifecycle
-from assemblymesh.net.node import ALL_ADDRESSES, DEFAULT_PORT, Node, PeerStatus
+from assemblymesh.net.node import ALL_ADDRESSES, DEFAULT_PORT, Node, PeerStatus, SyncSummary
 from assemblymesh.net.service import NodeService
 from assemblymesh.servelock import served
 from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.peers import (
     CONNECTED,
+    LAN,
+    OFFLINE,
     REFUSED,
     STATIC,
     SYNCING,
@@ -36,6 +39,38 @@ from assemblymesh.tui.peers import (
 
 log = logging.getLogger("assemblymesh.net")
 POLL_S = 1.0
+SYNC_NOW_TIMEOUT_S = 20.0  # one "sync now" with one address, connecting included
+
+# What the node records when it refuses a connection, as a person would say it.
+_REFUSAL_WORDS = {
+    "handshake message failed authentication": (
+        "wrong assembly secret: it is not in this assembly, or holds another secret"
+    ),
+    "peer closed the connection during the handshake": (
+        "it hung up during the handshake (it may have refused this node)"
+    ),
+    "handshake timed out": "the handshake took too long",
+    "too many connections": "this node had no room for another connection",
+}
+
+
+def refusal_words(reason: str) -> str:
+    """The node's refusal reason in words: ``handshake failed: peer refused: invite was
+    already used`` -> ``invite was already used``."""
+    text = reason.removeprefix("handshake failed: ").removeprefix("peer refused: ")
+    return _REFUSAL_WORDS.get(text, text)
+
+
+def show_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _dialled(link: PeerStatus) -> tuple[str, int] | None:
+    """The address this node dialled for ``link`` (a peer that dialled in has none)."""
+    if link.role != "initiator":
+        return None
+    host, _, port = link.name.partition("@")[2].rpartition(":")
+    return (host, int(port)) if port.isdigit() else None
 
 
 class NodePeers:
@@ -69,12 +104,75 @@ class NodePeers:
                     last_sync_ms=self._synced_at.get(link.name),
                     changes_in=link.received,
                     changes_out=link.sent,
+                    address=_dialled(link),
                 )
             )
+        refusals = dict(self._node.refusals)
+        result.extend(self._unconnected(result, refusals))
         # Addresses whose connections this node refused (wrong secret, not a member, ...).
-        for host, (count, _reason) in sorted(self._node.refusals.items()):
-            result.append(PeerInfo(host, STATIC, REFUSED, None, refusals=count))
+        for host, (count, reason) in sorted(refusals.items()):
+            words = refusal_words(reason)
+            result.append(PeerInfo(host, STATIC, REFUSED, None, refusals=count, reason=words))
         return result
+
+    def _unconnected(
+        self, connected: list[PeerInfo], refusals: dict[str, tuple[int, str]]
+    ) -> list[PeerInfo]:
+        """Address-book entries with no live connection; a refused host's reason goes on
+        its entry (and is taken out of ``refusals``)."""
+        live = {peer.address for peer in connected}
+        rows = []
+        for entry in self._node.address_book.entries():
+            address = (entry.host, entry.port)
+            if address in live:
+                continue
+            transport = LAN if entry.source == "discovery" else STATIC
+            count, reason = refusals.pop(entry.host, (0, ""))
+            state = REFUSED if count else OFFLINE
+            rows.append(
+                PeerInfo(
+                    show_address(*address),
+                    transport,
+                    state,
+                    self._synced_at.get(show_address(*address)),
+                    refusals=count,
+                    reason=refusal_words(reason) if reason else "",
+                    address=address,
+                )
+            )
+        return rows
+
+    async def add_peer(self, host: str, port: int) -> str:
+        """Save ``host:port`` in the address book; the node dials it until it stops."""
+        self._node.add_peer(host, port)
+        self.poll()
+        return f"{show_address(host, port)} saved; the node dials it and keeps reconnecting"
+
+    async def sync_now(self, address: tuple[str, int] | None) -> list[str]:
+        """One sync with ``address`` (None: every address in the book), one line each."""
+        targets = [address] if address is not None else self._known()
+        if not targets:
+            return ["no peer addresses known yet: add one (a)"]
+        lines = [await self._sync_one(host, port) for host, port in targets]
+        self.poll()
+        return lines
+
+    def _known(self) -> list[tuple[str, int]]:
+        book = [(e.host, e.port) for e in self._node.address_book.entries()]
+        return book + sorted(set(self._node.dialling) - set(book))
+
+    async def _sync_one(self, host: str, port: int) -> str:
+        where = show_address(host, port)
+        if any(link.synced and _dialled(link) == (host, port) for link in self._node.peer_status()):
+            return f"{where}: connected, changes already flow both ways"
+        try:
+            done = await asyncio.wait_for(self._node.sync_with(host, port), SYNC_NOW_TIMEOUT_S)
+        except TimeoutError:
+            return f"{where}: no answer within {SYNC_NOW_TIMEOUT_S:g} s"
+        except (RemoteError, OSError) as exc:
+            said = str(exc).removeprefix(f"sync with {host}:{port} ")
+            return f"{where}: {refusal_words(said)}"
+        return f"{where}: received {done.received} changes ({done.applied} new), sent {done.sent}"
 
     def subscribe(self, listener: PeerListener) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -108,9 +206,21 @@ class NodePeers:
 
 
 class StatusSource(Protocol):
+    """What ``NodePeers`` needs of the node (``Node`` is one)."""
+
     refusals: dict[str, tuple[int, str]]
 
     def peer_status(self) -> list[PeerStatus]: ...
+
+    def add_peer(self, host: str, port: int, source: str = "static") -> None: ...
+
+    async def sync_with(self, host: str, port: int) -> SyncSummary: ...
+
+    @property
+    def address_book(self) -> AddressBook: ...
+
+    @property
+    def dialling(self) -> set[tuple[str, int]]: ...
 
 
 LOG_MAX_BYTES = 1024 * 1024  # the UI's log file, then one older copy: 2 MiB on disk at most

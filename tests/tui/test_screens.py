@@ -101,7 +101,7 @@ async def test_sync_screen_peers_progress_and_invite(trio: Trio) -> None:
         peers.set_peers([*peers.peers(), PeerInfo("Amara", MESH, "offline", None, 0, 0, 2)])
         await pilot.pause()
         assert table.row_count == 2
-        assert table.get_row_at(1) == ["Amara", "mesh", "offline", "never", "0", "0", "2"]
+        assert table.get_row_at(1) == ["Amara", "mesh", "offline", "never", "0", "0", "2", ""]
         assert not app.screen.query_one("#progress-row").display
         peers.progress(SyncProgress("importing bundle", 30, 120))
         await pilot.pause()

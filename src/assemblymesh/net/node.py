@@ -370,8 +370,10 @@ class Node(Lifecycle):
         peer), or until it failed for too long (any other ``source``, e.g. ``discovery``)."""
         if not self._running:
             raise UsageError("start the node before adding peers")
-        self._book.add(host, port, source, self.config.clock())
-        self._start_dialling(host, port, keep=source == "static")
+        if self._book.add(host, port, source, self.config.clock()):
+            self._save_book()
+        if (host, port) not in self._dialling:
+            self._start_dialling(host, port, keep=source == "static")
 
     async def stop(self) -> None:
         """Say bye to every peer, close every socket. The replica stays open (caller's)."""

@@ -33,6 +33,7 @@ from assemblymesh.tui.peers import (
     LAN,
     MESH,
     OFFLINE,
+    OFFLINE_NOTE,
     REFUSED,
     STATIC,
     SYNCING,
@@ -365,7 +366,9 @@ class SimulatedPeers:
             state = OFFLINE if name == "Noor" else (IDLE if name == "Jonas" else CONNECTED)
             last = now - (3 * HOUR if state == OFFLINE else (i + 1) * 40_000)
             self._peers[name] = PeerInfo(name, self.TRANSPORT[name], state, last, 12 * (i + 3), 9)
-        self._peers["10.0.4.7:7700"] = PeerInfo("10.0.4.7:7700", STATIC, REFUSED, None, 0, 0, 2)
+        self._peers["10.0.4.7:7700"] = PeerInfo(
+            "10.0.4.7:7700", STATIC, REFUSED, None, 0, 0, 2, "not a member of this assembly"
+        )
         self._listeners: list[PeerListener] = []
         self._beats = iter(self._script(meeting_round))
 
@@ -391,6 +394,12 @@ class SimulatedPeers:
 
     def peers(self) -> list[PeerInfo]:
         return list(self._peers.values())
+
+    async def add_peer(self, host: str, port: int) -> str:
+        return OFFLINE_NOTE
+
+    async def sync_now(self, address: tuple[str, int] | None) -> list[str]:
+        return [OFFLINE_NOTE]
 
     def subscribe(self, listener: PeerListener) -> Callable[[], None]:
         self._listeners.append(listener)

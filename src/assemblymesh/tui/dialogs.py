@@ -288,3 +288,38 @@ class ConfirmDialog(ModalScreen[bool]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.action_answer(event.button.id == "yes")
+
+
+AddressParser = Callable[[str], tuple[str, int]]
+
+
+class AddressDialog(ModalScreen[tuple[str, int] | None]):
+    """A peer's address, HOST:PORT (``[v6]:PORT`` for IPv6; the port may be left out). A
+    bad address is said under the field and the dialog stays open: nothing is saved."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, parse: AddressParser) -> None:
+        super().__init__()
+        self.parse = parse
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label("Add a peer: its address", classes="dialog-title", markup=False)
+            yield Input(placeholder="HOST:PORT, e.g. 192.168.1.20:7361 or [fd00::5]:7361")
+            yield Static("", id="error", classes="error", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            address = self.parse(event.value)
+        except AssemblyMeshError as exc:
+            self.query_one("#error", Static).update(f"{exc}. Nothing was saved.")
+            return
+        self.dismiss(address)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

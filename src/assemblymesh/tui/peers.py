@@ -34,6 +34,8 @@ class PeerInfo:
     changes_in: int = 0
     changes_out: int = 0
     refusals: int = 0
+    reason: str = ""  # why the last connection was refused, in words ("" if none was)
+    address: tuple[str, int] | None = None  # where to dial it, when that is known
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,17 @@ class PeerStatusSource(Protocol):
         """Start telling ``listener`` about changes; returns the unsubscribe function."""
         ...
 
+    async def add_peer(self, host: str, port: int) -> str:
+        """Remember ``host:port`` and dial it; returns what happened, in one line."""
+        ...
+
+    async def sync_now(self, address: tuple[str, int] | None) -> list[str]:
+        """Sync with ``address`` now (None: every known address); one line per address."""
+        ...
+
+
+OFFLINE_NOTE: Final = "offline: no network node beside this window"
+
 
 class ManualPeers:
     """A source whose peers are set by hand: the default when no node runs, and for tests."""
@@ -78,6 +91,12 @@ class ManualPeers:
     def subscribe(self, listener: PeerListener) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    async def add_peer(self, host: str, port: int) -> str:
+        return OFFLINE_NOTE
+
+    async def sync_now(self, address: tuple[str, int] | None) -> list[str]:
+        return [OFFLINE_NOTE]
 
     def set_peers(self, peers: Sequence[PeerInfo]) -> None:
         self._peers = list(peers)

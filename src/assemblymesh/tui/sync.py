@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import ClassVar
 
 from rich.text import Text
@@ -15,9 +15,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
 
 from assemblymesh.errors import AssemblyMeshError
+from assemblymesh.home import DEFAULT_PORT, parse_address
 from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.dialogs import AddressDialog
 from assemblymesh.tui.messages import PeersChanged, SyncProgressed
-from assemblymesh.tui.peers import SyncProgress
+from assemblymesh.tui.peers import PeerInfo, SyncProgress
 from assemblymesh.tui.qr import qr_lines
 from assemblymesh.tui.view import Digest, ago
 
@@ -26,13 +28,18 @@ class SyncScreen(AssemblyScreen):
     MODE = "sync"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("i", "invite", "Invite someone"),
+        Binding("a", "add_peer", "Add a peer"),
+        Binding("s", "sync_chosen", "Sync now"),
+        Binding("S", "sync_all", "Sync all"),
     ]
+    WHY_WIDTH = 40  # the table's cut of a refusal reason; the line under it has it whole
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         with Vertical(id="sync-body"):
             yield Static(id="node")
             yield DataTable(id="peer-table", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="peer-detail", markup=False)
             with Horizontal(id="progress-row"):
                 yield Label("", id="progress-label", markup=False)
                 yield ProgressBar(id="progress", show_eta=False)
@@ -40,7 +47,7 @@ class SyncScreen(AssemblyScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#peer-table", DataTable)
-        table.add_columns("Peer", "Via", "State", "Last sync", "In", "Out", "Refused")
+        table.add_columns("Peer", "Via", "State", "Last sync", "In", "Out", "Refused", "Why")
         table.border_title = "Peers (LAN, mesh, static)"
         self._draw_peers()
         self._draw_progress(self.am.progress)
@@ -78,9 +85,26 @@ class SyncScreen(AssemblyScreen):
                 str(peer.changes_in),
                 str(peer.changes_out),
                 str(peer.refusals),
+                _cut(peer.reason, self.WHY_WIDTH),
             )
         if not self.am.peers:
-            table.add_row("no peers seen yet", "", "", "", "", "", "")
+            table.add_row("no peers seen yet (a adds one)", "", "", "", "", "", "", "")
+        self._draw_detail()
+
+    def chosen_peer(self) -> PeerInfo | None:
+        row = self.query_one("#peer-table", DataTable).cursor_row
+        return self.am.peers[row] if 0 <= row < len(self.am.peers) else None
+
+    def _draw_detail(self) -> None:
+        peer = self.chosen_peer()
+        detail = self.query_one("#peer-detail", Static)
+        detail.display = peer is not None and bool(peer.reason)
+        if peer is not None and peer.reason:
+            times = "once" if peer.refusals == 1 else f"{peer.refusals} times"
+            detail.update(f"{peer.name} was refused {times}, the last because: {peer.reason}")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._draw_detail()
 
     def _draw_progress(self, progress: SyncProgress | None) -> None:
         row = self.query_one("#progress-row")
@@ -98,6 +122,48 @@ class SyncScreen(AssemblyScreen):
     def on_sync_progressed(self, message: SyncProgressed) -> None:
         self._draw_progress(message.progress)
 
+    def action_add_peer(self) -> None:
+        self.app.push_screen(
+            AddressDialog(lambda text: parse_address(text, DEFAULT_PORT)), self._add_peer
+        )
+
+    def _add_peer(self, address: tuple[str, int] | None) -> None:
+        if address is not None:
+            self.run_worker(self._tell(self.am.peer_source.add_peer(*address)), group="peers")
+
+    def action_sync_chosen(self) -> None:
+        peer = self.chosen_peer()
+        if peer is None or peer.address is None:
+            what = "No peer is chosen" if peer is None else f"{peer.name} dialled in"
+            self.notify(
+                f"{what}: there is no address to sync with (S syncs with all, a adds one).",
+                severity="error",
+            )
+            return
+        self._sync(peer.address)
+
+    def action_sync_all(self) -> None:
+        self._sync(None)
+
+    def _sync(self, address: tuple[str, int] | None) -> None:
+        self.notify(
+            "syncing with " + ("every known peer" if address is None else peer_name(address))
+        )
+        self.run_worker(self._tell_all(self.am.peer_source.sync_now(address)), group="peers")
+
+    async def _tell(self, outcome: Awaitable[str]) -> None:
+        try:
+            self.notify(await outcome, title="Peers")
+        except AssemblyMeshError as exc:
+            self.notify(str(exc), title="Peers", severity="error")
+
+    async def _tell_all(self, outcomes: Awaitable[list[str]]) -> None:
+        try:
+            lines = await outcomes
+        except AssemblyMeshError as exc:
+            lines = [str(exc)]
+        self.notify("\n".join(lines), title="Sync now", timeout=10)
+
     def action_invite(self) -> None:
         local = self.am.local
         if local is None:
@@ -108,6 +174,15 @@ class SyncScreen(AssemblyScreen):
             self.notify(str(exc), title="No invite", severity="error")
             return
         self.app.push_screen(InviteScreen(code))
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def peer_name(address: tuple[str, int]) -> str:
+    host, port = address
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 Copier = Callable[[str], bool]
