@@ -20,7 +20,7 @@ import click
 from assemblymesh.errors import AssemblyMeshError, RemoteError, StoreError, UsageError
 from assemblymesh.heard import store_problem
 from assemblymesh.home import ALL_ADDRESSES, DEFAULT_PORT, Home, LocalAssembly, parse_address
-from assemblymesh.model import AssemblyState, Member, Proposal, Round, commands
+from assemblymesh.model import AssemblyState, Decision, Member, Proposal, Round, commands
 from assemblymesh.model import rules as process
 from assemblymesh.model.acts import MAX_TEXT_LEN, AdmitSupporterEffect
 from assemblymesh.model.effect_text import EFFECT_HELP, ROLE_NAMES, effect_as_text, parse_effect
@@ -328,8 +328,9 @@ def round_advance(ctx: Context, round_ref: str) -> None:
 @round_.command(name="close")
 @click.argument("round_ref", metavar="ROUND")
 @click.option("--yes", is_flag=True, help="Close even if not every member has been heard.")
+@click.option("--statement", default="", help="What was decided and why; kept with the decision.")
 @pass_ctx
-def round_close(ctx: Context, round_ref: str, yes: bool) -> None:
+def round_close(ctx: Context, round_ref: str, yes: bool, statement: str) -> None:
     """Facilitator: close a round; prints the outcome.
 
     Refused while members have no position yet (or nothing of theirs has reached this node
@@ -343,7 +344,7 @@ def round_close(ctx: Context, round_ref: str, yes: bool) -> None:
         missing = unheard(local, before, r)
         if missing and not yes and r.phase != process.CLOSED:
             raise UsageError(f"not everyone has been heard: {missing.describe()} (--yes closes)")
-        local.act(commands.close_round, round_ref)
+        local.act(commands.close_round, round_ref, statement)
         state = local.state()
         r = state.find_round(round_ref)
     proposal = state.proposals[r.proposal]
@@ -562,7 +563,7 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
         "supporters": supporters_data(state),
         "proposals": [_proposal_data(state, p) for p in state.proposals.values()],
         "rounds": [_round_data(r) for r in state.rounds.values()],
-        "decisions": [_plain(d) for d in state.decisions.values()],
+        "decisions": [_decision_data(state, d) for d in state.decisions.values()],
         "reviews_due": [d.id for d in state.reviews_due()],
         "effects": _plain(state.effect_log),
         "changed_since_close": changed_since_close(state),
@@ -665,6 +666,12 @@ def _proposal_data(state: AssemblyState, p: Proposal) -> dict[str, Any]:
     }
 
 
+def _decision_data(state: AssemblyState, d: Decision) -> dict[str, Any]:
+    """A decision as ``_plain`` gives it, with its proposal's title."""
+    p = state.proposals.get(d.proposal)
+    return {**_plain(d), "title": p.title if p is not None else None}
+
+
 def _round_data(r: Round) -> dict[str, Any]:
     return {
         "id": r.id,
@@ -719,6 +726,14 @@ def _echo_record(data: dict[str, Any]) -> None:
             f"  {short(d['id'])}  {d['status']:<12} effective {when(d['effective_ts'])}"
             f"  review {when(d['review_ts'])}{due}"
         )
+        _echo_decided(d)
+
+
+def _echo_decided(d: dict[str, Any]) -> None:
+    """Under a decision: its proposal's title and the statement written at close."""
+    click.echo(f"{'':12}on: {d['title'] or '(proposal not yet received)'}")
+    for number, line in enumerate(d["statement"].splitlines()):
+        click.echo(f"{'':12}{'statement: ' if number == 0 else ' ' * 11}{line}")
 
 
 @main.command()
@@ -754,6 +769,29 @@ def status(ctx: Context, as_json: bool) -> None:
                 f" {', '.join(c['objectors'])} ({when(c['since'])})"
             )
     click.echo(f"\n{data['changes']} changes, digest {data['digest'][:16]}")
+
+
+@main.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def show(ctx: Context, ref: str, as_json: bool) -> None:
+    """One proposal, round or decision in full, by a unique id prefix.
+
+    A proposal with every version and its rounds; a round with every position and its
+    outcome; a decision with its dates, the statement written at close and its effects.
+    """
+    from assemblymesh.show import find_item, item_data, item_lines
+
+    with ctx.open() as local:
+        state = local.state()
+    _kind, item = find_item(state, ref)
+    data = item_data(state, item)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    for line in item_lines(data):
+        click.echo(line)
 
 
 @main.command()

@@ -72,8 +72,8 @@ class B:
         return act_doc(A.TakePosition, act_id, ts, device, round=round_, **f)
 
     @staticmethod
-    def close_round(act_id: str, ts: int, device: str, *, round_: str) -> Any:
-        return act_doc(A.CloseRound, act_id, ts, device, round=round_)
+    def close_round(act_id: str, ts: int, device: str, *, round_: str, **f: Any) -> Any:
+        return act_doc(A.CloseRound, act_id, ts, device, round=round_, **f)
 
     @staticmethod
     def reject(act_id: str, ts: int, device: str, **f: Any) -> Any:
@@ -303,8 +303,11 @@ class World:
             ),
         )
 
-    def close(self, name: str, ts: int, round_id: str) -> dict[str, Any]:
-        return self.add(name, B.close_round(self.next_id(), ts, self.dev(name), round_=round_id))
+    def close(self, name: str, ts: int, round_id: str, statement: str = "") -> dict[str, Any]:
+        act = B.close_round(
+            self.next_id(), ts, self.dev(name), round_=round_id, statement=statement
+        )
+        return self.add(name, act)
 
     # --- reading ---------------------------------------------------------------------------
 

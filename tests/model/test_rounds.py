@@ -212,3 +212,28 @@ def test_audit_records_every_act_in_global_order() -> None:
     assert not last.accepted and last.rule == R.OBJECTION_NEEDS_REASON
     assert last.member == w.mid("cara") and last.act_type == "position"
     assert any("proposed 'Buy a shed'" in e.summary for e in s.accepted())
+
+
+def test_the_statement_written_at_close_is_kept_and_ignored_closes_stay_ignored() -> None:
+    w, _pid, rid = running_round()
+    w.position("bob", 2_300, rid)
+    w.close("bob", 2_400, rid, "bob is no facilitator")  # ignored: not a facilitator
+    bad = {**B.close_round(w.next_id(), 2_450, w.dev("ana"), round_=rid), "statement": 7}
+    w.add("ana", bad)  # ignored: a statement must be text
+    w.close("ana", 3_000, rid, "Adopted: the hall opens at nine.\nBob holds the key.")
+    w.close("ana", 3_100, rid, "a second close")  # ignored: already closed
+    s = w.fold(now=3_500)
+    r = s.rounds[rid]
+    assert r.statement == "Adopted: the hall opens at nine.\nBob holds the key."
+    assert s.decisions[r.decision or ""].statement == r.statement
+    assert len(ignored_rules(s)) == 3 and r.closed_ts == 3_000
+    assert "must be text" in last_entry(s, bad["id"]).detail
+
+
+def test_a_close_without_a_statement_is_written_and_read_as_before() -> None:
+    w, _pid, rid = running_round()
+    w.position("bob", 2_300, rid)
+    doc = w.close("ana", 3_000, rid)
+    assert "statement" not in doc  # the document holds what it held before the field
+    r = w.fold(now=3_500).rounds[rid]
+    assert r.outcome == R.OUTCOME_ADOPTED and r.statement == ""

@@ -6,7 +6,7 @@ from textual.widgets import DataTable, Input, Static, TextArea
 
 from assemblymesh.model import commands
 from assemblymesh.model import rules as R
-from assemblymesh.tui.dialogs import ConfirmDialog, PositionDialog, TextDialog
+from assemblymesh.tui.dialogs import CloseDialog, ConfirmDialog, PositionDialog, TextDialog
 from tests.tui.conftest import Trio, proposal_in_positions, settle
 
 
@@ -133,3 +133,45 @@ async def test_illegal_move_is_a_toast_not_a_crash(trio: Trio) -> None:
         errors = [n for n in app._notifications if n.severity == "error"]
         assert errors and "facilitator-only" in errors[-1].message
     assert not trio.reopen("Kofi").rounds
+
+
+async def test_the_close_dialog_takes_a_statement_kept_with_the_decision(trio: Trio) -> None:
+    pid, rid = proposal_in_positions(trio)
+    for name in ("Amara", "Kofi", "Rosa"):
+        trio.act(name, commands.position, rid, R.CONSENT, "", None)
+    app = trio.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2", "c")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, CloseDialog) and isinstance(dialog, ConfirmDialog)
+        await pilot.click("#statement")
+        await pilot.press(*"Two bins; Kofi builds them", "enter")
+        await settle(app, pilot)
+        assert app.screen is not dialog
+        outcome = text_of(app, "#m-outcome")
+        assert "Outcome: adopted" in outcome
+        assert "Statement: Two bins; Kofi builds them" in outcome
+
+    state = trio.reopen()
+    r = state.rounds[rid]
+    assert r.statement == "Two bins; Kofi builds them"
+    assert state.decisions[r.decision or ""].statement == r.statement
+    assert state.proposals[pid].decision == r.decision
+
+
+async def test_the_close_dialog_without_a_statement_closes_as_before(trio: Trio) -> None:
+    _pid, rid = proposal_in_positions(trio)
+    for name in ("Amara", "Kofi", "Rosa"):
+        trio.act(name, commands.position, rid, R.CONSENT, "", None)
+    app = trio.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2", "c")
+        await pilot.pause()
+        assert isinstance(app.screen, CloseDialog)
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert "Statement" not in text_of(app, "#m-outcome")
+    assert trio.reopen().rounds[rid].statement == ""

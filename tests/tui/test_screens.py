@@ -194,7 +194,7 @@ async def test_palette_help_and_theme(trio: Trio) -> None:
         await pilot.pause()
         await pilot.pause()
         assert app.current_mode == "meeting"
-        assert type(app.screen).__name__ == "ConfirmDialog"
+        assert type(app.screen).__name__ == "CloseDialog"
         await pilot.press("n")
         await pilot.press("question_mark")
         await pilot.pause()

@@ -112,10 +112,18 @@ class Spec:
 
 
 class Text(Spec):
-    def __init__(self, *, required: bool = False, line: bool = False) -> None:
+    """Text; ``optional`` text may be left out of a document (read as empty, and an empty
+    value is left out when written), so acts written before the field existed still read."""
+
+    def __init__(
+        self, *, required: bool = False, line: bool = False, optional: bool = False
+    ) -> None:
         self.required = required
         self.line = line
         self.limit = MAX_LINE_LEN if line else MAX_TEXT_LEN
+        if optional:
+            self.optional = True
+            self.default = ""
 
     def read(self, raw: Mapping[str, Any], key: str) -> str:
         value = raw.get(key, None if self.required else "")
@@ -132,7 +140,7 @@ class Text(Spec):
 
     def describe(self) -> str:
         kind = "one line of text" if self.line else "text"
-        need = ", required" if self.required else ""
+        need = ", required" if self.required else ", may be left out" if self.optional else ""
         return f"{kind}, at most {self.limit:,} characters{need}"
 
 
@@ -417,11 +425,12 @@ class Act:
         return kind(**values)
 
     def to_doc(self) -> dict[str, Any]:
-        """The mapping a document holds for this act (``None`` and empty lists left out)."""
+        """The mapping a document holds for this act (``None``, empty lists and empty optional
+        text left out)."""
         out: dict[str, Any] = {"type": self.TYPE}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if value is None or value == ():
+            if value is None or value == () or (value == "" and _spec(f).optional):
                 continue
             out[_key(f)] = _spec(f).write(value)
         return out
@@ -569,6 +578,8 @@ class CloseRound(Act):
     TYPE = "close_round"
     WHO = rules.FACILITATOR_WHO
     round: str = spec(REF)
+    # What was decided and why, in the facilitator's words; kept with the decision.
+    statement: str = spec(Text(optional=True))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

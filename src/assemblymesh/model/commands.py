@@ -258,11 +258,15 @@ def position(
     return _checked(state, stamp, act)
 
 
-def close_round(state: AssemblyState, stamp: Stamp, round_ref: str) -> A.CloseRound:
+def close_round(
+    state: AssemblyState, stamp: Stamp, round_ref: str, statement: str = ""
+) -> A.CloseRound:
+    """Close a round; ``statement`` says what was decided and why (kept with the decision)."""
     r = state.find_round(round_ref)
-    return _checked(
-        state, stamp, A.CloseRound(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, round=r.id)
+    act = A.CloseRound(
+        id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, round=r.id, statement=statement
     )
+    return _checked(state, stamp, act)
 
 
 def reject(state: AssemblyState, stamp: Stamp, proposal: str, reason: str) -> A.Reject:

@@ -960,6 +960,7 @@ class _Folder:
                 review_ts=ctx.ts + rules.review_period_ms,
                 status=R.PENDING,
                 effects=p.versions[r.version - 1].effects,
+                statement=act.statement,
             )
             self.founding_period = False
             p = dataclasses.replace(p, decision=decision_id)
@@ -970,6 +971,7 @@ class _Folder:
             closed_ts=ctx.ts,
             outcome=tally.outcome,
             decision=decision_id,
+            statement=act.statement,
         )
         self.proposals[p.id] = dataclasses.replace(p, state=state)
         return f"closed round on {p.title!r}: {tally.outcome} ({tally.describe()})"

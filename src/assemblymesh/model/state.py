@@ -160,6 +160,7 @@ class Round:
     closed_ts: int | None = None
     outcome: str | None = None
     decision: str | None = None
+    statement: str = ""  # what was decided and why, as the facilitator wrote at close
 
     @property
     def objections(self) -> tuple[Position, ...]:
@@ -183,6 +184,7 @@ class Decision:
     status: str
     late_objections: tuple[Position, ...] = ()
     effects: tuple[Effect, ...] = ()  # of the adopted version; run when it takes effect
+    statement: str = ""  # what was decided and why, as the facilitator wrote at close
 
     def review_due(self, at_ms: int) -> bool:
         return self.status == rules.IN_EFFECT and at_ms >= self.review_ts

@@ -271,9 +271,14 @@ class ConfirmDialog(ModalScreen[bool]):
                 yield Static(self.warning, id="warning", classes="error", markup=False)
                 yield Checkbox(self.anyway, id="anyway")
                 yield Static("", id="error", classes="error", markup=False)
+            yield from self.more()
             with Horizontal(classes="buttons"):
                 yield Button("Yes (y)", variant="warning", id="yes")
                 yield Button("No (n)", id="no")
+
+    def more(self) -> ComposeResult:
+        """What a kind of confirmation asks besides yes or no (nothing here)."""
+        yield from ()
 
     def on_mount(self) -> None:
         self.query_one("#no").focus()
@@ -323,3 +328,31 @@ class AddressDialog(ModalScreen[tuple[str, int] | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class CloseDialog(ConfirmDialog):
+    """Closing a round: the confirmation, with an optional statement of what was decided and
+    why, kept with the decision. Enter in the statement answers yes; ``statement`` holds it
+    once the dialog is answered."""
+
+    def __init__(self, question: str, detail: str = "", warning: str = "", anyway: str = ""):
+        super().__init__(question, detail, warning, anyway)
+        self.statement = ""
+
+    def more(self) -> ComposeResult:
+        yield Input(placeholder="Statement: what was decided and why (optional)", id="statement")
+        yield Static("", id="statement-error", classes="error", markup=False)
+
+    def action_answer(self, answer: bool) -> None:
+        statement = self.query_one("#statement", Input).value.strip()
+        problem = too_long("statement", statement) if answer else None
+        if problem is not None:
+            self.query_one("#statement-error", Static).update(problem)
+            self.query_one("#statement", Input).focus()
+            return
+        self.statement = statement
+        super().action_answer(answer)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_answer(True)

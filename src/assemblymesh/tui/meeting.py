@@ -19,7 +19,7 @@ from assemblymesh.model import Proposal, Round, commands, tables
 from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.dialogs import (
-    ConfirmDialog,
+    CloseDialog,
     PositionDialog,
     PositionInput,
     TextDialog,
@@ -204,7 +204,7 @@ class MeetingScreen(AssemblyScreen):
 
         def close(yes: bool | None) -> None:
             # The outcome panel shows the result once the next fold lands: no extra fold here.
-            if yes and self.am.write(commands.close_round, rid):
+            if yes and self.am.write(commands.close_round, rid, dialog.statement):
                 self.notify(f"round on {p.title!r} closed", title="Closed")
 
         d = self.am.digest
@@ -222,15 +222,13 @@ class MeetingScreen(AssemblyScreen):
                     "changed phase: their position may be on a node not synced with yours)."
                 )
             warning = "\n".join(lines)
-        self.app.push_screen(
-            ConfirmDialog(
-                f"Close the round on {p.title!r}?",
-                f"{len(r.positions)} positions, {len(r.objections)} objection(s).",
-                warning=warning,
-                anyway="Close without them",
-            ),
-            callback=close,
+        dialog = CloseDialog(
+            f"Close the round on {p.title!r}?",
+            f"{len(r.positions)} positions, {len(r.objections)} objection(s).",
+            warning=warning,
+            anyway="Close without them",
         )
+        self.app.push_screen(dialog, callback=close)
 
     def action_amend(self) -> None:
         got = self._need()

@@ -62,6 +62,8 @@ def decision_line(d: Digest, dec: Decision) -> Text:
         line.append(f"in effect since {when(dec.effective_ts)}")
     else:
         line.append(f"returned ({len(dec.late_objections)} late objection(s))", style="bold")
+    if dec.statement:
+        line.append(f"\n  {dec.statement.splitlines()[0]}", style="italic")
     return line
 
 
@@ -191,6 +193,9 @@ def outcome_text(d: Digest, p: Proposal, r: Round | None, no_round: str = OPEN_H
     dec = state.decisions.get(r.decision) if r.decision else None
     if dec is not None:
         _decision_dates(text, d, dec)
+    if r.statement:
+        text.append("Statement: ", style="bold")
+        text.append(f"{r.statement}\n")
     _reasons(text, state, r)
     text.rstrip()
     return text
@@ -330,6 +335,8 @@ def _decision(d: Digest, p: Proposal) -> list[RenderableType]:
                 f"effective {when(dec.effective_ts)}; review {when(dec.review_ts)}"
             )
         )
+        if dec.statement:
+            parts.append(Text(f"statement: {dec.statement}"))
         for pos in dec.late_objections:
             parts.append(Text(f"  late objection from {name_of(state, pos.member)}: {pos.reason}"))
         for e in state.effect_log:

@@ -1,0 +1,247 @@
+"""One proposal, round or decision in full: what ``assemblymesh show REF`` prints.
+
+Everything here is read from the folded state, so every node that holds the same acts
+shows the same thing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from assemblymesh.errors import NotFoundError, UsageError
+from assemblymesh.model import AssemblyState, Decision, Position, Proposal, Round
+from assemblymesh.model.acts import Effect
+from assemblymesh.model.effect_text import effect_as_text
+
+Item = Proposal | Round | Decision
+
+
+def find_item(state: AssemblyState, ref: str) -> tuple[str, Item]:
+    """The one proposal, round or decision whose id starts with ``ref``."""
+    if not ref.strip():
+        raise UsageError("give the id (or a unique prefix) of a proposal, round or decision")
+    hits: list[tuple[str, Item]] = []
+    for kind, find in (
+        ("proposal", state.find_proposal),
+        ("round", state.find_round),
+        ("decision", state.find_decision),
+    ):
+        try:
+            hits.append((kind, find(ref)))
+        except NotFoundError:
+            continue
+    if not hits:
+        raise NotFoundError(f"no proposal, round or decision has an id starting {ref.strip()!r}")
+    if len(hits) > 1:
+        kinds = " and a ".join(kind for kind, _ in hits)
+        raise UsageError(f"id {ref.strip()!r} is ambiguous (a {kinds} match); give more")
+    return hits[0]
+
+
+def item_data(state: AssemblyState, item: Item) -> dict[str, Any]:
+    if isinstance(item, Proposal):
+        return proposal_data(state, item)
+    if isinstance(item, Round):
+        return round_data(state, item)
+    return decision_data(state, item)
+
+
+def _name(state: AssemblyState, member: str | None) -> str:
+    """A member's name, marked when they are a supporter; ``?`` when not yet received."""
+    m = state.members.get(member) if member is not None else None
+    if m is None:
+        return "?" if member is None else member[:8]
+    return f"{m.name} (supporter)" if m.supporter else m.name
+
+
+def _effects(state: AssemblyState, effects: tuple[Effect, ...]) -> dict[str, Any]:
+    return {
+        "effects": [e.to_doc() for e in effects],
+        "effects_text": [effect_as_text(state, e) for e in effects],
+    }
+
+
+def proposal_data(state: AssemblyState, p: Proposal) -> dict[str, Any]:
+    rounds = [state.rounds[rid] for rid in p.rounds if rid in state.rounds]
+    return {
+        "kind": "proposal",
+        "id": p.id,
+        "title": p.title,
+        "state": p.state,
+        "author": p.author,
+        "author_name": _name(state, p.author),
+        "by_supporter": p.by_supporter,
+        "closing_note": p.closing_note,
+        "decision": p.decision,
+        "versions": [
+            {
+                "number": v.number,
+                "author": v.author,
+                "author_name": _name(state, v.author),
+                "ts": v.ts,
+                "note": v.note,
+                "body": v.body,
+                **_effects(state, v.effects),
+            }
+            for v in p.versions
+        ],
+        "rounds": [
+            {
+                "id": r.id,
+                "version": r.version,
+                "phase": r.phase,
+                "outcome": r.outcome,
+                "decision": r.decision,
+            }
+            for r in rounds
+        ],
+    }
+
+
+def _position(state: AssemblyState, pos: Position) -> dict[str, Any]:
+    return {
+        "member": pos.member,
+        "name": _name(state, pos.member),
+        "kind": pos.kind,
+        "reason": pos.reason,
+        "provisional": pos.provisional,
+        "advisory": pos.advisory,
+        "late": pos.late,
+        "recorded_by": pos.recorded_by,
+        "ts": pos.ts,
+    }
+
+
+def round_data(state: AssemblyState, r: Round) -> dict[str, Any]:
+    p = state.proposals.get(r.proposal)
+    d = state.decisions.get(r.decision) if r.decision is not None else None
+    positions = list(r.positions.values())
+    if d is not None:
+        positions += [o for o in d.late_objections if o not in positions]
+    return {
+        "kind": "round",
+        "id": r.id,
+        "proposal": r.proposal,
+        "title": p.title if p is not None else None,
+        "version": r.version,
+        "phase": r.phase,
+        "facilitator": r.facilitator,
+        "facilitator_name": _name(state, r.facilitator),
+        "opened_ts": r.opened_ts,
+        "closed_by": r.closed_by,
+        "closed_ts": r.closed_ts,
+        "outcome": r.outcome,
+        "decision": r.decision,
+        "statement": r.statement,
+        "positions": [_position(state, pos) for pos in positions],
+    }
+
+
+def decision_data(state: AssemblyState, d: Decision) -> dict[str, Any]:
+    p = state.proposals.get(d.proposal)
+    return {
+        "kind": "decision",
+        "id": d.id,
+        "proposal": d.proposal,
+        "title": p.title if p is not None else None,
+        "round": d.round,
+        "version": d.version,
+        "status": d.status,
+        "decided_by": d.decided_by,
+        "decided_by_name": _name(state, d.decided_by),
+        "decided_ts": d.decided_ts,
+        "effective_ts": d.effective_ts,
+        "review_ts": d.review_ts,
+        "statement": d.statement,
+        "late_objections": [_position(state, o) for o in d.late_objections],
+        **_effects(state, d.effects),
+    }
+
+
+# --- for people --------------------------------------------------------------------------------
+
+
+def _when(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _indented(text: str, prefix: str = "    ") -> list[str]:
+    return [prefix + line for line in text.splitlines()] or [prefix + "(empty)"]
+
+
+def proposal_lines(data: dict[str, Any]) -> list[str]:
+    lines = [
+        f"Proposal {data['id'][:8]}: {data['title']}",
+        f"  state: {data['state']}; put by {data['author_name']}",
+    ]
+    if data["closing_note"]:
+        lines.append(f"  rejected because: {data['closing_note']}")
+    for v in data["versions"]:
+        note = f": {v['note']}" if v["note"] else ""
+        lines.append(f"\n  Version {v['number']} by {v['author_name']}, {_when(v['ts'])}{note}")
+        lines += _indented(v["body"])
+        lines += [f"    does: {effect}" for effect in v["effects_text"]]
+    lines.append(f"\n  Rounds ({len(data['rounds'])}):")
+    for r in data["rounds"]:
+        outcome = r["outcome"] or "open"
+        decision = f"; decision {r['decision'][:8]}" if r["decision"] else ""
+        lines.append(f"    {r['id'][:8]}  v{r['version']}  {r['phase']:<10} {outcome}{decision}")
+    return lines
+
+
+def _position_line(pos: dict[str, Any]) -> str:
+    marks = [
+        mark
+        for mark, on in (("provisional", pos["provisional"]), ("advisory", pos["advisory"]))
+        if on
+    ]
+    if pos["late"]:
+        marks.append("late")
+    marked = f" [{', '.join(marks)}]" if marks else ""
+    reason = f": {pos['reason']}" if pos["reason"] else ""
+    return f"    {pos['kind']:<8} {pos['name']}{marked}{reason}"
+
+
+def round_lines(data: dict[str, Any]) -> list[str]:
+    lines = [
+        f"Round {data['id'][:8]} on {data['title'] or '?'} (version {data['version']})",
+        f"  phase: {data['phase']}; facilitator {data['facilitator_name']};"
+        f" opened {_when(data['opened_ts'])}",
+        f"\n  Positions ({len(data['positions'])}):",
+    ]
+    lines += [_position_line(pos) for pos in data["positions"]]
+    if data["outcome"] is not None:
+        lines.append(f"\n  outcome: {data['outcome']} (closed {_when(data['closed_ts'])})")
+    if data["decision"]:
+        lines.append(f"  decision: {data['decision'][:8]}")
+    if data["statement"]:
+        lines.append("  statement:")
+        lines += _indented(data["statement"])
+    return lines
+
+
+def decision_lines(data: dict[str, Any]) -> list[str]:
+    lines = [
+        f"Decision {data['id'][:8]} on {data['title'] or '?'} (version {data['version']})",
+        f"  status: {data['status']}; closed by {data['decided_by_name']}"
+        f" {_when(data['decided_ts'])}",
+        f"  effective {_when(data['effective_ts'])}; review by {_when(data['review_ts'])}",
+    ]
+    if data["statement"]:
+        lines.append("  statement:")
+        lines += _indented(data["statement"])
+    lines += [f"  does: {effect}" for effect in data["effects_text"]]
+    lines += ["  late objection: " + _position_line(o).strip() for o in data["late_objections"]]
+    return lines
+
+
+def item_lines(data: dict[str, Any]) -> list[str]:
+    kind = data["kind"]
+    if kind == "proposal":
+        return proposal_lines(data)
+    if kind == "round":
+        return round_lines(data)
+    return decision_lines(data)
