@@ -160,6 +160,7 @@ class Round:
     closed_ts: int | None = None
     outcome: str | None = None
     decision: str | None = None
+    deadline: int | None = None  # informational closing time (ms); the facilitator closes
 
     @property
     def objections(self) -> tuple[Position, ...]:
