@@ -20,7 +20,7 @@ import click
 from assemblymesh.errors import AssemblyMeshError, RemoteError, StoreError, UsageError
 from assemblymesh.heard import store_problem
 from assemblymesh.home import ALL_ADDRESSES, DEFAULT_PORT, Home, LocalAssembly, parse_address
-from assemblymesh.model import AssemblyState, Decision, Member, Proposal, Round, commands
+from assemblymesh.model import AssemblyState, Decision, Member, Proposal, Round, commands, queries
 from assemblymesh.model import rules as process
 from assemblymesh.model.acts import MAX_TEXT_LEN, AdmitSupporterEffect
 from assemblymesh.model.effect_text import EFFECT_HELP, ROLE_NAMES, effect_as_text, parse_effect
@@ -303,24 +303,70 @@ def round_() -> None:
     """Consent rounds: open, advance, close."""
 
 
+DEADLINE_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def deadline_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--deadline "YYYY-MM-DD HH:MM"`` (UTC) or ``--deadline-hours N`` (from now)."""
+    f = click.option(
+        "--deadline-hours",
+        type=int,
+        default=None,
+        help="Closing time N hours from now (informational: a facilitator still closes).",
+    )(f)
+    return click.option(
+        "--deadline",
+        default=None,
+        metavar="'YYYY-MM-DD HH:MM'",
+        help="Closing time in UTC (informational: a facilitator still closes).",
+    )(f)
+
+
+def parse_deadline(text: str | None, hours: int | None, now_ms: int) -> int | None:
+    """The deadline in ms that ``--deadline`` or ``--deadline-hours`` gives (None: neither)."""
+    if text is not None and hours is not None:
+        raise UsageError("give --deadline or --deadline-hours, not both")
+    if hours is not None:
+        return now_ms + hours * 3_600_000
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.strptime(text.strip(), DEADLINE_FORMAT).replace(tzinfo=dt.UTC)
+    except ValueError:
+        raise UsageError(f"--deadline {text!r} is not like '2026-05-01 18:00' (UTC)") from None
+    return int(moment.timestamp() * 1000)
+
+
 @round_.command(name="open")
 @click.argument("proposal")
 @click.option("--version", type=int, default=None, help="Version (default: the latest).")
+@deadline_options
 @pass_ctx
-def round_open(ctx: Context, proposal: str, version: int | None) -> None:
+def round_open(
+    ctx: Context,
+    proposal: str,
+    version: int | None,
+    deadline: str | None,
+    deadline_hours: int | None,
+) -> None:
     """Facilitator: open a consent round on a proposal; prints the round id."""
     with ctx.open() as local:
-        act = local.act(commands.open_round, proposal, version)
+        at = parse_deadline(deadline, deadline_hours, local.clock())
+        act = local.act(commands.open_round, proposal, version, at)
     click.echo(act.ref)
 
 
 @round_.command(name="advance")
 @click.argument("round_ref", metavar="ROUND")
+@deadline_options
 @pass_ctx
-def round_advance(ctx: Context, round_ref: str) -> None:
-    """Facilitator: move a round to its next phase."""
+def round_advance(
+    ctx: Context, round_ref: str, deadline: str | None, deadline_hours: int | None
+) -> None:
+    """Facilitator: move a round to its next phase (and set a new closing time, if given)."""
     with ctx.open() as local:
-        local.act(commands.advance_round, round_ref)
+        at = parse_deadline(deadline, deadline_hours, local.clock())
+        local.act(commands.advance_round, round_ref, at)
         phase = local.state().find_round(round_ref).phase
     click.echo(f"phase: {phase}")
 
@@ -562,7 +608,8 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
         "members": _members_data(state),
         "supporters": supporters_data(state),
         "proposals": [_proposal_data(state, p) for p in state.proposals.values()],
-        "rounds": [_round_data(r) for r in state.rounds.values()],
+        "rounds": [_round_data(state, r) for r in state.rounds.values()],
+        "waiting_for_you": _waiting_data(state, local.member_id),
         "decisions": [_decision_data(state, d) for d in state.decisions.values()],
         "reviews_due": [d.id for d in state.reviews_due()],
         "effects": _plain(state.effect_log),
@@ -672,7 +719,22 @@ def _decision_data(state: AssemblyState, d: Decision) -> dict[str, Any]:
     return {**_plain(d), "title": p.title if p is not None else None}
 
 
-def _round_data(r: Round) -> dict[str, Any]:
+def _waiting_data(state: AssemblyState, member: str) -> list[dict[str, Any]]:
+    """The rounds waiting for ``member``'s position, with whether their deadline is near."""
+    return [
+        {
+            "round": r.id,
+            "proposal": r.proposal,
+            "title": state.proposals[r.proposal].title,
+            "deadline": r.deadline,
+            "deadline_near": queries.deadline_near(r, state.now_ms),
+        }
+        for r in queries.rounds_waiting_for(state, member)
+    ]
+
+
+def _round_data(state: AssemblyState, r: Round) -> dict[str, Any]:
+    waiting = queries.waiting_on(state, r)
     return {
         "id": r.id,
         "proposal": r.proposal,
@@ -680,6 +742,9 @@ def _round_data(r: Round) -> dict[str, Any]:
         "phase": r.phase,
         "facilitator": r.facilitator,
         "outcome": r.outcome,
+        "deadline": r.deadline,
+        "waiting_on": list(waiting),
+        "waiting_on_names": [state.members[m].name for m in waiting],
         "positions": {
             m: {
                 "kind": p.kind,
@@ -705,6 +770,33 @@ def _echo_participants(data: dict[str, Any]) -> None:
             click.echo(line)
 
 
+def _echo_round_extra(r: dict[str, Any]) -> None:
+    """An open round's closing time and who has not stated a position."""
+    if r["deadline"] is not None:
+        click.echo(f"{'':12}deadline: {when(r['deadline'])} (a facilitator closes the round)")
+    if r["waiting_on_names"]:
+        click.echo(f"{'':12}no position yet: {', '.join(r['waiting_on_names'])}")
+
+
+def waiting_lines(waiting: list[dict[str, Any]], now_ms: int) -> list[str]:
+    """ "Waiting for you (N): ..." and a reminder for each deadline passed or near."""
+    if not waiting:
+        return []
+    lines = [f"Waiting for you ({len(waiting)}): " + ", ".join(w["title"] for w in waiting)]
+    for w in waiting:
+        if w["deadline_near"]:
+            lines.append(f"  Reminder: {deadline_text(w['deadline'], now_ms)} for {w['title']!r}")
+    return lines
+
+
+def deadline_text(deadline: int, now_ms: int) -> str:
+    """'deadline passed 2026-05-01 18:00 UTC' or 'deadline in 5 h (...)'."""
+    if deadline <= now_ms:
+        return f"deadline passed {when(deadline)}"
+    hours = -(-(deadline - now_ms) // 3_600_000)
+    return f"deadline in {hours} h ({when(deadline)})"
+
+
 def _echo_record(data: dict[str, Any]) -> None:
     """Proposals with what their decisions would do, open rounds, decisions and reviews."""
     click.echo(f"\nProposals ({len(data['proposals'])}):")
@@ -719,6 +811,7 @@ def _echo_record(data: dict[str, Any]) -> None:
             f"  {short(r['id'])}  {r['phase']:<10} on {short(r['proposal'])}"
             f"  positions: {len(r['positions'])}"
         )
+        _echo_round_extra(r)
     click.echo(f"\nDecisions ({len(data['decisions'])}):")
     for d in data["decisions"]:
         due = "  DUE FOR REVIEW: round open PID" if d["id"] in data["reviews_due"] else ""
@@ -751,6 +844,8 @@ def status(ctx: Context, as_json: bool) -> None:
     click.echo(f"{a['name'] or '(not yet received: sync with a member)'}  [{a['id'][:12]}]")
     if not data["me"]["admitted"]:
         click.echo("You are not admitted yet: sync with a member to complete your join.")
+    for line in waiting_lines(data["waiting_for_you"], state.now_ms):
+        click.echo(line)
     rules = a["rules"]
     if rules is not None:
         click.echo(

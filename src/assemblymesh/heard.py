@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from assemblymesh.home import LocalAssembly
 from assemblymesh.model import AssemblyState, Round
+from assemblymesh.model.queries import waiting_on
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def unheard(local: LocalAssembly, state: AssemblyState, r: Round) -> Unheard:
         (m for m in state.members.values() if m.counts(state.now_ms)),
         key=lambda m: (m.name.casefold(), m.id),
     )
-    silent = tuple(m.id for m in members if m.id not in r.positions)
+    silent = waiting_on(state, r)
     out = tuple(
         m.id
         for m in members

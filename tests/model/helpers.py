@@ -262,17 +262,25 @@ class World:
             ),
         )  # fmt: skip
 
-    def open_round(self, name: str, ts: int, proposal: str, version: int = 1) -> str:
+    def open_round(
+        self, name: str, ts: int, proposal: str, version: int = 1, deadline: int | None = None
+    ) -> str:
+        extra = {} if deadline is None else {"deadline": deadline}
         act = self.add(
             name,
-            B.open_round(self.next_id(), ts, self.dev(name), proposal=proposal, version=version),
+            B.open_round(
+                self.next_id(), ts, self.dev(name), proposal=proposal, version=version, **extra
+            ),
         )
         return self.ref(name, act)
 
-    def advance(self, name: str, ts: int, round_id: str, to: str) -> dict[str, Any]:
-        return self.add(
-            name, B.advance_round(self.next_id(), ts, self.dev(name), round_=round_id, to=to)
-        )
+    def advance(
+        self, name: str, ts: int, round_id: str, to: str, deadline: int | None = None
+    ) -> dict[str, Any]:
+        doc = B.advance_round(self.next_id(), ts, self.dev(name), round_=round_id, to=to)
+        if deadline is not None:
+            doc["deadline"] = deadline
+        return self.add(name, doc)
 
     def to_positions(self, name: str, ts: int, round_id: str) -> None:
         self.advance(name, ts, round_id, R.REACTIONS)

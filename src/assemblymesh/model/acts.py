@@ -551,6 +551,7 @@ class OpenRound(Act):
     WHO = rules.FACILITATOR_WHO
     proposal: str = spec(REF)
     version: int = spec(Int(minimum=1))
+    deadline: int | None = spec(Optional(Int()))  # ms; informational, never closes the round
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -561,6 +562,7 @@ class AdvanceRound(Act):
     WHO = rules.FACILITATOR_WHO
     round: str = spec(REF)
     to: str = spec(Choice(rules.PHASES))
+    deadline: int | None = spec(Optional(Int()))  # a new closing time; null keeps the old one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

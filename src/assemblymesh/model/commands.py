@@ -218,20 +218,37 @@ def withdraw(state: AssemblyState, stamp: Stamp, proposal: str) -> A.Withdraw:
 
 
 def open_round(
-    state: AssemblyState, stamp: Stamp, proposal: str, version: int | None = None
+    state: AssemblyState,
+    stamp: Stamp,
+    proposal: str,
+    version: int | None = None,
+    deadline: int | None = None,
 ) -> A.OpenRound:
-    """Open a consent round on ``version`` (default: the latest) of a proposal."""
+    """Open a consent round on ``version`` (default: the latest) of a proposal, closing
+    (informationally: a facilitator still closes it) at ``deadline`` ms if given."""
     p = state.find_proposal(proposal)
     number = p.latest.number if version is None else version
-    act = A.OpenRound(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, proposal=p.id, version=number)
+    act = A.OpenRound(
+        id=stamp.act_id,
+        ts=stamp.ts,
+        seen=stamp.seen,
+        proposal=p.id,
+        version=number,
+        deadline=deadline,
+    )
     return _checked(state, stamp, act)
 
 
-def advance_round(state: AssemblyState, stamp: Stamp, round_ref: str) -> A.AdvanceRound:
-    """Move a round to its next phase (questions -> reactions -> positions)."""
+def advance_round(
+    state: AssemblyState, stamp: Stamp, round_ref: str, deadline: int | None = None
+) -> A.AdvanceRound:
+    """Move a round to its next phase (questions -> reactions -> positions), setting a new
+    ``deadline`` if given."""
     r = state.find_round(round_ref)
     to = T.next_phase(r.phase)
-    act = A.AdvanceRound(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, round=r.id, to=to)
+    act = A.AdvanceRound(
+        id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, round=r.id, to=to, deadline=deadline
+    )
     return _checked(state, stamp, act)
 
 

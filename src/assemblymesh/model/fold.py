@@ -816,6 +816,7 @@ class _Folder:
                     R.REVIEW_DUE, "an adopted decision reopens when due for review"
                 )
         state = T.proposal_move(p.state, A.OpenRound)
+        _check_deadline(act.deadline, ctx.ts)
         assert self.assembly is not None
         self.rounds[ctx.ref] = Round(
             id=ctx.ref,
@@ -827,6 +828,7 @@ class _Folder:
             positions={},
             rules=self.assembly.rules,
             phase_ts=ctx.ts,
+            deadline=act.deadline,
         )
         self.proposals[p.id] = dataclasses.replace(p, state=state, rounds=(*p.rounds, ctx.ref))
         return f"opened a round on {p.title!r} v{act.version}"
@@ -841,7 +843,9 @@ class _Folder:
             raise IllegalMoveError(
                 R.ROUND_TRANSITION, f"the round is in {r.phase}; it cannot go to {act.to}"
             )
-        self.rounds[r.id] = dataclasses.replace(r, phase=nxt, phase_ts=ctx.ts)
+        _check_deadline(act.deadline, r.opened_ts)
+        deadline = r.deadline if act.deadline is None else act.deadline
+        self.rounds[r.id] = dataclasses.replace(r, phase=nxt, phase_ts=ctx.ts, deadline=deadline)
         return f"round {r.id[:8]} moved to {nxt}"
 
     def _position(self, ctx: _Ctx) -> str:
@@ -1047,6 +1051,14 @@ def _bookkeeping(ordering: Ordering) -> _Bookkeeping:
         if e.ref is not None:
             device_head[e.device] = e.ref
     return dict(ordering.eff_of), device_last, device_head, ordering.frontier, ordering.wake_ms
+
+
+def _check_deadline(deadline: int | None, opened_ts: int) -> None:
+    """A round's deadline, if any, is not before the round opened."""
+    if deadline is not None and deadline < opened_ts:
+        raise IllegalMoveError(
+            R.DEADLINE_AFTER_OPEN, "the deadline is earlier than the round's open time"
+        )
 
 
 def _end_terms(terms: tuple[RoleTerm, ...], role: str, ts: int) -> tuple[RoleTerm, ...]:

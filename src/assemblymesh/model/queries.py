@@ -23,7 +23,7 @@ from assemblymesh.model import commands as C
 from assemblymesh.model import rules as R
 from assemblymesh.model.commands import Stamp, context_of
 from assemblymesh.model.fold import Tally, tally_round
-from assemblymesh.model.state import AssemblyState
+from assemblymesh.model.state import AssemblyState, Round
 
 
 class Admission(enum.Enum):
@@ -129,6 +129,37 @@ def tally(state: AssemblyState, round_ref: str) -> Tally:
     return tally_round(r, r.rules or state.assembly.rules, cannot_count)
 
 
+def waiting_on(state: AssemblyState, r: Round) -> tuple[str, ...]:
+    """The members an open round still waits for: those whose position would count (not
+    supporters: they advise) and who have none yet, by name. A closed round waits for nobody."""
+    if r.phase == R.CLOSED:
+        return ()
+    now = state.now_ms
+    members = sorted(
+        (m for m in state.members.values() if m.counts(now) and m.id not in r.positions),
+        key=lambda m: (m.name.casefold(), m.id),
+    )
+    return tuple(m.id for m in members)
+
+
+def rounds_waiting_for(state: AssemblyState, member: str) -> tuple[Round, ...]:
+    """The rounds in the positions phase that wait for ``member``'s position, soonest
+    deadline first (rounds without one last)."""
+    found = [
+        r
+        for r in state.rounds.values()
+        if r.phase == R.POSITIONS and member in waiting_on(state, r)
+    ]
+    return tuple(
+        sorted(found, key=lambda r: (r.deadline is None, r.deadline or 0, r.opened_ts, r.id))
+    )
+
+
+def deadline_near(r: Round, now_ms: int) -> bool:
+    """Whether ``r``'s deadline has passed or is within ``DEADLINE_REMINDER_MS``."""
+    return r.deadline is not None and r.deadline - now_ms <= R.DEADLINE_REMINDER_MS
+
+
 class Move(enum.StrEnum):
     """What a member can do next on a proposal or its round."""
 
@@ -179,10 +210,13 @@ __all__ = [
     "Admission",
     "Move",
     "Verdict",
+    "deadline_near",
     "document_admission",
     "legal_moves",
     "peer_admission",
+    "rounds_waiting_for",
     "tally",
+    "waiting_on",
 ]
 
 

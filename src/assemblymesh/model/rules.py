@@ -60,6 +60,8 @@ SUPPORTER_NO_ROLE: Final = "supporter-holds-no-role"
 SUPPORTER_MAY_NOT: Final = "supporters-propose-and-advise-only"
 MEMBER_REMOVED: Final = "member-not-removed"
 REVIEW_DUE: Final = "review-due"
+# A round's closing time is informational (a person still closes) and never before it opened.
+DEADLINE_AFTER_OPEN: Final = "deadline-after-open"
 
 # --- roles -----------------------------------------------------------------------------------
 
@@ -151,3 +153,5 @@ DEFAULT_TERM_MS: Final = 365 * DAY_MS
 MAX_TERM_MS: Final = 2 * 365 * DAY_MS
 # An act dated further than this past the folding node's clock waits until then.
 MAX_FUTURE_SKEW_MS: Final = 5 * 60 * 1000
+# A round waiting for a member whose deadline is this close (or past) shows a reminder.
+DEADLINE_REMINDER_MS: Final = DAY_MS

@@ -161,6 +161,7 @@ class Round:
     outcome: str | None = None
     decision: str | None = None
     statement: str = ""  # what was decided and why, as the facilitator wrote at close
+    deadline: int | None = None  # informational closing time (ms); the facilitator closes
 
     @property
     def objections(self) -> tuple[Position, ...]:

@@ -58,10 +58,16 @@ class ReviewNotice(Static):
         self.display = False
 
     def show_for(self, digest: Digest) -> None:
+        lines = []
         notice = digest.review_notice()
-        self.display = bool(notice)
         if notice:
-            self.update(f"! {notice}: a facilitator reviews in the meeting (2, o)")
+            lines.append(f"! {notice}: a facilitator reviews in the meeting (2, o)")
+        reminder = digest.deadline_reminder()
+        if reminder:
+            lines.append(f"! {reminder}: state it in My view (3, s)")
+        self.display = bool(lines)
+        if lines:
+            self.update("\n".join(lines))
 
 
 class AssemblyScreen(Screen[None]):

@@ -17,7 +17,7 @@ from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.dialogs import PositionDialog, PositionInput, TextDialog, TextInput
 from assemblymesh.tui.draft import DraftScreen, draft_key
 from assemblymesh.tui.render import NO_ROUND_YET, diff_text, outcome_text, proposal_header
-from assemblymesh.tui.view import KIND_LABELS, Digest
+from assemblymesh.tui.view import KIND_LABELS, Digest, when
 from assemblymesh.tui.widgets import PagedTable
 
 
@@ -44,7 +44,7 @@ class MemberScreen(AssemblyScreen):
 
     def on_mount(self) -> None:
         rounds = self.query_one("#my-rounds", DataTable)
-        rounds.add_columns("Proposal", "Phase", "My position")
+        rounds.add_columns("Proposal", "Phase", "My position", "Deadline")
         rounds.border_title = "Rounds waiting for me"
         self.query_one("#all-proposals", PagedTable).border_title = "Proposals"
 
@@ -58,7 +58,8 @@ class MemberScreen(AssemblyScreen):
             label = "-" if mine is None else KIND_LABELS[mine.kind]
             if mine is not None and mine.provisional:
                 label += " (provisional: confirm it)"
-            rounds.add_row(p.title, r.phase, label, key=r.proposal)
+            deadline = when(r.deadline) if r.deadline is not None else "-"
+            rounds.add_row(p.title, r.phase, label, deadline, key=r.proposal)
         if rounds.row_count:
             rounds.move_cursor(row=min(keep, rounds.row_count - 1), animate=False)
         table = self.query_one("#all-proposals", PagedTable)

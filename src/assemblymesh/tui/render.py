@@ -18,15 +18,17 @@ from assemblymesh.model.acts import (
     RemoveMemberEffect,
     SetRuleEffect,
 )
-from assemblymesh.model.queries import tally
+from assemblymesh.model.queries import deadline_near, tally, waiting_on
 from assemblymesh.tui.peers import PeerInfo
 from assemblymesh.tui.view import (
     KIND_LABELS,
     OUTCOME_LABELS,
     Digest,
     ago,
+    deadline_label,
     member_label,
     name_of,
+    name_of_proposal,
     phase_track,
     span,
     state_label,
@@ -93,6 +95,7 @@ def home_side(d: Digest, peers: list[PeerInfo], seen: Sequence[str] = ()) -> lis
         return p.title if p else ref[:8]
 
     parts: list[RenderableType] = changed_lines(d, seen)
+    parts += waiting_lines(d)
     rounds: list[RenderableType] = [
         Text(f"{title(r.proposal)}: {r.phase}, {len(r.positions)} positions")
         for r in d.open_rounds[:8]
@@ -116,6 +119,21 @@ def home_side(d: Digest, peers: list[PeerInfo], seen: Sequence[str] = ()) -> lis
     heading_text = f"Peers ({connected} of {len(peers)} connected)"
     parts += _section(heading_text, lines, "no peers seen (no network node running)", last=True)
     return parts
+
+
+def waiting_lines(d: Digest) -> list[RenderableType]:
+    """ "Waiting for you (N)": the rounds that wait for my position, with their deadlines
+    (bold when near or passed); nothing when none wait."""
+    if not d.waiting_for_me:
+        return []
+    lines: list[RenderableType] = []
+    for r in d.waiting_for_me[:8]:
+        text = Text(name_of_proposal(d.state, r.proposal))
+        label = deadline_label(r, d.now_ms)
+        if label:
+            text.append(f": {label}", style="bold" if deadline_near(r, d.now_ms) else "")
+        lines.append(text)
+    return _section(f"Waiting for you ({len(d.waiting_for_me)})", lines, "")
 
 
 def _section(
@@ -201,6 +219,21 @@ def outcome_text(d: Digest, p: Proposal, r: Round | None, no_round: str = OPEN_H
     return text
 
 
+def _deadline_and_waiting(text: Text, d: Digest, r: Round) -> None:
+    """An open round's deadline (bold when near or passed) and who has no position yet."""
+    state = d.state
+    label = deadline_label(r, d.now_ms)
+    if label:
+        near = deadline_near(r, d.now_ms)
+        text.append(
+            f"\n{label[0].upper()}{label[1:]}; a facilitator closes the round.",
+            style="bold" if near else "",
+        )
+    waiting = waiting_on(state, r)
+    if waiting:
+        text.append("\nNo position yet: " + ", ".join(name_of(state, m) for m in waiting))
+
+
 def _open_round_text(d: Digest, r: Round) -> Text:
     state = d.state
     text = Text()
@@ -220,6 +253,7 @@ def _open_round_text(d: Digest, r: Round) -> Text:
             who = name_of(state, pos.member)
             kind = KIND_LABELS[pos.kind] + (", advisory" if pos.advisory else "")
             text.append(f"\n  - {who} ({kind}): {pos.reason}")
+    _deadline_and_waiting(text, d, r)
     return text
 
 

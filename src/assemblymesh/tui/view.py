@@ -21,6 +21,7 @@ from assemblymesh.model import (
     Round,
 )
 from assemblymesh.model import rules as R
+from assemblymesh.model.queries import deadline_near, rounds_waiting_for
 
 MINUTE_MS: Final = 60_000
 HOUR_MS: Final = 60 * MINUTE_MS
@@ -88,6 +89,15 @@ def span(ms: int) -> str:
     if minutes:
         return f"{minutes}m"
     return f"{rest // 1000}s"
+
+
+def deadline_label(r: Round, now_ms: int) -> str:
+    """'deadline 2026-05-01 18:00 (in 3h 0m)' or '... (passed 2h 0m ago)'; '' without one."""
+    if r.deadline is None:
+        return ""
+    left = r.deadline - now_ms
+    rel = f"in {span(left)}" if left > 0 else f"passed {span(-left)} ago"
+    return f"deadline {when(r.deadline)} UTC ({rel})"
 
 
 def ago(now_ms: int, ms: int | None) -> str:
@@ -182,6 +192,8 @@ class Digest:
     changed_since_close: tuple[Decision, ...] = ()
     # Decisions whose review date has passed and whose review round is not open yet.
     due_for_review: tuple[Decision, ...] = ()
+    # Rounds in the positions phase still waiting for my position, soonest deadline first.
+    waiting_for_me: tuple[Round, ...] = ()
 
     @property
     def now_ms(self) -> int:
@@ -212,6 +224,17 @@ class Digest:
         if not count:
             return ""
         return f"{count} decision{'s' if count != 1 else ''} due for review"
+
+    def deadline_reminder(self) -> str:
+        """The line every screen shows while a round waiting for me nears or passes its
+        deadline (within ``DEADLINE_REMINDER_MS``); empty otherwise."""
+        near = [r for r in self.waiting_for_me if deadline_near(r, self.now_ms)]
+        if not near:
+            return ""
+        first = near[0]
+        title = name_of_proposal(self.state, first.proposal)
+        more = f" (and {len(near) - 1} more)" if len(near) > 1 else ""
+        return f"{title!r} waits for your position: {deadline_label(first, self.now_ms)}{more}"
 
     def my_pending_rounds(self) -> list[Round]:
         """Open rounds, those still waiting for my position first."""
@@ -273,6 +296,7 @@ def digest(state: AssemblyState, me: str) -> Digest:
             )
         ),
         due_for_review=due,
+        waiting_for_me=rounds_waiting_for(state, me),
     )
 
 
