@@ -379,3 +379,14 @@ def test_a_decision_with_effects_from_the_command_line(founded: Path) -> None:
     # Roles change by decision only, once the founding period is over.
     refused = run(founded, "role", "grant", "Amara", "steward", ok=False)
     assert "role-by-decision" in refused.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("invite", "--valid-days", "x"), ("round", "open", "--nope"), ("frobnicate",)],
+)
+def test_a_mistyped_command_line_is_one_error_line(tmp_path: Path, args: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(main, ["--home", str(tmp_path), *args])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+    assert "--help')" in result.stderr

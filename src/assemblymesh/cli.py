@@ -67,6 +67,10 @@ class Group(click.Group):
             return super().invoke(ctx)
         except AssemblyMeshError as exc:
             fail(str(exc))
+        except click.UsageError as exc:
+            # A mistyped option is bad input like any other: one line, naming where help is.
+            where = exc.ctx.command_path if exc.ctx is not None else "assemblymesh"
+            fail(f"{exc.format_message()} (see '{where} --help')", 2)
         except KeyboardInterrupt:
             fail("interrupted", 130)
         except BrokenPipeError:
