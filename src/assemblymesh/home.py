@@ -299,6 +299,15 @@ class RecordChanged:
 
 
 @dataclass(frozen=True)
+class PendingFold:
+    """A snapshot of the record to fold in another thread, and the digest it came from."""
+
+    digest: bytes
+    snapshot: AssemblySnapshot
+    now: int
+
+
+@dataclass(frozen=True)
 class RecordSummary:
     """How much of the record this node holds, and its digest (equal on nodes in sync)."""
 
@@ -344,7 +353,9 @@ class LocalAssembly:
         self.clock = clock
         self.new_id = new_id
         self._fold_cache: tuple[bytes, AssemblyState] | None = None
-        self._refolding = False  # keep_state_fresh runs: the cache follows the record
+        # True while someone folds off the caller's thread after each change (keep_state_fresh,
+        # or the UI): known_state then answers from the last fold.
+        self.refolded_elsewhere = False
         self._acts_cache: tuple[int, dict[str, list[LoggedAct]]] | None = None
 
     # --- reading ------------------------------------------------------------------------
@@ -495,30 +506,38 @@ class LocalAssembly:
 
     def known_state(self) -> AssemblyState:
         """The last folded state, brought to now, without folding on the caller's thread
-        once a fold exists (``keep_state_fresh`` refolds off the event loop)."""
+        while someone keeps the last fold current (``refolded_elsewhere``)."""
         cached = self._fold_cache
         now = self.clock()
-        if cached is None or needs_refold(cached[1], now) or not self._refolding:
+        if cached is None or needs_refold(cached[1], now) or not self.refolded_elsewhere:
             return self.state(now)
         return at_time(cached[1], now)
 
+    def begin_fold(self) -> PendingFold:
+        """What a fold in another thread needs, read here: the replica has one owner."""
+        return PendingFold(self.replica.digest(), self.snapshot(), self.clock())
+
+    def keep_fold(self, pending: PendingFold, state: AssemblyState) -> None:
+        """Keep ``state``, folded elsewhere from ``pending``, as the last fold."""
+        self._fold_cache = (pending.digest, state)
+
     async def keep_state_fresh(self) -> None:
-        """While the node runs: after each change to the record, fold it again in a worker
-        thread, so the handshake's question never waits for a fold on the event loop. The
-        snapshot is read here, on the loop (the replica has one owner); the fold is pure."""
+        """While the node runs: after each change to the governance record, fold it again in
+        a worker thread, so the handshake's question never waits for a fold on the event
+        loop. (The UI, which folds after each change itself, hands its folds over instead.)"""
         changed = asyncio.Event()
-        unsubscribe = self.replica.observe(lambda _event: changed.set())
+        unsubscribe = self.observe(lambda event: changed.set() if event.governance else None)
         self.state()
-        self._refolding = True
+        self.refolded_elsewhere = True
         try:
             while True:
                 await changed.wait()
                 changed.clear()
-                snapshot, digest, now = self.snapshot(), self.replica.digest(), self.clock()
-                state = await asyncio.to_thread(fold, snapshot, now)
-                self._fold_cache = (digest, state)
+                pending = self.begin_fold()
+                state = await asyncio.to_thread(fold, pending.snapshot, pending.now)
+                self.keep_fold(pending, state)
         finally:
-            self._refolding = False
+            self.refolded_elsewhere = False
             unsubscribe()
 
     def authorize(self, peer: PeerIdentity) -> Authorization:
@@ -882,6 +901,7 @@ __all__ = [
     "Home",
     "InviteCode",
     "LocalAssembly",
+    "PendingFold",
     "RecordChanged",
     "RecordSummary",
     "Recorded",

@@ -260,7 +260,6 @@ class Network(Lifecycle):
         self.service: NodeService | None = None
         self.peers: NodePeers | None = None
         self._watcher: asyncio.Future[None] | None = None
-        self._fresh: asyncio.Future[None] | None = None
         self.note = ""  # why this node does not listen, when it does not
 
     @property
@@ -286,14 +285,16 @@ class Network(Lifecycle):
         self.service = service
         self.peers = NodePeers(service.node, self.local.clock)
         self._watcher = asyncio.ensure_future(self.peers.watch())
-        self._fresh = asyncio.ensure_future(self.local.keep_state_fresh())
+        # The app folds after each change and hands each fold to the root (AssemblyApp._fold),
+        # so the handshake answers from it without a second fold.
+        self.local.refolded_elsewhere = True
 
     async def stop(self) -> None:
-        for task in (self._watcher, self._fresh):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        self.local.refolded_elsewhere = False
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
         if self.service is not None:
             await self.service.stop()
 

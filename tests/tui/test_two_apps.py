@@ -99,3 +99,21 @@ async def test_co_edited_draft_updates_live_and_keeps_the_cursor(trio: Trio) -> 
             assert str(shared) == "Two bins (green) by the gate"
         finally:
             link.close()
+
+
+async def test_the_apps_fold_is_the_one_the_root_answers_the_network_from(trio: Trio) -> None:
+    # The UI folds after each change in a worker; the root keeps that fold, so the network's
+    # questions (known_state) are answered without a second fold of the same record.
+    app = trio.app("Rosa")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        local = app.local
+        assert local is not None
+        local.refolded_elsewhere = True  # as the UI's network sets it while it runs
+        assert local._fold_cache is not None
+        assert local._fold_cache[0] == local.replica.digest()
+        assert local._fold_cache[1] is app.digest.state  # type: ignore[union-attr]
+        folded = app.folds
+        assert local.known_state().members == app.digest.state.members  # type: ignore[union-attr]
+        assert local._fold_cache[1] is app.digest.state  # type: ignore[union-attr]
+        assert app.folds == folded

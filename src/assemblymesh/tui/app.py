@@ -28,8 +28,15 @@ from assemblymesh.errors import (
     UsageError,
 )
 from assemblymesh.heard import store_problem
-from assemblymesh.home import Home, LocalAssembly, RecordChanged, Recorded, random_act_id
-from assemblymesh.model import AssemblySnapshot, fold
+from assemblymesh.home import (
+    Home,
+    LocalAssembly,
+    PendingFold,
+    RecordChanged,
+    Recorded,
+    random_act_id,
+)
+from assemblymesh.model import fold
 from assemblymesh.model.acts import MAX_TEXT_LEN, Act
 from assemblymesh.tui.history import HistoryScreen
 from assemblymesh.tui.home_screen import HomeScreen
@@ -182,17 +189,20 @@ class AssemblyApp(App[None]):
         self._folding = True
         # The replica is single-owner: read it here, on the UI thread; fold the plain data
         # in a thread so a large store never blocks a key press.
-        snapshot = self.local.snapshot()
-        now = self.local.clock()
+        pending = self.local.begin_fold()
         self.run_worker(
-            partial(self._fold, snapshot, now, self.local.member_id),
+            partial(self._fold, pending, self.local.member_id),
             thread=True,
             group="fold",
             exit_on_error=False,
         )
 
-    def _fold(self, snapshot: AssemblySnapshot, now: int, me: str) -> Digest:
-        return digest(fold(snapshot, now), me)
+    def _fold(self, pending: PendingFold, me: str) -> Digest:
+        state = fold(pending.snapshot, pending.now)
+        if self.local is not None:
+            # The root answers the network's questions from this fold too: one fold a change.
+            self.local.keep_fold(pending, state)
+        return digest(state, me)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
