@@ -1,6 +1,6 @@
 """net: the sync protocol and handshake (sans-I/O), the asyncio node, discovery, service.
 
-The public surface, for the composition root (``home.py``, ``live.py``, ``cli.py``)::
+The public surface, for the composition root (``home.py``, ``live.py``, ``cli/``)::
 
     Credentials, PeerIdentity, Authorization = Admitted | Refused, Authorize
     NodeConfig, Limits, Node, NodeService, sync_once

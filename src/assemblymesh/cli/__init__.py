@@ -1302,4 +1302,9 @@ def _home_after_every_command(group: click.Group) -> None:
             )
 
 
+# Each practice's commands live in a module of their own beside this one and register on
+# ``main`` when imported here (the imports sit last: they need ``main`` and ``Context``).
+from assemblymesh.cli import practices  # noqa: E402
+
+practices.register(main)
 _home_after_every_command(main)

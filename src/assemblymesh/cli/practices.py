@@ -1,0 +1,11 @@
+"""Where the command groups of each practice (funds, meetings, publications, ...) are added
+to ``assemblymesh``: one line per module, so each practice's commands stay in their own file."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(main: click.Group) -> None:
+    """Add every practice's command group to ``main``."""
+    del main  # no practice module yet; each adds ``main.add_command(its_group)`` here
