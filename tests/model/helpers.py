@@ -7,7 +7,13 @@ import itertools
 from collections.abc import Iterable
 from typing import Any
 
-from assemblymesh.crdt.identity import Invite, SigningKey, assembly_id_for, sign_invite_proof
+from assemblymesh.crdt.identity import (
+    Invite,
+    SigningKey,
+    assembly_id_for,
+    sign_invite_proof,
+    sign_revocation,
+)
 from assemblymesh.model import AssemblySnapshot, AssemblyState, LoggedAct, fold
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
@@ -124,6 +130,24 @@ class World:
         self.names.add(name)
         self.docs.setdefault(self.mid(name), []).append(act)
         return act
+
+    def revocation(self, name: str, revoked: str, keep: int) -> str:
+        """``name``'s member-key signature revoking ``revoked`` after change ``keep``."""
+        key = key_for(name)
+        return sign_revocation(key, self.assembly_id, bytes.fromhex(revoked), keep).hex()
+
+    def revoke(
+        self, name: str, ts: int, revoked: str, keep: int, *, by: int = 1
+    ) -> dict[str, Any]:
+        """``name`` revokes device ``revoked`` from their device ``by``, keeping its changes
+        up to ``keep``."""
+        return self.add(
+            name,
+            B.revoke_device(
+                self.next_id(), ts, self.dev(name, by), revoked=revoked, keep=keep,
+                signature=self.revocation(name, revoked, keep),
+            ),
+        )  # fmt: skip
 
     def create(self, ts: int = 1_000, *, name: str | None = None) -> dict[str, Any]:
         who = name or self.founder

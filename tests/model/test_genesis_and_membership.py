@@ -213,7 +213,7 @@ def test_document_order_wins_over_a_clock_that_went_back() -> None:
 
 def test_revoked_device_can_no_longer_act() -> None:
     w = founded("bob")
-    w.add("bob", B.revoke_device(w.next_id(), 2_000, w.dev("bob", 1), revoked=w.dev("bob")))
+    w.revoke("bob", 2_000, w.dev("bob"), keep=1)  # bob's join stays
     w.propose("bob", 2_100)  # from the revoked device 0
     w.add("bob", B.propose(w.next_id(), 2_200, w.dev("bob", 1), title="ok", body=""))
     s = w.fold()

@@ -11,7 +11,7 @@ from assemblymesh.errors import IllegalMoveError
 from assemblymesh.model import acts as A
 from assemblymesh.model import apply_act, fold
 from assemblymesh.model import rules as R
-from tests.model.helpers import B, World, snapshot_of
+from tests.model.helpers import B, World, logged, snapshot_of
 
 # Deterministic: the same examples on every run, and no example database on disk.
 SETTINGS = settings(
@@ -104,7 +104,14 @@ def random_act(draw: st.DrawFn, w: World, who: str, ts: int, seen: dict[str, lis
     if kind == "end_role":
         return B.end_role(fresh, ts, dev, member=member, role=role, decision=decision)
     if kind == "revoke":
-        return B.revoke_device(fresh, ts, dev, revoked=w.dev(who, 1))
+        # The revoking node keeps what it holds of the device: nothing it has folded is undone.
+        revoked = w.dev(who, 1)
+        held = [e.seq for e in logged(w.docs.get(w.mid(who), [])) if e.device == revoked]
+        keep = max(held, default=0)
+        return B.revoke_device(
+            fresh, ts, dev, revoked=revoked, keep=keep,
+            signature=w.revocation(who, revoked, keep),
+        )  # fmt: skip
     if kind == "invite":
         return B.invite(
             fresh, ts, dev, invite_key=draw(st.sampled_from(("ab", "cd"))) * 32, expires=ts + 9

@@ -31,6 +31,7 @@ __all__ = [
     "CLIENT_ID_CONTEXT",
     "INVITE_CONTEXT",
     "INVITE_PROOF_CONTEXT",
+    "REVOKE_CONTEXT",
     "KEY_SIZE",
     "SIGNATURE_SIZE",
     "DeviceCertificate",
@@ -41,6 +42,9 @@ __all__ = [
     "invite_proof_message",
     "is_bytes_of",
     "read_key_file",
+    "revocation_message",
+    "sign_revocation",
+    "verify_revocation",
     "sign_invite_proof",
     "verify",
     "verify_invite_proof",
@@ -57,6 +61,7 @@ INVITE_CONTEXT = b"assemblymesh/invite/v1\x00"
 INVITE_PROOF_CONTEXT = b"assemblymesh/invite-proof/v1\x00"
 ASSEMBLY_ID_CONTEXT = b"assemblymesh/assembly-id/v1\x00"
 CLIENT_ID_CONTEXT = b"assemblymesh/yjs-client-id/v1\x00"
+REVOKE_CONTEXT = b"assemblymesh/device-revocation/v1\x00"
 
 # Yjs accepts client ids in 0 .. 2**53 - 1 (see docs/pycrdt notes); 0 is avoided.
 _MAX_CLIENT_ID = 2**53 - 1
@@ -232,6 +237,24 @@ def verify_invite_proof(invite: Invite, joiner: bytes, proof: bytes) -> None:
     """Raise ``InvalidSignature`` unless the invite is genuine and its key admitted ``joiner``."""
     invite.verify()
     verify(invite.invite_key, INVITE_PROOF_CONTEXT, invite_proof_message(invite, joiner), proof)
+
+
+def revocation_message(assembly: bytes, device: bytes, keep: int) -> bytes:
+    """What a member key signs to revoke ``device``: its changes after ``keep`` count no more."""
+    packed: bytes = msgpack.packb([assembly, device, keep])
+    return packed
+
+
+def sign_revocation(member_key: SigningKey, assembly: bytes, device: bytes, keep: int) -> bytes:
+    return member_key.sign(REVOKE_CONTEXT, revocation_message(assembly, device, keep))
+
+
+def verify_revocation(
+    member: bytes, assembly: bytes, device: bytes, keep: int, signature: bytes
+) -> None:
+    """Raise ``InvalidSignature`` unless member key ``member`` revoked ``device`` after
+    ``keep``."""
+    verify(member, REVOKE_CONTEXT, revocation_message(assembly, device, keep), signature)
 
 
 # --- key files ------------------------------------------------------------------------------

@@ -603,9 +603,17 @@ class AllowNaming(Act):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RevokeDevice(Act):
+    """A member revokes one of their own devices (lost or stolen). ``keep`` is the last change
+    of that device the revoking node held: the device's changes up to it stay valid, later
+    ones (made after the revocation, or concurrently with it) count no more. ``signature``
+    is the member key's over ``(assembly, revoked, keep)`` (``identity.sign_revocation``), so
+    a device key alone cannot revoke the member's other devices."""
+
     TYPE = "revoke_device"
-    WHO = "the member, for their own devices"
+    WHO = "the member, for their own devices, with their member key"
     revoked: str = spec(Hex(KEY_HEX_LEN, "device key"))
+    keep: int = spec(Int())
+    signature: str = spec(Hex(SIGNATURE_HEX_LEN, "signature"))
 
 
 ACT_CLASSES: Final[tuple[type[Act], ...]] = (

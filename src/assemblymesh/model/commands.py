@@ -298,8 +298,17 @@ def allow_naming(state: AssemblyState, stamp: Stamp, allow: bool) -> A.AllowNami
     return _checked(state, stamp, act)
 
 
-def revoke_device(state: AssemblyState, stamp: Stamp, revoked: str) -> A.RevokeDevice:
-    act = A.RevokeDevice(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, revoked=revoked)
+def revoke_device(
+    state: AssemblyState, stamp: Stamp, revoked: str, keep: int, signature: str
+) -> A.RevokeDevice:
+    """Revoke one of this member's devices: its changes after ``keep`` count no more.
+    ``signature`` is ``identity.sign_revocation`` by the member key."""
+    if revoked == stamp.device:
+        raise UsageError("this device cannot revoke itself: revoke it from another device")
+    act = A.RevokeDevice(
+        id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, revoked=revoked, keep=keep,
+        signature=signature,
+    )  # fmt: skip
     return _checked(state, stamp, act)
 
 

@@ -32,6 +32,8 @@ from assemblymesh.errors import IllegalMoveError
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 from assemblymesh.model import tables as T
+from assemblymesh.model.devices import Revocations, genuine_revocation, revocations
+from assemblymesh.model.devices import counts as device_counts
 from assemblymesh.model.order import Ordering, Placed, invited_key, order_acts
 from assemblymesh.model.snapshot import AssemblySnapshot
 from assemblymesh.model.state import (
@@ -54,7 +56,7 @@ from assemblymesh.model.state import (
 def fold(snapshot: AssemblySnapshot, now_ms: int) -> AssemblyState:
     """The governance state of ``snapshot`` as of ``now_ms``. Pure and deterministic."""
     ordering = order_acts(snapshot, now_ms)
-    folder = _Folder(snapshot.assembly_id, *_contests(ordering))
+    folder = _Folder(snapshot.assembly_id, *_contests(ordering), revocations(snapshot))
     for item in ordering.placed:
         # Decisions whose cooling-off ends before this act take effect first.
         folder.run_due(min(item.eff, now_ms))
@@ -150,7 +152,8 @@ def apply_act(state: AssemblyState, actor: str, device: str, act: A.Act) -> Asse
 
 
 def _item(state: AssemblyState, actor: str, device: str, act: A.Act) -> Placed:
-    item = Placed(actor, device, 0, 0, act.to_doc(), act)
+    # A change this device writes now comes after every change of it a revocation kept.
+    item = Placed(actor, device, A.MAX_INT, 0, act.to_doc(), act)
     item.ref = act.ref(actor) if A.is_hex(actor, A.KEY_HEX_LEN) else None
     item.eff = causal_time(state, device, act)
     return item
@@ -226,10 +229,12 @@ class _Folder:
         assembly_id: bytes,
         contests: Mapping[str, str | None],
         claims: Mapping[str, tuple[str, ...]],
+        revoked: Revocations | None = None,
     ) -> None:
         self.assembly_id = assembly_id
         self.contests = contests
         self.claims = claims
+        self.revoked: Revocations = {} if revoked is None else revoked
         self.assembly: Assembly | None = None
         self.members: dict[str, Member] = {}
         self.proposals: dict[str, Proposal] = {}
@@ -248,7 +253,7 @@ class _Folder:
 
     @classmethod
     def thaw(cls, state: AssemblyState) -> _Folder:
-        f = cls(state.assembly_id, state.contests, state.claims)
+        f = cls(state.assembly_id, state.contests, state.claims, state.revocations)
         f.assembly = state.assembly
         f.members = dict(state.members)
         f.proposals = dict(state.proposals)
@@ -315,16 +320,28 @@ class _Folder:
             rule_history=tuple(self.rule_history),
             effect_log=tuple(self.effect_log),
             latest_eff=latest,
+            revocations=self.revoked,
         )
 
     def feed(self, item: Placed) -> None:
         """Replay one placed act; an illegal act is audited, never raised."""
+        self._note_revocation(item)
         try:
             summary = self.apply(item)
         except IllegalMoveError as exc:
             self._audit(item, f"{_type_of(item) or 'act'} ignored", exc.rule, exc.detail)
             return
         self._audit(item, summary, None, "")
+
+    def _note_revocation(self, item: Placed) -> None:
+        """A genuine revocation counts whatever else the fold says of its act (the whole
+        record's revocations were read before the fold: ``model.devices``)."""
+        act = item.act
+        if isinstance(act, A.RevokeDevice) and genuine_revocation(
+            self.assembly_id, item.member, act
+        ):
+            key = (item.member, act.revoked)
+            self.revoked = {**self.revoked, key: min(act.keep, self.revoked.get(key, act.keep))}
 
     def audit_waiting(self, item: Placed) -> None:
         assert item.waits is not None
@@ -378,6 +395,8 @@ class _Folder:
         act = item.act
         if item.ref in self.act_refs:
             raise IllegalMoveError(R.UNIQUE_ID, f"act id {act.id} was already used")
+        if not device_counts(self.revoked, item.member, item.device, item.seq):
+            raise _revoked(item.device)
         ctx = _Ctx(item.member, act, item.eff, item.ref, item.device, tuple(item.deps))
         if not isinstance(act, (A.Create, A.Join)):
             self._require_member(ctx)
@@ -398,8 +417,6 @@ class _Folder:
         m = self.members.get(ctx.member)
         if m is None:
             raise IllegalMoveError(R.MEMBERS_ONLY, f"{_short(ctx.member)} is not a member")
-        if ctx.device in m.revoked_devices:
-            raise IllegalMoveError(R.DEVICE_NOT_REVOKED, f"device {_short(ctx.device)} was revoked")
         if m.is_removed(ctx.ts):
             raise IllegalMoveError(R.MEMBER_REMOVED, f"{m.name} was removed by a decision")
         if m.supporter and not m.has_standing(ctx.ts):
@@ -1000,11 +1017,18 @@ class _Folder:
         act = ctx.act
         assert isinstance(act, A.RevokeDevice)
         m = self.members[ctx.member]
+        if act.revoked == ctx.device:
+            raise _revoked(ctx.device)  # its own revocation is a change it may not make
+        if not genuine_revocation(self.assembly_id, m.id, act):
+            raise IllegalMoveError(
+                R.REVOCATION_SIGNED, "the revocation is not signed by the member's key"
+            )
         if act.revoked in m.revoked_devices:
             raise IllegalMoveError(R.REVOKE_ONCE, f"device {act.revoked[:8]} is already revoked")
         self.members[m.id] = dataclasses.replace(
             m, revoked_devices=(*m.revoked_devices, act.revoked)
         )
+
         return f"{m.name} revoked device {act.revoked[:8]}"
 
 
@@ -1051,6 +1075,12 @@ def _bookkeeping(ordering: Ordering) -> _Bookkeeping:
         if e.ref is not None:
             device_head[e.device] = e.ref
     return dict(ordering.eff_of), device_last, device_head, ordering.frontier, ordering.wake_ms
+
+
+def _revoked(device: str) -> IllegalMoveError:
+    return IllegalMoveError(
+        R.DEVICE_NOT_REVOKED, f"device {_short(device)} was revoked before this change of it"
+    )
 
 
 def _check_deadline(deadline: int | None, opened_ts: int) -> None:

@@ -93,7 +93,7 @@ def peer_admission(
     mid = member.hex()
     m = state.members.get(mid)
     if m is not None:
-        if device.hex() in m.revoked_devices:
+        if state.is_revoked(mid, device.hex()):
             return Verdict(Admission.REFUSE, "device was revoked by its member")
         if m.is_removed(now_ms):
             return Verdict(Admission.REFUSE, "member was removed by a decision")
@@ -114,6 +114,31 @@ def peer_admission(
     if invite.expires_ms < now_ms:
         return Verdict(Admission.REFUSE, "invite has expired")
     return ADMITTED
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceLimit:
+    """How much of a device's chain the store may keep: changes up to ``last`` (``None``: no
+    limit), and why there is one."""
+
+    last: int | None
+    reason: str = ""
+
+
+def device_limit(state: AssemblyState, member: bytes, device: bytes, issued_ms: int) -> DeviceLimit:
+    """The store's question about a device's changes: a revoked device's changes count up
+    to its revocation's ``keep`` only; a removed member's device certified at or after the
+    removal took effect is refused outright (``issued_ms`` is its certificate's time, or
+    -1 for a device already stored). Its other devices keep their chains: the fold ignores
+    their acts after the removal by causal time."""
+    mid, did = member.hex(), device.hex()
+    keep = state.revocations.get((mid, did))
+    if keep is not None:
+        return DeviceLimit(keep, "device was revoked by its member")
+    m = state.members.get(mid)
+    if m is not None and m.removed_ts is not None and issued_ms >= m.removed_ts:
+        return DeviceLimit(0, "device certified after its member was removed")
+    return DeviceLimit(None)
 
 
 def tally(state: AssemblyState, round_ref: str) -> Tally:

@@ -277,6 +277,8 @@ class AssemblyState:
     rule_history: tuple[RuleChange, ...] = ()
     effect_log: tuple[AuditEntry, ...] = ()  # each effect of each decision that took effect
     latest_eff: int = 0  # the causal time of the last placed act
+    # (member, device) -> the last change of a revoked device that counts (model.devices)
+    revocations: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -313,7 +315,15 @@ class AssemblyState:
     def device_allowed(self, member: str, device: str) -> bool:
         """Whether ``device`` may still write for ``member`` as far as governance knows."""
         m = self.members.get(member)
-        return m is not None and device not in m.revoked_devices and m.has_standing(self.now_ms)
+        return (
+            m is not None
+            and not self.is_revoked(member, device)
+            and m.has_standing(self.now_ms)
+        )
+
+    def is_revoked(self, member: str, device: str) -> bool:
+        """Whether ``member``'s member key revoked ``device`` (``model.devices``)."""
+        return (member, device) in self.revocations
 
     def supporters(self) -> tuple[Member, ...]:
         return tuple(m for m in self.members.values() if m.supporter)
