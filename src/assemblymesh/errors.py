@@ -6,6 +6,8 @@ AssemblyMeshError
 │   ├── NotFoundError     no such assembly, proposal, round, member, ...
 │   ├── IllegalMoveError  a process rule forbids the move (``.rule`` names the rule)
 │   ├── KeyFileError      a key file is missing, unreadable or readable by others
+│   │   ├── WrongPassphrase  a passphrase does not open a sealed key file or backup
+│   │   └── KeyLocked        the member key is sealed (give its passphrase) or not here
 │   └── DiscoveryError    LAN discovery cannot run here (no mDNS socket, cannot register)
 ├── StoreError            the local store cannot be opened or written
 │   └── StoreFormatError  the store was written by a newer format version
@@ -53,6 +55,14 @@ class IllegalMoveError(UsageError):
 
 class KeyFileError(UsageError):
     """A key file is missing, malformed or has unsafe permissions."""
+
+
+class WrongPassphrase(KeyFileError):
+    """The passphrase does not open this sealed key file or backup."""
+
+
+class KeyLocked(KeyFileError):
+    """The member key is sealed under a passphrase, or does not lie on this device."""
 
 
 class StoreError(AssemblyMeshError):

@@ -48,8 +48,18 @@ from assemblymesh.crdt.identity import (
     assembly_id_for,
     read_key_file,
     sign_invite_proof,
+    sign_revocation,
     verify_invite_proof,
     write_key_file,
+    write_private_text,
+)
+from assemblymesh.crdt.keyfiles import (
+    BACKUP_COST,
+    FILE_COST,
+    Backup,
+    KdfCost,
+    MemberKey,
+    seal,
 )
 from assemblymesh.crdt.replica import (
     Clock,
@@ -106,6 +116,16 @@ class DocumentAdmission:
 
     def __init__(self, assembly_id: bytes) -> None:
         self.assembly_id = assembly_id
+        # The last folded state, once the assembly is open (``LocalAssembly.last_fold``):
+        # it bounds revoked devices' chains and refuses a removed member's new devices.
+        self.governance: Callable[[], AssemblyState | None] = lambda: None
+
+    def device_limit(self, member: bytes, device: bytes, issued_ms: int) -> tuple[int | None, str]:
+        state = self.governance()
+        if state is None:
+            return None, ""
+        limit = queries.device_limit(state, member, device, issued_ms)
+        return limit.last, limit.reason
 
     def admit(
         self, member: bytes, values: Sequence[object], known: Callable[[bytes], bool]
@@ -287,6 +307,17 @@ def _unpack_hint(hint: object) -> str:
 
 
 @dataclass(frozen=True)
+class DeviceInfo:
+    """One of this member's devices: its key, whether it is this one, how many of its
+    changes this node holds, and the last that counts if it was revoked."""
+
+    id: str
+    this: bool
+    changes: int
+    revoked_after: int | None
+
+
+@dataclass(frozen=True)
 class RecordChanged:
     """What changed in the record, for the screens: how many changes, by which members, and
     whether governance (member documents) or the shared drafts changed."""
@@ -335,7 +366,7 @@ class LocalAssembly:
         directory: Path,
         replica: Replica,
         secret: bytes,
-        member_key: SigningKey,
+        member_key: MemberKey,
         clock: Clock = wall_clock_ms,
         new_id: Callable[[], str] = random_act_id,
         entropy: Entropy = os.urandom,
@@ -345,7 +376,7 @@ class LocalAssembly:
         self.replica = replica
         self.assembly_id = replica.assembly
         self.secret = secret
-        self.member_key = member_key
+        self.member_keys = member_key
         self.device_key = replica.device_key
         self.certificate = replica.certificate
         self.member_id = member_key.public.hex()
@@ -357,6 +388,23 @@ class LocalAssembly:
         # or the UI): known_state then answers from the last fold.
         self.refolded_elsewhere = False
         self._acts_cache: tuple[int, dict[str, list[LoggedAct]]] | None = None
+
+    @property
+    def member_key(self) -> SigningKey:
+        """The member key, if this device holds it unsealed or it was unlocked (``unlock``);
+        ``KeyLocked`` otherwise. Only pairing, revoking and inviting need it."""
+        return self.member_keys.unlock(None)
+
+    def unlock(self, passphrase: str | None) -> SigningKey:
+        """Open the member key (with ``passphrase`` if it is sealed) for this session."""
+        return self.member_keys.unlock(passphrase)
+
+    def last_fold(self) -> AssemblyState | None:
+        """The last folded state, folding once if there is none (the store's question
+        about devices is answered from it, never by a fold inside each ingest)."""
+        if self._fold_cache is None:
+            return self.state()
+        return self._fold_cache[1]
 
     # --- reading ------------------------------------------------------------------------
 
@@ -491,6 +539,84 @@ class LocalAssembly:
         name = state.assembly.name if state.assembly is not None else ""
         return InviteCode(self.assembly_id, self.secret, invite, invite_key.seed, hints, name)
 
+    # --- this member's devices ------------------------------------------------------------
+
+    def devices(self) -> list[DeviceInfo]:
+        """This member's devices this node knows of (from their changes, the record's
+        revocations and this device itself), this device first."""
+        state = self.state()
+        me = state.members.get(self.member_id)
+        vector = self.replica.vector()
+        known = {
+            d.hex() for d in vector if self.replica.device_member(d) == self.member_keys.public
+        }
+        known.update(me.devices if me is not None else ())
+        known.update(d for (m, d) in state.revocations if m == self.member_id)
+        known.discard(self.device_id)
+        rows = []
+        for device in [self.device_id, *sorted(known)]:
+            seq = vector.get(bytes.fromhex(device), (0, b""))[0]
+            keep = state.revocations.get((self.member_id, device))
+            rows.append(DeviceInfo(device, device == self.device_id, seq, keep))
+        return rows
+
+    def find_device(self, prefix: str) -> DeviceInfo:
+        hits = [d for d in self.devices() if d.id.startswith(prefix.strip().lower())]
+        if len(hits) != 1:
+            raise NotFoundError(f"no single device of yours with an id starting {prefix!r}")
+        return hits[0]
+
+    def revoke_device(self, prefix: str) -> Recorded[model_acts.RevokeDevice]:
+        """Revoke one of this member's other devices (lost or stolen): its changes this node
+        holds stay valid, later ones count no more, and every node that learns of it
+        refuses the device. Needs the member key (``unlock`` it first if it is sealed)."""
+        device = self.find_device(prefix)
+        if device.this:
+            raise UsageError("this device cannot revoke itself: revoke it from another device")
+        if device.revoked_after is not None:
+            raise UsageError(f"device {device.id[:8]} is already revoked")
+        signature = sign_revocation(
+            self.member_key, self.assembly_id, bytes.fromhex(device.id), device.changes
+        )
+        return self.act(commands.revoke_device, device.id, device.changes, signature.hex())
+
+    def certify_device(self, device: bytes) -> DeviceCertificate:
+        """Certify another device of this member and record it (``add_device``), so every
+        node knows it, and it can be revoked, before it writes. Needs the member key."""
+        certificate = DeviceCertificate.issue(
+            self.member_key, self.assembly_id, device, self.clock()
+        )
+        self.act(commands.add_device, certificate.encode())
+        return certificate
+
+    def record_this_device(self) -> None:
+        """This new device's first act: its own certificate (``add_device``). Checked when
+        the record is here (paired); written unchecked before it is (restored), as a join
+        is: every node checks it when it arrives."""
+        if self.state().assembly is not None:
+            self.act(commands.add_device, self.certificate.encode())
+            return
+        with self.replica.transact() as doc:
+            stamp = Stamp(self.member_id, self.device_id, self.clock(), self.new_id())
+            doc.array(ACTS).append(
+                commands.add_device_act(stamp, self.certificate.encode()).to_doc()
+            )
+
+    def protect_member_key(self, passphrase: str, cost: KdfCost = FILE_COST) -> None:
+        """Seal the member key file under ``passphrase``: from now on pairing, revoking
+        and inviting from this device ask for it, and a thief holding the files cannot
+        sign with the member key."""
+        self.member_keys.protect(passphrase, cost)
+
+    def backup(self, passphrase: str, cost: KdfCost = BACKUP_COST) -> str:
+        """The member key, with what a new device needs to rejoin, sealed under
+        ``passphrase`` (``keyfiles.Backup``); needs the member key unlocked."""
+        state = self.state()
+        name = state.assembly.name if state.assembly is not None else ""
+        return Backup(self.assembly_id, self.member_key.seed, self.secret, name).encode(
+            passphrase, cost
+        )
+
     # --- admission ----------------------------------------------------------------------
 
     def pending_invite(self, state: AssemblyState | None = None) -> tuple[Invite, bytes] | None:
@@ -548,12 +674,12 @@ class LocalAssembly:
             # A node that has not yet received the assembly (a fresh joiner) cannot judge
             # anyone: it accepts only its inviter (and what the inviter vouches for).
             pending = self.pending_invite(state)
-            if peer.member == self.member_key.public:
+            if peer.member == self.member_keys.public:
                 return Admitted()
             if pending is not None and peer.member == pending[0].inviter:
                 return Admitted()
             return Refused("this node has not received the assembly yet; it talks to its inviter")
-        if peer.member == self.member_key.public and not state.is_member(self.member_id):
+        if peer.member == self.member_keys.public and not state.is_member(self.member_id):
             return Admitted()  # another device of this member, not yet admitted anywhere
         verdict = queries.peer_admission(state, peer.member, peer.device, peer.invite, self.clock())
         return Admitted() if verdict.admitted else Refused(verdict.reason)
@@ -788,39 +914,85 @@ class Home:
     ) -> LocalAssembly:
         aid = self.resolve(ref)
         directory = self._dir(aid)
-        member_key = read_key_file(directory / "member.key")
         device_key = read_key_file(directory / "device.key")
         secret_key = read_key_file(directory / "secret.key")
         try:
             certificate = DeviceCertificate.decode((directory / "device.cert").read_bytes())
         except (OSError, InvalidSignature) as exc:
             raise KeyFileError(f"device certificate in {directory} is missing or damaged") from exc
+        member_key = MemberKey(directory / "member.key", certificate.member)
+        admission = DocumentAdmission(aid)
         replica = Replica.open(
             directory / "store.sqlite",
             aid,
             device_key,
             certificate,
             self.clock,
-            admission=DocumentAdmission(aid),
+            admission=admission,
         )
-        return LocalAssembly(
+        local = LocalAssembly(
             directory, replica, secret_key.seed, member_key, self.clock, new_id, self.entropy
         )
+        admission.governance = local.last_fold
+        return local
 
     def _prepare(
-        self, aid: bytes, member_key: SigningKey, secret: bytes
+        self, aid: bytes, member_key: SigningKey, secret: bytes, member_text: str | None = None
     ) -> tuple[Path, SigningKey, DeviceCertificate]:
+        """A new device key certified by ``member_key``, installed with the member key file
+        (plain, or ``member_text`` if given: a sealed one)."""
+        device_key = SigningKey(self.entropy(KEY_SIZE))
+        certificate = DeviceCertificate.issue(member_key, aid, device_key.public, self.clock())
+        text = member_key.seed.hex() + "\n" if member_text is None else member_text
+        directory = self.install(device_key, certificate, secret, text)
+        return directory, device_key, certificate
+
+    def install(
+        self,
+        device_key: SigningKey,
+        certificate: DeviceCertificate,
+        secret: bytes,
+        member_text: str | None,
+    ) -> Path:
+        """Make this node a device of ``certificate``'s member in its assembly: the keys,
+        the certificate, and the member key file if ``member_text`` (else none)."""
+        aid = certificate.assembly
         directory = self._dir(aid)
         if (directory / "device.key").exists():
             raise UsageError(f"this node already belongs to assembly {aid.hex()[:12]}")
-        device_key = SigningKey(self.entropy(KEY_SIZE))
-        certificate = DeviceCertificate.issue(member_key, aid, device_key.public, self.clock())
-        write_key_file(directory / "member.key", member_key)
+        if certificate.device != device_key.public:
+            raise UsageError("the certificate is not for this device")
+        if member_text is not None:
+            write_private_text(directory / "member.key", member_text)
+        else:
+            (directory / "member.key").unlink(missing_ok=True)
         write_key_file(directory / "secret.key", SigningKey(secret))
         (directory / "device.cert").write_bytes(certificate.encode())
         # Written last: its presence marks a complete assembly directory.
         write_key_file(directory / "device.key", device_key)
-        return directory, device_key, certificate
+        return directory
+
+    def restore(self, text: str, passphrase: str, cost: KdfCost = FILE_COST) -> LocalAssembly:
+        """Rejoin as the member of a backup, on this (new) device: it certifies a new device
+        key and keeps the member key sealed under the backup's passphrase. The record comes
+        with the next sync."""
+        backup = Backup.decode(text, passphrase)
+        member_key = SigningKey(backup.member_seed)
+        sealed = seal(backup.member_seed, passphrase, cost)
+        self._prepare(backup.assembly, member_key, backup.secret, sealed)
+        if self.default_assembly() is None:
+            self.set_default(backup.assembly)
+        local = self.open(backup.assembly.hex())
+        try:
+            local.record_this_device()
+        except BaseException:
+            local.close()
+            raise
+        return local
+
+    def _refuse_existing(self, aid: bytes) -> None:
+        if (self._dir(aid) / "device.key").exists():
+            raise UsageError(f"this node already belongs to assembly {aid.hex()[:12]}")
 
     def create(
         self,
@@ -837,6 +1009,7 @@ class Home:
         nonce = self.entropy(16)
         now = self.clock()
         aid = assembly_id_for(member_key.public, nonce)
+        self._refuse_existing(aid)
         self._prepare(aid, member_key, self.entropy(SECRET_SIZE))
         local = self.open(aid.hex(), new_id)
         try:
@@ -864,6 +1037,7 @@ class Home:
         parsed = InviteCode.decode(code)
         if parsed.invite.expires_ms < self.clock():
             raise InviteError("this invite has expired: ask for a new one")
+        self._refuse_existing(parsed.assembly)
         member_key = SigningKey(self.entropy(KEY_SIZE))
         proof = sign_invite_proof(SigningKey(parsed.invite_seed), parsed.invite, member_key.public)
         verify_invite_proof(parsed.invite, member_key.public, proof)
@@ -898,6 +1072,7 @@ class Home:
 __all__ = [
     "ALL_ADDRESSES",
     "DEFAULT_PORT",
+    "DeviceInfo",
     "Home",
     "InviteCode",
     "LocalAssembly",

@@ -50,6 +50,9 @@ class FakeLedger:
     def admit(self, member: bytes, values: Sequence[object]) -> tuple[Verdict, str]:
         return self.verdict, "fake"
 
+    def device_limit(self, member: bytes, device: bytes, issued_ms: int) -> tuple[int | None, str]:
+        return None, ""
+
 
 def applied(plan: Plan) -> list[Change]:
     return [c for run in plan.runs for c in run]

@@ -136,9 +136,7 @@ class World:
         key = key_for(name)
         return sign_revocation(key, self.assembly_id, bytes.fromhex(revoked), keep).hex()
 
-    def revoke(
-        self, name: str, ts: int, revoked: str, keep: int, *, by: int = 1
-    ) -> dict[str, Any]:
+    def revoke(self, name: str, ts: int, revoked: str, keep: int, *, by: int = 1) -> dict[str, Any]:
         """``name`` revokes device ``revoked`` from their device ``by``, keeping its changes
         up to ``keep``."""
         return self.add(

@@ -31,8 +31,8 @@ __all__ = [
     "CLIENT_ID_CONTEXT",
     "INVITE_CONTEXT",
     "INVITE_PROOF_CONTEXT",
-    "REVOKE_CONTEXT",
     "KEY_SIZE",
+    "REVOKE_CONTEXT",
     "SIGNATURE_SIZE",
     "DeviceCertificate",
     "InvalidSignature",  # defined in assemblymesh.errors; re-exported for callers
@@ -41,14 +41,17 @@ __all__ = [
     "assembly_id_for",
     "invite_proof_message",
     "is_bytes_of",
+    "key_from_text",
     "read_key_file",
+    "read_private_text",
     "revocation_message",
-    "sign_revocation",
-    "verify_revocation",
     "sign_invite_proof",
+    "sign_revocation",
     "verify",
     "verify_invite_proof",
+    "verify_revocation",
     "write_key_file",
+    "write_private_text",
     "yjs_client_id",
 ]
 
@@ -260,14 +263,14 @@ def verify_revocation(
 # --- key files ------------------------------------------------------------------------------
 
 
-def write_key_file(path: Path, key: SigningKey) -> None:
-    """Write a key seed to ``path`` with mode 0600, atomically (never a half-written key)."""
+def write_private_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` with mode 0600, atomically (never a half-written key)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_name(path.name + ".tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
-            os.write(fd, key.seed.hex().encode() + b"\n")
+            os.write(fd, text.encode("ascii"))
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -277,8 +280,8 @@ def write_key_file(path: Path, key: SigningKey) -> None:
         raise KeyFileError(f"cannot write key file {path}: {exc.strerror}") from exc
 
 
-def read_key_file(path: Path) -> SigningKey:
-    """Read a key seed; refuse a file that group or others can read or write."""
+def read_private_text(path: Path) -> str:
+    """Read a key file's text; refuse a file that group or others can read or write."""
     try:
         st = path.stat()
     except FileNotFoundError as exc:
@@ -291,9 +294,26 @@ def read_key_file(path: Path) -> SigningKey:
             f" run: chmod 600 {path}"
         )
     try:
-        text = path.read_text(encoding="ascii").strip()
-        seed = bytes.fromhex(text)
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        return path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KeyFileError(f"key file {path} is malformed") from exc
+
+
+def write_key_file(path: Path, key: SigningKey) -> None:
+    """Write a key seed to ``path`` with mode 0600, atomically (never a half-written key)."""
+    write_private_text(path, key.seed.hex() + "\n")
+
+
+def read_key_file(path: Path) -> SigningKey:
+    """Read a key seed; refuse a file that group or others can read or write."""
+    return key_from_text(read_private_text(path), path)
+
+
+def key_from_text(text: str, path: Path) -> SigningKey:
+    """The key of a plain key file's text (64 hex digits)."""
+    try:
+        seed = bytes.fromhex(text.strip())
+    except ValueError as exc:
         raise KeyFileError(f"key file {path} is malformed") from exc
     if len(seed) != KEY_SIZE:
         raise KeyFileError(f"key file {path} is malformed")

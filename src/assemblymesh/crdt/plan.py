@@ -32,7 +32,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from assemblymesh.crdt.change import SHARED_DOC, Change
 from assemblymesh.crdt.identity import DeviceCertificate, verify, yjs_client_id
@@ -42,6 +42,7 @@ from assemblymesh.errors import InvalidSignature, RejectedChange, RejectReason
 __all__ = [
     "PENDING_CHUNK",
     "AdmissionPolicy",
+    "DeviceLimits",
     "DeviceState",
     "Ledger",
     "Plan",
@@ -75,6 +76,18 @@ class AdmissionPolicy(Protocol):
     ) -> tuple[Verdict, str]: ...
 
 
+@runtime_checkable
+class DeviceLimits(Protocol):
+    """An admission policy may also bound a device's chain (a revoked device's, or one its
+    member had no standing to certify): ``device_limit`` returns the last seq the store may
+    keep (``None``: no bound) and why. ``issued_ms`` is the certificate's time for a device
+    first seen, -1 for one already stored."""
+
+    def device_limit(
+        self, member: bytes, device: bytes, issued_ms: int
+    ) -> tuple[int | None, str]: ...
+
+
 class DeviceState(NamedTuple):
     """What the store knows of one accepted device."""
 
@@ -104,6 +117,10 @@ class Ledger(Protocol):
         ...
 
     def admit(self, member: bytes, values: Sequence[object]) -> tuple[Verdict, str]: ...
+
+    def device_limit(
+        self, member: bytes, device: bytes, issued_ms: int
+    ) -> tuple[int | None, str]: ...
 
 
 class Refusal(NamedTuple):
@@ -207,6 +224,7 @@ def _plan_device(
     if cut:
         plan.refuse(tail, RejectReason.BAD_CHAIN, "follows a rejected change")
         tail = []
+    run, tail = _bound(ledger, plan, state, run, tail)
     verdict = _admission(ledger, plan, state, run)
     if verdict is Verdict.WAIT:
         run, tail = [], run + tail
@@ -431,6 +449,26 @@ def _authorise(
             plan.refuse(run[i + 1 :], RejectReason.BAD_CHAIN, "follows a rejected change")
             return run[:i], True
     return run, False
+
+
+def _bound(
+    ledger: Ledger, plan: Plan, state: DeviceState | None, run: list[Change], tail: list[Change]
+) -> tuple[list[Change], list[Change]]:
+    """Refuse the device's changes beyond the bound governance sets on its chain, if any."""
+    if not run:
+        return run, tail
+    if state is None:
+        assert run[0].cert is not None  # checked by _authorise
+        cert = DeviceCertificate.decode(run[0].cert)
+        member, issued = cert.member, cert.issued_ms
+    else:
+        member, issued = state.member, -1
+    last, why = ledger.device_limit(member, run[0].device, issued)
+    if last is None:
+        return run, tail
+    beyond = [c for c in run + tail if c.seq > last]
+    plan.refuse(beyond, RejectReason.NOT_AUTHORISED, why)
+    return [c for c in run if c.seq <= last], [c for c in tail if c.seq <= last]
 
 
 def _admission(ledger: Ledger, plan: Plan, state: DeviceState | None, run: list[Change]) -> Verdict:

@@ -29,6 +29,7 @@ from assemblymesh.crdt.identity import DeviceCertificate, SigningKey, yjs_client
 from assemblymesh.crdt.local import LocalWrites
 from assemblymesh.crdt.plan import (
     AdmissionPolicy,
+    DeviceLimits,
     DeviceState,
     Plan,
     Verdict,
@@ -171,6 +172,12 @@ class _Ledger:
 
     def admit(self, member: bytes, values: Sequence[object]) -> tuple[Verdict, str]:
         return self._r._admission.admit(member, values, self.member_known)
+
+    def device_limit(self, member: bytes, device: bytes, issued_ms: int) -> tuple[int | None, str]:
+        policy = self._r._admission
+        if isinstance(policy, DeviceLimits):
+            return policy.device_limit(member, device, issued_ms)
+        return None, ""
 
 
 class Replica:

@@ -602,6 +602,19 @@ class AllowNaming(Act):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AddDevice(Act):
+    """A member's device names another device of theirs, with the certificate their member
+    key signed for it (``identity.DeviceCertificate``, encoded): every node then knows the
+    device, and its member can revoke it, before it has written anything. A new device
+    (paired, or restored from a backup) writes one for itself as its first act."""
+
+    TYPE = "add_device"
+    WHO = "the member, for their own devices"
+    device: str = spec(Hex(KEY_HEX_LEN, "device key"))
+    certificate: str = spec(Hex(None, "device certificate"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RevokeDevice(Act):
     """A member revokes one of their own devices (lost or stolen). ``keep`` is the last change
     of that device the revoking node held: the device's changes up to it stay valid, later
@@ -631,6 +644,7 @@ ACT_CLASSES: Final[tuple[type[Act], ...]] = (
     TakePosition,
     CloseRound,
     Reject,
+    AddDevice,
     RevokeDevice,
     AllowNaming,
 )
@@ -658,6 +672,7 @@ __all__ = [
     "MAX_TEXT_LEN",
     "REF_HEX_LEN",
     "Act",
+    "AddDevice",
     "Admit",
     "AdmitSupporterEffect",
     "AdvanceRound",

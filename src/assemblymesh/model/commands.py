@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from assemblymesh.crdt.identity import Invite, assembly_id_for
+from assemblymesh.crdt.identity import DeviceCertificate, Invite, assembly_id_for
 from assemblymesh.errors import UsageError
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
@@ -298,6 +298,20 @@ def allow_naming(state: AssemblyState, stamp: Stamp, allow: bool) -> A.AllowNami
     return _checked(state, stamp, act)
 
 
+def add_device(state: AssemblyState, stamp: Stamp, certificate: bytes) -> A.AddDevice:
+    """Name a device of this member, with the certificate the member key signed for it."""
+    return _checked(state, stamp, add_device_act(stamp, certificate))
+
+
+def add_device_act(stamp: Stamp, certificate: bytes) -> A.AddDevice:
+    """The act unchecked: a restored device writes it before it holds the record."""
+    device = DeviceCertificate.decode(certificate).device.hex()
+    return A.AddDevice(
+        id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, device=device,
+        certificate=certificate.hex(),
+    )  # fmt: skip
+
+
 def revoke_device(
     state: AssemblyState, stamp: Stamp, revoked: str, keep: int, signature: str
 ) -> A.RevokeDevice:
@@ -324,6 +338,8 @@ def rules_dict(rules: Rules) -> dict[str, int]:
 
 __all__ = [
     "Stamp",
+    "add_device",
+    "add_device_act",
     "admit",
     "advance_round",
     "allow_naming",

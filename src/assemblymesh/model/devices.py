@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from assemblymesh.crdt.identity import InvalidSignature, verify_revocation
+from assemblymesh.crdt.identity import DeviceCertificate, InvalidSignature, verify_revocation
 from assemblymesh.errors import IllegalMoveError
 from assemblymesh.model import acts as A
 from assemblymesh.model.snapshot import AssemblySnapshot
@@ -38,6 +38,25 @@ def genuine_revocation(assembly_id: bytes, member: str, act: A.RevokeDevice) -> 
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+MAX_CERTIFICATE_HEX = 1024
+
+
+def certifies(assembly_id: bytes, member: str, act: A.AddDevice) -> bool:
+    """Whether ``act`` carries ``member``'s genuine certificate for its device."""
+    if len(act.certificate) > MAX_CERTIFICATE_HEX:
+        return False
+    try:
+        cert = DeviceCertificate.decode(bytes.fromhex(act.certificate))
+        cert.verify()
+    except (InvalidSignature, ValueError):
+        return False
+    return (
+        cert.assembly == assembly_id
+        and cert.member.hex() == member
+        and cert.device.hex() == act.device
+    )
 
 
 def revocations(snapshot: AssemblySnapshot) -> dict[tuple[str, str], int]:
@@ -66,4 +85,4 @@ def counts(revoked: Revocations, member: str, device: str, seq: int) -> bool:
     return keep is None or seq <= keep
 
 
-__all__ = ["Revocations", "counts", "genuine_revocation", "revocations"]
+__all__ = ["Revocations", "certifies", "counts", "genuine_revocation", "revocations"]

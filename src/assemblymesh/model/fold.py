@@ -32,7 +32,7 @@ from assemblymesh.errors import IllegalMoveError
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 from assemblymesh.model import tables as T
-from assemblymesh.model.devices import Revocations, genuine_revocation, revocations
+from assemblymesh.model.devices import Revocations, certifies, genuine_revocation, revocations
 from assemblymesh.model.devices import counts as device_counts
 from assemblymesh.model.order import Ordering, Placed, invited_key, order_acts
 from assemblymesh.model.snapshot import AssemblySnapshot
@@ -1013,6 +1013,20 @@ class _Folder:
         self.members[m.id] = dataclasses.replace(m, allows_naming=act.allow)
         return f"{m.name} {'allows' if act.allow else 'does not allow'} naming in publications"
 
+    def _add_device(self, ctx: _Ctx) -> str:
+        act = ctx.act
+        assert isinstance(act, A.AddDevice)
+        m = self.members[ctx.member]
+        if not certifies(self.assembly_id, m.id, act):
+            raise IllegalMoveError(
+                R.DEVICE_CERTIFIED, "the certificate is not the member key's for this device"
+            )
+        if (m.id, act.device) in self.revoked:
+            raise _revoked(act.device)
+        if act.device not in m.devices:
+            self.members[m.id] = dataclasses.replace(m, devices=(*m.devices, act.device))
+        return f"{m.name} added device {act.device[:8]}"
+
     def _revoke_device(self, ctx: _Ctx) -> str:
         act = ctx.act
         assert isinstance(act, A.RevokeDevice)
@@ -1123,7 +1137,7 @@ _EFFECTS: Mapping[type[A.Effect], Callable[[_Folder, Decision, A.Effect], str]] 
 # What a supporter with standing may write: propose, amend and withdraw its own proposals,
 # state an advisory position, and look after its own devices and name.
 SUPPORTER_ACTS: frozenset[type[A.Act]] = frozenset(
-    {A.Propose, A.Amend, A.Withdraw, A.TakePosition, A.RevokeDevice, A.AllowNaming}
+    {A.Propose, A.Amend, A.Withdraw, A.TakePosition, A.AddDevice, A.RevokeDevice, A.AllowNaming}
 )
 
 _HANDLERS: Mapping[type[A.Act], Callable[[_Folder, _Ctx], str]] = {
@@ -1141,6 +1155,7 @@ _HANDLERS: Mapping[type[A.Act], Callable[[_Folder, _Ctx], str]] = {
     A.TakePosition: _Folder._position,
     A.CloseRound: _Folder._close_round,
     A.Reject: _Folder._reject,
+    A.AddDevice: _Folder._add_device,
     A.RevokeDevice: _Folder._revoke_device,
     A.AllowNaming: _Folder._allow_naming,
 }

@@ -47,6 +47,7 @@ OWN_POSITION_STANDS: Final = "own-position-stands"
 LATEST_POSITION_WINS: Final = "latest-position-wins"
 REVOKE_ONCE: Final = "revoke-once"
 REVOCATION_SIGNED: Final = "revocation-signed-by-member-key"
+DEVICE_CERTIFIED: Final = "device-certified-by-member"
 # Causal time (model.order): an act waits until what it names is here and its time has come.
 CONTEXT_PRESENT: Final = "causal-context-present"
 NOT_IN_FUTURE: Final = "not-in-the-future"

@@ -315,11 +315,7 @@ class AssemblyState:
     def device_allowed(self, member: str, device: str) -> bool:
         """Whether ``device`` may still write for ``member`` as far as governance knows."""
         m = self.members.get(member)
-        return (
-            m is not None
-            and not self.is_revoked(member, device)
-            and m.has_standing(self.now_ms)
-        )
+        return m is not None and not self.is_revoked(member, device) and m.has_standing(self.now_ms)
 
     def is_revoked(self, member: str, device: str) -> bool:
         """Whether ``member``'s member key revoked ``device`` (``model.devices``)."""
