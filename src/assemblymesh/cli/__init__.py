@@ -177,7 +177,10 @@ def issue_invite_code(
 ) -> str:
     """Issue a one-time invite of ``kind`` and show its QR code if asked (by default on a
     terminal); returns the code, which the caller prints as its last line."""
+    from assemblymesh.cli.devices import unlock
+
     with ctx.open() as local:
+        unlock(local)  # an invite is signed by the member key
         issued = local.issue_invite(
             hints or local.default_invite_hints(), valid_days * DAY_MS, kind
         )

@@ -246,8 +246,8 @@ class MemberKey:
             return self._key
         if self._text is None:
             raise KeyLocked(
-                "the member key is not on this device: pair or revoke from the device that"
-                " holds it, or restore it here from a backup ('assemblymesh key restore')"
+                "the member key is not on this device: use the device that holds it, or"
+                " restore it here from a backup ('assemblymesh key restore')"
             )
         if passphrase is None:
             raise KeyLocked("the member key is sealed: give its passphrase")

@@ -1021,8 +1021,6 @@ class _Folder:
             raise IllegalMoveError(
                 R.DEVICE_CERTIFIED, "the certificate is not the member key's for this device"
             )
-        if (m.id, act.device) in self.revoked:
-            raise _revoked(act.device)
         if act.device not in m.devices:
             self.members[m.id] = dataclasses.replace(m, devices=(*m.devices, act.device))
         return f"{m.name} added device {act.device[:8]}"
