@@ -108,6 +108,10 @@ def _practice_text(state: AssemblyState, effect: A.Effect) -> str:
     if isinstance(effect, A.FundStewardsEffect):
         stewards = "+".join(_member_ref(state, m) for m in effect.stewards)
         return f"fund-stewards:{name}:{stewards}:{effect.term_days}"
+    return _partnership_text(state, effect, name)
+
+
+def _partnership_text(state: AssemblyState, effect: A.Effect, name: str) -> str:
     if isinstance(effect, A.EstablishPartnershipEffect):
         supporters = "+".join(_member_ref(state, m) for m in effect.supporters)
         skills = "+".join(f"{k}@{_member_ref(state, m)}" for k, m in effect.skills) or "-"
