@@ -627,7 +627,8 @@ def readiness_lines(data: dict[str, Any]) -> list[str]:
     if data["ready"]:
         return ["Ready: if the supporters withdrew tomorrow, nothing in the record would be"
                 " left without a member."]  # fmt: skip
-    lines = [f"{len(data['findings'])} things would be left without a member:"]
+    n = len(data["findings"])
+    lines = [f"{n} thing{'' if n == 1 else 's'} would be left without a member:"]
     kind = None
     for f in data["findings"]:
         if f["kind"] != kind:

@@ -1,0 +1,187 @@
+"""Funds: each fund's ledger, its balance over time, the steward rotation and the countdown
+to dissolution; the partnerships; and the withdrawal-readiness report (three tabs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Sparkline, Static, TabbedContent, TabPane
+
+from assemblymesh.model import fund_commands
+from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.funds_view import (
+    balance_samples,
+    fund_rows,
+    fund_summary,
+    ledger_text,
+    partnerships_text,
+    readiness_text,
+)
+from assemblymesh.tui.view import Digest
+from assemblymesh.tui.widgets import PagedTable
+
+
+@dataclass(frozen=True)
+class AmountInput:
+    amount: int
+    text: str
+
+
+class AmountDialog(ModalScreen[AmountInput | None]):
+    """An amount and one line of text (a note, or whom a disbursement pays)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, heading: str, text_hint: str, *, text_required: bool = False) -> None:
+        super().__init__()
+        self.heading = heading
+        self.text_hint = text_hint
+        self.text_required = text_required
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.heading, classes="dialog-title", markup=False)
+            yield Input(placeholder="Amount (a whole number)", id="amount", type="integer")
+            yield Input(placeholder=self.text_hint, id="text")
+            yield Static("", id="error", classes="error", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#amount", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "amount":
+            self.query_one("#text", Input).focus()
+            return
+        raw = self.query_one("#amount", Input).value.strip()
+        text = self.query_one("#text", Input).value.strip()
+        if not raw.isdigit() or int(raw) < 1:
+            self.query_one("#error", Static).update("Give an amount of at least 1.")
+            return
+        if self.text_required and not text:
+            self.query_one("#error", Static).update(f"Give {self.text_hint.lower()}.")
+            return
+        self.dismiss(AmountInput(int(raw), text))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class FundsScreen(AssemblyScreen):
+    MODE = "funds"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f", "tab('funds-tab')", "Funds"),
+        Binding("p", "tab('partnerships-tab')", "Partnerships"),
+        Binding("r", "tab('readiness-tab')", "Readiness"),
+        Binding("c", "contribute", "Contribute"),
+        Binding("d", "disburse", "Disburse (steward)"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chosen: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_top()
+        with TabbedContent(id="funds-tabs", initial="funds-tab"):
+            with TabPane("Funds", id="funds-tab"), Horizontal(id="funds-body"):
+                yield PagedTable(
+                    ("Fund", "Balance", "Steward", "Dissolves"),
+                    id="fund-table",
+                    empty="(no funds)",
+                )
+                with VerticalScroll(id="fund-scroll"):
+                    yield Static("No fund chosen.", id="fund-summary", markup=False)
+                    yield Label("Balance over time:", id="fund-plot-label")
+                    yield Sparkline([0.0], id="fund-plot")
+                    yield Static("", id="fund-ledger", markup=False)
+            with TabPane("Partnerships", id="partnerships-tab"), VerticalScroll():
+                yield Static("", id="partnerships", markup=False)
+            with TabPane("Readiness", id="readiness-tab"), VerticalScroll():
+                yield Static("", id="readiness", markup=False)
+        yield from self.compose_bottom()
+
+    def on_mount(self) -> None:
+        self.query_one("#fund-table", PagedTable).border_title = "Funds"
+        super().on_mount()
+
+    def show(self, digest: Digest) -> None:
+        state = digest.state
+        table = self.query_one("#fund-table", PagedTable)
+        table.set_rows(fund_rows(state), keep=self.chosen)
+        if self.chosen not in state.funds:
+            self.chosen = table.current_key
+        self._draw_fund()
+        self.query_one("#partnerships", Static).update(partnerships_text(state))
+        self.query_one("#readiness", Static).update(readiness_text(state))
+
+    def _draw_fund(self) -> None:
+        d = self.am.digest
+        fund = d.state.funds.get(self.chosen) if d is not None and self.chosen else None
+        plot = self.query_one("#fund-plot", Sparkline)
+        if d is None or fund is None:
+            self.query_one("#fund-summary", Static).update(
+                "No funds yet. A decision with an establish-fund effect establishes one"
+                " (assemblymesh fund propose ...)."
+            )
+            plot.display = False
+            return
+        plot.display = True
+        plot.data = balance_samples(fund, d.now_ms)
+        self.query_one("#fund-summary", Static).update(fund_summary(d.state, fund))
+        self.query_one("#fund-ledger", Static).update(ledger_text(d.state, fund))
+
+    def on_paged_table_chosen(self, message: PagedTable.Chosen) -> None:
+        if message.key and message.key != self.chosen:
+            self.chosen = message.key
+            self._draw_fund()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#funds-tabs", TabbedContent).active = tab
+
+    def action_contribute(self) -> None:
+        fund = self._fund_or_say()
+        if fund is None:
+            return
+        name, unit = fund
+
+        def contribute(given: AmountInput | None) -> None:
+            if given is not None and self.am.write(
+                fund_commands.contribute, self.chosen, given.amount, given.text
+            ):
+                self.notify(f"Contributed {given.amount} {unit} to {name}")
+
+        dialog = AmountDialog(f"Contribute to {name} ({unit})", "A note (optional)")
+        self.app.push_screen(dialog, callback=contribute)
+
+    def action_disburse(self) -> None:
+        fund = self._fund_or_say()
+        if fund is None:
+            return
+        name, unit = fund
+
+        def disburse(given: AmountInput | None) -> None:
+            if given is not None and self.am.write(
+                fund_commands.disburse, self.chosen, given.amount, given.text
+            ):
+                self.notify(f"Disbursed {given.amount} {unit} from {name}")
+
+        dialog = AmountDialog(
+            f"Disburse from {name} ({unit}); above the threshold it takes a decision",
+            "Who or what is paid",
+            text_required=True,
+        )
+        self.app.push_screen(dialog, callback=disburse)
+
+    def _fund_or_say(self) -> tuple[str, str] | None:
+        d = self.am.digest
+        fund = d.state.funds.get(self.chosen) if d is not None and self.chosen else None
+        if fund is None:
+            self.notify("Choose a fund first", severity="warning")
+            return None
+        return fund.name, fund.unit
