@@ -3,7 +3,7 @@ the Partnerships tab; the Readiness tab; contributing and disbursing from the sc
 
 from __future__ import annotations
 
-from textual.widgets import Input, Sparkline, TabbedContent
+from textual.widgets import Input, Label, Sparkline, TabbedContent
 
 from assemblymesh.model import acts as A
 from assemblymesh.model import commands, fund_commands
@@ -56,6 +56,8 @@ async def test_the_funds_screen_shows_ledger_plot_rotation_and_countdown(trio: T
         assert "Ledger (2 entries)" in ledger and "plant sale" in ledger and "-> Spades" in ledger
         plot = app.screen.query_one("#fund-plot", Sparkline)
         assert plot.data is not None and max(plot.data) == 120 and plot.data[-1] == 90
+        label = app.screen.query_one("#fund-plot-label", Label)
+        assert "Balance over time, 0 to 120 EUR, from" in str(label.content)
         assert "6 Funds" in shown(app, ".nav")
 
 
@@ -75,9 +77,9 @@ async def test_contributing_and_a_refused_disbursement_from_the_screen(trio: Tri
         await pilot.pause()
         await pilot.press(*"80", "enter", *"Greenhouse", "enter")
         await settle(app, pilot)
-        assert any(
-            R.FUND_THRESHOLD in n.message for n in app._notifications
-        ), [n.message for n in app._notifications]
+        assert any(R.FUND_THRESHOLD in n.message for n in app._notifications), [
+            n.message for n in app._notifications
+        ]
     entries = trio.reopen().funds[fund].ledger
     assert [(e.kind, e.amount, e.note) for e in entries][-1] == ("contribution", 15, "raffle")
     assert len(entries) == 3
@@ -106,8 +108,10 @@ async def test_the_amount_dialog_says_what_is_missing(trio: Trio) -> None:
 
 def with_supporter(trio: Trio) -> str:
     code = trio.rosa.issue_invite(kind=R.SUPPORTER_INVITE).encode()
-    trio.locals["Olga"] = trio.homes["Rosa"].__class__(trio.root / "olga", trio.clock).join(
-        code, "Olga", trio.ids("Olga")
+    trio.locals["Olga"] = (
+        trio.homes["Rosa"]
+        .__class__(trio.root / "olga", trio.clock)
+        .join(code, "Olga", trio.ids("Olga"))
     )
     trio.sync()
     return trio.member("Olga")

@@ -860,8 +860,9 @@ def _echo_practices(data: dict[str, Any]) -> None:
             click.echo(f"  {funds.partnership_lines(d)[0]}")
     findings = data["readiness"]["findings"]
     if findings:
-        click.echo(f"\nReadiness: {len(findings)} things would be left without a member if the"
-                   " supporters withdrew ('assemblymesh readiness')")  # fmt: skip
+        things = f"{len(findings)} thing{'' if len(findings) == 1 else 's'}"
+        click.echo(f"\nReadiness: {things} would be left without a member if the supporters"
+                   " withdrew ('assemblymesh readiness')")  # fmt: skip
 
 
 @main.command()

@@ -22,7 +22,7 @@ from assemblymesh.tui.funds_view import (
     partnerships_text,
     readiness_text,
 )
-from assemblymesh.tui.view import Digest
+from assemblymesh.tui.view import Digest, when
 from assemblymesh.tui.widgets import PagedTable
 
 
@@ -97,7 +97,7 @@ class FundsScreen(AssemblyScreen):
                 )
                 with VerticalScroll(id="fund-scroll"):
                     yield Static("No fund chosen.", id="fund-summary", markup=False)
-                    yield Label("Balance over time:", id="fund-plot-label")
+                    yield Label("Balance over time:", id="fund-plot-label", markup=False)
                     yield Sparkline([0.0], id="fund-plot")
                     yield Static("", id="fund-ledger", markup=False)
             with TabPane("Partnerships", id="partnerships-tab"), VerticalScroll():
@@ -130,9 +130,16 @@ class FundsScreen(AssemblyScreen):
                 " (assemblymesh fund propose ...)."
             )
             plot.display = False
+            self.query_one("#fund-plot-label", Label).display = False
             return
+        self.query_one("#fund-plot-label", Label).display = True
         plot.display = True
         plot.data = balance_samples(fund, d.now_ms)
+        top = max(plot.data)
+        self.query_one("#fund-plot-label", Label).update(
+            f"Balance over time, 0 to {top:.0f} {fund.unit}, from {when(fund.established_ts)}"
+            f" to {when(min(d.now_ms, fund.dissolved_ts or fund.dissolves_ts))}:"
+        )
         self.query_one("#fund-summary", Static).update(fund_summary(d.state, fund))
         self.query_one("#fund-ledger", Static).update(ledger_text(d.state, fund))
 
