@@ -33,7 +33,7 @@ from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 from assemblymesh.model import tables as T
 from assemblymesh.model.fund_fold import SUPPORTER_FUND_ACTS, FundFolding, check_version_effects
-from assemblymesh.model.funds import Fund
+from assemblymesh.model.funds import Fund, LedgerEntry
 from assemblymesh.model.order import Ordering, Placed, invited_key, order_acts
 from assemblymesh.model.partnerships import Partnership
 from assemblymesh.model.snapshot import AssemblySnapshot
@@ -247,6 +247,7 @@ class _Folder(FundFolding):
         self.founding_period = True
         self.act_refs: set[str] = set()
         self.funds: dict[str, Fund] = {}
+        self.ledgers: dict[str, list[LedgerEntry]] = {}
         self.partnerships: dict[str, Partnership] = {}
 
     # --- entry and exit --------------------------------------------------------------------
@@ -267,7 +268,7 @@ class _Folder(FundFolding):
         f.audit = list(state.audit)
         f.founding_period = state.founding_period
         f.act_refs = set(state.act_refs)
-        f.funds = dict(state.funds)
+        f.thaw_funds(dict(state.funds))
         f.partnerships = dict(state.partnerships)
         f.frozen_from = state
         return f
@@ -322,7 +323,7 @@ class _Folder(FundFolding):
             rule_history=tuple(self.rule_history),
             effect_log=tuple(self.effect_log),
             latest_eff=latest,
-            funds=dict(self.funds),
+            funds=self.frozen_funds(),
             partnerships=dict(self.partnerships),
         )
 

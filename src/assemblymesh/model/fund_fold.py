@@ -54,6 +54,25 @@ class FundFolding:
     decisions: dict[str, Decision]
     funds: dict[str, F.Fund]
     partnerships: dict[str, P.Partnership]
+    # fund id -> the entries of its ledger so far (``Fund.ledger`` is filled in on freezing)
+    ledgers: dict[str, list[F.LedgerEntry]]
+
+    def thaw_funds(self, funds: dict[str, F.Fund]) -> None:
+        self.funds = dict(funds)
+        self.ledgers = {k: list(f.ledger) for k, f in funds.items()}
+
+    def frozen_funds(self) -> dict[str, F.Fund]:
+        out = {}
+        for k, f in self.funds.items():
+            entries = self.ledgers.get(k, [])
+            same = len(f.ledger) == len(entries)
+            out[k] = f if same else dataclasses.replace(f, ledger=tuple(entries))
+        return out
+
+    def _commit(self, step: F.Step) -> F.Fund:
+        self.funds[step.fund.id] = step.fund
+        self.ledgers.setdefault(step.fund.id, []).extend(step.entries)
+        return step.fund
 
     def _is_member_at(self, member: str, ts: int) -> bool:
         m = self.members.get(member)
@@ -80,15 +99,17 @@ class FundFolding:
     def _contribute(self, ctx: _Ctx) -> str:
         act = ctx.act
         assert isinstance(act, A.Contribute)
-        fund = F.contribute(self._fund(act.fund), ctx.ts, (ctx.member, ctx.ref, ctx.device), act)
-        self.funds[fund.id] = fund
+        fund = self._commit(
+            F.contribute(self._fund(act.fund), ctx.ts, (ctx.member, ctx.ref, ctx.device), act)
+        )
         return f"{self._name(ctx.member)} contributed {act.amount} {fund.unit} to {fund.name!r}"
 
     def _pledge(self, ctx: _Ctx) -> str:
         act = ctx.act
         assert isinstance(act, A.Pledge)
-        fund = F.pledge(self._fund(act.fund), ctx.ts, (ctx.member, ctx.ref, ctx.device), act)
-        self.funds[fund.id] = fund
+        fund = self._commit(
+            F.pledge(self._fund(act.fund), ctx.ts, (ctx.member, ctx.ref, ctx.device), act)
+        )
         who = self._name(ctx.member)
         return f"{who} pledged {act.amount} {fund.unit} every {act.every_days} days"
 
@@ -96,8 +117,7 @@ class FundFolding:
         act = ctx.act
         assert isinstance(act, A.PausePledge)
         who = (ctx.member, ctx.ref, ctx.device)
-        fund = F.pause_pledge(self._fund(act.fund), ctx.ts, who, act)
-        self.funds[fund.id] = fund
+        fund = self._commit(F.pause_pledge(self._fund(act.fund), ctx.ts, who, act))
         what = "paused" if act.paused else "resumed"
         return f"{self._name(ctx.member)} {what} their pledge to {fund.name!r}"
 
@@ -105,8 +125,7 @@ class FundFolding:
         act = ctx.act
         assert isinstance(act, A.Disburse)
         who = (ctx.member, ctx.ref, ctx.device)
-        fund = F.disburse(self._fund(act.fund), ctx.ts, who, act, self._is_member_at)
-        self.funds[fund.id] = fund
+        fund = self._commit(F.disburse(self._fund(act.fund), ctx.ts, who, act, self._is_member_at))
         return f"{self._name(ctx.member)} disbursed {act.amount} {fund.unit} to {act.to}"
 
     def _confirm_skill(self, ctx: _Ctx) -> str:
@@ -125,7 +144,7 @@ class FundFolding:
             return
         fund = self.funds.get(str(getattr(act, "fund", "")))
         if fund is not None:
-            self.funds[fund.id] = F.refused(fund, ts, who, act, error.rule, error.detail)
+            self._commit(F.refused(fund, ts, who, act, error.rule, error.detail))
 
     # --- effects ---------------------------------------------------------------------------
 
@@ -150,42 +169,43 @@ class FundFolding:
             raise IllegalMoveError(R.FUND_NAME_UNIQUE, f"an open fund is named {e.name!r}")
         fund = F.establish(d.id, self._effect_index(d, e), ts, e)
         self.funds[fund.id] = fund
+        self.ledgers[fund.id] = []
         return f"fund {e.name!r} established; it dissolves {F.day(e.dissolves)}"
 
     def _effect_move_dissolution(self, d: Decision, e: A.Effect) -> str:
         assert isinstance(e, (A.ShortenFundEffect, A.LengthenFundEffect))
         lengthen = isinstance(e, A.LengthenFundEffect)
         fund = self._fund(e.fund)
-        fund = F.move_dissolution(
-            fund, d.effective_ts, d.decided_by, d.id, e.dissolves, lengthen=lengthen
+        fund = self._commit(
+            F.move_dissolution(
+                fund, d.effective_ts, d.decided_by, d.id, e.dissolves, lengthen=lengthen
+            )
         )
-        self.funds[fund.id] = fund
         return f"fund {fund.name!r} now dissolves {F.day(fund.dissolves_ts)}"
 
     def _effect_disburse(self, d: Decision, e: A.Effect) -> str:
         assert isinstance(e, A.DisburseEffect)
         fund = self._fund(e.fund)
         try:
-            fund = F.disburse_by_decision(fund, d.effective_ts, d.decided_by, d.id, e)
+            step = F.disburse_by_decision(fund, d.effective_ts, d.decided_by, d.id, e)
         except F.Refused as refused:
-            self.funds[fund.id] = refused.fund
+            self._commit(refused.step)
             raise refused.error from None
-        self.funds[fund.id] = fund
+        fund = self._commit(step)
         return f"disbursed {e.amount} {fund.unit} from {fund.name!r} to {e.to}"
 
     def _effect_fund_stewards(self, d: Decision, e: A.Effect) -> str:
         assert isinstance(e, A.FundStewardsEffect)
         fund = self._fund(e.fund)
         self._check_stewards(e.stewards, d.effective_ts)
-        fund = F.new_rotation(fund, d.effective_ts, d.decided_by, d.id, e)
-        self.funds[fund.id] = fund
+        fund = self._commit(F.new_rotation(fund, d.effective_ts, d.decided_by, d.id, e))
         return f"fund {fund.name!r} has {len(e.stewards)} stewards from now"
 
     def dissolve_due(self, until: int) -> None:
         """Every fund whose dissolution date has come by ``until`` closes."""
         for fund in F.due_dissolutions(self.funds, until):
             d = self.decisions.get(fund.decision)
-            self.funds[fund.id] = F.dissolve(fund, d.decided_by if d is not None else "")
+            self._commit(F.dissolve(fund, d.decided_by if d is not None else ""))
 
     def _effect_establish_partnership(self, d: Decision, e: A.Effect) -> str:
         assert isinstance(e, A.EstablishPartnershipEffect)

@@ -112,13 +112,13 @@ class Fund:
     remainder_to: str
     threshold: int
     rotations: tuple[Rotation, ...]
+    # Every entry, in the global order. While the fold runs it keeps the entries beside the
+    # record (appending to a tuple would copy it each time); the folded state has them all.
     ledger: tuple[LedgerEntry, ...] = ()
     pledges: Mapping[str, PledgeRecord] = field(default_factory=dict)
     dissolved_ts: int | None = None
-
-    @property
-    def balance(self) -> int:
-        return self.ledger[-1].balance if self.ledger else 0
+    balance: int = 0
+    given: Mapping[str, int] = field(default_factory=dict)  # participant -> contributed in all
 
     def open_at(self, ts: int) -> bool:
         return self.dissolved_ts is None and self.established_ts <= ts < self.dissolves_ts
@@ -255,22 +255,31 @@ def require_open(fund: Fund, ts: int) -> None:
         )
 
 
-def _entry(fund: Fund, entry: LedgerEntry) -> Fund:
-    return dataclasses.replace(fund, ledger=(*fund.ledger, entry))
+@dataclass(frozen=True)
+class Step:
+    """What one act or effect does to a fund: the record after it, and its ledger entries."""
+
+    fund: Fund
+    entries: tuple[LedgerEntry, ...]
 
 
-def contribute(fund: Fund, ts: int, who: tuple[str, str, str], act: A.Contribute) -> Fund:
+def _entry(fund: Fund, *entries: LedgerEntry) -> Step:
+    return Step(dataclasses.replace(fund, balance=entries[-1].balance), entries)
+
+
+def contribute(fund: Fund, ts: int, who: tuple[str, str, str], act: A.Contribute) -> Step:
     """``who`` is (member, act ref, device)."""
     require_open(fund, ts)
     member, ref, device = who
     balance = fund.balance + act.amount
+    given = {**fund.given, member: fund.given.get(member, 0) + act.amount}
     return _entry(
-        fund,
+        dataclasses.replace(fund, given=given),
         LedgerEntry(ts, CONTRIBUTION, member, act.amount, balance, ref, device, note=act.note),
     )
 
 
-def pledge(fund: Fund, ts: int, who: tuple[str, str, str], act: A.Pledge) -> Fund:
+def pledge(fund: Fund, ts: int, who: tuple[str, str, str], act: A.Pledge) -> Step:
     require_open(fund, ts)
     member, ref, device = who
     record = PledgeRecord(member, act.amount, act.every_days, ts, ref)
@@ -281,7 +290,7 @@ def pledge(fund: Fund, ts: int, who: tuple[str, str, str], act: A.Pledge) -> Fun
     )
 
 
-def pause_pledge(fund: Fund, ts: int, who: tuple[str, str, str], act: A.PausePledge) -> Fund:
+def pause_pledge(fund: Fund, ts: int, who: tuple[str, str, str], act: A.PausePledge) -> Step:
     require_open(fund, ts)
     member, ref, device = who
     record = fund.pledges.get(member)
@@ -302,7 +311,7 @@ def disburse(
     who: tuple[str, str, str],
     act: A.Disburse,
     is_member: IsMember,
-) -> Fund:
+) -> Step:
     """A disbursement by the current steward, at or below the threshold."""
     require_open(fund, ts)
     member, ref, device = who
@@ -335,7 +344,7 @@ def _check_balance(fund: Fund, amount: int) -> None:
 
 def refused(
     fund: Fund, ts: int, who: tuple[str, str, str], act: A.Act, rule: str, detail: str
-) -> Fund:
+) -> Step:
     """The fund with a refused entry for ``act`` (shown with its reason on every node)."""
     member, ref, device = who
     amount = getattr(act, "amount", 0)
@@ -351,7 +360,7 @@ def refused(
 
 def disburse_by_decision(
     fund: Fund, ts: int, decided_by: str, d_id: str, e: A.DisburseEffect
-) -> Fund:
+) -> Step:
     """A decision's ``disburse`` effect: any amount the balance allows. Refused, it is a
     refused entry in the ledger and the fund is otherwise unchanged."""
     try:
@@ -371,11 +380,11 @@ def disburse_by_decision(
 
 
 class _Refused(Exception):
-    """A decision's effect refused, with the fund holding the refused entry."""
+    """A decision's effect refused, with the refused entry for the ledger."""
 
-    def __init__(self, fund: Fund, error: IllegalMoveError) -> None:
+    def __init__(self, step: Step, error: IllegalMoveError) -> None:
         super().__init__(error.detail)
-        self.fund = fund
+        self.step = step
         self.error = error
 
 
@@ -384,7 +393,7 @@ Refused = _Refused
 
 def move_dissolution(
     fund: Fund, ts: int, decided_by: str, d_id: str, dissolves: int, *, lengthen: bool
-) -> Fund:
+) -> Step:
     """A decision moves the dissolution date: ``shorten_fund`` only earlier (a date passed by
     the time it takes effect dissolves the fund then), ``lengthen_fund`` only later."""
     require_open(fund, ts)
@@ -411,7 +420,7 @@ def move_dissolution(
     return _entry(dataclasses.replace(fund, dissolves_ts=new), entry)
 
 
-def new_rotation(fund: Fund, ts: int, decided_by: str, d_id: str, e: A.FundStewardsEffect) -> Fund:
+def new_rotation(fund: Fund, ts: int, decided_by: str, d_id: str, e: A.FundStewardsEffect) -> Step:
     require_open(fund, ts)
     rotation = Rotation(ts, e.term_days * R.DAY_MS, e.stewards, d_id)
     entry = LedgerEntry(
@@ -427,7 +436,7 @@ def due_dissolutions(funds: Mapping[str, Fund], until: int) -> list[Fund]:
     return sorted(due, key=lambda f: (f.dissolves_ts, f.id))
 
 
-def dissolve(fund: Fund, decided_by: str) -> Fund:
+def dissolve(fund: Fund, decided_by: str) -> Step:
     """The fund at its dissolution date: the balance goes as the fund says (back to the
     contributors in proportion, or to the named recipient), each move in the ledger."""
     ts = fund.dissolves_ts
@@ -450,15 +459,13 @@ def dissolve(fund: Fund, decided_by: str) -> Fund:
     entries.append(
         LedgerEntry(ts, DISSOLUTION, decided_by, left, 0, fund.decision, to=to, note=note)
     )
-    return dataclasses.replace(fund, ledger=(*fund.ledger, *entries), dissolved_ts=ts)
+    return _entry(dataclasses.replace(fund, dissolved_ts=ts), *entries)
 
 
 def return_shares(fund: Fund) -> list[tuple[str, int]]:
     """The balance split among the contributors in proportion to what each put in (whole
     units; the units rounding leaves go one each to the largest contributors first)."""
-    given: dict[str, int] = {}
-    for e in fund.contributions():
-        given[e.member] = given.get(e.member, 0) + e.amount
+    given = fund.given
     total = sum(given.values())
     left = fund.balance
     if not total or not left:
@@ -489,10 +496,7 @@ def days_left(fund: Fund, now_ms: int) -> int:
 
 def income_by(fund: Fund) -> dict[str, int]:
     """Participant -> what they contributed in all."""
-    out: dict[str, int] = {}
-    for e in fund.contributions():
-        out[e.member] = out.get(e.member, 0) + e.amount
-    return out
+    return dict(fund.given)
 
 
 def _day(ms: int) -> str:
@@ -512,6 +516,7 @@ __all__ = [
     "PledgeRecord",
     "Refused",
     "Rotation",
+    "Step",
     "balance_series",
     "contribute",
     "day",
