@@ -348,3 +348,35 @@ def test_bad_fund_acts_are_audited_never_raised() -> None:
     rules = [e.rule for e in state.ignored()]
     assert rules.count(R.FUND_EXISTS) == 1 and rules.count(R.WELL_FORMED) == 2
     assert state.funds[fund].ledger == ()
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(("ana", "bob", "cai")), st.booleans(), st.integers(1, 90)),
+        min_size=1,
+        max_size=10,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_every_node_folds_the_same_ledger_whatever_order_the_documents_come_in(
+    moves: list[tuple[str, bool, int]], rnd: object
+) -> None:
+    """Partitions heal into one record: whatever order a node holds the member documents
+    in, the fund's ledger (accepted and refused entries alike) is the same."""
+    import random
+
+    assert isinstance(rnd, random.Random)
+    w = FundWorld("bob", "cai")
+    fund = w.establish(threshold=60)
+    for i, (who, spend, amount) in enumerate(moves):
+        if spend:
+            w.disburse(who, START + 10 + 7 * i, fund, amount, device=i % 2)
+        else:
+            w.contribute(who, START + 10 + 7 * i, fund, amount, device=i % 2)
+    items = list(w.docs.items())
+    rnd.shuffle(items)
+    one = fold(snapshot_of(w.assembly_id, dict(items)), NOW).funds[fund]
+    other = fold(snapshot_of(w.assembly_id, dict(reversed(items))), NOW).funds[fund]
+    assert one == other
+    assert all(e.balance >= 0 for e in one.ledger)

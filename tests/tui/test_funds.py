@@ -8,7 +8,8 @@ from textual.widgets import Input, Label, Sparkline, TabbedContent
 from assemblymesh.model import acts as A
 from assemblymesh.model import commands, fund_commands
 from assemblymesh.model import rules as R
-from assemblymesh.tui.funds import AmountDialog, FundsScreen
+from assemblymesh.tui.dialogs import ConfirmDialog
+from assemblymesh.tui.funds import AmountDialog, DateDialog, FundsScreen
 from tests.tui.conftest import DAY, START, Trio, settle
 from tests.tui.test_screens import shown
 
@@ -162,3 +163,35 @@ async def test_the_readiness_tab_names_what_would_be_orphaned_and_the_fix(trio: 
         await pilot.press("f")
         await pilot.pause()
         assert app.screen.query_one("#funds-tabs", TabbedContent).active == "funds-tab"
+
+
+async def test_shortening_is_a_proposal_and_lengthening_asks_twice(trio: Trio) -> None:
+    fund = seed_fund(trio)
+    app = trio.app()
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("6", "s")
+        await pilot.pause()
+        assert isinstance(app.screen, DateDialog)
+        await pilot.press(*"2099-01-01", "enter")  # later: not a shortening
+        await settle(app, pilot)
+        assert any("press l" in n.message for n in app._notifications)
+        await pilot.press("s", *"2023-12-01", "enter")
+        await settle(app, pilot)
+        await pilot.press("l", *"2024-02-01", "enter")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        assert "This LENGTHENS the life of Seed by" in shown(app, "#warning")
+        await pilot.press("y")  # not yet: the box must be ticked
+        await pilot.pause()
+        assert app.screen is dialog and "Tick" in shown(app, "#error")
+        dialog.query_one("#anyway").focus()
+        await pilot.press("space", "y")
+        await settle(app, pilot)
+    proposals = list(trio.reopen().proposals.values())[-2:]
+    assert [p.title for p in proposals] == ["Dissolve Seed earlier", "LENGTHEN Seed to 2024-02-01"]
+    assert [type(p.latest.effects[0]) for p in proposals] == [
+        A.ShortenFundEffect, A.LengthenFundEffect,
+    ]  # fmt: skip
+    assert all(p.latest.effects[0].fund == fund for p in proposals)  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@ to dissolution; the partnerships; and the withdrawal-readiness report (three tab
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -12,8 +13,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Sparkline, Static, TabbedContent, TabPane
 
-from assemblymesh.model import fund_commands
+from assemblymesh.model import acts as A
+from assemblymesh.model import commands, fund_commands
+from assemblymesh.model import funds as F
+from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.dialogs import ConfirmDialog
 from assemblymesh.tui.funds_view import (
     balance_samples,
     fund_rows,
@@ -72,6 +77,37 @@ class AmountDialog(ModalScreen[AmountInput | None]):
         self.dismiss(None)
 
 
+class DateDialog(ModalScreen[int | None]):
+    """A date, YYYY-MM-DD (UTC midnight, in ms)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, heading: str) -> None:
+        super().__init__()
+        self.heading = heading
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.heading, classes="dialog-title", markup=False)
+            yield Input(placeholder="YYYY-MM-DD", id="date")
+            yield Static("", id="error", classes="error", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#date", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            day = dt.datetime.strptime(event.value.strip(), "%Y-%m-%d").replace(tzinfo=dt.UTC)
+        except ValueError:
+            self.query_one("#error", Static).update("Give the date as YYYY-MM-DD.")
+            return
+        self.dismiss(int(day.timestamp() * 1000))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class FundsScreen(AssemblyScreen):
     MODE = "funds"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -80,6 +116,8 @@ class FundsScreen(AssemblyScreen):
         Binding("r", "tab('readiness-tab')", "Readiness"),
         Binding("c", "contribute", "Contribute"),
         Binding("d", "disburse", "Disburse (steward)"),
+        Binding("s", "shorten", "Propose an earlier dissolution"),
+        Binding("l", "lengthen", "Propose LENGTHENING"),
     ]
 
     def __init__(self) -> None:
@@ -185,10 +223,69 @@ class FundsScreen(AssemblyScreen):
         )
         self.app.push_screen(dialog, callback=disburse)
 
-    def _fund_or_say(self) -> tuple[str, str] | None:
+    def _propose(self, title: str, body: str, effect: A.Effect) -> None:
+        if self.am.write(commands.propose, title, body, [effect]):
+            self.notify(f"Proposed: {title}. The assembly decides in a consent round.")
+
+    def action_shorten(self) -> None:
+        fund = self._chosen_fund()
+        if fund is None:
+            return
+
+        def shorten(day: int | None) -> None:
+            if day is None:
+                return
+            if day >= fund.dissolves_ts:
+                self.notify(
+                    f"{F.day(day)} is not earlier than {F.day(fund.dissolves_ts)}: to lengthen"
+                    " the fund's life, press l (a proposal of its own)",
+                    severity="error",
+                )
+                return
+            effect = A.ShortenFundEffect(fund=fund.id, dissolves=day)
+            text = f"Dissolve {fund.name!r} on {F.day(day)}, not {F.day(fund.dissolves_ts)}."
+            self._propose(f"Dissolve {fund.name} earlier", text, effect)
+
+        dialog = DateDialog(f"Dissolve {fund.name} earlier than {F.day(fund.dissolves_ts)}: on")
+        self.app.push_screen(dialog, callback=shorten)
+
+    def action_lengthen(self) -> None:
+        fund = self._chosen_fund()
+        if fund is None:
+            return
+
+        def confirmed(day: int, yes: bool | None) -> None:
+            if yes:
+                effect = A.LengthenFundEffect(fund=fund.id, dissolves=day)
+                text = f"Lengthen the life of {fund.name!r} to {F.day(day)}."
+                self._propose(f"LENGTHEN {fund.name} to {F.day(day)}", text, effect)
+
+        def ask(day: int | None) -> None:
+            if day is None:
+                return
+            if day <= fund.dissolves_ts:
+                self.notify(f"{F.day(day)} is not later: press s to shorten", severity="error")
+                return
+            more = (day - fund.dissolves_ts) // R.DAY_MS
+            warning = (
+                f"This LENGTHENS the life of {fund.name} by {more} days, from"
+                f" {F.day(fund.dissolves_ts)} to {F.day(day)}. It is a proposal of its own,"
+                " with nothing else in it, and needs its own consent round."
+            )
+            dialog = ConfirmDialog(
+                f"Propose lengthening {fund.name}?", warning=warning, anyway="Yes, lengthen it"
+            )
+            self.app.push_screen(dialog, callback=lambda yes: confirmed(day, yes))
+
+        self.app.push_screen(DateDialog(f"Lengthen the life of {fund.name} to"), callback=ask)
+
+    def _chosen_fund(self) -> F.Fund | None:
         d = self.am.digest
         fund = d.state.funds.get(self.chosen) if d is not None and self.chosen else None
         if fund is None:
             self.notify("Choose a fund first", severity="warning")
-            return None
-        return fund.name, fund.unit
+        return fund
+
+    def _fund_or_say(self) -> tuple[str, str] | None:
+        fund = self._chosen_fund()
+        return None if fund is None else (fund.name, fund.unit)
