@@ -400,9 +400,10 @@ class LocalAssembly:
         return self.member_keys.unlock(passphrase)
 
     def last_fold(self) -> AssemblyState | None:
-        """The last folded state, folding once if there is none (the store's question
-        about devices is answered from it, never by a fold inside each ingest)."""
-        if self._fold_cache is None:
+        """The governance state the store's question about devices is answered from: the
+        last fold while someone keeps it current (a running node: never a fold inside each
+        ingest), else the state now."""
+        if self._fold_cache is None or not self.refolded_elsewhere:
             return self.state()
         return self._fold_cache[1]
 

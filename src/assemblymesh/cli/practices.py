@@ -8,7 +8,8 @@ import click
 
 def register(main: click.Group) -> None:
     """Add every practice's command group to ``main``."""
-    from assemblymesh.cli import devices
+    from assemblymesh.cli import devices, funds
 
     main.add_command(devices.device)
     main.add_command(devices.key)
+    funds.register(main)
