@@ -43,6 +43,18 @@ TOO_FEW: Final = "too few periods"
 
 NONE_RECORDED: Final = "none recorded"
 
+# Each metric in one line (docs/metrics.md has the formula and a worked example).
+DEFINITIONS: Final[Mapping[str, str]] = {
+    "facilitators": "how many different members facilitated the period's meetings",
+    "top_facilitator_share": "the share of the period's meetings run by the member who ran most",
+    "new_voices": "members heard for the first time: proposed, took a position, objected, spoke",
+    "own_initiatives": "the share of the period's proposals put by members, not supporters",
+    "reliance_on_outsiders": "the share of the period's decisions a supporter took part in "
+    "(proposed, took a position, spoke, was asked for clarification)",
+    "adopted_from_others": "decisions on proposals put from another assembly's publication",
+    "adopted_by_others": "items of this assembly's that other assemblies adopted",
+}
+
 # How a member was first heard, in the order that breaks a tie at the same moment.
 PROPOSED: Final = "proposed"
 OBJECTED: Final = "objected"
@@ -480,6 +492,7 @@ def window(metrics: Metrics, since_ms: int | None, until_ms: int | None) -> Metr
 
 __all__ = [
     "COUNT",
+    "DEFINITIONS",
     "MEETINGS",
     "MONTH",
     "NONE_RECORDED",
