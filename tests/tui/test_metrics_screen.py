@@ -80,7 +80,7 @@ async def test_the_metrics_screen_lists_every_metric_and_plots_the_chosen_one(
             "Own initiatives",
         ]
         assert len(titles) == 7
-        assert "no meetings recorded" in str(table.get_row_at(0)[2])
+        assert "no meetings recorded" in str(table.get_row_at(0)[3])
         table.focus()
         await pilot.press("down", "down")
         await pilot.pause()
