@@ -30,8 +30,10 @@ from assemblymesh.crdt.identity import (
 )
 from assemblymesh.errors import IllegalMoveError
 from assemblymesh.model import acts as A
+from assemblymesh.model import meeting_fold
 from assemblymesh.model import rules as R
 from assemblymesh.model import tables as T
+from assemblymesh.model.meetings import AgendaItem, Meeting
 from assemblymesh.model.order import Ordering, Placed, invited_key, order_acts
 from assemblymesh.model.snapshot import AssemblySnapshot
 from assemblymesh.model.state import (
@@ -243,6 +245,8 @@ class _Folder:
         self.audit: list[AuditEntry] = []
         self.founding_period = True
         self.act_refs: set[str] = set()
+        self.meetings: dict[str, Meeting] = {}
+        self.agenda_items: dict[str, AgendaItem] = {}
 
     # --- entry and exit --------------------------------------------------------------------
 
@@ -262,6 +266,8 @@ class _Folder:
         f.audit = list(state.audit)
         f.founding_period = state.founding_period
         f.act_refs = set(state.act_refs)
+        f.meetings = dict(state.meetings)
+        f.agenda_items = dict(state.agenda_items)
         f.frozen_from = state
         return f
 
@@ -315,6 +321,8 @@ class _Folder:
             rule_history=tuple(self.rule_history),
             effect_log=tuple(self.effect_log),
             latest_eff=latest,
+            meetings=dict(self.meetings),
+            agenda_items=dict(self.agenda_items),
         )
 
     def feed(self, item: Placed) -> None:
@@ -1094,6 +1102,7 @@ _EFFECTS: Mapping[type[A.Effect], Callable[[_Folder, Decision, A.Effect], str]] 
 # state an advisory position, and look after its own devices and name.
 SUPPORTER_ACTS: frozenset[type[A.Act]] = frozenset(
     {A.Propose, A.Amend, A.Withdraw, A.TakePosition, A.RevokeDevice, A.AllowNaming}
+    | meeting_fold.SUPPORTER_ACTS
 )
 
 _HANDLERS: Mapping[type[A.Act], Callable[[_Folder, _Ctx], str]] = {
@@ -1113,6 +1122,7 @@ _HANDLERS: Mapping[type[A.Act], Callable[[_Folder, _Ctx], str]] = {
     A.Reject: _Folder._reject,
     A.RevokeDevice: _Folder._revoke_device,
     A.AllowNaming: _Folder._allow_naming,
+    **meeting_fold.HANDLERS,
 }
 
 __all__ = [
