@@ -4,20 +4,22 @@ browser (headless Chromium), the charts are in the page and painted."""
 from __future__ import annotations
 
 import dataclasses
+import html
 import os
 import re
 import shutil
 import struct
 import subprocess
 import zlib
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from assemblymesh.model import metrics as M
-from assemblymesh.report import BAR, Minutes, render_html
-from tests.model.garden import at, fold_garden, garden, garden_meetings
+from assemblymesh.report import BAR, Minutes, minutes_of, render_html
+from tests.model.garden import MINUTES, at, fold_garden, garden
 
 REQUIRE_BROWSER = "ASSEMBLYMESH_REQUIRE_BROWSER"  # set by .ci/run: a missing browser fails
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -35,12 +37,19 @@ CHROMIUM_FLAGS = (
 HOSTILE = '<script>alert("x")</script><svg onload=alert(1)>'
 
 
-def report(minutes: tuple[Minutes, ...] = (), hostile: bool = False) -> str:
-    """The worked example's report; with ``hostile``, the seed library's title and the
-    assembly's name are markup."""
+def report(
+    minutes: tuple[Minutes, ...] | None = None,
+    hostile: bool = False,
+    shared: Callable[[str], str] = lambda meeting: "",
+) -> str:
+    """The worked example's report, with the minutes of its meetings (the shared text of
+    each as ``shared`` gives it) unless ``minutes`` are given; with ``hostile``, the seed
+    library's title and the assembly's name are markup."""
     w = garden()
     state = fold_garden(w)
-    metrics = M.compute(state, meetings=garden_meetings(w))
+    metrics = M.compute(state)
+    if minutes is None:
+        minutes = tuple(minutes_of(state, shared))
     if hostile:
         assert state.assembly is not None
         seeds = next(p for p in state.proposals.values() if p.title == "Seed library")
@@ -115,15 +124,34 @@ def test_the_report_fetches_nothing_and_runs_nothing() -> None:
 
 
 def test_the_report_lists_the_decisions_and_the_minutes_of_the_period() -> None:
-    minutes = Minutes(at(3, 11), "March meeting", "We agreed on seeds.\nEve spoke.", "cy",
-                      "dee", sealed=True, changed_since_seal=True)  # fmt: skip
-    page = report(minutes=(minutes,))
+    page = report(shared=lambda meeting: "Notes as they stand.")
     decisions = page[page.index('id="decisions"') : page.index('id="minutes"')]
     assert decisions.count("<tr>") == 1 + 4  # the heading and D1..D4
     for title in ("Give Sam standing", "Buy a shed", "Compost bins", "Seed library"):
         assert title in decisions
-    assert "We agreed on seeds.\nEve spoke." in page
-    assert "edited since the seal" in page
+    minutes = page[page.index('id="minutes"') :]
+    assert minutes.count('<article class="meeting">') == 7
+    assert "2026-03-11, The shed: Meeting of 11 Mar" in minutes
+    assert html.escape(MINUTES) in minutes  # the sealed text, not the shared one
+    assert minutes.count("Notes as they stand.") == 6  # the others are not sealed
+    assert "(sealed, edited since the seal)" in minutes
+    assert minutes.count("(not sealed)") == 6
+
+
+def test_a_window_of_the_report_holds_only_its_decisions_and_minutes() -> None:
+    state = fold_garden(garden())
+    since, until = at(3, 1, 0), at(4, 1, 0)
+    metrics = M.window(M.compute(state), since, until)
+    page = render_html(state, metrics, minutes_of(state, lambda m: MINUTES, since, until),
+                       since, until)  # fmt: skip
+    assert [a["data-metric"] for tag, a in parsed(page).tags if tag == "svg"][:1] == [
+        "facilitators"
+    ]
+    assert "2026-03 to 2026-03" in page
+    decisions = page[page.index('id="decisions"') : page.index('id="minutes"')]
+    assert "Compost bins" in decisions and "Buy a shed" not in decisions
+    assert page.count('<article class="meeting">') == 2
+    assert "(sealed)" in page  # the shared text is the sealed one: not edited since
 
 
 def test_text_from_the_record_cannot_inject_markup() -> None:

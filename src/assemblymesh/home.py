@@ -406,9 +406,11 @@ class LocalAssembly:
     ) -> str:
         """The self-contained HTML report of [since_ms, until_ms): ``metrics`` as charts,
         the decisions made and the minutes of the meetings held then."""
-        from assemblymesh.report import render_html
+        from assemblymesh.model.meetings import minutes_key
+        from assemblymesh.report import minutes_of, render_html
 
-        return render_html(state, metrics, (), since_ms, until_ms)
+        minutes = minutes_of(state, lambda m: self.draft(minutes_key(m)), since_ms, until_ms)
+        return render_html(state, metrics, minutes, since_ms, until_ms)
 
     def last_heard(self) -> dict[str, int]:
         """member id -> time of the newest change this node holds from any of their devices

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final
 
+from assemblymesh.minutes import minutes_text
 from assemblymesh.model import rules as R
-from assemblymesh.model.metrics import COUNT, SHARE, Metrics, Period, Series
+from assemblymesh.model.metrics import COUNT, SHARE, Metrics, Period, Series, held_meetings
 from assemblymesh.model.state import AssemblyState, Decision
 
 CHART_W: Final = 640
@@ -64,6 +65,44 @@ class Minutes:
     note_taker: str = ""
     sealed: bool = False
     changed_since_seal: bool = False
+    place: str = ""
+
+
+def minutes_of(
+    state: AssemblyState,
+    current_of: Callable[[str], str],
+    since_ms: int | None = None,
+    until_ms: int | None = None,
+) -> list[Minutes]:
+    """The minutes of every meeting held in [since_ms, until_ms), in the order held:
+    the sealed text if sealed (and whether the shared text changed since), else the shared
+    text as it stands. ``current_of(meeting)`` reads a meeting's shared minutes."""
+    out = []
+    for held in held_meetings(state):
+        if (since_ms is not None and held.held_ts < since_ms) or (
+            until_ms is not None and held.held_ts >= until_ms
+        ):
+            continue
+        m = state.meetings[held.id]
+        text = minutes_text(m, current_of(m.id))
+        out.append(
+            Minutes(
+                held.held_ts,
+                m.title or "Meeting",
+                text.text,
+                _name(state, m.facilitator),
+                _name(state, m.note_taker),
+                text.sealed,
+                text.changed_since_seal,
+                m.place,
+            )
+        )
+    return out
+
+
+def _name(state: AssemblyState, member: str) -> str:
+    m = state.members.get(member)
+    return m.name if m is not None else member[:8]
 
 
 def day(ms: int) -> str:
@@ -306,7 +345,11 @@ def _minutes_section(minutes: Sequence[Minutes]) -> list[str]:
         seal = "sealed" if m.sealed else "not sealed"
         if m.changed_since_seal:
             seal += ", edited since the seal"
-        out.append(f'<article class="meeting"><h3>{day(m.held_ts)}: {html.escape(m.title)}</h3>')
+        where = f", {m.place}" if m.place else ""
+        out.append(
+            f'<article class="meeting"><h3>{day(m.held_ts)}{html.escape(where)}:'
+            f" {html.escape(m.title)}</h3>"
+        )
         out.append(f'<p class="lede">{html.escape(roles)} ({seal})</p>')
         out.append(f'<div class="minutes">{html.escape(m.text)}</div></article>')
     return [*out, "</section>"]
@@ -343,4 +386,4 @@ def render_html(
     return "\n".join(body) + "\n"
 
 
-__all__ = ["Minutes", "chart_svg", "decisions_in", "render_html", "value_text"]
+__all__ = ["Minutes", "chart_svg", "decisions_in", "minutes_of", "render_html", "value_text"]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import acts as A
-from assemblymesh.model import metrics as M
 from assemblymesh.model import rules as R
+from assemblymesh.model.meetings import minutes_hash
 from tests.model.helpers import NONCE, B, World, act_doc
 
 YEAR_MS = 365 * R.DAY_MS
@@ -60,9 +61,55 @@ def _join(w: World, name: str, ts: int, kind: str = R.MEMBER_INVITE) -> None:
     w.join(name, ts, invite=invite)
 
 
+def put(w: World, name: str, cls: type[A.Act], ts: int, **fields: Any) -> str:
+    """Write one act of ``cls`` in ``name``'s document; returns its ref."""
+    return w.ref(name, w.add(name, act_doc(cls, w.next_id(), ts, w.dev(name), **fields)))
+
+
+MINUTES = "Eve spoke for the first time. Sam answered questions on the seed library."
+
+
+def _meeting(
+    w: World,
+    when: int,
+    facilitator: str,
+    speakers: tuple[str, ...] = (),
+    seeds: str | None = None,
+) -> str:
+    """Ana schedules a meeting the day before ``when``; ``facilitator`` opens it at
+    ``when``, gives each speaker the floor an hour apart and ends it three hours in. With
+    ``seeds``, Dee puts the seed library on the agenda, the facilitator asks Sam about it
+    and Ana, taking the notes, seals the minutes."""
+    note_taker = "bob" if facilitator == "ana" else "ana"
+    mid = put(
+        w, "ana", A.ScheduleMeeting, when - R.DAY_MS, title=f"Meeting of {day_label(when)}",
+        starts=when, place="The shed", facilitator=w.mid(facilitator),
+        note_taker=w.mid(note_taker),
+    )  # fmt: skip
+    item = None
+    if seeds is not None:
+        item = put(w, "dee", A.AddAgendaItem, when - R.DAY_MS + 3_600_000, meeting=mid,
+                   kind=R.ITEM_PROPOSAL, title="Seed library", proposal=seeds)  # fmt: skip
+    put(w, facilitator, A.AdvanceMeeting, when, meeting=mid, to=R.IN_SESSION)
+    for n, speaker in enumerate(speakers):
+        put(w, facilitator, A.GiveFloor, when + (n + 1) * 3_600_000, meeting=mid,
+            member=w.mid(speaker))  # fmt: skip
+    if item is not None:
+        put(w, facilitator, A.AskClarification, when + 5_400_000, meeting=mid,
+            supporter=w.mid("sam"), item=item, question="Where from?")  # fmt: skip
+        put(w, note_taker, A.SealMinutes, when + 6_600_000, meeting=mid, text=MINUTES,
+            hash=minutes_hash(MINUTES))  # fmt: skip
+    put(w, facilitator, A.AdvanceMeeting, when + 3 * 3_600_000, meeting=mid, to=R.ENDED)
+    return mid
+
+
+def day_label(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%d %b")
+
+
 def garden() -> World:
-    """The record of docs/metrics.md's worked example (without its meetings, which
-    ``GARDEN_MEETINGS`` gives)."""
+    """The record of docs/metrics.md's worked example, written in the order it happened
+    (each device's acts in its own order, as a real device writes them)."""
     w = World(founder="ana")
     _create(w, at(1, 5))
     _join(w, "bob", at(1, 6))
@@ -71,14 +118,18 @@ def garden() -> World:
     standing = A.AdmitSupporterEffect(member=w.mid("sam"), until=at(12, 31))
     p1 = w.propose("ana", at(1, 10, 9), "Give Sam standing", effects=(standing,))
     _round(w, at(1, 10, 10), p1, [("bob", R.CONSENT)])
+    _meeting(w, at(1, 14), "ana")
     p2 = w.propose("bob", at(1, 20), "Buy a shed")
+    _meeting(w, at(1, 28), "ana")
     _join(w, "dee", at(2, 2))
     p3 = w.propose("sam", at(2, 3), "Compost bins")
     _round(w, at(2, 5, 10), p2, [("cy", R.OBJECT), ("dee", R.CONSENT)])
+    _meeting(w, at(2, 11), "bob", ("bob", "cy"))
     w.amend("bob", at(2, 15), p2, "a smaller shed")
     _round(w, at(2, 20, 10), p2, [("cy", R.CONSENT), ("sam", R.CONSENT)])
-    _round(w, at(3, 4, 10), p3, [("bob", R.CONSENT)])
+    _meeting(w, at(2, 25), "ana")
     _join(w, "eve", at(3, 1))
+    _round(w, at(3, 4, 10), p3, [("bob", R.CONSENT)])
     seeds = w.add(
         "dee",
         act_doc(A.Propose, w.next_id(), at(3, 8), w.dev("dee"), title="Seed library",
@@ -87,33 +138,12 @@ def garden() -> World:
     p4 = w.ref("dee", seeds)
     w.propose("sam", at(3, 8, 13), "Bee hotel")
     w.propose("ana", at(3, 9), "Rota")
-    _round(w, at(3, 10, 10), p4, [("bob", R.CONSENT)])
+    _meeting(w, at(3, 11), "cy", ("eve",), seeds=p4)
+    _round(w, at(3, 11, 16), p4, [("bob", R.CONSENT)])
+    _meeting(w, at(3, 25), "dee")
     w.propose("cy", at(4, 2), "Paint the gate")
+    _meeting(w, at(4, 8), "bob")
     return w
-
-
-def garden_meetings(w: World) -> list[M.HeldMeeting]:
-    """The meetings of the worked example, as the metrics read them."""
-    seeds = next(p.id for p in fold_garden(w).proposals.values() if p.title == "Seed library")
-    held = [
-        (at(1, 14), "ana", ()),
-        (at(1, 28), "ana", ()),
-        (at(2, 11), "bob", (("bob", at(2, 11, 13)), ("cy", at(2, 11, 14)))),
-        (at(2, 25), "ana", ()),
-        (at(3, 11), "cy", (("eve", at(3, 11, 13)),)),
-        (at(3, 25), "dee", ()),
-        (at(4, 8), "bob", ()),
-    ]
-    return [
-        M.HeldMeeting(
-            id=f"{n:016x}",
-            held_ts=ts,
-            facilitator=w.mid(who),
-            speakers=tuple((w.mid(s), t) for s, t in speakers),
-            heard_on={seeds: (w.mid("sam"),)} if ts == at(3, 11) else {},
-        )
-        for n, (ts, who, speakers) in enumerate(held)
-    ]
 
 
 def fold_garden(w: World) -> AssemblyState:

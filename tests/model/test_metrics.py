@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from assemblymesh.model import metrics as M
 from assemblymesh.model import rules as R
-from tests.model.garden import NOW, at, fold_garden, garden, garden_meetings
+from tests.model.garden import NOW, at, fold_garden, garden
 from tests.model.helpers import World
 
 MONTHS = ["2026-01", "2026-02", "2026-03", "2026-04"]
@@ -21,7 +21,7 @@ MONTHS = ["2026-01", "2026-02", "2026-03", "2026-04"]
 @pytest.fixture(scope="module")
 def example() -> M.Metrics:
     w = garden()
-    return M.compute(fold_garden(w), meetings=garden_meetings(w))
+    return M.compute(fold_garden(w))
 
 
 def values(s: M.Series) -> list[F | None]:
@@ -47,7 +47,7 @@ def test_facilitation_rotation_matches_the_worked_example(example: M.Metrics) ->
 
 def test_facilitation_per_two_meetings_matches_the_worked_example() -> None:
     w = garden()
-    per_two = M.compute(fold_garden(w), 2, meetings=garden_meetings(w))
+    per_two = M.compute(fold_garden(w), 2)
     labels = ["meetings 1-2", "meetings 3-4", "meetings 5-6", "meeting 7"]
     assert [p.label for p in per_two.periods] == labels
     assert per_two.periods[0].start_ms is None and per_two.periods[1].start_ms == at(2, 11)
@@ -66,7 +66,7 @@ def test_a_first_voice_is_the_earliest_way_a_member_was_heard() -> None:
     w = garden()
     state = fold_garden(w)
     scope_first = M.first_voices(
-        M._Scope(state, (), lambda ts: 0, tuple(garden_meetings(w)), frozenset({w.mid("sam")}))
+        M._Scope(state, (), lambda ts: 0, M.held_meetings(state), frozenset({w.mid("sam")}))
     )
     assert scope_first[w.mid("bob")] == (state.eff_of[_bobs_first_position(w, state)], M.POSITIONED)
     assert scope_first[w.mid("cy")][1] == M.OBJECTED
@@ -100,11 +100,11 @@ def test_reliance_on_outsiders_matches_the_worked_example(example: M.Metrics) ->
 def test_a_clarification_asked_of_a_supporter_is_reliance() -> None:
     """Without the meeting where Sam was asked about the seed library, March's D4 does not
     rely on outsiders: the figure comes from that one record."""
-    w = garden()
+    state = fold_garden(garden())
     meetings = [
-        M.HeldMeeting(m.id, m.held_ts, m.facilitator, m.speakers) for m in garden_meetings(w)
+        M.HeldMeeting(m.id, m.held_ts, m.facilitator, m.speakers) for m in M.held_meetings(state)
     ]
-    reliance = M.compute(fold_garden(w), meetings=meetings).get("reliance_on_outsiders")
+    reliance = M.compute(state, meetings=meetings).get("reliance_on_outsiders")
     assert values(reliance)[2] == F(1, 2)
 
 
@@ -128,10 +128,10 @@ def test_adoption_notes_when_the_record_has_them_are_counted_per_period() -> Non
 
 def test_without_meetings_facilitation_says_none_were_recorded() -> None:
     state = fold_garden(garden())
-    metrics = M.compute(state)
+    metrics = M.compute(state, meetings=())
     assert metrics.get("facilitators").note == "no meetings recorded"
     assert values(metrics.get("facilitators")) == [None] * 4
-    assert M.compute(state, 3).periods == ()  # no meetings: no meeting periods
+    assert M.compute(state, 3, meetings=()).periods == ()  # no meetings: no meeting periods
 
 
 def test_a_window_keeps_the_overlapping_periods_and_refits_the_trend(
@@ -146,19 +146,19 @@ def test_a_window_keeps_the_overlapping_periods_and_refits_the_trend(
 
 def test_the_metrics_are_the_same_whatever_order_the_documents_come_in() -> None:
     w = garden()
-    meetings = garden_meetings(w)
-    forward = M.compute(fold_garden(w), meetings=meetings)
+    forward = M.compute(fold_garden(w))
     w.docs = dict(reversed(list(w.docs.items())))
-    assert M.compute(fold_garden(w), meetings=list(reversed(meetings))) == forward
+    assert M.compute(fold_garden(w)) == forward
 
 
 def test_a_clock_set_back_does_not_move_an_act_before_what_its_writer_saw() -> None:
-    """Bob's device writes a proposal dated November 2025 after its position of 10 March:
-    the causal time puts it after that act, in March, not before the assembly existed."""
+    """Bob's device writes a proposal dated November 2025 after its last act (ending the
+    meeting of 8 April): the causal time puts it after that act, in April, not before the
+    assembly existed."""
     w = garden()
     w.propose("bob", at(1, 1) - 40 * R.DAY_MS, "Backdated")
     own = M.compute(fold_garden(w)).get("own_initiatives")
-    assert [(p.count, p.of) for p in own.points] == [(2, 2), (0, 1), (3, 4), (1, 1)]
+    assert [(p.count, p.of) for p in own.points] == [(2, 2), (0, 1), (2, 3), (2, 2)]
 
 
 # --- the trend ------------------------------------------------------------------------------

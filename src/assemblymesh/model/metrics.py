@@ -22,6 +22,7 @@ from fractions import Fraction
 from typing import Final
 
 from assemblymesh.model import rules as R
+from assemblymesh.model.meetings import Meeting
 from assemblymesh.model.state import AssemblyState, Decision
 
 MONTH: Final = "month"
@@ -79,9 +80,47 @@ class HeldMeeting:
 
 
 def held_meetings(state: AssemblyState) -> tuple[HeldMeeting, ...]:
-    """The meetings the record says were held, in the order they were held (then by id)."""
-    del state  # the record keeps no meetings yet
-    return ()
+    """The meetings the record says were held (opened, whether ended or still sitting;
+    never a cancelled one), in the order they opened (then by ref)."""
+    held = []
+    for m in state.meetings.values():
+        if m.started_ts is None or m.state == R.CANCELLED:
+            continue
+        heard: dict[str, list[str]] = {}
+        for member, item in _heard_in(m):
+            proposal = _proposal_of(state, item)
+            if proposal is not None:
+                heard.setdefault(proposal, []).append(member)
+        held.append(
+            HeldMeeting(
+                m.id,
+                m.started_ts,
+                m.facilitator,
+                tuple((t.member, t.start_ts) for t in m.turns),
+                {p: tuple(who) for p, who in heard.items()},
+            )
+        )
+    return tuple(sorted(held, key=lambda h: (h.held_ts, h.id)))
+
+
+def _heard_in(m: Meeting) -> Iterator[tuple[str, str | None]]:
+    """(member, agenda item) for every turn at speaking and every clarification asked."""
+    for t in m.turns:
+        yield t.member, t.item
+    for c in m.clarifications:
+        yield c.supporter, c.item
+
+
+def _proposal_of(state: AssemblyState, item: str | None) -> str | None:
+    """The proposal an agenda item is about: the one it names, else the one of the decision
+    its outcome names."""
+    found = state.agenda_items.get(item) if item is not None else None
+    if found is None:
+        return None
+    if found.proposal is not None:
+        return found.proposal
+    d = state.decisions.get(found.decision) if found.decision is not None else None
+    return d.proposal if d is not None else None
 
 
 # --- periods ------------------------------------------------------------------------------------
