@@ -619,6 +619,7 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
         "effects": _plain(state.effect_log),
         "changed_since_close": changed_since_close(state),
         "meeting": _meeting_status(state),
+        "metrics": _metrics_summary(state),
         "digest": record.digest,
         "changes": record.changes,
         "pending": record.pending,
@@ -629,6 +630,12 @@ def _meeting_status(state: AssemblyState) -> dict[str, Any] | None:
     from assemblymesh.cli.meetings import status_meeting
 
     return status_meeting(state)
+
+
+def _metrics_summary(state: AssemblyState) -> dict[str, Any]:
+    from assemblymesh.cli.metrics import metrics_summary
+
+    return metrics_summary(state)
 
 
 def day(ms: int) -> str:
