@@ -30,6 +30,7 @@ def key_table() -> Table:
     from assemblymesh.tui.home_screen import HomeScreen
     from assemblymesh.tui.meeting import MeetingScreen
     from assemblymesh.tui.member import MemberScreen
+    from assemblymesh.tui.metrics_screen import MetricsScreen
     from assemblymesh.tui.sync import InviteScreen, SyncScreen
     from assemblymesh.tui.widgets import PagedTable
 
@@ -52,6 +53,7 @@ def key_table() -> Table:
         ("Draft", DraftScreen),
         ("Sync", SyncScreen),
         ("Invite", InviteScreen),
+        ("Metrics", MetricsScreen),
     ):
         for key, desc in _rows(screen.BINDINGS):
             table.add_row(where, key, desc)
