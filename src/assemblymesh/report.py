@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Final
 
 from assemblymesh.minutes import minutes_text
+from assemblymesh.model import metrics as M
 from assemblymesh.model import rules as R
 from assemblymesh.model.metrics import COUNT, SHARE, Metrics, Period, Series, held_meetings
 from assemblymesh.model.state import AssemblyState, Decision
@@ -366,7 +367,7 @@ def render_html(
     name = state.assembly.name if state.assembly is not None else "Assembly"
     if metrics.periods:
         span = f"{metrics.periods[0].label} to {metrics.periods[-1].label}"
-        per = "per month" if metrics.kind == "month" else f"per {metrics.per} meetings"
+        per = M.per_text(metrics)
         lede = f"{span}, {per}. From the record as of {moment(metrics.now_ms)}."
     else:
         lede = f"From the record as of {moment(metrics.now_ms)}."

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from assemblymesh.model import metrics as M
 from assemblymesh.model import rules as R
 from tests.model.garden import NOW, at, fold_garden, garden
-from tests.model.helpers import World
 
 MONTHS = ["2026-01", "2026-02", "2026-03", "2026-04"]
 
@@ -65,23 +64,17 @@ def test_new_voices_match_the_worked_example(example: M.Metrics) -> None:
 def test_a_first_voice_is_the_earliest_way_a_member_was_heard() -> None:
     w = garden()
     state = fold_garden(w)
-    scope_first = M.first_voices(
-        M._Scope(state, (), lambda ts: 0, M.held_meetings(state), frozenset({w.mid("sam")}))
+    first = M.first_voices(state, M.held_meetings(state))
+    bob = w.mid("bob")
+    opening = min(
+        (r for r in state.rounds.values() if bob in r.positions), key=lambda r: r.opened_ts
     )
-    assert scope_first[w.mid("bob")] == (state.eff_of[_bobs_first_position(w, state)], M.POSITIONED)
-    assert scope_first[w.mid("cy")][1] == M.OBJECTED
-    assert scope_first[w.mid("eve")] == (at(3, 11, 13), M.SPOKE)
-    assert w.mid("sam") not in scope_first  # a supporter is not one of the assembly's voices
-
-
-def _bobs_first_position(w: World, state: object) -> str:
-    from assemblymesh.model import AssemblyState
-
-    assert isinstance(state, AssemblyState)
-    first = min(
-        (r for r in state.rounds.values() if w.mid("bob") in r.positions), key=lambda r: r.opened_ts
-    )
-    return first.positions[w.mid("bob")].ref
+    # Bob consented on 10 January before proposing on the 20th, and spoke in February.
+    assert first[bob] == (state.eff_of[opening.positions[bob].ref], M.POSITIONED)
+    assert first[w.mid("cy")][1] == M.OBJECTED
+    assert first[w.mid("eve")] == (at(3, 11, 13), M.SPOKE)
+    assert w.mid("sam") not in first  # a supporter is not one of the assembly's voices
+    assert {how for _, who, how in M.voices(state, ()) if who == w.mid("eve")} == set()
 
 
 def test_own_initiatives_match_the_worked_example(example: M.Metrics) -> None:

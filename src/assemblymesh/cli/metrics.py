@@ -100,14 +100,15 @@ def metric_lines(metrics: M.Metrics, last: int) -> list[str]:
         return ["The assembly is not here yet: sync with a member."]
     first = max(0, len(metrics.periods) - last)
     shown = metrics.periods[first:]
-    head = f"{'':<{LABEL_W}}" + "".join(f"{p.label:>{CELL_W}}" for p in shown)
+    width = max(CELL_W, *(len(p.label) + 2 for p in shown))
+    head = f"{'':<{LABEL_W}}" + "".join(f"{p.label:>{width}}" for p in shown)
     lines = [head]
     for s in metrics.series:
         title = s.title if len(s.title) <= LABEL_W - 2 else s.title[: LABEL_W - 3] + "…"
         if s.note == M.NONE_RECORDED:
             lines.append(f"{title:<{LABEL_W}}{s.note}")
             continue
-        cells = "".join(f"{value_text(s, p.value):>{CELL_W}}" for p in s.points[first:])
+        cells = "".join(f"{value_text(s, p.value):>{width}}" for p in s.points[first:])
         lines.append(f"{title:<{LABEL_W}}{cells}")
         lines.append(f"{'':<4}{trend_text(s)}")
     voices = metrics.get("new_voices")
@@ -135,8 +136,8 @@ def metrics_command(ctx: Context, per_meetings: int | None, last: int, as_json: 
     if as_json:
         click.echo(json.dumps(metrics_data(metrics), indent=2, sort_keys=True))
         return
-    per = "month" if metrics.kind == M.MONTH else f"{metrics.per} meetings"
-    click.echo(f"Metabolism, per {per}, from the record as of {when(metrics.now_ms)}")
+    per = M.per_text(metrics)
+    click.echo(f"Metabolism, {per}, from the record as of {when(metrics.now_ms)}")
     click.echo("")
     for line in metric_lines(metrics, last):
         click.echo(line)

@@ -332,28 +332,30 @@ def facilitation(scope: _Scope) -> tuple[Series, Series]:
     )  # fmt: skip
 
 
-def voices(scope: _Scope) -> Iterator[tuple[int, str, str]]:
+def voices(state: AssemblyState, meetings: Sequence[HeldMeeting]) -> Iterator[tuple[int, str, str]]:
     """Every time a participant was heard: (time, member, how). Proposing; each standing
     position in a round (the last one they stated there, a late objection included),
     placed at its causal time; speaking in a meeting."""
-    state = scope.state
     for p in state.proposals.values():
         yield p.created_ts, p.author, PROPOSED
     for r in state.rounds.values():
         for pos in r.positions.values():
             how = OBJECTED if pos.kind == R.OBJECT else POSITIONED
             yield state.eff_of.get(pos.ref, pos.ts), pos.member, how
-    for m in scope.meetings:
+    for m in meetings:
         for speaker, ts in m.speakers:
             yield ts, speaker, SPOKE
 
 
-def first_voices(scope: _Scope) -> dict[str, tuple[int, str]]:
+def first_voices(
+    state: AssemblyState, meetings: Sequence[HeldMeeting]
+) -> dict[str, tuple[int, str]]:
     """Each member's first time heard: member -> (time, how). Supporters are left out:
     they are not the assembly's voices."""
     first: dict[str, tuple[int, str]] = {}
-    for ts, member, how in voices(scope):
-        if member in scope.supporters or member not in scope.state.members:
+    for ts, member, how in voices(state, meetings):
+        m = state.members.get(member)
+        if m is None or m.supporter:
             continue
         seen = first.get(member)
         if seen is None or (ts, how) < seen:
@@ -365,7 +367,7 @@ def new_voices(scope: _Scope) -> Series:
     """Members heard for the first time in the period (they proposed, took a position,
     objected or spoke)."""
     names: list[list[str]] = [[] for _ in scope.periods]
-    for member, (ts, _how) in first_voices(scope).items():
+    for member, (ts, _how) in first_voices(scope.state, scope.meetings).items():
         names[scope.place(ts)].append(scope.name(member))
     points = tuple(Point(Fraction(len(n)), len(n), None, tuple(sorted(n))) for n in names)
     return _series("new_voices", "New voices", COUNT, points)
@@ -516,6 +518,13 @@ def restrict(metrics: Metrics, first: int, last: int) -> Metrics:
     return Metrics(metrics.kind, metrics.per, renumbered, series, metrics.now_ms)
 
 
+def per_text(metrics: Metrics) -> str:
+    """'per month', 'per meeting' or 'per 4 meetings'."""
+    if metrics.kind == MONTH:
+        return "per month"
+    return "per meeting" if metrics.per == 1 else f"per {metrics.per} meetings"
+
+
 def window(metrics: Metrics, since_ms: int | None, until_ms: int | None) -> Metrics:
     """``metrics`` over the periods that overlap [``since_ms``, ``until_ms``) (None: open)."""
     inside = [
@@ -549,5 +558,6 @@ __all__ = [
     "month_periods",
     "restrict",
     "trend",
+    "voices",
     "window",
 ]

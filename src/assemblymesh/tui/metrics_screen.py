@@ -98,7 +98,7 @@ class MetricsScreen(AssemblyScreen):
     def draw(self, metrics: M.Metrics) -> None:
         self.metrics = metrics
         table = self.query_one("#metrics-table", PagedTable)
-        per = "per month" if metrics.kind == M.MONTH else f"per {metrics.per} meetings"
+        per = M.per_text(metrics)
         table.border_title = f"Metabolism: {per}"
         table.set_rows(metric_rows(metrics), keep=self.chosen)
         if not metrics.series:
