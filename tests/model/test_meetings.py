@@ -407,3 +407,10 @@ def test_in_an_absence_meeting_the_stepped_back_are_never_first_in_the_queue() -
     assert rule_of(s, jumped) == R.ABSENCE_STEPS_BACK
     assert last_entry(s, after).accepted  # nobody else waits: they may speak
     assert ignored_rules(s).count(R.ABSENCE_STEPS_BACK) == 1
+
+
+def test_the_seal_hash_is_the_one_docs_protocol_gives() -> None:
+    import hashlib
+
+    text = "Minutes — café\n"
+    assert minutes_hash(text) == hashlib.blake2b(text.encode("utf-8"), digest_size=32).hexdigest()
