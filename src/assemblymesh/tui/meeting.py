@@ -46,7 +46,7 @@ class MeetingScreen(AssemblyScreen):
         Binding("c", "close_round", "Close"),
         Binding("e", "amend", "Amend"),
         Binding("x", "reject", "Reject", show=False),
-        Binding("m", "room", "Meeting room"),
+        Binding("m", "room", "Meeting room: agenda, queue, minutes", show=False),
     ]
 
     def compose(self) -> ComposeResult:
