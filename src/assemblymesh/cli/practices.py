@@ -8,6 +8,8 @@ import click
 
 def register(main: click.Group) -> None:
     """Add every practice's command group to ``main``."""
+    from assemblymesh.cli import funds
     from assemblymesh.cli.meetings import meeting
 
+    funds.register(main)
     main.add_command(meeting)
