@@ -407,3 +407,35 @@ def test_in_an_absence_meeting_the_stepped_back_are_never_first_in_the_queue() -
     assert rule_of(s, jumped) == R.ABSENCE_STEPS_BACK
     assert last_entry(s, after).accepted  # nobody else waits: they may speak
     assert ignored_rules(s).count(R.ABSENCE_STEPS_BACK) == 1
+
+
+def test_the_seal_hash_is_the_one_docs_protocol_gives() -> None:
+    import hashlib
+
+    text = "Minutes — café\n"
+    assert minutes_hash(text) == hashlib.blake2b(text.encode("utf-8"), digest_size=32).hexdigest()
+
+
+def test_the_diagnostic_compares_absence_meetings_with_regular_ones() -> None:
+    from assemblymesh.model.diagnostic import diagnostic
+
+    w = _after_ana_facilitated_most()  # three regular meetings: ana, bob, ana; nobody spoke
+    mid = meeting(w, 5_000, "cara", "dan", kind=R.ABSENCE)
+    put(w, "cara", A.AdvanceMeeting, 5_001, meeting=mid, to=R.IN_SESSION)
+    done = put(w, "dan", A.AddAgendaItem, 5_010, meeting=mid, kind=R.ITEM_TOPIC, title="Paint")
+    later = put(w, "dan", A.AddAgendaItem, 5_020, meeting=mid, kind=R.ITEM_TOPIC, title="Roof")
+    put(w, "dan", A.AddAgendaItem, 5_030, meeting=mid, kind=R.ITEM_TOPIC, title="Bins")
+    put(w, "cara", A.Attend, 5_040, meeting=mid)
+    put(w, "cara", A.GiveFloor, 5_050, meeting=mid, member=w.mid("dan"))
+    put(w, "cara", A.GiveFloor, 5_060, meeting=mid, member=w.mid("ana"))
+    put(w, "cara", A.ItemOutcome, 5_070, item=done, outcome=R.DISCUSSED)
+    put(w, "cara", A.ItemOutcome, 5_080, item=later, outcome=R.DEFERRED)
+    put(w, "cara", A.AdvanceMeeting, 5_100, meeting=mid, to=R.ENDED)
+    d = diagnostic(w.fold())
+    absence, regular = d.by_kind[R.ABSENCE], d.by_kind[R.REGULAR]
+    assert (regular.meetings, regular.facilitators) == (3, (w.mid("ana"), w.mid("bob")))
+    assert regular.first_time_facilitators == (w.mid("ana"), w.mid("bob"))
+    assert (absence.meetings, absence.deferred, absence.stalled) == (1, 1, 1)
+    assert absence.first_time_facilitators == (w.mid("cara"),)
+    assert (absence.new_speakers, regular.new_speakers) == (2, 0)
+    assert [r.kind for r in d.reviews] == [R.REGULAR] * 3 + [R.ABSENCE]

@@ -14,7 +14,9 @@ from typing import TypeVar
 from assemblymesh.errors import NotFoundError, UsageError
 from assemblymesh.model import rules
 from assemblymesh.model.acts import Effect
+from assemblymesh.model.funds import Fund
 from assemblymesh.model.meetings import AgendaItem, Meeting
+from assemblymesh.model.partnerships import Partnership
 
 
 @dataclass(frozen=True)
@@ -285,6 +287,8 @@ class AssemblyState:
     latest_eff: int = 0  # the causal time of the last placed act
     meetings: Mapping[str, Meeting] = field(default_factory=dict)  # by the scheduling act's ref
     agenda_items: Mapping[str, AgendaItem] = field(default_factory=dict)  # by the adding act's ref
+    funds: Mapping[str, Fund] = field(default_factory=dict)  # by fund id
+    partnerships: Mapping[str, Partnership] = field(default_factory=dict)
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -302,6 +306,20 @@ class AssemblyState:
 
     def find_item(self, prefix: str) -> AgendaItem:
         return _by_prefix("agenda item", self.agenda_items, prefix)
+
+    def find_fund(self, ref: str) -> Fund:
+        """A fund by exact name (case-insensitive; the open one first) or unique id prefix."""
+        named = [f for f in self.funds.values() if f.name.casefold() == ref.strip().casefold()]
+        named.sort(key=lambda f: (f.dissolved_ts is not None, -f.established_ts))
+        return named[0] if named else _by_prefix("fund", self.funds, ref)
+
+    def find_partnership(self, ref: str) -> Partnership:
+        """A partnership by exact name (case-insensitive; the newest) or unique id prefix."""
+        key = ref.strip().casefold()
+        named = [p for p in self.partnerships.values() if p.name.casefold() == key]
+        if named:
+            return max(named, key=lambda p: p.established_ts)
+        return _by_prefix("partnership", self.partnerships, ref)
 
     def find_member(self, ref: str) -> Member:
         """A member by exact name (case-insensitive) or by unique id prefix."""
