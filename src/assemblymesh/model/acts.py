@@ -42,6 +42,7 @@ MAX_TEXT_LEN: Final = 200_000  # bodies, charters, reasons, notes
 MAX_LINE_LEN: Final = 200  # titles and names: one line
 MAX_SEEN: Final = 32
 MAX_INT: Final = 2**53
+MAX_EPOCH: Final = 2**32 - 1
 REF_CONTEXT: Final = b"assemblymesh/act-ref/v1\x00"
 _HEX_DIGITS: Final = frozenset("0123456789abcdef")
 # Characters that reorder or hide text on screen: a title could read as something it is not.
@@ -274,6 +275,47 @@ class RulesMap(Spec):
         return "{" + ", ".join(f"`{k}`" for k in self.KEYS) + "} (integers; defaults apply)"
 
 
+MAX_SEALS: Final = 1024
+BOX_HEX_LEN: Final = 160  # a sealed box of a 32-byte secret: 80 bytes
+
+
+class Seals(Spec):
+    """The secret of an epoch sealed to devices: a list of ``[device key, box]`` pairs (hex),
+    each device at most once."""
+
+    optional = True
+    default = ()
+
+    def read(self, raw: Mapping[str, Any], key: str) -> tuple[tuple[str, str], ...]:
+        value = raw.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or len(value) > MAX_SEALS:
+            raise _bad(f"field {key!r} must be a list of at most {MAX_SEALS} sealed secrets")
+        out: list[tuple[str, str]] = []
+        for pair in value:
+            if not (
+                isinstance(pair, list)
+                and len(pair) == 2
+                and is_hex(pair[0], KEY_HEX_LEN)
+                and is_hex(pair[1], BOX_HEX_LEN)
+            ):
+                raise _bad(f"field {key!r} must hold [device key, sealed box] pairs")
+            out.append((pair[0], pair[1]))
+        if len({device for device, _ in out}) != len(out):
+            raise _bad(f"field {key!r} names a device twice")
+        return tuple(out)
+
+    def write(self, value: Any) -> Any:
+        return [[device, box] for device, box in value]
+
+    def describe(self) -> str:
+        return (
+            f"list of at most {MAX_SEALS} `[device key, sealed box]` pairs (64 and"
+            f" {BOX_HEX_LEN} hex digits), each device once"
+        )
+
+
 def spec(s: Spec, key: str | None = None) -> Any:
     """A dataclass field read by ``s`` (from document key ``key``, default: the field name);
     an optional field takes its spec's default."""
@@ -356,6 +398,12 @@ class RemoveMemberEffect(Effect):
     member: str = spec(Hex(KEY_HEX_LEN, "member id"))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RotateSecretEffect(Effect):
+    KIND = "rotate_secret"
+    SUMMARY = "start a new epoch of the assembly secret, sealed to every remaining device"
+
+
 EFFECT_CLASSES: Final[tuple[type[Effect], ...]] = (
     GrantRoleEffect,
     EndRoleEffect,
@@ -363,6 +411,7 @@ EFFECT_CLASSES: Final[tuple[type[Effect], ...]] = (
     AdmitSupporterEffect,
     EndSupporterEffect,
     RemoveMemberEffect,
+    RotateSecretEffect,
 )
 EFFECT_KINDS: Final[Mapping[str, type[Effect]]] = {cls.KIND: cls for cls in EFFECT_CLASSES}
 MAX_EFFECTS: Final = 16
@@ -476,6 +525,8 @@ class RecordInvite(Act):
     invite_key: str = spec(Hex(KEY_HEX_LEN, "invite key"))
     expires: int = spec(Int())
     kind: str = spec(Choice(rules.INVITE_KINDS, default=rules.MEMBER_INVITE))
+    # The epoch of the assembly secret its join key comes from (null: epoch 0).
+    epoch: int | None = spec(Optional(Int(maximum=MAX_EPOCH)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -608,6 +659,30 @@ class RevokeDevice(Act):
     revoked: str = spec(Hex(KEY_HEX_LEN, "device key"))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rekey(Act):
+    """A new epoch of the assembly secret: ``check`` is its public check
+    (``crdt.sealing.epoch_check``), ``seals`` the secret sealed to each remaining device."""
+
+    TYPE = "rekey"
+    WHO = rules.REKEY_WHO
+    epoch: int = spec(Int(minimum=1, maximum=MAX_EPOCH))
+    check: str = spec(Hex(KEY_HEX_LEN, "epoch check"))
+    seals: tuple[tuple[str, str], ...] = spec(Seals())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SealSecret(Act):
+    """The current epoch's secret sealed to devices that lack it (a joiner after its join,
+    a device added later)."""
+
+    TYPE = "seal"
+    WHO = rules.SEAL_WHO
+    epoch: int = spec(Int(maximum=MAX_EPOCH))
+    check: str = spec(Hex(KEY_HEX_LEN, "epoch check"))
+    seals: tuple[tuple[str, str], ...] = spec(Seals())
+
+
 ACT_CLASSES: Final[tuple[type[Act], ...]] = (
     Create,
     RecordInvite,
@@ -625,6 +700,8 @@ ACT_CLASSES: Final[tuple[type[Act], ...]] = (
     Reject,
     RevokeDevice,
     AllowNaming,
+    Rekey,
+    SealSecret,
 )
 ACT_TYPES: Final[Mapping[str, type[Act]]] = {cls.TYPE: cls for cls in ACT_CLASSES}
 
@@ -668,8 +745,11 @@ __all__ = [
     "Propose",
     "RecordInvite",
     "Reject",
+    "Rekey",
     "RemoveMemberEffect",
     "RevokeDevice",
+    "RotateSecretEffect",
+    "SealSecret",
     "SetRuleEffect",
     "TakePosition",
     "Withdraw",

@@ -29,7 +29,8 @@ ROLE_NAMES = {
 EFFECT_HELP = (
     "What the decision does when it takes effect (repeatable): grant-role:MEMBER:ROLE:DAYS,"
     " end-role:MEMBER:ROLE, rule:NAME=VALUE (cooling-off-hours, quorum, review-days,"
-    " block-threshold), admit-supporter:MEMBER:YYYY-MM-DD, end-supporter:MEMBER, remove:MEMBER."
+    " block-threshold), admit-supporter:MEMBER:YYYY-MM-DD, end-supporter:MEMBER, remove:MEMBER,"
+    " rotate-secret."
 )
 # The forms alone, for a hint beside a field where effects are typed.
 EFFECT_FORMS = EFFECT_HELP.split(": ", 1)[1]
@@ -74,6 +75,8 @@ def effect_as_text(state: AssemblyState, effect: A.Effect) -> str:
         return f"end-supporter:{who}"
     if isinstance(effect, A.RemoveMemberEffect):
         return f"remove:{who}"
+    if isinstance(effect, A.RotateSecretEffect):
+        return "rotate-secret"
     return effect.KIND
 
 
@@ -114,4 +117,5 @@ _EFFECT_PARSERS: dict[tuple[str, int], Callable[[AssemblyState, list[str]], A.Ef
     ),
     ("end-supporter", 1): lambda s, p: A.EndSupporterEffect(member=s.find_member(p[0]).id),
     ("remove", 1): lambda s, p: A.RemoveMemberEffect(member=s.find_member(p[0]).id),
+    ("rotate-secret", 0): lambda _s, _p: A.RotateSecretEffect(),
 }

@@ -62,6 +62,12 @@ MEMBER_REMOVED: Final = "member-not-removed"
 REVIEW_DUE: Final = "review-due"
 # A round's closing time is informational (a person still closes) and never before it opened.
 DEADLINE_AFTER_OPEN: Final = "deadline-after-open"
+# Epochs of the assembly secret: a new one only when due, one per epoch number, in order;
+# sealed boxes only for the current epoch and with its check.
+REKEY_WHEN_DUE: Final = "rekey-when-due"
+ONE_REKEY_PER_EPOCH: Final = "one-rekey-per-epoch"
+SEAL_CURRENT_EPOCH: Final = "seal-current-epoch"
+SECRETS_BY_MEMBERS: Final = "secrets-by-members"
 
 # --- roles -----------------------------------------------------------------------------------
 
@@ -131,6 +137,11 @@ ROLE_AUTHORITY: Final = (
 )
 INVITER: Final = "the member who issued the invite"
 PARTICIPANT: Final = "any member, or a supporter with standing"
+REKEY_WHO: Final = (
+    "any member, once a rotation is due (a removal, a revocation or a decision to rotate):"
+    " first a device of the member whose act made it due, after 10 minutes anyone"
+)
+SEAL_WHO: Final = "any member holding the epoch's secret"
 
 # --- invites and participants -----------------------------------------------------------------
 
@@ -153,5 +164,11 @@ DEFAULT_TERM_MS: Final = 365 * DAY_MS
 MAX_TERM_MS: Final = 2 * 365 * DAY_MS
 # An act dated further than this past the folding node's clock waits until then.
 MAX_FUTURE_SKEW_MS: Final = 5 * 60 * 1000
+# How long after a rotation the previous epoch's secret is still accepted (handshakes,
+# bundles, discovery), so that nodes that missed the rotation catch up through a member.
+EPOCH_GRACE_MS: Final = 7 * DAY_MS
+# A rotation due for this long may be written by any member (the designated writer, a
+# device of the member whose act made it due, may be away).
+REKEY_FALLBACK_MS: Final = 10 * 60 * 1000
 # A round waiting for a member whose deadline is this close (or past) shows a reminder.
 DEADLINE_REMINDER_MS: Final = DAY_MS

@@ -14,6 +14,7 @@ from typing import TypeVar
 from assemblymesh.errors import NotFoundError, UsageError
 from assemblymesh.model import rules
 from assemblymesh.model.acts import Effect
+from assemblymesh.model.epochs import Epoch, Rotation
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,7 @@ class InviteRecord:
     recorded_ts: int | None  # None when only a join revealed the invite
     used_by: str | None = None
     kind: str = rules.MEMBER_INVITE  # or a supporter invite
+    epoch: int = 0  # the epoch of the secret its join key comes from
 
 
 @dataclass(frozen=True)
@@ -277,6 +279,9 @@ class AssemblyState:
     rule_history: tuple[RuleChange, ...] = ()
     effect_log: tuple[AuditEntry, ...] = ()  # each effect of each decision that took effect
     latest_eff: int = 0  # the causal time of the last placed act
+    # Epochs of the assembly secret (model.epochs), and the rotation due, if one is.
+    epochs: tuple[Epoch, ...] = ()
+    rotation: Rotation | None = None
 
     # --- lookups ---------------------------------------------------------------------------
 
