@@ -393,9 +393,9 @@ def test_a_full_last_chunk_then_more_bytes_is_refused() -> None:
     writer.close()
     sealed = out.getvalue()
     assert len(sealed) == B.STREAM_HEADER_SIZE + CHUNK
-    reader = B._SealedReader(io.BytesIO(sealed), key)
+    reader = B._SealedReader(io.BytesIO(sealed), (key,))
     assert reader.read(B.CHUNK_SIZE) == bytes(B.CHUNK_SIZE) and reader.at_end()
-    reader = B._SealedReader(io.BytesIO(sealed + b"\x00"), key)
+    reader = B._SealedReader(io.BytesIO(sealed + b"\x00"), (key,))
     with pytest.raises(BundleError, match="bytes follow its final chunk"):
         reader.read(1)
 

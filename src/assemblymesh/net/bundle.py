@@ -33,7 +33,7 @@ import itertools
 import struct
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -189,18 +189,31 @@ class _SealedWriter:
         self._buffer.clear()
 
 
-class _SealedReader:
-    """Secretstream chunks in, plaintext out; every defect is a ``BundleError``."""
+def bundle_keys(secrets: bytes | Sequence[bytes]) -> tuple[bytes, ...]:
+    """The stream keys a reader tries: one per secret it accepts (the current epoch's first,
+    then earlier epochs' within their grace period, join keys)."""
+    if isinstance(secrets, bytes):
+        secrets = (secrets,)
+    if not secrets:
+        raise UsageError("a reader needs at least one secret")
+    return tuple(bundle_key(secret) for secret in secrets)
 
-    def __init__(self, source: IO[bytes], key: bytes, progress: Progress | None = None) -> None:
+
+class _SealedReader:
+    """Secretstream chunks in, plaintext out; every defect is a ``BundleError``. The first
+    chunk is tried with each key in turn; the stream goes on with the one it opened with."""
+
+    def __init__(
+        self, source: IO[bytes], keys: tuple[bytes, ...], progress: Progress | None = None
+    ) -> None:
         self._in = source
         self._progress = progress
         self.stream_header = source.read(STREAM_HEADER_SIZE)
         if len(self.stream_header) < STREAM_HEADER_SIZE:
             raise BundleError("not a bundle: the file is too short")
         self._tick(len(self.stream_header))
+        self._keys = keys
         self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
-        sodium.crypto_secretstream_xchacha20poly1305_init_pull(self._state, self.stream_header, key)
         self._buffer = b""
         self._pos = 0
         self._chunks = 0
@@ -209,6 +222,25 @@ class _SealedReader:
     def _tick(self, n: int) -> None:
         if self._progress is not None:
             self._progress(n)
+
+    def _pull(self, sealed: bytes) -> tuple[bytes, int]:
+        if self._chunks:
+            pulled: tuple[bytes, int] = sodium.crypto_secretstream_xchacha20poly1305_pull(
+                self._state, sealed, CHUNK_AD
+            )
+            return pulled
+        failure: Exception = ValueError("no key")
+        for key in self._keys:
+            state = sodium.crypto_secretstream_xchacha20poly1305_state()
+            sodium.crypto_secretstream_xchacha20poly1305_init_pull(state, self.stream_header, key)
+            try:
+                pulled = sodium.crypto_secretstream_xchacha20poly1305_pull(state, sealed, CHUNK_AD)
+            except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
+                failure = exc
+                continue
+            self._state = state
+            return pulled
+        raise failure
 
     def _next_chunk(self) -> None:
         if self._final:
@@ -220,9 +252,7 @@ class _SealedReader:
                 f"bundle is truncated: it ends after chunk {self._chunks} without its final chunk"
             )
         try:
-            chunk, tag = sodium.crypto_secretstream_xchacha20poly1305_pull(
-                self._state, sealed, CHUNK_AD
-            )
+            chunk, tag = self._pull(sealed)
         except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
             if self._chunks == 0:
                 raise BundleError(
@@ -457,11 +487,11 @@ def write_vector(out: IO[bytes], identity: Identity, vector: VersionVector, now_
 def read_vector(
     source: IO[bytes],
     assembly: bytes,
-    secret: bytes,
+    secret: bytes | Sequence[bytes],
     authorize: Authorize | None = None,
 ) -> tuple[Signer, dict[bytes, tuple[int, bytes]]]:
     """Open and verify a vector file; raise ``BundleError`` for anything wrong."""
-    records = _RecordReader(_SealedReader(source, bundle_key(secret)))
+    records = _RecordReader(_SealedReader(source, bundle_keys(secret)))
     signer, _ = _read_header(records, assembly, KIND_VECTOR, authorize)
     kind, body = records.next()
     if kind != RECORD_VECTOR:
@@ -686,14 +716,14 @@ class VerifiedBundle:
 def verify_bundle(
     source: IO[bytes],
     assembly: bytes,
-    secret: bytes,
+    secret: bytes | Sequence[bytes],
     spool: IO[bytes],
     authorize: Authorize | None = None,
     progress: Progress | None = None,
 ) -> VerifiedBundle:
     """Read and check a whole bundle, copying its batches to ``spool`` (a binary file the
     caller owns). Raises ``BundleError`` at the first defect; memory stays at one batch."""
-    records = _RecordReader(_SealedReader(source, bundle_key(secret), progress))
+    records = _RecordReader(_SealedReader(source, bundle_keys(secret), progress))
     signer, fields = _read_header(records, assembly, KIND_BUNDLE, authorize)
     announced = fields["changes"]
     decoder = BatchDecoder(assembly)
@@ -784,7 +814,7 @@ def ingest_verified(
 def import_bundle(
     source: IO[bytes],
     assembly: bytes,
-    secret: bytes,
+    secret: bytes | Sequence[bytes],
     sink: BundleSink,
     authorize: Authorize | None = None,
     spool_dir: Path | None = None,
