@@ -11,7 +11,6 @@ as a refusal with a one-line reason: a broken callable never crashes the node.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +26,6 @@ from assemblymesh.errors import UsageError
 
 __all__ = [
     "ASSEMBLY_SECRET_SIZE",
-    "JOIN_KEY_CONTEXT",
     "Admitted",
     "Authorization",
     "Authorize",
@@ -37,24 +35,13 @@ __all__ = [
     "Refused",
     "Root",
     "decide",
-    "join_key",
 ]
 
 log = logging.getLogger("assemblymesh.net")
 
 ASSEMBLY_SECRET_SIZE = 32
-JOIN_KEY_CONTEXT = b"assemblymesh/join-key/v1\x00"
 # A responder tries at most this many roots on a first handshake message.
 MAX_ACCEPTED_ROOTS = 64
-
-
-def join_key(epoch_secret: bytes, invite_key: bytes) -> bytes:
-    """The root a joiner holds instead of the assembly secret: keyed BLAKE2b-256 (key = the
-    secret of the invite's epoch) of the context and the invite key. It opens only the
-    handshake of that one join, and tells nothing of the secret."""
-    if len(epoch_secret) != ASSEMBLY_SECRET_SIZE or len(invite_key) != 32:
-        raise UsageError("a secret and an invite key are 32 bytes")
-    return hashlib.blake2b(JOIN_KEY_CONTEXT + invite_key, key=epoch_secret, digest_size=32).digest()
 
 
 @dataclass(frozen=True, slots=True)

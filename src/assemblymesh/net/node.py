@@ -666,6 +666,7 @@ class Node(Lifecycle):
             now_ms=config.clock(),
             rng=config.noise_rng,
             timeout_ms=int(self._limits.handshake_timeout * 1000),
+            keyring=config.credentials.keys(),
         )
         first_by = loop.time() + self._limits.first_message_timeout
         while True:
@@ -773,6 +774,7 @@ class Node(Lifecycle):
             link.name,
             short_id(done.peer.member),
         )
+        _log_epochs(link.name, done, self.config.credentials.keys().epoch)
         # What other processes wrote to the store goes into our hello, not into a later
         # announce the peer would have to wait for.
         self._refresh()
@@ -990,6 +992,20 @@ def _plain_host(host: str) -> str:
 
 def _show_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _log_epochs(name: str, done: HandshakeDone, mine: int) -> None:
+    """Say when one side of a connection is behind the other's epoch of the secret."""
+    if done.peer_epoch > mine:
+        log.info(
+            "%s is at epoch %d of the assembly secret, this node at %d: catching up from it",
+            name, done.peer_epoch, mine,
+        )  # fmt: skip
+    elif done.peer_epoch < mine:
+        log.info(
+            "%s holds epoch %d of the assembly secret, this node %d: told it to upgrade",
+            name, done.peer_epoch, mine,
+        )  # fmt: skip
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,0 +1,202 @@
+"""This node's view of the epochs of the assembly secret: which secrets it holds, which it
+accepts, and which boxes it owes (``docs/process.md``, "Epochs of the assembly secret").
+
+Pure functions of the folded state, this device's key, the secret a founder (or a node of
+an older version) keeps in ``secret.key``, and the clock. ``home`` turns the answers into the
+network's keyring and writes the acts they call for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from assemblymesh.crdt.identity import SigningKey
+from assemblymesh.crdt.sealing import epoch_check, open_secret, seal_secret
+from assemblymesh.errors import InvalidSignature
+from assemblymesh.model import acts as A
+from assemblymesh.model import rules as R
+from assemblymesh.model.epochs import current_epoch, epoch_of, grace_ends
+from assemblymesh.model.state import AssemblyState
+
+__all__ = [
+    "JOIN_KEY_CONTEXT",
+    "MAX_ROOTS",
+    "Duty",
+    "RootSpec",
+    "View",
+    "duties",
+    "join_key",
+    "view",
+]
+
+JOIN_KEY_CONTEXT = b"assemblymesh/join-key/v1\x00"
+MAX_ROOTS = 64
+
+
+def join_key(epoch_secret: bytes, invite_key: bytes) -> bytes:
+    """The root a joiner holds instead of the assembly secret (``docs/protocol.md`` §2.2.3)."""
+    data = JOIN_KEY_CONTEXT + invite_key
+    return hashlib.blake2b(data, key=epoch_secret, digest_size=32).digest()
+
+
+@dataclass(frozen=True)
+class RootSpec:
+    """A root as plain data: ``kind`` is ``epoch`` or ``join`` (then ``invite_key`` is set)."""
+
+    kind: str
+    epoch: int
+    secret: bytes
+    invite_key: bytes | None = None
+
+
+@dataclass(frozen=True)
+class View:
+    """What this node holds: ``known`` (epoch -> secret), the epoch it works at (the newest
+    it holds), and the roots it dials with, accepts and writes files and blobs with."""
+
+    current: int  # the record's current epoch
+    held: int | None  # the newest epoch whose secret this node holds
+    known: Mapping[int, bytes]
+    dial: RootSpec | None
+    accept: tuple[RootSpec, ...]
+    seal: RootSpec | None
+
+
+def _known(state: AssemblyState, device_key: SigningKey, base: bytes | None) -> dict[int, bytes]:
+    known: dict[int, bytes] = {}
+    me = device_key.public.hex()
+    first = epoch_of(state.epochs, 0)
+    if base is not None and (
+        first is None or epoch_check(base, state.assembly_id, 0).hex() == first.check
+    ):
+        known[0] = base
+    for epoch in state.epochs:
+        box = epoch.seals.get(me)
+        if box is None or epoch.number in known:
+            continue
+        try:
+            known[epoch.number] = open_secret(
+                device_key,
+                bytes.fromhex(box),
+                bytes.fromhex(epoch.check),
+                state.assembly_id,
+                epoch.number,
+            )
+        except InvalidSignature:
+            continue  # a box that does not open, or holds another secret: as if absent
+    return known
+
+
+def _join_roots(state: AssemblyState, epoch: int, secret: bytes) -> list[RootSpec]:
+    """Join keys of the invites of ``epoch`` still outstanding: not expired, and unused or
+    used by a joiner none of whose devices has a box of that epoch yet."""
+    record = epoch_of(state.epochs, epoch)
+    boxed = set(record.seals) if record is not None else set()
+    roots = []
+    for key, invite in state.invites.items():
+        if invite.epoch != epoch or invite.expires <= state.now_ms:
+            continue
+        if invite.used_by is not None:
+            joiner = state.members.get(invite.used_by)
+            if joiner is None or any(d in boxed for d in joiner.devices):
+                continue
+        invite_key = bytes.fromhex(key)
+        roots.append(RootSpec("join", epoch, join_key(secret, invite_key), invite_key))
+    return roots
+
+
+def view(
+    state: AssemblyState, device_key: SigningKey, base: bytes | None, join_root: RootSpec | None
+) -> View:
+    """This node's roots now: it dials with and writes under the newest secret it holds;
+    it accepts that one, earlier ones within their grace period, and the join keys of the
+    current epoch's outstanding invites. A joiner that holds no secret yet uses its join key."""
+    known = _known(state, device_key, base)
+    current = current_epoch(state.epochs)
+    if not known:
+        roots = (join_root,) if join_root is not None else ()
+        return View(current, None, known, join_root, roots, None)
+    held = max(known)
+    newest = RootSpec("epoch", held, known[held])
+    accept = [newest]
+    for epoch in sorted(known, reverse=True):
+        ends = grace_ends(state.epochs, epoch)
+        if epoch != held and ends is not None and state.now_ms < ends:
+            accept.append(RootSpec("epoch", epoch, known[epoch]))
+    if held == current:
+        accept.extend(_join_roots(state, current, known[current]))
+    return View(current, held, known, newest, tuple(accept[:MAX_ROOTS]), newest)
+
+
+@dataclass(frozen=True)
+class Duty:
+    """An act this device should write now: a ``rekey`` (``epoch`` = current + 1, a fresh
+    secret) or a ``seal`` of the current epoch, with the boxes, and the new secret's check."""
+
+    kind: str
+    epoch: int
+    check: bytes
+    seals: tuple[tuple[bytes, bytes], ...]
+
+
+def _remaining_devices(
+    state: AssemblyState, certified: Mapping[str, frozenset[str]]
+) -> dict[str, list[str]]:
+    """member -> devices a new secret is sealed to: every device of a participant with
+    standing that is not revoked (those that wrote acts, and those the store certified)."""
+    out: dict[str, list[str]] = {}
+    for m in state.members.values():
+        if not m.has_standing(state.now_ms):
+            continue
+        devices = dict.fromkeys((*m.devices, *sorted(certified.get(m.id, ()))))
+        out[m.id] = [d for d in devices if d not in m.revoked_devices]
+    return out
+
+
+def duties(
+    state: AssemblyState,
+    member: str,
+    device_key: SigningKey,
+    held: View,
+    certified: Mapping[str, frozenset[str]],
+    entropy: Callable[[int], bytes],
+) -> Duty | None:
+    """The rekey or seal this device owes now, if any (one at a time)."""
+    me = state.members.get(member)
+    if me is None or not me.counts(state.now_ms) or held.held != held.current:
+        return None
+    devices = _remaining_devices(state, certified)
+    rotation = state.rotation
+    if rotation is not None and (
+        rotation.by == member or state.now_ms >= rotation.due_ts + R.REKEY_FALLBACK_MS
+    ):
+        secret = entropy(32)
+        epoch = held.current + 1
+        boxes = [d for ds in devices.values() for d in ds][: A.MAX_SEALS]
+        return Duty(
+            "rekey", epoch, epoch_check(secret, state.assembly_id, epoch), _sealed(boxes, secret)
+        )
+    record = epoch_of(state.epochs, held.current)
+    boxed = set(record.seals) if record is not None else set()
+    mine = [
+        d
+        for owner, ds in devices.items()
+        if owner == member or state.members[owner].invited_by == member
+        for d in ds
+        if d not in boxed
+    ][: A.MAX_SEALS]
+    if not mine:
+        return None
+    secret = held.known[held.current]
+    return Duty(
+        "seal",
+        held.current,
+        epoch_check(secret, state.assembly_id, held.current),
+        _sealed(mine, secret),
+    )
+
+
+def _sealed(devices: list[str], secret: bytes) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple((bytes.fromhex(d), seal_secret(bytes.fromhex(d), secret)) for d in devices)
