@@ -472,6 +472,12 @@ class LocalAssembly:
 
     # --- epochs of the assembly secret ------------------------------------------------------
 
+    @property
+    def secret(self) -> bytes:
+        """The root this node writes bundles and blobs under now: the newest epoch secret it
+        holds (a joiner: its join key)."""
+        return self.keyring().writer.secret
+
     def join_root(self) -> epochkeys.RootSpec | None:
         """The join key this node holds while it awaits its sealed secret."""
         path = self.directory / "join.key"
@@ -530,6 +536,7 @@ class LocalAssembly:
             command = commands.rekey if duty.kind == "rekey" else commands.seal_secret
             self.act(command, duty.epoch, duty.check, duty.seals)
             written += 1
+        self.pending_invite()  # a joiner whose secret has come drops its spent join key
         return written
 
     def known_addresses(self) -> list[tuple[str, int]]:

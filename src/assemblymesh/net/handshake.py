@@ -415,8 +415,10 @@ class Handshake:
             raise HandshakeError("peer presents this node's own device key")
         invite = self._check_invite(fields, cert, now_ms)
         root = self.root
+        # A responder that opened message 1 with a join key admits only that invite's join.
         if (
-            root is not None
+            self.role == "responder"
+            and root is not None
             and root.kind == "join"
             and (invite is None or invite.invite_key != root.invite_key)
         ):
