@@ -28,6 +28,7 @@ __all__ = [
     "View",
     "duties",
     "join_key",
+    "newly_sealed",
     "view",
 ]
 
@@ -196,6 +197,25 @@ def duties(
         epoch_check(secret, state.assembly_id, held.current),
         _sealed(mine, secret),
     )
+
+
+def newly_sealed(state: AssemblyState, me: str) -> tuple[bytes, ...]:
+    """Devices a bundle's file key is sealed to, besides the current epoch's root: those
+    that may not hold that root yet. Within the grace period after an epoch began, every
+    device it was sealed to (a node that missed the rotation reads the bundle, and finds
+    its box inside); later, the devices of members who joined within that period."""
+    record = epoch_of(state.epochs, current_epoch(state.epochs))
+    if record is None:
+        return ()
+    recent = state.now_ms < record.started_ts + R.EPOCH_GRACE_MS and record.number > 0
+    owners = {d: m for m in state.members.values() for d in m.devices}
+    out = []
+    for device in record.seals:
+        owner = owners.get(device)
+        joined = owner is not None and state.now_ms < owner.joined_ts + R.EPOCH_GRACE_MS
+        if device != me and (recent or joined):
+            out.append(bytes.fromhex(device))
+    return tuple(out)
 
 
 def _sealed(devices: list[str], secret: bytes) -> tuple[tuple[bytes, bytes], ...]:

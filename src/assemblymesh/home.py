@@ -720,9 +720,11 @@ class LocalAssembly:
     def sync_once(self, host: str, port: int, timeout: float) -> SyncSummary:
         """Sync with one peer and return what moved; one-line errors only."""
         try:
-            return asyncio.run(sync_once(self.node_config(), (host, port), timeout))
+            summary = asyncio.run(sync_once(self.node_config(), (host, port), timeout))
         except OSError as exc:
             raise RemoteError(f"{host}:{port}: {exc.strerror or exc}") from exc
+        self.keep_keys()
+        return summary
 
     async def serve(
         self, listen: tuple[str, int], peers: Sequence[tuple[str, int]], mdns: bool
@@ -770,14 +772,18 @@ class LocalAssembly:
             source, self.assembly_id, self._bundle_secrets(), spool, self.bundle_authorize, tick
         )
 
-    def _bundle_secrets(self) -> list[bytes]:
-        """What a bundle may be sealed under: the roots this node accepts."""
-        return [root.secret for root in self.keyring().accept]
+    def _bundle_secrets(self) -> list[bytes | SigningKey]:
+        """What a bundle may be sealed under: the roots this node accepts, and its device."""
+        return [*(root.secret for root in self.keyring().accept), self.device_key]
 
     def import_bundle(
         self, verified: bundles.VerifiedBundle, tick: Progress
     ) -> bundles.ImportSummary:
-        return bundles.ingest_verified(verified, self.replica, tick)
+        """Ingest a verified bundle, then write the boxes this device owes (a joiner's, once
+        its join came in the bundle): the next bundle carries them."""
+        summary = bundles.ingest_verified(verified, self.replica, tick)
+        self.keep_keys()
+        return summary
 
     def bundle_identity(self) -> BundleIdentity:
         """This device as a bundle's signer. A member who joined by invite shows the invite
@@ -799,12 +805,16 @@ class LocalAssembly:
                     except InvalidSignature:
                         invite = None
                     break
+        keyring = self.keyring()
+        joiners = tuple(root.secret for root in keyring.accept if root.kind == "join")
         return BundleIdentity(
             self.assembly_id,
-            self.keyring().writer.secret,
+            keyring.writer.secret,
             self.device_key,
             self.certificate,
             invite,
+            readers=joiners,
+            devices=epochkeys.newly_sealed(self.known_state(), self.device_id),
         )
 
     def bundle_authorize(self, signer: BundleSigner) -> str | None:
