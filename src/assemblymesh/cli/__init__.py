@@ -618,10 +618,17 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
         "reviews_due": [d.id for d in state.reviews_due()],
         "effects": _plain(state.effect_log),
         "changed_since_close": changed_since_close(state),
+        "epochs": _epochs_data(local, state),
         "digest": record.digest,
         "changes": record.changes,
         "pending": record.pending,
     }
+
+
+def _epochs_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
+    from assemblymesh.cli.epochs import epochs_data
+
+    return epochs_data(local, state)
 
 
 def day(ms: int) -> str:
