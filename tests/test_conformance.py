@@ -7,7 +7,6 @@ import hashlib
 from pathlib import Path
 
 import msgpack
-
 import nacl.bindings
 import nacl.public
 
@@ -15,8 +14,8 @@ from assemblymesh.crdt.identity import Invite, SigningKey
 from assemblymesh.crdt.sealing import epoch_check, open_secret, seal_secret
 from assemblymesh.epochkeys import join_key
 from assemblymesh.home import InviteCode
-from assemblymesh.net.discovery import device_tag, discovery_key
 from assemblymesh.model.acts import act_ref
+from assemblymesh.net.discovery import device_tag, discovery_key
 
 
 def test_an_act_ref_is_the_hash_the_spec_gives() -> None:

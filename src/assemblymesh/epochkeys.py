@@ -24,6 +24,7 @@ __all__ = [
     "JOIN_KEY_CONTEXT",
     "MAX_ROOTS",
     "Duty",
+    "Recorded",
     "RootSpec",
     "View",
     "duties",
@@ -50,6 +51,16 @@ class RootSpec:
     epoch: int
     secret: bytes
     invite_key: bytes | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An invite record as the log holds it (it may not be folded yet)."""
+
+    key: str
+    inviter: str
+    epoch: int
+    expires: int
 
 
 @dataclass(frozen=True)
@@ -90,12 +101,13 @@ def _known(state: AssemblyState, device_key: SigningKey, base: bytes | None) -> 
     return known
 
 
-def _join_roots(state: AssemblyState, epoch: int, secret: bytes) -> list[RootSpec]:
-    """Join keys of the invites of ``epoch`` still outstanding: not expired, and unused or
-    used by a joiner none of whose devices has a box of that epoch yet."""
+def _outstanding(state: AssemblyState, epoch: int, recorded: tuple[Recorded, ...]) -> list[str]:
+    """Invite keys of ``epoch`` still outstanding: not expired, and unused or used by a joiner
+    none of whose devices has a box of that epoch yet. Records the fold has not placed yet
+    count when a member who counts wrote them."""
     record = epoch_of(state.epochs, epoch)
     boxed = set(record.seals) if record is not None else set()
-    roots = []
+    keys = []
     for key, invite in state.invites.items():
         if invite.epoch != epoch or invite.expires <= state.now_ms:
             continue
@@ -103,13 +115,22 @@ def _join_roots(state: AssemblyState, epoch: int, secret: bytes) -> list[RootSpe
             joiner = state.members.get(invite.used_by)
             if joiner is None or any(d in boxed for d in joiner.devices):
                 continue
-        invite_key = bytes.fromhex(key)
-        roots.append(RootSpec("join", epoch, join_key(secret, invite_key), invite_key))
-    return roots
+        keys.append(key)
+    for r in recorded:
+        inviter = state.members.get(r.inviter)
+        if r.key in state.invites or inviter is None or not inviter.counts(state.now_ms):
+            continue
+        if r.epoch == epoch and r.expires > state.now_ms:
+            keys.append(r.key)
+    return list(dict.fromkeys(keys))
 
 
 def view(
-    state: AssemblyState, device_key: SigningKey, base: bytes | None, join_root: RootSpec | None
+    state: AssemblyState,
+    device_key: SigningKey,
+    base: bytes | None,
+    join_root: RootSpec | None,
+    recorded: tuple[Recorded, ...] = (),
 ) -> View:
     """This node's roots now: it dials with and writes under the newest secret it holds;
     it accepts that one, earlier ones within their grace period, and the join keys of the
@@ -127,7 +148,10 @@ def view(
         if epoch != held and ends is not None and state.now_ms < ends:
             accept.append(RootSpec("epoch", epoch, known[epoch]))
     if held == current:
-        accept.extend(_join_roots(state, current, known[current]))
+        for key in _outstanding(state, current, recorded):
+            invite_key = bytes.fromhex(key)
+            secret = join_key(known[current], invite_key)
+            accept.append(RootSpec("join", current, secret, invite_key))
     return View(current, held, known, newest, tuple(accept[:MAX_ROOTS]), newest)
 
 
@@ -173,12 +197,22 @@ def duties(
     if rotation is not None and (
         rotation.by == member or state.now_ms >= rotation.due_ts + R.REKEY_FALLBACK_MS
     ):
-        secret = entropy(32)
-        epoch = held.current + 1
-        boxes = [d for ds in devices.values() for d in ds][: A.MAX_SEALS]
-        return Duty(
-            "rekey", epoch, epoch_check(secret, state.assembly_id, epoch), _sealed(boxes, secret)
-        )
+        return _rekey_duty(state, held.current + 1, devices, entropy(32))
+    return _seal_duty(state, member, held, devices)
+
+
+def _rekey_duty(
+    state: AssemblyState, epoch: int, devices: Mapping[str, list[str]], secret: bytes
+) -> Duty:
+    boxes = [d for ds in devices.values() for d in ds][: A.MAX_SEALS]
+    check = epoch_check(secret, state.assembly_id, epoch)
+    return Duty("rekey", epoch, check, _sealed(boxes, secret))
+
+
+def _seal_duty(
+    state: AssemblyState, member: str, held: View, devices: Mapping[str, list[str]]
+) -> Duty | None:
+    """Boxes for this member's devices and those of the members it invited, where missing."""
     record = epoch_of(state.epochs, held.current)
     boxed = set(record.seals) if record is not None else set()
     mine = [
@@ -191,12 +225,8 @@ def duties(
     if not mine:
         return None
     secret = held.known[held.current]
-    return Duty(
-        "seal",
-        held.current,
-        epoch_check(secret, state.assembly_id, held.current),
-        _sealed(mine, secret),
-    )
+    check = epoch_check(secret, state.assembly_id, held.current)
+    return Duty("seal", held.current, check, _sealed(mine, secret))
 
 
 def newly_sealed(state: AssemblyState, me: str) -> tuple[bytes, ...]:

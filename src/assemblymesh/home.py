@@ -393,6 +393,7 @@ class LocalAssembly:
         # or the UI): known_state then answers from the last fold.
         self.refolded_elsewhere = False
         self._acts_cache: tuple[int, dict[str, list[LoggedAct]]] | None = None
+        self._invites_cache: tuple[int, tuple[epochkeys.Recorded, ...]] | None = None
 
     # --- reading ------------------------------------------------------------------------
 
@@ -491,10 +492,39 @@ class LocalAssembly:
     def epoch_view(self, state: AssemblyState | None = None) -> epochkeys.View:
         """Which secrets this node holds and which roots it uses (``epochkeys.view``)."""
         state = self.known_state() if state is None else state
-        return epochkeys.view(state, self.device_key, self.base_secret, self.join_root())
+        return epochkeys.view(
+            state, self.device_key, self.base_secret, self.join_root(), self._recorded_invites()
+        )
+
+    def _recorded_invites(self) -> tuple[epochkeys.Recorded, ...]:
+        """Every invite record in the log, read from the acts (not the fold, which may lag
+        behind an invite another process of this node has just written); once per change
+        of the log."""
+        revision = self.replica.log_revision()
+        cached = self._invites_cache
+        if cached is not None and cached[0] == revision:
+            return cached[1]
+        found = []
+        for member, entries in self.snapshot().acts.items():
+            for entry in entries:
+                value = entry.value
+                if not (isinstance(value, Mapping) and value.get("type") == "invite"):
+                    continue
+                try:
+                    act = model_acts.Act.from_doc(value)
+                except IllegalMoveError:
+                    continue
+                if isinstance(act, model_acts.RecordInvite):
+                    found.append(
+                        epochkeys.Recorded(act.invite_key, member, act.epoch or 0, act.expires)
+                    )
+        self._invites_cache = (revision, tuple(found))
+        return self._invites_cache[1]
 
     def keyring(self) -> Keyring:
-        """The network's keyring now, from the record (``epoch_view``)."""
+        """The network's keyring now, from the record (``epoch_view``), with what other
+        processes of this node wrote (an invite just issued) picked up first."""
+        self.replica.refresh()
         held = self.epoch_view()
         if held.dial is None:
             raise KeyFileError(f"{self.directory} holds neither an assembly secret nor a join key")
@@ -619,12 +649,12 @@ class LocalAssembly:
         if not path.exists():
             return None
         state = state or self.state()
-        if state.is_member(self.member_id):
-            if self.epoch_view(state).held is not None:
-                # Admitted, and its secret is here: the invite and join key are spent.
-                path.unlink(missing_ok=True)
-                (self.directory / "join.key").unlink(missing_ok=True)
+        if state.is_member(self.member_id) and self.epoch_view(state).held is not None:
+            # Admitted, and its secret is here: the invite and join key are spent.
+            path.unlink(missing_ok=True)
+            (self.directory / "join.key").unlink(missing_ok=True)
             return None
+        # Until its secret comes, a joiner dials with its join key and shows its invite.
         invite = self._read_join_invite()
         return None if invite is None else (invite[0], invite[1])
 
