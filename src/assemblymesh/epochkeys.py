@@ -102,20 +102,15 @@ def _known(state: AssemblyState, device_key: SigningKey, base: bytes | None) -> 
 
 
 def _outstanding(state: AssemblyState, epoch: int, recorded: tuple[Recorded, ...]) -> list[str]:
-    """Invite keys of ``epoch`` still outstanding: not expired, and unused or used by a joiner
-    none of whose devices has a box of that epoch yet. Records the fold has not placed yet
-    count when a member who counts wrote them."""
-    record = epoch_of(state.epochs, epoch)
-    boxed = set(record.seals) if record is not None else set()
-    keys = []
-    for key, invite in state.invites.items():
-        if invite.epoch != epoch or invite.expires <= state.now_ms:
-            continue
-        if invite.used_by is not None:
-            joiner = state.members.get(invite.used_by)
-            if joiner is None or any(d in boxed for d in joiner.devices):
-                continue
-        keys.append(key)
+    """Invite keys of ``epoch`` not expired. A used one stays until it expires, so that its
+    joiner can come back for the secret sealed to it; the handshake then admits that joiner
+    only (its proof must show that invite, and governance refuses any other member key).
+    Records the fold has not placed yet count when a member who counts wrote them."""
+    keys = [
+        key
+        for key, invite in state.invites.items()
+        if invite.epoch == epoch and invite.expires > state.now_ms
+    ]
     for r in recorded:
         inviter = state.members.get(r.inviter)
         if r.key in state.invites or inviter is None or not inviter.counts(state.now_ms):
