@@ -2,9 +2,13 @@
 
 The normative description is ``docs/protocol.md`` §3. In short:
 
-1. ``Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b`` with a psk derived from the assembly secret and
-   a prologue naming the protocol version and the assembly. The psk is mixed before the first
-   payload, so a peer without the secret fails on message 1 and learns nothing.
+1. ``Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b`` with a psk derived from a *root* (§3.9): the
+   initiator's dial root (the assembly secret of the newest epoch it holds, or a joiner's
+   join key), and at the responder the first of its accepted roots (the current epoch,
+   earlier ones within their grace period, join keys of outstanding invites) that opens
+   message 1. The prologue names the protocol version and the assembly. The psk is mixed
+   before the first payload, so a peer without an accepted root fails on message 1 and
+   learns nothing. Each proof names the sender's epoch, so a node behind is told to upgrade.
 2. Each side's first transport message is an identity proof: its device certificate and an
    Ed25519 signature, by the device key, over the Noise handshake hash. A joiner adds its
    invite and invite proof. The responder checks the initiator's proof before revealing its
