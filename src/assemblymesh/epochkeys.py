@@ -24,6 +24,7 @@ __all__ = [
     "JOIN_KEY_CONTEXT",
     "MAX_ROOTS",
     "Duty",
+    "Opened",
     "Recorded",
     "RootSpec",
     "View",
@@ -76,7 +77,12 @@ class View:
     seal: RootSpec | None
 
 
-def _known(state: AssemblyState, device_key: SigningKey, base: bytes | None) -> dict[int, bytes]:
+Opened = dict[tuple[int, str, str], bytes | None]  # (epoch, check, box) -> secret, if it opened
+
+
+def _known(
+    state: AssemblyState, device_key: SigningKey, base: bytes | None, opened: Opened
+) -> dict[int, bytes]:
     known: dict[int, bytes] = {}
     me = device_key.public.hex()
     first = epoch_of(state.epochs, 0)
@@ -88,16 +94,21 @@ def _known(state: AssemblyState, device_key: SigningKey, base: bytes | None) -> 
         box = epoch.seals.get(me)
         if box is None or epoch.number in known:
             continue
-        try:
-            known[epoch.number] = open_secret(
-                device_key,
-                bytes.fromhex(box),
-                bytes.fromhex(epoch.check),
-                state.assembly_id,
-                epoch.number,
-            )
-        except InvalidSignature:
-            continue  # a box that does not open, or holds another secret: as if absent
+        memo = (epoch.number, epoch.check, box)
+        if memo not in opened:
+            try:
+                opened[memo] = open_secret(
+                    device_key,
+                    bytes.fromhex(box),
+                    bytes.fromhex(epoch.check),
+                    state.assembly_id,
+                    epoch.number,
+                )
+            except InvalidSignature:
+                opened[memo] = None  # a box that does not open, or holds another secret
+        secret = opened[memo]
+        if secret is not None:
+            known[epoch.number] = secret
     return known
 
 
@@ -126,11 +137,12 @@ def view(
     base: bytes | None,
     join_root: RootSpec | None,
     recorded: tuple[Recorded, ...] = (),
+    opened: Opened | None = None,
 ) -> View:
     """This node's roots now: it dials with and writes under the newest secret it holds;
     it accepts that one, earlier ones within their grace period, and the join keys of the
     current epoch's outstanding invites. A joiner that holds no secret yet uses its join key."""
-    known = _known(state, device_key, base)
+    known = _known(state, device_key, base, {} if opened is None else opened)
     current = current_epoch(state.epochs)
     if not known:
         roots = (join_root,) if join_root is not None else ()

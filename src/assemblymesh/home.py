@@ -394,6 +394,7 @@ class LocalAssembly:
         self.refolded_elsewhere = False
         self._acts_cache: tuple[int, dict[str, list[LoggedAct]]] | None = None
         self._invites_cache: tuple[int, tuple[epochkeys.Recorded, ...]] | None = None
+        self._opened: epochkeys.Opened = {}  # boxes this device opened, by epoch, check, box
 
     # --- reading ------------------------------------------------------------------------
 
@@ -493,7 +494,12 @@ class LocalAssembly:
         """Which secrets this node holds and which roots it uses (``epochkeys.view``)."""
         state = self.known_state() if state is None else state
         return epochkeys.view(
-            state, self.device_key, self.base_secret, self.join_root(), self._recorded_invites()
+            state,
+            self.device_key,
+            self.base_secret,
+            self.join_root(),
+            self._recorded_invites(),
+            self._opened,
         )
 
     def _recorded_invites(self) -> tuple[epochkeys.Recorded, ...]:

@@ -215,6 +215,10 @@ def _unwrap(
     entries: list[bytes], keys: Sequence[bytes], devices: Sequence[SigningKey]
 ) -> bytes | None:
     """The file key, if one of ``keys`` or ``devices`` opens one of the entries."""
+    pairs = []
+    for device in devices:
+        private = sodium.crypto_sign_ed25519_sk_to_curve25519(device.seed + device.public)
+        pairs.append((sodium.crypto_scalarmult_base(private), private))
     for entry in entries:
         kind, body = entry[0], entry[1:]
         try:
@@ -225,9 +229,7 @@ def _unwrap(
                             body[WRAP_NONCE_SIZE:], body[:WRAP_NONCE_SIZE], key
                         )
                         return opened
-            for device in devices if kind == SEALED_FOR_DEVICE else ():
-                private = sodium.crypto_sign_ed25519_sk_to_curve25519(device.seed + device.public)
-                public = sodium.crypto_scalarmult_base(private)
+            for public, private in pairs if kind == SEALED_FOR_DEVICE else ():
                 with contextlib.suppress(nacl.exceptions.CryptoError):
                     opened = sodium.crypto_box_seal_open(body, public, private)
                     return opened
