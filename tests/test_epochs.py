@@ -270,3 +270,20 @@ def test_discovery_tags_change_with_every_blob_and_name_no_device(four) -> None:
     a = announcement_for(amara.secret, amara.assembly_id, device, 7420, clock())
     b = announcement_for(amara.secret, amara.assembly_id, device, 7420, clock())
     assert a.tag != b.tag and device not in a.tag and len(a.tag) == 16
+
+
+def test_a_secret_handed_over_whole_counts_for_the_epoch_whose_check_it_matches(four) -> None:  # type: ignore[no-untyped-def]
+    """A device that was given the current secret itself (as pairing hands it over) holds
+    that epoch even before a box is sealed to it; a wrong secret counts for nothing."""
+    from assemblymesh import epochkeys
+    from assemblymesh.crdt.identity import SigningKey
+
+    clock, (amara, ben, _carol, dan) = four
+    remove(amara, ben, dan)
+    clock.now += 2 * HOUR
+    amara.keep_keys()
+    state = amara.state()
+    current = amara.epoch_view().known[1]
+    new_device = SigningKey(bytes(range(7, 39)))
+    assert epochkeys.view(state, new_device, current, None).held == 1
+    assert epochkeys.view(state, new_device, bytes(32), None).held is None

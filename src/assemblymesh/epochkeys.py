@@ -85,11 +85,15 @@ def _known(
 ) -> dict[int, bytes]:
     known: dict[int, bytes] = {}
     me = device_key.public.hex()
-    first = epoch_of(state.epochs, 0)
-    if base is not None and (
-        first is None or epoch_check(base, state.assembly_id, 0).hex() == first.check
-    ):
-        known[0] = base
+    if base is not None:
+        # The secret a node was made with (a founder's; one handed over when a device was
+        # paired) is the secret of the epoch whose check it matches; epoch 0's before anyone
+        # sealed that epoch.
+        if epoch_of(state.epochs, 0) is None:
+            known[0] = base
+        for epoch in state.epochs:
+            if epoch_check(base, state.assembly_id, epoch.number).hex() == epoch.check:
+                known[epoch.number] = base
     for epoch in state.epochs:
         box = epoch.seals.get(me)
         if box is None or epoch.number in known:
