@@ -619,6 +619,7 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
         "effects": _plain(state.effect_log),
         "changed_since_close": changed_since_close(state),
         **_practices_data(state),
+        "epochs": _epochs_data(local, state),
         "digest": record.digest,
         "changes": record.changes,
         "pending": record.pending,
@@ -634,6 +635,12 @@ def _practices_data(state: AssemblyState) -> dict[str, Any]:
         "partnerships": funds.partnerships_data(state),
         "readiness": funds.readiness_data(state),
     }
+
+
+def _epochs_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
+    from assemblymesh.cli.epochs import epochs_data
+
+    return epochs_data(local, state)
 
 
 def day(ms: int) -> str:

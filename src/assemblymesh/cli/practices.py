@@ -9,5 +9,8 @@ import click
 def register(main: click.Group) -> None:
     """Add every practice's command group to ``main``."""
     from assemblymesh.cli import funds
+    from assemblymesh.cli.epochs import epochs
 
     funds.register(main)
+
+    main.add_command(epochs)

@@ -14,6 +14,7 @@ from typing import TypeVar
 from assemblymesh.errors import NotFoundError, UsageError
 from assemblymesh.model import rules
 from assemblymesh.model.acts import Effect
+from assemblymesh.model.epochs import Epoch, Rotation
 from assemblymesh.model.funds import Fund
 from assemblymesh.model.partnerships import Partnership
 
@@ -212,6 +213,7 @@ class InviteRecord:
     recorded_ts: int | None  # None when only a join revealed the invite
     used_by: str | None = None
     kind: str = rules.MEMBER_INVITE  # or a supporter invite
+    epoch: int = 0  # the epoch of the secret its join key comes from
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,9 @@ class AssemblyState:
     latest_eff: int = 0  # the causal time of the last placed act
     funds: Mapping[str, Fund] = field(default_factory=dict)  # by fund id
     partnerships: Mapping[str, Partnership] = field(default_factory=dict)
+    # Epochs of the assembly secret (model.epochs), and the rotation due, if one is.
+    epochs: tuple[Epoch, ...] = ()
+    rotation: Rotation | None = None
 
     # --- lookups ---------------------------------------------------------------------------
 
