@@ -10,7 +10,8 @@ def register(main: click.Group) -> None:
     """Add every practice's command group to ``main``."""
     from assemblymesh.cli import funds
     from assemblymesh.cli.epochs import epochs
+    from assemblymesh.cli.meetings import meeting
 
     funds.register(main)
-
     main.add_command(epochs)
+    main.add_command(meeting)

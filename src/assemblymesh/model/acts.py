@@ -257,6 +257,9 @@ class RulesMap(Spec):
         "quorum": (rules.DEFAULT_QUORUM, 0),
         "review_period_ms": (rules.DEFAULT_REVIEW_PERIOD_MS, 1),
         "block_threshold": (rules.DEFAULT_BLOCK_THRESHOLD, 1),
+        "meeting_quorum": (rules.DEFAULT_MEETING_QUORUM, 0),
+        "agenda_order": (rules.DEFAULT_AGENDA_ORDER, 0),
+        "absence_lookback": (rules.DEFAULT_ABSENCE_LOOKBACK, 1),
     }
 
     def read(self, raw: Mapping[str, Any], key: str) -> dict[str, int]:
@@ -887,6 +890,185 @@ class SealSecret(Act):
     seals: tuple[tuple[str, str], ...] = spec(Seals())
 
 
+# --- meetings (folded by ``model.meeting_fold``; records in ``model.meetings``) ----------------
+
+FOR_MEMBER = Optional(MEMBER)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleMeeting(Act):
+    """A meeting: when (``starts``, ms), where, of which kind, who facilitates and who takes
+    notes (the command proposes them by rotation; the writer may choose others)."""
+
+    TYPE = "schedule_meeting"
+    WHO = rules.MEMBER
+    title: str = spec(Text(line=True, optional=True))
+    starts: int = spec(Int())
+    place: str = spec(Text(line=True, optional=True))
+    kind: str = spec(Choice(rules.MEETING_KINDS, default=rules.REGULAR))
+    facilitator: str = spec(MEMBER)
+    note_taker: str = spec(MEMBER)
+    stack: str = spec(Choice(rules.STACK_MODES, default=rules.STACK_IN_ORDER))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpdateMeeting(Act):
+    """Another facilitator, note-taker, stack, time or place; null keeps what was set."""
+
+    TYPE = "update_meeting"
+    WHO = "the meeting's facilitator, or the member who scheduled it"
+    meeting: str = spec(REF)
+    facilitator: str | None = spec(FOR_MEMBER)
+    note_taker: str | None = spec(FOR_MEMBER)
+    stack: str | None = spec(Optional(Choice(rules.STACK_MODES)))
+    starts: int | None = spec(Optional(Int()))
+    place: str | None = spec(Optional(Text(line=True)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdvanceMeeting(Act):
+    """Open the meeting, end it, or cancel it before it opens (``to`` names the state)."""
+
+    TYPE = "advance_meeting"
+    WHO = "the meeting's facilitator (a cancel: also the member who scheduled it)"
+    meeting: str = spec(REF)
+    to: str = spec(Choice(rules.MEETING_STATES[1:]))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attend(Act):
+    """Present at a meeting: a member from their own device, or the facilitator ``for`` a
+    member who has no device with them. Counted once per member."""
+
+    TYPE = "attend"
+    WHO = "a member or supporter for themselves; the meeting's facilitator for anyone"
+    meeting: str = spec(REF)
+    for_member: str | None = spec(FOR_MEMBER, key="for")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddAgendaItem(Act):
+    """An item on a meeting's agenda: a proposal (``proposal`` names it), a topic, a report
+    back or a question."""
+
+    TYPE = "agenda_item"
+    WHO = rules.PARTICIPANT
+    meeting: str = spec(REF)
+    kind: str = spec(Choice(rules.ITEM_KINDS))
+    title: str = spec(Text(line=True, optional=True))
+    proposal: str | None = spec(Optional(REF))
+    note: str = spec(Text(optional=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupportItem(Act):
+    """A member backs an agenda item: before the meeting, better-backed items come first."""
+
+    TYPE = "support_item"
+    WHO = rules.MEMBER
+    item: str = spec(REF)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReorderAgenda(Act):
+    """The facilitator's order during the meeting: the items named first, in this order,
+    then the others in the assembly's order."""
+
+    TYPE = "reorder_agenda"
+    WHO = "the meeting's facilitator, while it sits"
+    meeting: str = spec(REF)
+    order: tuple[str, ...] = spec(Refs(rules.MAX_AGENDA_ORDER))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemOutcome(Act):
+    """What became of an item: discussed, decided (``decision`` may name the decision),
+    deferred or dropped."""
+
+    TYPE = "item_outcome"
+    WHO = "the meeting's facilitator, while it sits or after"
+    item: str = spec(REF)
+    outcome: str = spec(Choice(rules.ITEM_OUTCOMES))
+    decision: str | None = spec(Optional(REF))
+    note: str = spec(Text(optional=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RaiseHand(Act):
+    """Ask to speak (on ``item``, if given): from one's own device, or the facilitator adds
+    someone ``for`` them."""
+
+    TYPE = "raise_hand"
+    WHO = "a member or supporter for themselves; the meeting's facilitator for anyone"
+    meeting: str = spec(REF)
+    item: str | None = spec(Optional(REF))
+    for_member: str | None = spec(FOR_MEMBER, key="for")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LowerHand(Act):
+    TYPE = "lower_hand"
+    WHO = "a member or supporter for themselves; the meeting's facilitator for anyone"
+    meeting: str = spec(REF)
+    for_member: str | None = spec(FOR_MEMBER, key="for")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GiveFloor(Act):
+    """The facilitator gives the floor to ``member`` (on ``item``; null: the current item),
+    ending the turn before; ``member`` null closes the floor. With ``duration_ms`` the act
+    records a turn that already happened, ending now, and leaves the floor as it is."""
+
+    TYPE = "give_floor"
+    WHO = "the meeting's facilitator, while it sits"
+    meeting: str = spec(REF)
+    member: str | None = spec(FOR_MEMBER)
+    item: str | None = spec(Optional(REF))
+    duration_ms: int | None = spec(Optional(Int(minimum=1, maximum=24 * 3600 * 1000)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AskClarification(Act):
+    """A question put to an outside supporter during the meeting: how much the assembly
+    leans on outsiders is counted from these."""
+
+    TYPE = "clarify"
+    WHO = rules.MEMBER + ", while the meeting sits"
+    meeting: str = spec(REF)
+    supporter: str = spec(MEMBER)
+    item: str | None = spec(Optional(REF))
+    question: str = spec(Text(optional=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SealMinutes(Act):
+    """The note-taker's signed version of the minutes: the text and its BLAKE2b-256 hash
+    (hex of the UTF-8 bytes). A later edit of the shared text shows as a change from it."""
+
+    TYPE = "seal_minutes"
+    WHO = "the meeting's note-taker, once it sits"
+    meeting: str = spec(REF)
+    text: str = spec(Text())
+    hash: str = spec(Hex(64, "BLAKE2b-256 of the text"))
+
+
+MEETING_ACTS: Final[tuple[type[Act], ...]] = (
+    ScheduleMeeting,
+    UpdateMeeting,
+    AdvanceMeeting,
+    Attend,
+    AddAgendaItem,
+    SupportItem,
+    ReorderAgenda,
+    ItemOutcome,
+    RaiseHand,
+    LowerHand,
+    GiveFloor,
+    AskClarification,
+    SealMinutes,
+)
+
+
 ACT_CLASSES: Final[tuple[type[Act], ...]] = (
     Create,
     RecordInvite,
@@ -911,6 +1093,7 @@ ACT_CLASSES: Final[tuple[type[Act], ...]] = (
     ConfirmSkill,
     Rekey,
     SealSecret,
+    *MEETING_ACTS,
 )
 ACT_TYPES: Final[Mapping[str, type[Act]]] = {cls.TYPE: cls for cls in ACT_CLASSES}
 
@@ -934,13 +1117,18 @@ __all__ = [
     "MAX_LINE_LEN",
     "MAX_SEEN",
     "MAX_TEXT_LEN",
+    "MEETING_ACTS",
     "REF_HEX_LEN",
     "Act",
+    "AddAgendaItem",
     "Admit",
     "AdmitSupporterEffect",
+    "AdvanceMeeting",
     "AdvanceRound",
     "AllowNaming",
     "Amend",
+    "AskClarification",
+    "Attend",
     "CloseRound",
     "ConfirmSkill",
     "Contribute",
@@ -954,26 +1142,35 @@ __all__ = [
     "EstablishFundEffect",
     "EstablishPartnershipEffect",
     "FundStewardsEffect",
+    "GiveFloor",
     "GrantRole",
     "GrantRoleEffect",
+    "ItemOutcome",
     "Join",
     "LengthenFundEffect",
+    "LowerHand",
     "OpenRound",
     "PausePledge",
     "Pledge",
     "Propose",
+    "RaiseHand",
     "RecordInvite",
     "Reject",
     "Rekey",
     "RemoveMemberEffect",
     "RenewPartnershipEffect",
+    "ReorderAgenda",
     "RevokeDevice",
     "RotateSecretEffect",
+    "ScheduleMeeting",
+    "SealMinutes",
     "SealSecret",
     "SetRuleEffect",
     "ShortenFundEffect",
     "ShortenPartnershipEffect",
+    "SupportItem",
     "TakePosition",
+    "UpdateMeeting",
     "Withdraw",
     "act_ref",
     "as_int",

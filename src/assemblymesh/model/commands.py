@@ -354,6 +354,9 @@ def rules_dict(rules: Rules) -> dict[str, int]:
         "quorum": rules.quorum,
         "review_period_ms": rules.review_period_ms,
         "block_threshold": rules.block_threshold,
+        "meeting_quorum": rules.meeting_quorum,
+        "agenda_order": rules.agenda_order,
+        "absence_lookback": rules.absence_lookback,
     }
 
 

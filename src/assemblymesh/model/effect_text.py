@@ -29,7 +29,8 @@ ROLE_NAMES = {
 EFFECT_HELP = (
     "What the decision does when it takes effect (repeatable): grant-role:MEMBER:ROLE:DAYS,"
     " end-role:MEMBER:ROLE, rule:NAME=VALUE (cooling-off-hours, quorum, review-days,"
-    " block-threshold), admit-supporter:MEMBER:YYYY-MM-DD, end-supporter:MEMBER, remove:MEMBER,"
+    " block-threshold, meeting-quorum, agenda-order, absence-lookback),"
+    " admit-supporter:MEMBER:YYYY-MM-DD, end-supporter:MEMBER, remove:MEMBER,"
     " establish-fund:NAME:UNIT:DISSOLVES:THRESHOLD:STEWARD+STEWARD:TERM-DAYS:REMAINDER:PURPOSE"
     " (REMAINDER: return, or give=RECIPIENT), shorten-fund:FUND:YYYY-MM-DD,"
     " lengthen-fund:FUND:YYYY-MM-DD (alone in its proposal), disburse:FUND:AMOUNT:TO,"
@@ -45,6 +46,9 @@ RULE_UNITS = {
     "quorum": ("quorum", 1),
     "review-days": ("review_period_ms", R.DAY_MS),
     "block-threshold": ("block_threshold", 1),
+    "meeting-quorum": ("meeting_quorum", 1),
+    "agenda-order": ("agenda_order", 1),  # 0: most supported first, 1: oldest first
+    "absence-lookback": ("absence_lookback", 1),
 }
 
 

@@ -31,10 +31,12 @@ from assemblymesh.crdt.identity import (
 from assemblymesh.errors import IllegalMoveError
 from assemblymesh.model import acts as A
 from assemblymesh.model import epochs as E
+from assemblymesh.model import meeting_fold
 from assemblymesh.model import rules as R
 from assemblymesh.model import tables as T
 from assemblymesh.model.fund_fold import SUPPORTER_FUND_ACTS, FundFolding, check_version_effects
 from assemblymesh.model.funds import Fund, LedgerEntry
+from assemblymesh.model.meetings import AgendaItem, Meeting
 from assemblymesh.model.order import Ordering, Placed, invited_key, order_acts
 from assemblymesh.model.partnerships import Partnership
 from assemblymesh.model.snapshot import AssemblySnapshot
@@ -247,6 +249,8 @@ class _Folder(FundFolding):
         self.audit: list[AuditEntry] = []
         self.founding_period = True
         self.act_refs: set[str] = set()
+        self.meetings: dict[str, Meeting] = {}
+        self.agenda_items: dict[str, AgendaItem] = {}
         self.funds: dict[str, Fund] = {}
         self.ledgers: dict[str, list[LedgerEntry]] = {}
         self.partnerships: dict[str, Partnership] = {}
@@ -271,6 +275,8 @@ class _Folder(FundFolding):
         f.audit = list(state.audit)
         f.founding_period = state.founding_period
         f.act_refs = set(state.act_refs)
+        f.meetings = dict(state.meetings)
+        f.agenda_items = dict(state.agenda_items)
         f.thaw_funds(dict(state.funds))
         f.partnerships = dict(state.partnerships)
         f.epochs = state.epochs
@@ -328,6 +334,8 @@ class _Folder(FundFolding):
             rule_history=tuple(self.rule_history),
             effect_log=tuple(self.effect_log),
             latest_eff=latest,
+            meetings=dict(self.meetings),
+            agenda_items=dict(self.agenda_items),
             funds=self.frozen_funds(),
             partnerships=dict(self.partnerships),
             epochs=self.epochs,
@@ -1162,6 +1170,7 @@ _EFFECTS: Mapping[type[A.Effect], Callable[[_Folder, Decision, A.Effect], str]] 
 # state an advisory position, and look after its own devices and name.
 SUPPORTER_ACTS: frozenset[type[A.Act]] = frozenset(
     {A.Propose, A.Amend, A.Withdraw, A.TakePosition, A.RevokeDevice, A.AllowNaming}
+    | meeting_fold.SUPPORTER_ACTS
     | SUPPORTER_FUND_ACTS
 )
 
@@ -1182,6 +1191,7 @@ _HANDLERS: Mapping[type[A.Act], Callable[[_Folder, _Ctx], str]] = {
     A.Reject: _Folder._reject,
     A.RevokeDevice: _Folder._revoke_device,
     A.AllowNaming: _Folder._allow_naming,
+    **meeting_fold.HANDLERS,
     A.Contribute: _Folder._contribute,
     A.Pledge: _Folder._pledge,
     A.PausePledge: _Folder._pause_pledge,

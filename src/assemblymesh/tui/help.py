@@ -31,6 +31,7 @@ def key_table() -> Table:
     from assemblymesh.tui.home_screen import HomeScreen
     from assemblymesh.tui.meeting import MeetingScreen
     from assemblymesh.tui.member import MemberScreen
+    from assemblymesh.tui.room import MinutesScreen, RoomScreen
     from assemblymesh.tui.sync import InviteScreen, SyncScreen
     from assemblymesh.tui.widgets import PagedTable
 
@@ -49,6 +50,8 @@ def key_table() -> Table:
     for where, screen in (
         ("Home", HomeScreen),
         ("Meeting", MeetingScreen),
+        ("Meeting room", RoomScreen),
+        ("Minutes", MinutesScreen),
         ("Me", MemberScreen),
         ("Draft", DraftScreen),
         ("Sync", SyncScreen),
