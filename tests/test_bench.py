@@ -62,6 +62,11 @@ def test_the_tui_benchmark_presses_keys_on_a_built_assembly() -> None:
     assert len(row.split()) >= 8
 
 
+def test_the_epochs_benchmark_prints_its_figures() -> None:
+    data = figures(run("epochs.py", "--small"))
+    assert data["epochs"] == 8 and data["handshake_64_ms"] > 0
+
+
 def test_the_metrics_benchmark_measures_a_small_record() -> None:
     small = ("--meetings", "6", "--proposals", "120", "--members", "12", "--days", "60")
     data = figures(run("metrics.py", *small, "--runs", "1"))

@@ -620,6 +620,7 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
         "changed_since_close": changed_since_close(state),
         "meeting": _meeting_status(state),
         **_practices_data(state),
+        "epochs": _epochs_data(local, state),
         "metrics": _metrics_summary(state),
         "digest": record.digest,
         "changes": record.changes,
@@ -642,6 +643,12 @@ def _practices_data(state: AssemblyState) -> dict[str, Any]:
         "partnerships": funds.partnerships_data(state),
         "readiness": funds.readiness_data(state),
     }
+
+
+def _epochs_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
+    from assemblymesh.cli.epochs import epochs_data
+
+    return epochs_data(local, state)
 
 
 def _metrics_summary(state: AssemblyState) -> dict[str, Any]:

@@ -42,6 +42,7 @@ MAX_TEXT_LEN: Final = 200_000  # bodies, charters, reasons, notes
 MAX_LINE_LEN: Final = 200  # titles and names: one line
 MAX_SEEN: Final = 32
 MAX_INT: Final = 2**53
+MAX_EPOCH: Final = 2**32 - 1
 REF_CONTEXT: Final = b"assemblymesh/act-ref/v1\x00"
 _HEX_DIGITS: Final = frozenset("0123456789abcdef")
 # Characters that reorder or hide text on screen: a title could read as something it is not.
@@ -330,6 +331,47 @@ class Skills(Spec):
         return f"list of at most {MAX_LISTED} `{{skill, to}}` (one line of text, a member id)"
 
 
+MAX_SEALS: Final = 1024
+BOX_HEX_LEN: Final = 160  # a sealed box of a 32-byte secret: 80 bytes
+
+
+class Seals(Spec):
+    """The secret of an epoch sealed to devices: a list of ``[device key, box]`` pairs (hex),
+    each device at most once."""
+
+    optional = True
+    default = ()
+
+    def read(self, raw: Mapping[str, Any], key: str) -> tuple[tuple[str, str], ...]:
+        value = raw.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or len(value) > MAX_SEALS:
+            raise _bad(f"field {key!r} must be a list of at most {MAX_SEALS} sealed secrets")
+        out: list[tuple[str, str]] = []
+        for pair in value:
+            if not (
+                isinstance(pair, list)
+                and len(pair) == 2
+                and is_hex(pair[0], KEY_HEX_LEN)
+                and is_hex(pair[1], BOX_HEX_LEN)
+            ):
+                raise _bad(f"field {key!r} must hold [device key, sealed box] pairs")
+            out.append((pair[0], pair[1]))
+        if len({device for device, _ in out}) != len(out):
+            raise _bad(f"field {key!r} names a device twice")
+        return tuple(out)
+
+    def write(self, value: Any) -> Any:
+        return [[device, box] for device, box in value]
+
+    def describe(self) -> str:
+        return (
+            f"list of at most {MAX_SEALS} `[device key, sealed box]` pairs (64 and"
+            f" {BOX_HEX_LEN} hex digits), each device once"
+        )
+
+
 def spec(s: Spec, key: str | None = None) -> Any:
     """A dataclass field read by ``s`` (from document key ``key``, default: the field name);
     an optional field takes its spec's default."""
@@ -500,6 +542,12 @@ class RenewPartnershipEffect(Effect):
     sunset: int = spec(_DATE_MS)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RotateSecretEffect(Effect):
+    KIND = "rotate_secret"
+    SUMMARY = "start a new epoch of the assembly secret, sealed to every remaining device"
+
+
 EFFECT_CLASSES: Final[tuple[type[Effect], ...]] = (
     GrantRoleEffect,
     EndRoleEffect,
@@ -515,6 +563,7 @@ EFFECT_CLASSES: Final[tuple[type[Effect], ...]] = (
     EstablishPartnershipEffect,
     ShortenPartnershipEffect,
     RenewPartnershipEffect,
+    RotateSecretEffect,
 )
 EFFECT_KINDS: Final[Mapping[str, type[Effect]]] = {cls.KIND: cls for cls in EFFECT_CLASSES}
 MAX_EFFECTS: Final = 16
@@ -628,6 +677,8 @@ class RecordInvite(Act):
     invite_key: str = spec(Hex(KEY_HEX_LEN, "invite key"))
     expires: int = spec(Int())
     kind: str = spec(Choice(rules.INVITE_KINDS, default=rules.MEMBER_INVITE))
+    # The epoch of the assembly secret its join key comes from (null: epoch 0).
+    epoch: int | None = spec(Optional(Int(maximum=MAX_EPOCH)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -813,6 +864,30 @@ class ConfirmSkill(Act):
     WHO = rules.LEARNER_WHO
     partnership: str = spec(PARTNERSHIP_REF)
     skill: str = spec(Text(required=True, line=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rekey(Act):
+    """A new epoch of the assembly secret: ``check`` is its public check
+    (``crdt.sealing.epoch_check``), ``seals`` the secret sealed to each remaining device."""
+
+    TYPE = "rekey"
+    WHO = rules.REKEY_WHO
+    epoch: int = spec(Int(minimum=1, maximum=MAX_EPOCH))
+    check: str = spec(Hex(KEY_HEX_LEN, "epoch check"))
+    seals: tuple[tuple[str, str], ...] = spec(Seals())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SealSecret(Act):
+    """The current epoch's secret sealed to devices that lack it (a joiner after its join,
+    a device added later)."""
+
+    TYPE = "seal"
+    WHO = rules.SEAL_WHO
+    epoch: int = spec(Int(maximum=MAX_EPOCH))
+    check: str = spec(Hex(KEY_HEX_LEN, "epoch check"))
+    seals: tuple[tuple[str, str], ...] = spec(Seals())
 
 
 # --- meetings (folded by ``model.meeting_fold``; records in ``model.meetings``) ----------------
@@ -1016,6 +1091,8 @@ ACT_CLASSES: Final[tuple[type[Act], ...]] = (
     PausePledge,
     Disburse,
     ConfirmSkill,
+    Rekey,
+    SealSecret,
     *MEETING_ACTS,
 )
 ACT_TYPES: Final[Mapping[str, type[Act]]] = {cls.TYPE: cls for cls in ACT_CLASSES}
@@ -1079,12 +1156,15 @@ __all__ = [
     "RaiseHand",
     "RecordInvite",
     "Reject",
+    "Rekey",
     "RemoveMemberEffect",
     "RenewPartnershipEffect",
     "ReorderAgenda",
     "RevokeDevice",
+    "RotateSecretEffect",
     "ScheduleMeeting",
     "SealMinutes",
+    "SealSecret",
     "SetRuleEffect",
     "ShortenFundEffect",
     "ShortenPartnershipEffect",

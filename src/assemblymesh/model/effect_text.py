@@ -37,7 +37,7 @@ EFFECT_HELP = (
     " fund-stewards:FUND:STEWARD+STEWARD:TERM-DAYS,"
     " establish-partnership:NAME:SUPPORTER+SUPPORTER:SUNSET:FUND:SKILL@MEMBER+...:PROVIDES"
     " (SUNSET YYYY-MM-DD or none, FUND or -, skills or -), shorten-partnership:NAME:YYYY-MM-DD,"
-    " renew-partnership:NAME:YYYY-MM-DD."
+    " renew-partnership:NAME:YYYY-MM-DD, rotate-secret."
 )
 # The forms alone, for a hint beside a field where effects are typed.
 EFFECT_FORMS = EFFECT_HELP.split(": ", 1)[1]
@@ -89,6 +89,8 @@ def effect_as_text(state: AssemblyState, effect: A.Effect) -> str:
         return f"end-supporter:{who}"
     if isinstance(effect, A.RemoveMemberEffect):
         return f"remove:{who}"
+    if isinstance(effect, A.RotateSecretEffect):
+        return "rotate-secret"
     return _practice_text(state, effect)
 
 
@@ -243,4 +245,5 @@ _EFFECT_PARSERS: dict[tuple[str, int], Callable[[AssemblyState, list[str]], A.Ef
     ("renew-partnership", 2): lambda s, p: A.RenewPartnershipEffect(
         partnership=s.find_partnership(p[0]).id, sunset=_date_ms(p[1])
     ),
+    ("rotate-secret", 0): lambda _s, _p: A.RotateSecretEffect(),
 }

@@ -30,6 +30,7 @@ from assemblymesh.crdt.identity import (
 )
 from assemblymesh.errors import IllegalMoveError
 from assemblymesh.model import acts as A
+from assemblymesh.model import epochs as E
 from assemblymesh.model import meeting_fold
 from assemblymesh.model import rules as R
 from assemblymesh.model import tables as T
@@ -253,6 +254,8 @@ class _Folder(FundFolding):
         self.funds: dict[str, Fund] = {}
         self.ledgers: dict[str, list[LedgerEntry]] = {}
         self.partnerships: dict[str, Partnership] = {}
+        self.epochs: tuple[E.Epoch, ...] = ()
+        self.rotation: E.Rotation | None = None
 
     # --- entry and exit --------------------------------------------------------------------
 
@@ -276,6 +279,8 @@ class _Folder(FundFolding):
         f.agenda_items = dict(state.agenda_items)
         f.thaw_funds(dict(state.funds))
         f.partnerships = dict(state.partnerships)
+        f.epochs = state.epochs
+        f.rotation = state.rotation
         f.frozen_from = state
         return f
 
@@ -333,6 +338,8 @@ class _Folder(FundFolding):
             agenda_items=dict(self.agenda_items),
             funds=self.frozen_funds(),
             partnerships=dict(self.partnerships),
+            epochs=self.epochs,
+            rotation=self.rotation,
         )
 
     def feed(self, item: Placed) -> None:
@@ -600,7 +607,13 @@ class _Folder(FundFolding):
             for t in m.roles
         )
         self.members[m.id] = dataclasses.replace(m, removed_ts=d.effective_ts, roles=roles)
+        self.rotation = E.due_after(self.rotation, d.effective_ts, "removal", d.decided_by)
         return f"{m.name} is no longer a participant"
+
+    def _effect_rotate_secret(self, d: Decision, e: A.Effect) -> str:
+        assert isinstance(e, A.RotateSecretEffect)
+        self.rotation = E.due_after(self.rotation, d.effective_ts, "decision", d.decided_by)
+        return "a new epoch of the assembly secret is due"
 
     # --- act handlers ----------------------------------------------------------------------
 
@@ -642,7 +655,7 @@ class _Folder(FundFolding):
         if act.expires <= ctx.ts:
             raise IllegalMoveError(R.INVITE_NOT_EXPIRED, "the invite expires before it is made")
         self.invites[act.invite_key] = InviteRecord(
-            act.invite_key, ctx.member, act.expires, ctx.ts, kind=act.kind
+            act.invite_key, ctx.member, act.expires, ctx.ts, kind=act.kind, epoch=act.epoch or 0
         )
         return f"recorded {act.kind} invite {act.invite_key[:8]} (expires {act.expires})"
 
@@ -696,7 +709,9 @@ class _Folder(FundFolding):
         for dep in ctx.deps:
             act = dep.act
             if isinstance(act, A.RecordInvite) and act.invite_key == key and dep.member == inviter:
-                return InviteRecord(key, inviter, act.expires, dep.eff, kind=act.kind)
+                return InviteRecord(
+                    key, inviter, act.expires, dep.eff, kind=act.kind, epoch=act.epoch or 0
+                )
         if key in self.invites:
             return InviteRecord(key, inviter, expires, None, kind=R.SUPPORTER_INVITE)
         return InviteRecord(key, inviter, expires, None)
@@ -1030,7 +1045,34 @@ class _Folder(FundFolding):
         self.members[m.id] = dataclasses.replace(
             m, revoked_devices=(*m.revoked_devices, act.revoked)
         )
+        self.rotation = E.due_after(self.rotation, ctx.ts, "revocation", ctx.member)
         return f"{m.name} revoked device {act.revoked[:8]}"
+
+    def _require_counting(self, ctx: _Ctx) -> None:
+        m = self.members[ctx.member]
+        if not m.counts(ctx.ts):
+            raise IllegalMoveError(R.SECRETS_BY_MEMBERS, f"{m.name} is not a member who counts")
+
+    def _rekey(self, ctx: _Ctx) -> str:
+        act = ctx.act
+        assert isinstance(act, A.Rekey)
+        self._require_counting(ctx)
+        self.epochs = E.apply_rekey(
+            self.epochs, self.rotation, number=act.epoch, check=act.check, seals=act.seals,
+            ts=ctx.ts, member=ctx.member,
+        )  # fmt: skip
+        self.rotation = None
+        return f"epoch {act.epoch} of the assembly secret, sealed to {len(act.seals)} device(s)"
+
+    def _seal(self, ctx: _Ctx) -> str:
+        act = ctx.act
+        assert isinstance(act, A.SealSecret)
+        self._require_counting(ctx)
+        self.epochs, added = E.apply_seal(
+            self.epochs, number=act.epoch, check=act.check, seals=act.seals,
+            ts=ctx.ts, member=ctx.member,
+        )  # fmt: skip
+        return f"epoch {act.epoch}'s secret sealed to {added} more device(s)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1121,6 +1163,7 @@ _EFFECTS: Mapping[type[A.Effect], Callable[[_Folder, Decision, A.Effect], str]] 
     A.EstablishPartnershipEffect: _Folder._effect_establish_partnership,
     A.ShortenPartnershipEffect: _Folder._effect_move_sunset,
     A.RenewPartnershipEffect: _Folder._effect_move_sunset,
+    A.RotateSecretEffect: _Folder._effect_rotate_secret,
 }
 
 # What a supporter with standing may write: propose, amend and withdraw its own proposals,
@@ -1154,6 +1197,8 @@ _HANDLERS: Mapping[type[A.Act], Callable[[_Folder, _Ctx], str]] = {
     A.PausePledge: _Folder._pause_pledge,
     A.Disburse: _Folder._disburse,
     A.ConfirmSkill: _Folder._confirm_skill,
+    A.Rekey: _Folder._rekey,
+    A.SealSecret: _Folder._seal,
 }
 
 __all__ = [

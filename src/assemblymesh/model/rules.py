@@ -77,6 +77,12 @@ SKILL_BY_LEARNER: Final = "skill-confirmed-by-its-learner"
 SKILL_CONFIRMED_ONCE: Final = "skill-confirmed-once"
 # A round's closing time is informational (a person still closes) and never before it opened.
 DEADLINE_AFTER_OPEN: Final = "deadline-after-open"
+# Epochs of the assembly secret: a new one only when due, one per epoch number, in order;
+# sealed boxes only for the current epoch and with its check.
+REKEY_WHEN_DUE: Final = "rekey-when-due"
+ONE_REKEY_PER_EPOCH: Final = "one-rekey-per-epoch"
+SEAL_CURRENT_EPOCH: Final = "seal-current-epoch"
+SECRETS_BY_MEMBERS: Final = "secrets-by-members"
 # Meetings: their roles, agenda, speaking queue and minutes (``model.meetings``).
 MEETING_EXISTS: Final = "meeting-exists"
 AGENDA_ITEM_EXISTS: Final = "agenda-item-exists"
@@ -164,6 +170,11 @@ PARTICIPANT: Final = "any member, or a supporter with standing"
 FUND_STEWARD_WHO: Final = "the fund's current steward, up to the fund's threshold"
 PLEDGER_WHO: Final = "whoever made the pledge"
 LEARNER_WHO: Final = "the member the skill is to be transferred to, for themselves"
+REKEY_WHO: Final = (
+    "any member, once a rotation is due (a removal, a revocation or a decision to rotate):"
+    " first a device of the member whose act made it due, after 10 minutes anyone"
+)
+SEAL_WHO: Final = "any member holding the epoch's secret"
 
 # --- invites and participants -----------------------------------------------------------------
 
@@ -240,5 +251,11 @@ DEFAULT_READINESS_PERIOD_MS: Final = 90 * DAY_MS
 REMAINDER_RETURN: Final = "return"  # back to the contributors, in proportion
 REMAINDER_GIVE: Final = "give"  # to the recipient the fund names
 REMAINDER_KINDS: Final = (REMAINDER_RETURN, REMAINDER_GIVE)
+# How long after a rotation the previous epoch's secret is still accepted (handshakes,
+# bundles, discovery), so that nodes that missed the rotation catch up through a member.
+EPOCH_GRACE_MS: Final = 7 * DAY_MS
+# A rotation due for this long may be written by any member (the designated writer, a
+# device of the member whose act made it due, may be away).
+REKEY_FALLBACK_MS: Final = 10 * 60 * 1000
 # A round waiting for a member whose deadline is this close (or past) shows a reminder.
 DEADLINE_REMINDER_MS: Final = DAY_MS

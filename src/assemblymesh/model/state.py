@@ -14,6 +14,7 @@ from typing import TypeVar
 from assemblymesh.errors import NotFoundError, UsageError
 from assemblymesh.model import rules
 from assemblymesh.model.acts import Effect
+from assemblymesh.model.epochs import Epoch, Rotation
 from assemblymesh.model.funds import Fund
 from assemblymesh.model.meetings import AgendaItem, Meeting
 from assemblymesh.model.partnerships import Partnership
@@ -218,6 +219,7 @@ class InviteRecord:
     recorded_ts: int | None  # None when only a join revealed the invite
     used_by: str | None = None
     kind: str = rules.MEMBER_INVITE  # or a supporter invite
+    epoch: int = 0  # the epoch of the secret its join key comes from
 
 
 @dataclass(frozen=True)
@@ -289,6 +291,9 @@ class AssemblyState:
     agenda_items: Mapping[str, AgendaItem] = field(default_factory=dict)  # by the adding act's ref
     funds: Mapping[str, Fund] = field(default_factory=dict)  # by fund id
     partnerships: Mapping[str, Partnership] = field(default_factory=dict)
+    # Epochs of the assembly secret (model.epochs), and the rotation due, if one is.
+    epochs: tuple[Epoch, ...] = ()
+    rotation: Rotation | None = None
 
     # --- lookups ---------------------------------------------------------------------------
 

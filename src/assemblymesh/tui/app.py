@@ -247,12 +247,23 @@ class AssemblyApp(App[None]):
         if event.state == WorkerState.SUCCESS and isinstance(worker.result, Digest):
             self.folds += 1
             self._apply(worker.result)
+            self._keep_keys()
         elif event.state == WorkerState.ERROR:
             self.notify(f"could not read the assembly: {worker.error}", severity="error")
         self._folding = False
         if self._fold_again:
             self._fold_again = False
             self.request_fold()
+
+    def _keep_keys(self) -> None:
+        """Write the boxes of the assembly secret this device owes after the last fold (a
+        joiner's secret, a new epoch after a removal), as a running node does."""
+        if self.local is None:
+            return
+        try:
+            self.local.keep_keys()
+        except AssemblyMeshError as exc:
+            self.notify(f"could not seal the assembly secret: {exc}", severity="warning")
 
     def _apply(self, d: Digest) -> None:
         previous, self.digest = self.digest, d
