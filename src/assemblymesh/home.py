@@ -86,6 +86,7 @@ from assemblymesh.model import (
     queries,
 )
 from assemblymesh.model import acts as model_acts
+from assemblymesh.model import metrics as model_metrics
 from assemblymesh.model.rules import MEMBER_INVITE
 from assemblymesh.net import bundle as bundles
 from assemblymesh.net.addressbook import AddressBook
@@ -425,6 +426,29 @@ class LocalAssembly:
         state = fold(self.snapshot(), now)
         self._fold_cache = (digest, state)
         return state
+
+    def metrics(
+        self, state: AssemblyState | None = None, per_meetings: int | None = None
+    ) -> model_metrics.Metrics:
+        """The metabolism metrics of ``state`` (default: the state now), per calendar month
+        or per ``per_meetings`` meetings: the one computation the command line, the report
+        and the Metrics screen all show."""
+        return model_metrics.compute(self.state() if state is None else state, per_meetings)
+
+    def report_html(
+        self,
+        state: AssemblyState,
+        metrics: model_metrics.Metrics,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+    ) -> str:
+        """The self-contained HTML report of [since_ms, until_ms): ``metrics`` as charts,
+        the decisions made and the minutes of the meetings held then."""
+        from assemblymesh.model.meetings import minutes_key
+        from assemblymesh.report import minutes_of, render_html
+
+        minutes = minutes_of(state, lambda m: self.draft(minutes_key(m)), since_ms, until_ms)
+        return render_html(state, metrics, minutes, since_ms, until_ms)
 
     def last_heard(self) -> dict[str, int]:
         """member id -> time of the newest change this node holds from any of their devices

@@ -621,6 +621,7 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
         "meeting": _meeting_status(state),
         **_practices_data(state),
         "epochs": _epochs_data(local, state),
+        "metrics": _metrics_summary(state),
         "digest": record.digest,
         "changes": record.changes,
         "pending": record.pending,
@@ -648,6 +649,12 @@ def _epochs_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
     from assemblymesh.cli.epochs import epochs_data
 
     return epochs_data(local, state)
+
+
+def _metrics_summary(state: AssemblyState) -> dict[str, Any]:
+    from assemblymesh.cli.metrics import metrics_summary
+
+    return metrics_summary(state)
 
 
 def day(ms: int) -> str:

@@ -8,10 +8,12 @@ import click
 
 def register(main: click.Group) -> None:
     """Add every practice's command group to ``main``."""
-    from assemblymesh.cli import funds
+    from assemblymesh.cli import funds, metrics
     from assemblymesh.cli.epochs import epochs
     from assemblymesh.cli.meetings import meeting
 
     funds.register(main)
     main.add_command(epochs)
     main.add_command(meeting)
+    main.add_command(metrics.metrics_command)
+    main.add_command(metrics.report_command)
