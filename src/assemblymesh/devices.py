@@ -39,7 +39,7 @@ def _grant(local: LocalAssembly, device: bytes) -> Grant:
     return Grant(
         local.assembly_id,
         certificate.encode(),
-        local.secret,
+        local.held_secret(state),
         local.member_keys.sealed_text,
         name,
         record.getvalue(),

@@ -8,8 +8,14 @@ import click
 
 def register(main: click.Group) -> None:
     """Add every practice's command group to ``main``."""
-    from assemblymesh.cli import devices, funds
+    from assemblymesh.cli import devices, funds, metrics
+    from assemblymesh.cli.epochs import epochs
+    from assemblymesh.cli.meetings import meeting
 
     main.add_command(devices.device)
     main.add_command(devices.key)
     funds.register(main)
+    main.add_command(epochs)
+    main.add_command(meeting)
+    main.add_command(metrics.metrics_command)
+    main.add_command(metrics.report_command)

@@ -76,7 +76,7 @@ def revocations(snapshot: AssemblySnapshot) -> dict[tuple[str, str], int]:
                 continue
             key = (member, act.revoked)
             found[key] = min(act.keep, found.get(key, act.keep))
-    return found
+    return dict(sorted(found.items()))  # the same order whatever order the documents came in
 
 
 def counts(revoked: Revocations, member: str, device: str, seq: int) -> bool:

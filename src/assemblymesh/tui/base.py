@@ -28,6 +28,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("sync", "4", "Sync"),
     ("history", "5", "History"),
     ("funds", "6", "Funds"),
+    ("metrics", "7", "Metrics"),
 )
 
 

@@ -31,6 +31,8 @@ def key_table() -> Table:
     from assemblymesh.tui.home_screen import HomeScreen
     from assemblymesh.tui.meeting import MeetingScreen
     from assemblymesh.tui.member import MemberScreen
+    from assemblymesh.tui.metrics_screen import MetricsScreen
+    from assemblymesh.tui.room import MinutesScreen, RoomScreen
     from assemblymesh.tui.sync import InviteScreen, SyncScreen
     from assemblymesh.tui.widgets import PagedTable
 
@@ -49,11 +51,14 @@ def key_table() -> Table:
     for where, screen in (
         ("Home", HomeScreen),
         ("Meeting", MeetingScreen),
+        ("Meeting room", RoomScreen),
+        ("Minutes", MinutesScreen),
         ("Me", MemberScreen),
         ("Draft", DraftScreen),
         ("Sync", SyncScreen),
         ("Invite", InviteScreen),
         ("Funds", FundsScreen),
+        ("Metrics", MetricsScreen),
     ):
         for key, desc in _rows(screen.BINDINGS):
             table.add_row(where, key, desc)
