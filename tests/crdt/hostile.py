@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 import pycrdt
 
 from assemblymesh.crdt.change import SHARED_DOC, Change
@@ -35,6 +37,22 @@ def any_item(*values: bytes, parent: bytes = ROOT_ACTS) -> bytes:
 def obj(**fields: bytes) -> bytes:
     """A lib0 Any object whose values are already encoded."""
     return b"\x76" + V(len(fields)) + b"".join(vstr(k) + v for k, v in fields.items())
+
+
+def any_varint(value: int) -> bytes:
+    """A lib0 Any signed varint: sign in bit 6 of the first byte, 6 then 7 bits a byte."""
+    magnitude = abs(value)
+    out = bytearray([(magnitude & 0x3F) | (0x40 if value < 0 else 0)])
+    magnitude >>= 6
+    while magnitude:
+        out[-1] |= 0x80
+        out.append(magnitude & 0x7F)
+        magnitude >>= 7
+    return b"\x7d" + bytes(out)
+
+
+def any_float(value: float) -> bytes:
+    return b"\x7b" + struct.pack(">d", value)
 
 
 def any_str(text: str) -> bytes:

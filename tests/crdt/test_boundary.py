@@ -26,8 +26,10 @@ from tests.crdt.helpers import (
     replica,
 )
 from tests.crdt.hostile import (
+    any_float,
     any_item,
     any_str,
+    any_varint,
     chain,
     client_of,
     item_under_id,
@@ -77,6 +79,14 @@ def hostile_member_updates(client: int) -> dict[str, bytes]:
         "trailing bytes": update(client, [acts]) + b"\x00",
         "truncated": update(client, [acts])[:-3],
         "another client": update(client + 1, [acts]),
+        # Numbers no 64-bit integer holds (the act log stores acts as msgpack).
+        "float past 2**63": update(client, [any_item(obj(n=any_float(2.0**65)))]),
+        "float below -2**63": update(client, [any_item(obj(n=any_float(-(2.0**63))))]),
+        "nested float past 2**63": update(
+            client, [any_item(obj(a=b"\x75\x01" + any_float(1e300)))]
+        ),
+        "varint of 2**63": update(client, [any_item(obj(n=any_varint(2**63)))]),
+        "varint below -2**63": update(client, [any_item(obj(n=any_varint(-(2**63))))]),
     }
 
 
@@ -96,6 +106,21 @@ def test_each_hostile_member_update_is_refused_before_the_engine(node: Replica) 
     honest = chain(mallory, real_updates(client, "acts", 1))
     assert len(node.ingest([honest[0].data]).applied) == 1
     assert node.member_logs()[MALLORY.public.hex()][0].value == {"type": "note", "n": 0, "x": 1.5}
+
+
+def test_the_largest_numbers_a_value_may_carry_pass_as_integers(node: Replica) -> None:
+    mallory = device(MALLORY, "m1")
+    client = client_of(mallory)
+    big, small = float(2**62), 2**63 - 1
+    fields = {"f": any_float(big), "v": any_varint(small), "w": any_varint(-small)}
+    upd = update(client, [any_item(obj(**fields))])
+    assert check_member_update(upd, client).values == [{"f": 2**62, "v": small, "w": -small}]
+    refused = update(client, [any_item(obj(n=any_float(2.0**63)))])
+    with pytest.raises(RejectedChange, match="a number is out of range"):
+        check_member_update(refused, client)
+    result = node.ingest([chain(mallory, [upd])[0].data])
+    assert len(result.applied) == 1
+    assert node.member_logs()[MALLORY.public.hex()][0].value["v"] == small
 
 
 def test_hostile_shared_updates_are_refused(node: Replica) -> None:

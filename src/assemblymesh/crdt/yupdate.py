@@ -155,6 +155,9 @@ _HAS_ORIGIN, _HAS_RIGHT_ORIGIN, _HAS_PARENT_SUB = 0x80, 0x40, 0x20
 _UNDEFINED, _NULL, _VARINT, _FLOAT32, _FLOAT64, _BIGINT = 127, 126, 125, 124, 123, 122
 _FALSE, _TRUE, _STR, _OBJECT, _ARRAY, _BYTES = 121, 120, 119, 118, 117, 116
 _F32, _F64, _I64 = struct.Struct(">f"), struct.Struct(">d"), struct.Struct(">q")
+# An integer a value may carry: what a 64-bit signed integer holds (lib0's BigInt64, and what
+# the act log's msgpack and every reader of an act can store). Larger ones are refused.
+_INT_LIMIT = 2**63
 
 
 class Checked(NamedTuple):
@@ -248,6 +251,8 @@ class _Reader:
             shift += 7
             if shift > 70:
                 raise _Refused("varint too long")
+        if value >= _INT_LIMIT:
+            raise _Refused("a number is out of range")
         return -value if negative else value
 
 
@@ -272,7 +277,13 @@ def _scalar(reader: _Reader, tag: int) -> object:
 
 
 def _integral(value: float) -> object:
-    return int(value) if value.is_integer() else value
+    """An integral float as an int (Yjs writes whole numbers as floats); one too large for
+    a 64-bit integer is refused, as such an integer is."""
+    if not value.is_integer():
+        return value
+    if abs(value) >= _INT_LIMIT:
+        raise _Refused("a number is out of range")
+    return int(value)
 
 
 def _attach(stack: list[list[Any]], reader: _Reader, value: object) -> tuple[bool, object]:
@@ -537,8 +548,8 @@ def _fast(update: bytes, client: int, member: bool) -> Checked | None:
         pos = _fast_values(update, pos, values) if member else _fast_string(update, pos)
         if pos < 0 or pos + 1 != len(update) or update[pos]:
             return None
-    except (IndexError, ValueError, struct.error):
-        return None
+    except (IndexError, ValueError, struct.error, _Refused):
+        return None  # the general check refuses it, with its reason
     return Checked(start, values)
 
 
