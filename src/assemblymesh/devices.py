@@ -1,9 +1,10 @@
 """Pairing a member's new device, as the CLI and the UI run it (``net.pairing`` is the
 protocol; ``home`` keeps the keys and the record).
 
-The certified device calls ``offer``: it needs the member key (unlocked if sealed) to sign
-the new device's certificate, and sends the record as a bundle. The new device calls
-``join`` with the code: it installs the keys it received, then imports the record.
+The certified device calls ``offer`` (``LocalAssembly.pair_device``): it needs the member key
+(unlocked if sealed) to sign the new device's certificate, and sends the record as a bundle.
+The new device calls ``join`` with the code: it installs the keys it received, then imports
+the record.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from assemblymesh.crdt.identity import KEY_SIZE, DeviceCertificate, InvalidSigna
 from assemblymesh.errors import UsageError
 from assemblymesh.home import Home, LocalAssembly
 from assemblymesh.net.discovery import local_addresses
-from assemblymesh.net.pairing import Grant, PairCode, join_pairing, offer_pairing
+from assemblymesh.net.pairing import PairCode, join_pairing
 
 __all__ = ["DEFAULT_PAIR_TIMEOUT", "join", "offer", "pairing_hosts"]
 
@@ -28,24 +29,6 @@ def pairing_hosts() -> list[str]:
     return [ip for ip in local_addresses(None) if ":" not in ip][:4] or ["127.0.0.1"]
 
 
-def _grant(local: LocalAssembly, device: bytes) -> Grant:
-    """The certificate for ``device``, the member key as sealed here (or nothing), and the
-    whole record as a bundle."""
-    certificate = local.certify_device(device)
-    record = io.BytesIO()
-    local.write_bundle(record, {}, lambda n: None)
-    state = local.state()
-    name = state.assembly.name if state.assembly is not None else ""
-    return Grant(
-        local.assembly_id,
-        certificate.encode(),
-        local.held_secret(state),
-        local.member_keys.sealed_text,
-        name,
-        record.getvalue(),
-    )
-
-
 async def offer(
     local: LocalAssembly,
     listen: tuple[str, int],
@@ -53,17 +36,9 @@ async def offer(
     shown: Callable[[str], None],
     timeout: float = DEFAULT_PAIR_TIMEOUT,
 ) -> str:
-    """Show a pairing code (``shown``), wait for one device to pair, return its id."""
-    local.member_key  # noqa: B018 - refuse now, before any code is shown, if it is locked
-    entropy = local.entropy
-
-    def code_for(port: int) -> PairCode:
-        return PairCode.fresh([(h, port) for h in hosts], entropy)
-
-    device = await offer_pairing(
-        listen, code_for, lambda d: _grant(local, d), timeout, lambda c: shown(c.encode())
-    )
-    return device.hex()
+    """Show a pairing code (``shown``), wait for one device to pair, return its id
+    (``LocalAssembly.pair_device``)."""
+    return await local.pair_device(listen, hosts, shown, timeout)
 
 
 async def join(home: Home, code: str, timeout: float = DEFAULT_PAIR_TIMEOUT) -> LocalAssembly:

@@ -27,6 +27,7 @@ import asyncio
 import base64
 import difflib
 import hashlib
+import io
 import ipaddress
 import logging
 import os
@@ -64,6 +65,8 @@ from assemblymesh.crdt.keyfiles import (
     Backup,
     KdfCost,
     MemberKey,
+    is_sealed_file,
+    read_seed,
     seal,
 )
 from assemblymesh.crdt.replica import (
@@ -113,6 +116,7 @@ from assemblymesh.net.credentials import (
 )
 from assemblymesh.net.discovery import local_addresses
 from assemblymesh.net.node import ALL_ADDRESSES, DEFAULT_PORT, NodeConfig, SyncSummary, sync_once
+from assemblymesh.net.pairing import Grant, PairCode, offer_pairing
 from assemblymesh.net.service import NodeService
 
 ENV_HOME = "ASSEMBLYMESH_HOME"
@@ -344,12 +348,14 @@ def _unpack_hint(hint: object) -> str:
 @dataclass(frozen=True)
 class DeviceInfo:
     """One of this member's devices: its key, whether it is this one, how many of its
-    changes this node holds, and the last that counts if it was revoked."""
+    changes this node holds, the last that counts if it was revoked, and when the member
+    key certified it (if this node holds its certificate)."""
 
     id: str
     this: bool
     changes: int
     revoked_after: int | None
+    certified_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -723,10 +729,10 @@ class LocalAssembly:
 
     # --- this member's devices ------------------------------------------------------------
 
-    def devices(self) -> list[DeviceInfo]:
+    def devices(self, state: AssemblyState | None = None) -> list[DeviceInfo]:
         """This member's devices this node knows of (from their changes, the record's
         revocations and this device itself), this device first."""
-        state = self.state()
+        state = self.state() if state is None else state
         me = state.members.get(self.member_id)
         vector = self.replica.vector()
         known = {
@@ -735,12 +741,96 @@ class LocalAssembly:
         known.update(me.devices if me is not None else ())
         known.update(d for (m, d) in state.revocations if m == self.member_id)
         known.discard(self.device_id)
+        issued = self._certified_times()
         rows = []
         for device in [self.device_id, *sorted(known)]:
             seq = vector.get(bytes.fromhex(device), (0, b""))[0]
             keep = state.revocations.get((self.member_id, device))
-            rows.append(DeviceInfo(device, device == self.device_id, seq, keep))
+            this = device == self.device_id
+            rows.append(DeviceInfo(device, this, seq, keep, issued.get(device)))
         return rows
+
+    def _certified_times(self) -> dict[str, int]:
+        """device id -> when the member key certified it, from the certificates this node
+        holds: this device's, those the store keeps, and those in ``add_device`` acts."""
+        out = {self.device_id: self.certificate.issued_ms}
+        for entry in self.snapshot().acts.get(self.member_id, ()):
+            value = entry.value
+            if not (isinstance(value, Mapping) and value.get("type") == "add_device"):
+                continue
+            try:
+                cert = DeviceCertificate.decode(bytes.fromhex(str(value.get("certificate"))))
+                cert.verify()
+            except (InvalidSignature, ValueError):
+                continue
+            if cert.member.hex() == self.member_id and cert.assembly == self.assembly_id:
+                out.setdefault(cert.device.hex(), cert.issued_ms)
+        return out
+
+    def member_key_status(self) -> Literal["plain", "sealed", "unlocked", "absent"]:
+        """How this device holds the member key: in a plain file, sealed under a passphrase
+        (``unlocked`` once opened for this session), or not at all."""
+        keys = self.member_keys
+        if not keys.here:
+            return "absent"
+        if not keys.sealed:
+            return "plain"
+        return "unlocked" if keys.unlocked else "sealed"
+
+    def device_keys_sealed(self) -> bool:
+        """Whether this device's own key files (its device key, the assembly secret it was
+        made with) lie sealed under a passphrase."""
+        return is_sealed_file(self.directory / "device.key")
+
+    def protect_device_keys(self, passphrase: str, cost: KdfCost = FILE_COST) -> None:
+        """Seal this device's key files under ``passphrase`` (or seal them again under a new
+        one): from now on opening the assembly here asks for it, so a thief holding the
+        files can neither act as this device nor open what was sealed to it."""
+        secret_path = self.directory / "secret.key"
+        if self.base_secret is not None and secret_path.exists():
+            write_private_text(secret_path, seal(self.base_secret, passphrase, cost))
+        write_private_text(
+            self.directory / "device.key", seal(self.device_key.seed, passphrase, cost)
+        )
+
+    def pairing_grant(self, device: bytes) -> Grant:
+        """What a new device of this member receives when it pairs: its certificate (signed
+        now, and recorded), the newest epoch secret held here, the member key as sealed
+        here (or nothing), and the whole record as a bundle. Needs the member key."""
+        certificate = self.certify_device(device)
+        record = io.BytesIO()
+        self.write_bundle(record, {}, lambda n: None)
+        state = self.state()
+        name = state.assembly.name if state.assembly is not None else ""
+        return Grant(
+            self.assembly_id,
+            certificate.encode(),
+            self.held_secret(state),
+            self.member_keys.sealed_text,
+            name,
+            record.getvalue(),
+        )
+
+    async def pair_device(
+        self,
+        listen: tuple[str, int],
+        hosts: Sequence[str],
+        shown: Callable[[str], None],
+        timeout: float,
+    ) -> str:
+        """Show a pairing code (``shown``) and wait for one new device of this member to
+        pair with it; returns the new device's id. Refused at once if the member key is
+        locked (``unlock`` it first)."""
+        self.member_key  # noqa: B018 - refuse now, before any code is shown, if it is locked
+        self.held_secret()
+
+        def code_for(port: int) -> PairCode:
+            return PairCode.fresh([(h, port) for h in hosts], self.entropy)
+
+        device = await offer_pairing(
+            listen, code_for, self.pairing_grant, timeout, lambda c: shown(c.encode())
+        )
+        return device.hex()
 
     def find_device(self, prefix: str) -> DeviceInfo:
         hits = [d for d in self.devices() if d.id.startswith(prefix.strip().lower())]
@@ -1148,14 +1238,31 @@ class Home:
             raise NotFoundError(f"no single assembly with an id starting {ref!r}")
         return hits[0]
 
+    def keys_sealed(self, ref: str | None = None) -> bool:
+        """Whether opening assembly ``ref`` here needs a passphrase (its device key files
+        are sealed: ``LocalAssembly.protect_device_keys``)."""
+        return is_sealed_file(self._dir(self.resolve(ref)) / "device.key")
+
     def open(
-        self, ref: str | None = None, new_id: Callable[[], str] = random_act_id
+        self,
+        ref: str | None = None,
+        new_id: Callable[[], str] = random_act_id,
+        passphrase: str | None = None,
     ) -> LocalAssembly:
+        """Open assembly ``ref`` (default: the default one); ``passphrase`` opens its
+        device key files if they are sealed (``KeyLocked`` without it, ``WrongPassphrase``
+        with another)."""
         aid = self.resolve(ref)
         directory = self._dir(aid)
-        device_key = read_key_file(directory / "device.key")
+        device_key = SigningKey(
+            read_seed(directory / "device.key", passphrase, "this device's key")
+        )
         secret_path = directory / "secret.key"
-        secret = read_key_file(secret_path).seed if secret_path.exists() else None
+        secret = (
+            read_seed(secret_path, passphrase, "this device's assembly secret")
+            if secret_path.exists()
+            else None
+        )
         try:
             certificate = DeviceCertificate.decode((directory / "device.cert").read_bytes())
         except (OSError, InvalidSignature) as exc:

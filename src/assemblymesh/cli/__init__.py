@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,17 +35,38 @@ POSITION_KINDS = {
 DAY_MS = process.DAY_MS
 
 
+ENV_PASSPHRASE = "ASSEMBLYMESH_PASSPHRASE"
+ENV_NEW_PASSPHRASE = "ASSEMBLYMESH_NEW_PASSPHRASE"
+
+
+def ask_passphrase(prompt: str, env: str = ENV_PASSPHRASE, confirm: bool = False) -> str:
+    """A passphrase from ``env``, else from the terminal (hidden, confirmed if new)."""
+    given = os.environ.get(env)
+    if given is not None:
+        return given
+    if not sys.stdin.isatty():
+        raise UsageError(f"a passphrase is needed: type it on a terminal or set {env}")
+    text: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    return text
+
+
 @dataclasses.dataclass
 class Context:
     home: Home
     assembly: str | None
     plain: bool = False
+    # The passphrase that opened this device's sealed key files, if they are: tried first
+    # when the member key is sealed too (one passphrase for both is the usual case).
+    passphrase: str | None = None
 
     @contextmanager
     def open(self, check: bool = True) -> Iterator[LocalAssembly]:
         """The assembly; unless ``check`` is off (sync, which can repair it), refused when
-        its store cannot be this node's record."""
-        local = self.home.open(self.assembly)
+        its store cannot be this node's record. Asks for the passphrase of this device's
+        key files if they are sealed."""
+        if self.passphrase is None and self.home.keys_sealed(self.assembly):
+            self.passphrase = ask_passphrase("Passphrase of this device's keys")
+        local = self.home.open(self.assembly, passphrase=self.passphrase)
         try:
             problem = store_problem(local) if check else None
             if problem is not None:
@@ -180,7 +202,7 @@ def issue_invite_code(
     from assemblymesh.cli.devices import unlock
 
     with ctx.open() as local:
-        unlock(local)  # an invite is signed by the member key
+        unlock(local, ctx)  # an invite is signed by the member key
         issued = local.issue_invite(
             hints or local.default_invite_hints(), valid_days * DAY_MS, kind
         )

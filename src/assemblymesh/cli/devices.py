@@ -16,33 +16,36 @@ from pathlib import Path
 
 import click
 
-from assemblymesh.cli import Context, pass_ctx
+from assemblymesh.cli import (
+    ENV_NEW_PASSPHRASE,
+    ENV_PASSPHRASE,
+    Context,
+    ask_passphrase,
+    pass_ctx,
+    when,
+)
 from assemblymesh.crdt.keyfiles import Backup, paper_form
 from assemblymesh.devices import DEFAULT_PAIR_TIMEOUT, join, offer, pairing_hosts
-from assemblymesh.errors import KeyFileError, UsageError
+from assemblymesh.errors import KeyFileError, UsageError, WrongPassphrase
 from assemblymesh.home import LocalAssembly, parse_address
 
-ENV_PASSPHRASE = "ASSEMBLYMESH_PASSPHRASE"
-ENV_NEW_PASSPHRASE = "ASSEMBLYMESH_NEW_PASSPHRASE"
 
-
-def ask_passphrase(prompt: str, env: str = ENV_PASSPHRASE, confirm: bool = False) -> str:
-    """A passphrase from ``env``, else from the terminal (hidden, confirmed if new)."""
-    given = os.environ.get(env)
-    if given is not None:
-        return given
-    if not sys.stdin.isatty():
-        raise UsageError(f"a passphrase is needed: type it on a terminal or set {env}")
-    text: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
-    return text
-
-
-def unlock(local: LocalAssembly) -> None:
-    """Open the member key for this command, asking for its passphrase if it is sealed."""
-    if local.member_keys.sealed:
-        local.unlock(ask_passphrase("Passphrase of your member key"))
-    else:
+def unlock(local: LocalAssembly, ctx: Context | None = None) -> str | None:
+    """Open the member key for this command, asking for its passphrase if it is sealed
+    (the one that opened this device's keys is tried first); returns the passphrase that
+    opened it (None: it was not sealed, or open already)."""
+    if local.member_key_status() != "sealed":
         local.unlock(None)
+        return None
+    if ctx is not None and ctx.passphrase is not None:
+        try:
+            local.unlock(ctx.passphrase)
+            return ctx.passphrase
+        except WrongPassphrase:
+            pass
+    passphrase = ask_passphrase("Passphrase of your member key")
+    local.unlock(passphrase)
+    return passphrase
 
 
 @click.group()
@@ -57,20 +60,28 @@ def device_list(ctx: Context, as_json: bool) -> None:
     """Your devices this node knows of, this one first."""
     with ctx.open() as local:
         rows = local.devices()
-        key = "sealed" if local.member_keys.sealed else "plain"
-        key = key if local.member_keys.here else "absent"
+        key = local.member_key_status()
+        device_keys = "sealed" if local.device_keys_sealed() else "plain"
     if as_json:
         data = [
-            {"device": r.id, "this": r.this, "changes": r.changes, "revoked_after": r.revoked_after}
+            {
+                "device": r.id,
+                "this": r.this,
+                "changes": r.changes,
+                "revoked_after": r.revoked_after,
+                "certified_ms": r.certified_ms,
+            }
             for r in rows
         ]
-        click.echo(json.dumps({"member_key": key, "devices": data}, indent=2))
+        out = {"member_key": key, "device_keys": device_keys, "devices": data}
+        click.echo(json.dumps(out, indent=2))
         return
     for r in rows:
         state = "revoked" if r.revoked_after is not None else "active"
         mark = "  (this device)" if r.this else ""
-        click.echo(f"{r.id[:16]}  {state:8} {r.changes:6} changes{mark}")
-    click.echo(f"member key on this device: {key}")
+        certified = f"certified {when(r.certified_ms)}"
+        click.echo(f"{r.id[:16]}  {state:8} {r.changes:6} changes  {certified}{mark}")
+    click.echo(f"member key on this device: {key}; this device's key files: {device_keys}")
 
 
 @device.command(name="pair")
@@ -101,7 +112,7 @@ def device_pair(
         click.echo(code)
 
     with ctx.open() as local:
-        unlock(local)
+        unlock(local, ctx)
         paired = asyncio.run(offer(local, listen_at, hosts or pairing_hosts(), shown, timeout))
     click.echo("Paired. The new device has its certificate and the record.")
     click.echo(paired)
@@ -127,7 +138,7 @@ def device_join(ctx: Context, code: str, timeout: float) -> None:
 def device_revoke(ctx: Context, device_ref: str) -> None:
     """Revoke one of your other devices (lost or stolen); prints the revocation's ref."""
     with ctx.open() as local:
-        unlock(local)
+        unlock(local, ctx)
         recorded = local.revoke_device(device_ref)
     click.echo(
         f"Revoked device {recorded.act.revoked[:16]}: its first {recorded.act.keep} changes"
@@ -142,13 +153,24 @@ def key() -> None:
 
 
 @key.command(name="protect")
+@click.option(
+    "--device-keys",
+    is_flag=True,
+    help="Seal this device's own key files (device key, assembly secret) instead.",
+)
 @pass_ctx
-def key_protect(ctx: Context) -> None:
-    """Seal the member key file on this device under a passphrase (or change it)."""
+def key_protect(ctx: Context, device_keys: bool) -> None:
+    """Seal the member key file on this device under a passphrase (or change it); with
+    --device-keys, this device's own key files, so every command here asks for it."""
     with ctx.open() as local:
+        if device_keys:
+            env = ENV_NEW_PASSPHRASE if local.device_keys_sealed() else ENV_PASSPHRASE
+            local.protect_device_keys(ask_passphrase("New passphrase", env, confirm=True))
+            click.echo("This device's key files are sealed: opening the assembly asks for it.")
+            return
         if not local.member_keys.here:
             raise KeyFileError("the member key is not on this device: there is nothing to seal")
-        unlock(local)
+        unlock(local, ctx)
         env = ENV_NEW_PASSPHRASE if local.member_keys.sealed else ENV_PASSPHRASE
         passphrase = ask_passphrase("New passphrase", env, confirm=True)
         local.protect_member_key(passphrase)
@@ -166,11 +188,8 @@ def key_protect(ctx: Context) -> None:
 def key_backup(ctx: Context, out: Path, paper: Path | None) -> None:
     """Back up the member key, sealed under a passphrase (the key's own, if it is sealed)."""
     with ctx.open() as local:
-        if local.member_keys.sealed:
-            passphrase = ask_passphrase("Passphrase of your member key")
-            local.unlock(passphrase)
-        else:
-            local.unlock(None)
+        passphrase = unlock(local, ctx)  # a sealed key's backup keeps its passphrase
+        if passphrase is None:
             passphrase = ask_passphrase("Passphrase for the backup", confirm=True)
         code = local.backup(passphrase)
         state = local.state()

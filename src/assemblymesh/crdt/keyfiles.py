@@ -48,9 +48,11 @@ __all__ = [
     "Backup",
     "KdfCost",
     "MemberKey",
+    "is_sealed_file",
     "is_sealed_text",
     "open_sealed",
     "paper_form",
+    "read_seed",
     "seal",
 ]
 
@@ -119,6 +121,26 @@ def open_sealed(text: str, passphrase: str, where: str = "the key file") -> byte
         return bytes(_box(passphrase, salt, cost).decrypt(box))
     except nacl.exceptions.CryptoError as exc:
         raise WrongPassphrase(f"wrong passphrase for {where}") from exc
+
+
+def is_sealed_file(path: Path) -> bool:
+    """Whether the key file at ``path`` is sealed under a passphrase."""
+    return is_sealed_text(read_private_text(path))
+
+
+def read_seed(path: Path, passphrase: str | None, what: str) -> bytes:
+    """The 32-byte seed of a key file, plain or sealed (opened with ``passphrase``):
+    ``KeyLocked`` if it is sealed and no passphrase was given, ``WrongPassphrase`` if the
+    passphrase is not its. Nothing is written either way."""
+    text = read_private_text(path)
+    if not is_sealed_text(text):
+        return key_from_text(text, path).seed
+    if passphrase is None:
+        raise KeyLocked(f"{what} is sealed: give its passphrase")
+    seed = open_sealed(text, passphrase, what)
+    if len(seed) != 32:
+        raise KeyFileError(f"{what} ({path}) is malformed")
+    return seed
 
 
 def _check(data: bytes) -> bytes:
@@ -230,6 +252,11 @@ class MemberKey:
     @property
     def sealed(self) -> bool:
         return self._text is not None
+
+    @property
+    def unlocked(self) -> bool:
+        """Whether the key is open in memory (a plain one always is)."""
+        return self._key is not None
 
     @property
     def sealed_text(self) -> str | None:
