@@ -25,7 +25,8 @@ DEFAULT_PAIR_TIMEOUT = 300.0
 
 
 def pairing_hosts() -> list[str]:
-    """This node's IPv4 addresses a device on the same network can dial."""
+    """This node's IPv4 addresses a device on the same network can dial
+    (``LocalAssembly.pairing_hosts``)."""
     return [ip for ip in local_addresses(None) if ":" not in ip][:4] or ["127.0.0.1"]
 
 

@@ -754,6 +754,13 @@ class LocalAssembly:
         """device id -> when the member key certified it, from the certificates this node
         holds: this device's, those the store keeps, and those in ``add_device`` acts."""
         out = {self.device_id: self.certificate.issued_ms}
+        for device in self.replica.vector():
+            stored = self.replica.device_certificate(device)
+            if stored is not None and self.replica.device_member(device) == self.member_keys.public:
+                try:
+                    out.setdefault(device.hex(), DeviceCertificate.decode(stored).issued_ms)
+                except InvalidSignature:
+                    continue
         for entry in self.snapshot().acts.get(self.member_id, ()):
             value = entry.value
             if not (isinstance(value, Mapping) and value.get("type") == "add_device"):
@@ -792,6 +799,10 @@ class LocalAssembly:
         write_private_text(
             self.directory / "device.key", seal(self.device_key.seed, passphrase, cost)
         )
+
+    def pairing_hosts(self) -> list[str]:
+        """This node's IPv4 addresses a new device on the same network can dial."""
+        return [ip for ip in local_addresses(None) if ":" not in ip][:4] or ["127.0.0.1"]
 
     def pairing_grant(self, device: bytes) -> Grant:
         """What a new device of this member receives when it pairs: its certificate (signed

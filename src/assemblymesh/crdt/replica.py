@@ -319,6 +319,11 @@ class Replica:
         row = self._devices.get(device)
         return None if row is None else row.member
 
+    def device_certificate(self, device: bytes) -> bytes | None:
+        """The encoded certificate the store holds for ``device`` (checked at ingest)."""
+        row = self._devices.get(device)
+        return None if row is None else row.cert
+
     def equivocating_devices(self) -> list[bytes]:
         return sorted(d for d, r in self._devices.items() if r.equivocated)
 

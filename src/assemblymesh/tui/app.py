@@ -23,9 +23,11 @@ from textual.worker import Worker, WorkerState
 from assemblymesh.errors import (
     AssemblyMeshError,
     KeyFileError,
+    KeyLocked,
     NotFoundError,
     StoreError,
     UsageError,
+    WrongPassphrase,
 )
 from assemblymesh.heard import store_problem
 from assemblymesh.home import (
@@ -39,6 +41,8 @@ from assemblymesh.home import (
 from assemblymesh.model import fold
 from assemblymesh.model.acts import MAX_TEXT_LEN, Act
 from assemblymesh.model.metrics import Metrics
+from assemblymesh.tui.devices_screen import DevicesScreen
+from assemblymesh.tui.dialogs import PassphraseDialog
 from assemblymesh.tui.funds import FundsScreen
 from assemblymesh.tui.history import HistoryScreen
 from assemblymesh.tui.home_screen import HomeScreen
@@ -78,9 +82,10 @@ class AssemblyApp(App[None]):
         "history": HistoryScreen,
         "funds": FundsScreen,
         "metrics": MetricsScreen,
+        "devices": DevicesScreen,
     }
     COMMANDS = App.COMMANDS | {AssemblyCommands}
-    # Single-letter keys (1-6, t, q) belong to the screens (``AssemblyScreen``), so they
+    # Single-letter keys (1-8, t, q) belong to the screens (``AssemblyScreen``), so they
     # never fire while someone types in a form; here only keys no text field takes.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "app.help", "Help", show=False),
@@ -97,8 +102,10 @@ class AssemblyApp(App[None]):
         refold_every: float | None = REFOLD_EVERY_S,
         local: LocalAssembly | None = None,
         poll_every: float | None = POLL_STORE_S,
+        pair_at: tuple[str, int] = ("0.0.0.0", 0),
     ) -> None:
         super().__init__()
+        self.pair_at = pair_at  # where pairing a new device listens (any free port)
         self.home = home
         self.assembly_ref = assembly
         self.peer_source: PeerStatusSource = peers if peers is not None else ManualPeers()
@@ -138,6 +145,9 @@ class AssemblyApp(App[None]):
             self.attach(self._given)
             return
         try:
+            if self.home.keys_sealed(self.assembly_ref):
+                self._ask_to_open()
+                return
             local = self.home.open(self.assembly_ref, self.new_id)
         except NotFoundError:
             self.push_screen(SetupScreen(self.home.assemblies()))
@@ -158,6 +168,62 @@ class AssemblyApp(App[None]):
             self.fail_start(StoreError(problem))
             return
         self.attach(local)
+
+    def _ask_to_open(self) -> None:
+        """This device's key files are sealed: ask for their passphrase, then open."""
+        opened: list[LocalAssembly] = []
+
+        def attempt(passphrase: str) -> str | None:
+            try:
+                opened.append(self.home.open(self.assembly_ref, self.new_id, passphrase))
+            except WrongPassphrase as exc:
+                return str(exc)
+            return None
+
+        def done(ok: bool | None) -> None:
+            if ok and opened:
+                self.attach(opened[0])
+            else:
+                self.fail_start(KeyLocked("this device's key files are sealed: no passphrase"))
+
+        dialog = PassphraseDialog(
+            "This device's keys are sealed",
+            "Type the passphrase that protects this device's key files.",
+            attempt,
+        )
+        self.push_screen(dialog, done)
+
+    def with_member_key(self, then: Callable[[], None]) -> None:
+        """Run ``then`` once the member key is open: at once if it is plain or already
+        unlocked, after its passphrase if it is sealed; a device without it is told so."""
+        local = self.local
+        if local is None:
+            return
+        status = local.member_key_status()
+        if status in ("plain", "unlocked"):
+            then()
+            return
+        if status == "absent":
+            self.notify(
+                "the member key is not on this device: do this from the device that holds it",
+                title="Member key",
+                severity="error",
+            )
+            return
+
+        def attempt(passphrase: str) -> str | None:
+            try:
+                local.unlock(passphrase)
+            except WrongPassphrase as exc:
+                return str(exc)
+            return None
+
+        dialog = PassphraseDialog(
+            "Your member key is sealed",
+            "Type its passphrase: it stays open until you quit.",
+            attempt,
+        )
+        self.push_screen(dialog, lambda ok: then() if ok else None)
 
     def fail_start(self, error: AssemblyMeshError) -> None:
         self.startup_error = error

@@ -29,6 +29,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("history", "5", "History"),
     ("funds", "6", "Funds"),
     ("metrics", "7", "Metrics"),
+    ("devices", "8", "Devices"),
 )
 
 
@@ -40,14 +41,23 @@ class NavLine(Static):
         self.mode = mode
 
     def on_mount(self) -> None:
+        self._draw()
+
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        # Narrow terminals get single spaces between the screens, so "? help" stays in view.
+        wide = self.size.width == 0 or self.size.width >= 100
+        gap = " " if wide else ""
         text = Text()
         for mode, key, label in NAV:
             if mode == self.mode:
                 text.append(f" {key} {label} ", style="reverse bold")
             else:
-                text.append(f" {key} {label} ")
+                text.append(f"{gap}{key} {label}{gap}")
             text.append(" ")
-        text.append("  ? help  ctrl+p commands")
+        text.append("  ? help  ctrl+p commands" if wide else " ? help  ctrl+p commands")
         self.update(text)
 
 

@@ -356,3 +356,46 @@ class CloseDialog(ConfirmDialog):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_answer(True)
+
+
+Attempt = Callable[[str], str | None]  # a passphrase -> why it did not open, or None
+
+
+class PassphraseDialog(ModalScreen[bool]):
+    """A passphrase, typed hidden. ``attempt`` tries it (the app opens the key files or
+    unlocks the member key through ``LocalAssembly``); a wrong one is said under the field
+    and the dialog stays open with nothing changed. Dismisses True once it opened, False
+    when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, heading: str, detail: str, attempt: Attempt) -> None:
+        super().__init__()
+        self.heading = heading
+        self.detail = detail
+        self.attempt = attempt
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.heading, classes="dialog-title", markup=False)
+            yield Static(self.detail, markup=False)
+            yield Input(placeholder="Passphrase", password=True, id="passphrase")
+            yield Static("", id="error", classes="error", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if not event.value:
+            self.query_one("#error", Static).update("Type the passphrase (escape cancels).")
+            return
+        problem = self.attempt(event.value)
+        if problem is not None:
+            event.input.value = ""
+            self.query_one("#error", Static).update(f"{problem}. Nothing changed.")
+            return
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

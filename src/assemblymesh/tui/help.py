@@ -26,6 +26,7 @@ def key_table() -> Table:
     # Imported here: the screens import nothing from the app, the help imports them all.
     from assemblymesh.tui.app import AssemblyApp
     from assemblymesh.tui.base import NAV, AssemblyScreen
+    from assemblymesh.tui.devices_screen import DevicesScreen, PairScreen
     from assemblymesh.tui.draft import DraftScreen
     from assemblymesh.tui.funds import FundsScreen
     from assemblymesh.tui.home_screen import HomeScreen
@@ -59,6 +60,8 @@ def key_table() -> Table:
         ("Invite", InviteScreen),
         ("Funds", FundsScreen),
         ("Metrics", MetricsScreen),
+        ("Devices", DevicesScreen),
+        ("Pairing", PairScreen),
     ):
         for key, desc in _rows(screen.BINDINGS):
             table.add_row(where, key, desc)

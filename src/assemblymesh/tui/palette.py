@@ -43,6 +43,9 @@ ENTRIES: tuple[tuple[str, str, str, str | None], ...] = (
     ("Co-edit the draft of this proposal", "Live shared text", "member", "draft"),
     ("Co-edit a new proposal draft", "Live shared text", "member", "draft_new"),
     ("Invite someone", "One-time code and QR", "sync", "invite"),
+    ("Go to devices", "Your devices: this one, certified, revoked", "devices", None),
+    ("Devices: pair a new device", "A short code and QR for your new device", "devices", "pair"),
+    ("Devices: revoke a lost device", "The chosen one, after a confirmation", "devices", "revoke"),
 )
 
 

@@ -165,6 +165,9 @@ class SyncScreen(AssemblyScreen):
         self.notify("\n".join(lines), title="Sync now", timeout=10)
 
     def action_invite(self) -> None:
+        self.am.with_member_key(self._invite)  # an invite is signed by the member key
+
+    def _invite(self) -> None:
         local = self.am.local
         if local is None:
             return
