@@ -30,6 +30,7 @@ from assemblymesh.crdt.identity import (
 )
 from assemblymesh.errors import IllegalMoveError
 from assemblymesh.model import acts as A
+from assemblymesh.model import library
 from assemblymesh.model import rules as R
 from assemblymesh.model import tables as T
 from assemblymesh.model.order import Ordering, Placed, invited_key, order_acts
@@ -243,6 +244,7 @@ class _Folder:
         self.audit: list[AuditEntry] = []
         self.founding_period = True
         self.act_refs: set[str] = set()
+        self.library: dict[str, library.LibraryEntry] = {}
 
     # --- entry and exit --------------------------------------------------------------------
 
@@ -262,6 +264,7 @@ class _Folder:
         f.audit = list(state.audit)
         f.founding_period = state.founding_period
         f.act_refs = set(state.act_refs)
+        f.library = dict(state.library)
         f.frozen_from = state
         return f
 
@@ -315,6 +318,7 @@ class _Folder:
             rule_history=tuple(self.rule_history),
             effect_log=tuple(self.effect_log),
             latest_eff=latest,
+            library=dict(self.library),
         )
 
     def feed(self, item: Placed) -> None:
@@ -751,6 +755,7 @@ class _Folder:
     def _propose(self, ctx: _Ctx) -> str:
         act = ctx.act
         assert isinstance(act, A.Propose)
+        library.check_origin(self.library, act.origin)
         first = Version(1, act.body, ctx.member, ctx.ts, "first version", ctx.ref, act.effects)
         self.proposals[ctx.ref] = Proposal(
             id=ctx.ref,
@@ -996,6 +1001,16 @@ class _Folder:
         self.members[m.id] = dataclasses.replace(m, allows_naming=act.allow)
         return f"{m.name} {'allows' if act.allow else 'does not allow'} naming in publications"
 
+    def _import_publication(self, ctx: _Ctx) -> str:
+        act = ctx.act
+        assert isinstance(act, A.ImportPublication)
+        entry = library.entry_for(
+            self.library, self.assembly_id, act.publication, ctx.member, ctx.ts, ctx.ref
+        )
+        self.library[entry.id] = entry
+        header = entry.publication.header
+        return f"took {header.title!r} from {header.assembly_name!r} into the library"
+
     def _revoke_device(self, ctx: _Ctx) -> str:
         act = ctx.act
         assert isinstance(act, A.RevokeDevice)
@@ -1113,6 +1128,7 @@ _HANDLERS: Mapping[type[A.Act], Callable[[_Folder, _Ctx], str]] = {
     A.Reject: _Folder._reject,
     A.RevokeDevice: _Folder._revoke_device,
     A.AllowNaming: _Folder._allow_naming,
+    A.ImportPublication: _Folder._import_publication,
 }
 
 __all__ = [

@@ -63,6 +63,13 @@ REVIEW_DUE: Final = "review-due"
 # A round's closing time is informational (a person still closes) and never before it opened.
 DEADLINE_AFTER_OPEN: Final = "deadline-after-open"
 
+# Publications between assemblies (model.library): a library entry verifies, once, bounded.
+PUBLICATION_VERIFIES: Final = "publication-verifies"
+PUBLICATION_FROM_ELSEWHERE: Final = "publication-from-another-assembly"
+LIBRARY_ONCE: Final = "library-once"
+LIBRARY_BOUNDED: Final = "library-bounded"
+ORIGIN_IN_LIBRARY: Final = "origin-in-library"
+
 # --- roles -----------------------------------------------------------------------------------
 
 FACILITATOR: Final = "facilitator"

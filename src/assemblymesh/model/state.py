@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from assemblymesh.errors import NotFoundError, UsageError
 from assemblymesh.model import rules
 from assemblymesh.model.acts import Effect
+
+if TYPE_CHECKING:
+    from assemblymesh.model.library import LibraryEntry
 
 
 @dataclass(frozen=True)
@@ -244,6 +247,9 @@ def _by_prefix(kind: str, items: Mapping[str, _T], prefix: str) -> _T:
     return items[hits[0]]
 
 
+by_prefix = _by_prefix  # for the practices' own modules (model.library, ...)
+
+
 @dataclass(frozen=True)
 class AssemblyState:
     """Everything the fold derives from an assembly's documents at ``now_ms``."""
@@ -277,6 +283,8 @@ class AssemblyState:
     rule_history: tuple[RuleChange, ...] = ()
     effect_log: tuple[AuditEntry, ...] = ()  # each effect of each decision that took effect
     latest_eff: int = 0  # the causal time of the last placed act
+    # Other assemblies' publications taken in (model.library), by publication id.
+    library: Mapping[str, LibraryEntry] = field(default_factory=dict)
 
     # --- lookups ---------------------------------------------------------------------------
 
