@@ -49,7 +49,7 @@ def provenance(item: PublishedItem, pub: Publication) -> str:
     )
 
 
-def _field_lines(fields: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+def item_fields(fields: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     ordered = [k for k in _FIELD_LABELS if k in fields]
     ordered += sorted(k for k in fields if k not in _FIELD_LABELS)
     for key in ordered:
@@ -104,7 +104,7 @@ def markdown(pub: Publication) -> str:
         lines.append(f"*Item `{item.id}`, {provenance(item, pub)}.*")
         if item.item.body.strip():
             lines += ["", item.item.body.strip()]
-        fields = list(_field_lines(item.item.fields))
+        fields = list(item_fields(item.item.fields))
         if fields:
             lines.append("")
             lines += [f"- **{label}:** {value}" for label, value in fields]
@@ -135,7 +135,7 @@ def page(pub: Publication) -> str:
         for para in item.item.body.strip().split("\n\n"):
             if para.strip():
                 out.append(f"<p>{e(para.strip())}</p>")
-        fields = list(_field_lines(item.item.fields))
+        fields = list(item_fields(item.item.fields))
         if fields:
             out.append("<dl>")
             out += [f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in fields]
@@ -145,4 +145,4 @@ def page(pub: Publication) -> str:
     return "\n".join(out) + "\n"
 
 
-__all__ = ["markdown", "page", "provenance"]
+__all__ = ["item_fields", "markdown", "page", "provenance"]

@@ -40,6 +40,7 @@ from assemblymesh.model import fold
 from assemblymesh.model.acts import MAX_TEXT_LEN, Act
 from assemblymesh.tui.history import HistoryScreen
 from assemblymesh.tui.home_screen import HomeScreen
+from assemblymesh.tui.library import LibraryScreen
 from assemblymesh.tui.meeting import MeetingScreen
 from assemblymesh.tui.member import MemberScreen
 from assemblymesh.tui.messages import (
@@ -72,9 +73,10 @@ class AssemblyApp(App[None]):
         "member": MemberScreen,
         "sync": SyncScreen,
         "history": HistoryScreen,
+        "library": LibraryScreen,
     }
     COMMANDS = App.COMMANDS | {AssemblyCommands}
-    # Single-letter keys (1-5, t, q) belong to the screens (``AssemblyScreen``), so they
+    # Single-letter keys (1-5, 8, t, q) belong to the screens (``AssemblyScreen``), so they
     # never fire while someone types in a form; here only keys no text field takes.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "app.help", "Help", show=False),

@@ -28,6 +28,7 @@ def key_table() -> Table:
     from assemblymesh.tui.base import NAV, AssemblyScreen
     from assemblymesh.tui.draft import DraftScreen
     from assemblymesh.tui.home_screen import HomeScreen
+    from assemblymesh.tui.library import LibraryScreen
     from assemblymesh.tui.meeting import MeetingScreen
     from assemblymesh.tui.member import MemberScreen
     from assemblymesh.tui.sync import InviteScreen, SyncScreen
@@ -52,6 +53,7 @@ def key_table() -> Table:
         ("Draft", DraftScreen),
         ("Sync", SyncScreen),
         ("Invite", InviteScreen),
+        ("Library", LibraryScreen),
     ):
         for key, desc in _rows(screen.BINDINGS):
             table.add_row(where, key, desc)
