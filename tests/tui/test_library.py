@@ -62,4 +62,3 @@ async def test_an_empty_library_says_how_to_fill_it(trio: Trio) -> None:
         await pilot.pause()
         assert any("Choose a library item" in n.message for n in app._notifications)
     assert trio.reopen("Rosa").proposals == {}
-
