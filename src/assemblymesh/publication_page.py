@@ -13,6 +13,7 @@ from typing import Any
 
 from assemblymesh.model.publication import Publication, PublishedItem
 from assemblymesh.model.publish import KIND_LABELS
+from assemblymesh.model.rules import POSITION_KINDS
 
 # Fields shown in words, in this order; the rest follow under their own names.
 _FIELD_LABELS = {
@@ -63,7 +64,8 @@ def _value(key: str, value: object) -> str:
     if key.endswith("_ms"):
         return _day(value)
     if key == "tally" and isinstance(value, Mapping):
-        return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in value.items())
+        order = [k for k in POSITION_KINDS if k in value] + sorted(set(value) - set(POSITION_KINDS))
+        return ", ".join(f"{k.replace('_', ' ')} {value[k]}" for k in order)
     if key == "positions" and isinstance(value, list):
         return "; ".join(_position(p) for p in value)
     if isinstance(value, list):

@@ -8,6 +8,7 @@ import hashlib
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import msgpack
 import pytest
@@ -196,3 +197,20 @@ def test_read_publication_refuses_files_that_are_not_canonical(scene: Scene) -> 
     padded = b"\xdc\x00\x06" + b"".join(msgpack.packb(v, use_bin_type=True) for v in raw)
     with pytest.raises(PublicationError, match="canonical"):
         read_publication(padded)
+
+
+def test_a_large_publication_is_recorded_synced_and_folded(scene: Scene, tmp_path: Path) -> None:
+    """A file near the size limit fits one act, travels to another node, and folds there."""
+    big = scene.publish("Rosa", "Long\n" + "word " * 12_000, "Longer\n" + "more " * 14_000)
+    assert len(big) > 120_000
+    scene.bakery.import_publication(big)
+    other = Home(tmp_path / "lea", scene.clock).join(
+        scene.bakery.issue_invite().encode(), "Lea", act_ids("e")
+    )
+    try:
+        for a, b in ((other, scene.bakery), (scene.bakery, other)):
+            pump(a.replica, b.replica)
+        library = other.state().library
+        assert read_publication(big).id in library
+    finally:
+        other.close()

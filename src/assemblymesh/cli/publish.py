@@ -95,11 +95,17 @@ def _assembly_name(local: LocalAssembly) -> str:
     return a.name if a is not None else "?"
 
 
-def _confirm(yes: bool, question: str) -> None:
+def _confirm(yes: bool, question: str, nothing: str = "nothing written") -> None:
+    """Ask before writing; no answer (end of input) is no."""
     if yes:
         return
-    if not click.confirm(question, default=False, err=True):
-        raise UsageError("nothing written (answer y, or give --yes)")
+    try:
+        answer = click.confirm(question, default=False, err=True)
+    except click.Abort:
+        answer = False
+        click.echo(err=True)
+    if not answer:
+        raise UsageError(f"{nothing} (answer y, or give --yes)")
 
 
 def _write(
@@ -226,9 +232,11 @@ def publication_import(ctx: Context, path: Path, yes: bool) -> None:
     data = _read_file(path)
     with ctx.open() as local:
         pub = local.read_publication(data)
+        if pub.id in local.state().library:
+            raise UsageError(f"publication {pub.id[:8]} is already in the library: nothing changed")
         for line in _summary(pub):
             click.echo(line)
-        _confirm(yes, "Take it into the library?")
+        _confirm(yes, "Take it into the library?", "nothing imported")
         local.import_publication(data)
     click.echo(pub.id)
 

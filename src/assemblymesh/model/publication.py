@@ -387,7 +387,7 @@ def read_publication(data: bytes) -> Publication:
         raise PublicationError(f"publication refused: {exc}") from None
 
 
-@functools.lru_cache(maxsize=512)
+@functools.lru_cache(maxsize=300)  # more than a library holds
 def _read_cached(data: bytes) -> Publication:
     header_bytes, signature, items, hops = _read_envelope(data)
     header = _read_header(header_bytes, signature)

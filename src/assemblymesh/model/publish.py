@@ -90,8 +90,12 @@ class Context:
         if chosen and m.allows_naming:
             _note(self.included, f"the name of {m.name}")
             return m.name
-        why = "not chosen" if not chosen else f"{m.name} has not agreed to be named"
-        _note(self.withheld, f"a name ({why})" if not chosen else f"the name of {m.name} ({why})")
+        if not chosen:
+            flag = "--supporter-names" if m.supporter else "--names"
+            who = "supporters' names" if m.supporter else "names"
+            _note(self.withheld, f"{who} (not chosen: {flag})")
+        else:
+            _note(self.withheld, f"the name of {m.name} (not agreed to be named)")
         return WITHHELD_SUPPORTER if m.supporter else WITHHELD_MEMBER
 
     def reason(self, text: str) -> str | None:
@@ -100,7 +104,7 @@ class Context:
         if self.disclosure.reasons:
             _note(self.included, "the reasons given for positions")
             return text
-        _note(self.withheld, "the reasons given for positions")
+        _note(self.withheld, "the reasons given for positions (not chosen: --reasons)")
         return None
 
 
@@ -175,7 +179,7 @@ def _minutes(ctx: Context, fields: dict[str, Any], refs: Sequence[str]) -> None:
             _note(ctx.included, "minutes (free text: check them for names)")
             fields["minutes"] = text
         else:
-            _note(ctx.withheld, "minutes")
+            _note(ctx.withheld, "minutes (not chosen: --minutes)")
         return
 
 

@@ -52,7 +52,7 @@ class LibraryScreen(AssemblyScreen):
             yield PagedTable(
                 ("Kind", "Title", "From"),
                 id="library-items",
-                empty="(empty: 'assemblymesh publication import FILE' takes one in)",
+                empty="(none yet)",
             )
             with VerticalScroll(id="library-scroll"):
                 yield Static("Choose an item.", id="library-item", markup=False)
@@ -71,9 +71,10 @@ class LibraryScreen(AssemblyScreen):
         table = self.query_one("#library-items", PagedTable)
         table.set_rows(rows)
         counts = lib.replication(state)
+        hint = "" if shelf else " 'assemblymesh publication import FILE' takes one in."
         self.query_one("#library-summary", Static).update(
-            f"{len(state.library)} publication(s), {len(shelf)} item(s). Adopted here from"
-            f" others: {counts['adopted_from_others']}; adopted by others from here:"
+            f"{len(state.library)} publication(s), {len(shelf)} item(s).{hint} Adopted here"
+            f" from others: {counts['adopted_from_others']}; adopted by others from here:"
             f" {counts['adopted_by_others']}"
         )
         self._draw(table.current_key)
