@@ -231,6 +231,9 @@ def test_a_supporters_name_needs_its_own_choice(world: World, tmp_path: Path) ->
     run(sam, "publish", "naming", "allow")
     pid = last_line(run(sam, "propose", "--title", "Seed swap", "--body", "Each spring."))
     sync(w.clock, w.rosa, sam)
+    assert "only a member" in refused(sam, "publish", "write", str(tmp_path / "s.ampub"),
+                                      "--title", "T", "--proposal", pid, "--yes")  # fmt: skip
+    assert not (tmp_path / "s.ampub").exists()
     members_only = tmp_path / "m.ampub"
     run(w.rosa, "publish", "write", str(members_only), "--title", "T", "--proposal", pid,
         "--names", "--yes")  # fmt: skip
@@ -404,3 +407,31 @@ def _opened(home: Path, clock: Clock) -> Iterator[LocalAssembly]:
         yield local
     finally:
         local.close()
+
+
+def test_practices_extend_what_can_be_published(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A practice registers an item kind of its own and adds fields to record items; an
+    importer that knows neither still reads both."""
+    from assemblymesh.model import publish as P
+    from assemblymesh.model.publication import Item
+
+    def fund_report(ctx: P.Context, ref: str) -> Item:
+        return Item("fund_report", f"Fund {ref}", "Balanced.", {"income": 120})
+
+    monkeypatch.setitem(P.RECORD_KINDS, "fund_report", fund_report)
+    monkeypatch.setattr(P, "FIELD_HOOKS", [lambda ctx, kind, ref: {"metric_note": kind}])
+    path = tmp_path / "f.ampub"
+    run(world.kofi, "publish", "write", str(path), "--title", "Funds", "--record",
+        "fund_report:spring", "--decision", world.decision, "--yes")  # fmt: skip
+    monkeypatch.delitem(P.RECORD_KINDS, "fund_report")
+    run(world.ben, "publication", "import", str(path), "--yes")
+    items = status(world.ben)["library"]["entries"][0]["items"]
+    assert [(i["kind"], i["fields"]["metric_note"]) for i in items] == [
+        ("decision", "decision"), ("fund_report", "fund_report"),
+    ]  # fmt: skip
+    assert "## fund_report: Fund spring" in path.with_suffix(".md").read_text()
+    assert "no item kind 'ledger'" in refused(
+        world.kofi, "publish", "preview", "--record", "ledger:1"
+    )

@@ -9,7 +9,9 @@ publisher sees it before anything is written (``preview_lines``).
 
 Item kinds built from the record register in ``RECORD_KINDS`` (kind -> builder of an item
 from a ref): ``decision`` and ``proposal`` here; the funds, meetings and metrics practices
-add ``fund_report``, ``minutes`` and ``metric`` the same way. Lessons and experiments are
+add ``fund_report``, ``minutes`` and ``metric`` the same way (``--record KIND:ID`` on the
+command line reaches them), and ``FIELD_HOOKS`` add fields to any record item (a decision's
+metrics, say). Lessons and experiments are
 written by the publisher (``text_item``). Any kind reads back on import: a reader that does
 not know a kind shows its title, body and fields.
 """
@@ -205,6 +207,23 @@ RECORD_KINDS: dict[str, RecordBuilder] = {
     "decision": decision_item,
     "proposal": proposal_item,
 }
+# Extra fields for an item built from the record: (context, kind, ref) -> fields to add, e.g.
+# a metrics practice adds a decision's metrics. Each hook notes private content it includes
+# or leaves out on the context, as the builders do.
+FieldHook = Callable[[Context, str, str], Mapping[str, Any]]
+FIELD_HOOKS: list[FieldHook] = []
+
+
+def record_item(ctx: Context, kind: str, ref: str) -> Item:
+    """The item of ``kind`` for ``ref``, with every field hook's additions."""
+    build = RECORD_KINDS.get(kind)
+    if build is None:
+        raise UsageError(f"no item kind {kind!r} here: one of {', '.join(RECORD_KINDS)}")
+    item = build(ctx, ref)
+    extra: dict[str, Any] = {}
+    for hook in FIELD_HOOKS:
+        extra.update(hook(ctx, kind, ref))
+    return dataclasses.replace(item, fields={**item.fields, **extra}) if extra else item
 
 
 def text_item(kind: str, text: str) -> Item:
@@ -263,10 +282,7 @@ def draft_publication(
     drafted: list[DraftItem] = list(extra)
     hops: dict[bytes, tuple[bytes, bytes]] = {}
     for kind, ref in selection.records:
-        build = RECORD_KINDS.get(kind)
-        if build is None:
-            raise UsageError(f"no item kind {kind!r} here: one of {', '.join(RECORD_KINDS)}")
-        drafted.append(DraftItem(build(ctx, ref)))
+        drafted.append(DraftItem(record_item(ctx, kind, ref)))
     drafted.extend(DraftItem(text_item(kind, text)) for kind, text in selection.texts)
     for ref in selection.items:
         entry, published = library.find_item(ctx.state, ref)
@@ -383,10 +399,10 @@ def attribution(
     """The proof that ``certificate``'s device writes for a member of this assembly: the
     founder's key and nonce, and the invites (with proofs) from the founder down to it."""
     member = certificate.member.hex()
-    if state.assembly is None or member not in state.members:
-        raise UsageError("only an admitted member publishes for the assembly")
+    m = state.members.get(member)
+    if state.assembly is None or m is None or not m.counts(state.now_ms):
+        raise UsageError("only a member of the assembly publishes for it (not a supporter)")
     chain: list[tuple[bytes, bytes]] = []
-    m = state.members[member]
     while not m.is_founder:
         if m.invited_by is None or m.invited_by not in state.members or len(chain) >= MAX_CHAIN:
             raise UsageError(f"no chain of invites leads from the founder to {m.name}")
@@ -420,6 +436,7 @@ def _join_proof(logged: Sequence[LoggedAct], m: Member) -> tuple[bytes, bytes]:
 
 
 __all__ = [
+    "FIELD_HOOKS",
     "KIND_LABELS",
     "RECORD_KINDS",
     "TEXT_KINDS",
@@ -435,6 +452,7 @@ __all__ = [
     "draft_publication",
     "preview_lines",
     "proposal_item",
+    "record_item",
     "seal_draft",
     "text_item",
 ]
