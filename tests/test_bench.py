@@ -36,7 +36,13 @@ def figures(out: str) -> dict[str, object]:
 
 @pytest.mark.parametrize(
     "args",
-    [("foundation.py",), ("sync.py",), ("bundle.py",), ("flood.py", "--syncs", "3")],
+    [
+        ("foundation.py",),
+        ("sync.py",),
+        ("bundle.py",),
+        ("flood.py", "--syncs", "3"),
+        ("funds.py",),
+    ],
     ids=lambda args: args[0],
 )
 def test_a_history_benchmark_runs_on_a_small_history(args: tuple[str, ...]) -> None:
@@ -54,3 +60,8 @@ def test_the_tui_benchmark_presses_keys_on_a_built_assembly() -> None:
     out = run("tui.py", "--proposals", "100", "--members", "3", "--presses", "8")
     (row,) = [line for line in out.splitlines() if line.split()[:1] == ["100"]]
     assert len(row.split()) >= 8
+
+
+def test_the_epochs_benchmark_prints_its_figures() -> None:
+    data = figures(run("epochs.py", "--small"))
+    assert data["epochs"] == 8 and data["handshake_64_ms"] > 0

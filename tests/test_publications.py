@@ -431,7 +431,7 @@ def test_practices_extend_what_can_be_published(
     assert [(i["kind"], i["fields"]["metric_note"]) for i in items] == [
         ("decision", "decision"), ("fund_report", "fund_report"),
     ]  # fmt: skip
-    assert "## fund_report: Fund spring" in path.with_suffix(".md").read_text()
+    assert "## Fund report: Fund spring" in path.with_suffix(".md").read_text()
     assert "no item kind 'ledger'" in refused(
         world.kofi, "publish", "preview", "--record", "ledger:1"
     )

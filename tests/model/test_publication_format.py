@@ -56,6 +56,7 @@ def scene(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scene]:
     rosa = Home(root / "rosa", clock).create("Garden", "Rosa", new_id=act_ids("a"))
     kofi = Home(root / "kofi", clock).join(rosa.issue_invite().encode(), "Kofi", act_ids("b"))
     pump(kofi.replica, rosa.replica)
+    rosa.keep_keys()  # Rosa seals the assembly secret for Kofi's device
     pump(rosa.replica, kofi.replica)
     amara = Home(root / "amara", clock).join(kofi.issue_invite().encode(), "Amara", act_ids("c"))
     for a, b in ((amara, kofi), (kofi, rosa), (rosa, kofi), (kofi, amara)):

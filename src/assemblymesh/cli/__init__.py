@@ -628,10 +628,36 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
         "effects": _plain(state.effect_log),
         "changed_since_close": changed_since_close(state),
         "library": library.as_data(state),
+        "meeting": _meeting_status(state),
+        **_practices_data(state),
+        "epochs": _epochs_data(local, state),
         "digest": record.digest,
         "changes": record.changes,
         "pending": record.pending,
     }
+
+
+def _meeting_status(state: AssemblyState) -> dict[str, Any] | None:
+    from assemblymesh.cli.meetings import status_meeting
+
+    return status_meeting(state)
+
+
+def _practices_data(state: AssemblyState) -> dict[str, Any]:
+    """What each practice adds to ``status --json``."""
+    from assemblymesh.cli import funds
+
+    return {
+        "funds": funds.funds_data(state),
+        "partnerships": funds.partnerships_data(state),
+        "readiness": funds.readiness_data(state),
+    }
+
+
+def _epochs_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
+    from assemblymesh.cli.epochs import epochs_data
+
+    return epochs_data(local, state)
 
 
 def day(ms: int) -> str:
@@ -843,6 +869,26 @@ def _echo_decided(d: dict[str, Any]) -> None:
         click.echo(f"{'':12}{'statement: ' if number == 0 else ' ' * 11}{line}")
 
 
+def _echo_practices(data: dict[str, Any]) -> None:
+    """Funds, partnerships and the readiness report, in a few lines each."""
+    from assemblymesh.cli import funds
+
+    if data["funds"]:
+        click.echo(f"\nFunds ({len(data['funds'])}):")
+        for d in data["funds"]:
+            for line in funds.fund_lines(d):
+                click.echo(f"  {line}")
+    if data["partnerships"]:
+        click.echo(f"\nPartnerships ({len(data['partnerships'])}):")
+        for d in data["partnerships"]:
+            click.echo(f"  {funds.partnership_lines(d)[0]}")
+    findings = data["readiness"]["findings"]
+    if findings:
+        things = f"{len(findings)} thing{'' if len(findings) == 1 else 's'}"
+        click.echo(f"\nReadiness: {things} would be left without a member if the supporters"
+                   " withdrew ('assemblymesh readiness')")  # fmt: skip
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
@@ -860,6 +906,11 @@ def status(ctx: Context, as_json: bool) -> None:
         click.echo("You are not admitted yet: sync with a member to complete your join.")
     for line in waiting_lines(data["waiting_for_you"], state.now_ms):
         click.echo(line)
+    from assemblymesh.cli.meetings import status_line
+
+    meeting_line = status_line(state)
+    if meeting_line is not None:
+        click.echo(meeting_line)
     rules = a["rules"]
     if rules is not None:
         click.echo(
@@ -877,6 +928,7 @@ def status(ctx: Context, as_json: bool) -> None:
                 f"  {short(c['proposal'])}  {c['title']}: {what} after a late objection from"
                 f" {', '.join(c['objectors'])} ({when(c['since'])})"
             )
+    _echo_practices(data)
     click.echo(f"\n{data['changes']} changes, digest {data['digest'][:16]}")
 
 
@@ -937,6 +989,10 @@ def rules(ctx: Context) -> None:
     click.echo(f"quorum           {r.quorum}")
     click.echo(f"review period    {r.review_period_ms // DAY_MS} days")
     click.echo(f"block threshold  {r.block_threshold}")
+    click.echo(f"meeting quorum   {r.meeting_quorum} members present")
+    order = "most supported first" if r.agenda_order == process.ORDER_BY_SUPPORT else "oldest first"
+    click.echo(f"agenda order     {order}")
+    click.echo(f"absence lookback {r.absence_lookback} meetings")
     for change in state.rule_history:
         click.echo(
             f"{when(change.ts)}  {change.rule}: {change.old} -> {change.new}"

@@ -8,7 +8,13 @@ import click
 
 def register(main: click.Group) -> None:
     """Add every practice's command group to ``main``."""
-    from assemblymesh.cli import publish
+    from assemblymesh.cli import funds
+    from assemblymesh.cli.epochs import epochs
+    from assemblymesh.cli.meetings import meeting
+    from assemblymesh.cli.publish import publication, publish
 
-    main.add_command(publish.publish)
-    main.add_command(publish.publication)
+    funds.register(main)
+    main.add_command(epochs)
+    main.add_command(meeting)
+    main.add_command(publish)
+    main.add_command(publication)

@@ -45,6 +45,7 @@ MAX_SEEN: Final = 32
 MAX_INT: Final = 2**53
 # A publication file recorded in the library (docs/protocol.md §10): at most this many bytes.
 MAX_PUBLICATION_BYTES: Final = 147_456
+MAX_EPOCH: Final = 2**32 - 1
 REF_CONTEXT: Final = b"assemblymesh/act-ref/v1\x00"
 _HEX_DIGITS: Final = frozenset("0123456789abcdef")
 # Characters that reorder or hide text on screen: a title could read as something it is not.
@@ -286,6 +287,9 @@ class RulesMap(Spec):
         "quorum": (rules.DEFAULT_QUORUM, 0),
         "review_period_ms": (rules.DEFAULT_REVIEW_PERIOD_MS, 1),
         "block_threshold": (rules.DEFAULT_BLOCK_THRESHOLD, 1),
+        "meeting_quorum": (rules.DEFAULT_MEETING_QUORUM, 0),
+        "agenda_order": (rules.DEFAULT_AGENDA_ORDER, 0),
+        "absence_lookback": (rules.DEFAULT_ABSENCE_LOOKBACK, 1),
     }
 
     def read(self, raw: Mapping[str, Any], key: str) -> dict[str, int]:
@@ -302,6 +306,100 @@ class RulesMap(Spec):
 
     def describe(self) -> str:
         return "{" + ", ".join(f"`{k}`" for k in self.KEYS) + "} (integers; defaults apply)"
+
+
+MAX_LISTED: Final = 32  # members named in one effect (stewards, supporters, learners)
+
+
+class Members(Spec):
+    """A list of distinct member ids (at least one), in the order given."""
+
+    def __init__(self, limit: int = MAX_LISTED) -> None:
+        self.limit = limit
+
+    def read(self, raw: Mapping[str, Any], key: str) -> tuple[str, ...]:
+        value = raw.get(key)
+        if not isinstance(value, list) or not 1 <= len(value) <= self.limit:
+            raise _bad(f"field {key!r} must be a list of 1 to {self.limit} member ids")
+        if not all(is_hex(v, KEY_HEX_LEN) for v in value) or len(set(value)) != len(value):
+            raise _bad(f"field {key!r} must hold distinct member ids ({KEY_HEX_LEN} hex digits)")
+        return tuple(value)
+
+    def write(self, value: Any) -> Any:
+        return list(value)
+
+    def describe(self) -> str:
+        return f"list of 1 to {self.limit} distinct member ids, in order"
+
+
+class Skills(Spec):
+    """Skills to transfer: a list of ``{skill, to}`` (one line of text, a member id)."""
+
+    optional = True
+    default = ()
+
+    def read(self, raw: Mapping[str, Any], key: str) -> tuple[tuple[str, str], ...]:
+        value = raw.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or len(value) > MAX_LISTED:
+            raise _bad(f"field {key!r} must be a list of at most {MAX_LISTED} skills")
+        out = []
+        for item in value:
+            if not isinstance(item, Mapping):
+                raise _bad(f"field {key!r} must hold {{skill, to}} mappings")
+            skill = Text(required=True, line=True).read(item, "skill")
+            out.append((skill, Hex(KEY_HEX_LEN, "member id").read(item, "to")))
+        if len(set(out)) != len(out):
+            raise _bad(f"field {key!r} names the same skill for the same member twice")
+        return tuple(out)
+
+    def write(self, value: Any) -> Any:
+        return [{"skill": skill, "to": to} for skill, to in value]
+
+    def describe(self) -> str:
+        return f"list of at most {MAX_LISTED} `{{skill, to}}` (one line of text, a member id)"
+
+
+MAX_SEALS: Final = 1024
+BOX_HEX_LEN: Final = 160  # a sealed box of a 32-byte secret: 80 bytes
+
+
+class Seals(Spec):
+    """The secret of an epoch sealed to devices: a list of ``[device key, box]`` pairs (hex),
+    each device at most once."""
+
+    optional = True
+    default = ()
+
+    def read(self, raw: Mapping[str, Any], key: str) -> tuple[tuple[str, str], ...]:
+        value = raw.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or len(value) > MAX_SEALS:
+            raise _bad(f"field {key!r} must be a list of at most {MAX_SEALS} sealed secrets")
+        out: list[tuple[str, str]] = []
+        for pair in value:
+            if not (
+                isinstance(pair, list)
+                and len(pair) == 2
+                and is_hex(pair[0], KEY_HEX_LEN)
+                and is_hex(pair[1], BOX_HEX_LEN)
+            ):
+                raise _bad(f"field {key!r} must hold [device key, sealed box] pairs")
+            out.append((pair[0], pair[1]))
+        if len({device for device, _ in out}) != len(out):
+            raise _bad(f"field {key!r} names a device twice")
+        return tuple(out)
+
+    def write(self, value: Any) -> Any:
+        return [[device, box] for device, box in value]
+
+    def describe(self) -> str:
+        return (
+            f"list of at most {MAX_SEALS} `[device key, sealed box]` pairs (64 and"
+            f" {BOX_HEX_LEN} hex digits), each device once"
+        )
 
 
 def spec(s: Spec, key: str | None = None) -> Any:
@@ -386,6 +484,100 @@ class RemoveMemberEffect(Effect):
     member: str = spec(Hex(KEY_HEX_LEN, "member id"))
 
 
+FUND_REF = Hex(REF_HEX_LEN, "fund id")
+PARTNERSHIP_REF = Hex(REF_HEX_LEN, "partnership id")
+_DATE_MS = Int()  # a date, in ms since the epoch
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EstablishFundEffect(Effect):
+    KIND = "establish_fund"
+    SUMMARY = (
+        "establish a seed fund: name, purpose, unit, dissolution date, what happens to a"
+        " balance left then, the steward's threshold, and stewards rotating every term"
+    )
+    name: str = spec(Text(required=True, line=True))
+    purpose: str = spec(Text())
+    unit: str = spec(Text(required=True, line=True))
+    dissolves: int = spec(_DATE_MS)
+    remainder: str = spec(Choice(rules.REMAINDER_KINDS))
+    remainder_to: str = spec(Text(line=True, optional=True))
+    threshold: int = spec(Int())
+    stewards: tuple[str, ...] = spec(Members())
+    term_days: int = spec(Int(minimum=1, maximum=rules.MAX_TERM_MS // rules.DAY_MS))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShortenFundEffect(Effect):
+    KIND = "shorten_fund"
+    SUMMARY = "bring a fund's dissolution date forward (never later: see lengthen_fund)"
+    fund: str = spec(FUND_REF)
+    dissolves: int = spec(_DATE_MS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LengthenFundEffect(Effect):
+    KIND = "lengthen_fund"
+    SUMMARY = "put a fund's dissolution date back: only as the one effect of its own decision"
+    fund: str = spec(FUND_REF)
+    dissolves: int = spec(_DATE_MS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisburseEffect(Effect):
+    KIND = "disburse"
+    SUMMARY = "pay out of a fund (above the steward's threshold), if the balance allows"
+    fund: str = spec(FUND_REF)
+    amount: int = spec(Int(minimum=1))
+    to: str = spec(Text(required=True, line=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FundStewardsEffect(Effect):
+    KIND = "fund_stewards"
+    SUMMARY = "give a fund a new rotation of stewards, starting when the decision takes effect"
+    fund: str = spec(FUND_REF)
+    stewards: tuple[str, ...] = spec(Members())
+    term_days: int = spec(Int(minimum=1, maximum=rules.MAX_TERM_MS // rules.DAY_MS))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EstablishPartnershipEffect(Effect):
+    KIND = "establish_partnership"
+    SUMMARY = (
+        "adopt a partnership with supporters: what they provide, skills to transfer to"
+        " members, and a sunset (their standing under it ends then)"
+    )
+    name: str = spec(Text(required=True, line=True))
+    supporters: tuple[str, ...] = spec(Members())
+    provides: str = spec(Text())
+    skills: tuple[tuple[str, str], ...] = spec(Skills())
+    sunset: int | None = spec(Optional(_DATE_MS))
+    fund: str | None = spec(Optional(FUND_REF))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShortenPartnershipEffect(Effect):
+    KIND = "shorten_partnership"
+    SUMMARY = "bring a partnership's sunset forward (never later: see renew_partnership)"
+    partnership: str = spec(PARTNERSHIP_REF)
+    sunset: int = spec(_DATE_MS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenewPartnershipEffect(Effect):
+    KIND = "renew_partnership"
+    SUMMARY = "renew a partnership until a later sunset, and its supporters' standing with it"
+    partnership: str = spec(PARTNERSHIP_REF)
+    sunset: int = spec(_DATE_MS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RotateSecretEffect(Effect):
+    KIND = "rotate_secret"
+    SUMMARY = "start a new epoch of the assembly secret, sealed to every remaining device"
+
+
 EFFECT_CLASSES: Final[tuple[type[Effect], ...]] = (
     GrantRoleEffect,
     EndRoleEffect,
@@ -393,6 +585,15 @@ EFFECT_CLASSES: Final[tuple[type[Effect], ...]] = (
     AdmitSupporterEffect,
     EndSupporterEffect,
     RemoveMemberEffect,
+    EstablishFundEffect,
+    ShortenFundEffect,
+    LengthenFundEffect,
+    DisburseEffect,
+    FundStewardsEffect,
+    EstablishPartnershipEffect,
+    ShortenPartnershipEffect,
+    RenewPartnershipEffect,
+    RotateSecretEffect,
 )
 EFFECT_KINDS: Final[Mapping[str, type[Effect]]] = {cls.KIND: cls for cls in EFFECT_CLASSES}
 MAX_EFFECTS: Final = 16
@@ -506,6 +707,8 @@ class RecordInvite(Act):
     invite_key: str = spec(Hex(KEY_HEX_LEN, "invite key"))
     expires: int = spec(Int())
     kind: str = spec(Choice(rules.INVITE_KINDS, default=rules.MEMBER_INVITE))
+    # The epoch of the assembly secret its join key comes from (null: epoch 0).
+    epoch: int | None = spec(Optional(Int(maximum=MAX_EPOCH)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -648,6 +851,264 @@ class RevokeDevice(Act):
     revoked: str = spec(Hex(KEY_HEX_LEN, "device key"))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contribute(Act):
+    """Money, hours or materials put into a fund, in the fund's unit."""
+
+    TYPE = "contribute"
+    WHO = rules.PARTICIPANT
+    fund: str = spec(FUND_REF)
+    amount: int = spec(Int(minimum=1))
+    note: str = spec(Text(optional=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pledge(Act):
+    """A promise of ``amount`` every ``every_days`` from now on; a later pledge replaces it."""
+
+    TYPE = "pledge"
+    WHO = rules.PARTICIPANT
+    fund: str = spec(FUND_REF)
+    amount: int = spec(Int(minimum=1))
+    every_days: int = spec(Int(minimum=1, maximum=366))
+    note: str = spec(Text(optional=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PausePledge(Act):
+    """Pause (``paused`` true) or resume one's own pledge to a fund."""
+
+    TYPE = "pause_pledge"
+    WHO = rules.PLEDGER_WHO
+    fund: str = spec(FUND_REF)
+    paused: bool = spec(Flag())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Disburse(Act):
+    """A payment out of a fund by its current steward, at or below the fund's threshold."""
+
+    TYPE = "disburse"
+    WHO = rules.FUND_STEWARD_WHO
+    fund: str = spec(FUND_REF)
+    amount: int = spec(Int(minimum=1))
+    to: str = spec(Text(required=True, line=True))
+    note: str = spec(Text(optional=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfirmSkill(Act):
+    """A member's word that they can now do a partnership's skill themselves."""
+
+    TYPE = "confirm_skill"
+    WHO = rules.LEARNER_WHO
+    partnership: str = spec(PARTNERSHIP_REF)
+    skill: str = spec(Text(required=True, line=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rekey(Act):
+    """A new epoch of the assembly secret: ``check`` is its public check
+    (``crdt.sealing.epoch_check``), ``seals`` the secret sealed to each remaining device."""
+
+    TYPE = "rekey"
+    WHO = rules.REKEY_WHO
+    epoch: int = spec(Int(minimum=1, maximum=MAX_EPOCH))
+    check: str = spec(Hex(KEY_HEX_LEN, "epoch check"))
+    seals: tuple[tuple[str, str], ...] = spec(Seals())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SealSecret(Act):
+    """The current epoch's secret sealed to devices that lack it (a joiner after its join,
+    a device added later)."""
+
+    TYPE = "seal"
+    WHO = rules.SEAL_WHO
+    epoch: int = spec(Int(maximum=MAX_EPOCH))
+    check: str = spec(Hex(KEY_HEX_LEN, "epoch check"))
+    seals: tuple[tuple[str, str], ...] = spec(Seals())
+
+
+# --- meetings (folded by ``model.meeting_fold``; records in ``model.meetings``) ----------------
+
+FOR_MEMBER = Optional(MEMBER)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleMeeting(Act):
+    """A meeting: when (``starts``, ms), where, of which kind, who facilitates and who takes
+    notes (the command proposes them by rotation; the writer may choose others)."""
+
+    TYPE = "schedule_meeting"
+    WHO = rules.MEMBER
+    title: str = spec(Text(line=True, optional=True))
+    starts: int = spec(Int())
+    place: str = spec(Text(line=True, optional=True))
+    kind: str = spec(Choice(rules.MEETING_KINDS, default=rules.REGULAR))
+    facilitator: str = spec(MEMBER)
+    note_taker: str = spec(MEMBER)
+    stack: str = spec(Choice(rules.STACK_MODES, default=rules.STACK_IN_ORDER))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpdateMeeting(Act):
+    """Another facilitator, note-taker, stack, time or place; null keeps what was set."""
+
+    TYPE = "update_meeting"
+    WHO = "the meeting's facilitator, or the member who scheduled it"
+    meeting: str = spec(REF)
+    facilitator: str | None = spec(FOR_MEMBER)
+    note_taker: str | None = spec(FOR_MEMBER)
+    stack: str | None = spec(Optional(Choice(rules.STACK_MODES)))
+    starts: int | None = spec(Optional(Int()))
+    place: str | None = spec(Optional(Text(line=True)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdvanceMeeting(Act):
+    """Open the meeting, end it, or cancel it before it opens (``to`` names the state)."""
+
+    TYPE = "advance_meeting"
+    WHO = "the meeting's facilitator (a cancel: also the member who scheduled it)"
+    meeting: str = spec(REF)
+    to: str = spec(Choice(rules.MEETING_STATES[1:]))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attend(Act):
+    """Present at a meeting: a member from their own device, or the facilitator ``for`` a
+    member who has no device with them. Counted once per member."""
+
+    TYPE = "attend"
+    WHO = "a member or supporter for themselves; the meeting's facilitator for anyone"
+    meeting: str = spec(REF)
+    for_member: str | None = spec(FOR_MEMBER, key="for")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddAgendaItem(Act):
+    """An item on a meeting's agenda: a proposal (``proposal`` names it), a topic, a report
+    back or a question."""
+
+    TYPE = "agenda_item"
+    WHO = rules.PARTICIPANT
+    meeting: str = spec(REF)
+    kind: str = spec(Choice(rules.ITEM_KINDS))
+    title: str = spec(Text(line=True, optional=True))
+    proposal: str | None = spec(Optional(REF))
+    note: str = spec(Text(optional=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupportItem(Act):
+    """A member backs an agenda item: before the meeting, better-backed items come first."""
+
+    TYPE = "support_item"
+    WHO = rules.MEMBER
+    item: str = spec(REF)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReorderAgenda(Act):
+    """The facilitator's order during the meeting: the items named first, in this order,
+    then the others in the assembly's order."""
+
+    TYPE = "reorder_agenda"
+    WHO = "the meeting's facilitator, while it sits"
+    meeting: str = spec(REF)
+    order: tuple[str, ...] = spec(Refs(rules.MAX_AGENDA_ORDER))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemOutcome(Act):
+    """What became of an item: discussed, decided (``decision`` may name the decision),
+    deferred or dropped."""
+
+    TYPE = "item_outcome"
+    WHO = "the meeting's facilitator, while it sits or after"
+    item: str = spec(REF)
+    outcome: str = spec(Choice(rules.ITEM_OUTCOMES))
+    decision: str | None = spec(Optional(REF))
+    note: str = spec(Text(optional=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RaiseHand(Act):
+    """Ask to speak (on ``item``, if given): from one's own device, or the facilitator adds
+    someone ``for`` them."""
+
+    TYPE = "raise_hand"
+    WHO = "a member or supporter for themselves; the meeting's facilitator for anyone"
+    meeting: str = spec(REF)
+    item: str | None = spec(Optional(REF))
+    for_member: str | None = spec(FOR_MEMBER, key="for")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LowerHand(Act):
+    TYPE = "lower_hand"
+    WHO = "a member or supporter for themselves; the meeting's facilitator for anyone"
+    meeting: str = spec(REF)
+    for_member: str | None = spec(FOR_MEMBER, key="for")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GiveFloor(Act):
+    """The facilitator gives the floor to ``member`` (on ``item``; null: the current item),
+    ending the turn before; ``member`` null closes the floor. With ``duration_ms`` the act
+    records a turn that already happened, ending now, and leaves the floor as it is."""
+
+    TYPE = "give_floor"
+    WHO = "the meeting's facilitator, while it sits"
+    meeting: str = spec(REF)
+    member: str | None = spec(FOR_MEMBER)
+    item: str | None = spec(Optional(REF))
+    duration_ms: int | None = spec(Optional(Int(minimum=1, maximum=24 * 3600 * 1000)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AskClarification(Act):
+    """A question put to an outside supporter during the meeting: how much the assembly
+    leans on outsiders is counted from these."""
+
+    TYPE = "clarify"
+    WHO = rules.MEMBER + ", while the meeting sits"
+    meeting: str = spec(REF)
+    supporter: str = spec(MEMBER)
+    item: str | None = spec(Optional(REF))
+    question: str = spec(Text(optional=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SealMinutes(Act):
+    """The note-taker's signed version of the minutes: the text and its BLAKE2b-256 hash
+    (hex of the UTF-8 bytes). A later edit of the shared text shows as a change from it."""
+
+    TYPE = "seal_minutes"
+    WHO = "the meeting's note-taker, once it sits"
+    meeting: str = spec(REF)
+    text: str = spec(Text())
+    hash: str = spec(Hex(64, "BLAKE2b-256 of the text"))
+
+
+MEETING_ACTS: Final[tuple[type[Act], ...]] = (
+    ScheduleMeeting,
+    UpdateMeeting,
+    AdvanceMeeting,
+    Attend,
+    AddAgendaItem,
+    SupportItem,
+    ReorderAgenda,
+    ItemOutcome,
+    RaiseHand,
+    LowerHand,
+    GiveFloor,
+    AskClarification,
+    SealMinutes,
+)
+
+
 ACT_CLASSES: Final[tuple[type[Act], ...]] = (
     Create,
     RecordInvite,
@@ -666,6 +1127,14 @@ ACT_CLASSES: Final[tuple[type[Act], ...]] = (
     RevokeDevice,
     AllowNaming,
     ImportPublication,
+    Contribute,
+    Pledge,
+    PausePledge,
+    Disburse,
+    ConfirmSkill,
+    Rekey,
+    SealSecret,
+    *MEETING_ACTS,
 )
 ACT_TYPES: Final[Mapping[str, type[Act]]] = {cls.TYPE: cls for cls in ACT_CLASSES}
 
@@ -690,31 +1159,61 @@ __all__ = [
     "MAX_PUBLICATION_BYTES",
     "MAX_SEEN",
     "MAX_TEXT_LEN",
+    "MEETING_ACTS",
     "REF_HEX_LEN",
     "Act",
+    "AddAgendaItem",
     "Admit",
     "AdmitSupporterEffect",
+    "AdvanceMeeting",
     "AdvanceRound",
     "AllowNaming",
     "Amend",
+    "AskClarification",
+    "Attend",
     "CloseRound",
+    "ConfirmSkill",
+    "Contribute",
     "Create",
+    "Disburse",
+    "DisburseEffect",
     "Effect",
     "EndRole",
     "EndRoleEffect",
     "EndSupporterEffect",
+    "EstablishFundEffect",
+    "EstablishPartnershipEffect",
+    "FundStewardsEffect",
+    "GiveFloor",
     "GrantRole",
     "GrantRoleEffect",
     "ImportPublication",
+    "ItemOutcome",
     "Join",
+    "LengthenFundEffect",
+    "LowerHand",
     "OpenRound",
+    "PausePledge",
+    "Pledge",
     "Propose",
+    "RaiseHand",
     "RecordInvite",
     "Reject",
+    "Rekey",
     "RemoveMemberEffect",
+    "RenewPartnershipEffect",
+    "ReorderAgenda",
     "RevokeDevice",
+    "RotateSecretEffect",
+    "ScheduleMeeting",
+    "SealMinutes",
+    "SealSecret",
     "SetRuleEffect",
+    "ShortenFundEffect",
+    "ShortenPartnershipEffect",
+    "SupportItem",
     "TakePosition",
+    "UpdateMeeting",
     "Withdraw",
     "act_ref",
     "as_int",

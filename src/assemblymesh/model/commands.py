@@ -86,7 +86,11 @@ def create_assembly(
 
 
 def record_invite(
-    state: AssemblyState, stamp: Stamp, invite: Invite, kind: str = R.MEMBER_INVITE
+    state: AssemblyState,
+    stamp: Stamp,
+    invite: Invite,
+    kind: str = R.MEMBER_INVITE,
+    epoch: int = 0,
 ) -> A.RecordInvite:
     """Record an invite the actor issued: a join with it is placed after this record, and
     ``kind`` (a member or a supporter invite) decides what the joiner becomes."""
@@ -101,6 +105,7 @@ def record_invite(
         invite_key=invite.invite_key.hex(),
         expires=invite.expires_ms,
         kind=kind,
+        epoch=epoch or None,
     )
     return _checked(state, stamp, act)
 
@@ -310,6 +315,45 @@ def revoke_device(state: AssemblyState, stamp: Stamp, revoked: str) -> A.RevokeD
     return _checked(state, stamp, act)
 
 
+def rekey(
+    state: AssemblyState,
+    stamp: Stamp,
+    epoch: int,
+    check: bytes,
+    seals: tuple[tuple[bytes, bytes], ...],
+) -> A.Rekey:
+    """Begin epoch ``epoch`` of the assembly secret: its check, and the secret sealed to each
+    remaining device (``(device key, box)`` pairs)."""
+    act = A.Rekey(
+        id=stamp.act_id,
+        ts=stamp.ts,
+        seen=stamp.seen,
+        epoch=epoch,
+        check=check.hex(),
+        seals=tuple((device.hex(), box.hex()) for device, box in seals),
+    )
+    return _checked(state, stamp, act)
+
+
+def seal_secret(
+    state: AssemblyState,
+    stamp: Stamp,
+    epoch: int,
+    check: bytes,
+    seals: tuple[tuple[bytes, bytes], ...],
+) -> A.SealSecret:
+    """Seal the current epoch's secret to devices that lack it."""
+    act = A.SealSecret(
+        id=stamp.act_id,
+        ts=stamp.ts,
+        seen=stamp.seen,
+        epoch=epoch,
+        check=check.hex(),
+        seals=tuple((device.hex(), box.hex()) for device, box in seals),
+    )
+    return _checked(state, stamp, act)
+
+
 def rules_dict(rules: Rules) -> dict[str, int]:
     """``rules`` as the plain mapping a genesis act carries."""
     return {
@@ -317,6 +361,9 @@ def rules_dict(rules: Rules) -> dict[str, int]:
         "quorum": rules.quorum,
         "review_period_ms": rules.review_period_ms,
         "block_threshold": rules.block_threshold,
+        "meeting_quorum": rules.meeting_quorum,
+        "agenda_order": rules.agenda_order,
+        "absence_lookback": rules.absence_lookback,
     }
 
 
@@ -338,7 +385,9 @@ __all__ = [
     "propose",
     "record_invite",
     "reject",
+    "rekey",
     "revoke_device",
     "rules_dict",
+    "seal_secret",
     "withdraw",
 ]

@@ -47,6 +47,13 @@ def decision_table() -> str:
     return "\n".join(rows)
 
 
+def meeting_table() -> str:
+    rows = ["| state | `advance_meeting` to | next state |", "| --- | --- | --- |"]
+    for (state, to), nxt in T.MEETING_MOVES.items():
+        rows.append(f"| {state} | `{to}` | {nxt} |")
+    return "\n".join(rows)
+
+
 def limits_table() -> str:
     rows = ["| limit | value |", "| --- | --- |"]
     rows.append(f"| act id | {A.MIN_ID_LEN}-{A.MAX_ID_LEN} lowercase hex digits |")
@@ -69,6 +76,7 @@ SECTIONS: Mapping[str, Callable[[], str]] = {
     "round-moves": round_table,
     "proposal-moves": proposal_table,
     "decision-moves": decision_table,
+    "meeting-moves": meeting_table,
     "limits": limits_table,
 }
 

@@ -30,10 +30,15 @@ from assemblymesh.crdt.identity import (
 )
 from assemblymesh.errors import IllegalMoveError
 from assemblymesh.model import acts as A
-from assemblymesh.model import library
+from assemblymesh.model import epochs as E
+from assemblymesh.model import library, meeting_fold
 from assemblymesh.model import rules as R
 from assemblymesh.model import tables as T
+from assemblymesh.model.fund_fold import SUPPORTER_FUND_ACTS, FundFolding, check_version_effects
+from assemblymesh.model.funds import Fund, LedgerEntry
+from assemblymesh.model.meetings import AgendaItem, Meeting
 from assemblymesh.model.order import Ordering, Placed, invited_key, order_acts
+from assemblymesh.model.partnerships import Partnership
 from assemblymesh.model.snapshot import AssemblySnapshot
 from assemblymesh.model.state import (
     Assembly,
@@ -219,7 +224,7 @@ class _Ctx:
     deps: tuple[Placed, ...] = ()  # the placed acts it names or needs (a join: the record)
 
 
-class _Folder:
+class _Folder(FundFolding):
     """Mutable working state of one replay; records inside it are frozen and replaced."""
 
     def __init__(
@@ -245,6 +250,13 @@ class _Folder:
         self.founding_period = True
         self.act_refs: set[str] = set()
         self.library: dict[str, library.LibraryEntry] = {}
+        self.meetings: dict[str, Meeting] = {}
+        self.agenda_items: dict[str, AgendaItem] = {}
+        self.funds: dict[str, Fund] = {}
+        self.ledgers: dict[str, list[LedgerEntry]] = {}
+        self.partnerships: dict[str, Partnership] = {}
+        self.epochs: tuple[E.Epoch, ...] = ()
+        self.rotation: E.Rotation | None = None
 
     # --- entry and exit --------------------------------------------------------------------
 
@@ -265,6 +277,12 @@ class _Folder:
         f.founding_period = state.founding_period
         f.act_refs = set(state.act_refs)
         f.library = dict(state.library)
+        f.meetings = dict(state.meetings)
+        f.agenda_items = dict(state.agenda_items)
+        f.thaw_funds(dict(state.funds))
+        f.partnerships = dict(state.partnerships)
+        f.epochs = state.epochs
+        f.rotation = state.rotation
         f.frozen_from = state
         return f
 
@@ -319,6 +337,12 @@ class _Folder:
             effect_log=tuple(self.effect_log),
             latest_eff=latest,
             library=dict(self.library),
+            meetings=dict(self.meetings),
+            agenda_items=dict(self.agenda_items),
+            funds=self.frozen_funds(),
+            partnerships=dict(self.partnerships),
+            epochs=self.epochs,
+            rotation=self.rotation,
         )
 
     def feed(self, item: Placed) -> None:
@@ -327,6 +351,9 @@ class _Folder:
             summary = self.apply(item)
         except IllegalMoveError as exc:
             self._audit(item, f"{_type_of(item) or 'act'} ignored", exc.rule, exc.detail)
+            self.note_fund_refusal(
+                item.act, item.eff, (item.member, item.ref or "", item.device), exc
+            )
             return
         self._audit(item, summary, None, "")
 
@@ -481,7 +508,9 @@ class _Folder:
             key=lambda d: (d.effective_ts, d.id),
         )
         for d in due:
+            self.dissolve_due(d.effective_ts)  # a fund dissolving at that time closes first
             self._take_effect(d)
+        self.dissolve_due(until)
 
     def _take_effect(self, d: Decision) -> None:
         self.decisions[d.id] = dataclasses.replace(
@@ -581,7 +610,13 @@ class _Folder:
             for t in m.roles
         )
         self.members[m.id] = dataclasses.replace(m, removed_ts=d.effective_ts, roles=roles)
+        self.rotation = E.due_after(self.rotation, d.effective_ts, "removal", d.decided_by)
         return f"{m.name} is no longer a participant"
+
+    def _effect_rotate_secret(self, d: Decision, e: A.Effect) -> str:
+        assert isinstance(e, A.RotateSecretEffect)
+        self.rotation = E.due_after(self.rotation, d.effective_ts, "decision", d.decided_by)
+        return "a new epoch of the assembly secret is due"
 
     # --- act handlers ----------------------------------------------------------------------
 
@@ -623,7 +658,7 @@ class _Folder:
         if act.expires <= ctx.ts:
             raise IllegalMoveError(R.INVITE_NOT_EXPIRED, "the invite expires before it is made")
         self.invites[act.invite_key] = InviteRecord(
-            act.invite_key, ctx.member, act.expires, ctx.ts, kind=act.kind
+            act.invite_key, ctx.member, act.expires, ctx.ts, kind=act.kind, epoch=act.epoch or 0
         )
         return f"recorded {act.kind} invite {act.invite_key[:8]} (expires {act.expires})"
 
@@ -677,7 +712,9 @@ class _Folder:
         for dep in ctx.deps:
             act = dep.act
             if isinstance(act, A.RecordInvite) and act.invite_key == key and dep.member == inviter:
-                return InviteRecord(key, inviter, act.expires, dep.eff, kind=act.kind)
+                return InviteRecord(
+                    key, inviter, act.expires, dep.eff, kind=act.kind, epoch=act.epoch or 0
+                )
         if key in self.invites:
             return InviteRecord(key, inviter, expires, None, kind=R.SUPPORTER_INVITE)
         return InviteRecord(key, inviter, expires, None)
@@ -756,6 +793,7 @@ class _Folder:
         act = ctx.act
         assert isinstance(act, A.Propose)
         library.check_origin(self.library, act.origin)
+        check_version_effects(act.effects)
         first = Version(1, act.body, ctx.member, ctx.ts, "first version", ctx.ref, act.effects)
         self.proposals[ctx.ref] = Proposal(
             id=ctx.ref,
@@ -773,6 +811,7 @@ class _Folder:
         act = ctx.act
         assert isinstance(act, A.Amend)
         p = self._proposal(act.proposal)
+        check_version_effects(act.effects)
         if ctx.member != p.author and not self.members[ctx.member].can_facilitate(ctx.ts):
             raise IllegalMoveError(
                 R.AUTHOR_OR_FACILITATOR, "only the author or a facilitator amends"
@@ -1020,7 +1059,34 @@ class _Folder:
         self.members[m.id] = dataclasses.replace(
             m, revoked_devices=(*m.revoked_devices, act.revoked)
         )
+        self.rotation = E.due_after(self.rotation, ctx.ts, "revocation", ctx.member)
         return f"{m.name} revoked device {act.revoked[:8]}"
+
+    def _require_counting(self, ctx: _Ctx) -> None:
+        m = self.members[ctx.member]
+        if not m.counts(ctx.ts):
+            raise IllegalMoveError(R.SECRETS_BY_MEMBERS, f"{m.name} is not a member who counts")
+
+    def _rekey(self, ctx: _Ctx) -> str:
+        act = ctx.act
+        assert isinstance(act, A.Rekey)
+        self._require_counting(ctx)
+        self.epochs = E.apply_rekey(
+            self.epochs, self.rotation, number=act.epoch, check=act.check, seals=act.seals,
+            ts=ctx.ts, member=ctx.member,
+        )  # fmt: skip
+        self.rotation = None
+        return f"epoch {act.epoch} of the assembly secret, sealed to {len(act.seals)} device(s)"
+
+    def _seal(self, ctx: _Ctx) -> str:
+        act = ctx.act
+        assert isinstance(act, A.SealSecret)
+        self._require_counting(ctx)
+        self.epochs, added = E.apply_seal(
+            self.epochs, number=act.epoch, check=act.check, seals=act.seals,
+            ts=ctx.ts, member=ctx.member,
+        )  # fmt: skip
+        return f"epoch {act.epoch}'s secret sealed to {added} more device(s)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1103,12 +1169,23 @@ _EFFECTS: Mapping[type[A.Effect], Callable[[_Folder, Decision, A.Effect], str]] 
     A.AdmitSupporterEffect: _Folder._effect_admit_supporter,
     A.EndSupporterEffect: _Folder._effect_end_supporter,
     A.RemoveMemberEffect: _Folder._effect_remove_member,
+    A.EstablishFundEffect: _Folder._effect_establish_fund,
+    A.ShortenFundEffect: _Folder._effect_move_dissolution,
+    A.LengthenFundEffect: _Folder._effect_move_dissolution,
+    A.DisburseEffect: _Folder._effect_disburse,
+    A.FundStewardsEffect: _Folder._effect_fund_stewards,
+    A.EstablishPartnershipEffect: _Folder._effect_establish_partnership,
+    A.ShortenPartnershipEffect: _Folder._effect_move_sunset,
+    A.RenewPartnershipEffect: _Folder._effect_move_sunset,
+    A.RotateSecretEffect: _Folder._effect_rotate_secret,
 }
 
 # What a supporter with standing may write: propose, amend and withdraw its own proposals,
 # state an advisory position, and look after its own devices and name.
 SUPPORTER_ACTS: frozenset[type[A.Act]] = frozenset(
     {A.Propose, A.Amend, A.Withdraw, A.TakePosition, A.RevokeDevice, A.AllowNaming}
+    | meeting_fold.SUPPORTER_ACTS
+    | SUPPORTER_FUND_ACTS
 )
 
 _HANDLERS: Mapping[type[A.Act], Callable[[_Folder, _Ctx], str]] = {
@@ -1129,6 +1206,14 @@ _HANDLERS: Mapping[type[A.Act], Callable[[_Folder, _Ctx], str]] = {
     A.RevokeDevice: _Folder._revoke_device,
     A.AllowNaming: _Folder._allow_naming,
     A.ImportPublication: _Folder._import_publication,
+    **meeting_fold.HANDLERS,
+    A.Contribute: _Folder._contribute,
+    A.Pledge: _Folder._pledge,
+    A.PausePledge: _Folder._pause_pledge,
+    A.Disburse: _Folder._disburse,
+    A.ConfirmSkill: _Folder._confirm_skill,
+    A.Rekey: _Folder._rekey,
+    A.SealSecret: _Folder._seal,
 }
 
 __all__ = [

@@ -14,6 +14,10 @@ from typing import TYPE_CHECKING, TypeVar
 from assemblymesh.errors import NotFoundError, UsageError
 from assemblymesh.model import rules
 from assemblymesh.model.acts import Effect
+from assemblymesh.model.epochs import Epoch, Rotation
+from assemblymesh.model.funds import Fund
+from assemblymesh.model.meetings import AgendaItem, Meeting
+from assemblymesh.model.partnerships import Partnership
 
 if TYPE_CHECKING:
     from assemblymesh.model.library import LibraryEntry
@@ -32,6 +36,11 @@ class Rules:
     # What counts as a block: how many members' standing objections stop a decision. 1 is
     # consent (any reasoned objection blocks); an assembly may choose "consent minus one".
     block_threshold: int = 1
+    # Meetings: members present to record an item as decided; how the agenda is ordered
+    # before the facilitator reorders it; how many past meetings an absence meeting looks at.
+    meeting_quorum: int = rules.DEFAULT_MEETING_QUORUM
+    agenda_order: int = rules.DEFAULT_AGENDA_ORDER
+    absence_lookback: int = rules.DEFAULT_ABSENCE_LOOKBACK
 
 
 @dataclass(frozen=True)
@@ -213,6 +222,7 @@ class InviteRecord:
     recorded_ts: int | None  # None when only a join revealed the invite
     used_by: str | None = None
     kind: str = rules.MEMBER_INVITE  # or a supporter invite
+    epoch: int = 0  # the epoch of the secret its join key comes from
 
 
 @dataclass(frozen=True)
@@ -285,6 +295,13 @@ class AssemblyState:
     latest_eff: int = 0  # the causal time of the last placed act
     # Other assemblies' publications taken in (model.library), by publication id.
     library: Mapping[str, LibraryEntry] = field(default_factory=dict)
+    meetings: Mapping[str, Meeting] = field(default_factory=dict)  # by the scheduling act's ref
+    agenda_items: Mapping[str, AgendaItem] = field(default_factory=dict)  # by the adding act's ref
+    funds: Mapping[str, Fund] = field(default_factory=dict)  # by fund id
+    partnerships: Mapping[str, Partnership] = field(default_factory=dict)
+    # Epochs of the assembly secret (model.epochs), and the rotation due, if one is.
+    epochs: tuple[Epoch, ...] = ()
+    rotation: Rotation | None = None
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -296,6 +313,26 @@ class AssemblyState:
 
     def find_decision(self, prefix: str) -> Decision:
         return _by_prefix("decision", self.decisions, prefix)
+
+    def find_meeting(self, prefix: str) -> Meeting:
+        return _by_prefix("meeting", self.meetings, prefix)
+
+    def find_item(self, prefix: str) -> AgendaItem:
+        return _by_prefix("agenda item", self.agenda_items, prefix)
+
+    def find_fund(self, ref: str) -> Fund:
+        """A fund by exact name (case-insensitive; the open one first) or unique id prefix."""
+        named = [f for f in self.funds.values() if f.name.casefold() == ref.strip().casefold()]
+        named.sort(key=lambda f: (f.dissolved_ts is not None, -f.established_ts))
+        return named[0] if named else _by_prefix("fund", self.funds, ref)
+
+    def find_partnership(self, ref: str) -> Partnership:
+        """A partnership by exact name (case-insensitive; the newest) or unique id prefix."""
+        key = ref.strip().casefold()
+        named = [p for p in self.partnerships.values() if p.name.casefold() == key]
+        if named:
+            return max(named, key=lambda p: p.established_ts)
+        return _by_prefix("partnership", self.partnerships, ref)
 
     def find_member(self, ref: str) -> Member:
         """A member by exact name (case-insensitive) or by unique id prefix."""

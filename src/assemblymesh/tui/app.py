@@ -38,6 +38,7 @@ from assemblymesh.home import (
 )
 from assemblymesh.model import fold
 from assemblymesh.model.acts import MAX_TEXT_LEN, Act
+from assemblymesh.tui.funds import FundsScreen
 from assemblymesh.tui.history import HistoryScreen
 from assemblymesh.tui.home_screen import HomeScreen
 from assemblymesh.tui.library import LibraryScreen
@@ -73,10 +74,11 @@ class AssemblyApp(App[None]):
         "member": MemberScreen,
         "sync": SyncScreen,
         "history": HistoryScreen,
+        "funds": FundsScreen,
         "library": LibraryScreen,
     }
     COMMANDS = App.COMMANDS | {AssemblyCommands}
-    # Single-letter keys (1-5, 8, t, q) belong to the screens (``AssemblyScreen``), so they
+    # Single-letter keys (1-6, 8, t, q) belong to the screens (``AssemblyScreen``), so they
     # never fire while someone types in a form; here only keys no text field takes.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "app.help", "Help", show=False),
@@ -217,12 +219,23 @@ class AssemblyApp(App[None]):
         if event.state == WorkerState.SUCCESS and isinstance(worker.result, Digest):
             self.folds += 1
             self._apply(worker.result)
+            self._keep_keys()
         elif event.state == WorkerState.ERROR:
             self.notify(f"could not read the assembly: {worker.error}", severity="error")
         self._folding = False
         if self._fold_again:
             self._fold_again = False
             self.request_fold()
+
+    def _keep_keys(self) -> None:
+        """Write the boxes of the assembly secret this device owes after the last fold (a
+        joiner's secret, a new epoch after a removal), as a running node does."""
+        if self.local is None:
+            return
+        try:
+            self.local.keep_keys()
+        except AssemblyMeshError as exc:
+            self.notify(f"could not seal the assembly secret: {exc}", severity="warning")
 
     def _apply(self, d: Digest) -> None:
         previous, self.digest = self.digest, d

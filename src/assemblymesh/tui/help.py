@@ -27,10 +27,12 @@ def key_table() -> Table:
     from assemblymesh.tui.app import AssemblyApp
     from assemblymesh.tui.base import NAV, AssemblyScreen
     from assemblymesh.tui.draft import DraftScreen
+    from assemblymesh.tui.funds import FundsScreen
     from assemblymesh.tui.home_screen import HomeScreen
     from assemblymesh.tui.library import LibraryScreen
     from assemblymesh.tui.meeting import MeetingScreen
     from assemblymesh.tui.member import MemberScreen
+    from assemblymesh.tui.room import MinutesScreen, RoomScreen
     from assemblymesh.tui.sync import InviteScreen, SyncScreen
     from assemblymesh.tui.widgets import PagedTable
 
@@ -49,10 +51,13 @@ def key_table() -> Table:
     for where, screen in (
         ("Home", HomeScreen),
         ("Meeting", MeetingScreen),
+        ("Meeting room", RoomScreen),
+        ("Minutes", MinutesScreen),
         ("Me", MemberScreen),
         ("Draft", DraftScreen),
         ("Sync", SyncScreen),
         ("Invite", InviteScreen),
+        ("Funds", FundsScreen),
         ("Library", LibraryScreen),
     ):
         for key, desc in _rows(screen.BINDINGS):

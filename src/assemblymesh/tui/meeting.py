@@ -46,6 +46,7 @@ class MeetingScreen(AssemblyScreen):
         Binding("c", "close_round", "Close"),
         Binding("e", "amend", "Amend"),
         Binding("x", "reject", "Reject", show=False),
+        Binding("m", "room", "Meeting room: agenda, queue, minutes", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -120,6 +121,12 @@ class MeetingScreen(AssemblyScreen):
             self._draw_detail()
 
     # --- moves ---------------------------------------------------------------------------
+
+    def action_room(self) -> None:
+        """The meeting sitting now (or the next one): agenda, attendance, speaking queue."""
+        from assemblymesh.tui.room import RoomScreen
+
+        self.app.push_screen(RoomScreen())
 
     def _need(self) -> tuple[Proposal, Round | None] | None:
         p, r = self.current()
