@@ -20,7 +20,16 @@ import click
 from assemblymesh.errors import AssemblyMeshError, RemoteError, StoreError, UsageError
 from assemblymesh.heard import store_problem
 from assemblymesh.home import ALL_ADDRESSES, DEFAULT_PORT, Home, LocalAssembly, parse_address
-from assemblymesh.model import AssemblyState, Decision, Member, Proposal, Round, commands, queries
+from assemblymesh.model import (
+    AssemblyState,
+    Decision,
+    Member,
+    Proposal,
+    Round,
+    commands,
+    library,
+    queries,
+)
 from assemblymesh.model import rules as process
 from assemblymesh.model.acts import MAX_TEXT_LEN, AdmitSupporterEffect
 from assemblymesh.model.effect_text import EFFECT_HELP, ROLE_NAMES, effect_as_text, parse_effect
@@ -618,6 +627,7 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
         "reviews_due": [d.id for d in state.reviews_due()],
         "effects": _plain(state.effect_log),
         "changed_since_close": changed_since_close(state),
+        "library": library.as_data(state),
         "meeting": _meeting_status(state),
         **_practices_data(state),
         "epochs": _epochs_data(local, state),

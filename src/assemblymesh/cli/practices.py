@@ -11,9 +11,12 @@ def register(main: click.Group) -> None:
     from assemblymesh.cli import funds, metrics
     from assemblymesh.cli.epochs import epochs
     from assemblymesh.cli.meetings import meeting
+    from assemblymesh.cli.publish import publication, publish
 
     funds.register(main)
     main.add_command(epochs)
     main.add_command(meeting)
     main.add_command(metrics.metrics_command)
     main.add_command(metrics.report_command)
+    main.add_command(publish)
+    main.add_command(publication)

@@ -303,6 +303,13 @@ def allow_naming(state: AssemblyState, stamp: Stamp, allow: bool) -> A.AllowNami
     return _checked(state, stamp, act)
 
 
+def import_publication(state: AssemblyState, stamp: Stamp, data: bytes) -> A.ImportPublication:
+    """Take another assembly's publication file into the library (it is verified here, and
+    by every node that folds the act)."""
+    act = A.ImportPublication(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, publication=data)
+    return _checked(state, stamp, act)
+
+
 def revoke_device(state: AssemblyState, stamp: Stamp, revoked: str) -> A.RevokeDevice:
     act = A.RevokeDevice(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, revoked=revoked)
     return _checked(state, stamp, act)
@@ -371,6 +378,7 @@ __all__ = [
     "create_assembly",
     "end_role",
     "grant_role",
+    "import_publication",
     "join",
     "open_round",
     "position",

@@ -42,6 +42,7 @@ from assemblymesh.model.metrics import Metrics
 from assemblymesh.tui.funds import FundsScreen
 from assemblymesh.tui.history import HistoryScreen
 from assemblymesh.tui.home_screen import HomeScreen
+from assemblymesh.tui.library import LibraryScreen
 from assemblymesh.tui.meeting import MeetingScreen
 from assemblymesh.tui.member import MemberScreen
 from assemblymesh.tui.messages import (
@@ -78,9 +79,10 @@ class AssemblyApp(App[None]):
         "history": HistoryScreen,
         "funds": FundsScreen,
         "metrics": MetricsScreen,
+        "library": LibraryScreen,
     }
     COMMANDS = App.COMMANDS | {AssemblyCommands}
-    # Single-letter keys (1-6, t, q) belong to the screens (``AssemblyScreen``), so they
+    # Single-letter keys (1-6, 8, t, q) belong to the screens (``AssemblyScreen``), so they
     # never fire while someone types in a form; here only keys no text field takes.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "app.help", "Help", show=False),

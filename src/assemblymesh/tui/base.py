@@ -29,6 +29,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("history", "5", "History"),
     ("funds", "6", "Funds"),
     ("metrics", "7", "Metrics"),
+    ("library", "8", "Library"),
 )
 
 
