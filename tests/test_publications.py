@@ -13,61 +13,15 @@ from pathlib import Path
 
 import msgpack
 import pytest
-from click.testing import CliRunner, Result
 
-from assemblymesh import cli
 from assemblymesh.errors import IllegalMoveError
 from assemblymesh.home import Home, LocalAssembly
 from assemblymesh.model import commands, library
 from assemblymesh.model.publication import packb, read_publication
+from tests.cli_helpers import last_line, refused, run, status, sync
 from tests.helpers import Clock
 
 HOUR = 3600 * 1000
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    moved = Clock()
-    monkeypatch.setattr(cli, "Home", lambda root=None: Home(root, moved))
-    return moved
-
-
-def run(home: Path, *args: str, ok: bool = True, stdin: str | None = None) -> Result:
-    result = CliRunner().invoke(
-        cli.main, ["--home", str(home), *args], input=stdin, catch_exceptions=False
-    )
-    if ok:
-        assert result.exit_code == 0, result.output + result.stderr
-    return result
-
-
-def refused(home: Path, *args: str) -> str:
-    result = run(home, *args, ok=False)
-    assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.stderr
-    assert result.stderr.startswith("error: ")
-    return result.stderr
-
-
-def last_line(result: Result) -> str:
-    return result.stdout.strip().splitlines()[-1]
-
-
-def status(home: Path) -> dict:  # type: ignore[type-arg]
-    return json.loads(run(home, "status", "--json").stdout)
-
-
-def sync(clock: Clock, *homes: Path) -> None:
-    nodes = [Home(h, clock).open() for h in homes]
-    try:
-        for _ in range(2):
-            for src in nodes:
-                for dst in nodes:
-                    if src is not dst:
-                        missing = [c.data for c in src.replica.missing_for(dst.replica.vector())]
-                        assert not dst.replica.ingest(missing).rejected
-    finally:
-        for node in nodes:
-            node.close()
 
 
 def decide(home: Path, proposal: str, clock: Clock, *positions: tuple[Path, str, str]) -> str:
