@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from assemblymesh.crdt.identity import Invite, assembly_id_for
 from assemblymesh.errors import UsageError
@@ -49,6 +49,11 @@ def _checked(state: AssemblyState, stamp: Stamp, act: _A) -> _A:
         raise UsageError(f"{act.TYPE}: a field does not read back as written")
     validate(state, stamp.member, stamp.device, act)
     return act
+
+
+def built(state: AssemblyState, stamp: Stamp, cls: type[_A], **fields: Any) -> _A:
+    """The act of type ``cls`` with ``fields``, stamped and checked as ``_checked`` does."""
+    return _checked(state, stamp, cls(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, **fields))
 
 
 def _decision_id(state: AssemblyState, decision: str | None) -> str | None:
