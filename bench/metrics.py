@@ -49,6 +49,8 @@ from assemblymesh.model import fold
 from assemblymesh.model import metrics as M
 from assemblymesh.model import rules as R
 from assemblymesh.model.meetings import minutes_hash, minutes_key
+from assemblymesh.model.publication import read_publication
+from assemblymesh.model.publish import Disclosure, Selection
 from assemblymesh.model.state import Rules
 from assemblymesh.sim.memory import pump
 from assemblymesh.tui.app import AssemblyApp
@@ -103,6 +105,19 @@ class Record:
         self.supporters = [w for w in self.writers if w.supporter]
         self.facilitators = self.members[:FACILITATORS]
         self.proposals: list[tuple[int, str]] = []  # (created, ref)
+        self.origin = self._neighbour_item(root, clock)
+
+    def _neighbour_item(self, root: Path, clock: Callable[[], int]) -> str:
+        """A neighbouring assembly publishes one experiment and the founder imports it; the
+        few proposals put from another assembly's item name it as their origin."""
+        hill = Home(root / "neighbour", clock).create("Neighbours", "Hill")
+        draft = hill.draft_publication(
+            Selection(texts=[("experiment", "Seed library")]), Disclosure()
+        )
+        data = hill.seal_publication(draft, "Seeds")
+        hill.close()
+        self.founder.write(A.ImportPublication, self.at(0) - 1, publication=data)
+        return read_publication(data).items[0].id
 
     def _tick(self) -> int:
         self.now[0] += 1
@@ -153,7 +168,7 @@ class Record:
             day = 1 + (self.days - 4) * k / max(1, count)
             ts = self.at(day) + self.rng.randrange(HOUR)
             author = self.rng.choice(self.supporters if self.rng.random() < 0.05 else self.members)
-            origin = "cd" * 16 if self.rng.random() < 0.02 else None
+            origin = self.origin if self.rng.random() < 0.02 else None
             pid = author.write(A.Propose, ts, title=f"Proposal {k}", body="A paragraph of text.",
                                origin=origin)  # fmt: skip
             self.proposals.append((ts, pid))

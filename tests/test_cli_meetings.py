@@ -10,10 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_helpers import last_line, refused, run, status, sync
 from tests.helpers import Clock
-from tests.test_cli_supporters import clock, last_line, refused, run, status, sync
-
-__all__ = ["clock"]  # the fixture, used by name
 
 MINUTE = 60_000
 

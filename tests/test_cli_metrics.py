@@ -8,10 +8,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from tests.cli_helpers import last_line, refused, run, status, sync
 from tests.helpers import Clock
-from tests.test_cli_supporters import clock, last_line, refused, run, status, sync
-
-__all__ = ["clock"]  # the fixture, used by name
 
 DAY = 24 * 3600 * 1000
 

@@ -104,7 +104,7 @@ def test_the_report_has_one_chart_a_metric_with_a_mark_a_period_that_has_a_value
         "adopted_from_others",
         "adopted_by_others",
     ]
-    # Reliance has no value in April; adopted by others has none recorded at all.
+    # Reliance has no value in April; adopted by others is zero in every month.
     assert page.marks == {
         "facilitators": 4,
         "top_facilitator_share": 4,
@@ -112,6 +112,7 @@ def test_the_report_has_one_chart_a_metric_with_a_mark_a_period_that_has_a_value
         "own_initiatives": 4,
         "reliance_on_outsiders": 3,
         "adopted_from_others": 4,
+        "adopted_by_others": 4,
     }
 
 
@@ -241,7 +242,7 @@ def test_chromium_renders_every_chart_into_the_page(chromium: str, tmp_path: Pat
     dom = parsed(result.stdout.decode())
     charts = [a for tag, a in dom.tags if tag == "svg"]
     assert len(charts) == 7
-    assert sum(dom.marks.values()) == 4 * 5 + 3
+    assert sum(dom.marks.values()) == 4 * 6 + 3
 
 
 def test_chromium_paints_the_charts(chromium: str, tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import difflib
 import hashlib
 import io
@@ -83,6 +84,7 @@ from assemblymesh.errors import (
     InviteError,
     KeyFileError,
     NotFoundError,
+    PublicationError,
     RemoteError,
     UsageError,
 )
@@ -96,10 +98,12 @@ from assemblymesh.model import (
     commands,
     fold,
     needs_refold,
+    publish,
     queries,
 )
 from assemblymesh.model import acts as model_acts
 from assemblymesh.model import metrics as model_metrics
+from assemblymesh.model.publication import Publication, read_publication
 from assemblymesh.model.rules import MEMBER_INVITE
 from assemblymesh.net import bundle as bundles
 from assemblymesh.net.addressbook import AddressBook
@@ -1122,6 +1126,45 @@ class LocalAssembly:
             PeerIdentity(signer.member, signer.device, signer.certificate, signer.invite)
         )
         return verdict.reason if isinstance(verdict, Refused) else None
+
+    # --- publications to other assemblies ----------------------------------------------
+
+    def draft_publication(
+        self,
+        selection: publish.Selection,
+        disclosure: publish.Disclosure,
+        adoption_of: str | None = None,
+    ) -> publish.Draft:
+        """What a publication of ``selection`` would hold (``adoption_of``: with the adoption
+        note of that proposal), built with ``disclosure``'s choices: shown before writing."""
+        state = self.state()
+        extra: list[publish.DraftItem] = []
+        hops: dict[bytes, tuple[bytes, bytes]] = {}
+        if adoption_of is not None:
+            item, hops = publish.adoption_item(state, adoption_of)
+            extra.append(item)
+        context = publish.Context(state, disclosure, self.draft)
+        draft = publish.draft_publication(context, selection, self.member_id, extra)
+        return dataclasses.replace(draft, hops={**draft.hops, **hops})
+
+    def seal_publication(self, draft: publish.Draft, title: str, note: str = "") -> bytes:
+        """The signed file of ``draft``: this device signs it, with the proof that it writes
+        for a member of this assembly."""
+        state = self.state()
+        proof = publish.attribution(state, self.snapshot().acts, self.certificate)
+        return publish.seal_draft(draft, state, proof, title, note, self.clock(), self.device_key)
+
+    def read_publication(self, data: bytes) -> Publication:
+        """Another assembly's publication, verified; ``PublicationError`` if it is not."""
+        publication = read_publication(data)
+        if publication.header.assembly == self.assembly_id:
+            raise PublicationError("this publication is this assembly's own")
+        return publication
+
+    def import_publication(self, data: bytes) -> Recorded[model_acts.ImportPublication]:
+        """Take a verified publication into the library: a signed act every member folds."""
+        self.read_publication(data)
+        return self.act(commands.import_publication, data)
 
     # --- what the screens need: record events and shared drafts -----------------------
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from assemblymesh.model import AssemblyState
+from assemblymesh.crdt.identity import DeviceCertificate
+from assemblymesh.model import AssemblyState, publish
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 from assemblymesh.model.meetings import minutes_hash
-from tests.model.helpers import NONCE, B, World, act_doc
+from tests.model.helpers import NONCE, B, World, act_doc, key_for
 
 YEAR_MS = 365 * R.DAY_MS
 
@@ -20,7 +21,23 @@ def at(month: int, day: int, hour: int = 12) -> int:
 
 
 NOW = at(4, 15)
-ORIGIN = "ab" * 16  # the published item of another assembly the seed library came from
+
+
+def hill_publication() -> tuple[bytes, str]:
+    """The Hill assembly's publication of its seed library (a real signed file, founder
+    ``hil``), and the id of its one item, from which the Garden's seed library is put."""
+    hill = World(founder="hil")
+    hill.create(at(1, 1, 9), name="hil")
+    state = hill.fold(at(2, 1))
+    device = key_for("hil/device/0")
+    cert = DeviceCertificate.issue(key_for("hil"), hill.assembly_id, device.public, at(1, 1))
+    proof = publish.attribution(state, hill.snapshot().acts, cert)
+    item = publish.DraftItem(publish.text_item("experiment", "Seed library\nLend seeds."))
+    draft = publish.Draft((item,), {}, "", (), ())
+    return publish.seal_draft(draft, state, proof, "Seeds", "", at(2, 1), device), item.ident.hex()
+
+
+PUBLICATION, ORIGIN = hill_publication()
 
 
 def _create(w: World, ts: int) -> None:
@@ -130,6 +147,7 @@ def garden() -> World:
     _meeting(w, at(2, 25), "ana")
     _join(w, "eve", at(3, 1))
     _round(w, at(3, 4, 10), p3, [("bob", R.CONSENT)])
+    put(w, "dee", A.ImportPublication, at(3, 7), publication=PUBLICATION)
     seeds = w.add(
         "dee",
         act_doc(A.Propose, w.next_id(), at(3, 8), w.dev("dee"), title="Seed library",

@@ -3,6 +3,7 @@ the properties every metric keeps: exact, deterministic, placed by causal time."
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from fractions import Fraction as F
 
@@ -106,7 +107,14 @@ def test_replication_matches_the_worked_example(example: M.Metrics) -> None:
     assert values(adopted_from) == [0, 0, 1, 0]
     assert adopted_from.points[2].names == ("Seed library",)
     assert (adopted_from.trend.direction, adopted_from.trend.slope) == (M.RISING, F(1, 2))
+    # The library holds Hill's publication, but no adoption note of Garden's items.
     by_others = example.get("adopted_by_others")
+    assert by_others.note == "" and values(by_others) == [0, 0, 0, 0]
+
+
+def test_adoptions_by_others_are_none_recorded_while_the_library_is_empty() -> None:
+    state = dataclasses.replace(fold_garden(garden()), library={})
+    by_others = M.compute(state).get("adopted_by_others")
     assert by_others.note == M.NONE_RECORDED
     assert values(by_others) == [None] * 4
     assert by_others.trend.direction == M.TOO_FEW

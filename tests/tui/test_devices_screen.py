@@ -1,4 +1,4 @@
-"""The Devices screen (key 8): this member's devices, pairing a new one over loopback with
+"""The Devices screen (key 9): this member's devices, pairing a new one over loopback with
 the code the screen shows, revoking a lost one after a confirmation, and the passphrase the
 app asks for when the member key or this device's key files are sealed."""
 
@@ -52,7 +52,7 @@ async def test_the_list_marks_this_device_and_revokes_another_after_a_confirmati
         app = trio.app("Rosa")
         async with app.run_test(size=(120, 30)) as pilot:
             await settle(app, pilot)
-            await pilot.press("8")
+            await pilot.press("9")
             await settle(app, pilot)
             assert isinstance(app.screen, DevicesScreen)
             assert app.local is not None
@@ -93,7 +93,7 @@ async def test_a_sealed_member_key_is_asked_for_and_a_wrong_passphrase_changes_n
         app = trio.app("Rosa")
         async with app.run_test(size=(120, 30)) as pilot:
             await settle(app, pilot)
-            await pilot.press("8")
+            await pilot.press("9")
             await settle(app, pilot)
             assert "sealed under a passphrase" in text_of(app, "#device-detail")
             await pilot.press("down", "r")
@@ -125,7 +125,7 @@ async def test_pairing_from_the_screen_gives_the_new_device_its_certificate(
     app = trio.app("Rosa", pair_at=("127.0.0.1", 0))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        await pilot.press("8")
+        await pilot.press("9")
         await settle(app, pilot)
         await pilot.press("p")
         for _ in range(200):
@@ -154,7 +154,7 @@ async def test_escape_stops_waiting_for_a_device(trio: Trio) -> None:
     app = trio.app("Rosa", pair_at=("127.0.0.1", 0))
     async with app.run_test(size=(80, 18)) as pilot:
         await settle(app, pilot)
-        await pilot.press("8", "p")
+        await pilot.press("9", "p")
         for _ in range(200):
             await pilot.pause()
             if isinstance(app.screen, PairScreen) and app.screen.code is not None:
@@ -216,4 +216,4 @@ async def test_inviting_with_a_sealed_member_key_asks_for_its_passphrase(trio: T
 def test_devices_snapshot(snap_compare: object, tmp_path: Path, size: tuple[int, int]) -> None:
     from tests.tui.test_snapshots import before, demo_app
 
-    assert snap_compare(demo_app(tmp_path), terminal_size=size, run_before=before("8"))  # type: ignore[operator]
+    assert snap_compare(demo_app(tmp_path), terminal_size=size, run_before=before("9"))  # type: ignore[operator]

@@ -402,3 +402,21 @@ async def test_the_qr_code_is_shown_whole_or_the_size_it_needs_is_said(trio: Tri
         await pilot.press("escape")  # back to the code as text
         await pilot.pause()
         assert app.screen is screen and not screen.has_class("-qr-only")
+
+
+def test_the_navigation_line_keeps_every_screen_key_at_every_width() -> None:
+    from assemblymesh.tui.base import NAV, nav_text
+
+    widths = {}
+    for width in (140, 100, 80, 60, 30):
+        line = nav_text("history", width)
+        text = line.plain
+        widths[width] = line.cell_len
+        # Every screen's key is on the line, and the current screen is named in full.
+        assert all(f"{key}" in text for _, key, _ in NAV), text
+        assert " 5 History " in text
+        assert line.cell_len <= width
+    assert "ctrl+p commands" in nav_text("history", 140).plain
+    assert "Library" in nav_text("history", 80).plain  # all labels still fit at 80 columns
+    assert "Library" not in nav_text("history", 40).plain
+    assert widths[140] > widths[100] > widths[80] > widths[30]

@@ -21,10 +21,20 @@ import click
 from assemblymesh.errors import AssemblyMeshError, RemoteError, StoreError, UsageError
 from assemblymesh.heard import store_problem
 from assemblymesh.home import ALL_ADDRESSES, DEFAULT_PORT, Home, LocalAssembly, parse_address
-from assemblymesh.model import AssemblyState, Decision, Member, Proposal, Round, commands, queries
+from assemblymesh.model import (
+    AssemblyState,
+    Decision,
+    Member,
+    Proposal,
+    Round,
+    commands,
+    library,
+    queries,
+)
 from assemblymesh.model import rules as process
 from assemblymesh.model.acts import MAX_TEXT_LEN, AdmitSupporterEffect
 from assemblymesh.model.effect_text import EFFECT_HELP, ROLE_NAMES, effect_as_text, parse_effect
+from assemblymesh.utc import parse_utc
 
 POSITION_KINDS = {
     "consent": process.CONSENT,
@@ -332,9 +342,6 @@ def round_() -> None:
     """Consent rounds: open, advance, close."""
 
 
-DEADLINE_FORMAT = "%Y-%m-%d %H:%M"
-
-
 def deadline_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--deadline "YYYY-MM-DD HH:MM"`` (UTC) or ``--deadline-hours N`` (from now)."""
     f = click.option(
@@ -359,11 +366,10 @@ def parse_deadline(text: str | None, hours: int | None, now_ms: int) -> int | No
         return now_ms + hours * 3_600_000
     if text is None:
         return None
-    try:
-        moment = dt.datetime.strptime(text.strip(), DEADLINE_FORMAT).replace(tzinfo=dt.UTC)
-    except ValueError:
-        raise UsageError(f"--deadline {text!r} is not like '2026-05-01 18:00' (UTC)") from None
-    return int(moment.timestamp() * 1000)
+    ms = parse_utc(text)
+    if ms is None:
+        raise UsageError(f"--deadline {text!r} is not like '2026-05-01 18:00' (UTC)")
+    return ms
 
 
 @round_.command(name="open")
@@ -643,6 +649,7 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
         "reviews_due": [d.id for d in state.reviews_due()],
         "effects": _plain(state.effect_log),
         "changed_since_close": changed_since_close(state),
+        "library": library.as_data(state),
         "meeting": _meeting_status(state),
         **_practices_data(state),
         "epochs": _epochs_data(local, state),

@@ -11,6 +11,7 @@ def register(main: click.Group) -> None:
     from assemblymesh.cli import devices, funds, metrics
     from assemblymesh.cli.epochs import epochs
     from assemblymesh.cli.meetings import meeting
+    from assemblymesh.cli.publish import publication, publish
 
     main.add_command(devices.device)
     main.add_command(devices.key)
@@ -19,3 +20,5 @@ def register(main: click.Group) -> None:
     main.add_command(meeting)
     main.add_command(metrics.metrics_command)
     main.add_command(metrics.report_command)
+    main.add_command(publish)
+    main.add_command(publication)

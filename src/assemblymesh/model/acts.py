@@ -22,6 +22,7 @@ engine hands back as floats) and raises ``IllegalMoveError(WELL_FORMED | KNOWN_T
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import unicodedata
@@ -42,6 +43,8 @@ MAX_TEXT_LEN: Final = 200_000  # bodies, charters, reasons, notes
 MAX_LINE_LEN: Final = 200  # titles and names: one line
 MAX_SEEN: Final = 32
 MAX_INT: Final = 2**53
+# A publication file recorded in the library (docs/protocol.md §10): at most this many bytes.
+MAX_PUBLICATION_BYTES: Final = 147_456
 MAX_EPOCH: Final = 2**32 - 1
 REF_CONTEXT: Final = b"assemblymesh/act-ref/v1\x00"
 _HEX_DIGITS: Final = frozenset("0123456789abcdef")
@@ -246,6 +249,33 @@ class Refs(Spec):
 
     def describe(self) -> str:
         return f"list of at most {self.limit} act refs"
+
+
+class Base64(Spec):
+    """Bytes as standard base64 text (with padding), at most ``limit`` bytes once decoded;
+    read back as the bytes."""
+
+    def __init__(self, limit: int, what: str) -> None:
+        self.limit = limit
+        self.what = what
+
+    def read(self, raw: Mapping[str, Any], key: str) -> bytes:
+        value = raw.get(key)
+        if not isinstance(value, str) or len(value) > 4 * ((self.limit + 2) // 3):
+            raise _bad(f"field {key!r} must be base64 text of at most {self.limit:,} bytes")
+        try:
+            data = base64.b64decode(value.encode("ascii"), validate=True)
+        except (ValueError, UnicodeEncodeError) as exc:
+            raise _bad(f"field {key!r} is not base64") from exc
+        if not data or base64.b64encode(data).decode("ascii") != value:
+            raise _bad(f"field {key!r} is not canonical base64")
+        return data
+
+    def write(self, value: Any) -> Any:
+        return base64.b64encode(value).decode("ascii")
+
+    def describe(self) -> str:
+        return f"{self.what} (standard base64 with padding, at most {self.limit:,} bytes)"
 
 
 class RulesMap(Spec):
@@ -805,6 +835,16 @@ class AllowNaming(Act):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ImportPublication(Act):
+    """Another assembly's publication, taken into this assembly's library: the whole signed
+    file, so every member's node verifies it and folds the same library."""
+
+    TYPE = "import_publication"
+    WHO = rules.MEMBER
+    publication: bytes = spec(Base64(MAX_PUBLICATION_BYTES, "publication file"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AddDevice(Act):
     """A member's device names another device of theirs, with the certificate their member
     key signed for it (``identity.DeviceCertificate``, encoded): every node then knows the
@@ -1108,6 +1148,7 @@ ACT_CLASSES: Final[tuple[type[Act], ...]] = (
     AddDevice,
     RevokeDevice,
     AllowNaming,
+    ImportPublication,
     Contribute,
     Pledge,
     PausePledge,
@@ -1137,6 +1178,7 @@ __all__ = [
     "EFFECT_KINDS",
     "KEY_HEX_LEN",
     "MAX_LINE_LEN",
+    "MAX_PUBLICATION_BYTES",
     "MAX_SEEN",
     "MAX_TEXT_LEN",
     "MEETING_ACTS",
@@ -1168,6 +1210,7 @@ __all__ = [
     "GiveFloor",
     "GrantRole",
     "GrantRoleEffect",
+    "ImportPublication",
     "ItemOutcome",
     "Join",
     "LengthenFundEffect",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from assemblymesh.crdt.identity import DeviceCertificate, Invite, assembly_id_for
 from assemblymesh.errors import UsageError
@@ -49,6 +49,11 @@ def _checked(state: AssemblyState, stamp: Stamp, act: _A) -> _A:
         raise UsageError(f"{act.TYPE}: a field does not read back as written")
     validate(state, stamp.member, stamp.device, act)
     return act
+
+
+def built(state: AssemblyState, stamp: Stamp, cls: type[_A], **fields: Any) -> _A:
+    """The act of type ``cls`` with ``fields``, stamped and checked as ``_checked`` does."""
+    return _checked(state, stamp, cls(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, **fields))
 
 
 def _decision_id(state: AssemblyState, decision: str | None) -> str | None:
@@ -303,6 +308,13 @@ def allow_naming(state: AssemblyState, stamp: Stamp, allow: bool) -> A.AllowNami
     return _checked(state, stamp, act)
 
 
+def import_publication(state: AssemblyState, stamp: Stamp, data: bytes) -> A.ImportPublication:
+    """Take another assembly's publication file into the library (it is verified here, and
+    by every node that folds the act)."""
+    act = A.ImportPublication(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, publication=data)
+    return _checked(state, stamp, act)
+
+
 def add_device(state: AssemblyState, stamp: Stamp, certificate: bytes) -> A.AddDevice:
     """Name a device of this member, with the certificate the member key signed for it."""
     return _checked(state, stamp, add_device_act(stamp, certificate))
@@ -396,6 +408,7 @@ __all__ = [
     "create_assembly",
     "end_role",
     "grant_role",
+    "import_publication",
     "join",
     "open_round",
     "position",

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from assemblymesh.model import acts as A
+from assemblymesh.model import library
 from assemblymesh.model import rules as R
 from assemblymesh.model import tables as T
 
@@ -62,6 +63,10 @@ def limits_table() -> str:
     rows.append(f"| `seen` | at most {A.MAX_SEEN} refs |")
     rows.append("| integers | 0 ..= 2^53 unless the field says otherwise |")
     rows.append(f"| a term of office | at most {R.MAX_TERM_MS // R.DAY_MS} days from its grant |")
+    rows.append(
+        f"| the library | at most {library.MAX_ENTRIES} publications, each at most"
+        f" {A.MAX_PUBLICATION_BYTES:,} bytes |"
+    )
     rows.append(f"| future skew | {R.MAX_FUTURE_SKEW_MS // 1000} s |")
     return "\n".join(rows)
 

@@ -31,7 +31,7 @@ from assemblymesh.crdt.identity import (
 from assemblymesh.errors import IllegalMoveError
 from assemblymesh.model import acts as A
 from assemblymesh.model import epochs as E
-from assemblymesh.model import meeting_fold
+from assemblymesh.model import library, meeting_fold
 from assemblymesh.model import rules as R
 from assemblymesh.model import tables as T
 from assemblymesh.model.devices import Revocations, certifies, genuine_revocation, revocations
@@ -254,6 +254,7 @@ class _Folder(FundFolding):
         self.audit: list[AuditEntry] = []
         self.founding_period = True
         self.act_refs: set[str] = set()
+        self.library: dict[str, library.LibraryEntry] = {}
         self.meetings: dict[str, Meeting] = {}
         self.agenda_items: dict[str, AgendaItem] = {}
         self.funds: dict[str, Fund] = {}
@@ -280,6 +281,7 @@ class _Folder(FundFolding):
         f.audit = list(state.audit)
         f.founding_period = state.founding_period
         f.act_refs = set(state.act_refs)
+        f.library = dict(state.library)
         f.meetings = dict(state.meetings)
         f.agenda_items = dict(state.agenda_items)
         f.thaw_funds(dict(state.funds))
@@ -340,6 +342,7 @@ class _Folder(FundFolding):
             effect_log=tuple(self.effect_log),
             latest_eff=latest,
             revocations=dict(sorted(self.revoked.items())),
+            library=dict(self.library),
             meetings=dict(self.meetings),
             agenda_items=dict(self.agenda_items),
             funds=self.frozen_funds(),
@@ -806,6 +809,7 @@ class _Folder(FundFolding):
     def _propose(self, ctx: _Ctx) -> str:
         act = ctx.act
         assert isinstance(act, A.Propose)
+        library.check_origin(self.library, act.origin)
         check_version_effects(act.effects)
         first = Version(1, act.body, ctx.member, ctx.ts, "first version", ctx.ref, act.effects)
         self.proposals[ctx.ref] = Proposal(
@@ -1065,6 +1069,16 @@ class _Folder(FundFolding):
             self.members[m.id] = dataclasses.replace(m, devices=(*m.devices, act.device))
         return f"{m.name} added device {act.device[:8]}"
 
+    def _import_publication(self, ctx: _Ctx) -> str:
+        act = ctx.act
+        assert isinstance(act, A.ImportPublication)
+        entry = library.entry_for(
+            self.library, self.assembly_id, act.publication, ctx.member, ctx.ts, ctx.ref
+        )
+        self.library[entry.id] = entry
+        header = entry.publication.header
+        return f"took {header.title!r} from {header.assembly_name!r} into the library"
+
     def _revoke_device(self, ctx: _Ctx) -> str:
         act = ctx.act
         assert isinstance(act, A.RevokeDevice)
@@ -1233,6 +1247,7 @@ _HANDLERS: Mapping[type[A.Act], Callable[[_Folder, _Ctx], str]] = {
     A.AddDevice: _Folder._add_device,
     A.RevokeDevice: _Folder._revoke_device,
     A.AllowNaming: _Folder._allow_naming,
+    A.ImportPublication: _Folder._import_publication,
     **meeting_fold.HANDLERS,
     A.Contribute: _Folder._contribute,
     A.Pledge: _Folder._pledge,

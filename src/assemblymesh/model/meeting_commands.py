@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from assemblymesh.errors import UsageError
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
-from assemblymesh.model.commands import Stamp, _checked
+from assemblymesh.model.commands import Stamp, built
 from assemblymesh.model.meetings import agenda, minutes_hash, proposed_roles, queue
 from assemblymesh.model.state import AssemblyState
 
@@ -42,10 +42,10 @@ def schedule_meeting(
         chosen_n = chosen_f
     if chosen_f is None or chosen_n is None:
         raise UsageError("no member can facilitate or take notes: name them")
-    act = A.ScheduleMeeting(
-        id=stamp.act_id,
-        ts=stamp.ts,
-        seen=stamp.seen,
+    return built(
+        state,
+        stamp,
+        A.ScheduleMeeting,
         title=title,
         starts=starts,
         place=place,
@@ -54,7 +54,6 @@ def schedule_meeting(
         note_taker=chosen_n,
         stack=stack,
     )
-    return _checked(state, stamp, act)
 
 
 def update_meeting(
@@ -68,10 +67,10 @@ def update_meeting(
     starts: int | None = None,
     place: str | None = None,
 ) -> A.UpdateMeeting:
-    act = A.UpdateMeeting(
-        id=stamp.act_id,
-        ts=stamp.ts,
-        seen=stamp.seen,
+    return built(
+        state,
+        stamp,
+        A.UpdateMeeting,
         meeting=state.find_meeting(meeting).id,
         facilitator=_member(state, facilitator),
         note_taker=_member(state, note_taker),
@@ -79,28 +78,23 @@ def update_meeting(
         starts=starts,
         place=place,
     )
-    return _checked(state, stamp, act)
 
 
 def advance_meeting(state: AssemblyState, stamp: Stamp, meeting: str, to: str) -> A.AdvanceMeeting:
     """Open (``rules.IN_SESSION``), end or cancel a meeting."""
-    act = A.AdvanceMeeting(
-        id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, meeting=state.find_meeting(meeting).id, to=to
-    )
-    return _checked(state, stamp, act)
+    return built(state, stamp, A.AdvanceMeeting, meeting=state.find_meeting(meeting).id, to=to)
 
 
 def attend(
     state: AssemblyState, stamp: Stamp, meeting: str, for_member: str | None = None
 ) -> A.Attend:
-    act = A.Attend(
-        id=stamp.act_id,
-        ts=stamp.ts,
-        seen=stamp.seen,
+    return built(
+        state,
+        stamp,
+        A.Attend,
         meeting=state.find_meeting(meeting).id,
         for_member=_member(state, for_member),
     )
-    return _checked(state, stamp, act)
 
 
 def add_item(
@@ -112,37 +106,34 @@ def add_item(
     proposal: str | None = None,
     note: str = "",
 ) -> A.AddAgendaItem:
-    act = A.AddAgendaItem(
-        id=stamp.act_id,
-        ts=stamp.ts,
-        seen=stamp.seen,
+    return built(
+        state,
+        stamp,
+        A.AddAgendaItem,
         meeting=state.find_meeting(meeting).id,
         kind=kind,
         title=title,
         proposal=None if proposal is None else state.find_proposal(proposal).id,
         note=note,
     )
-    return _checked(state, stamp, act)
 
 
 def support_item(state: AssemblyState, stamp: Stamp, item: str) -> A.SupportItem:
     ref = state.find_item(item).id
-    act = A.SupportItem(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, item=ref)
-    return _checked(state, stamp, act)
+    return built(state, stamp, A.SupportItem, item=ref)
 
 
 def reorder_agenda(
     state: AssemblyState, stamp: Stamp, meeting: str, order: Sequence[str]
 ) -> A.ReorderAgenda:
     """These items first, in this order (id prefixes); the others follow."""
-    act = A.ReorderAgenda(
-        id=stamp.act_id,
-        ts=stamp.ts,
-        seen=stamp.seen,
+    return built(
+        state,
+        stamp,
+        A.ReorderAgenda,
         meeting=state.find_meeting(meeting).id,
         order=tuple(state.find_item(ref).id for ref in order),
     )
-    return _checked(state, stamp, act)
 
 
 def move_item(
@@ -168,16 +159,15 @@ def item_outcome(
     decision: str | None = None,
     note: str = "",
 ) -> A.ItemOutcome:
-    act = A.ItemOutcome(
-        id=stamp.act_id,
-        ts=stamp.ts,
-        seen=stamp.seen,
+    return built(
+        state,
+        stamp,
+        A.ItemOutcome,
         item=state.find_item(item).id,
         outcome=outcome,
         decision=None if decision is None else state.find_decision(decision).id,
         note=note,
     )
-    return _checked(state, stamp, act)
 
 
 def raise_hand(
@@ -187,28 +177,26 @@ def raise_hand(
     item: str | None = None,
     for_member: str | None = None,
 ) -> A.RaiseHand:
-    act = A.RaiseHand(
-        id=stamp.act_id,
-        ts=stamp.ts,
-        seen=stamp.seen,
+    return built(
+        state,
+        stamp,
+        A.RaiseHand,
         meeting=state.find_meeting(meeting).id,
         item=_item(state, item),
         for_member=_member(state, for_member),
     )
-    return _checked(state, stamp, act)
 
 
 def lower_hand(
     state: AssemblyState, stamp: Stamp, meeting: str, for_member: str | None = None
 ) -> A.LowerHand:
-    act = A.LowerHand(
-        id=stamp.act_id,
-        ts=stamp.ts,
-        seen=stamp.seen,
+    return built(
+        state,
+        stamp,
+        A.LowerHand,
         meeting=state.find_meeting(meeting).id,
         for_member=_member(state, for_member),
     )
-    return _checked(state, stamp, act)
 
 
 def give_floor(
@@ -221,16 +209,15 @@ def give_floor(
 ) -> A.GiveFloor:
     """The floor to ``member`` (None: close it); with ``duration_ms``, record a turn that
     already happened."""
-    act = A.GiveFloor(
-        id=stamp.act_id,
-        ts=stamp.ts,
-        seen=stamp.seen,
+    return built(
+        state,
+        stamp,
+        A.GiveFloor,
         meeting=state.find_meeting(meeting).id,
         member=_member(state, member),
         item=_item(state, item),
         duration_ms=duration_ms,
     )
-    return _checked(state, stamp, act)
 
 
 def next_speaker(state: AssemblyState, stamp: Stamp, meeting: str) -> A.GiveFloor:
@@ -250,29 +237,27 @@ def clarify(
     question: str = "",
     item: str | None = None,
 ) -> A.AskClarification:
-    act = A.AskClarification(
-        id=stamp.act_id,
-        ts=stamp.ts,
-        seen=stamp.seen,
+    return built(
+        state,
+        stamp,
+        A.AskClarification,
         meeting=state.find_meeting(meeting).id,
         supporter=state.find_member(supporter).id,
         item=_item(state, item),
         question=question,
     )
-    return _checked(state, stamp, act)
 
 
 def seal_minutes(state: AssemblyState, stamp: Stamp, meeting: str, text: str) -> A.SealMinutes:
     """Seal ``text`` as the minutes: it and its hash go into a signed act."""
-    act = A.SealMinutes(
-        id=stamp.act_id,
-        ts=stamp.ts,
-        seen=stamp.seen,
+    return built(
+        state,
+        stamp,
+        A.SealMinutes,
         meeting=state.find_meeting(meeting).id,
         text=text,
         hash=minutes_hash(text),
     )
-    return _checked(state, stamp, act)
 
 
 __all__ = [

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Final
 
+from assemblymesh.model import library
 from assemblymesh.model import rules as R
 from assemblymesh.model.meetings import Meeting
 from assemblymesh.model.state import AssemblyState, Decision
@@ -446,9 +447,11 @@ def replication(scope: _Scope, adoptions: Sequence[int] | None) -> tuple[Series,
 
 def adoptions_by_others(state: AssemblyState) -> Sequence[int] | None:
     """When other assemblies adopted what this one published, from the adoption notes in
-    the record; None while the record keeps no such notes."""
-    del state  # the record keeps no adoption notes yet
-    return None
+    the library; None while the library holds no publication at all, since adoption notes
+    reach an assembly only as publications it imports (nothing there says "nobody")."""
+    if not state.library:
+        return None
+    return tuple(a.ts for a in library.adoptions_by_others(state))
 
 
 # --- all together -------------------------------------------------------------------------------

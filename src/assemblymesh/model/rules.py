@@ -101,6 +101,13 @@ MEETING_QUORUM: Final = "meeting-quorum"
 CLARIFY_SUPPORTER: Final = "clarification-to-supporter"
 MINUTES_HASH: Final = "minutes-hash-matches"
 
+# Publications between assemblies (model.library): a library entry verifies, once, bounded.
+PUBLICATION_VERIFIES: Final = "publication-verifies"
+PUBLICATION_FROM_ELSEWHERE: Final = "publication-from-another-assembly"
+LIBRARY_ONCE: Final = "library-once"
+LIBRARY_BOUNDED: Final = "library-bounded"
+ORIGIN_IN_LIBRARY: Final = "origin-in-library"
+
 # --- roles -----------------------------------------------------------------------------------
 
 FACILITATOR: Final = "facilitator"

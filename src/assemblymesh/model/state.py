@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from assemblymesh.errors import NotFoundError, UsageError
 from assemblymesh.model import rules
@@ -18,6 +18,9 @@ from assemblymesh.model.epochs import Epoch, Rotation
 from assemblymesh.model.funds import Fund
 from assemblymesh.model.meetings import AgendaItem, Meeting
 from assemblymesh.model.partnerships import Partnership
+
+if TYPE_CHECKING:
+    from assemblymesh.model.library import LibraryEntry
 
 
 @dataclass(frozen=True)
@@ -254,6 +257,9 @@ def _by_prefix(kind: str, items: Mapping[str, _T], prefix: str) -> _T:
     return items[hits[0]]
 
 
+by_prefix = _by_prefix  # for the practices' own modules (model.library, ...)
+
+
 @dataclass(frozen=True)
 class AssemblyState:
     """Everything the fold derives from an assembly's documents at ``now_ms``."""
@@ -289,6 +295,8 @@ class AssemblyState:
     latest_eff: int = 0  # the causal time of the last placed act
     # (member, device) -> the last change of a revoked device that counts (model.devices)
     revocations: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # Other assemblies' publications taken in (model.library), by publication id.
+    library: Mapping[str, LibraryEntry] = field(default_factory=dict)
     meetings: Mapping[str, Meeting] = field(default_factory=dict)  # by the scheduling act's ref
     agenda_items: Mapping[str, AgendaItem] = field(default_factory=dict)  # by the adding act's ref
     funds: Mapping[str, Fund] = field(default_factory=dict)  # by fund id

@@ -46,6 +46,7 @@ from assemblymesh.tui.dialogs import PassphraseDialog
 from assemblymesh.tui.funds import FundsScreen
 from assemblymesh.tui.history import HistoryScreen
 from assemblymesh.tui.home_screen import HomeScreen
+from assemblymesh.tui.library import LibraryScreen
 from assemblymesh.tui.meeting import MeetingScreen
 from assemblymesh.tui.member import MemberScreen
 from assemblymesh.tui.messages import (
@@ -82,10 +83,11 @@ class AssemblyApp(App[None]):
         "history": HistoryScreen,
         "funds": FundsScreen,
         "metrics": MetricsScreen,
+        "library": LibraryScreen,
         "devices": DevicesScreen,
     }
     COMMANDS = App.COMMANDS | {AssemblyCommands}
-    # Single-letter keys (1-8, t, q) belong to the screens (``AssemblyScreen``), so they
+    # Single-letter keys (1-6, 8, 9, t, q) belong to the screens (``AssemblyScreen``), so they
     # never fire while someone types in a form; here only keys no text field takes.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "app.help", "Help", show=False),

@@ -30,6 +30,7 @@ def key_table() -> Table:
     from assemblymesh.tui.draft import DraftScreen
     from assemblymesh.tui.funds import FundsScreen
     from assemblymesh.tui.home_screen import HomeScreen
+    from assemblymesh.tui.library import LibraryScreen
     from assemblymesh.tui.meeting import MeetingScreen
     from assemblymesh.tui.member import MemberScreen
     from assemblymesh.tui.metrics_screen import MetricsScreen
@@ -60,6 +61,7 @@ def key_table() -> Table:
         ("Invite", InviteScreen),
         ("Funds", FundsScreen),
         ("Metrics", MetricsScreen),
+        ("Library", LibraryScreen),
         ("Devices", DevicesScreen),
         ("Pairing", PairScreen),
     ):
