@@ -62,6 +62,11 @@ MEMBER_REMOVED: Final = "member-not-removed"
 REVIEW_DUE: Final = "review-due"
 # A round's closing time is informational (a person still closes) and never before it opened.
 DEADLINE_AFTER_OPEN: Final = "deadline-after-open"
+# A round's discussion thread: questions and reactions in their phases, answers under a question.
+COMMENT_IN_PHASE: Final = "comment-in-its-phase"
+ANSWER_TO_QUESTION: Final = "answer-under-a-question"
+# Members without a device: added by a facilitator, claimed once by a key of their own.
+CLAIM_ONCE: Final = "claim-deviceless-once"
 
 # --- roles -----------------------------------------------------------------------------------
 
@@ -79,6 +84,13 @@ OBJECT: Final = "object"
 POSITION_KINDS: Final = (CONSENT, CONCERN, STAND_ASIDE, OBJECT)
 # Positions that count towards quorum: taking part without blocking.
 QUORUM_KINDS: Final = frozenset({CONSENT, CONCERN, STAND_ASIDE})
+
+# --- a round's thread -----------------------------------------------------------------------
+
+QUESTION: Final = "question"
+REACTION: Final = "reaction"
+ANSWER: Final = "answer"
+COMMENT_KINDS: Final = (QUESTION, REACTION, ANSWER)
 
 # --- round phases ----------------------------------------------------------------------------
 
@@ -130,6 +142,7 @@ ROLE_AUTHORITY: Final = (
     "the founder while founding (afterwards only a decision's effect; `decision` stays null)"
 )
 INVITER: Final = "the member who issued the invite"
+COMMENTER: Final = "a member, or a supporter with standing; a facilitator on someone's behalf"
 PARTICIPANT: Final = "any member, or a supporter with standing"
 
 # --- invites and participants -----------------------------------------------------------------
