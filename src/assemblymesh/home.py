@@ -473,9 +473,12 @@ class LocalAssembly:
         hints: tuple[str, ...] = (),
         valid_ms: int = DEFAULT_INVITE_VALID_MS,
         kind: str = MEMBER_INVITE,
+        claim: str | None = None,
     ) -> InviteCode:
         """A one-time invite code; its holder joins as a member, or as a supporter when
-        ``kind`` is ``rules.SUPPORTER_INVITE``. Only a member may invite, either kind."""
+        ``kind`` is ``rules.SUPPORTER_INVITE``. Only a member may invite, either kind. With
+        ``claim`` (a facilitator's, naming a member without a device) its holder becomes
+        that member, keeping what was recorded for them."""
         state = self.state()
         me = state.members.get(self.member_id)
         if me is None:
@@ -487,7 +490,7 @@ class LocalAssembly:
         invite = Invite.issue(
             self.member_key, self.assembly_id, invite_key.public, self.clock() + valid_ms
         )
-        self.act(commands.record_invite, invite, kind)
+        self.act(commands.record_invite, invite, kind, claim)
         name = state.assembly.name if state.assembly is not None else ""
         return InviteCode(self.assembly_id, self.secret, invite, invite_key.seed, hints, name)
 

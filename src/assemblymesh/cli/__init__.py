@@ -173,13 +173,19 @@ def invite_options(f: F) -> F:
 
 
 def issue_invite_code(
-    ctx: Context, valid_days: int, hints: tuple[str, ...], qr: bool | None, kind: str
+    ctx: Context,
+    valid_days: int,
+    hints: tuple[str, ...],
+    qr: bool | None,
+    kind: str,
+    claim: str | None = None,
 ) -> str:
-    """Issue a one-time invite of ``kind`` and show its QR code if asked (by default on a
+    """Issue a one-time invite of ``kind`` (claiming the membership of a member without a
+    device, if ``claim`` names one) and show its QR code if asked (by default on a
     terminal); returns the code, which the caller prints as its last line."""
     with ctx.open() as local:
         issued = local.issue_invite(
-            hints or local.default_invite_hints(), valid_days * DAY_MS, kind
+            hints or local.default_invite_hints(), valid_days * DAY_MS, kind, claim
         )
         code = issued.encode()
     if qr if qr is not None else sys.stdout.isatty():
@@ -304,7 +310,7 @@ def reject(ctx: Context, proposal: str, reason: str) -> None:
 
 @main.group(name="round")
 def round_() -> None:
-    """Consent rounds: open, advance, close."""
+    """Consent rounds: open, advance, close; ask, react and answer in a round's thread."""
 
 
 DEADLINE_FORMAT = "%Y-%m-%d %H:%M"
@@ -695,8 +701,11 @@ def _members_data(state: AssemblyState) -> list[dict[str, Any]]:
             "supporter": m.supporter,
             "standing_until": m.standing_until,
             "removed": m.removed_ts,
+            # Takes part without a device: a facilitator records for them.
+            "deviceless": m.deviceless,
         }
         for m in state.members.values()
+        if m.current  # a claimed deviceless membership is its claimant's now
     ]
 
 
@@ -738,6 +747,8 @@ def _waiting_data(state: AssemblyState, member: str) -> list[dict[str, Any]]:
 
 
 def _round_data(state: AssemblyState, r: Round) -> dict[str, Any]:
+    from assemblymesh.show import thread_data
+
     waiting = queries.waiting_on(state, r)
     return {
         "id": r.id,
@@ -758,6 +769,7 @@ def _round_data(state: AssemblyState, r: Round) -> dict[str, Any]:
             }
             for m, p in r.positions.items()
         },
+        "thread": thread_data(state, r),
     }
 
 
@@ -767,7 +779,8 @@ def _echo_participants(data: dict[str, Any]) -> None:
     click.echo(f"\nMembers ({len(members)}):")
     for m in members:
         roles = ", ".join(m["roles"]) or "-"
-        click.echo(f"  {m['name']:<20} {short(m['id'])}  {roles}")
+        device = "  (no device: a facilitator records for them)" if m["deviceless"] else ""
+        click.echo(f"  {m['name']:<20} {short(m['id'])}  {roles}{device}")
     if data["supporters"]:
         click.echo(f"\nSupporters ({len(data['supporters'])}, advisory: no veto, no quorum):")
         for line in supporter_lines(data["supporters"]):

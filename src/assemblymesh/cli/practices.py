@@ -8,4 +8,7 @@ import click
 
 def register(main: click.Group) -> None:
     """Add every practice's command group to ``main``."""
-    del main  # no practice module yet; each adds ``main.add_command(its_group)`` here
+    from assemblymesh.cli import members, thread
+
+    thread.register(main)  # round ask / react / answer
+    members.register(main)
