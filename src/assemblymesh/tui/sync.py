@@ -217,10 +217,16 @@ class InviteScreen(Screen[None]):
         Binding("z", "qr_only", "QR code alone"),
     ]
 
-    def __init__(self, code: str, copy: Copier = system_copy) -> None:
+    ABOUT = (
+        "One-time invite, valid 7 days. Give it to one person: they run "
+        "'assemblymesh join CODE' or choose Join in the app. z shows the QR code alone."
+    )
+
+    def __init__(self, code: str, copy: Copier = system_copy, about: str = "") -> None:
         super().__init__(id="invite")
         self.code = code
         self.copy = copy
+        self.about = about or self.ABOUT
         # Uppercase: the QR code's alphanumeric mode, a smaller code (read case-insensitively).
         self.qr = qr_lines(code.upper())
 
@@ -228,12 +234,7 @@ class InviteScreen(Screen[None]):
         yield Header(show_clock=False, icon="≡")
         yield Static("", id="invite-note", markup=False)
         with VerticalScroll(id="invite-body"):
-            yield Static(
-                "One-time invite, valid 7 days. Give it to one person: they run "
-                "'assemblymesh join CODE' or choose Join in the app. z shows the QR code alone.",
-                id="invite-about",
-                markup=False,
-            )
+            yield Static(self.about, id="invite-about", markup=False)
             yield Static(self.code, id="invite-code", markup=False)
             yield Static("\n".join(self.qr), id="qr", markup=False)
         yield Footer()

@@ -134,8 +134,12 @@ def supporter_note(state: AssemblyState, member: str | None) -> str:
 
 
 def member_label(state: AssemblyState, member: str | None) -> str:
-    """A name, with a supporter's standing after it."""
+    """A name, with a supporter's standing after it, or "(no device)" for a member a
+    facilitator records for."""
     note = supporter_note(state, member)
+    m = state.members.get(member) if member is not None else None
+    if not note and m is not None and m.deviceless and m.current:
+        note = "no device"
     return f"{name_of(state, member)} ({note})" if note else name_of(state, member)
 
 
@@ -284,7 +288,13 @@ def digest(state: AssemblyState, me: str) -> Digest:
         cooling_off=tuple(d for d in decisions if d.status == R.PENDING),
         recent_decisions=tuple(decisions[:RECENT_DECISIONS]),
         reviews_due=_reviews_due(state, decisions),
-        members=tuple(sorted(state.members, key=lambda m: (state.members[m].name.casefold(), m))),
+        # A deviceless membership a key has claimed is listed once, as its claimant.
+        members=tuple(
+            sorted(
+                (m for m in state.members if state.members[m].current),
+                key=lambda m: (state.members[m].name.casefold(), m),
+            )
+        ),
         proposal_rows=tuple(rows_for(state, ordered, due_ids)),
         agenda_rows=tuple(rows_for(state, agenda, due_ids)),
         audit_by_proposal=_audit_by_proposal(state),
