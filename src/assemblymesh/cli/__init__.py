@@ -17,7 +17,13 @@ from typing import Any, TypeVar
 
 import click
 
-from assemblymesh.errors import AssemblyMeshError, RemoteError, StoreError, UsageError
+from assemblymesh.errors import (
+    AssemblyMeshError,
+    IllegalMoveError,
+    RemoteError,
+    StoreError,
+    UsageError,
+)
 from assemblymesh.heard import store_problem
 from assemblymesh.home import ALL_ADDRESSES, DEFAULT_PORT, Home, LocalAssembly, parse_address
 from assemblymesh.model import AssemblyState, Decision, Member, Proposal, Round, commands, queries
@@ -443,10 +449,27 @@ def role_grant(ctx: Context, member: str, role_name: str, term_days: int) -> Non
     """Founder, while founding: grant a role for a term. Afterwards roles change by a
     decision: propose one with --effect grant-role:MEMBER:ROLE:DAYS."""
     with ctx.open() as local:
-        target = local.state().find_member(member).id
+        m = local.state().find_member(member)
         term_end = local.clock() + term_days * DAY_MS
-        local.act(commands.grant_role, target, ROLE_NAMES[role_name], term_end)
+        effect = f"grant-role:{m.name}:{role_name}:{term_days}"
+        with _role_by_decision(f"{m.name} as {role_name}", effect):
+            local.act(commands.grant_role, m.id, ROLE_NAMES[role_name], term_end)
     click.echo(f"{role_name} granted until {when(term_end)}")
+
+
+@contextmanager
+def _role_by_decision(title: str, effect: str) -> Iterator[None]:
+    """A role move refused for want of a decision says how to get one, as a command."""
+    try:
+        yield
+    except IllegalMoveError as exc:
+        if exc.rule != process.ROLE_BY_DECISION:
+            raise
+        raise UsageError(
+            f"roles change by a decision now (rule: {exc.rule}): propose one, then run a"
+            f' round on it: assemblymesh propose --title "{title}" --body "Why"'
+            f' --effect "{effect}"'
+        ) from exc
 
 
 @role.command(name="end")
@@ -457,8 +480,10 @@ def role_end(ctx: Context, member: str, role_name: str) -> None:
     """Step down from your own role (or, founder while founding, end another's). Otherwise
     a role ends by a decision: propose one with --effect end-role:MEMBER:ROLE."""
     with ctx.open() as local:
-        target = local.state().find_member(member).id
-        local.act(commands.end_role, target, ROLE_NAMES[role_name])
+        m = local.state().find_member(member)
+        effect = f"end-role:{m.name}:{role_name}"
+        with _role_by_decision(f"{m.name} steps down as {role_name}", effect):
+            local.act(commands.end_role, m.id, ROLE_NAMES[role_name])
     click.echo(f"{role_name} ended")
 
 
