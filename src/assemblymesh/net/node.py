@@ -293,6 +293,9 @@ class Node(Lifecycle):
         self._links: set[_Link] = set()
         self._handshaking: dict[_Link, None] = {}  # oldest first
         self._dialling: set[tuple[str, int]] = set()
+        # The device that answered at each address this node dialled (status displays list
+        # one peer once, whatever addresses and connections lead to it).
+        self.device_at: dict[tuple[str, int], bytes] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._servers: list[asyncio.Server] = []
         self._gossip: Gossip | None = None
@@ -518,6 +521,8 @@ class Node(Lifecycle):
                 await self._dial(link)
             except (RemoteError, OSError, TimeoutError) as exc:
                 log.info("connection to %s:%d failed: %s", host, port, _describe(exc))
+            if link.peer is not None:
+                self.device_at[(host, port)] = link.peer.device
             if link.synced is not None:
                 failures = 0
                 self._book.succeeded(host, port, self.config.clock())
