@@ -36,7 +36,13 @@ def figures(out: str) -> dict[str, object]:
 
 @pytest.mark.parametrize(
     "args",
-    [("foundation.py",), ("sync.py",), ("bundle.py",), ("flood.py", "--syncs", "3")],
+    [
+        ("foundation.py",),
+        ("sync.py",),
+        ("bundle.py",),
+        ("flood.py", "--syncs", "3"),
+        ("funds.py",),
+    ],
     ids=lambda args: args[0],
 )
 def test_a_history_benchmark_runs_on_a_small_history(args: tuple[str, ...]) -> None:

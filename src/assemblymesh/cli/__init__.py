@@ -649,9 +649,21 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
         "reviews_due": [d.id for d in state.reviews_due()],
         "effects": _plain(state.effect_log),
         "changed_since_close": changed_since_close(state),
+        **_practices_data(state),
         "digest": record.digest,
         "changes": record.changes,
         "pending": record.pending,
+    }
+
+
+def _practices_data(state: AssemblyState) -> dict[str, Any]:
+    """What each practice adds to ``status --json``."""
+    from assemblymesh.cli import funds
+
+    return {
+        "funds": funds.funds_data(state),
+        "partnerships": funds.partnerships_data(state),
+        "readiness": funds.readiness_data(state),
     }
 
 
@@ -871,6 +883,26 @@ def _echo_decided(d: dict[str, Any]) -> None:
         click.echo(f"{'':12}{'statement: ' if number == 0 else ' ' * 11}{line}")
 
 
+def _echo_practices(data: dict[str, Any]) -> None:
+    """Funds, partnerships and the readiness report, in a few lines each."""
+    from assemblymesh.cli import funds
+
+    if data["funds"]:
+        click.echo(f"\nFunds ({len(data['funds'])}):")
+        for d in data["funds"]:
+            for line in funds.fund_lines(d):
+                click.echo(f"  {line}")
+    if data["partnerships"]:
+        click.echo(f"\nPartnerships ({len(data['partnerships'])}):")
+        for d in data["partnerships"]:
+            click.echo(f"  {funds.partnership_lines(d)[0]}")
+    findings = data["readiness"]["findings"]
+    if findings:
+        things = f"{len(findings)} thing{'' if len(findings) == 1 else 's'}"
+        click.echo(f"\nReadiness: {things} would be left without a member if the supporters"
+                   " withdrew ('assemblymesh readiness')")  # fmt: skip
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
@@ -905,6 +937,7 @@ def status(ctx: Context, as_json: bool) -> None:
                 f"  {short(c['proposal'])}  {c['title']}: {what} after a late objection from"
                 f" {', '.join(c['objectors'])} ({when(c['since'])})"
             )
+    _echo_practices(data)
     click.echo(f"\n{data['changes']} changes, digest {data['digest'][:16]}")
 
 

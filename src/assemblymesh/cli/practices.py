@@ -8,7 +8,8 @@ import click
 
 def register(main: click.Group) -> None:
     """Add every practice's command group to ``main``."""
-    from assemblymesh.cli import members, thread
+    from assemblymesh.cli import funds, members, thread
 
     thread.register(main)  # round ask / react / answer
     members.register(main)
+    funds.register(main)

@@ -287,6 +287,59 @@ class RulesMap(Spec):
         return "{" + ", ".join(f"`{k}`" for k in self.KEYS) + "} (integers; defaults apply)"
 
 
+MAX_LISTED: Final = 32  # members named in one effect (stewards, supporters, learners)
+
+
+class Members(Spec):
+    """A list of distinct member ids (at least one), in the order given."""
+
+    def __init__(self, limit: int = MAX_LISTED) -> None:
+        self.limit = limit
+
+    def read(self, raw: Mapping[str, Any], key: str) -> tuple[str, ...]:
+        value = raw.get(key)
+        if not isinstance(value, list) or not 1 <= len(value) <= self.limit:
+            raise _bad(f"field {key!r} must be a list of 1 to {self.limit} member ids")
+        if not all(is_hex(v, KEY_HEX_LEN) for v in value) or len(set(value)) != len(value):
+            raise _bad(f"field {key!r} must hold distinct member ids ({KEY_HEX_LEN} hex digits)")
+        return tuple(value)
+
+    def write(self, value: Any) -> Any:
+        return list(value)
+
+    def describe(self) -> str:
+        return f"list of 1 to {self.limit} distinct member ids, in order"
+
+
+class Skills(Spec):
+    """Skills to transfer: a list of ``{skill, to}`` (one line of text, a member id)."""
+
+    optional = True
+    default = ()
+
+    def read(self, raw: Mapping[str, Any], key: str) -> tuple[tuple[str, str], ...]:
+        value = raw.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or len(value) > MAX_LISTED:
+            raise _bad(f"field {key!r} must be a list of at most {MAX_LISTED} skills")
+        out = []
+        for item in value:
+            if not isinstance(item, Mapping):
+                raise _bad(f"field {key!r} must hold {{skill, to}} mappings")
+            skill = Text(required=True, line=True).read(item, "skill")
+            out.append((skill, Hex(KEY_HEX_LEN, "member id").read(item, "to")))
+        if len(set(out)) != len(out):
+            raise _bad(f"field {key!r} names the same skill for the same member twice")
+        return tuple(out)
+
+    def write(self, value: Any) -> Any:
+        return [{"skill": skill, "to": to} for skill, to in value]
+
+    def describe(self) -> str:
+        return f"list of at most {MAX_LISTED} `{{skill, to}}` (one line of text, a member id)"
+
+
 def spec(s: Spec, key: str | None = None) -> Any:
     """A dataclass field read by ``s`` (from document key ``key``, default: the field name);
     an optional field takes its spec's default."""
@@ -369,6 +422,94 @@ class RemoveMemberEffect(Effect):
     member: str = spec(Hex(KEY_HEX_LEN, "member id"))
 
 
+FUND_REF = Hex(REF_HEX_LEN, "fund id")
+PARTNERSHIP_REF = Hex(REF_HEX_LEN, "partnership id")
+_DATE_MS = Int()  # a date, in ms since the epoch
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EstablishFundEffect(Effect):
+    KIND = "establish_fund"
+    SUMMARY = (
+        "establish a seed fund: name, purpose, unit, dissolution date, what happens to a"
+        " balance left then, the steward's threshold, and stewards rotating every term"
+    )
+    name: str = spec(Text(required=True, line=True))
+    purpose: str = spec(Text())
+    unit: str = spec(Text(required=True, line=True))
+    dissolves: int = spec(_DATE_MS)
+    remainder: str = spec(Choice(rules.REMAINDER_KINDS))
+    remainder_to: str = spec(Text(line=True, optional=True))
+    threshold: int = spec(Int())
+    stewards: tuple[str, ...] = spec(Members())
+    term_days: int = spec(Int(minimum=1, maximum=rules.MAX_TERM_MS // rules.DAY_MS))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShortenFundEffect(Effect):
+    KIND = "shorten_fund"
+    SUMMARY = "bring a fund's dissolution date forward (never later: see lengthen_fund)"
+    fund: str = spec(FUND_REF)
+    dissolves: int = spec(_DATE_MS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LengthenFundEffect(Effect):
+    KIND = "lengthen_fund"
+    SUMMARY = "put a fund's dissolution date back: only as the one effect of its own decision"
+    fund: str = spec(FUND_REF)
+    dissolves: int = spec(_DATE_MS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisburseEffect(Effect):
+    KIND = "disburse"
+    SUMMARY = "pay out of a fund (above the steward's threshold), if the balance allows"
+    fund: str = spec(FUND_REF)
+    amount: int = spec(Int(minimum=1))
+    to: str = spec(Text(required=True, line=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FundStewardsEffect(Effect):
+    KIND = "fund_stewards"
+    SUMMARY = "give a fund a new rotation of stewards, starting when the decision takes effect"
+    fund: str = spec(FUND_REF)
+    stewards: tuple[str, ...] = spec(Members())
+    term_days: int = spec(Int(minimum=1, maximum=rules.MAX_TERM_MS // rules.DAY_MS))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EstablishPartnershipEffect(Effect):
+    KIND = "establish_partnership"
+    SUMMARY = (
+        "adopt a partnership with supporters: what they provide, skills to transfer to"
+        " members, and a sunset (their standing under it ends then)"
+    )
+    name: str = spec(Text(required=True, line=True))
+    supporters: tuple[str, ...] = spec(Members())
+    provides: str = spec(Text())
+    skills: tuple[tuple[str, str], ...] = spec(Skills())
+    sunset: int | None = spec(Optional(_DATE_MS))
+    fund: str | None = spec(Optional(FUND_REF))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShortenPartnershipEffect(Effect):
+    KIND = "shorten_partnership"
+    SUMMARY = "bring a partnership's sunset forward (never later: see renew_partnership)"
+    partnership: str = spec(PARTNERSHIP_REF)
+    sunset: int = spec(_DATE_MS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenewPartnershipEffect(Effect):
+    KIND = "renew_partnership"
+    SUMMARY = "renew a partnership until a later sunset, and its supporters' standing with it"
+    partnership: str = spec(PARTNERSHIP_REF)
+    sunset: int = spec(_DATE_MS)
+
+
 EFFECT_CLASSES: Final[tuple[type[Effect], ...]] = (
     GrantRoleEffect,
     EndRoleEffect,
@@ -376,6 +517,14 @@ EFFECT_CLASSES: Final[tuple[type[Effect], ...]] = (
     AdmitSupporterEffect,
     EndSupporterEffect,
     RemoveMemberEffect,
+    EstablishFundEffect,
+    ShortenFundEffect,
+    LengthenFundEffect,
+    DisburseEffect,
+    FundStewardsEffect,
+    EstablishPartnershipEffect,
+    ShortenPartnershipEffect,
+    RenewPartnershipEffect,
 )
 EFFECT_KINDS: Final[Mapping[str, type[Effect]]] = {cls.KIND: cls for cls in EFFECT_CLASSES}
 MAX_EFFECTS: Final = 16
@@ -648,6 +797,61 @@ class RevokeDevice(Act):
     revoked: str = spec(Hex(KEY_HEX_LEN, "device key"))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contribute(Act):
+    """Money, hours or materials put into a fund, in the fund's unit."""
+
+    TYPE = "contribute"
+    WHO = rules.PARTICIPANT
+    fund: str = spec(FUND_REF)
+    amount: int = spec(Int(minimum=1))
+    note: str = spec(Text(optional=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pledge(Act):
+    """A promise of ``amount`` every ``every_days`` from now on; a later pledge replaces it."""
+
+    TYPE = "pledge"
+    WHO = rules.PARTICIPANT
+    fund: str = spec(FUND_REF)
+    amount: int = spec(Int(minimum=1))
+    every_days: int = spec(Int(minimum=1, maximum=366))
+    note: str = spec(Text(optional=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PausePledge(Act):
+    """Pause (``paused`` true) or resume one's own pledge to a fund."""
+
+    TYPE = "pause_pledge"
+    WHO = rules.PLEDGER_WHO
+    fund: str = spec(FUND_REF)
+    paused: bool = spec(Flag())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Disburse(Act):
+    """A payment out of a fund by its current steward, at or below the fund's threshold."""
+
+    TYPE = "disburse"
+    WHO = rules.FUND_STEWARD_WHO
+    fund: str = spec(FUND_REF)
+    amount: int = spec(Int(minimum=1))
+    to: str = spec(Text(required=True, line=True))
+    note: str = spec(Text(optional=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfirmSkill(Act):
+    """A member's word that they can now do a partnership's skill themselves."""
+
+    TYPE = "confirm_skill"
+    WHO = rules.LEARNER_WHO
+    partnership: str = spec(PARTNERSHIP_REF)
+    skill: str = spec(Text(required=True, line=True))
+
+
 ACT_CLASSES: Final[tuple[type[Act], ...]] = (
     Create,
     RecordInvite,
@@ -667,6 +871,11 @@ ACT_CLASSES: Final[tuple[type[Act], ...]] = (
     AllowNaming,
     Comment,
     AddMember,
+    Contribute,
+    Pledge,
+    PausePledge,
+    Disburse,
+    ConfirmSkill,
 )
 ACT_TYPES: Final[Mapping[str, type[Act]]] = {cls.TYPE: cls for cls in ACT_CLASSES}
 
@@ -700,21 +909,34 @@ __all__ = [
     "Amend",
     "CloseRound",
     "Comment",
+    "ConfirmSkill",
+    "Contribute",
     "Create",
+    "Disburse",
+    "DisburseEffect",
     "Effect",
     "EndRole",
     "EndRoleEffect",
     "EndSupporterEffect",
+    "EstablishFundEffect",
+    "EstablishPartnershipEffect",
+    "FundStewardsEffect",
     "GrantRole",
     "GrantRoleEffect",
     "Join",
+    "LengthenFundEffect",
     "OpenRound",
+    "PausePledge",
+    "Pledge",
     "Propose",
     "RecordInvite",
     "Reject",
     "RemoveMemberEffect",
+    "RenewPartnershipEffect",
     "RevokeDevice",
     "SetRuleEffect",
+    "ShortenFundEffect",
+    "ShortenPartnershipEffect",
     "TakePosition",
     "Withdraw",
     "act_ref",

@@ -29,7 +29,14 @@ ROLE_NAMES = {
 EFFECT_HELP = (
     "What the decision does when it takes effect (repeatable): grant-role:MEMBER:ROLE:DAYS,"
     " end-role:MEMBER:ROLE, rule:NAME=VALUE (cooling-off-hours, quorum, review-days,"
-    " block-threshold), admit-supporter:MEMBER:YYYY-MM-DD, end-supporter:MEMBER, remove:MEMBER."
+    " block-threshold), admit-supporter:MEMBER:YYYY-MM-DD, end-supporter:MEMBER, remove:MEMBER,"
+    " establish-fund:NAME:UNIT:DISSOLVES:THRESHOLD:STEWARD+STEWARD:TERM-DAYS:REMAINDER:PURPOSE"
+    " (REMAINDER: return, or give=RECIPIENT), shorten-fund:FUND:YYYY-MM-DD,"
+    " lengthen-fund:FUND:YYYY-MM-DD (alone in its proposal), disburse:FUND:AMOUNT:TO,"
+    " fund-stewards:FUND:STEWARD+STEWARD:TERM-DAYS,"
+    " establish-partnership:NAME:SUPPORTER+SUPPORTER:SUNSET:FUND:SKILL@MEMBER+...:PROVIDES"
+    " (SUNSET YYYY-MM-DD or none, FUND or -, skills or -), shorten-partnership:NAME:YYYY-MM-DD,"
+    " renew-partnership:NAME:YYYY-MM-DD."
 )
 # The forms alone, for a hint beside a field where effects are typed.
 EFFECT_FORMS = EFFECT_HELP.split(": ", 1)[1]
@@ -45,6 +52,10 @@ def parse_effect(state: AssemblyState, text: str) -> A.Effect:
     """One ``--effect`` argument as the effect it names (members by name or id prefix)."""
     kind, _, rest = text.partition(":")
     parts = rest.split(":") if rest else []
+    if kind in _FREE_TAIL and len(parts) > _FREE_TAIL[kind]:
+        # The last field is free text (a purpose, what is provided): it may hold colons.
+        keep = _FREE_TAIL[kind] - 1
+        parts = [*parts[:keep], ":".join(parts[keep:])]
     make = _EFFECT_PARSERS.get((kind, len(parts)))
     if make is None:
         raise UsageError(f"effect {text!r} is not one of: {EFFECT_HELP.split(': ', 1)[1]}")
@@ -74,7 +85,58 @@ def effect_as_text(state: AssemblyState, effect: A.Effect) -> str:
         return f"end-supporter:{who}"
     if isinstance(effect, A.RemoveMemberEffect):
         return f"remove:{who}"
+    return _practice_text(state, effect)
+
+
+def _practice_text(state: AssemblyState, effect: A.Effect) -> str:
+    """The text of a fund's or a partnership's effect."""
+    if isinstance(effect, A.EstablishFundEffect):
+        rest = "return" if effect.remainder == R.REMAINDER_RETURN else f"give={effect.remainder_to}"
+        stewards = "+".join(_member_ref(state, m) for m in effect.stewards)
+        return (
+            f"establish-fund:{effect.name}:{effect.unit}:{_day(effect.dissolves)}"
+            f":{effect.threshold}:{stewards}:{effect.term_days}:{rest}:{effect.purpose}"
+        )
+    fund = getattr(effect, "fund", None)
+    name = _fund_ref(state, fund) if isinstance(fund, str) else "-"
+    if isinstance(effect, A.ShortenFundEffect):
+        return f"shorten-fund:{name}:{_day(effect.dissolves)}"
+    if isinstance(effect, A.LengthenFundEffect):
+        return f"lengthen-fund:{name}:{_day(effect.dissolves)}"
+    if isinstance(effect, A.DisburseEffect):
+        return f"disburse:{name}:{effect.amount}:{effect.to}"
+    if isinstance(effect, A.FundStewardsEffect):
+        stewards = "+".join(_member_ref(state, m) for m in effect.stewards)
+        return f"fund-stewards:{name}:{stewards}:{effect.term_days}"
+    return _partnership_text(state, effect, name)
+
+
+def _partnership_text(state: AssemblyState, effect: A.Effect, name: str) -> str:
+    if isinstance(effect, A.EstablishPartnershipEffect):
+        supporters = "+".join(_member_ref(state, m) for m in effect.supporters)
+        skills = "+".join(f"{k}@{_member_ref(state, m)}" for k, m in effect.skills) or "-"
+        sunset = "none" if effect.sunset is None else _day(effect.sunset)
+        return (
+            f"establish-partnership:{effect.name}:{supporters}:{sunset}:{name}:{skills}"
+            f":{effect.provides}"
+        )
+    if isinstance(effect, (A.ShortenPartnershipEffect, A.RenewPartnershipEffect)):
+        p = state.partnerships.get(effect.partnership)
+        which = p.name if p is not None and ":" not in p.name else effect.partnership
+        verb = "renew" if isinstance(effect, A.RenewPartnershipEffect) else "shorten"
+        return f"{verb}-partnership:{which}:{_day(effect.sunset)}"
     return effect.KIND
+
+
+def _day(ms: int) -> str:
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d")
+
+
+def _fund_ref(state: AssemblyState, fund: str) -> str:
+    f = state.funds.get(fund)
+    if f is None or ":" in f.name:
+        return fund
+    return f.name if state.find_fund(f.name).id == f.id else fund
 
 
 def _member_ref(state: AssemblyState, member: str) -> str:
@@ -101,6 +163,49 @@ def _date_ms(text: str) -> int:
     return int(day.timestamp() * 1000)
 
 
+def _members(state: AssemblyState, text: str) -> tuple[str, ...]:
+    return tuple(state.find_member(name).id for name in text.split("+") if name.strip())
+
+
+def _establish_fund(state: AssemblyState, p: list[str]) -> A.Effect:
+    name, unit, dissolves, threshold, stewards, term, rest, purpose = p
+    remainder, _, to = rest.partition("=")
+    if remainder not in R.REMAINDER_KINDS or (remainder == R.REMAINDER_GIVE) != bool(to.strip()):
+        raise ValueError("the remainder is 'return' or 'give=RECIPIENT'")
+    return A.EstablishFundEffect(
+        name=name,
+        purpose=purpose,
+        unit=unit,
+        dissolves=_date_ms(dissolves),
+        remainder=remainder,
+        remainder_to=to.strip(),
+        threshold=int(threshold),
+        stewards=_members(state, stewards),
+        term_days=int(term),
+    )
+
+
+def _establish_partnership(state: AssemblyState, p: list[str]) -> A.Effect:
+    name, supporters, sunset, fund, skills, provides = p
+    pairs = []
+    for item in skills.split("+") if skills.strip() not in ("", "-") else []:
+        skill, _, member = item.rpartition("@")
+        if not skill.strip():
+            raise ValueError(f"a skill is SKILL@MEMBER, not {item!r}")
+        pairs.append((skill.strip(), state.find_member(member).id))
+    return A.EstablishPartnershipEffect(
+        name=name,
+        supporters=tuple(state.find_supporter(s).id for s in supporters.split("+") if s.strip()),
+        provides=provides,
+        skills=tuple(pairs),
+        sunset=None if sunset.strip().lower() in ("", "none") else _date_ms(sunset),
+        fund=None if fund.strip() in ("", "-") else state.find_fund(fund).id,
+    )
+
+
+# Kinds whose last field is free text, with their number of fields.
+_FREE_TAIL = {"establish-fund": 8, "establish-partnership": 6, "disburse": 3}
+
 _EFFECT_PARSERS: dict[tuple[str, int], Callable[[AssemblyState, list[str]], A.Effect]] = {
     ("grant-role", 3): lambda s, p: A.GrantRoleEffect(
         member=s.find_member(p[0]).id, role=ROLE_NAMES[p[1]], term_days=int(p[2])
@@ -114,4 +219,24 @@ _EFFECT_PARSERS: dict[tuple[str, int], Callable[[AssemblyState, list[str]], A.Ef
     ),
     ("end-supporter", 1): lambda s, p: A.EndSupporterEffect(member=s.find_member(p[0]).id),
     ("remove", 1): lambda s, p: A.RemoveMemberEffect(member=s.find_member(p[0]).id),
+    ("establish-fund", 8): _establish_fund,
+    ("shorten-fund", 2): lambda s, p: A.ShortenFundEffect(
+        fund=s.find_fund(p[0]).id, dissolves=_date_ms(p[1])
+    ),
+    ("lengthen-fund", 2): lambda s, p: A.LengthenFundEffect(
+        fund=s.find_fund(p[0]).id, dissolves=_date_ms(p[1])
+    ),
+    ("disburse", 3): lambda s, p: A.DisburseEffect(
+        fund=s.find_fund(p[0]).id, amount=int(p[1]), to=p[2]
+    ),
+    ("fund-stewards", 3): lambda s, p: A.FundStewardsEffect(
+        fund=s.find_fund(p[0]).id, stewards=_members(s, p[1]), term_days=int(p[2])
+    ),
+    ("establish-partnership", 6): _establish_partnership,
+    ("shorten-partnership", 2): lambda s, p: A.ShortenPartnershipEffect(
+        partnership=s.find_partnership(p[0]).id, sunset=_date_ms(p[1])
+    ),
+    ("renew-partnership", 2): lambda s, p: A.RenewPartnershipEffect(
+        partnership=s.find_partnership(p[0]).id, sunset=_date_ms(p[1])
+    ),
 }

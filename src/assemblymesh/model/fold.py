@@ -32,7 +32,10 @@ from assemblymesh.errors import IllegalMoveError
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 from assemblymesh.model import tables as T
+from assemblymesh.model.fund_fold import SUPPORTER_FUND_ACTS, FundFolding, check_version_effects
+from assemblymesh.model.funds import Fund, LedgerEntry
 from assemblymesh.model.order import Ordering, Placed, invited_key, order_acts
+from assemblymesh.model.partnerships import Partnership
 from assemblymesh.model.snapshot import AssemblySnapshot
 from assemblymesh.model.state import (
     Assembly,
@@ -219,7 +222,7 @@ class _Ctx:
     deps: tuple[Placed, ...] = ()  # the placed acts it names or needs (a join: the record)
 
 
-class _Folder:
+class _Folder(FundFolding):
     """Mutable working state of one replay; records inside it are frozen and replaced."""
 
     def __init__(
@@ -245,6 +248,9 @@ class _Folder:
         self.founding_period = True
         self.act_refs: set[str] = set()
         self.comments: dict[str, ThreadEntry] = {}
+        self.funds: dict[str, Fund] = {}
+        self.ledgers: dict[str, list[LedgerEntry]] = {}
+        self.partnerships: dict[str, Partnership] = {}
 
     # --- entry and exit --------------------------------------------------------------------
 
@@ -265,6 +271,8 @@ class _Folder:
         f.founding_period = state.founding_period
         f.act_refs = set(state.act_refs)
         f.comments = dict(state.comments)
+        f.thaw_funds(dict(state.funds))
+        f.partnerships = dict(state.partnerships)
         f.frozen_from = state
         return f
 
@@ -319,6 +327,8 @@ class _Folder:
             effect_log=tuple(self.effect_log),
             latest_eff=latest,
             comments=dict(self.comments),
+            funds=self.frozen_funds(),
+            partnerships=dict(self.partnerships),
         )
 
     def feed(self, item: Placed) -> None:
@@ -327,6 +337,9 @@ class _Folder:
             summary = self.apply(item)
         except IllegalMoveError as exc:
             self._audit(item, f"{_type_of(item) or 'act'} ignored", exc.rule, exc.detail)
+            self.note_fund_refusal(
+                item.act, item.eff, (item.member, item.ref or "", item.device), exc
+            )
             return
         self._audit(item, summary, None, "")
 
@@ -501,7 +514,9 @@ class _Folder:
             key=lambda d: (d.effective_ts, d.id),
         )
         for d in due:
+            self.dissolve_due(d.effective_ts)  # a fund dissolving at that time closes first
             self._take_effect(d)
+        self.dissolve_due(until)
 
     def _take_effect(self, d: Decision) -> None:
         self.decisions[d.id] = dataclasses.replace(
@@ -806,6 +821,7 @@ class _Folder:
     def _propose(self, ctx: _Ctx) -> str:
         act = ctx.act
         assert isinstance(act, A.Propose)
+        check_version_effects(act.effects)
         first = Version(1, act.body, ctx.member, ctx.ts, "first version", ctx.ref, act.effects)
         self.proposals[ctx.ref] = Proposal(
             id=ctx.ref,
@@ -823,6 +839,7 @@ class _Folder:
         act = ctx.act
         assert isinstance(act, A.Amend)
         p = self._proposal(act.proposal)
+        check_version_effects(act.effects)
         if ctx.member != p.author and not self.members[ctx.member].can_facilitate(ctx.ts):
             raise IllegalMoveError(
                 R.AUTHOR_OR_FACILITATOR, "only the author or a facilitator amends"
@@ -1190,6 +1207,14 @@ _EFFECTS: Mapping[type[A.Effect], Callable[[_Folder, Decision, A.Effect], str]] 
     A.AdmitSupporterEffect: _Folder._effect_admit_supporter,
     A.EndSupporterEffect: _Folder._effect_end_supporter,
     A.RemoveMemberEffect: _Folder._effect_remove_member,
+    A.EstablishFundEffect: _Folder._effect_establish_fund,
+    A.ShortenFundEffect: _Folder._effect_move_dissolution,
+    A.LengthenFundEffect: _Folder._effect_move_dissolution,
+    A.DisburseEffect: _Folder._effect_disburse,
+    A.FundStewardsEffect: _Folder._effect_fund_stewards,
+    A.EstablishPartnershipEffect: _Folder._effect_establish_partnership,
+    A.ShortenPartnershipEffect: _Folder._effect_move_sunset,
+    A.RenewPartnershipEffect: _Folder._effect_move_sunset,
 }
 
 # What a supporter with standing may write: propose, amend and withdraw its own proposals,
@@ -1197,6 +1222,7 @@ _EFFECTS: Mapping[type[A.Effect], Callable[[_Folder, Decision, A.Effect], str]] 
 # own devices and name.
 SUPPORTER_ACTS: frozenset[type[A.Act]] = frozenset(
     {A.Propose, A.Amend, A.Withdraw, A.TakePosition, A.RevokeDevice, A.AllowNaming, A.Comment}
+    | SUPPORTER_FUND_ACTS
 )
 
 _HANDLERS: Mapping[type[A.Act], Callable[[_Folder, _Ctx], str]] = {
@@ -1218,6 +1244,11 @@ _HANDLERS: Mapping[type[A.Act], Callable[[_Folder, _Ctx], str]] = {
     A.AllowNaming: _Folder._allow_naming,
     A.Comment: _Folder._comment,
     A.AddMember: _Folder._add_member,
+    A.Contribute: _Folder._contribute,
+    A.Pledge: _Folder._pledge,
+    A.PausePledge: _Folder._pause_pledge,
+    A.Disburse: _Folder._disburse,
+    A.ConfirmSkill: _Folder._confirm_skill,
 }
 
 __all__ = [

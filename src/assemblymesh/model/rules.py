@@ -60,6 +60,21 @@ SUPPORTER_NO_ROLE: Final = "supporter-holds-no-role"
 SUPPORTER_MAY_NOT: Final = "supporters-propose-and-advise-only"
 MEMBER_REMOVED: Final = "member-not-removed"
 REVIEW_DUE: Final = "review-due"
+# Seed funds and partnerships (model.funds, model.partnerships).
+FUND_EXISTS: Final = "fund-exists"
+FUND_OPEN: Final = "fund-open-until-dissolution"
+FUND_NAME_UNIQUE: Final = "fund-name-unique"
+FUND_STEWARD_ONLY: Final = "fund-disbursed-by-current-steward"
+FUND_THRESHOLD: Final = "fund-above-threshold-needs-decision"
+FUND_NEVER_NEGATIVE: Final = "fund-balance-never-negative"
+FUND_SHORTEN_ONLY: Final = "fund-dissolution-shortens-only"
+FUND_LENGTHEN_ALONE: Final = "fund-lengthened-by-its-own-decision"
+FUND_LIFE_CAPPED: Final = "fund-life-capped"
+PLEDGE_EXISTS: Final = "pledge-exists"
+PARTNERSHIP_EXISTS: Final = "partnership-exists"
+PARTNERSHIP_SHORTEN_ONLY: Final = "partnership-sunset-shortens-only"
+SKILL_BY_LEARNER: Final = "skill-confirmed-by-its-learner"
+SKILL_CONFIRMED_ONCE: Final = "skill-confirmed-once"
 # A round's closing time is informational (a person still closes) and never before it opened.
 DEADLINE_AFTER_OPEN: Final = "deadline-after-open"
 # A round's discussion thread: questions and reactions in their phases, answers under a question.
@@ -144,6 +159,9 @@ ROLE_AUTHORITY: Final = (
 INVITER: Final = "the member who issued the invite"
 COMMENTER: Final = "a member, or a supporter with standing; a facilitator on someone's behalf"
 PARTICIPANT: Final = "any member, or a supporter with standing"
+FUND_STEWARD_WHO: Final = "the fund's current steward, up to the fund's threshold"
+PLEDGER_WHO: Final = "whoever made the pledge"
+LEARNER_WHO: Final = "the member the skill is to be transferred to, for themselves"
 
 # --- invites and participants -----------------------------------------------------------------
 
@@ -166,5 +184,13 @@ DEFAULT_TERM_MS: Final = 365 * DAY_MS
 MAX_TERM_MS: Final = 2 * 365 * DAY_MS
 # An act dated further than this past the folding node's clock waits until then.
 MAX_FUTURE_SKEW_MS: Final = 5 * 60 * 1000
+# A fund lives at most this long from the decision that establishes it (or lengthens it).
+MAX_FUND_LIFE_MS: Final = 10 * 365 * DAY_MS
+# "Decisions of the last period" in the withdrawal-readiness report.
+DEFAULT_READINESS_PERIOD_MS: Final = 90 * DAY_MS
+# What a fund does with a balance left at its dissolution.
+REMAINDER_RETURN: Final = "return"  # back to the contributors, in proportion
+REMAINDER_GIVE: Final = "give"  # to the recipient the fund names
+REMAINDER_KINDS: Final = (REMAINDER_RETURN, REMAINDER_GIVE)
 # A round waiting for a member whose deadline is this close (or past) shows a reminder.
 DEADLINE_REMINDER_MS: Final = DAY_MS

@@ -14,6 +14,8 @@ from typing import TypeVar
 from assemblymesh.errors import NotFoundError, UsageError
 from assemblymesh.model import rules
 from assemblymesh.model.acts import Effect
+from assemblymesh.model.funds import Fund
+from assemblymesh.model.partnerships import Partnership
 from assemblymesh.model.thread import ThreadEntry
 
 
@@ -289,6 +291,8 @@ class AssemblyState:
     latest_eff: int = 0  # the causal time of the last placed act
     # Every question, reaction and answer of every round's thread, in the global order.
     comments: Mapping[str, ThreadEntry] = field(default_factory=dict)
+    funds: Mapping[str, Fund] = field(default_factory=dict)  # by fund id
+    partnerships: Mapping[str, Partnership] = field(default_factory=dict)
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -300,6 +304,20 @@ class AssemblyState:
 
     def find_decision(self, prefix: str) -> Decision:
         return _by_prefix("decision", self.decisions, prefix)
+
+    def find_fund(self, ref: str) -> Fund:
+        """A fund by exact name (case-insensitive; the open one first) or unique id prefix."""
+        named = [f for f in self.funds.values() if f.name.casefold() == ref.strip().casefold()]
+        named.sort(key=lambda f: (f.dissolved_ts is not None, -f.established_ts))
+        return named[0] if named else _by_prefix("fund", self.funds, ref)
+
+    def find_partnership(self, ref: str) -> Partnership:
+        """A partnership by exact name (case-insensitive; the newest) or unique id prefix."""
+        key = ref.strip().casefold()
+        named = [p for p in self.partnerships.values() if p.name.casefold() == key]
+        if named:
+            return max(named, key=lambda p: p.established_ts)
+        return _by_prefix("partnership", self.partnerships, ref)
 
     def find_member(self, ref: str) -> Member:
         """A member by exact name (case-insensitive) or by unique id prefix."""

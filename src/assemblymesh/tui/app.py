@@ -38,6 +38,7 @@ from assemblymesh.home import (
 )
 from assemblymesh.model import fold
 from assemblymesh.model.acts import MAX_TEXT_LEN, Act
+from assemblymesh.tui.funds import FundsScreen
 from assemblymesh.tui.history import HistoryScreen
 from assemblymesh.tui.home_screen import HomeScreen
 from assemblymesh.tui.meeting import MeetingScreen
@@ -72,9 +73,10 @@ class AssemblyApp(App[None]):
         "member": MemberScreen,
         "sync": SyncScreen,
         "history": HistoryScreen,
+        "funds": FundsScreen,
     }
     COMMANDS = App.COMMANDS | {AssemblyCommands}
-    # Single-letter keys (1-5, t, q) belong to the screens (``AssemblyScreen``), so they
+    # Single-letter keys (1-6, t, q) belong to the screens (``AssemblyScreen``), so they
     # never fire while someone types in a form; here only keys no text field takes.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "app.help", "Help", show=False),

@@ -27,6 +27,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("member", "3", "Me"),
     ("sync", "4", "Sync"),
     ("history", "5", "History"),
+    ("funds", "6", "Funds"),
 )
 
 

@@ -27,6 +27,7 @@ def key_table() -> Table:
     from assemblymesh.tui.app import AssemblyApp
     from assemblymesh.tui.base import NAV, AssemblyScreen
     from assemblymesh.tui.draft import DraftScreen
+    from assemblymesh.tui.funds import FundsScreen
     from assemblymesh.tui.home_screen import HomeScreen
     from assemblymesh.tui.meeting import MeetingScreen
     from assemblymesh.tui.member import MemberScreen
@@ -52,6 +53,7 @@ def key_table() -> Table:
         ("Draft", DraftScreen),
         ("Sync", SyncScreen),
         ("Invite", InviteScreen),
+        ("Funds", FundsScreen),
     ):
         for key, desc in _rows(screen.BINDINGS):
             table.add_row(where, key, desc)

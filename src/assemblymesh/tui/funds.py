@@ -1,0 +1,291 @@
+"""Funds: each fund's ledger, its balance over time, the steward rotation and the countdown
+to dissolution; the partnerships; and the withdrawal-readiness report (three tabs)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Sparkline, Static, TabbedContent, TabPane
+
+from assemblymesh.model import acts as A
+from assemblymesh.model import commands, fund_commands
+from assemblymesh.model import funds as F
+from assemblymesh.model import rules as R
+from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.dialogs import ConfirmDialog
+from assemblymesh.tui.funds_view import (
+    balance_samples,
+    fund_rows,
+    fund_summary,
+    ledger_text,
+    partnerships_text,
+    readiness_text,
+)
+from assemblymesh.tui.view import Digest, when
+from assemblymesh.tui.widgets import PagedTable
+
+
+@dataclass(frozen=True)
+class AmountInput:
+    amount: int
+    text: str
+
+
+class AmountDialog(ModalScreen[AmountInput | None]):
+    """An amount and one line of text (a note, or whom a disbursement pays)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, heading: str, text_hint: str, *, text_required: bool = False) -> None:
+        super().__init__()
+        self.heading = heading
+        self.text_hint = text_hint
+        self.text_required = text_required
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.heading, classes="dialog-title", markup=False)
+            yield Input(placeholder="Amount (a whole number)", id="amount", type="integer")
+            yield Input(placeholder=self.text_hint, id="text")
+            yield Static("", id="error", classes="error", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#amount", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "amount":
+            self.query_one("#text", Input).focus()
+            return
+        raw = self.query_one("#amount", Input).value.strip()
+        text = self.query_one("#text", Input).value.strip()
+        if not raw.isdigit() or int(raw) < 1:
+            self.query_one("#error", Static).update("Give an amount of at least 1.")
+            return
+        if self.text_required and not text:
+            self.query_one("#error", Static).update(f"Give {self.text_hint.lower()}.")
+            return
+        self.dismiss(AmountInput(int(raw), text))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class DateDialog(ModalScreen[int | None]):
+    """A date, YYYY-MM-DD (UTC midnight, in ms)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, heading: str) -> None:
+        super().__init__()
+        self.heading = heading
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(self.heading, classes="dialog-title", markup=False)
+            yield Input(placeholder="YYYY-MM-DD", id="date")
+            yield Static("", id="error", classes="error", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#date", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            day = dt.datetime.strptime(event.value.strip(), "%Y-%m-%d").replace(tzinfo=dt.UTC)
+        except ValueError:
+            self.query_one("#error", Static).update("Give the date as YYYY-MM-DD.")
+            return
+        self.dismiss(int(day.timestamp() * 1000))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class FundsScreen(AssemblyScreen):
+    MODE = "funds"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f", "tab('funds-tab')", "Funds"),
+        Binding("p", "tab('partnerships-tab')", "Partnerships"),
+        Binding("r", "tab('readiness-tab')", "Readiness"),
+        Binding("c", "contribute", "Contribute"),
+        Binding("d", "disburse", "Disburse (steward)"),
+        Binding("s", "shorten", "Propose an earlier dissolution"),
+        Binding("l", "lengthen", "Propose LENGTHENING"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.chosen: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_top()
+        with TabbedContent(id="funds-tabs", initial="funds-tab"):
+            with TabPane("Funds", id="funds-tab"), Horizontal(id="funds-body"):
+                yield PagedTable(
+                    ("Fund", "Balance", "Steward", "Dissolves"),
+                    id="fund-table",
+                    empty="(no funds)",
+                )
+                with VerticalScroll(id="fund-scroll"):
+                    yield Static("No fund chosen.", id="fund-summary", markup=False)
+                    yield Label("Balance over time:", id="fund-plot-label", markup=False)
+                    yield Sparkline([0.0], id="fund-plot")
+                    yield Static("", id="fund-ledger", markup=False)
+            with TabPane("Partnerships", id="partnerships-tab"), VerticalScroll():
+                yield Static("", id="partnerships", markup=False)
+            with TabPane("Readiness", id="readiness-tab"), VerticalScroll():
+                yield Static("", id="readiness", markup=False)
+        yield from self.compose_bottom()
+
+    def on_mount(self) -> None:
+        self.query_one("#fund-table", PagedTable).border_title = "Funds"
+        super().on_mount()
+
+    def show(self, digest: Digest) -> None:
+        state = digest.state
+        table = self.query_one("#fund-table", PagedTable)
+        table.set_rows(fund_rows(state), keep=self.chosen)
+        if self.chosen not in state.funds:
+            self.chosen = table.current_key
+        self._draw_fund()
+        self.query_one("#partnerships", Static).update(partnerships_text(state))
+        self.query_one("#readiness", Static).update(readiness_text(state))
+
+    def _draw_fund(self) -> None:
+        d = self.am.digest
+        fund = d.state.funds.get(self.chosen) if d is not None and self.chosen else None
+        plot = self.query_one("#fund-plot", Sparkline)
+        if d is None or fund is None:
+            self.query_one("#fund-summary", Static).update(
+                "No funds yet. A decision with an establish-fund effect establishes one"
+                " (assemblymesh fund propose ...)."
+            )
+            plot.display = False
+            self.query_one("#fund-plot-label", Label).display = False
+            return
+        self.query_one("#fund-plot-label", Label).display = True
+        plot.display = True
+        plot.data = balance_samples(fund, d.now_ms)
+        top = max(plot.data)
+        self.query_one("#fund-plot-label", Label).update(
+            f"Balance over time, 0 to {top:.0f} {fund.unit}, from {when(fund.established_ts)}"
+            f" to {when(min(d.now_ms, fund.dissolved_ts or fund.dissolves_ts))}:"
+        )
+        self.query_one("#fund-summary", Static).update(fund_summary(d.state, fund))
+        self.query_one("#fund-ledger", Static).update(ledger_text(d.state, fund))
+
+    def on_paged_table_chosen(self, message: PagedTable.Chosen) -> None:
+        if message.key and message.key != self.chosen:
+            self.chosen = message.key
+            self._draw_fund()
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#funds-tabs", TabbedContent).active = tab
+
+    def action_contribute(self) -> None:
+        fund = self._fund_or_say()
+        if fund is None:
+            return
+        name, unit = fund
+
+        def contribute(given: AmountInput | None) -> None:
+            if given is not None and self.am.write(
+                fund_commands.contribute, self.chosen, given.amount, given.text
+            ):
+                self.notify(f"Contributed {given.amount} {unit} to {name}")
+
+        dialog = AmountDialog(f"Contribute to {name} ({unit})", "A note (optional)")
+        self.app.push_screen(dialog, callback=contribute)
+
+    def action_disburse(self) -> None:
+        fund = self._fund_or_say()
+        if fund is None:
+            return
+        name, unit = fund
+
+        def disburse(given: AmountInput | None) -> None:
+            if given is not None and self.am.write(
+                fund_commands.disburse, self.chosen, given.amount, given.text
+            ):
+                self.notify(f"Disbursed {given.amount} {unit} from {name}")
+
+        dialog = AmountDialog(
+            f"Disburse from {name} ({unit}); above the threshold it takes a decision",
+            "Who or what is paid",
+            text_required=True,
+        )
+        self.app.push_screen(dialog, callback=disburse)
+
+    def _propose(self, title: str, body: str, effect: A.Effect) -> None:
+        if self.am.write(commands.propose, title, body, [effect]):
+            self.notify(f"Proposed: {title}. The assembly decides in a consent round.")
+
+    def action_shorten(self) -> None:
+        fund = self._chosen_fund()
+        if fund is None:
+            return
+
+        def shorten(day: int | None) -> None:
+            if day is None:
+                return
+            if day >= fund.dissolves_ts:
+                self.notify(
+                    f"{F.day(day)} is not earlier than {F.day(fund.dissolves_ts)}: to lengthen"
+                    " the fund's life, press l (a proposal of its own)",
+                    severity="error",
+                )
+                return
+            effect = A.ShortenFundEffect(fund=fund.id, dissolves=day)
+            text = f"Dissolve {fund.name!r} on {F.day(day)}, not {F.day(fund.dissolves_ts)}."
+            self._propose(f"Dissolve {fund.name} earlier", text, effect)
+
+        dialog = DateDialog(f"Dissolve {fund.name} earlier than {F.day(fund.dissolves_ts)}: on")
+        self.app.push_screen(dialog, callback=shorten)
+
+    def action_lengthen(self) -> None:
+        fund = self._chosen_fund()
+        if fund is None:
+            return
+
+        def confirmed(day: int, yes: bool | None) -> None:
+            if yes:
+                effect = A.LengthenFundEffect(fund=fund.id, dissolves=day)
+                text = f"Lengthen the life of {fund.name!r} to {F.day(day)}."
+                self._propose(f"LENGTHEN {fund.name} to {F.day(day)}", text, effect)
+
+        def ask(day: int | None) -> None:
+            if day is None:
+                return
+            if day <= fund.dissolves_ts:
+                self.notify(f"{F.day(day)} is not later: press s to shorten", severity="error")
+                return
+            more = (day - fund.dissolves_ts) // R.DAY_MS
+            warning = (
+                f"This LENGTHENS the life of {fund.name} by {more} days, from"
+                f" {F.day(fund.dissolves_ts)} to {F.day(day)}. It is a proposal of its own,"
+                " with nothing else in it, and needs its own consent round."
+            )
+            dialog = ConfirmDialog(
+                f"Propose lengthening {fund.name}?", warning=warning, anyway="Yes, lengthen it"
+            )
+            self.app.push_screen(dialog, callback=lambda yes: confirmed(day, yes))
+
+        self.app.push_screen(DateDialog(f"Lengthen the life of {fund.name} to"), callback=ask)
+
+    def _chosen_fund(self) -> F.Fund | None:
+        d = self.am.digest
+        fund = d.state.funds.get(self.chosen) if d is not None and self.chosen else None
+        if fund is None:
+            self.notify("Choose a fund first", severity="warning")
+        return fund
+
+    def _fund_or_say(self) -> tuple[str, str] | None:
+        fund = self._chosen_fund()
+        return None if fund is None else (fund.name, fund.unit)
