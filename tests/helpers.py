@@ -27,7 +27,14 @@ def act_ids(prefix: str) -> Callable[[], str]:
 
 def exchange(*nodes: LocalAssembly) -> None:
     """Every node sends every other what it lacks, in process (the network does this for
-    real); nothing may be refused."""
+    real); nothing may be refused. As running nodes do, each then writes the boxes of the
+    assembly secret it owes (a joiner's, once the join is in), and those travel too."""
+    _send_all(nodes)
+    if sum(node.keep_keys() for node in nodes):
+        _send_all(nodes)
+
+
+def _send_all(nodes: tuple[LocalAssembly, ...]) -> None:
     for src, dst in itertools.permutations(nodes, 2):
         missing = [c.data for c in src.replica.missing_for(dst.replica.vector())]
         assert not dst.replica.ingest(missing).rejected

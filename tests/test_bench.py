@@ -60,3 +60,18 @@ def test_the_tui_benchmark_presses_keys_on_a_built_assembly() -> None:
     out = run("tui.py", "--proposals", "100", "--members", "3", "--presses", "8")
     (row,) = [line for line in out.splitlines() if line.split()[:1] == ["100"]]
     assert len(row.split()) >= 8
+
+
+def test_the_epochs_benchmark_prints_its_figures() -> None:
+    data = figures(run("epochs.py", "--small"))
+    assert data["epochs"] == 8 and data["handshake_64_ms"] > 0
+
+
+def test_the_metrics_benchmark_measures_a_small_record() -> None:
+    small = ("--meetings", "6", "--proposals", "120", "--members", "12", "--days", "60")
+    data = figures(run("metrics.py", *small, "--runs", "1"))
+    assert data["n"] == 120 and data["meetings"] == 6
+    assert data["ignored"] == 0  # every generated act is one the fold accepts
+    assert data["decisions"] > 0 and data["periods"] >= 2
+    for key in ("fold_s", "metrics_month_s", "report_s", "screen_first_s", "screen_again_s"):
+        assert isinstance(data[key], float) and data[key] > 0

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_helpers import last_line, refused, run, status, sync
 from tests.helpers import Clock
-from tests.test_cli_supporters import HOUR, clock, last_line, refused, run, status, sync
-
-__all__ = ["clock"]  # the fixture, shared
+from tests.test_cli_supporters import HOUR
 
 
 def ms_of(text: str) -> int:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.cli_helpers import last_line, run, status
 from tests.helpers import Clock
-from tests.test_cli_supporters import HOUR, clock, decide, last_line, run, status
-
-__all__ = ["clock"]  # the fixture, shared with the supporter tests
+from tests.test_cli_supporters import HOUR, decide
 
 DAY = 24 * HOUR
 

@@ -9,20 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from assemblymesh import cli
-from assemblymesh.home import Home
+from tests.cli_helpers import last_line, refused, run, status, sync
 from tests.helpers import Clock
-from tests.test_cli_supporters import HOUR, last_line, refused, run, status, sync
+from tests.test_cli_supporters import HOUR
 
 DAY = 24 * HOUR
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """Every home the command line opens reads this clock."""
-    moved = Clock()
-    monkeypatch.setattr(cli, "Home", lambda root=None: Home(root, moved))
-    return moved
 
 
 def decide(home: Path, proposal: str, clock: Clock) -> str:

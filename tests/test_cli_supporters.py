@@ -9,65 +9,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from assemblymesh import cli
 from assemblymesh.crdt.identity import Invite, SigningKey
 from assemblymesh.home import Home, LocalAssembly
 from assemblymesh.model import queries
 from assemblymesh.net.credentials import Admitted, PeerIdentity, Refused
+from tests.cli_helpers import last_line, refused, run, status, sync
 from tests.helpers import Clock
 
 HOUR = 3600 * 1000
 
 
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """Every home the command line opens reads this clock."""
-    moved = Clock()
-    monkeypatch.setattr(cli, "Home", lambda root=None: Home(root, moved))
-    return moved
-
-
-def run(home: Path, *args: str, ok: bool = True) -> Result:
-    result = CliRunner().invoke(cli.main, ["--home", str(home), *args], catch_exceptions=False)
-    if ok:
-        assert result.exit_code == 0, result.output + result.stderr
-    return result
-
-
-def refused(home: Path, *args: str) -> str:
-    """The one error line a refused command prints."""
-    result = run(home, *args, ok=False)
-    assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.stderr
-    assert result.stderr.startswith("error: ")
-    return result.stderr
-
-
-def last_line(result: Result) -> str:
-    return result.stdout.strip().splitlines()[-1]
-
-
-def status(home: Path) -> dict:  # type: ignore[type-arg]
-    return json.loads(run(home, "status", "--json").stdout)
-
-
 def opened(home: Path, clock: Clock) -> LocalAssembly:
     return Home(home, clock).open()
-
-
-def sync(clock: Clock, *homes: Path) -> None:
-    """Exchange everything between the homes, in process (the network does this for real)."""
-    nodes = [opened(h, clock) for h in homes]
-    try:
-        for src in nodes:
-            for dst in nodes:
-                if src is not dst:
-                    missing = [c.data for c in src.replica.missing_for(dst.replica.vector())]
-                    assert not dst.replica.ingest(missing).rejected
-    finally:
-        for node in nodes:
-            node.close()
 
 
 def decide(home: Path, proposal: str, clock: Clock) -> str:

@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.test_cli_supporters import clock, last_line, refused, run, status, sync
-
-__all__ = ["clock"]  # the fixture, used by name
+from tests.cli_helpers import last_line, refused, run, status, sync
 
 
 def founded(home: Path) -> tuple[str, str]:

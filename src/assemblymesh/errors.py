@@ -14,6 +14,7 @@ AssemblyMeshError
     ├── InvalidSignature  a signature does not verify (also re-exported by ``crdt.identity``)
     ├── InviteError       an invite code is malformed, forged or expired
     ├── BundleError       a sneakernet bundle is corrupt, forged or for another assembly
+    ├── PublicationError  a publication is malformed, altered, unverifiable or our own
     ├── HandshakeError    a peer failed the Noise handshake or identity proof
     │   └── RefusedPeer   the peer proved who it is, and governance refused it (``.reason``)
     ├── ProtocolError     a peer sent a malformed, oversized or unexpected message
@@ -101,6 +102,10 @@ class InviteError(RemoteError):
 
 class BundleError(RemoteError):
     """A bundle file is corrupt, forged, truncated or for another assembly."""
+
+
+class PublicationError(RemoteError):
+    """A publication file is malformed, altered, unverifiable or from this very assembly."""
 
 
 class HandshakeError(RemoteError):

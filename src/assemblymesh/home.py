@@ -6,7 +6,10 @@ directory per assembly this node belongs to:
 ```
 <home>/default                       hex id of the assembly commands use by default
 <home>/assemblies/<assembly id hex>/
-    member.key  device.key  secret.key    key seeds, mode 0600 (refused if readable by others)
+    member.key  device.key                key seeds, mode 0600 (refused if readable by others)
+    secret.key                            the founder's epoch-0 assembly secret (older nodes too;
+                                          others hold every epoch's secret sealed in the record)
+    join.key                              a joiner's join key, until its secret is sealed to it
     device.cert                           this device's certificate (member key signs device key)
     join.invite                           while admission is pending: the invite and its proof
     store.sqlite                          change log, checkpoints, pending changes
@@ -22,20 +25,23 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import difflib
 import hashlib
 import ipaddress
+import logging
 import os
 import secrets
 import signal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, ClassVar, Concatenate, Generic, ParamSpec, TypeVar
+from typing import IO, ClassVar, Concatenate, Generic, Literal, ParamSpec, TypeVar
 
 import msgpack
 import platformdirs
 
+from assemblymesh import epochkeys
 from assemblymesh.crdt.document import SHARED
 from assemblymesh.crdt.identity import (
     ASSEMBLY_ID_SIZE,
@@ -60,10 +66,12 @@ from assemblymesh.crdt.replica import (
     wall_clock_ms,
 )
 from assemblymesh.errors import (
+    AssemblyMeshError,
     IllegalMoveError,
     InviteError,
     KeyFileError,
     NotFoundError,
+    PublicationError,
     RemoteError,
     UsageError,
 )
@@ -77,20 +85,33 @@ from assemblymesh.model import (
     commands,
     fold,
     needs_refold,
+    publish,
     queries,
 )
 from assemblymesh.model import acts as model_acts
+from assemblymesh.model import metrics as model_metrics
+from assemblymesh.model.publication import Publication, read_publication
 from assemblymesh.model.rules import MEMBER_INVITE
 from assemblymesh.net import bundle as bundles
 from assemblymesh.net.addressbook import AddressBook
 from assemblymesh.net.bundle import Identity as BundleIdentity
 from assemblymesh.net.bundle import Signer as BundleSigner
-from assemblymesh.net.credentials import Admitted, Authorization, Credentials, PeerIdentity, Refused
+from assemblymesh.net.credentials import (
+    Admitted,
+    Authorization,
+    Credentials,
+    Keyring,
+    PeerIdentity,
+    Refused,
+    Root,
+)
 from assemblymesh.net.discovery import local_addresses
 from assemblymesh.net.node import ALL_ADDRESSES, DEFAULT_PORT, NodeConfig, SyncSummary, sync_once
 from assemblymesh.net.service import NodeService
 
 ENV_HOME = "ASSEMBLYMESH_HOME"
+KEEP_KEYS_EVERY_S = 60.0  # how often a running node looks for rekeys and seals it owes
+log = logging.getLogger("assemblymesh.home")
 ACTS = "acts"  # the root array of acts in every member document
 
 
@@ -115,7 +136,7 @@ class DocumentAdmission:
 
 
 INVITE_PREFIX = "am1:"
-INVITE_VERSION = 2
+INVITE_VERSION = 3
 DEFAULT_INVITE_VALID_MS = 7 * 24 * 3600 * 1000
 SECRET_SIZE = 32
 
@@ -173,19 +194,22 @@ class InviteCode:
     ```
     code     = "am1:" base32(payload || check)      lowercase, no padding; case and
                                                    whitespace are ignored when read
-    payload  = version=2 (1) | assembly (16) | secret (32) | inviter (32) | expires_ms (6)
-               | signature (64) | invite seed (32) | msgpack [hints, name]
+    payload  = version=3 (1) | assembly (16) | epoch (4) | join key (32) | inviter (32)
+               | expires_ms (6) | signature (64) | invite seed (32) | msgpack [hints, name]
     hint     = bin6 (IPv4 + port) | bin18 (IPv6 + port) | str ("host:port")
     check    = BLAKE2b-40("am1:" || payload, person "am-invite-code")
     ```
 
     The invite's assembly and key are not repeated: the key is the seed's public key. The
+    join key opens the handshake of this one join (``epochkeys.join_key``); the assembly
+    secret is not in the code: it is sealed to the joiner's device once the join is in. The
     check covers every field, so a code damaged in copying is refused when it is read.
     Base32 keeps the QR code small (uppercase is the QR's compact alphanumeric mode).
     """
 
     assembly: bytes
-    secret: bytes
+    epoch: int
+    join_key: bytes
     invite: Invite
     invite_seed: bytes
     hints: tuple[str, ...]
@@ -197,7 +221,8 @@ class InviteCode:
             (
                 bytes([INVITE_VERSION]),
                 self.assembly,
-                self.secret,
+                self.epoch.to_bytes(_EPOCH_SIZE, "big"),
+                self.join_key,
                 inv.inviter,
                 inv.expires_ms.to_bytes(_EXPIRES_SIZE, "big"),
                 inv.signature,
@@ -228,12 +253,14 @@ class InviteCode:
         ):
             raise InviteError(damaged)
         if payload[0] != INVITE_VERSION:
-            raise InviteError(f"invite code version {payload[0]} is not supported")
+            raise InviteError(
+                f"invite code version {payload[0]} is not supported: ask for a new code"
+            )
         fields, at = [], 1
         for size in _FIELD_SIZES:
             fields.append(payload[at : at + size])
             at += size
-        assembly, secret, inviter, expires, signature, seed = fields
+        assembly, epoch, key, inviter, expires, signature, seed = fields
         try:
             packed_hints, name = msgpack.unpackb(payload[at:], raw=False)
             hints = tuple(_unpack_hint(h) for h in packed_hints)
@@ -249,13 +276,25 @@ class InviteCode:
             invite.verify()
         except InvalidSignature as exc:
             raise InviteError("the invite in this code is forged or damaged") from exc
-        return cls(assembly, secret, invite, seed, hints, name)
+        return cls(assembly, int.from_bytes(epoch, "big"), key, invite, seed, hints, name)
+
+    def join_root(self) -> epochkeys.RootSpec:
+        return epochkeys.RootSpec("join", self.epoch, self.join_key, self.invite.invite_key)
 
 
 _CHECK_SIZE = 5  # 40 bits: a damaged code passes by chance once in a trillion
 _EXPIRES_SIZE = 6  # milliseconds since 1970 fit 48 bits until the year 10889
-# assembly, secret, inviter, expires, signature, invite seed
-_FIELD_SIZES = (ASSEMBLY_ID_SIZE, SECRET_SIZE, KEY_SIZE, _EXPIRES_SIZE, SIGNATURE_SIZE, KEY_SIZE)
+_EPOCH_SIZE = 4
+# assembly, epoch, join key, inviter, expires, signature, invite seed
+_FIELD_SIZES = (
+    ASSEMBLY_ID_SIZE,
+    _EPOCH_SIZE,
+    SECRET_SIZE,
+    KEY_SIZE,
+    _EXPIRES_SIZE,
+    SIGNATURE_SIZE,
+    KEY_SIZE,
+)
 _FIXED_SIZE = 1 + sum(_FIELD_SIZES)
 
 
@@ -334,7 +373,7 @@ class LocalAssembly:
         self,
         directory: Path,
         replica: Replica,
-        secret: bytes,
+        secret: bytes | None,
         member_key: SigningKey,
         clock: Clock = wall_clock_ms,
         new_id: Callable[[], str] = random_act_id,
@@ -344,7 +383,9 @@ class LocalAssembly:
         self.entropy = entropy
         self.replica = replica
         self.assembly_id = replica.assembly
-        self.secret = secret
+        # The epoch-0 secret this node was made with (a founder), if any: every other secret
+        # it holds is sealed to its device in the record.
+        self.base_secret = secret
         self.member_key = member_key
         self.device_key = replica.device_key
         self.certificate = replica.certificate
@@ -357,6 +398,8 @@ class LocalAssembly:
         # or the UI): known_state then answers from the last fold.
         self.refolded_elsewhere = False
         self._acts_cache: tuple[int, dict[str, list[LoggedAct]]] | None = None
+        self._invites_cache: tuple[int, tuple[epochkeys.Recorded, ...]] | None = None
+        self._opened: epochkeys.Opened = {}  # boxes this device opened, by epoch, check, box
 
     # --- reading ------------------------------------------------------------------------
 
@@ -387,6 +430,29 @@ class LocalAssembly:
         state = fold(self.snapshot(), now)
         self._fold_cache = (digest, state)
         return state
+
+    def metrics(
+        self, state: AssemblyState | None = None, per_meetings: int | None = None
+    ) -> model_metrics.Metrics:
+        """The metabolism metrics of ``state`` (default: the state now), per calendar month
+        or per ``per_meetings`` meetings: the one computation the command line, the report
+        and the Metrics screen all show."""
+        return model_metrics.compute(self.state() if state is None else state, per_meetings)
+
+    def report_html(
+        self,
+        state: AssemblyState,
+        metrics: model_metrics.Metrics,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+    ) -> str:
+        """The self-contained HTML report of [since_ms, until_ms): ``metrics`` as charts,
+        the decisions made and the minutes of the meetings held then."""
+        from assemblymesh.model.meetings import minutes_key
+        from assemblymesh.report import minutes_of, render_html
+
+        minutes = minutes_of(state, lambda m: self.draft(minutes_key(m)), since_ms, until_ms)
+        return render_html(state, metrics, minutes, since_ms, until_ms)
 
     def last_heard(self) -> dict[str, int]:
         """member id -> time of the newest change this node holds from any of their devices
@@ -422,10 +488,120 @@ class LocalAssembly:
         )
 
     def credentials(self) -> Credentials:
-        """This device's network credentials (with the pending invite, if any)."""
+        """This device's network credentials (with the pending invite, if any); the keyring
+        is asked afresh for every handshake, blob and bundle."""
+        keyring = self.keyring()
         return Credentials(
-            self.assembly_id, self.secret, self.device_key, self.certificate, self.pending_invite()
+            self.assembly_id,
+            keyring.dial.secret,
+            self.device_key,
+            self.certificate,
+            self.pending_invite(),
+            keyring=self.keyring,
         )
+
+    # --- epochs of the assembly secret ------------------------------------------------------
+
+    @property
+    def secret(self) -> bytes:
+        """The root this node writes bundles and blobs under now: the newest epoch secret it
+        holds (a joiner: its join key)."""
+        return self.keyring().writer.secret
+
+    def join_root(self) -> epochkeys.RootSpec | None:
+        """The join key this node holds while it awaits its sealed secret."""
+        path = self.directory / "join.key"
+        if not path.exists():
+            return None
+        invite = self._read_join_invite()
+        if invite is None:
+            return None
+        return epochkeys.RootSpec("join", invite[2], read_key_file(path).seed, invite[0].invite_key)
+
+    def epoch_view(self, state: AssemblyState | None = None) -> epochkeys.View:
+        """Which secrets this node holds and which roots it uses (``epochkeys.view``)."""
+        state = self.known_state() if state is None else state
+        return epochkeys.view(
+            state,
+            self.device_key,
+            self.base_secret,
+            self.join_root(),
+            self._recorded_invites(),
+            self._opened,
+        )
+
+    def _recorded_invites(self) -> tuple[epochkeys.Recorded, ...]:
+        """Every invite record in the log, read from the acts (not the fold, which may lag
+        behind an invite another process of this node has just written); once per change
+        of the log."""
+        revision = self.replica.log_revision()
+        cached = self._invites_cache
+        if cached is not None and cached[0] == revision:
+            return cached[1]
+        found = []
+        for member, entries in self.snapshot().acts.items():
+            for entry in entries:
+                value = entry.value
+                if not (isinstance(value, Mapping) and value.get("type") == "invite"):
+                    continue
+                try:
+                    act = model_acts.Act.from_doc(value)
+                except IllegalMoveError:
+                    continue
+                if isinstance(act, model_acts.RecordInvite):
+                    found.append(
+                        epochkeys.Recorded(act.invite_key, member, act.epoch or 0, act.expires)
+                    )
+        self._invites_cache = (revision, tuple(found))
+        return self._invites_cache[1]
+
+    def keyring(self) -> Keyring:
+        """The network's keyring now, from the record (``epoch_view``), with what other
+        processes of this node wrote (an invite just issued) picked up first."""
+        self.replica.refresh()
+        held = self.epoch_view()
+        if held.dial is None:
+            raise KeyFileError(f"{self.directory} holds neither an assembly secret nor a join key")
+
+        def root(spec: epochkeys.RootSpec) -> Root:
+            kind: Literal["epoch", "join"] = "join" if spec.kind == "join" else "epoch"
+            return Root(kind, spec.epoch, spec.secret, spec.invite_key)
+
+        epoch = held.held if held.held is not None else held.current
+        seal = root(held.seal) if held.seal is not None else None
+        return Keyring(epoch, root(held.dial), tuple(root(r) for r in held.accept), seal)
+
+    def certified_devices(self) -> dict[str, frozenset[str]]:
+        """member id -> devices the store holds a certificate of (they may not have acted)."""
+        out: dict[str, set[str]] = {}
+        for device in self.replica.vector():
+            member = self.replica.device_member(device)
+            if member is not None:
+                out.setdefault(member.hex(), set()).add(device.hex())
+        return {m: frozenset(ds) for m, ds in out.items()}
+
+    def keep_keys(self) -> int:
+        """Write the rekey or seals this device owes now (``epochkeys.duties``): a new epoch
+        when a rotation is due and this device is the one to write it, boxes for devices of
+        this member and of the members it invited. Returns how many acts were written."""
+        written = 0
+        for _ in range(4):  # a rekey, then the seals it leaves to write, at most
+            state = self.state()
+            duty = epochkeys.duties(
+                state,
+                self.member_id,
+                self.device_key,
+                self.epoch_view(state),
+                self.certified_devices(),
+                self.entropy,
+            )
+            if duty is None:
+                break
+            command = commands.rekey if duty.kind == "rekey" else commands.seal_secret
+            self.act(command, duty.epoch, duty.check, duty.seals)
+            written += 1
+        self.pending_invite()  # a joiner whose secret has come drops its spent join key
+        return written
 
     def known_addresses(self) -> list[tuple[str, int]]:
         """Addresses to try: invite hints, peers met before, most recent first (gossip capped
@@ -456,6 +632,8 @@ class LocalAssembly:
             state = self.state(now)
             act = command(state, self.stamp(state, now), *args, **kwargs)
             doc.array(ACTS).append(act.to_doc())
+        if isinstance(act, model_acts.RevokeDevice):
+            self.keep_keys()  # the revoking device writes the new epoch at once
         return Recorded(act, act.ref(self.member_id))
 
     def admit_joins(self) -> int:
@@ -486,13 +664,19 @@ class LocalAssembly:
         if not me.counts(state.now_ms):
             who = "a supporter" if me.supporter else "a removed member"
             raise UsageError(f"you are {who}: only members of the assembly can invite")
+        held = self.epoch_view(state)
+        if held.held != held.current:
+            raise UsageError(
+                f"this node lacks the secret of epoch {held.current}: sync with a member first"
+            )
         invite_key = SigningKey(self.entropy(KEY_SIZE))
         invite = Invite.issue(
             self.member_key, self.assembly_id, invite_key.public, self.clock() + valid_ms
         )
-        self.act(commands.record_invite, invite, kind, claim)
+        self.act(commands.record_invite, invite, kind, claim, held.current)
         name = state.assembly.name if state.assembly is not None else ""
-        return InviteCode(self.assembly_id, self.secret, invite, invite_key.seed, hints, name)
+        key = epochkeys.join_key(held.known[held.current], invite_key.public)
+        return InviteCode(self.assembly_id, held.current, key, invite, invite_key.seed, hints, name)
 
     # --- admission ----------------------------------------------------------------------
 
@@ -501,11 +685,24 @@ class LocalAssembly:
         path = self.directory / "join.invite"
         if not path.exists():
             return None
-        if (state or self.state()).is_member(self.member_id):
+        state = state or self.state()
+        if state.is_member(self.member_id) and self.epoch_view(state).held is not None:
+            # Admitted, and its secret is here: the invite and join key are spent.
             path.unlink(missing_ok=True)
+            (self.directory / "join.key").unlink(missing_ok=True)
             return None
-        invite_bytes, proof = msgpack.unpackb(path.read_bytes())
-        return Invite.decode(invite_bytes), proof
+        # Until its secret comes, a joiner dials with its join key and shows its invite.
+        invite = self._read_join_invite()
+        return None if invite is None else (invite[0], invite[1])
+
+    def _read_join_invite(self) -> tuple[Invite, bytes, int] | None:
+        path = self.directory / "join.invite"
+        try:
+            fields = msgpack.unpackb(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        invite_bytes, proof, epoch = (*fields, 0)[:3]
+        return Invite.decode(invite_bytes), proof, epoch
 
     def known_state(self) -> AssemblyState:
         """The last folded state, brought to now, without folding on the caller's thread
@@ -532,16 +729,32 @@ class LocalAssembly:
         unsubscribe = self.observe(lambda event: changed.set() if event.governance else None)
         self.state()
         self.refolded_elsewhere = True
+        self._keep_keys_logged()
         try:
             while True:
-                await changed.wait()
+                try:
+                    await asyncio.wait_for(changed.wait(), KEEP_KEYS_EVERY_S)
+                except TimeoutError:
+                    # Time alone makes some duties due (an effect, a writer's 10 minutes).
+                    self._keep_keys_logged()
+                    continue
                 changed.clear()
                 pending = self.begin_fold()
                 state = await asyncio.to_thread(fold, pending.snapshot, pending.now)
                 self.keep_fold(pending, state)
+                self._keep_keys_logged()
         finally:
             self.refolded_elsewhere = False
             unsubscribe()
+
+    def _keep_keys_logged(self) -> None:
+        try:
+            written = self.keep_keys()
+        except AssemblyMeshError as exc:  # a duty that cannot be done now waits for the next
+            log.warning("cannot write the secret's boxes now: %s", exc)
+            return
+        if written:
+            log.info("wrote %d act(s) for the epochs of the assembly secret", written)
 
     def authorize(self, peer: PeerIdentity) -> Authorization:
         """The network's governance question: may this peer device sync with us? Answered
@@ -574,9 +787,11 @@ class LocalAssembly:
     def sync_once(self, host: str, port: int, timeout: float) -> SyncSummary:
         """Sync with one peer and return what moved; one-line errors only."""
         try:
-            return asyncio.run(sync_once(self.node_config(), (host, port), timeout))
+            summary = asyncio.run(sync_once(self.node_config(), (host, port), timeout))
         except OSError as exc:
             raise RemoteError(f"{host}:{port}: {exc.strerror or exc}") from exc
+        self.keep_keys()
+        return summary
 
     async def serve(
         self, listen: tuple[str, int], peers: Sequence[tuple[str, int]], mdns: bool
@@ -599,7 +814,7 @@ class LocalAssembly:
     # --- bundles ------------------------------------------------------------------------
 
     def read_vector_file(self, source: IO[bytes]) -> dict[bytes, tuple[int, bytes]]:
-        return bundles.read_vector(source, self.assembly_id, self.secret)[1]
+        return bundles.read_vector(source, self.assembly_id, self._bundle_secrets())[1]
 
     def bundle_size(self, theirs: Mapping[bytes, tuple[int, bytes]]) -> int:
         """How many changes a bundle for the holder of ``theirs`` would carry."""
@@ -621,13 +836,21 @@ class LocalAssembly:
         self, source: IO[bytes], spool: IO[bytes], tick: Progress
     ) -> bundles.VerifiedBundle:
         return bundles.verify_bundle(
-            source, self.assembly_id, self.secret, spool, self.bundle_authorize, tick
+            source, self.assembly_id, self._bundle_secrets(), spool, self.bundle_authorize, tick
         )
+
+    def _bundle_secrets(self) -> list[bytes | SigningKey]:
+        """What a bundle may be sealed under: the roots this node accepts, and its device."""
+        return [*(root.secret for root in self.keyring().accept), self.device_key]
 
     def import_bundle(
         self, verified: bundles.VerifiedBundle, tick: Progress
     ) -> bundles.ImportSummary:
-        return bundles.ingest_verified(verified, self.replica, tick)
+        """Ingest a verified bundle, then write the boxes this device owes (a joiner's, once
+        its join came in the bundle): the next bundle carries them."""
+        summary = bundles.ingest_verified(verified, self.replica, tick)
+        self.keep_keys()
+        return summary
 
     def bundle_identity(self) -> BundleIdentity:
         """This device as a bundle's signer. A member who joined by invite shows the invite
@@ -649,8 +872,16 @@ class LocalAssembly:
                     except InvalidSignature:
                         invite = None
                     break
+        keyring = self.keyring()
+        joiners = tuple(root.secret for root in keyring.accept if root.kind == "join")
         return BundleIdentity(
-            self.assembly_id, self.secret, self.device_key, self.certificate, invite
+            self.assembly_id,
+            keyring.writer.secret,
+            self.device_key,
+            self.certificate,
+            invite,
+            readers=joiners,
+            devices=epochkeys.newly_sealed(self.known_state(), self.device_id),
         )
 
     def bundle_authorize(self, signer: BundleSigner) -> str | None:
@@ -659,6 +890,45 @@ class LocalAssembly:
             PeerIdentity(signer.member, signer.device, signer.certificate, signer.invite)
         )
         return verdict.reason if isinstance(verdict, Refused) else None
+
+    # --- publications to other assemblies ----------------------------------------------
+
+    def draft_publication(
+        self,
+        selection: publish.Selection,
+        disclosure: publish.Disclosure,
+        adoption_of: str | None = None,
+    ) -> publish.Draft:
+        """What a publication of ``selection`` would hold (``adoption_of``: with the adoption
+        note of that proposal), built with ``disclosure``'s choices: shown before writing."""
+        state = self.state()
+        extra: list[publish.DraftItem] = []
+        hops: dict[bytes, tuple[bytes, bytes]] = {}
+        if adoption_of is not None:
+            item, hops = publish.adoption_item(state, adoption_of)
+            extra.append(item)
+        context = publish.Context(state, disclosure, self.draft)
+        draft = publish.draft_publication(context, selection, self.member_id, extra)
+        return dataclasses.replace(draft, hops={**draft.hops, **hops})
+
+    def seal_publication(self, draft: publish.Draft, title: str, note: str = "") -> bytes:
+        """The signed file of ``draft``: this device signs it, with the proof that it writes
+        for a member of this assembly."""
+        state = self.state()
+        proof = publish.attribution(state, self.snapshot().acts, self.certificate)
+        return publish.seal_draft(draft, state, proof, title, note, self.clock(), self.device_key)
+
+    def read_publication(self, data: bytes) -> Publication:
+        """Another assembly's publication, verified; ``PublicationError`` if it is not."""
+        publication = read_publication(data)
+        if publication.header.assembly == self.assembly_id:
+            raise PublicationError("this publication is this assembly's own")
+        return publication
+
+    def import_publication(self, data: bytes) -> Recorded[model_acts.ImportPublication]:
+        """Take a verified publication into the library: a signed act every member folds."""
+        self.read_publication(data)
+        return self.act(commands.import_publication, data)
 
     # --- what the screens need: record events and shared drafts -----------------------
 
@@ -793,7 +1063,8 @@ class Home:
         directory = self._dir(aid)
         member_key = read_key_file(directory / "member.key")
         device_key = read_key_file(directory / "device.key")
-        secret_key = read_key_file(directory / "secret.key")
+        secret_path = directory / "secret.key"
+        secret = read_key_file(secret_path).seed if secret_path.exists() else None
         try:
             certificate = DeviceCertificate.decode((directory / "device.cert").read_bytes())
         except (OSError, InvalidSignature) as exc:
@@ -807,11 +1078,11 @@ class Home:
             admission=DocumentAdmission(aid),
         )
         return LocalAssembly(
-            directory, replica, secret_key.seed, member_key, self.clock, new_id, self.entropy
+            directory, replica, secret, member_key, self.clock, new_id, self.entropy
         )
 
     def _prepare(
-        self, aid: bytes, member_key: SigningKey, secret: bytes
+        self, aid: bytes, member_key: SigningKey, secret: bytes | None
     ) -> tuple[Path, SigningKey, DeviceCertificate]:
         directory = self._dir(aid)
         if (directory / "device.key").exists():
@@ -819,7 +1090,8 @@ class Home:
         device_key = SigningKey(self.entropy(KEY_SIZE))
         certificate = DeviceCertificate.issue(member_key, aid, device_key.public, self.clock())
         write_key_file(directory / "member.key", member_key)
-        write_key_file(directory / "secret.key", SigningKey(secret))
+        if secret is not None:
+            write_key_file(directory / "secret.key", SigningKey(secret))
         (directory / "device.cert").write_bytes(certificate.encode())
         # Written last: its presence marks a complete assembly directory.
         write_key_file(directory / "device.key", device_key)
@@ -850,6 +1122,7 @@ class Home:
                 )  # fmt: skip
                 assert created == aid
                 doc.array(ACTS).append(act.to_doc())
+            local.keep_keys()  # epoch 0's check, and its secret sealed to this device
         except BaseException:
             local.close()
             raise
@@ -870,8 +1143,15 @@ class Home:
         member_key = SigningKey(self.entropy(KEY_SIZE))
         proof = sign_invite_proof(SigningKey(parsed.invite_seed), parsed.invite, member_key.public)
         verify_invite_proof(parsed.invite, member_key.public, proof)
-        directory, _, _ = self._prepare(parsed.assembly, member_key, parsed.secret)
-        (directory / "join.invite").write_bytes(msgpack.packb([parsed.invite.encode(), proof]))
+        directory = self._dir(parsed.assembly)
+        if (directory / "device.key").exists():
+            raise UsageError(f"this node already belongs to assembly {parsed.assembly.hex()[:12]}")
+        # The join key is written before the device key marks the directory complete.
+        write_key_file(directory / "join.key", SigningKey(parsed.join_key))
+        (directory / "join.invite").write_bytes(
+            msgpack.packb([parsed.invite.encode(), proof, parsed.epoch])
+        )
+        self._prepare(parsed.assembly, member_key, None)
         book = AddressBook(directory / "peers.json")
         now = self.clock()  # one time for all hints: the book keeps the code's order
         for hint in parsed.hints:

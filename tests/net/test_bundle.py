@@ -22,16 +22,13 @@ from assemblymesh.errors import BundleError
 from assemblymesh.home import Home, LocalAssembly
 from assemblymesh.model import commands
 from assemblymesh.net import bundle as B
-from tests.helpers import Clock, act_ids
+from tests.helpers import Clock, act_ids, exchange
 
 CHUNK = B.CHUNK_SIZE + B.CHUNK_OVERHEAD
 
 
 def identity(local: LocalAssembly) -> B.Identity:
-    return B.Identity(
-        local.assembly_id, local.secret, local.device_key, local.certificate,
-        local.pending_invite(),
-    )  # fmt: skip
+    return local.bundle_identity()
 
 
 def export(src: LocalAssembly, theirs: dict[bytes, tuple[int, bytes]] | None = None) -> bytes:
@@ -47,7 +44,10 @@ def vector_file(local: LocalAssembly) -> bytes:
 
 
 def import_(dst: LocalAssembly, data: bytes) -> B.ImportSummary:
-    return B.import_bundle(io.BytesIO(data), dst.assembly_id, dst.secret, dst.replica)
+    secrets = [*(root.secret for root in dst.keyring().accept), dst.device_key]
+    summary = B.import_bundle(io.BytesIO(data), dst.assembly_id, secrets, dst.replica)
+    dst.keep_keys()  # as the node does after an import: a joiner's seal, once its join is in
+    return summary
 
 
 def state_of(local: LocalAssembly) -> tuple[bytes, int, int]:
@@ -67,6 +67,24 @@ def refused(dst: LocalAssembly, data: bytes, match: str | None = None) -> str:
 
 @pytest.fixture
 def trio(tmp_path: Path) -> Iterator[tuple[LocalAssembly, LocalAssembly, LocalAssembly]]:
+    """Amara and the two members she invited, in sync: each holds the assembly secret."""
+    clock = Clock()
+    amara = Home(tmp_path / "a", clock).create("R", "Amara", new_id=act_ids("a"))
+    ben = Home(tmp_path / "b", clock).join(
+        amara.issue_invite().encode(), "Ben", new_id=act_ids("b")
+    )
+    cleo = Home(tmp_path / "c", clock).join(
+        amara.issue_invite().encode(), "Cleo", new_id=act_ids("c")
+    )
+    exchange(amara, ben, cleo)
+    yield amara, ben, cleo
+    for node in (amara, ben, cleo):
+        node.close()
+
+
+@pytest.fixture
+def joiners(tmp_path: Path) -> Iterator[tuple[LocalAssembly, LocalAssembly, LocalAssembly]]:
+    """Amara and two joiners that hold their join keys only: bundles are how they meet."""
     clock = Clock()
     amara = Home(tmp_path / "a", clock).create("R", "Amara", new_id=act_ids("a"))
     ben = Home(tmp_path / "b", clock).join(
@@ -80,8 +98,8 @@ def trio(tmp_path: Path) -> Iterator[tuple[LocalAssembly, LocalAssembly, LocalAs
         node.close()
 
 
-def test_round_trip_both_ways_and_twice(trio: tuple[LocalAssembly, ...]) -> None:
-    amara, ben, _ = trio
+def test_round_trip_both_ways_and_twice(joiners: tuple[LocalAssembly, ...]) -> None:
+    amara, ben, _ = joiners
     for i in range(5):
         amara.act(commands.propose, f"P{i}", "text")
     first = export(amara)
@@ -92,6 +110,9 @@ def test_round_trip_both_ways_and_twice(trio: tuple[LocalAssembly, ...]) -> None
     back = export(ben, B.read_vector(io.BytesIO(vector_file(amara)), *keys(ben))[1])
     summary = import_(amara, back)
     assert summary.changes == summary.applied == 1
+    # Amara's node sealed the secret to Ben's device; the next bundle brings it to him.
+    import_(ben, export(amara, ben.replica.vector()))
+    assert ben.epoch_view().held == 0
     assert amara.replica.digest() == ben.replica.digest()
     assert "Ben" in [m.name for m in amara.state().members.values()]
     again = import_(ben, first)
@@ -103,16 +124,19 @@ def keys(local: LocalAssembly) -> tuple[bytes, bytes]:
 
 
 def test_any_order_with_overlaps_duplicates_and_stale_bundles(
-    trio: tuple[LocalAssembly, ...],
+    joiners: tuple[LocalAssembly, ...],
 ) -> None:
-    amara, ben, cleo = trio
+    amara, ben, cleo = joiners
     amara.act(commands.propose, "Shed", "Buy one")
     old_from_amara = export(amara)
     # Ben and Cleo get Amara's record in different ways, then all three write.
     import_(ben, old_from_amara)
-    import_(cleo, export(ben))  # Cleo: Amara's changes and Ben's join, by way of Ben
+    import_(cleo, old_from_amara)  # each joiner's join key is among the bundle's readers
     import_(amara, export(ben, amara.replica.vector()))
     import_(amara, export(cleo, amara.replica.vector()))
+    # Amara's node sealed the secret to both joiners; they read it, then relay to each other.
+    import_(ben, export(amara, ben.replica.vector()))
+    import_(cleo, export(ben, cleo.replica.vector()))
     for node in (amara, ben, cleo):
         node.act(commands.propose, f"From {node.member_id[:4]}", "x")
     bundles = {n.member_id: export(n) for n in (amara, ben, cleo)}
@@ -170,7 +194,8 @@ def big(trio: tuple[LocalAssembly, ...]) -> tuple[LocalAssembly, LocalAssembly, 
 
 
 def chunks(data: bytes) -> tuple[bytes, list[bytes]]:
-    head, rest = data[: B.STREAM_HEADER_SIZE], data[B.STREAM_HEADER_SIZE :]
+    size = len(B._read_key_block(io.BytesIO(data))[0]) + B.STREAM_HEADER_SIZE
+    head, rest = data[:size], data[size:]
     return head, [rest[i : i + CHUNK] for i in range(0, len(rest), CHUNK)]
 
 
@@ -213,7 +238,7 @@ def test_another_assemblys_bundle_is_refused(
     other = Home(tmp_path / "x", Clock()).create("Other", "Xena", new_id=act_ids("e"))
     try:
         message = refused(ben, export(other), "made for another assembly")
-        assert "first chunk" in message
+        assert "does not open" in message
         # Sealed with this assembly's secret, but the header names the other assembly.
         forged = B.Identity(other.assembly_id, ben.secret, other.device_key, other.certificate)
         out = io.BytesIO()
@@ -341,17 +366,22 @@ def test_cli_round_trip_through_a_stick(tmp_path: Path) -> None:
     run(b, "join", code, "--member-name", "Ben")
     run(a, "propose", "--title", "Shed", "--body", "Buy one")
     out = run(a, "bundle", "export", str(stick / "a.bundle")).stdout
-    assert "wrote 3 changes" in out
+    assert "wrote 4 changes" in out  # genesis, the seal of epoch 0, the invite, the proposal
     result = run(b, "bundle", "import", str(stick / "a.bundle"))
-    assert "applied 3, already here 0" in result.stdout
+    assert "applied 4, already here 0" in result.stdout
     assert result.stderr == ""  # no progress bar when stderr is not a terminal
     again = run(b, "bundle", "import", str(stick / "a.bundle")).stdout
-    assert "nothing new: all 3 changes are already here" in again
+    assert "nothing new: all 4 changes are already here" in again
     # The way back: Amara's vector goes to Ben, Ben's bundle (his join) comes back.
     assert "wrote the vector" in run(a, "bundle", "vector", str(stick / "a.vector")).stdout
     out = run(b, "bundle", "export", str(stick / "b.bundle"), "--for", str(stick / "a.vector"))
     assert "wrote 1 changes" in out.stdout
     assert "applied 1" in run(a, "bundle", "import", str(stick / "b.bundle")).stdout
+    # Amara's node sealed the secret to Ben's device; that seal goes back to him.
+    run(b, "bundle", "vector", str(stick / "b.vector"))
+    out = run(a, "bundle", "export", str(stick / "a2.bundle"), "--for", str(stick / "b.vector"))
+    assert "wrote 1 changes" in out.stdout
+    assert "applied 1" in run(b, "bundle", "import", str(stick / "a2.bundle")).stdout
     status = run(a, "status").stdout
     assert "Ben" in status
     digest = status.strip().splitlines()[-1].split()[-1]
@@ -388,14 +418,14 @@ def test_cli_refuses_a_damaged_bundle_in_one_line(tmp_path: Path) -> None:
 def test_a_full_last_chunk_then_more_bytes_is_refused() -> None:
     key = B.bundle_key(bytes(32))
     out = io.BytesIO()
-    writer = B._SealedWriter(out, key)
+    writer = B._SealedWriter(out, [key])
     writer.write(bytes(B.CHUNK_SIZE))
     writer.close()
     sealed = out.getvalue()
-    assert len(sealed) == B.STREAM_HEADER_SIZE + CHUNK
-    reader = B._SealedReader(io.BytesIO(sealed), key)
+    assert len(sealed) == 1 + 1 + B.WRAPPED_SIZE + B.STREAM_HEADER_SIZE + CHUNK
+    reader = B._SealedReader(io.BytesIO(sealed), B.Openers((key,)))
     assert reader.read(B.CHUNK_SIZE) == bytes(B.CHUNK_SIZE) and reader.at_end()
-    reader = B._SealedReader(io.BytesIO(sealed + b"\x00"), key)
+    reader = B._SealedReader(io.BytesIO(sealed + b"\x00"), B.Openers((key,)))
     with pytest.raises(BundleError, match="bytes follow its final chunk"):
         reader.read(1)
 
@@ -461,7 +491,7 @@ def test_cli_refuses_a_bundle_from_a_stranger_who_holds_the_secret(tmp_path: Pat
 def crafted(local: LocalAssembly, records: list[tuple[bytes, bytes]], changes: int) -> bytes:
     """A correctly sealed and signed file with whatever records the test wants."""
     out = io.BytesIO()
-    writer = B._RecordWriter(B._SealedWriter(out, B.bundle_key(local.secret)))
+    writer = B._RecordWriter(B._SealedWriter(out, [B.bundle_key(local.secret)]))
     for kind, body in records:
         writer.record(kind, body)
     writer.end(local.device_key, changes)
@@ -471,7 +501,8 @@ def crafted(local: LocalAssembly, records: list[tuple[bytes, bytes]], changes: i
 def test_signed_files_with_bad_contents_are_refused(trio: tuple[LocalAssembly, ...]) -> None:
     amara, ben, _ = trio
     header = B._header(identity(amara), B.KIND_BUNDLE, 0, 1)
-    good = B.BatchEncoder().encode(list(amara.replica.missing_for({}))[:1])
+    amara.act(commands.propose, "New", "")  # a change Ben lacks
+    good = B.BatchEncoder().encode(list(amara.replica.missing_for(ben.replica.vector()))[:1])
     cases = [
         ([(B.RECORD_HEADER, header), (B.RECORD_BATCH, b"not zlib")], 1, "batch 0"),
         ([(B.RECORD_HEADER, header), (B.RECORD_BATCH, good)], 2, "end says 2"),
@@ -520,6 +551,14 @@ def test_signed_garbage_batches_never_crash(
     refused(ben, crafted(ben, [(B.RECORD_HEADER, header), (B.RECORD_BATCH, body)], 0))
 
 
+def _entry_kinds(data: bytes) -> list[int]:
+    kinds, at = [], 1
+    for _ in range(data[0]):
+        kinds.append(data[at])
+        at += 1 + (72 if data[at] == 1 else 80)
+    return kinds
+
+
 def test_the_file_is_what_protocol_md_says(big: tuple[LocalAssembly, LocalAssembly, bytes]) -> None:
     """An independent reading of §7, from the spec's constants, of a multi-chunk bundle."""
     import hashlib
@@ -532,9 +571,15 @@ def test_the_file_is_what_protocol_md_says(big: tuple[LocalAssembly, LocalAssemb
     key = hashlib.blake2b(
         b"assemblymesh/bundle-key/v1\x00", key=amara.secret, digest_size=32
     ).digest()
+    # The key block: the file key wrapped under the bundle key of the current epoch first.
+    assert data[1] == 0x01
+    nonce, wrapped = data[2:26], data[26 : 26 + 48]
+    file_key = sodium.crypto_secretbox_open(wrapped, nonce, key)
+    prefix = 1 + sum(1 + (72 if k == 1 else 80) for k in _entry_kinds(data))
     state = sodium.crypto_secretstream_xchacha20poly1305_state()
-    sodium.crypto_secretstream_xchacha20poly1305_init_pull(state, data[:24], key)
-    plain, tags, pos = b"", [], 24
+    header = data[prefix : prefix + 24]
+    sodium.crypto_secretstream_xchacha20poly1305_init_pull(state, header, file_key)
+    plain, tags, pos = b"", [], prefix + 24
     while pos < len(data):
         sealed = data[pos : pos + 65_553]
         chunk, tag = sodium.crypto_secretstream_xchacha20poly1305_pull(
@@ -559,7 +604,7 @@ def test_the_file_is_what_protocol_md_says(big: tuple[LocalAssembly, LocalAssemb
     for _, _, whole in records[:-1]:
         running.update(whole)
     nacl.signing.VerifyKey(amara.device_key.public).verify(
-        b"assemblymesh/bundle/v1\x00" + data[:24] + running.digest(), signature
+        b"assemblymesh/bundle/v1\x00" + data[: prefix + 24] + running.digest(), signature
     )
     decoder = B.BatchDecoder(amara.assembly_id)
     # The same changes (bodies, hence hashes); signatures only where §5.3 keeps them.

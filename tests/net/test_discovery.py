@@ -37,7 +37,9 @@ from assemblymesh.net.discovery import (
     DiscoveryError,
     InvalidAnnouncement,
     PeerAddress,
+    announcement_for,
     build_service_info,
+    device_tag,
     discovery_key,
     new_labels,
     open_blob,
@@ -50,10 +52,11 @@ SECRET = bytes(range(32))
 OTHER_SECRET = bytes(range(1, 33))
 ASSEMBLY = bytes.fromhex("00112233445566778899aabbccddeeff")
 DEVICE = bytes(range(100, 132))
+TAG = device_tag(SECRET, DEVICE, NOW)
 
 
 def announcement(**changes: Any) -> Announcement:
-    return replace(Announcement(ASSEMBLY, DEVICE, 7420, NOW), **changes)
+    return replace(Announcement(ASSEMBLY, TAG, 7420, NOW), **changes)
 
 
 def seeded(seed: int) -> Callable[[int], bytes]:
@@ -85,11 +88,11 @@ def test_blob_layout_matches_the_spec() -> None:
     )
     assert msgpack.unpackb(plain) == {
         "assembly": ASSEMBLY,
-        "device": DEVICE,
+        "tag": TAG,
         "port": 7420,
         "issued_ms": NOW,
     }
-    assert len(blob) == 182  # fits in one TXT string with room to spare
+    assert len(blob) == 156  # fits in one TXT string with room to spare
 
 
 def test_each_seal_is_different() -> None:
@@ -119,11 +122,11 @@ def test_tampered_blob_fails(position: int) -> None:
 
 
 def test_other_associated_data_fails() -> None:
-    # A blob sealed under another protocol version's associated data does not open as v1.
+    # A blob of version 1 (which named the device key) does not open as version 2.
     nonce = os.urandom(24)
     plain = msgpack.packb({"assembly": ASSEMBLY, "device": DEVICE, "port": 1, "issued_ms": NOW})
     sealed = nacl.bindings.crypto_aead_xchacha20poly1305_ietf_encrypt(
-        plain, b"assemblymesh/discovery-blob/v2\x00", nonce, discovery_key(SECRET)
+        plain, b"assemblymesh/discovery-blob/v1\x00", nonce, discovery_key(SECRET)
     )
     blob = base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=")
     with pytest.raises(InvalidAnnouncement, match="does not open"):
@@ -159,7 +162,7 @@ def _seal_payload(payload: Any) -> str:
     return base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
 
 
-GOOD_PAYLOAD = {"assembly": ASSEMBLY, "device": DEVICE, "port": 7420, "issued_ms": NOW}
+GOOD_PAYLOAD = {"assembly": ASSEMBLY, "tag": TAG, "port": 7420, "issued_ms": NOW}
 
 
 @pytest.mark.parametrize(
@@ -185,11 +188,13 @@ def test_garbage_is_refused(blob: str) -> None:
 @pytest.mark.parametrize(
     "payload",
     [
-        [ASSEMBLY, DEVICE, 7420, NOW],
+        [ASSEMBLY, TAG, 7420, NOW],
+        {**GOOD_PAYLOAD, "tag": TAG + b"x"},
+        {k: v for k, v in GOOD_PAYLOAD.items() if k != "tag"} | {"device": DEVICE},
         {**GOOD_PAYLOAD, "extra": 1},
         {k: v for k, v in GOOD_PAYLOAD.items() if k != "port"},
         {**GOOD_PAYLOAD, "assembly": ASSEMBLY[:15]},
-        {**GOOD_PAYLOAD, "device": "x" * 32},
+        {**GOOD_PAYLOAD, "tag": "x" * 16},
         {**GOOD_PAYLOAD, "port": 0},
         {**GOOD_PAYLOAD, "port": 65536},
         {**GOOD_PAYLOAD, "port": True},
@@ -224,7 +229,7 @@ def test_sealing_refuses_bad_input() -> None:
     with pytest.raises(UsageError):
         seal_blob(SECRET, announcement(port=0))
     with pytest.raises(UsageError):
-        seal_blob(SECRET, announcement(device=DEVICE[:31]))
+        seal_blob(SECRET, announcement(tag=TAG[:15]))
     with pytest.raises(UsageError):
         seal_blob(SECRET, announcement(), rng=lambda n: b"\x00" * (n - 1))
 
@@ -286,12 +291,12 @@ def test_advertisement_reveals_nothing_about_the_assembly() -> None:
     secret = bytes(range(96, 128))
     rng = seeded(3)
     labels = new_labels(rng)
-    blob = seal_blob(secret, Announcement(assembly, device.public, 7420, NOW), rng=rng)
+    blob = seal_blob(secret, announcement_for(secret, assembly, device.public, 7420, NOW), rng=rng)
     info = build_service_info(labels, 7420, blob, ["127.0.0.1"])
 
     props = info.properties
     assert set(props) == {b"v", b"b"}
-    assert props[b"v"] == b"1"
+    assert props[b"v"] == b"2"
     fields: list[bytes] = [
         info.name.encode(),
         info.type.encode(),
@@ -423,7 +428,7 @@ from assemblymesh.net.discovery import Discovery, DiscoveryConfig
 async def main() -> None:
     args = json.loads(sys.argv[1])
     def on_peer(peer):
-        print("peer", peer.device.hex(), peer.host, peer.port, flush=True)
+        print("peer", peer.host, peer.port, flush=True)
     config = DiscoveryConfig(
         assembly_id=bytes.fromhex(args["assembly"]),
         assembly_secret=bytes.fromhex(args["secret"]),
@@ -584,7 +589,7 @@ async def test_two_processes_find_each_other_and_ignore_another_assembly(
         children.append(twin)
 
         # We learn the member's device and port ...
-        await rec.until(lambda: any(p.device == member.device for p in rec.peers))
+        await rec.until(lambda: any(p.port == member.port for p in rec.peers))
         # ... and the stranger's advertisement was seen, resolved, and refused.
         await rec.until(lambda: any(name == foreign.service_name for name, _ in rec.ignored))
         await rec.until(lambda: (twin.service_name, "own device") in rec.ignored)
@@ -592,11 +597,12 @@ async def test_two_processes_find_each_other_and_ignore_another_assembly(
         own = discovery.service_name
         await rec.until(lambda: (own, "own advertisement") in rec.ignored)
         # The member finds us too.
-        line = await friend.expect(f"peer {me.device.hex()}")
-        assert line.split()[2:] == ["127.0.0.1", str(me.port)]
+        line = await friend.expect(f"peer 127.0.0.1 {me.port}")
+        assert line.split()[1:] == ["127.0.0.1", str(me.port)]
 
-        assert {p.device for p in rec.peers} == {member.device}
-        assert PeerAddress(member.device, "127.0.0.1", member.port) in rec.peers
+        # Peers are known by address; their tags change with every advertisement.
+        assert {(p.host, p.port) for p in rec.peers} == {("127.0.0.1", member.port)}
+        assert all(isinstance(p, PeerAddress) and len(p.tag) == 16 for p in rec.peers)
         reasons = {reason for name, reason in rec.ignored if name == foreign.service_name}
         assert reasons == {"blob does not open with this assembly's key"}
         # Repeated announcements of the same advertisement are reported once.

@@ -336,3 +336,35 @@ def _write_fast(replica: Replica, who: Member, n: int) -> None:
         blobs.append(change.data)
     result = replica.ingest(blobs)
     assert not result.rejected and len(result.applied) == n
+
+
+async def test_a_peer_refused_after_its_handshake_is_disconnected_and_gets_nothing_new(
+    replicas: dict[str, Replica], people: dict[str, Member]
+) -> None:
+    """Governance changes its answer (a device revoked, a member removed) while the peer is
+    connected: the next check closes the link with a bye, and the peer's redials are
+    refused, so it receives nothing written after that."""
+    a, b = replicas["alice"], replicas["bob"]
+    refused: set[bytes] = set()
+
+    def authorize(peer: PeerIdentity) -> Authorization:
+        return Refused("member was removed") if peer.device in refused else Admitted()
+
+    na = Node(config(a, people["alice"], authorize=authorize))
+    await na.start()
+    nb = Node(config(b, people["bob"], peers=[addr(na)]))
+    await nb.start()
+    try:
+        write(a, 2, "before")
+        await until(na, lambda: a.digest() == b.digest())
+        assert na.recheck_peers() == 0  # nothing changed: nobody is closed
+        refused.add(people["bob"].device.public)
+        assert na.recheck_peers() == 1
+        await until(na, lambda: na.refused >= 1)  # bob's redial, refused at the handshake
+        held, before = b.change_count(), a.change_count()
+        write(a, 3, "after")
+        await until(na, lambda: na.refused >= 2)  # and refused again: still nothing for bob
+        assert a.change_count() > before and b.change_count() == held
+    finally:
+        await nb.stop()
+        await na.stop()

@@ -431,3 +431,43 @@ async def test_the_qr_code_is_shown_whole_or_the_size_it_needs_is_said(trio: Tri
         await pilot.press("escape")  # back to the code as text
         await pilot.pause()
         assert app.screen is screen and not screen.has_class("-qr-only")
+
+
+def test_the_navigation_line_keeps_every_screen_key_at_every_width() -> None:
+    from assemblymesh.tui.base import NAV, nav_text
+
+    widths = {}
+    for width in (140, 100, 80, 60, 30):
+        line = nav_text("history", width)
+        text = line.plain
+        widths[width] = line.cell_len
+        # Every screen's key is on the line, and the current screen is named in full.
+        assert all(f"{key}" in text for _, key, _ in NAV), text
+        assert " 5 History " in text
+        assert line.cell_len <= width
+    assert "ctrl+p commands" in nav_text("history", 140).plain
+    assert "Library" in nav_text("history", 80).plain  # all labels still fit at 80 columns
+    assert "Library" not in nav_text("history", 40).plain
+    assert widths[140] > widths[100] > widths[80] > widths[30]
+
+
+def test_no_two_actions_of_a_screen_share_a_key() -> None:
+    """A key names one action on each screen: its own keys differ from each other and from
+    the keys every screen has (numbers, help, theme, quit)."""
+    from textual.binding import Binding
+
+    from assemblymesh.tui.base import AssemblyScreen
+    from assemblymesh.tui.help import screens
+
+    def keys(bindings: object) -> list[str]:
+        assert isinstance(bindings, list)
+        return [k.strip() for b in bindings if isinstance(b, Binding) for k in b.key.split(",")]
+
+    everywhere = keys(AssemblyScreen.BINDINGS)
+    assert len(everywhere) == len(set(everywhere))
+    for where, screen in screens():
+        own = keys(screen.BINDINGS)
+        clashes = {k for k in own if own.count(k) > 1}
+        if issubclass(screen, AssemblyScreen):
+            clashes |= set(own) & set(everywhere)
+        assert not clashes, (where, clashes)

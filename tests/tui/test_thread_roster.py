@@ -144,7 +144,7 @@ async def test_a_member_without_a_device_is_added_recorded_for_and_given_a_claim
         await settle(app, pilot)
         await pilot.press("2")
         await pilot.pause()
-        await pilot.press("m")
+        await pilot.press("n")
         await pilot.pause()
         assert isinstance(app.screen, NameDialog)
         await pilot.press(*"Grandmother Ama", "enter")

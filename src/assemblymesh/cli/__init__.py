@@ -26,7 +26,16 @@ from assemblymesh.errors import (
 )
 from assemblymesh.heard import store_problem
 from assemblymesh.home import ALL_ADDRESSES, DEFAULT_PORT, Home, LocalAssembly, parse_address
-from assemblymesh.model import AssemblyState, Decision, Member, Proposal, Round, commands, queries
+from assemblymesh.model import (
+    AssemblyState,
+    Decision,
+    Member,
+    Proposal,
+    Round,
+    commands,
+    library,
+    queries,
+)
 from assemblymesh.model import rules as process
 from assemblymesh.model.acts import MAX_TEXT_LEN, AdmitSupporterEffect
 from assemblymesh.model.effect_text import EFFECT_HELP, ROLE_NAMES, effect_as_text, parse_effect
@@ -649,11 +658,21 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
         "reviews_due": [d.id for d in state.reviews_due()],
         "effects": _plain(state.effect_log),
         "changed_since_close": changed_since_close(state),
+        "library": library.as_data(state),
+        "meeting": _meeting_status(state),
         **_practices_data(state),
+        "epochs": _epochs_data(local, state),
+        "metrics": _metrics_summary(state),
         "digest": record.digest,
         "changes": record.changes,
         "pending": record.pending,
     }
+
+
+def _meeting_status(state: AssemblyState) -> dict[str, Any] | None:
+    from assemblymesh.cli.meetings import status_meeting
+
+    return status_meeting(state)
 
 
 def _practices_data(state: AssemblyState) -> dict[str, Any]:
@@ -665,6 +684,18 @@ def _practices_data(state: AssemblyState) -> dict[str, Any]:
         "partnerships": funds.partnerships_data(state),
         "readiness": funds.readiness_data(state),
     }
+
+
+def _epochs_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
+    from assemblymesh.cli.epochs import epochs_data
+
+    return epochs_data(local, state)
+
+
+def _metrics_summary(state: AssemblyState) -> dict[str, Any]:
+    from assemblymesh.cli.metrics import metrics_summary
+
+    return metrics_summary(state)
 
 
 def day(ms: int) -> str:
@@ -920,6 +951,11 @@ def status(ctx: Context, as_json: bool) -> None:
         click.echo("You are not admitted yet: sync with a member to complete your join.")
     for line in waiting_lines(data["waiting_for_you"], state.now_ms):
         click.echo(line)
+    from assemblymesh.cli.meetings import status_line
+
+    meeting_line = status_line(state)
+    if meeting_line is not None:
+        click.echo(meeting_line)
     rules = a["rules"]
     if rules is not None:
         click.echo(
@@ -998,6 +1034,10 @@ def rules(ctx: Context) -> None:
     click.echo(f"quorum           {r.quorum}")
     click.echo(f"review period    {r.review_period_ms // DAY_MS} days")
     click.echo(f"block threshold  {r.block_threshold}")
+    click.echo(f"meeting quorum   {r.meeting_quorum} members present")
+    order = "most supported first" if r.agenda_order == process.ORDER_BY_SUPPORT else "oldest first"
+    click.echo(f"agenda order     {order}")
+    click.echo(f"absence lookback {r.absence_lookback} meetings")
     for change in state.rule_history:
         click.echo(
             f"{when(change.ts)}  {change.rule}: {change.old} -> {change.new}"

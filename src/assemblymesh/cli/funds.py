@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -229,6 +230,23 @@ def fund() -> None:
     set from the start."""
 
 
+def _echo_listing(
+    data: list[dict[str, Any]],
+    as_json: bool,
+    empty: str,
+    lines_of: Callable[[dict[str, Any]], list[str]],
+) -> None:
+    """A list command's output: JSON, or each item's lines (or what to do when there is none)."""
+    if as_json:
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    if not data:
+        click.echo(empty)
+    for d in data:
+        for line in lines_of(d):
+            click.echo(line)
+
+
 @fund.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @pass_ctx
@@ -236,14 +254,8 @@ def fund_list(ctx: Context, as_json: bool) -> None:
     """Every fund: balance, steward, next steward, days until dissolution."""
     with ctx.open() as local:
         data = funds_data(local.state())
-    if as_json:
-        click.echo(json.dumps(data, indent=2, sort_keys=True))
-        return
-    if not data:
-        click.echo("No funds. Propose one with 'assemblymesh fund propose'.")
-    for d in data:
-        for line in fund_lines(d):
-            click.echo(line)
+    empty = "No funds. Propose one with 'assemblymesh fund propose'."
+    _echo_listing(data, as_json, empty, fund_lines)
 
 
 @fund.command(name="show")
@@ -487,14 +499,8 @@ def partnership_list(ctx: Context, as_json: bool) -> None:
     """Every partnership: supporters, sunset, skills and whether each was transferred."""
     with ctx.open() as local:
         data = partnerships_data(local.state())
-    if as_json:
-        click.echo(json.dumps(data, indent=2, sort_keys=True))
-        return
-    if not data:
-        click.echo("No partnerships. Propose one with 'assemblymesh partnership propose'.")
-    for d in data:
-        for line in partnership_lines(d):
-            click.echo(line)
+    empty = "No partnerships. Propose one with 'assemblymesh partnership propose'."
+    _echo_listing(data, as_json, empty, partnership_lines)
 
 
 @partnership.command(name="propose")

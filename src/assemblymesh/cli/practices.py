@@ -8,8 +8,17 @@ import click
 
 def register(main: click.Group) -> None:
     """Add every practice's command group to ``main``."""
-    from assemblymesh.cli import funds, members, thread
+    from assemblymesh.cli import funds, members, metrics, thread
+    from assemblymesh.cli.epochs import epochs
+    from assemblymesh.cli.meetings import meeting
+    from assemblymesh.cli.publish import publication, publish
 
     thread.register(main)  # round ask / react / answer
     members.register(main)
     funds.register(main)
+    main.add_command(epochs)
+    main.add_command(meeting)
+    main.add_command(metrics.metrics_command)
+    main.add_command(metrics.report_command)
+    main.add_command(publish)
+    main.add_command(publication)

@@ -22,6 +22,7 @@ engine hands back as floats) and raises ``IllegalMoveError(WELL_FORMED | KNOWN_T
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import unicodedata
@@ -42,6 +43,9 @@ MAX_TEXT_LEN: Final = 200_000  # bodies, charters, reasons, notes
 MAX_LINE_LEN: Final = 200  # titles and names: one line
 MAX_SEEN: Final = 32
 MAX_INT: Final = 2**53
+# A publication file recorded in the library (docs/protocol.md §10): at most this many bytes.
+MAX_PUBLICATION_BYTES: Final = 147_456
+MAX_EPOCH: Final = 2**32 - 1
 REF_CONTEXT: Final = b"assemblymesh/act-ref/v1\x00"
 _HEX_DIGITS: Final = frozenset("0123456789abcdef")
 # Characters that reorder or hide text on screen: a title could read as something it is not.
@@ -260,6 +264,33 @@ class Refs(Spec):
         return f"list of at most {self.limit} act refs"
 
 
+class Base64(Spec):
+    """Bytes as standard base64 text (with padding), at most ``limit`` bytes once decoded;
+    read back as the bytes."""
+
+    def __init__(self, limit: int, what: str) -> None:
+        self.limit = limit
+        self.what = what
+
+    def read(self, raw: Mapping[str, Any], key: str) -> bytes:
+        value = raw.get(key)
+        if not isinstance(value, str) or len(value) > 4 * ((self.limit + 2) // 3):
+            raise _bad(f"field {key!r} must be base64 text of at most {self.limit:,} bytes")
+        try:
+            data = base64.b64decode(value.encode("ascii"), validate=True)
+        except (ValueError, UnicodeEncodeError) as exc:
+            raise _bad(f"field {key!r} is not base64") from exc
+        if not data or base64.b64encode(data).decode("ascii") != value:
+            raise _bad(f"field {key!r} is not canonical base64")
+        return data
+
+    def write(self, value: Any) -> Any:
+        return base64.b64encode(value).decode("ascii")
+
+    def describe(self) -> str:
+        return f"{self.what} (standard base64 with padding, at most {self.limit:,} bytes)"
+
+
 class RulesMap(Spec):
     """The process parameters a genesis act fixes; missing keys take the defaults and unknown
     keys are ignored, so a newer peer may add rules."""
@@ -269,6 +300,9 @@ class RulesMap(Spec):
         "quorum": (rules.DEFAULT_QUORUM, 0),
         "review_period_ms": (rules.DEFAULT_REVIEW_PERIOD_MS, 1),
         "block_threshold": (rules.DEFAULT_BLOCK_THRESHOLD, 1),
+        "meeting_quorum": (rules.DEFAULT_MEETING_QUORUM, 0),
+        "agenda_order": (rules.DEFAULT_AGENDA_ORDER, 0),
+        "absence_lookback": (rules.DEFAULT_ABSENCE_LOOKBACK, 1),
     }
 
     def read(self, raw: Mapping[str, Any], key: str) -> dict[str, int]:
@@ -338,6 +372,47 @@ class Skills(Spec):
 
     def describe(self) -> str:
         return f"list of at most {MAX_LISTED} `{{skill, to}}` (one line of text, a member id)"
+
+
+MAX_SEALS: Final = 1024
+BOX_HEX_LEN: Final = 160  # a sealed box of a 32-byte secret: 80 bytes
+
+
+class Seals(Spec):
+    """The secret of an epoch sealed to devices: a list of ``[device key, box]`` pairs (hex),
+    each device at most once."""
+
+    optional = True
+    default = ()
+
+    def read(self, raw: Mapping[str, Any], key: str) -> tuple[tuple[str, str], ...]:
+        value = raw.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or len(value) > MAX_SEALS:
+            raise _bad(f"field {key!r} must be a list of at most {MAX_SEALS} sealed secrets")
+        out: list[tuple[str, str]] = []
+        for pair in value:
+            if not (
+                isinstance(pair, list)
+                and len(pair) == 2
+                and is_hex(pair[0], KEY_HEX_LEN)
+                and is_hex(pair[1], BOX_HEX_LEN)
+            ):
+                raise _bad(f"field {key!r} must hold [device key, sealed box] pairs")
+            out.append((pair[0], pair[1]))
+        if len({device for device, _ in out}) != len(out):
+            raise _bad(f"field {key!r} names a device twice")
+        return tuple(out)
+
+    def write(self, value: Any) -> Any:
+        return [[device, box] for device, box in value]
+
+    def describe(self) -> str:
+        return (
+            f"list of at most {MAX_SEALS} `[device key, sealed box]` pairs (64 and"
+            f" {BOX_HEX_LEN} hex digits), each device once"
+        )
 
 
 def spec(s: Spec, key: str | None = None) -> Any:
@@ -510,6 +585,12 @@ class RenewPartnershipEffect(Effect):
     sunset: int = spec(_DATE_MS)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RotateSecretEffect(Effect):
+    KIND = "rotate_secret"
+    SUMMARY = "start a new epoch of the assembly secret, sealed to every remaining device"
+
+
 EFFECT_CLASSES: Final[tuple[type[Effect], ...]] = (
     GrantRoleEffect,
     EndRoleEffect,
@@ -525,6 +606,7 @@ EFFECT_CLASSES: Final[tuple[type[Effect], ...]] = (
     EstablishPartnershipEffect,
     ShortenPartnershipEffect,
     RenewPartnershipEffect,
+    RotateSecretEffect,
 )
 EFFECT_KINDS: Final[Mapping[str, type[Effect]]] = {cls.KIND: cls for cls in EFFECT_CLASSES}
 MAX_EFFECTS: Final = 16
@@ -640,6 +722,8 @@ class RecordInvite(Act):
     kind: str = spec(Choice(rules.INVITE_KINDS, default=rules.MEMBER_INVITE))
     # A claim invite: the member without a device whose membership the joiner takes over.
     claim: str | None = spec(Optional(Hex(KEY_HEX_LEN, "member id")))
+    # The epoch of the assembly secret its join key comes from (null: epoch 0).
+    epoch: int | None = spec(Optional(Int(maximum=MAX_EPOCH)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -791,6 +875,16 @@ class AllowNaming(Act):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ImportPublication(Act):
+    """Another assembly's publication, taken into this assembly's library: the whole signed
+    file, so every member's node verifies it and folds the same library."""
+
+    TYPE = "import_publication"
+    WHO = rules.MEMBER
+    publication: bytes = spec(Base64(MAX_PUBLICATION_BYTES, "publication file"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RevokeDevice(Act):
     TYPE = "revoke_device"
     WHO = "the member, for their own devices"
@@ -852,6 +946,209 @@ class ConfirmSkill(Act):
     skill: str = spec(Text(required=True, line=True))
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rekey(Act):
+    """A new epoch of the assembly secret: ``check`` is its public check
+    (``crdt.sealing.epoch_check``), ``seals`` the secret sealed to each remaining device."""
+
+    TYPE = "rekey"
+    WHO = rules.REKEY_WHO
+    epoch: int = spec(Int(minimum=1, maximum=MAX_EPOCH))
+    check: str = spec(Hex(KEY_HEX_LEN, "epoch check"))
+    seals: tuple[tuple[str, str], ...] = spec(Seals())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SealSecret(Act):
+    """The current epoch's secret sealed to devices that lack it (a joiner after its join,
+    a device added later)."""
+
+    TYPE = "seal"
+    WHO = rules.SEAL_WHO
+    epoch: int = spec(Int(maximum=MAX_EPOCH))
+    check: str = spec(Hex(KEY_HEX_LEN, "epoch check"))
+    seals: tuple[tuple[str, str], ...] = spec(Seals())
+
+
+# --- meetings (folded by ``model.meeting_fold``; records in ``model.meetings``) ----------------
+
+FOR_MEMBER = Optional(MEMBER)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleMeeting(Act):
+    """A meeting: when (``starts``, ms), where, of which kind, who facilitates and who takes
+    notes (the command proposes them by rotation; the writer may choose others)."""
+
+    TYPE = "schedule_meeting"
+    WHO = rules.MEMBER
+    title: str = spec(Text(line=True, optional=True))
+    starts: int = spec(Int())
+    place: str = spec(Text(line=True, optional=True))
+    kind: str = spec(Choice(rules.MEETING_KINDS, default=rules.REGULAR))
+    facilitator: str = spec(MEMBER)
+    note_taker: str = spec(MEMBER)
+    stack: str = spec(Choice(rules.STACK_MODES, default=rules.STACK_IN_ORDER))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpdateMeeting(Act):
+    """Another facilitator, note-taker, stack, time or place; null keeps what was set."""
+
+    TYPE = "update_meeting"
+    WHO = "the meeting's facilitator, or the member who scheduled it"
+    meeting: str = spec(REF)
+    facilitator: str | None = spec(FOR_MEMBER)
+    note_taker: str | None = spec(FOR_MEMBER)
+    stack: str | None = spec(Optional(Choice(rules.STACK_MODES)))
+    starts: int | None = spec(Optional(Int()))
+    place: str | None = spec(Optional(Text(line=True)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AdvanceMeeting(Act):
+    """Open the meeting, end it, or cancel it before it opens (``to`` names the state)."""
+
+    TYPE = "advance_meeting"
+    WHO = "the meeting's facilitator (a cancel: also the member who scheduled it)"
+    meeting: str = spec(REF)
+    to: str = spec(Choice(rules.MEETING_STATES[1:]))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Attend(Act):
+    """Present at a meeting: a member from their own device, or the facilitator ``for`` a
+    member who has no device with them. Counted once per member."""
+
+    TYPE = "attend"
+    WHO = "a member or supporter for themselves; the meeting's facilitator for anyone"
+    meeting: str = spec(REF)
+    for_member: str | None = spec(FOR_MEMBER, key="for")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddAgendaItem(Act):
+    """An item on a meeting's agenda: a proposal (``proposal`` names it), a topic, a report
+    back or a question."""
+
+    TYPE = "agenda_item"
+    WHO = rules.PARTICIPANT
+    meeting: str = spec(REF)
+    kind: str = spec(Choice(rules.ITEM_KINDS))
+    title: str = spec(Text(line=True, optional=True))
+    proposal: str | None = spec(Optional(REF))
+    note: str = spec(Text(optional=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupportItem(Act):
+    """A member backs an agenda item: before the meeting, better-backed items come first."""
+
+    TYPE = "support_item"
+    WHO = rules.MEMBER
+    item: str = spec(REF)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReorderAgenda(Act):
+    """The facilitator's order during the meeting: the items named first, in this order,
+    then the others in the assembly's order."""
+
+    TYPE = "reorder_agenda"
+    WHO = "the meeting's facilitator, while it sits"
+    meeting: str = spec(REF)
+    order: tuple[str, ...] = spec(Refs(rules.MAX_AGENDA_ORDER))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemOutcome(Act):
+    """What became of an item: discussed, decided (``decision`` may name the decision),
+    deferred or dropped."""
+
+    TYPE = "item_outcome"
+    WHO = "the meeting's facilitator, while it sits or after"
+    item: str = spec(REF)
+    outcome: str = spec(Choice(rules.ITEM_OUTCOMES))
+    decision: str | None = spec(Optional(REF))
+    note: str = spec(Text(optional=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RaiseHand(Act):
+    """Ask to speak (on ``item``, if given): from one's own device, or the facilitator adds
+    someone ``for`` them."""
+
+    TYPE = "raise_hand"
+    WHO = "a member or supporter for themselves; the meeting's facilitator for anyone"
+    meeting: str = spec(REF)
+    item: str | None = spec(Optional(REF))
+    for_member: str | None = spec(FOR_MEMBER, key="for")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LowerHand(Act):
+    TYPE = "lower_hand"
+    WHO = "a member or supporter for themselves; the meeting's facilitator for anyone"
+    meeting: str = spec(REF)
+    for_member: str | None = spec(FOR_MEMBER, key="for")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GiveFloor(Act):
+    """The facilitator gives the floor to ``member`` (on ``item``; null: the current item),
+    ending the turn before; ``member`` null closes the floor. With ``duration_ms`` the act
+    records a turn that already happened, ending now, and leaves the floor as it is."""
+
+    TYPE = "give_floor"
+    WHO = "the meeting's facilitator, while it sits"
+    meeting: str = spec(REF)
+    member: str | None = spec(FOR_MEMBER)
+    item: str | None = spec(Optional(REF))
+    duration_ms: int | None = spec(Optional(Int(minimum=1, maximum=24 * 3600 * 1000)))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AskClarification(Act):
+    """A question put to an outside supporter during the meeting: how much the assembly
+    leans on outsiders is counted from these."""
+
+    TYPE = "clarify"
+    WHO = rules.MEMBER + ", while the meeting sits"
+    meeting: str = spec(REF)
+    supporter: str = spec(MEMBER)
+    item: str | None = spec(Optional(REF))
+    question: str = spec(Text(optional=True))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SealMinutes(Act):
+    """The note-taker's signed version of the minutes: the text and its BLAKE2b-256 hash
+    (hex of the UTF-8 bytes). A later edit of the shared text shows as a change from it."""
+
+    TYPE = "seal_minutes"
+    WHO = "the meeting's note-taker, once it sits"
+    meeting: str = spec(REF)
+    text: str = spec(Text())
+    hash: str = spec(Hex(64, "BLAKE2b-256 of the text"))
+
+
+MEETING_ACTS: Final[tuple[type[Act], ...]] = (
+    ScheduleMeeting,
+    UpdateMeeting,
+    AdvanceMeeting,
+    Attend,
+    AddAgendaItem,
+    SupportItem,
+    ReorderAgenda,
+    ItemOutcome,
+    RaiseHand,
+    LowerHand,
+    GiveFloor,
+    AskClarification,
+    SealMinutes,
+)
+
+
 ACT_CLASSES: Final[tuple[type[Act], ...]] = (
     Create,
     RecordInvite,
@@ -871,11 +1168,15 @@ ACT_CLASSES: Final[tuple[type[Act], ...]] = (
     AllowNaming,
     Comment,
     AddMember,
+    ImportPublication,
     Contribute,
     Pledge,
     PausePledge,
     Disburse,
     ConfirmSkill,
+    Rekey,
+    SealSecret,
+    *MEETING_ACTS,
 )
 ACT_TYPES: Final[Mapping[str, type[Act]]] = {cls.TYPE: cls for cls in ACT_CLASSES}
 
@@ -897,16 +1198,22 @@ __all__ = [
     "EFFECT_KINDS",
     "KEY_HEX_LEN",
     "MAX_LINE_LEN",
+    "MAX_PUBLICATION_BYTES",
     "MAX_SEEN",
     "MAX_TEXT_LEN",
+    "MEETING_ACTS",
     "REF_HEX_LEN",
     "Act",
+    "AddAgendaItem",
     "AddMember",
     "Admit",
     "AdmitSupporterEffect",
+    "AdvanceMeeting",
     "AdvanceRound",
     "AllowNaming",
     "Amend",
+    "AskClarification",
+    "Attend",
     "CloseRound",
     "Comment",
     "ConfirmSkill",
@@ -921,23 +1228,36 @@ __all__ = [
     "EstablishFundEffect",
     "EstablishPartnershipEffect",
     "FundStewardsEffect",
+    "GiveFloor",
     "GrantRole",
     "GrantRoleEffect",
+    "ImportPublication",
+    "ItemOutcome",
     "Join",
     "LengthenFundEffect",
+    "LowerHand",
     "OpenRound",
     "PausePledge",
     "Pledge",
     "Propose",
+    "RaiseHand",
     "RecordInvite",
     "Reject",
+    "Rekey",
     "RemoveMemberEffect",
     "RenewPartnershipEffect",
+    "ReorderAgenda",
     "RevokeDevice",
+    "RotateSecretEffect",
+    "ScheduleMeeting",
+    "SealMinutes",
+    "SealSecret",
     "SetRuleEffect",
     "ShortenFundEffect",
     "ShortenPartnershipEffect",
+    "SupportItem",
     "TakePosition",
+    "UpdateMeeting",
     "Withdraw",
     "act_ref",
     "as_int",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from assemblymesh.crdt.identity import Invite, assembly_id_for
 from assemblymesh.errors import UsageError
@@ -49,6 +49,11 @@ def _checked(state: AssemblyState, stamp: Stamp, act: _A) -> _A:
         raise UsageError(f"{act.TYPE}: a field does not read back as written")
     validate(state, stamp.member, stamp.device, act)
     return act
+
+
+def built(state: AssemblyState, stamp: Stamp, cls: type[_A], **fields: Any) -> _A:
+    """The act of type ``cls`` with ``fields``, stamped and checked as ``_checked`` does."""
+    return _checked(state, stamp, cls(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, **fields))
 
 
 def _decision_id(state: AssemblyState, decision: str | None) -> str | None:
@@ -91,6 +96,7 @@ def record_invite(
     invite: Invite,
     kind: str = R.MEMBER_INVITE,
     claim: str | None = None,
+    epoch: int = 0,
 ) -> A.RecordInvite:
     """Record an invite the actor issued: a join with it is placed after this record, and
     ``kind`` (a member or a supporter invite) decides what the joiner becomes; with ``claim``
@@ -107,6 +113,7 @@ def record_invite(
         expires=invite.expires_ms,
         kind=kind,
         claim=None if claim is None else state.find_member(claim).id,
+        epoch=epoch or None,
     )
     return _checked(state, stamp, act)
 
@@ -349,8 +356,54 @@ def allow_naming(state: AssemblyState, stamp: Stamp, allow: bool) -> A.AllowNami
     return _checked(state, stamp, act)
 
 
+def import_publication(state: AssemblyState, stamp: Stamp, data: bytes) -> A.ImportPublication:
+    """Take another assembly's publication file into the library (it is verified here, and
+    by every node that folds the act)."""
+    act = A.ImportPublication(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, publication=data)
+    return _checked(state, stamp, act)
+
+
 def revoke_device(state: AssemblyState, stamp: Stamp, revoked: str) -> A.RevokeDevice:
     act = A.RevokeDevice(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, revoked=revoked)
+    return _checked(state, stamp, act)
+
+
+def rekey(
+    state: AssemblyState,
+    stamp: Stamp,
+    epoch: int,
+    check: bytes,
+    seals: tuple[tuple[bytes, bytes], ...],
+) -> A.Rekey:
+    """Begin epoch ``epoch`` of the assembly secret: its check, and the secret sealed to each
+    remaining device (``(device key, box)`` pairs)."""
+    act = A.Rekey(
+        id=stamp.act_id,
+        ts=stamp.ts,
+        seen=stamp.seen,
+        epoch=epoch,
+        check=check.hex(),
+        seals=tuple((device.hex(), box.hex()) for device, box in seals),
+    )
+    return _checked(state, stamp, act)
+
+
+def seal_secret(
+    state: AssemblyState,
+    stamp: Stamp,
+    epoch: int,
+    check: bytes,
+    seals: tuple[tuple[bytes, bytes], ...],
+) -> A.SealSecret:
+    """Seal the current epoch's secret to devices that lack it."""
+    act = A.SealSecret(
+        id=stamp.act_id,
+        ts=stamp.ts,
+        seen=stamp.seen,
+        epoch=epoch,
+        check=check.hex(),
+        seals=tuple((device.hex(), box.hex()) for device, box in seals),
+    )
     return _checked(state, stamp, act)
 
 
@@ -361,6 +414,9 @@ def rules_dict(rules: Rules) -> dict[str, int]:
         "quorum": rules.quorum,
         "review_period_ms": rules.review_period_ms,
         "block_threshold": rules.block_threshold,
+        "meeting_quorum": rules.meeting_quorum,
+        "agenda_order": rules.agenda_order,
+        "absence_lookback": rules.absence_lookback,
     }
 
 
@@ -377,13 +433,16 @@ __all__ = [
     "create_assembly",
     "end_role",
     "grant_role",
+    "import_publication",
     "join",
     "open_round",
     "position",
     "propose",
     "record_invite",
     "reject",
+    "rekey",
     "revoke_device",
     "rules_dict",
+    "seal_secret",
     "withdraw",
 ]

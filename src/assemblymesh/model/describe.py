@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from assemblymesh.model import acts as A
+from assemblymesh.model import library
 from assemblymesh.model import rules as R
 from assemblymesh.model import tables as T
 
@@ -46,6 +47,13 @@ def decision_table() -> str:
     return "\n".join(rows)
 
 
+def meeting_table() -> str:
+    rows = ["| state | `advance_meeting` to | next state |", "| --- | --- | --- |"]
+    for (state, to), nxt in T.MEETING_MOVES.items():
+        rows.append(f"| {state} | `{to}` | {nxt} |")
+    return "\n".join(rows)
+
+
 def limits_table() -> str:
     rows = ["| limit | value |", "| --- | --- |"]
     rows.append(f"| act id | {A.MIN_ID_LEN}-{A.MAX_ID_LEN} lowercase hex digits |")
@@ -55,6 +63,10 @@ def limits_table() -> str:
     rows.append(f"| `seen` | at most {A.MAX_SEEN} refs |")
     rows.append("| integers | 0 ..= 2^53 unless the field says otherwise |")
     rows.append(f"| a term of office | at most {R.MAX_TERM_MS // R.DAY_MS} days from its grant |")
+    rows.append(
+        f"| the library | at most {library.MAX_ENTRIES} publications, each at most"
+        f" {A.MAX_PUBLICATION_BYTES:,} bytes |"
+    )
     rows.append(f"| future skew | {R.MAX_FUTURE_SKEW_MS // 1000} s |")
     return "\n".join(rows)
 
@@ -64,6 +76,7 @@ SECTIONS: Mapping[str, Callable[[], str]] = {
     "round-moves": round_table,
     "proposal-moves": proposal_table,
     "decision-moves": decision_table,
+    "meeting-moves": meeting_table,
     "limits": limits_table,
 }
 

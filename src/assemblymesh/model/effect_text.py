@@ -29,14 +29,15 @@ ROLE_NAMES = {
 EFFECT_HELP = (
     "What the decision does when it takes effect (repeatable): grant-role:MEMBER:ROLE:DAYS,"
     " end-role:MEMBER:ROLE, rule:NAME=VALUE (cooling-off-hours, quorum, review-days,"
-    " block-threshold), admit-supporter:MEMBER:YYYY-MM-DD, end-supporter:MEMBER, remove:MEMBER,"
+    " block-threshold, meeting-quorum, agenda-order, absence-lookback),"
+    " admit-supporter:MEMBER:YYYY-MM-DD, end-supporter:MEMBER, remove:MEMBER,"
     " establish-fund:NAME:UNIT:DISSOLVES:THRESHOLD:STEWARD+STEWARD:TERM-DAYS:REMAINDER:PURPOSE"
     " (REMAINDER: return, or give=RECIPIENT), shorten-fund:FUND:YYYY-MM-DD,"
     " lengthen-fund:FUND:YYYY-MM-DD (alone in its proposal), disburse:FUND:AMOUNT:TO,"
     " fund-stewards:FUND:STEWARD+STEWARD:TERM-DAYS,"
     " establish-partnership:NAME:SUPPORTER+SUPPORTER:SUNSET:FUND:SKILL@MEMBER+...:PROVIDES"
     " (SUNSET YYYY-MM-DD or none, FUND or -, skills or -), shorten-partnership:NAME:YYYY-MM-DD,"
-    " renew-partnership:NAME:YYYY-MM-DD."
+    " renew-partnership:NAME:YYYY-MM-DD, rotate-secret."
 )
 # The forms alone, for a hint beside a field where effects are typed.
 EFFECT_FORMS = EFFECT_HELP.split(": ", 1)[1]
@@ -45,6 +46,9 @@ RULE_UNITS = {
     "quorum": ("quorum", 1),
     "review-days": ("review_period_ms", R.DAY_MS),
     "block-threshold": ("block_threshold", 1),
+    "meeting-quorum": ("meeting_quorum", 1),
+    "agenda-order": ("agenda_order", 1),  # 0: most supported first, 1: oldest first
+    "absence-lookback": ("absence_lookback", 1),
 }
 
 
@@ -85,6 +89,8 @@ def effect_as_text(state: AssemblyState, effect: A.Effect) -> str:
         return f"end-supporter:{who}"
     if isinstance(effect, A.RemoveMemberEffect):
         return f"remove:{who}"
+    if isinstance(effect, A.RotateSecretEffect):
+        return "rotate-secret"
     return _practice_text(state, effect)
 
 
@@ -239,4 +245,5 @@ _EFFECT_PARSERS: dict[tuple[str, int], Callable[[AssemblyState, list[str]], A.Ef
     ("renew-partnership", 2): lambda s, p: A.RenewPartnershipEffect(
         partnership=s.find_partnership(p[0]).id, sunset=_date_ms(p[1])
     ),
+    ("rotate-secret", 0): lambda _s, _p: A.RotateSecretEffect(),
 }

@@ -30,10 +30,13 @@ from assemblymesh.crdt.identity import (
 )
 from assemblymesh.errors import IllegalMoveError
 from assemblymesh.model import acts as A
+from assemblymesh.model import epochs as E
+from assemblymesh.model import library, meeting_fold
 from assemblymesh.model import rules as R
 from assemblymesh.model import tables as T
 from assemblymesh.model.fund_fold import SUPPORTER_FUND_ACTS, FundFolding, check_version_effects
 from assemblymesh.model.funds import Fund, LedgerEntry
+from assemblymesh.model.meetings import AgendaItem, Meeting
 from assemblymesh.model.order import Ordering, Placed, invited_key, order_acts
 from assemblymesh.model.partnerships import Partnership
 from assemblymesh.model.snapshot import AssemblySnapshot
@@ -248,9 +251,14 @@ class _Folder(FundFolding):
         self.founding_period = True
         self.act_refs: set[str] = set()
         self.comments: dict[str, ThreadEntry] = {}
+        self.library: dict[str, library.LibraryEntry] = {}
+        self.meetings: dict[str, Meeting] = {}
+        self.agenda_items: dict[str, AgendaItem] = {}
         self.funds: dict[str, Fund] = {}
         self.ledgers: dict[str, list[LedgerEntry]] = {}
         self.partnerships: dict[str, Partnership] = {}
+        self.epochs: tuple[E.Epoch, ...] = ()
+        self.rotation: E.Rotation | None = None
 
     # --- entry and exit --------------------------------------------------------------------
 
@@ -271,8 +279,13 @@ class _Folder(FundFolding):
         f.founding_period = state.founding_period
         f.act_refs = set(state.act_refs)
         f.comments = dict(state.comments)
+        f.library = dict(state.library)
+        f.meetings = dict(state.meetings)
+        f.agenda_items = dict(state.agenda_items)
         f.thaw_funds(dict(state.funds))
         f.partnerships = dict(state.partnerships)
+        f.epochs = state.epochs
+        f.rotation = state.rotation
         f.frozen_from = state
         return f
 
@@ -327,8 +340,13 @@ class _Folder(FundFolding):
             effect_log=tuple(self.effect_log),
             latest_eff=latest,
             comments=dict(self.comments),
+            library=dict(self.library),
+            meetings=dict(self.meetings),
+            agenda_items=dict(self.agenda_items),
             funds=self.frozen_funds(),
             partnerships=dict(self.partnerships),
+            epochs=self.epochs,
+            rotation=self.rotation,
         )
 
     def feed(self, item: Placed) -> None:
@@ -616,7 +634,13 @@ class _Folder(FundFolding):
             for t in m.roles
         )
         self.members[m.id] = dataclasses.replace(m, removed_ts=d.effective_ts, roles=roles)
+        self.rotation = E.due_after(self.rotation, d.effective_ts, "removal", d.decided_by)
         return f"{m.name} is no longer a participant"
+
+    def _effect_rotate_secret(self, d: Decision, e: A.Effect) -> str:
+        assert isinstance(e, A.RotateSecretEffect)
+        self.rotation = E.due_after(self.rotation, d.effective_ts, "decision", d.decided_by)
+        return "a new epoch of the assembly secret is due"
 
     # --- act handlers ----------------------------------------------------------------------
 
@@ -664,7 +688,13 @@ class _Folder(FundFolding):
                 raise IllegalMoveError(R.CLAIM_ONCE, "a claim invite is a member invite")
             what = f"claim ({self._claimable(act.claim, ctx.ts).name})"
         self.invites[act.invite_key] = InviteRecord(
-            act.invite_key, ctx.member, act.expires, ctx.ts, kind=act.kind, claim=act.claim
+            act.invite_key,
+            ctx.member,
+            act.expires,
+            ctx.ts,
+            kind=act.kind,
+            claim=act.claim,
+            epoch=act.epoch or 0,
         )
         return f"recorded {what} invite {act.invite_key[:8]} (expires {act.expires})"
 
@@ -742,7 +772,13 @@ class _Folder(FundFolding):
             act = dep.act
             if isinstance(act, A.RecordInvite) and act.invite_key == key and dep.member == inviter:
                 return InviteRecord(
-                    key, inviter, act.expires, dep.eff, kind=act.kind, claim=act.claim
+                    key,
+                    inviter,
+                    act.expires,
+                    dep.eff,
+                    kind=act.kind,
+                    claim=act.claim,
+                    epoch=act.epoch or 0,
                 )
         if key in self.invites:
             return InviteRecord(key, inviter, expires, None, kind=R.SUPPORTER_INVITE)
@@ -821,6 +857,7 @@ class _Folder(FundFolding):
     def _propose(self, ctx: _Ctx) -> str:
         act = ctx.act
         assert isinstance(act, A.Propose)
+        library.check_origin(self.library, act.origin)
         check_version_effects(act.effects)
         first = Version(1, act.body, ctx.member, ctx.ts, "first version", ctx.ref, act.effects)
         self.proposals[ctx.ref] = Proposal(
@@ -1115,6 +1152,16 @@ class _Folder(FundFolding):
         self.members[m.id] = dataclasses.replace(m, allows_naming=act.allow)
         return f"{m.name} {'allows' if act.allow else 'does not allow'} naming in publications"
 
+    def _import_publication(self, ctx: _Ctx) -> str:
+        act = ctx.act
+        assert isinstance(act, A.ImportPublication)
+        entry = library.entry_for(
+            self.library, self.assembly_id, act.publication, ctx.member, ctx.ts, ctx.ref
+        )
+        self.library[entry.id] = entry
+        header = entry.publication.header
+        return f"took {header.title!r} from {header.assembly_name!r} into the library"
+
     def _revoke_device(self, ctx: _Ctx) -> str:
         act = ctx.act
         assert isinstance(act, A.RevokeDevice)
@@ -1124,7 +1171,34 @@ class _Folder(FundFolding):
         self.members[m.id] = dataclasses.replace(
             m, revoked_devices=(*m.revoked_devices, act.revoked)
         )
+        self.rotation = E.due_after(self.rotation, ctx.ts, "revocation", ctx.member)
         return f"{m.name} revoked device {act.revoked[:8]}"
+
+    def _require_counting(self, ctx: _Ctx) -> None:
+        m = self.members[ctx.member]
+        if not m.counts(ctx.ts):
+            raise IllegalMoveError(R.SECRETS_BY_MEMBERS, f"{m.name} is not a member who counts")
+
+    def _rekey(self, ctx: _Ctx) -> str:
+        act = ctx.act
+        assert isinstance(act, A.Rekey)
+        self._require_counting(ctx)
+        self.epochs = E.apply_rekey(
+            self.epochs, self.rotation, number=act.epoch, check=act.check, seals=act.seals,
+            ts=ctx.ts, member=ctx.member,
+        )  # fmt: skip
+        self.rotation = None
+        return f"epoch {act.epoch} of the assembly secret, sealed to {len(act.seals)} device(s)"
+
+    def _seal(self, ctx: _Ctx) -> str:
+        act = ctx.act
+        assert isinstance(act, A.SealSecret)
+        self._require_counting(ctx)
+        self.epochs, added = E.apply_seal(
+            self.epochs, number=act.epoch, check=act.check, seals=act.seals,
+            ts=ctx.ts, member=ctx.member,
+        )  # fmt: skip
+        return f"epoch {act.epoch}'s secret sealed to {added} more device(s)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1215,6 +1289,7 @@ _EFFECTS: Mapping[type[A.Effect], Callable[[_Folder, Decision, A.Effect], str]] 
     A.EstablishPartnershipEffect: _Folder._effect_establish_partnership,
     A.ShortenPartnershipEffect: _Folder._effect_move_sunset,
     A.RenewPartnershipEffect: _Folder._effect_move_sunset,
+    A.RotateSecretEffect: _Folder._effect_rotate_secret,
 }
 
 # What a supporter with standing may write: propose, amend and withdraw its own proposals,
@@ -1222,6 +1297,7 @@ _EFFECTS: Mapping[type[A.Effect], Callable[[_Folder, Decision, A.Effect], str]] 
 # own devices and name.
 SUPPORTER_ACTS: frozenset[type[A.Act]] = frozenset(
     {A.Propose, A.Amend, A.Withdraw, A.TakePosition, A.RevokeDevice, A.AllowNaming, A.Comment}
+    | meeting_fold.SUPPORTER_ACTS
     | SUPPORTER_FUND_ACTS
 )
 
@@ -1244,11 +1320,15 @@ _HANDLERS: Mapping[type[A.Act], Callable[[_Folder, _Ctx], str]] = {
     A.AllowNaming: _Folder._allow_naming,
     A.Comment: _Folder._comment,
     A.AddMember: _Folder._add_member,
+    A.ImportPublication: _Folder._import_publication,
+    **meeting_fold.HANDLERS,
     A.Contribute: _Folder._contribute,
     A.Pledge: _Folder._pledge,
     A.PausePledge: _Folder._pause_pledge,
     A.Disburse: _Folder._disburse,
     A.ConfirmSkill: _Folder._confirm_skill,
+    A.Rekey: _Folder._rekey,
+    A.SealSecret: _Folder._seal,
 }
 
 __all__ = [

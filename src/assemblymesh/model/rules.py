@@ -82,6 +82,34 @@ COMMENT_IN_PHASE: Final = "comment-in-its-phase"
 ANSWER_TO_QUESTION: Final = "answer-under-a-question"
 # Members without a device: added by a facilitator, claimed once by a key of their own.
 CLAIM_ONCE: Final = "claim-deviceless-once"
+# Epochs of the assembly secret: a new one only when due, one per epoch number, in order;
+# sealed boxes only for the current epoch and with its check.
+REKEY_WHEN_DUE: Final = "rekey-when-due"
+ONE_REKEY_PER_EPOCH: Final = "one-rekey-per-epoch"
+SEAL_CURRENT_EPOCH: Final = "seal-current-epoch"
+SECRETS_BY_MEMBERS: Final = "secrets-by-members"
+# Meetings: their roles, agenda, speaking queue and minutes (``model.meetings``).
+MEETING_EXISTS: Final = "meeting-exists"
+AGENDA_ITEM_EXISTS: Final = "agenda-item-exists"
+MEETING_TRANSITION: Final = "meeting-transition"
+MEETING_FACILITATOR_ONLY: Final = "meeting-facilitator-only"
+NOTE_TAKER_ONLY: Final = "note-taker-only"
+MEETING_ROLES_BY_MEMBERS: Final = "meeting-roles-by-members"
+ABSENCE_STEPS_BACK: Final = "absence-steps-back"
+REFLECTION_AGENDA: Final = "reflection-agenda-by-members"
+SUPPORT_ITEM_ONCE: Final = "support-item-once"
+ITEM_NAMES_PROPOSAL: Final = "agenda-item-names-proposal"
+ONE_HAND_EACH: Final = "one-hand-each"
+MEETING_QUORUM: Final = "meeting-quorum"
+CLARIFY_SUPPORTER: Final = "clarification-to-supporter"
+MINUTES_HASH: Final = "minutes-hash-matches"
+
+# Publications between assemblies (model.library): a library entry verifies, once, bounded.
+PUBLICATION_VERIFIES: Final = "publication-verifies"
+PUBLICATION_FROM_ELSEWHERE: Final = "publication-from-another-assembly"
+LIBRARY_ONCE: Final = "library-once"
+LIBRARY_BOUNDED: Final = "library-bounded"
+ORIGIN_IN_LIBRARY: Final = "origin-in-library"
 
 # --- roles -----------------------------------------------------------------------------------
 
@@ -162,6 +190,11 @@ PARTICIPANT: Final = "any member, or a supporter with standing"
 FUND_STEWARD_WHO: Final = "the fund's current steward, up to the fund's threshold"
 PLEDGER_WHO: Final = "whoever made the pledge"
 LEARNER_WHO: Final = "the member the skill is to be transferred to, for themselves"
+REKEY_WHO: Final = (
+    "any member, once a rotation is due (a removal, a revocation or a decision to rotate):"
+    " first a device of the member whose act made it due, after 10 minutes anyone"
+)
+SEAL_WHO: Final = "any member holding the epoch's secret"
 
 # --- invites and participants -----------------------------------------------------------------
 
@@ -169,9 +202,50 @@ MEMBER_INVITE: Final = "member"
 SUPPORTER_INVITE: Final = "supporter"
 INVITE_KINDS: Final = (MEMBER_INVITE, SUPPORTER_INVITE)
 
+# --- meetings --------------------------------------------------------------------------------
+
+REGULAR: Final = "regular"
+REFLECTION: Final = "reflection"  # the members set the whole agenda: no reordering by anyone
+ABSENCE: Final = "absence"  # the usual facilitators and the supporters step back
+MEETING_KINDS: Final = (REGULAR, REFLECTION, ABSENCE)
+SCHEDULED: Final = "scheduled"
+IN_SESSION: Final = "in_session"
+ENDED: Final = "ended"
+CANCELLED: Final = "cancelled"
+MEETING_STATES: Final = (SCHEDULED, IN_SESSION, ENDED, CANCELLED)
+ITEM_PROPOSAL: Final = "proposal"
+ITEM_TOPIC: Final = "topic"
+ITEM_REPORT: Final = "report"
+ITEM_QUESTION: Final = "question"
+ITEM_KINDS: Final = (ITEM_PROPOSAL, ITEM_TOPIC, ITEM_REPORT, ITEM_QUESTION)
+DISCUSSED: Final = "discussed"
+DECIDED: Final = "decided"
+DEFERRED: Final = "deferred"
+DROPPED: Final = "dropped"
+ITEM_OUTCOMES: Final = (DISCUSSED, DECIDED, DEFERRED, DROPPED)
+# The speaking queue: in the order hands went up, or a progressive stack that puts first
+# those who have not spoken yet in this meeting, or ever.
+STACK_IN_ORDER: Final = "in_order"
+STACK_MEETING: Final = "new_in_meeting"
+STACK_EVER: Final = "new_ever"
+STACK_MODES: Final = (STACK_IN_ORDER, STACK_MEETING, STACK_EVER)
+# ``agenda_order``: how items are ordered before the facilitator reorders them.
+ORDER_BY_SUPPORT: Final = 0  # most supported first, then the oldest
+ORDER_BY_AGE: Final = 1  # the oldest first
+AGENDA_ORDERS: Final = (ORDER_BY_SUPPORT, ORDER_BY_AGE)
+MAX_AGENDA_ORDER: Final = 64  # item refs a reorder names
+
 # --- rules the assembly may change by decision -----------------------------------------------
 
-RULE_NAMES: Final = ("cooling_off_ms", "quorum", "review_period_ms", "block_threshold")
+RULE_NAMES: Final = (
+    "cooling_off_ms",
+    "quorum",
+    "review_period_ms",
+    "block_threshold",
+    "meeting_quorum",
+    "agenda_order",
+    "absence_lookback",
+)
 
 # --- defaults --------------------------------------------------------------------------------
 
@@ -179,6 +253,11 @@ DEFAULT_COOLING_OFF_MS: Final = 3 * DAY_MS
 DEFAULT_QUORUM: Final = 1
 DEFAULT_REVIEW_PERIOD_MS: Final = 180 * DAY_MS
 DEFAULT_BLOCK_THRESHOLD: Final = 1
+# Members present for a meeting to record an item as decided.
+DEFAULT_MEETING_QUORUM: Final = 1
+DEFAULT_AGENDA_ORDER: Final = ORDER_BY_SUPPORT
+# An absence meeting steps back those who facilitated most of the last N meetings held.
+DEFAULT_ABSENCE_LOOKBACK: Final = 3
 DEFAULT_TERM_MS: Final = 365 * DAY_MS
 # No term of office runs longer than this from the act that grants it.
 MAX_TERM_MS: Final = 2 * 365 * DAY_MS
@@ -192,5 +271,11 @@ DEFAULT_READINESS_PERIOD_MS: Final = 90 * DAY_MS
 REMAINDER_RETURN: Final = "return"  # back to the contributors, in proportion
 REMAINDER_GIVE: Final = "give"  # to the recipient the fund names
 REMAINDER_KINDS: Final = (REMAINDER_RETURN, REMAINDER_GIVE)
+# How long after a rotation the previous epoch's secret is still accepted (handshakes,
+# bundles, discovery), so that nodes that missed the rotation catch up through a member.
+EPOCH_GRACE_MS: Final = 7 * DAY_MS
+# A rotation due for this long may be written by any member (the designated writer, a
+# device of the member whose act made it due, may be away).
+REKEY_FALLBACK_MS: Final = 10 * 60 * 1000
 # A round waiting for a member whose deadline is this close (or past) shows a reminder.
 DEADLINE_REMINDER_MS: Final = DAY_MS

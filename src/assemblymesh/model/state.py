@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from assemblymesh.errors import NotFoundError, UsageError
 from assemblymesh.model import rules
 from assemblymesh.model.acts import Effect
+from assemblymesh.model.epochs import Epoch, Rotation
 from assemblymesh.model.funds import Fund
+from assemblymesh.model.meetings import AgendaItem, Meeting
 from assemblymesh.model.partnerships import Partnership
 from assemblymesh.model.thread import ThreadEntry
+
+if TYPE_CHECKING:
+    from assemblymesh.model.library import LibraryEntry
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,11 @@ class Rules:
     # What counts as a block: how many members' standing objections stop a decision. 1 is
     # consent (any reasoned objection blocks); an assembly may choose "consent minus one".
     block_threshold: int = 1
+    # Meetings: members present to record an item as decided; how the agenda is ordered
+    # before the facilitator reorders it; how many past meetings an absence meeting looks at.
+    meeting_quorum: int = rules.DEFAULT_MEETING_QUORUM
+    agenda_order: int = rules.DEFAULT_AGENDA_ORDER
+    absence_lookback: int = rules.DEFAULT_ABSENCE_LOOKBACK
 
 
 @dataclass(frozen=True)
@@ -222,6 +232,7 @@ class InviteRecord:
     used_by: str | None = None
     kind: str = rules.MEMBER_INVITE  # or a supporter invite
     claim: str | None = None  # the deviceless member whose membership the joiner takes over
+    epoch: int = 0  # the epoch of the secret its join key comes from
 
 
 @dataclass(frozen=True)
@@ -254,6 +265,9 @@ def _by_prefix(kind: str, items: Mapping[str, _T], prefix: str) -> _T:
     if len(hits) > 1:
         raise UsageError(f"{kind} id {prefix!r} is ambiguous ({len(hits)} match); give more")
     return items[hits[0]]
+
+
+by_prefix = _by_prefix  # for the practices' own modules (model.library, ...)
 
 
 @dataclass(frozen=True)
@@ -291,8 +305,15 @@ class AssemblyState:
     latest_eff: int = 0  # the causal time of the last placed act
     # Every question, reaction and answer of every round's thread, in the global order.
     comments: Mapping[str, ThreadEntry] = field(default_factory=dict)
+    # Other assemblies' publications taken in (model.library), by publication id.
+    library: Mapping[str, LibraryEntry] = field(default_factory=dict)
+    meetings: Mapping[str, Meeting] = field(default_factory=dict)  # by the scheduling act's ref
+    agenda_items: Mapping[str, AgendaItem] = field(default_factory=dict)  # by the adding act's ref
     funds: Mapping[str, Fund] = field(default_factory=dict)  # by fund id
     partnerships: Mapping[str, Partnership] = field(default_factory=dict)
+    # Epochs of the assembly secret (model.epochs), and the rotation due, if one is.
+    epochs: tuple[Epoch, ...] = ()
+    rotation: Rotation | None = None
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -304,6 +325,12 @@ class AssemblyState:
 
     def find_decision(self, prefix: str) -> Decision:
         return _by_prefix("decision", self.decisions, prefix)
+
+    def find_meeting(self, prefix: str) -> Meeting:
+        return _by_prefix("meeting", self.meetings, prefix)
+
+    def find_item(self, prefix: str) -> AgendaItem:
+        return _by_prefix("agenda item", self.agenda_items, prefix)
 
     def find_fund(self, ref: str) -> Fund:
         """A fund by exact name (case-insensitive; the open one first) or unique id prefix."""

@@ -81,6 +81,15 @@ DECISION_MOVES: Final[Mapping[tuple[str, str], str]] = MappingProxyType(
     }
 )
 
+# (state, state named by ``advance_meeting``) -> the meeting's state after it.
+MEETING_MOVES: Final[Mapping[tuple[str, str], str]] = MappingProxyType(
+    {
+        (R.SCHEDULED, R.IN_SESSION): R.IN_SESSION,
+        (R.IN_SESSION, R.ENDED): R.ENDED,
+        (R.SCHEDULED, R.CANCELLED): R.CANCELLED,
+    }
+)
+
 # Who may write each act type, in words (docs/process.md).
 WHO_MAY: Final[Mapping[str, str]] = MappingProxyType({cls.TYPE: cls.WHO for cls in A.ACT_CLASSES})
 
@@ -124,6 +133,14 @@ def proposal_move(state: str, event: Event) -> str:
     return nxt
 
 
+def meeting_move(state: str, to: str) -> str:
+    """The state a meeting reaches when advanced ``to``; raise if the table has no such move."""
+    nxt = MEETING_MOVES.get((state, to))
+    if nxt is None:
+        raise IllegalMoveError(R.MEETING_TRANSITION, f"a meeting that is {state} cannot be {to}")
+    return nxt
+
+
 def decision_move(status: str, event: str) -> str:
     """The status a decision reaches by ``event``; raise if the table has no such move."""
     nxt = DECISION_MOVES.get((status, event))
@@ -138,6 +155,7 @@ __all__ = [
     "COMMENT_PHASES",
     "COOLING_OFF_ELAPSED",
     "DECISION_MOVES",
+    "MEETING_MOVES",
     "PROPOSAL_MOVES",
     "ROUND_MOVES",
     "WHO_MAY",
@@ -145,6 +163,7 @@ __all__ = [
     "comment_move",
     "decision_move",
     "event_name",
+    "meeting_move",
     "next_phase",
     "proposal_move",
     "round_move",

@@ -27,13 +27,15 @@ reads the record through ``BundleSource`` (``Replica`` satisfies it).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import heapq
 import itertools
+import os
 import struct
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -72,6 +74,13 @@ SIGNATURE_CONTEXT = b"assemblymesh/bundle/v1\x00"
 
 CHUNK_SIZE = 65_536  # plaintext bytes per chunk (the last one holds 1 ..= CHUNK_SIZE)
 STREAM_HEADER_SIZE = sodium.crypto_secretstream_xchacha20poly1305_HEADERBYTES  # 24
+# The key block: the file key wrapped (secretbox) for each root that may read the file.
+MAX_READERS = 255
+WRAPPED_FOR_ROOT = 0x01
+SEALED_FOR_DEVICE = 0x02
+WRAP_NONCE_SIZE = 24
+WRAPPED_SIZE = WRAP_NONCE_SIZE + 32 + 16  # nonce, file key, Poly1305 tag
+SEALED_SIZE = 32 + 32 + 16  # ephemeral X25519 key, file key, Poly1305 tag
 CHUNK_OVERHEAD = sodium.crypto_secretstream_xchacha20poly1305_ABYTES  # 17
 _TAG_MESSAGE = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
 _TAG_FINAL = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
@@ -130,6 +139,19 @@ class Identity:
     device_key: SigningKey
     certificate: DeviceCertificate
     invite: tuple[Invite, bytes] | None = None
+    # Other roots that may read what this device writes: join keys of joiners who await
+    # their secret, so a joiner reached only by a courier can read its inviter's bundle.
+    readers: tuple[bytes, ...] = ()
+    # Devices the file key is also sealed to: devices that may not hold the current root
+    # yet (a joiner whose secret was just sealed to it, every device after a rotation).
+    devices: tuple[bytes, ...] = ()
+
+    def keys(self) -> list[bytes]:
+        roots = dict.fromkeys((self.secret, *self.readers))
+        return [bundle_key(root) for root in list(roots)[:MAX_READERS]]
+
+    def sealed_to(self) -> list[bytes]:
+        return list(dict.fromkeys(self.devices))[: MAX_READERS - len(self.keys())]
 
 
 @dataclass(frozen=True)
@@ -152,15 +174,86 @@ class Signer:
 # --- the encrypted container ------------------------------------------------------------
 
 
+def _key_block(keys: Sequence[bytes], devices: Sequence[bytes], file_key: bytes) -> bytes:
+    """``u8(count) || count × entry``: the file key wrapped for each root that may read the
+    file (``0x01 || nonce || secretbox``) and sealed to each device that may (``0x02 ||
+    sealed box`` for the device's Ed25519 key converted to X25519)."""
+    count = len(keys) + len(devices)
+    if not keys or count > MAX_READERS:
+        raise UsageError(f"a bundle is sealed for 1 to {MAX_READERS} readers, a root first")
+    block = bytearray([count])
+    for key in keys:
+        nonce = os.urandom(WRAP_NONCE_SIZE)
+        block += bytes([WRAPPED_FOR_ROOT]) + nonce + sodium.crypto_secretbox(file_key, nonce, key)
+    for device in devices:
+        curve = sodium.crypto_sign_ed25519_pk_to_curve25519(device)
+        block += bytes([SEALED_FOR_DEVICE]) + sodium.crypto_box_seal(file_key, curve)
+    return bytes(block)
+
+
+def _read_key_block(source: IO[bytes]) -> tuple[bytes, list[bytes]]:
+    count = source.read(1)
+    if not count or not 1 <= count[0] <= MAX_READERS:
+        raise BundleError("not a bundle: the file is too short or does not start as one")
+    block, entries = bytearray(count), []
+    for _ in range(count[0]):
+        kind = source.read(1)
+        size = {WRAPPED_FOR_ROOT: WRAPPED_SIZE, SEALED_FOR_DEVICE: SEALED_SIZE}.get(
+            kind[0] if kind else -1
+        )
+        if size is None:
+            raise BundleError("not a bundle: the file is too short or its key block is damaged")
+        entry = source.read(size)
+        if len(entry) < size:
+            raise BundleError("not a bundle: the file is too short")
+        block += kind + entry
+        entries.append(kind + entry)
+    return bytes(block), entries
+
+
+def _unwrap(
+    entries: list[bytes], keys: Sequence[bytes], devices: Sequence[SigningKey]
+) -> bytes | None:
+    """The file key, if one of ``keys`` or ``devices`` opens one of the entries."""
+    pairs = []
+    for device in devices:
+        private = sodium.crypto_sign_ed25519_sk_to_curve25519(device.seed + device.public)
+        pairs.append((sodium.crypto_scalarmult_base(private), private))
+    for entry in entries:
+        kind, body = entry[0], entry[1:]
+        try:
+            if kind == WRAPPED_FOR_ROOT:
+                for key in keys:
+                    with contextlib.suppress(nacl.exceptions.CryptoError):
+                        opened: bytes = sodium.crypto_secretbox_open(
+                            body[WRAP_NONCE_SIZE:], body[:WRAP_NONCE_SIZE], key
+                        )
+                        return opened
+            for public, private in pairs if kind == SEALED_FOR_DEVICE else ():
+                with contextlib.suppress(nacl.exceptions.CryptoError):
+                    opened = sodium.crypto_box_seal_open(body, public, private)
+                    return opened
+        except (ValueError, TypeError):
+            continue
+    return None
+
+
 class _SealedWriter:
     """Plaintext in, secretstream chunks out. A chunk is written only once more plaintext
-    follows it, so the last chunk (tagged final) always holds 1 ..= CHUNK_SIZE bytes."""
+    follows it, so the last chunk (tagged final) always holds 1 ..= CHUNK_SIZE bytes.
+    ``keys`` are the bundle keys of the roots that may read the file: a fresh file key is
+    wrapped for each, in the key block before the stream header."""
 
-    def __init__(self, out: IO[bytes], key: bytes) -> None:
+    def __init__(
+        self, out: IO[bytes], keys: Sequence[bytes], devices: Sequence[bytes] = ()
+    ) -> None:
         self._out = out
+        file_key = os.urandom(KEY_SIZE)
+        block = _key_block(keys, devices, file_key)
         self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
-        self.stream_header: bytes = sodium.crypto_secretstream_xchacha20poly1305_init_push(
-            self._state, key
+        # The signed prefix: the key block, then the stream header.
+        self.stream_header: bytes = block + sodium.crypto_secretstream_xchacha20poly1305_init_push(
+            self._state, file_key
         )
         out.write(self.stream_header)
         self._buffer = bytearray()
@@ -189,18 +282,52 @@ class _SealedWriter:
         self._buffer.clear()
 
 
-class _SealedReader:
-    """Secretstream chunks in, plaintext out; every defect is a ``BundleError``."""
+@dataclass(frozen=True)
+class Openers:
+    """What a reader tries on the key block: bundle keys of the roots it accepts, and its
+    device key (for the file key sealed to the device)."""
 
-    def __init__(self, source: IO[bytes], key: bytes, progress: Progress | None = None) -> None:
+    roots: tuple[bytes, ...]
+    devices: tuple[SigningKey, ...] = ()
+
+
+Secrets = bytes | Sequence[bytes | SigningKey]
+
+
+def bundle_keys(secrets: Secrets) -> Openers:
+    """The openers of a reader: one bundle key per root secret it accepts (the current
+    epoch's first, then earlier epochs' within their grace period, join keys), and the
+    device keys among ``secrets``."""
+    if isinstance(secrets, bytes):
+        secrets = (secrets,)
+    roots = tuple(bundle_key(s) for s in secrets if isinstance(s, bytes))
+    devices = tuple(s for s in secrets if isinstance(s, SigningKey))
+    if not roots and not devices:
+        raise UsageError("a reader needs at least one secret")
+    return Openers(roots, devices)
+
+
+class _SealedReader:
+    """Secretstream chunks in, plaintext out; every defect is a ``BundleError``. The file
+    key is unwrapped from the key block with the first of ``keys`` that opens a copy."""
+
+    def __init__(self, source: IO[bytes], keys: Openers, progress: Progress | None = None) -> None:
         self._in = source
         self._progress = progress
-        self.stream_header = source.read(STREAM_HEADER_SIZE)
-        if len(self.stream_header) < STREAM_HEADER_SIZE:
+        block, entries = _read_key_block(source)
+        header = source.read(STREAM_HEADER_SIZE)
+        if len(header) < STREAM_HEADER_SIZE:
             raise BundleError("not a bundle: the file is too short")
+        self.stream_header = block + header
         self._tick(len(self.stream_header))
+        file_key = _unwrap(entries, keys.roots, keys.devices)
+        if file_key is None or len(file_key) != KEY_SIZE:
+            raise BundleError(
+                "bundle does not open: made for another assembly or an earlier epoch of its"
+                " secret, or altered at its start"
+            )
         self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
-        sodium.crypto_secretstream_xchacha20poly1305_init_pull(self._state, self.stream_header, key)
+        sodium.crypto_secretstream_xchacha20poly1305_init_pull(self._state, header, file_key)
         self._buffer = b""
         self._pos = 0
         self._chunks = 0
@@ -445,7 +572,7 @@ def _header_invite(
 
 def write_vector(out: IO[bytes], identity: Identity, vector: VersionVector, now_ms: int) -> int:
     """Write a signed, encrypted version vector file; return its size in bytes."""
-    sealed = _SealedWriter(out, bundle_key(identity.secret))
+    sealed = _SealedWriter(out, identity.keys(), identity.sealed_to())
     records = _RecordWriter(sealed)
     records.record(RECORD_HEADER, _header(identity, KIND_VECTOR, now_ms, None))
     heads = [[device, seq, head] for device, (seq, head) in sorted(vector.items()) if seq > 0]
@@ -457,11 +584,11 @@ def write_vector(out: IO[bytes], identity: Identity, vector: VersionVector, now_
 def read_vector(
     source: IO[bytes],
     assembly: bytes,
-    secret: bytes,
+    secret: Secrets,
     authorize: Authorize | None = None,
 ) -> tuple[Signer, dict[bytes, tuple[int, bytes]]]:
     """Open and verify a vector file; raise ``BundleError`` for anything wrong."""
-    records = _RecordReader(_SealedReader(source, bundle_key(secret)))
+    records = _RecordReader(_SealedReader(source, bundle_keys(secret)))
     signer, _ = _read_header(records, assembly, KIND_VECTOR, authorize)
     kind, body = records.next()
     if kind != RECORD_VECTOR:
@@ -651,7 +778,7 @@ def write_bundle(
     mine = dict(source.vector())
     theirs = {} if theirs is None else theirs
     total = plan_count(mine, theirs)
-    sealed = _SealedWriter(out, bundle_key(identity.secret))
+    sealed = _SealedWriter(out, identity.keys(), identity.sealed_to())
     records = _RecordWriter(sealed)
     records.record(RECORD_HEADER, _header(identity, KIND_BUNDLE, now_ms, total))
     encoder = BatchEncoder(stride=SIGNATURE_STRIDE)
@@ -686,14 +813,14 @@ class VerifiedBundle:
 def verify_bundle(
     source: IO[bytes],
     assembly: bytes,
-    secret: bytes,
+    secret: Secrets,
     spool: IO[bytes],
     authorize: Authorize | None = None,
     progress: Progress | None = None,
 ) -> VerifiedBundle:
     """Read and check a whole bundle, copying its batches to ``spool`` (a binary file the
     caller owns). Raises ``BundleError`` at the first defect; memory stays at one batch."""
-    records = _RecordReader(_SealedReader(source, bundle_key(secret), progress))
+    records = _RecordReader(_SealedReader(source, bundle_keys(secret), progress))
     signer, fields = _read_header(records, assembly, KIND_BUNDLE, authorize)
     announced = fields["changes"]
     decoder = BatchDecoder(assembly)
@@ -784,7 +911,7 @@ def ingest_verified(
 def import_bundle(
     source: IO[bytes],
     assembly: bytes,
-    secret: bytes,
+    secret: Secrets,
     sink: BundleSink,
     authorize: Authorize | None = None,
     spool_dir: Path | None = None,

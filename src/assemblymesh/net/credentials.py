@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 from assemblymesh.crdt.identity import (
     ASSEMBLY_ID_SIZE,
@@ -29,14 +30,71 @@ __all__ = [
     "Authorization",
     "Authorize",
     "Credentials",
+    "Keyring",
     "PeerIdentity",
     "Refused",
+    "Root",
     "decide",
 ]
 
 log = logging.getLogger("assemblymesh.net")
 
 ASSEMBLY_SECRET_SIZE = 32
+# A responder tries at most this many roots on a first handshake message.
+MAX_ACCEPTED_ROOTS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Root:
+    """A 32-byte secret that handshake psks, discovery keys and bundle keys derive from: the
+    assembly secret of one epoch, or the join key of one invite (``invite_key`` set)."""
+
+    kind: Literal["epoch", "join"]
+    epoch: int
+    secret: bytes = field(repr=False)
+    invite_key: bytes | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.secret) != ASSEMBLY_SECRET_SIZE:
+            raise UsageError("a root secret must be 32 bytes")
+        if (self.kind == "join") != (self.invite_key is not None):
+            raise UsageError("a join root, and only a join root, names its invite key")
+
+
+@dataclass(frozen=True, slots=True)
+class Keyring:
+    """The roots this node uses now, decided by the composition root from the record.
+
+    ``epoch`` is the assembly's current epoch as this node knows it (told to peers).
+    ``dial`` is what an initiator's handshake uses. ``accept`` is what a responder tries on a
+    first message, in order (the current epoch, earlier ones within their grace period, join
+    keys of outstanding invites). ``seal`` writes discovery blobs and bundles (None: this node
+    holds no epoch secret yet, a joiner; it then writes bundles under ``dial``). ``read``
+    opens discovery blobs and bundles: the epoch roots of ``accept``.
+    """
+
+    epoch: int
+    dial: Root
+    accept: tuple[Root, ...]
+    seal: Root | None = None
+
+    def __post_init__(self) -> None:
+        if not self.accept or len(self.accept) > MAX_ACCEPTED_ROOTS:
+            raise UsageError(f"a keyring accepts 1 to {MAX_ACCEPTED_ROOTS} roots")
+
+    @classmethod
+    def single(cls, secret: bytes, epoch: int = 0) -> Keyring:
+        """One epoch secret for everything (a node that knows no other)."""
+        root = Root("epoch", epoch, secret)
+        return cls(epoch, root, (root,), root)
+
+    @property
+    def read(self) -> tuple[Root, ...]:
+        return tuple(r for r in self.accept if r.kind == "epoch")
+
+    @property
+    def writer(self) -> Root:
+        return self.seal if self.seal is not None else self.dial
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +110,9 @@ class Credentials:
     device_key: SigningKey
     certificate: DeviceCertificate
     invite: tuple[Invite, bytes] | None = None
+    # The roots in use now, asked afresh for each handshake, blob and bundle (they change
+    # when the record starts a new epoch); None: ``assembly_secret`` alone, epoch 0.
+    keyring: Callable[[], Keyring] | None = None
 
     def __post_init__(self) -> None:
         if len(self.assembly_id) != ASSEMBLY_ID_SIZE:
@@ -68,6 +129,12 @@ class Credentials:
     def device(self) -> bytes:
         """This device's public key."""
         return self.device_key.public
+
+    def keys(self) -> Keyring:
+        """The keyring in use now."""
+        if self.keyring is None:
+            return Keyring.single(self.assembly_secret)
+        return self.keyring()
 
 
 @dataclass(frozen=True, slots=True)

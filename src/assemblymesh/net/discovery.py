@@ -6,8 +6,11 @@ The normative description is ``docs/protocol.md`` §6. In short:
   random host label, both replaced every ``rotate_every_s`` seconds, so names neither say
   which assembly this is nor link one advertisement period to the next.
 * The TXT record holds only ``v=1`` and ``b=<blob>``: an XChaCha20-Poly1305 encryption, under
-  a key derived from the assembly secret, of the assembly id, the device key, the sync port
-  and the time of sealing. Members open it; for anyone else it is random bytes.
+  a key derived from the assembly secret of the current epoch, of the assembly id, a tag
+  (a keyed hash of the device key and the time of sealing, so it changes with every
+  advertisement and says nothing to anyone who cannot open the blob), the sync port and the
+  time of sealing. Members open it; for anyone else, a holder of an old invite included,
+  it is random bytes.
 * A browser resolves every advertisement it sees, opens the blob, and reports peers of its
   own assembly (other than itself) to the ``on_peer`` callback. An advertisement whose blob
   does not open is some other assembly's, or noise, and is dropped quietly.
@@ -47,13 +50,14 @@ from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZerocon
 from assemblymesh.clock import Clock, wall_clock_ms
 from assemblymesh.crdt.identity import ASSEMBLY_ID_SIZE, KEY_SIZE
 from assemblymesh.errors import DiscoveryError, InvalidAnnouncement, UsageError
-from assemblymesh.net.credentials import Credentials
+from assemblymesh.net.credentials import Credentials, Keyring
 from assemblymesh.net.lifecycle import Lifecycle
 from assemblymesh.net.noise import Rng
 
 __all__ = [
     "DISCOVERY_VERSION",
     "SERVICE_TYPE",
+    "TAG_SIZE_BYTES",
     "Announcement",
     "Discovery",
     "DiscoveryConfig",
@@ -63,11 +67,14 @@ __all__ = [
     "PeerAddress",
     "PeerCallback",
     "ServiceLabels",
+    "announcement_for",
     "build_service_info",
+    "device_tag",
     "discovery_key",
     "local_addresses",
     "new_labels",
     "open_blob",
+    "open_blob_with",
     "quiet_zeroconf",
     "random_label",
     "seal_blob",
@@ -76,11 +83,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SERVICE_TYPE = "_assemblymesh._tcp.local."
-DISCOVERY_VERSION = 1
+DISCOVERY_VERSION = 2
 DISCOVERY_KEY_CONTEXT = b"assemblymesh/discovery/v1\x00"
 # The AEAD associated data names the protocol and its version, so a blob sealed for another
 # version of the format never opens as this one.
-BLOB_AD = b"assemblymesh/discovery-blob/v1\x00"
+BLOB_AD = b"assemblymesh/discovery-blob/v2\x00"
 ASSEMBLY_SECRET_SIZE = 32
 NONCE_SIZE = 24  # XChaCha20: large enough that random nonces never repeat in practice
 TAG_SIZE = 16
@@ -102,24 +109,28 @@ DEFAULT_RESOLVE_TIMEOUT_MS = 3000
 # resolves in flight, new announcements are dropped until some finish.
 MAX_PENDING_RESOLVES = 64
 
-_PAYLOAD_KEYS = frozenset({"assembly", "device", "port", "issued_ms"})
+_PAYLOAD_KEYS = frozenset({"assembly", "tag", "port", "issued_ms"})
+TAG_SIZE_BYTES = 16
+TAG_CONTEXT = b"assemblymesh/discovery-tag/v1\x00"
 
 
 @dataclass(frozen=True, slots=True)
 class Announcement:
-    """What a blob says: device ``device`` of ``assembly_id`` syncs on ``port``."""
+    """What a blob says: the device whose tag is ``tag`` (``device_tag``) of ``assembly_id``
+    syncs on ``port``."""
 
     assembly_id: bytes
-    device: bytes
+    tag: bytes
     port: int
     issued_ms: int
 
 
 @dataclass(frozen=True, slots=True)
 class PeerAddress:
-    """A place to try the handshake with ``device``: a host (IP literal) and TCP port."""
+    """A place to try the handshake with the advertiser of ``tag``: a host (IP literal) and
+    TCP port. The handshake, not the tag, says which device it is."""
 
-    device: bytes
+    tag: bytes
     host: str
     port: int
 
@@ -155,11 +166,31 @@ def discovery_key(assembly_secret: bytes) -> bytes:
     return hashlib.blake2b(DISCOVERY_KEY_CONTEXT, key=assembly_secret, digest_size=32).digest()
 
 
+def device_tag(assembly_secret: bytes, device: bytes, issued_ms: int) -> bytes:
+    """The tag a device puts in a blob sealed at ``issued_ms``: keyed BLAKE2b-128 (key = the
+    discovery key) of the context, the device key and ``u64be(issued_ms)``. It changes with
+    every blob; only a holder of the secret who knows the device key can recognise it."""
+    if len(device) != KEY_SIZE or not 0 <= issued_ms < 2**64:
+        raise UsageError("a device key is 32 bytes and issued_ms fits 64 bits")
+    data = TAG_CONTEXT + device + issued_ms.to_bytes(8, "big")
+    key = discovery_key(assembly_secret)
+    return hashlib.blake2b(data, key=key, digest_size=TAG_SIZE_BYTES).digest()
+
+
+def announcement_for(
+    assembly_secret: bytes, assembly_id: bytes, device: bytes, port: int, issued_ms: int
+) -> Announcement:
+    """What ``device`` announces at ``issued_ms``, its tag made with ``assembly_secret``."""
+    return Announcement(
+        assembly_id, device_tag(assembly_secret, device, issued_ms), port, issued_ms
+    )
+
+
 def _check_announcement(a: Announcement) -> None:
     if len(a.assembly_id) != ASSEMBLY_ID_SIZE:
         raise UsageError("an assembly id must be 16 bytes")
-    if len(a.device) != KEY_SIZE:
-        raise UsageError("a device key must be 32 bytes")
+    if len(a.tag) != TAG_SIZE_BYTES:
+        raise UsageError(f"a tag must be {TAG_SIZE_BYTES} bytes")
     if not 1 <= a.port <= 65535:
         raise UsageError(f"port {a.port} is not a TCP port")
     if a.issued_ms < 0:
@@ -173,7 +204,7 @@ def seal_blob(assembly_secret: bytes, announcement: Announcement, *, rng: Rng = 
     plaintext: bytes = msgpack.packb(
         {
             "assembly": announcement.assembly_id,
-            "device": announcement.device,
+            "tag": announcement.tag,
             "port": announcement.port,
             "issued_ms": announcement.issued_ms,
         },
@@ -231,6 +262,21 @@ def open_blob(
     return ann
 
 
+def open_blob_with(
+    keyring: Keyring, blob: str | bytes, assembly_id: bytes, now_ms: int
+) -> tuple[Announcement, bytes] | InvalidAnnouncement:
+    """Open ``blob`` with each epoch root the keyring reads (the current epoch first, then
+    earlier ones within their grace period): the announcement and the secret that opened
+    it, or why none did."""
+    failure = InvalidAnnouncement("blob does not open with this assembly's key")
+    for root in keyring.read:
+        try:
+            return open_blob(root.secret, blob, assembly_id=assembly_id, now_ms=now_ms), root.secret
+        except InvalidAnnouncement as exc:
+            failure = exc
+    return failure
+
+
 def _announcement_from(plaintext: bytes) -> Announcement:
     try:
         fields = msgpack.unpackb(plaintext, raw=False, strict_map_key=True)
@@ -238,24 +284,24 @@ def _announcement_from(plaintext: bytes) -> Announcement:
         raise InvalidAnnouncement("blob payload is not msgpack") from exc
     if not isinstance(fields, dict) or set(fields) != _PAYLOAD_KEYS:
         raise InvalidAnnouncement("blob payload has the wrong fields")
-    assembly, device, port, issued = (
+    assembly, tag, port, issued = (
         fields["assembly"],
-        fields["device"],
+        fields["tag"],
         fields["port"],
         fields["issued_ms"],
     )
     if not (
         isinstance(assembly, bytes)
         and len(assembly) == ASSEMBLY_ID_SIZE
-        and isinstance(device, bytes)
-        and len(device) == KEY_SIZE
+        and isinstance(tag, bytes)
+        and len(tag) == TAG_SIZE_BYTES
         and type(port) is int
         and 1 <= port <= 65535
         and type(issued) is int
         and issued >= 0
     ):
         raise InvalidAnnouncement("blob payload is malformed")
-    return Announcement(assembly, device, port, issued)
+    return Announcement(assembly, tag, port, issued)
 
 
 def random_label(rng: Rng = os.urandom) -> str:
@@ -402,6 +448,12 @@ class DiscoveryConfig:
     # What the node listens on (``::``, ``0.0.0.0``, or specific addresses): only addresses
     # a peer can reach it at are advertised (see ``local_addresses``). None: no filter.
     listen_hosts: Sequence[str] | None = None
+    # The epoch roots in use now (sealing with ``seal``, opening with ``read``); None:
+    # ``assembly_secret`` alone.
+    keyring: Callable[[], Keyring] | None = None
+
+    def keys(self) -> Keyring:
+        return Keyring.single(self.assembly_secret) if self.keyring is None else self.keyring()
 
     @classmethod
     def for_credentials(
@@ -414,6 +466,7 @@ class DiscoveryConfig:
             device=credentials.device,
             port=port,
             on_peer=on_peer,
+            keyring=credentials.keys,
             **options,
         )
 
@@ -573,8 +626,9 @@ class Discovery(Lifecycle):
 
     def _service_info(self, labels: ServiceLabels) -> AsyncServiceInfo:
         cfg = self._config
-        announcement = Announcement(cfg.assembly_id, cfg.device, cfg.port, cfg.clock())
-        blob = seal_blob(cfg.assembly_secret, announcement, rng=cfg.rng)
+        secret = cfg.keys().writer.secret
+        announcement = announcement_for(secret, cfg.assembly_id, cfg.device, cfg.port, cfg.clock())
+        blob = seal_blob(secret, announcement, rng=cfg.rng)
         return build_service_info(labels, cfg.port, blob, self._addresses)
 
     async def _register(self, labels: ServiceLabels) -> None:
@@ -662,15 +716,13 @@ class Discovery(Lifecycle):
         if blob is None:
             self._ignore(name, "no blob")
             return
-        try:
-            ann = open_blob(
-                cfg.assembly_secret, blob, assembly_id=cfg.assembly_id, now_ms=cfg.clock()
-            )
-        except InvalidAnnouncement as exc:
+        opened = open_blob_with(cfg.keys(), blob, cfg.assembly_id, cfg.clock())
+        if isinstance(opened, InvalidAnnouncement):
             # Other assemblies share the LAN; their blobs failing to open is normal.
-            self._ignore(name, str(exc))
+            self._ignore(name, str(opened))
             return
-        if ann.device == cfg.device:
+        ann, secret = opened
+        if ann.tag == device_tag(secret, cfg.device, ann.issued_ms):
             self._ignore(name, "own device")
             return
         if info.port != ann.port:
@@ -679,7 +731,7 @@ class Discovery(Lifecycle):
         if not hosts:
             self._ignore(name, "no address")
             return
-        peers = tuple(PeerAddress(ann.device, host, ann.port) for host in hosts)
+        peers = tuple(PeerAddress(ann.tag, host, ann.port) for host in hosts)
         already = {p for other, ps in self._known.items() if other != name for p in ps}
         already.update(self._known.get(name, ()))
         self._known[name] = peers

@@ -2,9 +2,13 @@
 
 The normative description is ``docs/protocol.md`` §3. In short:
 
-1. ``Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b`` with a psk derived from the assembly secret and
-   a prologue naming the protocol version and the assembly. The psk is mixed before the first
-   payload, so a peer without the secret fails on message 1 and learns nothing.
+1. ``Noise_XXpsk0_25519_ChaChaPoly_BLAKE2b`` with a psk derived from a *root* (§3.9): the
+   initiator's dial root (the assembly secret of the newest epoch it holds, or a joiner's
+   join key), and at the responder the first of its accepted roots (the current epoch,
+   earlier ones within their grace period, join keys of outstanding invites) that opens
+   message 1. The prologue names the protocol version and the assembly. The psk is mixed
+   before the first payload, so a peer without an accepted root fails on message 1 and
+   learns nothing. Each proof names the sender's epoch, so a node behind is told to upgrade.
 2. Each side's first transport message is an identity proof: its device certificate and an
    Ed25519 signature, by the device key, over the Noise handshake hash. A joiner adds its
    invite and invite proof. The responder checks the initiator's proof before revealing its
@@ -46,8 +50,10 @@ from assemblymesh.net.credentials import (
     Authorization,
     Authorize,
     Credentials,
+    Keyring,
     PeerIdentity,
     Refused,
+    Root,
     decide,
 )
 from assemblymesh.net.events import NeedData
@@ -133,11 +139,16 @@ class HandshakeDone:
     """The peer is proven and authorised.
 
     ``trailing_data`` are bytes received after the handshake: feed them to ``session``.
+    ``root`` is what the Noise psk came from (the initiator's dial root, or the one a
+    responder's first message opened with); ``peer_epoch`` the epoch the peer's proof names
+    (0 if none): a peer at a later epoch than this node's tells it to upgrade.
     """
 
     peer: PeerIdentity
     session: Session
     trailing_data: bytes
+    root: Root | None = None
+    peer_epoch: int = 0
 
 
 Event = NeedData | HandshakeDone
@@ -165,6 +176,9 @@ class Handshake:
     ``static_private`` is the Noise static X25519 key (by default derived from the device key).
     ``authorize`` answers ``Admitted()`` or ``Refused(reason)`` for a proven peer.
     ``ephemeral_private`` fixes the Noise ephemeral key (tests only; otherwise from ``rng``).
+    ``keyring`` gives the roots of the psk (default: ``credentials.keys()``): an initiator
+    uses its ``dial`` root, a responder opens the first message with each ``accept`` root in
+    turn and goes on with the one it opened with.
     """
 
     def __init__(
@@ -179,6 +193,7 @@ class Handshake:
         ephemeral_private: bytes | None = None,
         timeout_ms: int = HANDSHAKE_TIMEOUT_MS,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        keyring: Keyring | None = None,
     ) -> None:
         if role not in _ROLE_BYTE:
             raise UsageError(f"unknown handshake role {role!r}")
@@ -189,7 +204,23 @@ class Handshake:
         self.timeout_ms = timeout_ms
         self._authorize = authorize
         self._max_message_size = max_message_size
-        self._noise = _noise_state(role, credentials, static_private, ephemeral_private, rng)
+        self.keyring = credentials.keys() if keyring is None else keyring
+        static = KeyPair.from_private(
+            static_private
+            if static_private is not None
+            else static_key_from_device(credentials.device_key)
+        )
+        ephemeral = (
+            KeyPair.from_private(ephemeral_private) if ephemeral_private is not None else None
+        )
+
+        def noise_for(root: Root) -> HandshakeState:
+            return _noise_state(role, credentials, static, ephemeral, rng, root)
+
+        self._noise_for = noise_for
+        self.root: Root | None = self.keyring.dial if role == "initiator" else None
+        self._noise = noise_for(self.keyring.dial)
+        self._peer_epoch = 0
         # No handshake frame is longer than a proof, so a stranger cannot make us buffer more.
         self._decoder = FrameDecoder(max_frame_size=MAX_PROOF_SIZE + TAGLEN)
         self._outgoing = bytearray()
@@ -283,7 +314,7 @@ class Handshake:
     def _handle(self, frame: bytes, now_ms: int) -> None:
         step = self._step
         if step is _Step.NOISE_1:
-            self._read_noise(frame, MESSAGE_1_SIZE, 1)
+            self._open_first(frame)
             self._first_message = True
             self._outgoing += encode_frame(self._noise.write_message(b""))
             self._step = _Step.NOISE_3
@@ -314,6 +345,27 @@ class Handshake:
         if self._noise.read_message(frame) != b"":
             raise HandshakeError(f"handshake message {number} carries an unexpected payload")
 
+    def _open_first(self, frame: bytes) -> None:
+        """Open message 1 with each accepted root in turn; go on with the one that opens it."""
+        if len(frame) != MESSAGE_1_SIZE:
+            raise HandshakeError(
+                f"handshake message 1 has {len(frame)} bytes, not {MESSAGE_1_SIZE}"
+            )
+        failure = HandshakeError("handshake message failed authentication")
+        for root in self.keyring.accept:
+            noise = self._noise_for(root)
+            try:
+                payload = noise.read_message(frame)
+            except HandshakeError as exc:
+                # A wrong secret or assembly id, a passed epoch, a used invite: a failed tag.
+                failure = exc
+                continue
+            if payload != b"":
+                raise HandshakeError("handshake message 1 carries an unexpected payload")
+            self._noise, self.root = noise, root
+            return
+        raise failure
+
     def _split(self) -> None:
         c1, c2 = self._noise.split()
         self._send, self._recv = (c1, c2) if self.role == "initiator" else (c2, c1)
@@ -321,7 +373,7 @@ class Handshake:
     def _make_proof(self) -> bytes:
         assert self._send is not None
         creds = self.credentials
-        fields: dict[str, bytes] = {
+        fields: dict[str, bytes | int] = {
             "cert": creds.certificate.encode(),
             "sig": creds.device_key.sign(
                 PROOF_CONTEXT, proof_message(self.role, self._noise.handshake_hash)
@@ -331,6 +383,8 @@ class Handshake:
             invite, invite_proof = creds.invite
             fields["invite"] = invite.encode()
             fields["invite_proof"] = invite_proof
+        if self.keyring.epoch > 0:
+            fields["epoch"] = self.keyring.epoch
         plaintext: bytes = msgpack.packb(fields)
         return self._send.encrypt_with_ad(b"", plaintext)
 
@@ -340,7 +394,7 @@ class Handshake:
             plaintext = self._recv.decrypt_with_ad(b"", frame)
         except ProtocolError as exc:
             raise HandshakeError("identity proof failed authentication") from exc
-        fields = _decode_proof(plaintext)
+        fields, peer_epoch = _decode_proof(plaintext)
         try:
             cert = DeviceCertificate.decode(fields["cert"])
         except RemoteError as exc:
@@ -364,6 +418,16 @@ class Handshake:
         if cert.device == self.credentials.device:
             raise HandshakeError("peer presents this node's own device key")
         invite = self._check_invite(fields, cert, now_ms)
+        root = self.root
+        # A responder that opened message 1 with a join key admits only that invite's join.
+        if (
+            self.role == "responder"
+            and root is not None
+            and root.kind == "join"
+            and (invite is None or invite.invite_key != root.invite_key)
+        ):
+            raise HandshakeError("peer used a join key without the invite it belongs to")
+        self._peer_epoch = peer_epoch
         peer = PeerIdentity(member=cert.member, device=cert.device, certificate=cert, invite=invite)
         answer = decide(self._authorize, peer)
         if isinstance(answer, Refused):
@@ -397,36 +461,41 @@ class Handshake:
             self._noise.handshake_hash,
             max_message_size=self._max_message_size,
         )
-        self._done = HandshakeDone(peer=self._peer, session=session, trailing_data=trailing)
+        self._done = HandshakeDone(
+            peer=self._peer,
+            session=session,
+            trailing_data=trailing,
+            root=self.root,
+            peer_epoch=self._peer_epoch,
+        )
 
 
 def _noise_state(
     role: Role,
     creds: Credentials,
-    static_private: bytes | None,
-    ephemeral_private: bytes | None,
+    static: KeyPair,
+    ephemeral: KeyPair | None,
     rng: Rng,
+    root: Root,
 ) -> HandshakeState:
-    static = KeyPair.from_private(
-        static_private if static_private is not None else static_key_from_device(creds.device_key)
-    )
-    ephemeral = KeyPair.from_private(ephemeral_private) if ephemeral_private is not None else None
     return HandshakeState(
         PROTOCOL_NAME,
         initiator=role == "initiator",
         prologue=prologue_for(creds.assembly_id),
         s=static,
         e=ephemeral,
-        psks=[derive_psk(creds.assembly_secret)],
+        psks=[derive_psk(root.secret)],
         rng=rng,
     )
 
 
 _REQUIRED = frozenset({"cert", "sig"})
 _WITH_INVITE = frozenset({"cert", "sig", "invite", "invite_proof"})
+_KEY_SETS = (_REQUIRED, _WITH_INVITE, _REQUIRED | {"epoch"}, _WITH_INVITE | {"epoch"})
+MAX_EPOCH = 2**32 - 1
 
 
-def _decode_proof(plaintext: bytes) -> dict[str, bytes]:
+def _decode_proof(plaintext: bytes) -> tuple[dict[str, bytes], int]:
     """Parse an identity proof: a msgpack map with exactly the known keys, all binary."""
     try:
         fields = msgpack.unpackb(
@@ -435,8 +504,11 @@ def _decode_proof(plaintext: bytes) -> dict[str, bytes]:
     except Exception as exc:
         # msgpack raises a zoo of exception types on bad input; none may escape as itself.
         raise HandshakeError("identity proof is not valid msgpack") from exc
-    if not isinstance(fields, dict) or frozenset(fields) not in (_REQUIRED, _WITH_INVITE):
+    if not isinstance(fields, dict) or frozenset(fields) not in _KEY_SETS:
         raise HandshakeError("identity proof has unexpected fields")
+    epoch = fields.pop("epoch", None)
+    if epoch is not None and (type(epoch) is not int or not 1 <= epoch <= MAX_EPOCH):
+        raise HandshakeError("identity proof names an epoch out of range")
     if not all(isinstance(v, bytes) for v in fields.values()):
         raise HandshakeError("identity proof fields must be binary")
-    return fields
+    return fields, 0 if epoch is None else epoch

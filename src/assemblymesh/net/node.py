@@ -57,7 +57,7 @@ from assemblymesh.errors import (
 )
 from assemblymesh.net.addressbook import AddressBook
 from assemblymesh.net.batch import MAX_BATCH_CHANGES
-from assemblymesh.net.credentials import Authorize, Credentials, PeerIdentity
+from assemblymesh.net.credentials import Authorize, Credentials, PeerIdentity, Refused, decide
 from assemblymesh.net.framing import Session
 from assemblymesh.net.handshake import HANDSHAKE_TIMEOUT_MS, Handshake, HandshakeDone, Role
 from assemblymesh.net.lifecycle import Lifecycle
@@ -119,6 +119,9 @@ class Limits:
     idle_timeout: float = 90.0  # no byte received for this long: bye and close
     keepalive: float = 30.0  # send a ping after this long without sending anything
     refresh_interval: float = 0.25  # poll the store for other processes' changes
+    # Established peers are asked governance's question again this often: a device revoked
+    # or a member removed since the handshake is disconnected.
+    recheck_interval: float = 5.0
     ingest_slice: int = SLICE_CHANGES
     max_batch_changes: int = MAX_BATCH_CHANGES
     pending_budget: int = PENDING_BUDGET_BYTES  # per connection
@@ -345,6 +348,7 @@ class Node(Lifecycle):
                 if (host, port) not in self.config.peers:
                     self._start_dialling(host, port, keep=False)
         self._spawn(self._refresh_loop())
+        self._spawn(self._recheck_loop())
 
     async def _listen(self, host: str, port: int) -> None:
         shown = host or "*"
@@ -495,6 +499,27 @@ class Node(Lifecycle):
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), seconds)
         return self._stopping.is_set()
+
+    async def _recheck_loop(self) -> None:
+        while not await self._pause(self._limits.recheck_interval):
+            self.recheck_peers()
+
+    def recheck_peers(self) -> int:
+        """Ask governance again about every established peer; close, with a ``bye``, the
+        links of peers it now refuses (a revoked device, a removed member). Returns how
+        many were closed."""
+        closed = 0
+        for link in list(self._links):
+            machine, peer = link.machine, link.peer
+            if machine is None or peer is None or machine.state is State.CLOSED:
+                continue
+            answer = decide(self.config.authorize, peer)
+            if isinstance(answer, Refused):
+                log.info("closing %s: %s", link.name, answer.reason)
+                machine.close(Bye.NOT_AUTHORISED)
+                link.wake.set()
+                closed += 1
+        return closed
 
     def _refresh(self) -> None:
         try:
@@ -671,6 +696,7 @@ class Node(Lifecycle):
             now_ms=config.clock(),
             rng=config.noise_rng,
             timeout_ms=int(self._limits.handshake_timeout * 1000),
+            keyring=config.credentials.keys(),
         )
         first_by = loop.time() + self._limits.first_message_timeout
         while True:
@@ -778,6 +804,7 @@ class Node(Lifecycle):
             link.name,
             short_id(done.peer.member),
         )
+        _log_epochs(link.name, done, self.config.credentials.keys().epoch)
         # What other processes wrote to the store goes into our hello, not into a later
         # announce the peer would have to wait for.
         self._refresh()
@@ -995,6 +1022,20 @@ def _plain_host(host: str) -> str:
 
 def _show_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _log_epochs(name: str, done: HandshakeDone, mine: int) -> None:
+    """Say when one side of a connection is behind the other's epoch of the secret."""
+    if done.peer_epoch > mine:
+        log.info(
+            "%s is at epoch %d of the assembly secret, this node at %d: catching up from it",
+            name, done.peer_epoch, mine,
+        )  # fmt: skip
+    elif done.peer_epoch < mine:
+        log.info(
+            "%s holds epoch %d of the assembly secret, this node %d: told it to upgrade",
+            name, done.peer_epoch, mine,
+        )  # fmt: skip
 
 
 def _describe(exc: BaseException) -> str:

@@ -61,6 +61,10 @@ class NodeService(Lifecycle):
 
     async def _start_discovery(self) -> None:
         assert self.node.listen_address is not None
+        if self.config.credentials.keys().seal is None:
+            # A joiner holds only its join key: nobody could open its blobs, nor it theirs.
+            log.info("LAN discovery starts once this node holds the assembly secret")
+            return
         config = DiscoveryConfig.for_credentials(
             self.config.credentials,
             self.node.listen_address[1],
@@ -83,7 +87,7 @@ class NodeService(Lifecycle):
         if key in self._dialing:
             return
         self._dialing.add(key)
-        log.info("discovered %s at %s:%d", peer.device.hex()[:8], peer.host, peer.port)
+        log.info("discovered a peer at %s:%d", peer.host, peer.port)
         self.node.add_peer(peer.host, peer.port, source="discovery")
 
     async def stop(self) -> None:

@@ -105,6 +105,7 @@ class Bye(enum.StrEnum):
     UNEXPECTED = "unexpected"
     IDLE = "idle-timeout"
     DUPLICATE = "duplicate-connection"
+    NOT_AUTHORISED = "not-authorised"
 
 
 class SyncSource(Protocol):

@@ -38,18 +38,22 @@ from assemblymesh.home import (
 )
 from assemblymesh.model import fold
 from assemblymesh.model.acts import MAX_TEXT_LEN, Act
+from assemblymesh.model.metrics import Metrics
 from assemblymesh.tui.funds import FundsScreen
 from assemblymesh.tui.history import HistoryScreen
 from assemblymesh.tui.home_screen import HomeScreen
+from assemblymesh.tui.library import LibraryScreen
 from assemblymesh.tui.meeting import MeetingScreen
 from assemblymesh.tui.member import MemberScreen
 from assemblymesh.tui.messages import (
+    MetricsReady,
     PeersChanged,
     ReplicaChanged,
     SharedChanged,
     StateFolded,
     SyncProgressed,
 )
+from assemblymesh.tui.metrics_screen import MetricsScreen
 from assemblymesh.tui.palette import AssemblyCommands
 from assemblymesh.tui.peers import ManualPeers, PeerInfo, PeerStatusSource, SyncProgress
 from assemblymesh.tui.setup import SetupScreen
@@ -74,9 +78,11 @@ class AssemblyApp(App[None]):
         "sync": SyncScreen,
         "history": HistoryScreen,
         "funds": FundsScreen,
+        "metrics": MetricsScreen,
+        "library": LibraryScreen,
     }
     COMMANDS = App.COMMANDS | {AssemblyCommands}
-    # Single-letter keys (1-6, t, q) belong to the screens (``AssemblyScreen``), so they
+    # Single-letter keys (1-6, 8, t, q) belong to the screens (``AssemblyScreen``), so they
     # never fire while someone types in a form; here only keys no text field takes.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "app.help", "Help", show=False),
@@ -120,6 +126,8 @@ class AssemblyApp(App[None]):
         self._folding = False
         self._fold_again = False
         self._unsubscribe: list[Callable[[], None]] = []
+        # The last metrics computed: of which digest, per how many meetings (None: months).
+        self._metrics: tuple[Digest, int | None, Metrics] | None = None
 
     # --- start and stop ------------------------------------------------------------------
 
@@ -206,8 +214,32 @@ class AssemblyApp(App[None]):
             self.local.keep_fold(pending, state)
         return digest(state, me)
 
+    def request_metrics(self, d: Digest, per_meetings: int | None) -> Metrics | None:
+        """The metrics of ``d``, if computed already; otherwise start computing them in a
+        thread (``MetricsReady`` goes to the screen when they are)."""
+        cached = self._metrics
+        if cached is not None and cached[0] is d and cached[1] == per_meetings:
+            return cached[2]
+        if self.local is not None:
+            local = self.local
+            self.run_worker(
+                lambda: (d, per_meetings, local.metrics(d.state, per_meetings)),
+                thread=True,
+                group="metrics",
+                exclusive=True,
+                exit_on_error=False,
+            )
+        return None
+
+    def _metrics_computed(self, result: tuple[Digest, int | None, Metrics]) -> None:
+        self._metrics = result
+        self._to_screen(MetricsReady(*result))
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
+        if worker.group == "metrics" and event.state == WorkerState.SUCCESS:
+            self._metrics_computed(worker.result)  # type: ignore[arg-type]
+            return
         if worker.group != "fold" or event.state not in (
             WorkerState.SUCCESS,
             WorkerState.ERROR,
@@ -217,12 +249,23 @@ class AssemblyApp(App[None]):
         if event.state == WorkerState.SUCCESS and isinstance(worker.result, Digest):
             self.folds += 1
             self._apply(worker.result)
+            self._keep_keys()
         elif event.state == WorkerState.ERROR:
             self.notify(f"could not read the assembly: {worker.error}", severity="error")
         self._folding = False
         if self._fold_again:
             self._fold_again = False
             self.request_fold()
+
+    def _keep_keys(self) -> None:
+        """Write the boxes of the assembly secret this device owes after the last fold (a
+        joiner's secret, a new epoch after a removal), as a running node does."""
+        if self.local is None:
+            return
+        try:
+            self.local.keep_keys()
+        except AssemblyMeshError as exc:
+            self.notify(f"could not seal the assembly secret: {exc}", severity="warning")
 
     def _apply(self, d: Digest) -> None:
         previous, self.digest = self.digest, d

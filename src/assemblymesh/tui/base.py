@@ -28,7 +28,36 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("sync", "4", "Sync"),
     ("history", "5", "History"),
     ("funds", "6", "Funds"),
+    ("metrics", "7", "Metrics"),
+    ("library", "8", "Library"),
 )
+
+
+def nav_text(current: str, width: int) -> Text:
+    """The navigation line in its widest form that fits ``width`` cells: every label with
+    room around it, the help and the palette keys; then set closer; then without the keys
+    the footer shows too; then the other screens by number only (their names are in the
+    help and the palette)."""
+    forms = (  # (space around a label, between items, labels shown, tail)
+        (" ", " ", True, "  ? help  ctrl+p commands"),
+        ("", "  ", True, "  ? help  ^p"),
+        ("", " ", True, "  ? help"),
+        ("", " ", True, ""),  # the footer still shows "? Help"
+        ("", " ", False, ""),
+    )
+    text = Text()
+    for pad, gap, labels, tail in forms:
+        text = Text()
+        for mode, key, label in NAV:
+            if mode == current:
+                text.append(f" {key} {label} ", style="reverse bold")
+            else:
+                text.append(f"{pad}{key} {label}{pad}" if labels else key)
+            text.append(gap)
+        text.append(tail)
+        if text.cell_len <= width:
+            break
+    return text
 
 
 class NavLine(Static):
@@ -39,15 +68,10 @@ class NavLine(Static):
         self.mode = mode
 
     def on_mount(self) -> None:
-        text = Text()
-        for mode, key, label in NAV:
-            if mode == self.mode:
-                text.append(f" {key} {label} ", style="reverse bold")
-            else:
-                text.append(f" {key} {label} ")
-            text.append(" ")
-        text.append("  ? help  ctrl+p commands")
-        self.update(text)
+        self.update(nav_text(self.mode, self.size.width or 80))
+
+    def on_resize(self) -> None:
+        self.update(nav_text(self.mode, self.size.width))
 
 
 class ReviewNotice(Static):

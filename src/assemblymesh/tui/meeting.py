@@ -58,6 +58,7 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
         Binding("e", "amend", "Amend"),
         Binding("x", "reject", "Reject", show=False),
         *ROSTER_BINDINGS,
+        Binding("m", "room", "Meeting room: agenda, queue, minutes", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -144,6 +145,12 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
             self._draw_detail()
 
     # --- moves ---------------------------------------------------------------------------
+
+    def action_room(self) -> None:
+        """The meeting sitting now (or the next one): agenda, attendance, speaking queue."""
+        from assemblymesh.tui.room import RoomScreen
+
+        self.app.push_screen(RoomScreen())
 
     def _need(self) -> tuple[Proposal, Round | None] | None:
         p, r = self.current()

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from textual.message import Message
 
+from assemblymesh.model.metrics import Metrics
 from assemblymesh.tui.peers import PeerInfo, SyncProgress
 from assemblymesh.tui.view import Digest
 
@@ -51,3 +52,13 @@ class SyncProgressed(Message, bubble=False):
     def __init__(self, progress: SyncProgress) -> None:
         super().__init__()
         self.progress = progress
+
+
+class MetricsReady(Message, bubble=False):
+    """The metrics of ``digest`` (per month, or per ``per_meetings`` meetings) are computed."""
+
+    def __init__(self, digest: Digest, per_meetings: int | None, metrics: Metrics) -> None:
+        super().__init__()
+        self.digest = digest
+        self.per_meetings = per_meetings
+        self.metrics = metrics

@@ -27,6 +27,8 @@ ENTRIES: tuple[tuple[str, str, str, str | None], ...] = (
         "tab('readiness-tab')",
     ),
     ("Funds: contribute", "To the chosen fund", "funds", "contribute"),
+    ("Go to metrics", "Metabolism metrics with their trends, plotted", "metrics", None),
+    ("Metrics: months or meetings", "Periods of a month or 4 meetings", "metrics", "toggle_period"),
     ("Filter proposals by state", "Cycle the home list's filter", "home", "cycle_filter"),
     ("Meeting: open a round", "On the chosen proposal", "meeting", "open_round"),
     ("Meeting: advance the phase", "questions, reactions, positions", "meeting", "advance"),

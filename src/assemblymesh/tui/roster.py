@@ -25,7 +25,7 @@ else:
     _Screen = object
 
 ROSTER_BINDINGS: list[BindingType] = [
-    Binding("m", "add_deviceless", "Member without device", show=False),
+    Binding("n", "add_deviceless", "New member without a device", show=False),
     Binding("i", "claim_code", "Claim code for them", show=False),
     Binding("g", "role", "Role", show=False),
 ]

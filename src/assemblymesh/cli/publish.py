@@ -1,0 +1,323 @@
+"""``assemblymesh publish ...`` and ``assemblymesh publication ...``: publications between
+assemblies.
+
+``publish preview`` / ``publish write FILE`` choose decisions, proposals, lessons and
+experiments (and library items to carry on), show what private content is in and out, and
+write a signed publication with a Markdown and an HTML rendering beside it. ``publication
+import FILE`` verifies another assembly's file and takes it into the library (a signed act);
+``list``, ``show``, ``propose`` (a new proposal that keeps its origin) and ``adopt-note``
+(publish back that an item was adopted here) work from the library.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from assemblymesh import publication_page
+from assemblymesh.cli import Context, _write_atomically, pass_ctx, short, when
+from assemblymesh.errors import UsageError
+from assemblymesh.home import LocalAssembly
+from assemblymesh.model import commands
+from assemblymesh.model import library as lib
+from assemblymesh.model.acts import MAX_PUBLICATION_BYTES
+from assemblymesh.model.publication import Publication, read_publication
+from assemblymesh.model.publish import KIND_LABELS, Disclosure, Draft, Selection, preview_lines
+from assemblymesh.publication_page import provenance
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def disclosure_options(f: F) -> F:
+    """The explicit choices of private content; without them, none leaves."""
+    for option in reversed(
+        [
+            click.option("--names", is_flag=True,
+                         help="Name the members who agreed to be named ('publish naming allow')."),
+            click.option("--supporter-names", is_flag=True,
+                         help="Also name the supporters who agreed to be named."),
+            click.option("--reasons", is_flag=True,
+                         help="Include the reasons given for positions."),
+            click.option("--minutes", is_flag=True, help="Include the minutes kept with rounds."),
+        ]
+    ):  # fmt: skip
+        f = option(f)
+    return f
+
+
+def selection_options(f: F) -> F:
+    for option in reversed(
+        [
+            click.option("--decision", "decisions", multiple=True, metavar="ID",
+                         help="A decision (repeatable)."),
+            click.option("--proposal", "proposals", multiple=True, metavar="ID",
+                         help="A proposal as it stands (repeatable)."),
+            click.option("--record", "records", multiple=True, metavar="KIND:ID",
+                         help="Any kind of record item, like decision:ID (repeatable)."),
+            click.option("--lesson", "lessons", multiple=True, metavar="TEXT",
+                         help="A lesson learnt: first line the title, then the text."),
+            click.option("--experiment", "experiments", multiple=True, metavar="TEXT",
+                         help="An experiment: first line the title, then the text."),
+            click.option("--item", "items", multiple=True, metavar="ID",
+                         help="A library item to carry on, with its provenance (repeatable)."),
+        ]
+    ):  # fmt: skip
+        f = option(f)
+    return disclosure_options(f)
+
+
+def _selection(opts: dict[str, Any]) -> tuple[Selection, Disclosure]:
+    records = [("decision", d) for d in opts.pop("decisions")]
+    records += [("proposal", p) for p in opts.pop("proposals")]
+    for text in opts.pop("records"):
+        kind, sep, ref = text.partition(":")
+        if not sep or not ref:
+            raise UsageError(f"--record {text!r}: give KIND:ID, like decision:1a2b")
+        records.append((kind, ref))
+    texts = [("lesson", t) for t in opts.pop("lessons")]
+    texts += [("experiment", t) for t in opts.pop("experiments")]
+    selection = Selection(records, texts, list(opts.pop("items")))
+    disclosure = Disclosure(
+        names=opts.pop("names"),
+        supporter_names=opts.pop("supporter_names"),
+        reasons=opts.pop("reasons"),
+        minutes=opts.pop("minutes"),
+    )
+    return selection, disclosure
+
+
+def _assembly_name(local: LocalAssembly) -> str:
+    a = local.state().assembly
+    return a.name if a is not None else "?"
+
+
+def _confirm(yes: bool, question: str, nothing: str = "nothing written") -> None:
+    """Ask before writing; no answer (end of input) is no."""
+    if yes:
+        return
+    try:
+        answer = click.confirm(question, default=False, err=True)
+    except click.Abort:
+        answer = False
+        click.echo(err=True)
+    if not answer:
+        raise UsageError(f"{nothing} (answer y, or give --yes)")
+
+
+def _write(
+    local: LocalAssembly, draft: Draft, path: Path, title: str, note: str, opts: dict[str, Any]
+) -> Publication:
+    """Seal ``draft`` into ``path`` and write its Markdown and HTML beside it."""
+    data = local.seal_publication(draft, title, note)
+    publication = read_publication(data)
+    _write_atomically(path, lambda out: out.write(data))
+    md = opts["markdown"] or path.with_suffix(".md")
+    page = opts["html"] or path.with_suffix(".html")
+    _write_atomically(md, lambda out: out.write(publication_page.markdown(publication).encode()))
+    _write_atomically(page, lambda out: out.write(publication_page.page(publication).encode()))
+    click.echo(f"wrote {path} ({len(data):,} bytes, signed), {md} and {page}")
+    return publication
+
+
+def render_options(f: F) -> F:
+    f = click.option("--html", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Where the HTML page goes (default: FILE with .html).")(f)  # fmt: skip
+    f = click.option("--markdown", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Where the Markdown goes (default: FILE with .md).")(f)  # fmt: skip
+    f = click.option("--yes", is_flag=True, help="Write without asking (for scripts).")(f)
+    f = click.option("--note", default="", help="A few words for the readers.")(f)
+    return f
+
+
+# --- publish --------------------------------------------------------------------------------
+
+
+@click.group()
+def publish() -> None:
+    """Publish decisions, proposals, lessons and experiments for other assemblies."""
+
+
+@publish.command(name="preview")
+@selection_options
+@pass_ctx
+def publish_preview(ctx: Context, /, **opts: Any) -> None:
+    """Show what a publication of these items would include and leave out; write nothing."""
+    selection, disclosure = _selection(opts)
+    with ctx.open() as local:
+        draft = local.draft_publication(selection, disclosure)
+        name = _assembly_name(local)
+    for line in preview_lines(draft, name):
+        click.echo(line)
+
+
+@publish.command(name="write")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--title", required=True, help="The publication's title.")
+@render_options
+@selection_options
+@pass_ctx
+def publish_write(
+    ctx: Context, /, path: Path, title: str, note: str, yes: bool, **opts: Any
+) -> None:
+    """Show what will be included, ask, then write the signed publication FILE with a
+    Markdown and an HTML rendering beside it. Prints the publication id last."""
+    render = {"markdown": opts.pop("markdown"), "html": opts.pop("html")}
+    selection, disclosure = _selection(opts)
+    with ctx.open() as local:
+        draft = local.draft_publication(selection, disclosure)
+        for line in preview_lines(draft, _assembly_name(local)):
+            click.echo(line)
+        _confirm(yes, f"Write this publication to {path}?")
+        publication = _write(local, draft, path, title, note, render)
+    click.echo(publication.id)
+
+
+@publish.command(name="naming")
+@click.argument("choice", type=click.Choice(["allow", "refuse"]))
+@pass_ctx
+def publish_naming(ctx: Context, choice: str) -> None:
+    """Whether publications may name you (they never do unless the publisher also chooses)."""
+    with ctx.open() as local:
+        recorded = local.act(commands.allow_naming, choice == "allow")
+    what = "may name you" if choice == "allow" else "will not name you"
+    click.echo(f"publications {what}")
+    click.echo(recorded.ref)
+
+
+# --- publication: the library ----------------------------------------------------------------
+
+
+@click.group()
+def publication() -> None:
+    """Other assemblies' publications: import, browse, put forward, answer with a note."""
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        if path.stat().st_size > MAX_PUBLICATION_BYTES:
+            raise UsageError(f"{path} is larger than a publication can be")
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _summary(pub: Publication) -> list[str]:
+    h = pub.header
+    lines = [
+        f"{h.title!r}, published by {h.assembly_name} [{h.assembly.hex()[:12]}]"
+        f" on {when(h.created_ms)}",
+        f"verified: signed by device {short(h.proof.certificate.device.hex())} of member"
+        f" {short(h.member.hex())}{' (' + h.publisher_name + ')' if h.publisher_name else ''},"
+        f" {len(h.proof.chain)} invite(s) from the founder",
+    ]
+    for item in pub.items:
+        label = KIND_LABELS.get(item.item.kind, item.item.kind)
+        lines.append(f"  {item.id[:12]}  {label}: {item.item.title} ({provenance(item, pub)})")
+    return lines
+
+
+@publication.command(name="import")
+@click.argument(
+    "path", metavar="FILE", type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@click.option("--yes", is_flag=True, help="Import without asking (for scripts).")
+@pass_ctx
+def publication_import(ctx: Context, path: Path, yes: bool) -> None:
+    """Verify another assembly's publication FILE and take it into the library (every
+    member's node receives and verifies it too). Prints the publication id last."""
+    data = _read_file(path)
+    with ctx.open() as local:
+        pub = local.read_publication(data)
+        if pub.id in local.state().library:
+            raise UsageError(f"publication {pub.id[:8]} is already in the library: nothing changed")
+        for line in _summary(pub):
+            click.echo(line)
+        _confirm(yes, "Take it into the library?", "nothing imported")
+        local.import_publication(data)
+    click.echo(pub.id)
+
+
+@publication.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def publication_list(ctx: Context, as_json: bool) -> None:
+    """The library: each publication with its items, and the replication both ways."""
+    with ctx.open() as local:
+        state = local.state()
+    data = lib.as_data(state)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    if not data["entries"]:
+        click.echo("The library is empty: 'publication import FILE' takes a publication in.")
+    for e in data["entries"]:
+        click.echo(f"{short(e['id'])}  {e['title']}  from {e['assembly_name']}"
+                   f" ({when(e['created_ms'])})")  # fmt: skip
+        for item in e["items"]:
+            label = KIND_LABELS.get(item["kind"], item["kind"])
+            click.echo(f"    {item['id'][:12]}  {label}: {item['title']}")
+    r = data["replication"]
+    click.echo(f"Adopted here from others: {r['adopted_from_others']};"
+               f" adopted by others from here: {r['adopted_by_others']}")  # fmt: skip
+
+
+@publication.command(name="show")
+@click.argument("ref", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@pass_ctx
+def publication_show(ctx: Context, ref: str, as_json: bool) -> None:
+    """One publication of the library in full (Markdown), by publication id prefix."""
+    with ctx.open() as local:
+        entry = lib.find_entry(local.state(), ref)
+    if as_json:
+        click.echo(json.dumps(lib.entry_data(entry), indent=2, sort_keys=True))
+        return
+    click.echo(publication_page.markdown(entry.publication), nl=False)
+
+
+@publication.command(name="propose")
+@click.argument("ref", metavar="ITEM")
+@click.option("--title", default=None, help="The proposal's title (default: the item's).")
+@click.option("--body", default=None, help="The proposal's text (default: the item's).")
+@pass_ctx
+def publication_propose(ctx: Context, ref: str, title: str | None, body: str | None) -> None:
+    """Put a library item forward as a new proposal that keeps a link to its origin.
+    Prints the proposal id last."""
+    with ctx.open() as local:
+        entry, item = lib.find_item(local.state(), ref)
+        text = item.item.body if body is None else body
+        if body is None:
+            text += f"\n\n(From {entry.publication.header.assembly_name}'s publication"
+            text += f" {entry.publication.header.title!r}, item {item.id}.)"
+        recorded = local.act(commands.propose, title or item.item.title, text.strip(), (), item.id)
+    click.echo(f"proposed {title or item.item.title!r}, from {item.origin_name}")
+    click.echo(recorded.ref)
+
+
+@publication.command(name="adopt-note")
+@click.argument("proposal")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--title", default=None, help="The publication's title (default: Adopted: ...).")
+@render_options
+@disclosure_options
+@pass_ctx
+def publication_adopt_note(
+    ctx: Context, /, proposal: str, path: Path, title: str | None, note: str, yes: bool, **opts: Any
+) -> None:
+    """Publish that PROPOSAL, put forward from a library item, was adopted here: import the
+    note at the origin assembly and its replication counts it. Prints the id last."""
+    render = {"markdown": opts.pop("markdown"), "html": opts.pop("html")}
+    _, disclosure = _selection({**opts, "decisions": (), "proposals": (), "records": (),
+                                "lessons": (), "experiments": (), "items": ()})  # fmt: skip
+    with ctx.open() as local:
+        p = local.state().find_proposal(proposal)
+        draft = local.draft_publication(Selection(), disclosure, adoption_of=p.id)
+        for line in preview_lines(draft, _assembly_name(local)):
+            click.echo(line)
+        _confirm(yes, f"Write this adoption note to {path}?")
+        publication = _write(local, draft, path, title or f"Adopted: {p.title}", note, render)
+    click.echo(publication.id)

@@ -1,0 +1,172 @@
+"""A meeting's minutes for people: the text the note-taker writes from, what changed since
+it was sealed, and the minutes as Markdown or as a self-contained HTML page.
+
+The minutes are the sealed text (a signed act, ``seal_minutes``) when there is one, else the
+shared text as it stands (marked not sealed). Around it the record gives what every node
+agrees on: date, place, kind, roles, attendance, the agenda in order with each item's
+outcome and the decisions linked to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import html
+from dataclasses import dataclass
+
+from assemblymesh.model import AssemblyState
+from assemblymesh.model import rules as R
+from assemblymesh.model.meetings import Meeting, agenda, meeting_decisions, minutes_hash
+
+KIND_LABELS = {R.REGULAR: "regular", R.REFLECTION: "reflection", R.ABSENCE: "strategic absence"}
+ITEM_LABELS = {
+    R.ITEM_PROPOSAL: "proposal",
+    R.ITEM_TOPIC: "topic",
+    R.ITEM_REPORT: "report back",
+    R.ITEM_QUESTION: "question",
+}
+
+
+def when(ms: int | None) -> str:
+    if ms is None:
+        return "-"
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def name_of(state: AssemblyState, member: str | None) -> str:
+    if member is None:
+        return "-"
+    m = state.members.get(member)
+    return m.name if m is not None else member[:8]
+
+
+def template(state: AssemblyState, m: Meeting) -> str:
+    """A starting text for the note-taker: one heading per agenda item, in order, with its
+    ref, so each paragraph of the minutes is linked to the item it records."""
+    lines = [f"# Minutes: {m.title or 'meeting'} ({when(m.starts)[:10]})", ""]
+    for item in agenda(state, m):
+        lines += [f"## {item.title} [item {item.id[:8]}]", "", ""]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class MinutesText:
+    """What the minutes say now, and whether and how that differs from the sealed text."""
+
+    text: str  # the sealed text if sealed, else the shared text
+    sealed: bool
+    seal_hash: str | None
+    current: str  # the shared text as it stands
+    changes: tuple[str, ...]  # a unified diff from the sealed text to the current one
+
+    @property
+    def changed_since_seal(self) -> bool:
+        return bool(self.changes)
+
+
+def minutes_text(m: Meeting, current: str) -> MinutesText:
+    seal = m.sealed
+    if seal is None:
+        return MinutesText(current, False, None, current, ())
+    diff = difflib.unified_diff(
+        seal.text.splitlines(),
+        current.splitlines(),
+        "sealed " + seal.hash[:12],
+        "current",
+        lineterm="",
+    )
+    changes = () if minutes_hash(current) == seal.hash else tuple(diff)
+    return MinutesText(seal.text, True, seal.hash, current, changes)
+
+
+def _item_lines(state: AssemblyState, m: Meeting) -> list[str]:
+    lines = []
+    for n, item in enumerate(agenda(state, m), 1):
+        outcome = item.outcome or ("stalled" if m.over else "open")
+        backers = len(item.backers)
+        lines.append(
+            f"{n}. **{item.title}** ({ITEM_LABELS[item.kind]}, added by"
+            f" {name_of(state, item.added_by)}, {backers} in support): {outcome}"
+        )
+        if item.outcome_note:
+            lines.append(f"   {item.outcome_note}")
+        if item.decision is not None and item.decision in state.decisions:
+            d = state.decisions[item.decision]
+            lines.append(f"   decision {d.id[:8]}: {state.proposals[d.proposal].title}")
+    return lines
+
+
+def markdown(state: AssemblyState, m: Meeting, current: str) -> str:
+    """The minutes as Markdown."""
+    text = minutes_text(m, current)
+    present = [name_of(state, who) for who in m.attendance]
+    lines = [
+        f"# {m.title or 'Meeting'}",
+        "",
+        f"- Date: {when(m.starts)}",
+        f"- Place: {m.place or '-'}",
+        f"- Kind: {KIND_LABELS[m.kind]}",
+        f"- Facilitator: {name_of(state, m.facilitator)}",
+        f"- Note-taker: {name_of(state, m.note_taker)}",
+        f"- Present ({len(present)}): {', '.join(present) or '-'}",
+        "",
+        "## Agenda",
+        "",
+        *(_item_lines(state, m) or ["(no items)"]),
+        "",
+        "## Decisions",
+        "",
+    ]
+    for did in meeting_decisions(state, m):
+        d = state.decisions[did]
+        lines.append(f"- {d.id[:8]} {state.proposals[d.proposal].title} ({d.status})")
+    if not meeting_decisions(state, m):
+        lines.append("(none)")
+    seal = (
+        f"Sealed by {name_of(state, m.note_taker)}, BLAKE2b-256 {text.seal_hash}"
+        if text.sealed
+        else "Not sealed yet: the shared text as it stands."
+    )
+    lines += ["", "## Minutes", "", seal, "", text.text.rstrip(), ""]
+    if text.changed_since_seal:
+        lines += ["## Changed since sealed", "", "```diff", *text.changes, "```", ""]
+    return "\n".join(lines)
+
+
+def page(state: AssemblyState, m: Meeting, current: str) -> str:
+    """The minutes as one self-contained HTML page (no scripts, no outside resources)."""
+    source = markdown(state, m, current)
+    body: list[str] = []
+    in_code = False
+    for line in source.splitlines():
+        if line.startswith("```"):
+            body.append("</pre>" if in_code else "<pre>")
+            in_code = not in_code
+        elif in_code:
+            body.append(html.escape(line))
+        else:
+            body.append(_html_line(line))
+    title = html.escape(m.title or "Meeting")
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{title}</title><style>body{{font-family:sans-serif;max-width:46em;"
+        "margin:2em auto;line-height:1.4}pre{background:#f4f4f4;padding:.5em}</style>"
+        "</head><body>\n" + "\n".join(body) + "\n</body></html>\n"
+    )
+
+
+def _html_line(line: str) -> str:
+    escaped = html.escape(line)
+    for mark in ("**",):
+        while escaped.count(mark) >= 2:
+            escaped = escaped.replace(mark, "<strong>", 1).replace(mark, "</strong>", 1)
+    if line.startswith("## "):
+        return f"<h2>{escaped[3:]}</h2>"
+    if line.startswith("# "):
+        return f"<h1>{escaped[2:]}</h1>"
+    if line.startswith(("- ", "1", "2", "3", "4", "5", "6", "7", "8", "9")):
+        return f'<p class="item">{escaped}</p>'
+    return f"<p>{escaped}</p>" if line.strip() else ""
+
+
+__all__ = ["MinutesText", "markdown", "minutes_text", "page", "template"]

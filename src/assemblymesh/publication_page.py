@@ -1,0 +1,150 @@
+"""A publication as people read it: Markdown and a standalone HTML page.
+
+Both are rendered from the verified file (``model.publication.read_publication``), so they
+show exactly what was signed, and no more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from assemblymesh.model.publication import Publication, PublishedItem
+from assemblymesh.model.publish import KIND_LABELS
+from assemblymesh.model.rules import POSITION_KINDS
+
+# Fields shown in words, in this order; the rest follow under their own names.
+_FIELD_LABELS = {
+    "statement": "Statement",
+    "outcome": "Outcome",
+    "status": "Status",
+    "state": "State",
+    "decided_ms": "Decided",
+    "effective_ms": "In effect from",
+    "created_ms": "Proposed",
+    "proposed_by": "Proposed by",
+    "facilitated_by": "Facilitated by",
+    "tally": "Positions",
+    "effects": "Effects",
+    "positions": "Positions in full",
+    "minutes": "Minutes",
+    "origin_title": "Adopted from",
+}
+
+
+def _day(ms: object) -> str:
+    if not isinstance(ms, int) or isinstance(ms, bool):
+        return str(ms)
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d")
+
+
+def provenance(item: PublishedItem, pub: Publication) -> str:
+    """Who first published an item and which assemblies carried it on, in words."""
+    if not item.via:
+        return f"first published by {pub.header.assembly_name}"
+    hops = [f"{s.assembly_name} ({_day(s.created_ms)})" for s in item.via]
+    return f"first published by {hops[0]}; carried on by " + ", ".join(
+        [*hops[1:], pub.header.assembly_name]
+    )
+
+
+def item_fields(fields: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    ordered = [k for k in _FIELD_LABELS if k in fields]
+    ordered += sorted(k for k in fields if k not in _FIELD_LABELS)
+    for key in ordered:
+        value = fields[key]
+        if value in ("", [], {}, None):
+            continue
+        yield _FIELD_LABELS.get(key, key.replace("_", " ").capitalize()), _value(key, value)
+
+
+def _value(key: str, value: object) -> str:
+    if key.endswith("_ms"):
+        return _day(value)
+    if key == "tally" and isinstance(value, Mapping):
+        order = [k for k in POSITION_KINDS if k in value] + sorted(set(value) - set(POSITION_KINDS))
+        return ", ".join(f"{k.replace('_', ' ')} {value[k]}" for k in order)
+    if key == "positions" and isinstance(value, list):
+        return "; ".join(_position(p) for p in value)
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+
+def _position(p: object) -> str:
+    if not isinstance(p, Mapping):
+        return str(p)
+    text = f"{p.get('by', 'a member')}: {str(p.get('kind', '')).replace('_', ' ')}"
+    if p.get("advisory"):
+        text += " (advisory)"
+    if p.get("reason"):
+        text += f" - {p['reason']}"
+    return text
+
+
+def _signed_by(pub: Publication) -> str:
+    h = pub.header
+    who = h.publisher_name or "a member"
+    return (
+        f"{who} (member key {h.member.hex()[:16]}, device {h.proof.certificate.device.hex()[:16]})"
+    )
+
+
+def markdown(pub: Publication) -> str:
+    h = pub.header
+    lines = [f"# {h.title}", ""]
+    lines.append(f"Published by **{h.assembly_name}** (assembly `{h.assembly.hex()}`) on"
+                 f" {_day(h.created_ms)}, signed by {_signed_by(pub)}.")  # fmt: skip
+    lines.append(f"Publication `{pub.id}`.")
+    if h.note.strip():
+        lines += ["", h.note.strip()]
+    for item in pub.items:
+        label = KIND_LABELS.get(item.item.kind, item.item.kind)
+        lines += ["", f"## {label}: {item.item.title}", ""]
+        lines.append(f"*Item `{item.id}`, {provenance(item, pub)}.*")
+        if item.item.body.strip():
+            lines += ["", item.item.body.strip()]
+        fields = list(item_fields(item.item.fields))
+        if fields:
+            lines.append("")
+            lines += [f"- **{label}:** {value}" for label, value in fields]
+    return "\n".join(lines) + "\n"
+
+
+def page(pub: Publication) -> str:
+    """A standalone HTML page (no scripts, no outside resources)."""
+    h = pub.header
+    e = html.escape
+    out = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(h.title)}</title>",
+        "<style>body{font-family:sans-serif;max-width:46em;margin:2em auto;line-height:1.5}"
+        "code{font-size:.85em}.meta{color:#555}</style></head><body>",
+        f"<h1>{e(h.title)}</h1>",
+        f'<p class="meta">Published by <strong>{e(h.assembly_name)}</strong> (assembly'
+        f" <code>{h.assembly.hex()}</code>) on {_day(h.created_ms)}, signed by"
+        f" {e(_signed_by(pub))}. Publication <code>{pub.id}</code>.</p>",
+    ]
+    if h.note.strip():
+        out.append(f"<p>{e(h.note.strip())}</p>")
+    for item in pub.items:
+        label = KIND_LABELS.get(item.item.kind, item.item.kind)
+        out.append(f"<section><h2>{e(label)}: {e(item.item.title)}</h2>")
+        out.append(f'<p class="meta">Item <code>{item.id}</code>, {e(provenance(item, pub))}.</p>')
+        for para in item.item.body.strip().split("\n\n"):
+            if para.strip():
+                out.append(f"<p>{e(para.strip())}</p>")
+        fields = list(item_fields(item.item.fields))
+        if fields:
+            out.append("<dl>")
+            out += [f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in fields]
+            out.append("</dl>")
+        out.append("</section>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+__all__ = ["item_fields", "markdown", "page", "provenance"]

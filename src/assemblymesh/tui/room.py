@@ -1,0 +1,358 @@
+"""The meeting room: the meeting sitting now (else the next one) on one screen.
+
+Its agenda in order, who is present, who has the floor and for how long, and the speaking
+queue in the order the floor goes. Keyboard-first for the facilitator (open, next speaker,
+add someone to the queue, reorder, end), and live on every member's screen: each member
+raises a hand and marks themselves present from their own device, and what anyone does
+appears on every screen with the next fold. Reached from the meeting screen (``m``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static, TextArea
+
+from assemblymesh.absence import diagnostic_data, diagnostic_lines
+from assemblymesh.minutes import ITEM_LABELS, KIND_LABELS, minutes_text, template
+from assemblymesh.model import AssemblyState
+from assemblymesh.model import meeting_commands as MC
+from assemblymesh.model import rules as R
+from assemblymesh.model.acts import Act
+from assemblymesh.model.meetings import (
+    Meeting,
+    agenda,
+    minutes_key,
+    next_meeting,
+    present_members,
+    queue,
+    quorate,
+    speaking_time,
+    steps_back,
+)
+from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.draft import DraftScreen
+from assemblymesh.tui.view import Digest, name_of, span, when
+
+STACK_LABELS = {
+    R.STACK_IN_ORDER: "in the order hands went up",
+    R.STACK_MEETING: "progressive: new in this meeting first",
+    R.STACK_EVER: "progressive: never spoken first",
+}
+
+
+def meeting_header(state: AssemblyState, m: Meeting) -> str:
+    """Two lines on the meeting: what, when, where, who, attendance and the queue's rule."""
+    present = present_members(state, m)
+    quorum = "quorate" if quorate(state, m) else "not quorate"
+    line = (
+        f"{m.title or 'Meeting'} ({KIND_LABELS[m.kind]}, {m.state.replace('_', ' ')})"
+        f"  {when(m.starts)} UTC{'  ' + m.place if m.place else ''}"
+    )
+    roles = (
+        f"Facilitator {name_of(state, m.facilitator)}, note-taker {name_of(state, m.note_taker)}."
+        f" Present: {present} member{'' if present == 1 else 's'} ({quorum})."
+        f" Queue: {STACK_LABELS[m.stack]}."
+    )
+    if m.stepped_back:
+        roles += " Stepping back: " + ", ".join(name_of(state, b) for b in m.stepped_back) + "."
+    return line + "\n" + roles
+
+
+class MinutesScreen(DraftScreen):
+    """The minutes, co-edited live in the shared document; the note-taker seals them."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Back"),
+        Binding("ctrl+s", "submit", "Seal minutes"),
+        Binding("ctrl+r", "seed", "Start from the agenda"),
+    ]
+
+    def __init__(self, meeting: Meeting, state: AssemblyState) -> None:
+        super().__init__(minutes_key(meeting.id), None)
+        self.meeting = meeting
+        self.seed_text = template(state, meeting)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        about = self.query(".nav").first(Static)
+        about.update(
+            f"Minutes of {self.meeting.title or 'the meeting'}, co-edited live."
+            " ctrl+r: agenda headings; ctrl+s: seal (the note-taker)."
+        )
+
+    def action_seed(self) -> None:
+        if self.text.strip():
+            self.notify("the minutes already have text", severity="warning")
+            return
+        self.query_one(TextArea).load_text(self.seed_text)
+        self._flush()
+
+    def action_submit(self) -> None:
+        write = getattr(self.app, "write", None)
+        self._flush()
+        if write is not None and write(MC.seal_minutes, self.meeting.id, self.text):
+            self.notify("minutes sealed: later edits show as changes from this text")
+
+
+class DiagnosticDialog(ModalScreen[None]):
+    """Absence meetings beside the others: decisions, stalled items, new voices."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,g", "close", "Close")]
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__()
+        self.lines = lines
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            heading = "Strategic absence: when the usual facilitators and supporters step back"
+            yield Static(heading, classes="dialog-title", markup=False)
+            yield Static("\n".join(self.lines), id="diagnostic", markup=False)
+            yield Static("escape closes", classes="hint")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def minutes_state(m: Meeting, current: str) -> str:
+    """'Minutes: not sealed' / 'sealed (hash), unchanged' / 'changed since sealed'."""
+    text = minutes_text(m, current)
+    if not text.sealed:
+        return "Minutes: not sealed yet (w writes them)."
+    assert text.seal_hash is not None
+    changed = "changed since sealed" if text.changed_since_seal else "unchanged"
+    return f"Minutes: sealed {text.seal_hash[:12]}, {changed}."
+
+
+class RoomScreen(AssemblyScreen):
+    MODE = "meeting"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Back"),
+        Binding("h", "hand", "Hand up/down"),
+        Binding("i", "attend", "I'm here"),
+        Binding("n", "next_speaker", "Next speaker"),
+        Binding("a", "add_to_queue", "Add to queue"),
+        Binding("p", "mark_present", "Mark present"),
+        Binding("s", "support", "Support item"),
+        Binding("u", "move(-1)", "Item up"),
+        Binding("d", "move(1)", "Item down"),
+        Binding("k", "clarify", "Ask supporter", show=False),
+        Binding("z", "close_floor", "Close floor", show=False),
+        Binding("o", "open_meeting", "Open"),
+        Binding("e", "end_meeting", "End", show=False),
+        Binding("w", "minutes", "Minutes"),
+        Binding("g", "diagnostic", "Absence diagnostic", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meeting_id: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_top()
+        yield Static("No meeting is sitting or scheduled.", id="room-head", markup=False)
+        with Horizontal(id="room-body"):
+            yield DataTable(id="room-agenda", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="room-side"):
+                yield Static("", id="room-speaker", classes="panel", markup=False)
+                yield DataTable(id="room-queue", cursor_type="row")
+                yield DataTable(id="room-people", cursor_type="row", zebra_stripes=True)
+        yield from self.compose_bottom()
+
+    def on_mount(self) -> None:
+        columns = ("#", "Kind", "Item", "Support", "Outcome")
+        self.query_one("#room-agenda", DataTable).add_columns(*columns)
+        self.query_one("#room-queue", DataTable).add_columns("#", "Waiting to speak")
+        self.query_one("#room-people", DataTable).add_columns("Member", "Here", "Spoke")
+        self.query_one("#room-agenda", DataTable).border_title = "Agenda"
+        self.query_one("#room-queue", DataTable).border_title = "Queue"
+        self.query_one("#room-people", DataTable).border_title = "People"
+        self.set_interval(1.0, self._tick)
+        super().on_mount()
+
+    # --- drawing -------------------------------------------------------------------------
+
+    def meeting(self) -> Meeting | None:
+        d = self.am.digest
+        if d is None:
+            return None
+        m = d.state.meetings.get(self.meeting_id) if self.meeting_id else None
+        if m is None or m.over:
+            m = next_meeting(d.state) or m
+        self.meeting_id = m.id if m is not None else None
+        return m
+
+    def show(self, digest: Digest) -> None:
+        m = self.meeting()
+        head = self.query_one("#room-head", Static)
+        if m is None:
+            head.update("No meeting is sitting or scheduled: 'assemblymesh meeting new' calls one.")
+            return
+        state = digest.state
+        local = self.am.local
+        current = local.draft(minutes_key(m.id)) if local is not None else ""
+        head.update(meeting_header(state, m) + "\n" + minutes_state(m, current))
+        self._draw_agenda(state, m)
+        self._draw_queue(state, m)
+        self._draw_people(state, m)
+        self._tick()
+
+    def _draw_agenda(self, state: AssemblyState, m: Meeting) -> None:
+        table = self.query_one("#room-agenda", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for n, item in enumerate(agenda(state, m), 1):
+            now = " <" if item.id == m.current_item else ""
+            table.add_row(
+                str(n),
+                ITEM_LABELS[item.kind],
+                item.title + now,
+                str(len(item.backers)),
+                item.outcome or "",
+                key=item.id,
+            )
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1), animate=False)
+
+    def _draw_queue(self, state: AssemblyState, m: Meeting) -> None:
+        table = self.query_one("#room-queue", DataTable)
+        table.clear()
+        for n, hand in enumerate(queue(state, m), 1):
+            member = state.members.get(hand.member)
+            back = steps_back(m, hand.member, member is not None and member.supporter)
+            note = " (steps back)" if back else ""
+            table.add_row(str(n), name_of(state, hand.member) + note, key=hand.member)
+
+    def _draw_people(self, state: AssemblyState, m: Meeting) -> None:
+        table = self.query_one("#room-people", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        spoke = speaking_time(m, state.now_ms)
+        for member in state.members.values():
+            if member.is_removed(state.now_ms):
+                continue
+            label = member.name + (" (supporter)" if member.supporter else "")
+            here = "yes" if member.id in m.attendance else ""
+            said = span(spoke[member.id]) if member.id in spoke else ""
+            table.add_row(label, here, said, key=member.id)
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1), animate=False)
+
+    def _tick(self) -> None:
+        """The speaker line, with how long they have had the floor (redrawn each second)."""
+        d = self.am.digest
+        m = self.meeting() if d is not None else None
+        panel = self.query_one("#room-speaker", Static)
+        if d is None or m is None:
+            panel.update("")
+            return
+        turn = m.speaker
+        if turn is None:
+            panel.update("Nobody has the floor." if m.sits else f"The meeting is {m.state}.")
+            return
+        local = self.am.local
+        now = local.clock() if local is not None else d.now_ms
+        item = d.state.agenda_items.get(turn.item) if turn.item else None
+        on = f" on {item.title!r}" if item is not None else ""
+        panel.update(f"Speaking: {name_of(d.state, turn.member)}{on}, {span(now - turn.start_ts)}")
+
+    # --- moves ---------------------------------------------------------------------------
+
+    def _selected(self, selector: str) -> str | None:
+        table = self.query_one(selector, DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return str(key) if key else None
+
+    def _need(self) -> Meeting | None:
+        m = self.meeting()
+        if m is None:
+            self.notify("no meeting is sitting or scheduled", severity="warning")
+        return m
+
+    def _write(self, command: Callable[..., Act], *args: object, said: str = "") -> None:
+        if self.am.write(command, *args) and said:
+            self.notify(said)
+
+    def action_hand(self) -> None:
+        m, d = self._need(), self.am.digest
+        if m is None or d is None:
+            return
+        if any(h.member == d.me for h in m.hands):
+            self._write(MC.lower_hand, m.id, said="hand lowered")
+        else:
+            item = self._selected("#room-agenda")
+            self._write(MC.raise_hand, m.id, item, said="hand raised: you are in the queue")
+
+    def action_attend(self) -> None:
+        m = self._need()
+        if m is not None:
+            self._write(MC.attend, m.id, said="marked present")
+
+    def action_next_speaker(self) -> None:
+        m = self._need()
+        if m is not None:
+            self._write(MC.next_speaker, m.id)
+
+    def action_close_floor(self) -> None:
+        m = self._need()
+        if m is not None:
+            self._write(MC.give_floor, m.id, None, said="the floor is closed")
+
+    def action_add_to_queue(self) -> None:
+        m, who = self._need(), self._selected("#room-people")
+        if m is not None and who is not None:
+            self._write(MC.raise_hand, m.id, None, who, said="added to the queue")
+
+    def action_mark_present(self) -> None:
+        m, who = self._need(), self._selected("#room-people")
+        if m is not None and who is not None:
+            self._write(MC.attend, m.id, who, said="marked present")
+
+    def action_clarify(self) -> None:
+        m, who = self._need(), self._selected("#room-people")
+        if m is not None and who is not None:
+            self._write(MC.clarify, m.id, who, "", None, said="clarification asked: on record")
+
+    def action_support(self) -> None:
+        item = self._selected("#room-agenda")
+        if item is not None:
+            self._write(MC.support_item, item, said="you support this item")
+
+    def action_move(self, offset: int) -> None:
+        m, item = self._need(), self._selected("#room-agenda")
+        if m is None or item is None:
+            return
+        if self.am.write(MC.move_item, m.id, item, offset):
+            table = self.query_one("#room-agenda", DataTable)
+            table.move_cursor(row=max(0, table.cursor_row + offset), animate=False)
+
+    def action_open_meeting(self) -> None:
+        m = self._need()
+        if m is not None:
+            self._write(MC.advance_meeting, m.id, R.IN_SESSION, said="the meeting is open")
+
+    def action_end_meeting(self) -> None:
+        m = self._need()
+        if m is not None:
+            self._write(MC.advance_meeting, m.id, R.ENDED, said="the meeting has ended")
+
+    def action_minutes(self) -> None:
+        m, d = self._need(), self.am.digest
+        if m is not None and d is not None:
+            self.app.push_screen(MinutesScreen(m, d.state))
+
+    def action_diagnostic(self) -> None:
+        d = self.am.digest
+        if d is not None:
+            self.app.push_screen(DiagnosticDialog(diagnostic_lines(diagnostic_data(d.state))))
+
+    def action_leave(self) -> None:
+        self.dismiss()

@@ -1,0 +1,3 @@
+"""Fixtures every test may ask for by name."""
+
+pytest_plugins = ["tests.cli_helpers"]

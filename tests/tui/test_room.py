@@ -1,0 +1,160 @@
+"""The meeting room: the speaking queue run from the facilitator's keyboard and seen live on
+a member's screen, attendance, the agenda reordered, minutes sealed, the diagnostic."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.widgets import DataTable, Static, TextArea
+
+from assemblymesh.model import meeting_commands as MC
+from assemblymesh.model import rules as R
+from assemblymesh.model.meetings import agenda, minutes_hash
+from assemblymesh.sim.memory import MemoryLink
+from assemblymesh.tui.app import AssemblyApp
+from assemblymesh.tui.room import DiagnosticDialog, MinutesScreen, RoomScreen
+from tests.tui.conftest import START, Trio, settle
+
+
+def sitting(trio: Trio, stack: str = R.STACK_MEETING) -> str:
+    """A meeting Rosa facilitates and Kofi takes notes for, open, with two agenda items."""
+    schedule = partial(
+        MC.schedule_meeting, title="Autumn", place="Shed", facilitator="Rosa",
+        note_taker="Kofi", stack=stack,
+    )  # fmt: skip
+    mid = str(trio.act("Rosa", schedule, START + 3_600_000).ref)
+    trio.act("Kofi", MC.add_item, mid, R.ITEM_TOPIC, "Water rota")
+    trio.act("Amara", MC.add_item, mid, R.ITEM_QUESTION, "Who has keys?")
+    trio.act("Rosa", MC.advance_meeting, mid, R.IN_SESSION)
+    return mid
+
+
+def rows(app: AssemblyApp, selector: str, column: int = 1) -> list[str]:
+    table = app.screen.query_one(selector, DataTable)
+    return [str(table.get_row_at(i)[column]) for i in range(table.row_count)]
+
+
+def text(app: AssemblyApp, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).render())
+
+
+def select(app: AssemblyApp, selector: str, label: str, column: int = 0) -> None:
+    table = app.screen.query_one(selector, DataTable)
+    names = rows(app, selector, column)
+    table.move_cursor(row=names.index(label))
+
+
+async def test_the_queue_runs_from_the_facilitators_keys_and_shows_live(trio: Trio) -> None:
+    mid = sitting(trio)
+    rosa_app, kofi_app = trio.app("Rosa"), trio.app("Kofi")
+    async with rosa_app.run_test(size=(120, 40)) as rosa, kofi_app.run_test(size=(120, 40)) as kofi:
+        await settle(rosa_app, rosa)
+        await settle(kofi_app, kofi)
+        assert rosa_app.local is not None and kofi_app.local is not None
+        link = MemoryLink(rosa_app.local.replica, kofi_app.local.replica)
+        try:
+            for app, pilot in ((rosa_app, rosa), (kofi_app, kofi)):
+                await pilot.press("2", "m")
+                await settle(app, pilot)
+                assert isinstance(app.screen, RoomScreen)
+                assert "Autumn (regular, in session)" in text(app, "#room-head")
+
+            # Kofi marks himself present and raises his hand from his own device.
+            await kofi.press("i", "h")
+            await settle(kofi_app, kofi)
+            await settle(rosa_app, rosa)
+            assert rows(rosa_app, "#room-queue") == ["Kofi"]
+            assert "Present: 1 member" in text(rosa_app, "#room-head")
+
+            # The facilitator gives the floor: Kofi's screen says so.
+            await rosa.press("n")
+            await settle(rosa_app, rosa)
+            await settle(kofi_app, kofi)
+            assert text(kofi_app, "#room-speaker").startswith("Speaking: Kofi")
+            assert rows(kofi_app, "#room-queue") == []
+
+            # Kofi asks again; the facilitator adds Amara (here without a device) and marks her
+            # present. The progressive stack puts her, who has not spoken, before Kofi.
+            await kofi.press("h")
+            await settle(kofi_app, kofi)
+            await settle(rosa_app, rosa)
+            select(rosa_app, "#room-people", "Amara")
+            await rosa.press("a", "p")
+            await settle(rosa_app, rosa)
+            await settle(kofi_app, kofi)
+            assert rows(rosa_app, "#room-queue") == ["Amara", "Kofi"]
+            assert rows(kofi_app, "#room-queue") == ["Amara", "Kofi"]
+            assert "Present: 2 members" in text(kofi_app, "#room-head")
+            await rosa.press("n")
+            await settle(rosa_app, rosa)
+            assert text(rosa_app, "#room-speaker").startswith("Speaking: Amara")
+        finally:
+            link.close()
+    state = trio.reopen("Rosa")
+    m = state.meetings[mid]
+    names = [state.members[t.member].name for t in m.turns]
+    assert names == ["Kofi", "Amara"] and m.turns[0].end_ts == m.turns[1].start_ts
+    assert [state.members[a].name for a in m.attendance] == ["Kofi", "Amara"]
+
+
+async def test_the_facilitator_reorders_with_keys_and_a_member_cannot(trio: Trio) -> None:
+    mid = sitting(trio)
+    app = trio.app("Rosa")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2", "m")
+        await settle(app, pilot)
+        before = rows(app, "#room-agenda", 2)
+        assert sorted(before) == ["Water rota", "Who has keys?"]
+        select(app, "#room-agenda", before[0], 2)
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert rows(app, "#room-agenda", 2) == before[::-1]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, RoomScreen)
+    state = trio.reopen("Rosa")
+    assert [i.title for i in agenda(state, state.meetings[mid])] == before[::-1]
+    kofi = trio.app("Kofi")
+    async with kofi.run_test(size=(120, 40)) as pilot:
+        await settle(kofi, pilot)
+        await pilot.press("2", "m")
+        await settle(kofi, pilot)
+        await pilot.press("d")
+        await settle(kofi, pilot)
+        errors = [n.message for n in kofi._notifications if n.title == "Not recorded"]
+        assert errors and "meeting-facilitator-only" in errors[0]
+
+
+async def test_the_note_taker_seals_the_minutes_from_the_room(trio: Trio) -> None:
+    mid = sitting(trio)
+    app = trio.app("Kofi")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2", "m")
+        await settle(app, pilot)
+        assert "Minutes: not sealed yet" in text(app, "#room-head")
+        await pilot.press("w")
+        await pilot.pause()
+        assert isinstance(app.screen, MinutesScreen)
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        area = app.screen.query_one(TextArea)
+        assert "## Water rota" in area.text
+        area.insert("We agreed.\n", location=(1, 0))
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        sealed_text = area.text
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert "Minutes: sealed" in text(app, "#room-head") and "unchanged" in text(
+            app, "#room-head"
+        )
+        await pilot.press("g")
+        await pilot.pause()
+        assert isinstance(app.screen, DiagnosticDialog)
+        assert "meetings held" in str(app.screen.query_one("#diagnostic", Static).render())
+    state = trio.reopen("Kofi")
+    seal = state.meetings[mid].sealed
+    assert seal is not None and seal.text == sealed_text and seal.hash == minutes_hash(sealed_text)
