@@ -20,6 +20,7 @@ import click
 from assemblymesh.errors import (
     AssemblyMeshError,
     IllegalMoveError,
+    InviteRefused,
     RemoteError,
     StoreError,
     UsageError,
@@ -220,18 +221,36 @@ def invite(ctx: Context, valid_days: int, hints: tuple[str, ...], qr: bool | Non
     click.echo(code)
 
 
+WAY_OUT = (
+    "ask for a new code and run 'assemblymesh join CODE --member-name NAME --new-code',"
+    " or 'assemblymesh leave'"
+)
+
+
 @main.command()
 @click.argument("code")
 @click.option("--member-name", required=True, help="Your name in the assembly.")
+@click.option("--new-code", is_flag=True, help="Replace a join of this assembly that was refused.")
 @pass_ctx
-def join(ctx: Context, code: str, member_name: str) -> None:
+def join(ctx: Context, code: str, member_name: str, new_code: bool) -> None:
     """Join an assembly with an invite code, then run 'serve' or 'sync' to receive it."""
-    local = ctx.home.join(code, member_name)
+    local = ctx.home.join(code, member_name, replace=new_code)
     try:
-        click.echo("Joined. Run 'assemblymesh sync --peer HOST:PORT' or 'serve' to receive it.")
+        click.echo(
+            "Join written: you are a member once a member's node admits it. Run"
+            " 'assemblymesh sync' (the code's addresses) or 'serve' to receive the assembly."
+        )
         click.echo(local.assembly_id.hex())
     finally:
         local.close()
+
+
+@main.command()
+@pass_ctx
+def leave(ctx: Context) -> None:
+    """Remove a join that was not admitted (a refused invite): its keys and its store."""
+    aid = ctx.home.leave(ctx.assembly)
+    click.echo(f"Left: nothing of assembly {aid.hex()[:12]} is kept on this node.")
 
 
 # --- proposals and rounds -------------------------------------------------------------
@@ -648,6 +667,7 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
             "member": local.member_id,
             "device": local.device_id,
             "admitted": state.is_member(local.member_id),
+            "invite_refused": local.invite_refusal(),
         },
         "members": _members_data(state),
         "supporters": supporters_data(state),
@@ -947,7 +967,9 @@ def status(ctx: Context, as_json: bool) -> None:
         return
     a = data["assembly"]
     click.echo(f"{a['name'] or '(not yet received: sync with a member)'}  [{a['id'][:12]}]")
-    if not data["me"]["admitted"]:
+    if data["me"]["invite_refused"] is not None:
+        click.echo(f"Your invite was refused: {data['me']['invite_refused']}; {WAY_OUT}.")
+    elif not data["me"]["admitted"]:
         click.echo("You are not admitted yet: sync with a member to complete your join.")
     for line in waiting_lines(data["waiting_for_you"], state.now_ms):
         click.echo(line)
@@ -1155,6 +1177,8 @@ def sync_command(ctx: Context, peers: tuple[str, ...], timeout: float, verbose: 
         for host, port in targets:
             try:
                 summary = local.sync_once(host, port, timeout)
+            except InviteRefused as exc:
+                raise RemoteError(f"{host}:{port}: {exc.text}: {WAY_OUT}") from exc
             except AssemblyMeshError as exc:
                 # One line per address, then the next one: never a traceback.
                 failures.append(f"{host}:{port}: {exc}")
