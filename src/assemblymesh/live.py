@@ -350,6 +350,14 @@ class LiveApp(AssemblyApp):
         if self.wants_network and self.network is None:
             self._starting = asyncio.ensure_future(self._start_network(local))
 
+    async def stop_network(self) -> None:
+        if self._starting is not None:
+            with contextlib.suppress(Exception):
+                await self._starting
+        network, self.network = self.network, None
+        if network is not None:
+            await network.stop()
+
     async def _start_network(self, local: LocalAssembly) -> None:
         _log_to_file(self.home.root / "assemblymesh.log")
         network = Network(local, listen=self.listen, mdns=self.mdns)

@@ -417,28 +417,7 @@ class Handshake:
         if self.role == "initiator":
             self._check_refusal(plaintext)
         fields, peer_epoch = _decode_proof(plaintext)
-        try:
-            cert = DeviceCertificate.decode(fields["cert"])
-        except RemoteError as exc:
-            raise HandshakeError("peer sent a malformed device certificate") from exc
-        if cert.assembly != self.assembly_id:
-            raise HandshakeError("peer's device certificate is for another assembly")
-        try:
-            cert.verify()
-        except RemoteError as exc:
-            raise HandshakeError("peer's device certificate is forged") from exc
-        peer_role: Role = "responder" if self.role == "initiator" else "initiator"
-        try:
-            verify(
-                cert.device,
-                PROOF_CONTEXT,
-                proof_message(peer_role, self._noise.handshake_hash),
-                fields["sig"],
-            )
-        except RemoteError as exc:
-            raise HandshakeError("peer's signature over the handshake does not verify") from exc
-        if cert.device == self.credentials.device:
-            raise HandshakeError("peer presents this node's own device key")
+        cert = self._check_cert(fields)
         invite = self._check_invite(fields, cert, now_ms)
         root = self.root
         # A responder that opened message 1 with a join key admits only that invite's join.
@@ -487,6 +466,32 @@ class Handshake:
         if root is None or root.kind != "join":
             raise HandshakeError("peer sent a refusal, which only a joiner may receive")
         raise InviteRefused(code, REFUSAL_TEXT[code])
+
+    def _check_cert(self, fields: dict[str, bytes]) -> DeviceCertificate:
+        """Steps 3 to 7 of §3.5: the certificate and the signature over the handshake."""
+        try:
+            cert = DeviceCertificate.decode(fields["cert"])
+        except RemoteError as exc:
+            raise HandshakeError("peer sent a malformed device certificate") from exc
+        if cert.assembly != self.assembly_id:
+            raise HandshakeError("peer's device certificate is for another assembly")
+        try:
+            cert.verify()
+        except RemoteError as exc:
+            raise HandshakeError("peer's device certificate is forged") from exc
+        peer_role: Role = "responder" if self.role == "initiator" else "initiator"
+        try:
+            verify(
+                cert.device,
+                PROOF_CONTEXT,
+                proof_message(peer_role, self._noise.handshake_hash),
+                fields["sig"],
+            )
+        except RemoteError as exc:
+            raise HandshakeError("peer's signature over the handshake does not verify") from exc
+        if cert.device == self.credentials.device:
+            raise HandshakeError("peer presents this node's own device key")
+        return cert
 
     def _check_invite(
         self, fields: dict[str, bytes], cert: DeviceCertificate, now_ms: int
