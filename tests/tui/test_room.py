@@ -7,12 +7,14 @@ from functools import partial
 
 from textual.widgets import DataTable, Static, TextArea
 
+from assemblymesh.model import commands
 from assemblymesh.model import meeting_commands as MC
 from assemblymesh.model import rules as R
 from assemblymesh.model.meetings import agenda, minutes_hash
 from assemblymesh.sim.memory import MemoryLink
 from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.room import DiagnosticDialog, MinutesScreen, RoomScreen
+from assemblymesh.tui.room_forms import ChoiceForm
 from tests.tui.conftest import START, Trio, settle
 
 
@@ -158,3 +160,80 @@ async def test_the_note_taker_seals_the_minutes_from_the_room(trio: Trio) -> Non
     state = trio.reopen("Kofi")
     seal = state.meetings[mid].sealed
     assert seal is not None and seal.text == sealed_text and seal.hash == minutes_hash(sealed_text)
+
+
+def fill(app: AssemblyApp, choice: int, **fields: str) -> None:
+    """Choose the ``choice``-th kind in the open form and type ``fields`` into it."""
+    from textual.widgets import Input, RadioButton
+
+    form = app.screen
+    assert isinstance(form, ChoiceForm)
+    form.query(RadioButton)[choice].value = True
+    for name, value in fields.items():
+        form.query_one(f"#{name}", Input).value = value
+
+
+async def test_a_meeting_is_called_its_agenda_set_and_outcomes_recorded_from_the_room(
+    trio: Trio,
+) -> None:
+    pid = str(trio.act("Amara", commands.propose, "Compost bins", "Three bins.").ref)
+    app = trio.app("Rosa")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2", "m")
+        await settle(app, pilot)
+        assert "c calls one" in text(app, "#room-head")
+        await pilot.press("c")
+        await pilot.pause()
+        fill(app, 1, title="Looking back", starts="next Tuesday", place="Shed")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ChoiceForm)  # a time it cannot read keeps the form open
+        assert "YYYY-MM-DD HH:MM" in str(app.screen.query_one("#error", Static).render())
+        fill(app, 1, starts="2026-01-20 18:30")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, RoomScreen)
+        assert "Looking back (reflection, scheduled)" in text(app, "#room-head")
+
+        await pilot.press("plus")
+        await pilot.pause()
+        fill(app, 0, title="No such thing")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "No open proposal" in str(app.screen.query_one("#error", Static).render())
+        fill(app, 0, title="compost BINS")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        await pilot.press("plus")
+        await pilot.pause()
+        fill(app, 1, title="Water rota", note="Who waters in August?")
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert sorted(rows(app, "#room-agenda", 2)) == ["Compost bins", "Water rota"]
+
+        # An outcome is recorded while the meeting sits: refused before, with the rule.
+        select(app, "#room-agenda", "Water rota", 2)
+        for opened in (False, True):
+            if opened:
+                await pilot.press("o")
+                await settle(app, pilot)
+                select(app, "#room-agenda", "Water rota", 2)
+            app._notifications.clear()
+            await pilot.press("x")
+            await pilot.pause()
+            fill(app, 2, note="Next month.")
+            await pilot.press("ctrl+s")
+            await settle(app, pilot)
+            refusals = [n.message for n in app._notifications if n.title == "Not recorded"]
+            assert bool(refusals) is not opened, refusals
+    state = trio.reopen("Rosa")
+    (m,) = state.meetings.values()
+    assert (m.kind, m.title, m.place) == (R.REFLECTION, "Looking back", "Shed")
+    assert m.starts == 1_768_933_800_000  # 2026-01-20 18:30 UTC
+    items = {i.title: i for i in agenda(state, m)}
+    assert items["Compost bins"].proposal == pid and items["Compost bins"].kind == R.ITEM_PROPOSAL
+    water = items["Water rota"]
+    assert (water.kind, water.note, water.outcome) == (R.ITEM_TOPIC, "Who waters in August?",
+                                                       R.DEFERRED)  # fmt: skip
+    assert water.outcome_note == "Next month."

@@ -40,6 +40,7 @@ from assemblymesh.model import (
 from assemblymesh.model import rules as process
 from assemblymesh.model.acts import MAX_TEXT_LEN, AdmitSupporterEffect
 from assemblymesh.model.effect_text import EFFECT_HELP, ROLE_NAMES, effect_as_text, parse_effect
+from assemblymesh.utc import parse_utc
 
 POSITION_KINDS = {
     "consent": process.CONSENT,
@@ -347,9 +348,6 @@ def round_() -> None:
     """Consent rounds: open, advance, close; ask, react and answer in a round's thread."""
 
 
-DEADLINE_FORMAT = "%Y-%m-%d %H:%M"
-
-
 def deadline_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """``--deadline "YYYY-MM-DD HH:MM"`` (UTC) or ``--deadline-hours N`` (from now)."""
     f = click.option(
@@ -374,11 +372,10 @@ def parse_deadline(text: str | None, hours: int | None, now_ms: int) -> int | No
         return now_ms + hours * 3_600_000
     if text is None:
         return None
-    try:
-        moment = dt.datetime.strptime(text.strip(), DEADLINE_FORMAT).replace(tzinfo=dt.UTC)
-    except ValueError:
-        raise UsageError(f"--deadline {text!r} is not like '2026-05-01 18:00' (UTC)") from None
-    return int(moment.timestamp() * 1000)
+    ms = parse_utc(text)
+    if ms is None:
+        raise UsageError(f"--deadline {text!r} is not like '2026-05-01 18:00' (UTC)")
+    return ms
 
 
 @round_.command(name="open")

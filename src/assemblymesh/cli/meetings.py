@@ -6,7 +6,6 @@ scheduled. Commands that create something print its id last.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -34,18 +33,17 @@ from assemblymesh.model.meetings import (
     rotation,
     speaking_time,
 )
+from assemblymesh.utc import parse_utc
 
-DATE_FORMAT = "%Y-%m-%d %H:%M"
 STACKS = {"in-order": R.STACK_IN_ORDER, "new-in-meeting": R.STACK_MEETING, "new-ever": R.STACK_EVER}
 STACK_NAMES = {v: k for k, v in STACKS.items()}
 
 
 def parse_date(text: str) -> int:
-    try:
-        moment = dt.datetime.strptime(text.strip(), DATE_FORMAT).replace(tzinfo=dt.UTC)
-    except ValueError:
-        raise UsageError(f"--date {text!r} is not like '2026-05-01 18:00' (UTC)") from None
-    return int(moment.timestamp() * 1000)
+    ms = parse_utc(text)
+    if ms is None:
+        raise UsageError(f"--date {text!r} is not like '2026-05-01 18:00' (UTC)")
+    return ms
 
 
 def the_meeting(state: AssemblyState, ref: str | None) -> Meeting:

@@ -10,6 +10,7 @@ from assemblymesh.errors import UsageError
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 from assemblymesh.model.state import AssemblyState
+from assemblymesh.utc import DAY_FORMAT, parse_utc
 
 __all__ = [
     "EFFECT_FORMS",
@@ -165,8 +166,10 @@ def _rule_effect(_state: AssemblyState, parts: list[str]) -> A.Effect:
 
 
 def _date_ms(text: str) -> int:
-    day = dt.datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=dt.UTC)
-    return int(day.timestamp() * 1000)
+    day = parse_utc(text, DAY_FORMAT)
+    if day is None:
+        raise ValueError(f"{text!r} is not a date like 2026-05-01")
+    return day
 
 
 def _members(state: AssemblyState, text: str) -> tuple[str, ...]:

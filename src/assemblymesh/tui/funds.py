@@ -3,7 +3,6 @@ to dissolution; the partnerships; and the withdrawal-readiness report (three tab
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -29,6 +28,7 @@ from assemblymesh.tui.funds_view import (
 )
 from assemblymesh.tui.view import Digest, when
 from assemblymesh.tui.widgets import PagedTable
+from assemblymesh.utc import DAY_FORMAT, parse_utc
 
 
 @dataclass(frozen=True)
@@ -97,12 +97,11 @@ class DateDialog(ModalScreen[int | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        try:
-            day = dt.datetime.strptime(event.value.strip(), "%Y-%m-%d").replace(tzinfo=dt.UTC)
-        except ValueError:
+        day = parse_utc(event.value, DAY_FORMAT)
+        if day is None:
             self.query_one("#error", Static).update("Give the date as YYYY-MM-DD.")
             return
-        self.dismiss(int(day.timestamp() * 1000))
+        self.dismiss(day)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

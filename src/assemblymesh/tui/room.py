@@ -10,6 +10,7 @@ appears on every screen with the next fold. Reached from the meeting screen (``m
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -37,7 +38,9 @@ from assemblymesh.model.meetings import (
 )
 from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.draft import DraftScreen
+from assemblymesh.tui.room_forms import ChoiceForm, FormAnswer, FormField
 from assemblymesh.tui.view import Digest, name_of, span, when
+from assemblymesh.utc import parse_utc
 
 STACK_LABELS = {
     R.STACK_IN_ORDER: "in the order hands went up",
@@ -148,6 +151,9 @@ class RoomScreen(AssemblyScreen):
         Binding("e", "end_meeting", "End", show=False),
         Binding("w", "minutes", "Minutes"),
         Binding("g", "diagnostic", "Absence diagnostic", show=False),
+        Binding("c", "call_meeting", "Call a meeting"),
+        Binding("plus", "add_item", "Add item"),
+        Binding("x", "item_outcome", "Outcome"),
     ]
 
     def __init__(self) -> None:
@@ -192,7 +198,7 @@ class RoomScreen(AssemblyScreen):
         m = self.meeting()
         head = self.query_one("#room-head", Static)
         if m is None:
-            head.update("No meeting is sitting or scheduled: 'assemblymesh meeting new' calls one.")
+            head.update("No meeting is sitting or scheduled: c calls one.")
             return
         state = digest.state
         local = self.am.local
@@ -354,5 +360,99 @@ class RoomScreen(AssemblyScreen):
         if d is not None:
             self.app.push_screen(DiagnosticDialog(diagnostic_lines(diagnostic_data(d.state))))
 
+    def action_call_meeting(self) -> None:
+        """Schedule a meeting: its kind, title, time and place; the facilitator and the
+        note-taker are whom the rotation proposes (``meeting change`` names others)."""
+        d = self.am.digest
+        if d is None:
+            return
+        tomorrow = (d.now_ms // R.DAY_MS + 1) * R.DAY_MS + 18 * 3_600_000
+        fields = (
+            FormField("title", "Title (optional)"),
+            FormField("starts", "When, UTC: YYYY-MM-DD HH:MM", when(tomorrow)),
+            FormField("place", "Where (optional)"),
+        )
+
+        def check(answer: FormAnswer) -> str | None:
+            if parse_utc(answer.fields["starts"]) is None:
+                return "Give the time as YYYY-MM-DD HH:MM (UTC)."
+            return None
+
+        def done(answer: FormAnswer | None) -> None:
+            if answer is None:
+                return
+            f = answer.fields
+            schedule = partial(MC.schedule_meeting, title=f["title"], place=f["place"],
+                               kind=answer.choice)  # fmt: skip
+            recorded = self.am.write(schedule, parse_utc(f["starts"]))
+            if recorded is not None:
+                self.meeting_id = recorded.ref
+                self.notify(f"meeting called for {f['starts']} UTC")
+
+        kinds = [(k, KIND_LABELS[k]) for k in R.MEETING_KINDS]
+        self.app.push_screen(ChoiceForm("Call a meeting", kinds, fields, check), done)
+
+    def action_add_item(self) -> None:
+        """Put an item on the agenda; a proposal item names the proposal by title or id."""
+        m, d = self._need(), self.am.digest
+        if m is None or d is None:
+            return
+        fields = (
+            FormField("title", "Title, or for a proposal its title or id"),
+            FormField("note", "A line or two (optional)"),
+        )
+        state = d.state
+
+        def check(answer: FormAnswer) -> str | None:
+            title = answer.fields["title"]
+            if not title:
+                return "Give the item a title."
+            if answer.choice == R.ITEM_PROPOSAL and proposal_named(state, title) is None:
+                return f"No open proposal is called or has the id {title!r}."
+            return None
+
+        def done(answer: FormAnswer | None) -> None:
+            if answer is None:
+                return
+            title, note = answer.fields["title"], answer.fields["note"]
+            if answer.choice == R.ITEM_PROPOSAL:
+                proposal = proposal_named(state, title)
+                self._write(MC.add_item, m.id, answer.choice, "", proposal, note,
+                            said="the proposal is on the agenda")  # fmt: skip
+            else:
+                self._write(MC.add_item, m.id, answer.choice, title, None, note,
+                            said="the item is on the agenda")  # fmt: skip
+
+        kinds = [(k, ITEM_LABELS[k]) for k in R.ITEM_KINDS]
+        self.app.push_screen(ChoiceForm("Add to the agenda", kinds, fields, check), done)
+
+    def action_item_outcome(self) -> None:
+        """Record what came of the selected item (discussed, decided, deferred, dropped)."""
+        item_id, d = self._selected("#room-agenda"), self.am.digest
+        if item_id is None or d is None:
+            return
+        item = d.state.agenda_items[item_id]
+
+        def done(answer: FormAnswer | None) -> None:
+            if answer is not None:
+                note, said = answer.fields["note"], f"{item.title}: {answer.choice}"
+                self._write(MC.item_outcome, item_id, answer.choice, None, note, said=said)
+
+        outcomes = [(o, o) for o in R.ITEM_OUTCOMES]
+        fields = (FormField("note", "What came of it (optional)"),)
+        form = ChoiceForm(f"Outcome of {item.title!r}", outcomes, fields, lambda _: None)
+        self.app.push_screen(form, done)
+
     def action_leave(self) -> None:
         self.dismiss()
+
+
+def proposal_named(state: AssemblyState, text: str) -> str | None:
+    """The id of the open proposal titled ``text`` (any case) or whose id starts with it."""
+    text = text.strip()
+    live = [p for p in state.proposals.values() if p.state in (R.OPEN, R.IN_ROUND, R.RETURNED)]
+    for p in live:
+        if p.title.casefold() == text.casefold():
+            return p.id
+    by_id = [p.id for p in live if len(text) >= 4 and p.id.startswith(text.lower())]
+    return by_id[0] if len(by_id) == 1 else None
