@@ -4,22 +4,19 @@ the screens write the acts (or draft the decision a move needs)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
 
 from assemblymesh.errors import UsageError
 from assemblymesh.model import rules as R
 from assemblymesh.model.acts import MAX_LINE_LEN
-from assemblymesh.tui.dialogs import too_long
+from assemblymesh.tui.dialogs import Form, too_long
+from assemblymesh.utc import parse_utc
 
 MYSELF = "-"  # the "on behalf of" choice that means: in my own name
 HOUR_MS = 3_600_000
@@ -35,21 +32,16 @@ def parse_deadline(text: str, now_ms: int) -> int | None:
     hours = re.fullmatch(r"(\d{1,5})\s*h?", text)
     if hours:
         return now_ms + int(hours.group(1)) * HOUR_MS
-    try:
-        moment = dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=dt.UTC)
-    except ValueError:
-        raise UsageError(f"{text!r} is not a closing time: {DEADLINE_HINT}") from None
-    return int(moment.timestamp() * 1000)
+    moment = parse_utc(text)
+    if moment is None:
+        raise UsageError(f"{text!r} is not a closing time: {DEADLINE_HINT}")
+    return moment
 
 
-class _Form(ModalScreen[object]):
-    """Enter or ctrl+s submits, escape cancels; ``submit`` returns the answer or None when
-    it said what is wrong under the fields (the dialog stays open, nothing is lost)."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "submit", "Save"),
-    ]
+class _Form(Form[object]):
+    """Enter, ctrl+s or OK submits, escape or Cancel cancels; ``submit`` returns the answer
+    or None when it said what is wrong under the fields (the dialog stays open, nothing is
+    lost)."""
 
     def submit(self) -> object | None:
         raise NotImplementedError
@@ -69,19 +61,9 @@ class _Form(ModalScreen[object]):
         if answer is not None:
             self.dismiss(answer)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "ok":
-            self.action_submit()
-        else:
-            self.action_cancel()
 
 
 @dataclass(frozen=True)
