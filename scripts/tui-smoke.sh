@@ -138,7 +138,38 @@ wait_exit
 [[ "$(ASSEMBLYMESH_HOME="$work/joiner" "$AM" status)" == *"not admitted yet"* ]] ||
     fail "the join from the pasted code is not in the store"
 
-echo "5. a damaged store: one line and a non-zero exit status, as on the command line"
+echo "5. a reused invite: the node says why, and the UI offers a new code or leave"
+host="$work/host"
+port=$((20000 + RANDOM % 20000))
+ASSEMBLYMESH_HOME="$host" "$AM" init --name "Host Co-op" --member-name Hana >/dev/null
+ASSEMBLYMESH_HOME="$host" "$AM" serve --listen "127.0.0.1:$port" --no-mdns >"$work/serve.log" 2>&1 &
+serve_pid=$!
+trap 'kill "$serve_pid" 2>/dev/null || true; tmux kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
+reused="$(ASSEMBLYMESH_HOME="$host" "$AM" invite --no-qr --hint "127.0.0.1:$port" | tail -n 1)"
+ASSEMBLYMESH_HOME="$work/omar" "$AM" join "$reused" --member-name Omar >/dev/null
+deadline=$((SECONDS + TIMEOUT))
+until ASSEMBLYMESH_HOME="$work/omar" "$AM" sync --timeout 5 >/dev/null 2>&1; do
+    ((SECONDS < deadline)) || fail "the first joiner could not sync with 'serve'"
+    sleep 0.3
+done
+ASSEMBLYMESH_HOME="$work/lea" "$AM" join "$reused" --member-name Lea >/dev/null
+if out="$(ASSEMBLYMESH_HOME="$work/lea" "$AM" sync --timeout 10 2>&1)"; then
+    fail "a reused invite synced: $out"
+fi
+[[ "$out" == *"already used by someone else"* && "$out" == *"--new-code"* ]] ||
+    fail "sync did not say why the invite was refused: $out"
+COLS=80 ROWS=24 start "ASSEMBLYMESH_HOME=$work/lea $AM tui"
+wait_for "Your invite was refused"
+wait_for "already used by someone else"
+tmux send-keys -t "$session" Tab Tab Tab  # code, name, "Join with the new code", "Leave"
+tmux send-keys -t "$session" Enter
+wait_for "Welcome to AssemblyMesh"  # left: the first-run screen again
+tmux send-keys -t "$session" C-q
+wait_exit
+[ -z "$(ls -A "$work/lea/assemblies" 2>/dev/null)" ] || fail "leaving kept the refused join"
+kill "$serve_pid"
+
+echo "6. a damaged store: one line and a non-zero exit status, as on the command line"
 store="$(ls "$home"/assemblies/*/store.sqlite)"
 head -c 4096 /dev/urandom >"$store"
 COLS=300 start "ASSEMBLYMESH_HOME=$home $AM; echo exit=\$?; sleep 60"  # wide: one line

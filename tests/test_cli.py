@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -379,6 +380,16 @@ def test_a_decision_with_effects_from_the_command_line(founded: Path) -> None:
     # Roles change by decision only, once the founding period is over.
     refused = run(founded, "role", "grant", "Amara", "steward", ok=False)
     assert "role-by-decision" in refused.stderr
+    # The refusal says how to get the decision: the command that proposes it, which works.
+    (line,) = refused.stderr.splitlines()
+    suggested = line.split("assemblymesh ", 1)[1]
+    assert suggested.startswith("propose ") and '"grant-role:Amara:steward:90"' in suggested
+    args = shlex.split(suggested.replace('"Why"', '"She keeps the keys."'))
+    pid = last_line(run(founded, *args))
+    assert status(founded)["proposals"][-1]["effects_text"] == ["grant-role:Amara:steward:90"]
+    assert pid
+    # The holder still steps down from a role of their own without a decision.
+    assert run(founded, "role", "end", "Amara", "note-taker").stdout.strip() == "note-taker ended"
 
 
 @pytest.mark.parametrize(

@@ -158,3 +158,40 @@ def test_sync_reports_a_reset_in_one_line_and_tries_the_next_address(
             assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     finally:
         resetting.close()
+
+
+def test_a_reused_invite_is_told_why_and_the_joiner_takes_a_new_code_or_leaves(
+    founded: Path, tmp_path: Path
+) -> None:
+    with ServingNode(founded) as serving:
+        hint = f"127.0.0.1:{serving.port}"
+        code = run(founded, "invite", "--no-qr", "--hint", hint).stdout.splitlines()[-1]
+        run(tmp_path / "ben", "join", code, "--member-name", "Ben")
+        run(tmp_path / "ben", "sync")
+        eve = tmp_path / "eve"
+        joined = run(eve, "join", code, "--member-name", "Eve").stdout
+        assert "Joined." not in joined  # nothing is joined before a member admits it
+        refused = run(eve, "sync", "--timeout", "10", ok=False)
+        assert refused.exit_code == 1 and refused.stderr.count("\n") == 1, refused.stderr
+        assert "already used" in refused.stderr and "--new-code" in refused.stderr
+        assert "leave" in refused.stderr
+        assert status(eve)["me"]["invite_refused"] == "this invite was already used by someone else"
+        assert "Your invite was refused" in run(eve, "status").stdout
+        # The same code again is refused at once; a new code replaces the half-join.
+        again = run(eve, "join", code, "--member-name", "Eve", ok=False)
+        assert again.exit_code == 1 and "--new-code" in again.stderr
+        fresh = run(founded, "invite", "--no-qr", "--hint", hint).stdout.splitlines()[-1]
+        run(eve, "join", fresh, "--member-name", "Eve", "--new-code")
+        assert status(eve)["me"]["invite_refused"] is None
+        run(eve, "sync")
+        assert status(eve)["assembly"]["name"] == "Riverside"
+
+        # Leaving: a refused joiner removes its half-join; a member's assembly stays.
+        mallory = tmp_path / "mallory"
+        aid = run(mallory, "join", code, "--member-name", "Mal").stdout.splitlines()[-1]
+        run(mallory, "sync", ok=False)
+        assert "Left" in run(mallory, "leave").stdout
+        assert not (mallory / "assemblies" / aid).exists()
+        member = run(founded, "leave", ok=False)
+        assert member.exit_code == 1 and "member" in member.stderr
+        assert status(founded)["assembly"]["name"] == "Riverside"

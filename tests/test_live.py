@@ -62,6 +62,7 @@ class Links:
     def __init__(self) -> None:
         self.links: list[PeerStatus] = []
         self.refusals: dict[str, tuple[int, str]] = {}
+        self.device_at: dict[tuple[str, int], bytes] = {}
         self.address_book = AddressBook(None)
         self.dialling: set[tuple[str, int]] = set()
 
@@ -135,6 +136,38 @@ async def test_the_app_runs_the_network_for_an_assembly_made_on_first_run(tmp_pa
     finally:
         await app.shut_down()
         trio.close()
+
+
+def test_a_peer_is_one_row_whatever_addresses_and_connections_lead_to_it() -> None:
+    links, heard = Links(), Heard()
+    peers = NodePeers(links, lambda: 1_000)
+    peers.subscribe(heard)
+    kofi, lena = bytes.fromhex("ab12cd34" * 8), bytes.fromhex("ef56ab78" * 8)
+    # Kofi is in the book twice (found on the LAN, and configured by his IPv6 address) and
+    # has dialled in; both addresses answered as his device before. Lena is only in the book.
+    links.address_book.add("192.168.1.20", 7361, "discovery", 900)
+    links.address_book.add("fd00::20", 7361, "static", 800)
+    links.address_book.add("192.168.1.30", 7361, "discovery", 700)
+    links.device_at = {("192.168.1.20", 7361): kofi, ("fd00::20", 7361): kofi,
+                       ("192.168.1.30", 7361): lena}  # fmt: skip
+    links.links = [PeerStatus("ab12cd34@192.168.1.20:50123", "responder", True, 4, 2, 0, 9, 9)]
+    peers.poll()
+    rows = heard.peers[-1]
+    assert [(r.name, r.state) for r in rows] == [
+        ("ab12cd34@192.168.1.20:50123", "connected"),
+        ("192.168.1.30:7361", OFFLINE),
+    ]
+    # Offline, Kofi's two addresses are still one peer; a second connection is too.
+    links.links = []
+    peers.poll()
+    assert [r.name for r in heard.peers[-1]] == ["192.168.1.20:7361", "192.168.1.30:7361"]
+    dialled = PeerStatus("ab12cd34@fd00::20:7361", "initiator", True, 1, 1, 0, 9, 9)
+    responder = replace(dialled, name="ab12cd34@192.168.1.20:50999", role="responder")
+    links.links = [responder, dialled]
+    peers.poll()
+    names = [r.name for r in heard.peers[-1]]
+    assert names == ["ab12cd34@fd00::20:7361", "192.168.1.30:7361"]
+    assert heard.peers[-1][0].address == ("fd00::20", 7361)
 
 
 def test_refused_addresses_are_listed_with_their_count() -> None:

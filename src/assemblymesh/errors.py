@@ -18,7 +18,8 @@ AssemblyMeshError
     ├── BundleError       a sneakernet bundle is corrupt, forged or for another assembly
     ├── PublicationError  a publication is malformed, altered, unverifiable or our own
     ├── HandshakeError    a peer failed the Noise handshake or identity proof
-    │   └── RefusedPeer   the peer proved who it is, and governance refused it (``.reason``)
+    │   ├── RefusedPeer   the peer proved who it is, and governance refused it (``.reason``)
+    │   └── InviteRefused the peer refused this joiner's invite and said why (``.code``)
     ├── ProtocolError     a peer sent a malformed, oversized or unexpected message
     └── InvalidAnnouncement  a discovery blob does not open, is malformed or stale
 ```
@@ -132,6 +133,16 @@ class RefusedPeer(HandshakeError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"peer refused: {reason}")
         self.reason = reason
+
+
+class InviteRefused(HandshakeError):
+    """The peer refused this node's invite and said why (``code``, ``docs/protocol.md``
+    §3.6); ``text`` is the line a joiner reads."""
+
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(f"{text}: ask for a new code, or leave")
+        self.code = code
+        self.text = text
 
 
 class InvalidAnnouncement(RemoteError):

@@ -60,6 +60,9 @@ def unheard(local: LocalAssembly, state: AssemblyState, r: Round) -> Unheard:
     out = tuple(
         m.id
         for m in members
-        if m.id not in r.positions and heard.get(m.id, 0) < changed and m.id != local.member_id
+        if m.id not in r.positions
+        and heard.get(m.id, 0) < changed
+        and m.id != local.member_id
+        and not m.deviceless  # nothing is ever heard from them: a facilitator speaks for them
     )
     return Unheard(silent, out, {m.id: m.name for m in members})

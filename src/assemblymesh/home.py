@@ -33,6 +33,7 @@ import ipaddress
 import logging
 import os
 import secrets
+import shutil
 import signal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -110,6 +111,7 @@ from assemblymesh.net.addressbook import AddressBook
 from assemblymesh.net.bundle import Identity as BundleIdentity
 from assemblymesh.net.bundle import Signer as BundleSigner
 from assemblymesh.net.credentials import (
+    REFUSAL_TEXT,
     Admitted,
     Authorization,
     Credentials,
@@ -541,7 +543,26 @@ class LocalAssembly:
             peers=list(peers),
             clock=self.clock,
             address_book=self.address_book_path,
+            on_invite_refused=self.record_invite_refusal,
         )
+
+    def record_invite_refusal(self, code: str) -> None:
+        """Keep why a peer refused this joiner's invite (``docs/protocol.md`` §3.6), so
+        ``status`` and the UI say it until the joiner asks for a new code or leaves."""
+        if (self.directory / "join.invite").exists() and code in REFUSAL_TEXT:
+            (self.directory / "join.refused").write_text(code + "\n")
+
+    def invite_refusal(self) -> str | None:
+        """The line saying why this joiner's invite was refused, if a peer said so."""
+        path = self.directory / "join.refused"
+        if not path.exists() or not (self.directory / "join.invite").exists():
+            return None
+        return REFUSAL_TEXT.get(path.read_text().strip(), REFUSAL_TEXT["refused"])
+
+    def half_joined(self) -> bool:
+        """True while this node holds a join the assembly has not admitted."""
+        state = self.known_state()
+        return (self.directory / "join.invite").exists() and not state.is_member(self.member_id)
 
     def credentials(self) -> Credentials:
         """This device's network credentials (with the pending invite, if any); the keyring
@@ -707,9 +728,12 @@ class LocalAssembly:
         hints: tuple[str, ...] = (),
         valid_ms: int = DEFAULT_INVITE_VALID_MS,
         kind: str = MEMBER_INVITE,
+        claim: str | None = None,
     ) -> InviteCode:
         """A one-time invite code; its holder joins as a member, or as a supporter when
-        ``kind`` is ``rules.SUPPORTER_INVITE``. Only a member may invite, either kind."""
+        ``kind`` is ``rules.SUPPORTER_INVITE``. Only a member may invite, either kind. With
+        ``claim`` (a facilitator's, naming a member without a device) its holder becomes
+        that member, keeping what was recorded for them."""
         state = self.state()
         me = state.members.get(self.member_id)
         if me is None:
@@ -726,7 +750,7 @@ class LocalAssembly:
         invite = Invite.issue(
             self.member_key, self.assembly_id, invite_key.public, self.clock() + valid_ms
         )
-        self.act(commands.record_invite, invite, kind, held.current)
+        self.act(commands.record_invite, invite, kind, claim, held.current)
         name = state.assembly.name if state.assembly is not None else ""
         key = epochkeys.join_key(held.known[held.current], invite_key.public)
         return InviteCode(self.assembly_id, held.current, key, invite, invite_key.seed, hints, name)
@@ -926,6 +950,7 @@ class LocalAssembly:
             # Admitted, and its secret is here: the invite and join key are spent.
             path.unlink(missing_ok=True)
             (self.directory / "join.key").unlink(missing_ok=True)
+            (self.directory / "join.refused").unlink(missing_ok=True)
             return None
         # Until its secret comes, a joiner dials with its join key and shows its invite.
         invite = self._read_join_invite()
@@ -1008,7 +1033,7 @@ class LocalAssembly:
         if peer.member == self.member_keys.public and not state.is_member(self.member_id):
             return Admitted()  # another device of this member, not yet admitted anywhere
         verdict = queries.peer_admission(state, peer.member, peer.device, peer.invite, self.clock())
-        return Admitted() if verdict.admitted else Refused(verdict.reason)
+        return Admitted() if verdict.admitted else Refused(verdict.reason, verdict.code)
 
     # --- the network --------------------------------------------------------------------
 
@@ -1434,14 +1459,44 @@ class Home:
             self.set_default(aid)
         return local
 
+    def leave(self, ref: str | None = None) -> bytes:
+        """Remove a join the assembly has not admitted (a refused invite, say): its keys,
+        its store and its address book; returns the assembly id. A member's assembly stays."""
+        aid = self.resolve(ref)
+        local = self.open(aid.hex())
+        try:
+            half = local.half_joined()
+        finally:
+            local.close()
+        if not half:
+            raise UsageError(
+                f"this node is a member of assembly {aid.hex()[:12]}: leave removes only a"
+                " join that was not admitted"
+            )
+        shutil.rmtree(self._dir(aid))
+        if self.default_assembly() == aid:
+            (self.root / "default").unlink(missing_ok=True)
+            others = self.assemblies()
+            if others:
+                self.set_default(others[0])
+        return aid
+
     def join(
-        self, code: str, member_name: str, new_id: Callable[[], str] = random_act_id
+        self,
+        code: str,
+        member_name: str,
+        new_id: Callable[[], str] = random_act_id,
+        *,
+        replace: bool = False,
     ) -> LocalAssembly:
         """Join with an invite code: make keys, write the join act, keep the proof to show
-        peers until the assembly admits this member."""
+        peers until the assembly admits this member. With ``replace``, a join of the same
+        assembly that was not admitted (a refused invite) is left first."""
         if not member_name.strip():
             raise UsageError("give your name with --member-name")
         parsed = InviteCode.decode(code)
+        if replace and (self._dir(parsed.assembly) / "device.key").exists():
+            self.leave(parsed.assembly.hex())
         if parsed.invite.expires_ms < self.clock():
             raise InviteError("this invite has expired: ask for a new one")
         self._refuse_existing(parsed.assembly)
@@ -1450,7 +1505,10 @@ class Home:
         verify_invite_proof(parsed.invite, member_key.public, proof)
         directory = self._dir(parsed.assembly)
         if (directory / "device.key").exists():
-            raise UsageError(f"this node already belongs to assembly {parsed.assembly.hex()[:12]}")
+            raise UsageError(
+                f"this node already belongs to assembly {parsed.assembly.hex()[:12]}"
+                " (if its invite was refused: join with --new-code, or leave)"
+            )
         # The join key is written before the device key marks the directory complete.
         write_key_file(directory / "join.key", SigningKey(parsed.join_key))
         (directory / "join.invite").write_bytes(

@@ -92,23 +92,29 @@ class NodePeers:
 
     def _peers(self, links: list[PeerStatus]) -> list[PeerInfo]:
         now = self._clock()
-        result = []
+        result: list[PeerInfo] = []
+        devices: dict[str, int] = {}  # short device id -> its row in ``result``
         for link in links:
             if link.synced:
                 self._synced_at.setdefault(link.name, now)
-            result.append(
-                PeerInfo(
-                    name=link.name,
-                    transport=STATIC,
-                    state=CONNECTED if link.synced else SYNCING,
-                    last_sync_ms=self._synced_at.get(link.name),
-                    changes_in=link.received,
-                    changes_out=link.sent,
-                    address=_dialled(link),
-                )
+            row = PeerInfo(
+                name=link.name,
+                transport=STATIC,
+                state=CONNECTED if link.synced else SYNCING,
+                last_sync_ms=self._synced_at.get(link.name),
+                changes_in=link.received,
+                changes_out=link.sent,
+                address=_dialled(link),
             )
+            device = link.name.partition("@")[0]
+            at = devices.get(device)
+            if at is None:  # one row per device: a second connection to it is the same peer
+                devices[device] = len(result)
+                result.append(row)
+            elif row.address is not None and result[at].address is None:
+                result[at] = row  # the one we dialled can be synced with again
         refusals = dict(self._node.refusals)
-        result.extend(self._unconnected(result, refusals))
+        result.extend(self._unconnected(result, devices, refusals))
         # Addresses whose connections this node refused (wrong secret, not a member, ...).
         for host, (count, reason) in sorted(refusals.items()):
             words = refusal_words(reason)
@@ -116,16 +122,27 @@ class NodePeers:
         return result
 
     def _unconnected(
-        self, connected: list[PeerInfo], refusals: dict[str, tuple[int, str]]
+        self,
+        connected: list[PeerInfo],
+        devices: dict[str, int],
+        refusals: dict[str, tuple[int, str]],
     ) -> list[PeerInfo]:
-        """Address-book entries with no live connection; a refused host's reason goes on
-        its entry (and is taken out of ``refusals``)."""
+        """Address-book entries with no live connection, one row per peer: an address at
+        which a device already listed answered before is that device's, not another peer
+        (found on the LAN and configured, or reachable at two addresses). A refused host's
+        reason goes on its entry (and is taken out of ``refusals``)."""
         live = {peer.address for peer in connected}
+        known = self._node.device_at
+        listed = set(devices)
         rows = []
         for entry in self._node.address_book.entries():
             address = (entry.host, entry.port)
-            if address in live:
+            device = known.get(address)
+            short = device.hex()[:8] if device is not None else None
+            if address in live or (short is not None and short in listed):
                 continue
+            if short is not None:
+                listed.add(short)
             transport = LAN if entry.source == "discovery" else STATIC
             count, reason = refusals.pop(entry.host, (0, ""))
             state = REFUSED if count else OFFLINE
@@ -209,6 +226,7 @@ class StatusSource(Protocol):
     """What ``NodePeers`` needs of the node (``Node`` is one)."""
 
     refusals: dict[str, tuple[int, str]]
+    device_at: dict[tuple[str, int], bytes]  # who answered at each address dialled
 
     def peer_status(self) -> list[PeerStatus]: ...
 
@@ -331,6 +349,14 @@ class LiveApp(AssemblyApp):
         super().attach(local)
         if self.wants_network and self.network is None:
             self._starting = asyncio.ensure_future(self._start_network(local))
+
+    async def stop_network(self) -> None:
+        if self._starting is not None:
+            with contextlib.suppress(Exception):
+                await self._starting
+        network, self.network = self.network, None
+        if network is not None:
+            await network.stop()
 
     async def _start_network(self, local: LocalAssembly) -> None:
         _log_to_file(self.home.root / "assemblymesh.log")

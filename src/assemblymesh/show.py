@@ -11,8 +11,10 @@ from typing import Any
 
 from assemblymesh.errors import NotFoundError, UsageError
 from assemblymesh.model import AssemblyState, Decision, Position, Proposal, Round
+from assemblymesh.model import rules as R
 from assemblymesh.model.acts import Effect
 from assemblymesh.model.effect_text import effect_as_text
+from assemblymesh.model.thread import ThreadEntry, thread_of
 
 Item = Proposal | Round | Decision
 
@@ -135,7 +137,31 @@ def round_data(state: AssemblyState, r: Round) -> dict[str, Any]:
         "decision": r.decision,
         "statement": r.statement,
         "positions": [_position(state, pos) for pos in positions],
+        "thread": thread_data(state, r),
     }
+
+
+def _comment(state: AssemblyState, c: ThreadEntry) -> dict[str, Any]:
+    return {
+        "id": c.ref,
+        "kind": c.kind,
+        "text": c.text,
+        "author": c.author,
+        "name": _name(state, c.author),
+        "recorded_by": c.recorded_by,
+        "recorded_by_name": _name(state, c.recorded_by),
+        "supporter": c.by_supporter,
+        "phase": c.phase,
+        "ts": c.ts,
+    }
+
+
+def thread_data(state: AssemblyState, r: Round) -> list[dict[str, Any]]:
+    """The round's questions and reactions in order, each question with its answers."""
+    return [
+        {**_comment(state, s.entry), "answers": [_comment(state, a) for a in s.answers]}
+        for s in thread_of(state.comments, r.id)
+    ]
 
 
 def decision_data(state: AssemblyState, d: Decision) -> dict[str, Any]:
@@ -205,6 +231,31 @@ def _position_line(pos: dict[str, Any]) -> str:
     return f"    {pos['kind']:<8} {pos['name']}{marked}{reason}"
 
 
+_MARK = {R.QUESTION: "Q", R.REACTION: "R", R.ANSWER: "A"}
+
+
+def comment_line(c: dict[str, Any], indent: str = "    ") -> list[str]:
+    """One comment: 'Q 1a2b3c4d Kofi (recorded by Rosa): text', more lines indented."""
+    who = c["name"] + (" (supporter)" if c["supporter"] else "")
+    if c["recorded_by"] != c["author"]:
+        who += f" (recorded by {c['recorded_by_name']})"
+    first, *rest = c["text"].splitlines() or [""]
+    head = f"{indent}{_MARK.get(c['kind'], '?')} {c['id'][:8]} {who}: {first}"
+    return [head, *(f"{indent}  {line}" for line in rest)]
+
+
+def thread_lines(thread: list[dict[str, Any]]) -> list[str]:
+    count = sum(1 + len(s["answers"]) for s in thread)
+    lines = [f"\n  Questions and reactions ({count}):"]
+    for strand in thread:
+        lines += comment_line(strand)
+        for answer in strand["answers"]:
+            lines += comment_line(answer, "        ")
+    if not thread:
+        lines.append("    none yet")
+    return lines
+
+
 def round_lines(data: dict[str, Any]) -> list[str]:
     lines = [
         f"Round {data['id'][:8]} on {data['title'] or '?'} (version {data['version']})",
@@ -213,6 +264,7 @@ def round_lines(data: dict[str, Any]) -> list[str]:
         f"\n  Positions ({len(data['positions'])}):",
     ]
     lines += [_position_line(pos) for pos in data["positions"]]
+    lines += thread_lines(data["thread"])
     if data["outcome"] is not None:
         lines.append(f"\n  outcome: {data['outcome']} (closed {_when(data['closed_ts'])})")
     if data["decision"]:

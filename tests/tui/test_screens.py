@@ -18,7 +18,7 @@ from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.draft import edit_span
 from assemblymesh.tui.help import HelpScreen
 from assemblymesh.tui.peers import LAN, MESH, ManualPeers, PeerInfo, SyncProgress
-from assemblymesh.tui.qr import qr_lines
+from assemblymesh.tui.qr import qr_lines, qr_matrix
 from assemblymesh.tui.setup import SetupScreen
 from assemblymesh.tui.sync import InviteScreen
 from assemblymesh.tui.view import version_diff
@@ -373,6 +373,23 @@ async def test_invite_copy_says_copied_only_when_it_was(trio: Trio) -> None:
         assert copied == [code] and "copied to the clipboard" in shown(app, "#invite-note")
 
 
+def decoded(lines: list[str]) -> list[list[bool]]:
+    """The modules a compact (2x3 a cell) QR code shows, read back from its characters."""
+    from assemblymesh.tui.qr import sextant
+
+    bits_of = {sextant(bits): bits for bits in range(64)}
+    rows: list[list[bool]] = []
+    for line in lines:
+        cells = [bits_of[ch] for ch in line]
+        for dy in range(3):
+            rows.append([bool(c >> (2 * dy + dx) & 1) for c in cells for dx in range(2)])
+    return rows
+
+
+def trimmed(rows: list[list[bool]], like: list[list[bool]]) -> list[list[bool]]:
+    return [r[: len(like[0])] for r in rows[: len(like)]]
+
+
 async def test_the_qr_code_is_shown_whole_or_the_size_it_needs_is_said(trio: Trio) -> None:
     code = trio.rosa.issue_invite().encode()
     app = trio.app()
@@ -389,7 +406,19 @@ async def test_the_qr_code_is_shown_whole_or_the_size_it_needs_is_said(trio: Tri
         await pilot.press("z")
         await pilot.pause()
         width, height = len(screen.qr[0]), len(screen.qr)
-        assert f"needs {width}x{height} characters; this terminal is 80x24" in shown(
+        assert height > 24  # the full-size code cannot fit: the compact one is shown whole
+        qr = screen.query_one("#qr")
+        note = screen.query_one("#invite-note")
+        assert "Compact QR code, to fit this 80x24 terminal" in shown(app, "#invite-note")
+        assert f"enlarge the terminal to {width}x{height}" in shown(app, "#invite-note")
+        assert qr.region.height == len(screen.compact_qr) and qr.region.bottom <= 24
+        assert qr.region.width == len(screen.compact_qr[0]) <= 80
+        assert note.region.bottom <= qr.region.y  # the note never covers it
+        full = qr_matrix(code.upper())
+        assert trimmed(decoded(screen.compact_qr), full) == full
+        await pilot.resize_terminal(40, 15)  # too small even for that: say what it needs
+        await pilot.pause()
+        assert f"needs {width}x{height} characters; this terminal is 40x15" in shown(
             app, "#invite-note"
         )
         await pilot.resize_terminal(width + 4, height)
@@ -420,3 +449,25 @@ def test_the_navigation_line_keeps_every_screen_key_at_every_width() -> None:
     assert "Library" in nav_text("history", 80).plain  # all labels still fit at 80 columns
     assert "Library" not in nav_text("history", 40).plain
     assert widths[140] > widths[100] > widths[80] > widths[30]
+
+
+def test_no_two_actions_of_a_screen_share_a_key() -> None:
+    """A key names one action on each screen: its own keys differ from each other and from
+    the keys every screen has (numbers, help, theme, quit)."""
+    from textual.binding import Binding
+
+    from assemblymesh.tui.base import AssemblyScreen
+    from assemblymesh.tui.help import screens
+
+    def keys(bindings: object) -> list[str]:
+        assert isinstance(bindings, list)
+        return [k.strip() for b in bindings if isinstance(b, Binding) for k in b.key.split(",")]
+
+    everywhere = keys(AssemblyScreen.BINDINGS)
+    assert len(everywhere) == len(set(everywhere))
+    for where, screen in screens():
+        own = keys(screen.BINDINGS)
+        clashes = {k for k in own if own.count(k) > 1}
+        if issubclass(screen, AssemblyScreen):
+            clashes |= set(own) & set(everywhere)
+        assert not clashes, (where, clashes)

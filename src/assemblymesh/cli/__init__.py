@@ -18,7 +18,14 @@ from typing import Any, TypeVar
 
 import click
 
-from assemblymesh.errors import AssemblyMeshError, RemoteError, StoreError, UsageError
+from assemblymesh.errors import (
+    AssemblyMeshError,
+    IllegalMoveError,
+    InviteRefused,
+    RemoteError,
+    StoreError,
+    UsageError,
+)
 from assemblymesh.heard import store_problem
 from assemblymesh.home import ALL_ADDRESSES, DEFAULT_PORT, Home, LocalAssembly, parse_address
 from assemblymesh.model import (
@@ -205,16 +212,22 @@ def invite_options(f: F) -> F:
 
 
 def issue_invite_code(
-    ctx: Context, valid_days: int, hints: tuple[str, ...], qr: bool | None, kind: str
+    ctx: Context,
+    valid_days: int,
+    hints: tuple[str, ...],
+    qr: bool | None,
+    kind: str,
+    claim: str | None = None,
 ) -> str:
-    """Issue a one-time invite of ``kind`` and show its QR code if asked (by default on a
+    """Issue a one-time invite of ``kind`` (claiming the membership of a member without a
+    device, if ``claim`` names one) and show its QR code if asked (by default on a
     terminal); returns the code, which the caller prints as its last line."""
     from assemblymesh.cli.devices import unlock
 
     with ctx.open() as local:
         unlock(local, ctx)  # an invite is signed by the member key
         issued = local.issue_invite(
-            hints or local.default_invite_hints(), valid_days * DAY_MS, kind
+            hints or local.default_invite_hints(), valid_days * DAY_MS, kind, claim
         )
         code = issued.encode()
     if qr if qr is not None else sys.stdout.isatty():
@@ -234,18 +247,36 @@ def invite(ctx: Context, valid_days: int, hints: tuple[str, ...], qr: bool | Non
     click.echo(code)
 
 
+WAY_OUT = (
+    "ask for a new code and run 'assemblymesh join CODE --member-name NAME --new-code',"
+    " or 'assemblymesh leave'"
+)
+
+
 @main.command()
 @click.argument("code")
 @click.option("--member-name", required=True, help="Your name in the assembly.")
+@click.option("--new-code", is_flag=True, help="Replace a join of this assembly that was refused.")
 @pass_ctx
-def join(ctx: Context, code: str, member_name: str) -> None:
+def join(ctx: Context, code: str, member_name: str, new_code: bool) -> None:
     """Join an assembly with an invite code, then run 'serve' or 'sync' to receive it."""
-    local = ctx.home.join(code, member_name)
+    local = ctx.home.join(code, member_name, replace=new_code)
     try:
-        click.echo("Joined. Run 'assemblymesh sync --peer HOST:PORT' or 'serve' to receive it.")
+        click.echo(
+            "Join written: you are a member once a member's node admits it. Run"
+            " 'assemblymesh sync' (the code's addresses) or 'serve' to receive the assembly."
+        )
         click.echo(local.assembly_id.hex())
     finally:
         local.close()
+
+
+@main.command()
+@pass_ctx
+def leave(ctx: Context) -> None:
+    """Remove a join that was not admitted (a refused invite): its keys and its store."""
+    aid = ctx.home.leave(ctx.assembly)
+    click.echo(f"Left: nothing of assembly {aid.hex()[:12]} is kept on this node.")
 
 
 # --- proposals and rounds -------------------------------------------------------------
@@ -339,7 +370,7 @@ def reject(ctx: Context, proposal: str, reason: str) -> None:
 
 @main.group(name="round")
 def round_() -> None:
-    """Consent rounds: open, advance, close."""
+    """Consent rounds: open, advance, close; ask, react and answer in a round's thread."""
 
 
 def deadline_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -468,10 +499,27 @@ def role_grant(ctx: Context, member: str, role_name: str, term_days: int) -> Non
     """Founder, while founding: grant a role for a term. Afterwards roles change by a
     decision: propose one with --effect grant-role:MEMBER:ROLE:DAYS."""
     with ctx.open() as local:
-        target = local.state().find_member(member).id
+        m = local.state().find_member(member)
         term_end = local.clock() + term_days * DAY_MS
-        local.act(commands.grant_role, target, ROLE_NAMES[role_name], term_end)
+        effect = f"grant-role:{m.name}:{role_name}:{term_days}"
+        with _role_by_decision(f"{m.name} as {role_name}", effect):
+            local.act(commands.grant_role, m.id, ROLE_NAMES[role_name], term_end)
     click.echo(f"{role_name} granted until {when(term_end)}")
+
+
+@contextmanager
+def _role_by_decision(title: str, effect: str) -> Iterator[None]:
+    """A role move refused for want of a decision says how to get one, as a command."""
+    try:
+        yield
+    except IllegalMoveError as exc:
+        if exc.rule != process.ROLE_BY_DECISION:
+            raise
+        raise UsageError(
+            f"roles change by a decision now (rule: {exc.rule}): propose one, then run a"
+            f' round on it: assemblymesh propose --title "{title}" --body "Why"'
+            f' --effect "{effect}"'
+        ) from exc
 
 
 @role.command(name="end")
@@ -482,8 +530,10 @@ def role_end(ctx: Context, member: str, role_name: str) -> None:
     """Step down from your own role (or, founder while founding, end another's). Otherwise
     a role ends by a decision: propose one with --effect end-role:MEMBER:ROLE."""
     with ctx.open() as local:
-        target = local.state().find_member(member).id
-        local.act(commands.end_role, target, ROLE_NAMES[role_name])
+        m = local.state().find_member(member)
+        effect = f"end-role:{m.name}:{role_name}"
+        with _role_by_decision(f"{m.name} steps down as {role_name}", effect):
+            local.act(commands.end_role, m.id, ROLE_NAMES[role_name])
     click.echo(f"{role_name} ended")
 
 
@@ -639,6 +689,7 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
             "member": local.member_id,
             "device": local.device_id,
             "admitted": state.is_member(local.member_id),
+            "invite_refused": local.invite_refusal(),
         },
         "members": _members_data(state),
         "supporters": supporters_data(state),
@@ -760,8 +811,11 @@ def _members_data(state: AssemblyState) -> list[dict[str, Any]]:
             "supporter": m.supporter,
             "standing_until": m.standing_until,
             "removed": m.removed_ts,
+            # Takes part without a device: a facilitator records for them.
+            "deviceless": m.deviceless,
         }
         for m in state.members.values()
+        if m.current  # a claimed deviceless membership is its claimant's now
     ]
 
 
@@ -803,6 +857,8 @@ def _waiting_data(state: AssemblyState, member: str) -> list[dict[str, Any]]:
 
 
 def _round_data(state: AssemblyState, r: Round) -> dict[str, Any]:
+    from assemblymesh.show import thread_data
+
     waiting = queries.waiting_on(state, r)
     return {
         "id": r.id,
@@ -823,6 +879,7 @@ def _round_data(state: AssemblyState, r: Round) -> dict[str, Any]:
             }
             for m, p in r.positions.items()
         },
+        "thread": thread_data(state, r),
     }
 
 
@@ -832,7 +889,8 @@ def _echo_participants(data: dict[str, Any]) -> None:
     click.echo(f"\nMembers ({len(members)}):")
     for m in members:
         roles = ", ".join(m["roles"]) or "-"
-        click.echo(f"  {m['name']:<20} {short(m['id'])}  {roles}")
+        device = "  (no device: a facilitator records for them)" if m["deviceless"] else ""
+        click.echo(f"  {m['name']:<20} {short(m['id'])}  {roles}{device}")
     if data["supporters"]:
         click.echo(f"\nSupporters ({len(data['supporters'])}, advisory: no veto, no quorum):")
         for line in supporter_lines(data["supporters"]):
@@ -931,7 +989,9 @@ def status(ctx: Context, as_json: bool) -> None:
         return
     a = data["assembly"]
     click.echo(f"{a['name'] or '(not yet received: sync with a member)'}  [{a['id'][:12]}]")
-    if not data["me"]["admitted"]:
+    if data["me"]["invite_refused"] is not None:
+        click.echo(f"Your invite was refused: {data['me']['invite_refused']}; {WAY_OUT}.")
+    elif not data["me"]["admitted"]:
         click.echo("You are not admitted yet: sync with a member to complete your join.")
     for line in waiting_lines(data["waiting_for_you"], state.now_ms):
         click.echo(line)
@@ -1139,6 +1199,8 @@ def sync_command(ctx: Context, peers: tuple[str, ...], timeout: float, verbose: 
         for host, port in targets:
             try:
                 summary = local.sync_once(host, port, timeout)
+            except InviteRefused as exc:
+                raise RemoteError(f"{host}:{port}: {exc.text}: {WAY_OUT}") from exc
             except AssemblyMeshError as exc:
                 # One line per address, then the next one: never a traceback.
                 failures.append(f"{host}:{port}: {exc}")

@@ -8,13 +8,15 @@ import click
 
 def register(main: click.Group) -> None:
     """Add every practice's command group to ``main``."""
-    from assemblymesh.cli import devices, funds, metrics
+    from assemblymesh.cli import devices, funds, members, metrics, thread
     from assemblymesh.cli.epochs import epochs
     from assemblymesh.cli.meetings import meeting
     from assemblymesh.cli.publish import publication, publish
 
     main.add_command(devices.device)
     main.add_command(devices.key)
+    thread.register(main)  # round ask / react / answer
+    members.register(main)
     funds.register(main)
     main.add_command(epochs)
     main.add_command(meeting)

@@ -86,6 +86,19 @@ def act_ref(member: str, act_id: str) -> str:
     return digest.hexdigest()
 
 
+DEVICELESS_CONTEXT: Final = b"assemblymesh/deviceless-member/v1\x00"
+
+
+def deviceless_id(facilitator: str, act_id: str) -> str:
+    """The member id of the member an ``add_member`` act adds: BLAKE2b-256 of the context, the
+    facilitator's member key and the act id. A hash, not a key anyone holds, so no device is
+    ever certified for it."""
+    digest = hashlib.blake2b(
+        DEVICELESS_CONTEXT + bytes.fromhex(facilitator) + act_id.encode("ascii"), digest_size=32
+    )
+    return digest.hexdigest()
+
+
 def text_problem(value: str, *, line: bool) -> str | None:
     """Why ``value`` cannot be stored as a title (``line``) or a body; None if it can."""
     for char in value:
@@ -707,6 +720,8 @@ class RecordInvite(Act):
     invite_key: str = spec(Hex(KEY_HEX_LEN, "invite key"))
     expires: int = spec(Int())
     kind: str = spec(Choice(rules.INVITE_KINDS, default=rules.MEMBER_INVITE))
+    # A claim invite: the member without a device whose membership the joiner takes over.
+    claim: str | None = spec(Optional(Hex(KEY_HEX_LEN, "member id")))
     # The epoch of the assembly secret its join key comes from (null: epoch 0).
     epoch: int | None = spec(Optional(Int(maximum=MAX_EPOCH)))
 
@@ -806,6 +821,31 @@ class TakePosition(Act):
     kind: str = spec(Choice(rules.POSITION_KINDS))
     reason: str = spec(Text())
     for_member: str | None = spec(Optional(MEMBER), key="for")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comment(Act):
+    """A question, a reaction or an answer in a round's thread; an answer names the question
+    (``parent``). A facilitator may record one ``for`` someone who speaks without a device."""
+
+    TYPE = "comment"
+    WHO = rules.COMMENTER
+    round: str = spec(REF)
+    kind: str = spec(Choice(rules.COMMENT_KINDS))
+    text: str = spec(Text(required=True))
+    parent: str | None = spec(Optional(REF))
+    for_member: str | None = spec(Optional(MEMBER), key="for")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddMember(Act):
+    """A member who takes part without a device (by voice, in the meeting), added by a
+    facilitator. Their member id is ``deviceless_id(writer, id)``: no device can write for
+    it, so a facilitator records their positions; a claim invite later hands it to a key."""
+
+    TYPE = "add_member"
+    WHO = rules.FACILITATOR_WHO
+    name: str = spec(Text(required=True, line=True))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -1148,6 +1188,8 @@ ACT_CLASSES: Final[tuple[type[Act], ...]] = (
     AddDevice,
     RevokeDevice,
     AllowNaming,
+    Comment,
+    AddMember,
     ImportPublication,
     Contribute,
     Pledge,
@@ -1186,6 +1228,7 @@ __all__ = [
     "Act",
     "AddAgendaItem",
     "AddDevice",
+    "AddMember",
     "Admit",
     "AdmitSupporterEffect",
     "AdvanceMeeting",
@@ -1195,6 +1238,7 @@ __all__ = [
     "AskClarification",
     "Attend",
     "CloseRound",
+    "Comment",
     "ConfirmSkill",
     "Contribute",
     "Create",
@@ -1241,6 +1285,7 @@ __all__ = [
     "act_ref",
     "as_int",
     "describe_fields",
+    "deviceless_id",
     "is_hex",
     "text_problem",
 ]

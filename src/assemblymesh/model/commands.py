@@ -95,10 +95,12 @@ def record_invite(
     stamp: Stamp,
     invite: Invite,
     kind: str = R.MEMBER_INVITE,
+    claim: str | None = None,
     epoch: int = 0,
 ) -> A.RecordInvite:
     """Record an invite the actor issued: a join with it is placed after this record, and
-    ``kind`` (a member or a supporter invite) decides what the joiner becomes."""
+    ``kind`` (a member or a supporter invite) decides what the joiner becomes; with ``claim``
+    (a facilitator's, naming a member without a device) the joiner becomes that member."""
     if invite.inviter.hex() != stamp.member:
         raise UsageError("record only invites you issued")
     if kind not in R.INVITE_KINDS:
@@ -110,6 +112,7 @@ def record_invite(
         invite_key=invite.invite_key.hex(),
         expires=invite.expires_ms,
         kind=kind,
+        claim=None if claim is None else state.find_member(claim).id,
         epoch=epoch or None,
     )
     return _checked(state, stamp, act)
@@ -285,6 +288,51 @@ def position(
     return _checked(state, stamp, act)
 
 
+def comment(
+    state: AssemblyState,
+    stamp: Stamp,
+    round_ref: str,
+    kind: str,
+    text: str,
+    parent: str | None = None,
+    for_member: str | None = None,
+) -> A.Comment:
+    """A question or a reaction on a round, or an answer under one of its questions
+    (``parent``: the question's ref or a unique prefix of it); a facilitator may record one
+    ``for_member``. An answer has seen its question, so it is placed after it."""
+    r = state.find_round(round_ref)
+    parent_ref = None if parent is None else _find_comment(state, parent)
+    seen = stamp.seen
+    if parent_ref is not None and parent_ref not in seen:
+        seen = (parent_ref, *seen[: A.MAX_SEEN - 1])
+    act = A.Comment(
+        id=stamp.act_id,
+        ts=stamp.ts,
+        seen=seen,
+        round=r.id,
+        kind=kind,
+        text=text,
+        parent=parent_ref,
+        for_member=None if for_member is None else state.find_member(for_member).id,
+    )
+    return _checked(state, stamp, act)
+
+
+def _find_comment(state: AssemblyState, prefix: str) -> str:
+    prefix = prefix.strip().lower()
+    hits = [ref for ref in state.comments if ref.startswith(prefix)] if prefix else []
+    if len(hits) != 1:
+        what = "no question" if not hits else f"{len(hits)} comments"
+        raise UsageError(f"{what} with an id starting {prefix!r}")
+    return hits[0]
+
+
+def add_member(state: AssemblyState, stamp: Stamp, name: str) -> A.AddMember:
+    """Facilitator: add a member who takes part without a device (see ``deviceless_id``)."""
+    act = A.AddMember(id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, name=name)
+    return _checked(state, stamp, act)
+
+
 def close_round(
     state: AssemblyState, stamp: Stamp, round_ref: str, statement: str = ""
 ) -> A.CloseRound:
@@ -399,11 +447,13 @@ __all__ = [
     "Stamp",
     "add_device",
     "add_device_act",
+    "add_member",
     "admit",
     "advance_round",
     "allow_naming",
     "amend",
     "close_round",
+    "comment",
     "context_of",
     "create_assembly",
     "end_role",

@@ -57,6 +57,7 @@ from assemblymesh.model.state import (
     Rules,
     Version,
 )
+from assemblymesh.model.thread import ThreadEntry, check_parent
 
 
 def fold(snapshot: AssemblySnapshot, now_ms: int) -> AssemblyState:
@@ -254,6 +255,7 @@ class _Folder(FundFolding):
         self.audit: list[AuditEntry] = []
         self.founding_period = True
         self.act_refs: set[str] = set()
+        self.comments: dict[str, ThreadEntry] = {}
         self.library: dict[str, library.LibraryEntry] = {}
         self.meetings: dict[str, Meeting] = {}
         self.agenda_items: dict[str, AgendaItem] = {}
@@ -281,6 +283,7 @@ class _Folder(FundFolding):
         f.audit = list(state.audit)
         f.founding_period = state.founding_period
         f.act_refs = set(state.act_refs)
+        f.comments = dict(state.comments)
         f.library = dict(state.library)
         f.meetings = dict(state.meetings)
         f.agenda_items = dict(state.agenda_items)
@@ -342,6 +345,7 @@ class _Folder(FundFolding):
             effect_log=tuple(self.effect_log),
             latest_eff=latest,
             revocations=dict(sorted(self.revoked.items())),
+            comments=dict(self.comments),
             library=dict(self.library),
             meetings=dict(self.meetings),
             agenda_items=dict(self.agenda_items),
@@ -476,9 +480,29 @@ class _Folder(FundFolding):
         return r
 
     def _target_member(self, member: str) -> Member:
-        m = self.members.get(member)
+        m = self.members.get(self._resolve(member))
         if m is None:
             raise IllegalMoveError(R.MEMBER_EXISTS, f"{_short(member)} is not a member")
+        return m
+
+    def _resolve(self, member: str) -> str:
+        """The member a deviceless membership became when a key claimed it (else itself)."""
+        seen = {member}
+        m = self.members.get(member)
+        while m is not None and m.claimed_by is not None and m.claimed_by not in seen:
+            seen.add(m.claimed_by)
+            member, m = m.claimed_by, self.members.get(m.claimed_by)
+        return member
+
+    def _claimable(self, member: str, ts: int) -> Member:
+        """The deviceless member a claim invite names: still unclaimed and not removed."""
+        m = self.members.get(member)
+        if m is None or not m.deviceless:
+            raise IllegalMoveError(R.CLAIM_ONCE, f"{_short(member)} is no member without a device")
+        if m.claimed_by is not None:
+            raise IllegalMoveError(R.CLAIM_ONCE, f"{m.name}'s membership was already claimed")
+        if m.is_removed(ts):
+            raise IllegalMoveError(R.MEMBER_REMOVED, f"{m.name} was removed by a decision")
         return m
 
     def _counts(self, member: str, ts: int) -> bool:
@@ -563,7 +587,7 @@ class _Folder(FundFolding):
         )
 
     def _effect_member(self, member: str, *, supporter: bool) -> Member:
-        m = self.members.get(member)
+        m = self.members.get(self._resolve(member))
         if m is None or m.is_removed(0 if m.removed_ts is None else m.removed_ts):
             raise IllegalMoveError(R.EFFECT_APPLIES, f"{_short(member)} is not a participant")
         if m.supporter != supporter:
@@ -573,7 +597,7 @@ class _Folder(FundFolding):
 
     def _effect_grant_role(self, d: Decision, e: A.Effect) -> str:
         assert isinstance(e, A.GrantRoleEffect)
-        m = self.members.get(e.member)
+        m = self.members.get(self._resolve(e.member))
         if m is not None and m.supporter:
             raise IllegalMoveError(R.SUPPORTER_NO_ROLE, f"{m.name} is a supporter")
         m = self._effect_member(e.member, supporter=False)
@@ -619,7 +643,7 @@ class _Folder(FundFolding):
 
     def _effect_remove_member(self, d: Decision, e: A.Effect) -> str:
         assert isinstance(e, A.RemoveMemberEffect)
-        m = self.members.get(e.member)
+        m = self.members.get(self._resolve(e.member))
         if m is None or m.removed_ts is not None:
             raise IllegalMoveError(R.EFFECT_APPLIES, f"{_short(e.member)} is not a participant")
         roles = tuple(
@@ -674,10 +698,22 @@ class _Folder(FundFolding):
             )
         if act.expires <= ctx.ts:
             raise IllegalMoveError(R.INVITE_NOT_EXPIRED, "the invite expires before it is made")
+        what = act.kind
+        if act.claim is not None:
+            self._require_facilitator(ctx)
+            if act.kind != R.MEMBER_INVITE:
+                raise IllegalMoveError(R.CLAIM_ONCE, "a claim invite is a member invite")
+            what = f"claim ({self._claimable(act.claim, ctx.ts).name})"
         self.invites[act.invite_key] = InviteRecord(
-            act.invite_key, ctx.member, act.expires, ctx.ts, kind=act.kind, epoch=act.epoch or 0
+            act.invite_key,
+            ctx.member,
+            act.expires,
+            ctx.ts,
+            kind=act.kind,
+            claim=act.claim,
+            epoch=act.epoch or 0,
         )
-        return f"recorded {act.kind} invite {act.invite_key[:8]} (expires {act.expires})"
+        return f"recorded {what} invite {act.invite_key[:8]} (expires {act.expires})"
 
     def _join(self, ctx: _Ctx) -> str:
         act = ctx.act
@@ -704,6 +740,7 @@ class _Folder(FundFolding):
             raise IllegalMoveError(R.INVITE_USED_ONCE, f"invite {key[:8]} already admitted someone")
         if record is None or record.inviter != inviter:
             record = self._inviters_record(ctx, key, inviter, invite.expires_ms)
+        claimed = self._claimable(record.claim, ctx.ts) if record.claim is not None else None
         self.invites[key] = dataclasses.replace(record, used_by=ctx.member)
         self.joins[ctx.ref] = (key, inviter)
         supporter = record.kind == R.SUPPORTER_INVITE
@@ -716,8 +753,30 @@ class _Folder(FundFolding):
             is_founder=False,
             supporter=supporter,
         )
+        if claimed is not None:
+            self._hand_over(claimed, ctx.member)
+            return f"{act.name} claimed the membership of {claimed.name} from a device of their own"
         joined = "joined as a supporter" if supporter else "joined"
         return f"{act.name} {joined}, invited by {self.members[inviter].name}"
+
+    def _hand_over(self, deviceless: Member, key: str) -> None:
+        """Make member ``key`` the member ``deviceless`` was: since when, roles, and every
+        position and comment recorded for them (positions stay provisional: the member
+        confirms them from the new device)."""
+        new = self.members[key]
+        self.members[key] = dataclasses.replace(
+            new, joined_ts=deviceless.joined_ts, roles=deviceless.roles, claimed_from=deviceless.id
+        )
+        self.members[deviceless.id] = dataclasses.replace(deviceless, claimed_by=key, roles=())
+        old = deviceless.id
+        for rid, r in list(self.rounds.items()):
+            if old in r.positions:
+                positions = {(key if m == old else m): p for m, p in r.positions.items()}
+                positions[key] = dataclasses.replace(positions[key], member=key)
+                self.rounds[rid] = dataclasses.replace(r, positions=positions)
+        for ref, c in list(self.comments.items()):
+            if c.author == old:
+                self.comments[ref] = dataclasses.replace(c, author=key)
 
     def _inviters_record(self, ctx: _Ctx, key: str, inviter: str, expires: int) -> InviteRecord:
         """The inviter's own record of the invite a join uses, which says what kind it is.
@@ -730,7 +789,13 @@ class _Folder(FundFolding):
             act = dep.act
             if isinstance(act, A.RecordInvite) and act.invite_key == key and dep.member == inviter:
                 return InviteRecord(
-                    key, inviter, act.expires, dep.eff, kind=act.kind, epoch=act.epoch or 0
+                    key,
+                    inviter,
+                    act.expires,
+                    dep.eff,
+                    kind=act.kind,
+                    claim=act.claim,
+                    epoch=act.epoch or 0,
                 )
         if key in self.invites:
             return InviteRecord(key, inviter, expires, None, kind=R.SUPPORTER_INVITE)
@@ -913,8 +978,9 @@ class _Folder(FundFolding):
         act = ctx.act
         assert isinstance(act, A.TakePosition)
         r = self._round(act.round)
-        proxy = act.for_member is not None and act.for_member != ctx.member
-        subject = act.for_member if proxy and act.for_member is not None else ctx.member
+        # A position recorded for a deviceless member whose key has since claimed it is theirs.
+        subject = ctx.member if act.for_member is None else self._resolve(act.for_member)
+        proxy = subject != ctx.member
         self._check_position(ctx, act, subject, proxy)
         new = Position(
             member=subject,
@@ -1040,6 +1106,52 @@ class _Folder(FundFolding):
         )
         self.proposals[p.id] = dataclasses.replace(p, state=state)
         return f"closed round on {p.title!r}: {tally.outcome} ({tally.describe()})"
+
+    def _comment(self, ctx: _Ctx) -> str:
+        act = ctx.act
+        assert isinstance(act, A.Comment)
+        r = self._round(act.round)
+        T.comment_move(r.phase, act.kind)
+        check_parent(self.comments, r.id, act.kind, act.parent)
+        subject = ctx.member
+        if act.for_member is not None and self._resolve(act.for_member) != ctx.member:
+            self._require_facilitator(ctx)
+            target = self._target_member(act.for_member)
+            if not target.has_standing(ctx.ts):
+                rule = R.SUPPORTER_STANDING if target.supporter else R.MEMBER_REMOVED
+                raise IllegalMoveError(rule, f"{target.name} takes no part now")
+            subject = target.id
+        author = self.members[subject]
+        self.comments[ctx.ref] = ThreadEntry(
+            ref=ctx.ref,
+            round=r.id,
+            kind=act.kind,
+            text=act.text,
+            author=subject,
+            recorded_by=ctx.member,
+            ts=ctx.ts,
+            phase=r.phase,
+            parent=act.parent,
+            by_supporter=author.supporter,
+        )
+        how = f", recorded by {self.members[ctx.member].name}" if subject != ctx.member else ""
+        return f"{author.name}: {act.kind} in round {r.id[:8]}{how}"
+
+    def _add_member(self, ctx: _Ctx) -> str:
+        act = ctx.act
+        assert isinstance(act, A.AddMember)
+        self._require_facilitator(ctx)
+        mid = A.deviceless_id(ctx.member, act.id)
+        self.members[mid] = Member(
+            id=mid,
+            name=act.name,
+            joined_ts=ctx.ts,
+            invited_by=ctx.member,
+            invite_key=None,
+            is_founder=False,
+            deviceless=True,
+        )
+        return f"{act.name} joined without a device, added by {self.members[ctx.member].name}"
 
     def _reject(self, ctx: _Ctx) -> str:
         act = ctx.act
@@ -1222,9 +1334,11 @@ _EFFECTS: Mapping[type[A.Effect], Callable[[_Folder, Decision, A.Effect], str]] 
 }
 
 # What a supporter with standing may write: propose, amend and withdraw its own proposals,
-# state an advisory position, and look after its own devices and name.
+# state an advisory position, ask, react and answer in a round's thread, and look after its
+# own devices and name.
 SUPPORTER_ACTS: frozenset[type[A.Act]] = frozenset(
-    {A.Propose, A.Amend, A.Withdraw, A.TakePosition, A.AddDevice, A.RevokeDevice, A.AllowNaming}
+    {A.Propose, A.Amend, A.Withdraw, A.TakePosition, A.Comment}
+    | {A.AddDevice, A.RevokeDevice, A.AllowNaming}
     | meeting_fold.SUPPORTER_ACTS
     | SUPPORTER_FUND_ACTS
 )
@@ -1247,6 +1361,8 @@ _HANDLERS: Mapping[type[A.Act], Callable[[_Folder, _Ctx], str]] = {
     A.AddDevice: _Folder._add_device,
     A.RevokeDevice: _Folder._revoke_device,
     A.AllowNaming: _Folder._allow_naming,
+    A.Comment: _Folder._comment,
+    A.AddMember: _Folder._add_member,
     A.ImportPublication: _Folder._import_publication,
     **meeting_fold.HANDLERS,
     A.Contribute: _Folder._contribute,

@@ -38,6 +38,8 @@ class Verdict:
 
     admission: Admission
     reason: str = ""
+    # For a refused joiner: what the network may tell them (docs/protocol.md §3.6).
+    code: str = "refused"
 
     @property
     def admitted(self) -> bool:
@@ -105,14 +107,16 @@ def peer_admission(
     key = invite.invite_key.hex()
     record = state.invites.get(key)
     if record is not None and record.used_by not in (None, mid):
-        return Verdict(Admission.REFUSE, "invite was already used")
+        return Verdict(Admission.REFUSE, "invite was already used", "invite-used")
     inviter = state.members.get(invite.inviter.hex())
     # A supporter holds a member key too, and could sign an invite it may not record: such
     # an invite never admits anyone, so its holder has nothing to sync.
     if inviter is None or inviter.supporter:
-        return Verdict(Admission.REFUSE, "invite was issued by someone who is not a member")
+        return Verdict(
+            Admission.REFUSE, "invite was issued by someone who is not a member", "invite-void"
+        )
     if invite.expires_ms < now_ms:
-        return Verdict(Admission.REFUSE, "invite has expired")
+        return Verdict(Admission.REFUSE, "invite has expired", "invite-expired")
     return ADMITTED
 
 

@@ -79,6 +79,11 @@ SKILL_BY_LEARNER: Final = "skill-confirmed-by-its-learner"
 SKILL_CONFIRMED_ONCE: Final = "skill-confirmed-once"
 # A round's closing time is informational (a person still closes) and never before it opened.
 DEADLINE_AFTER_OPEN: Final = "deadline-after-open"
+# A round's discussion thread: questions and reactions in their phases, answers under a question.
+COMMENT_IN_PHASE: Final = "comment-in-its-phase"
+ANSWER_TO_QUESTION: Final = "answer-under-a-question"
+# Members without a device: added by a facilitator, claimed once by a key of their own.
+CLAIM_ONCE: Final = "claim-deviceless-once"
 # Epochs of the assembly secret: a new one only when due, one per epoch number, in order;
 # sealed boxes only for the current epoch and with its check.
 REKEY_WHEN_DUE: Final = "rekey-when-due"
@@ -124,6 +129,13 @@ OBJECT: Final = "object"
 POSITION_KINDS: Final = (CONSENT, CONCERN, STAND_ASIDE, OBJECT)
 # Positions that count towards quorum: taking part without blocking.
 QUORUM_KINDS: Final = frozenset({CONSENT, CONCERN, STAND_ASIDE})
+
+# --- a round's thread -----------------------------------------------------------------------
+
+QUESTION: Final = "question"
+REACTION: Final = "reaction"
+ANSWER: Final = "answer"
+COMMENT_KINDS: Final = (QUESTION, REACTION, ANSWER)
 
 # --- round phases ----------------------------------------------------------------------------
 
@@ -175,6 +187,7 @@ ROLE_AUTHORITY: Final = (
     "the founder while founding (afterwards only a decision's effect; `decision` stays null)"
 )
 INVITER: Final = "the member who issued the invite"
+COMMENTER: Final = "a member, or a supporter with standing; a facilitator on someone's behalf"
 PARTICIPANT: Final = "any member, or a supporter with standing"
 FUND_STEWARD_WHO: Final = "the fund's current steward, up to the fund's threshold"
 PLEDGER_WHO: Final = "whoever made the pledge"

@@ -18,6 +18,7 @@ from assemblymesh.model.epochs import Epoch, Rotation
 from assemblymesh.model.funds import Fund
 from assemblymesh.model.meetings import AgendaItem, Meeting
 from assemblymesh.model.partnerships import Partnership
+from assemblymesh.model.thread import ThreadEntry
 
 if TYPE_CHECKING:
     from assemblymesh.model.library import LibraryEntry
@@ -87,6 +88,14 @@ class Member:
     standing_until: int | None = None  # a supporter's standing ends then (None: none yet)
     removed_ts: int | None = None  # removed by a decision from then on
     allows_naming: bool = False  # may publications to other assemblies name them
+    deviceless: bool = False  # added by a facilitator; takes part without a device
+    claimed_by: str | None = None  # the member key that claimed this deviceless membership
+    claimed_from: str | None = None  # the deviceless membership this member claimed
+
+    @property
+    def current(self) -> bool:
+        """Whether this record is the member's own, not one a device has since claimed."""
+        return self.claimed_by is None
 
     def has_role(self, role: str, at_ms: int) -> bool:
         return any(t.role == role and t.active_at(at_ms) for t in self.roles)
@@ -96,7 +105,7 @@ class Member:
 
     def has_standing(self, at_ms: int) -> bool:
         """Whether this participant may act at ``at_ms``."""
-        if self.is_removed(at_ms):
+        if self.is_removed(at_ms) or self.claimed_by is not None:
             return False
         return not self.supporter or (
             self.standing_until is not None and at_ms < self.standing_until
@@ -104,7 +113,7 @@ class Member:
 
     def counts(self, at_ms: int) -> bool:
         """Whether this participant's positions count (quorum, blocks): members only."""
-        return not self.supporter and not self.is_removed(at_ms)
+        return not self.supporter and not self.is_removed(at_ms) and self.claimed_by is None
 
     def can_facilitate(self, at_ms: int) -> bool:
         return self.counts(at_ms) and self.has_role(rules.FACILITATOR, at_ms)
@@ -222,6 +231,7 @@ class InviteRecord:
     recorded_ts: int | None  # None when only a join revealed the invite
     used_by: str | None = None
     kind: str = rules.MEMBER_INVITE  # or a supporter invite
+    claim: str | None = None  # the deviceless member whose membership the joiner takes over
     epoch: int = 0  # the epoch of the secret its join key comes from
 
 
@@ -295,6 +305,8 @@ class AssemblyState:
     latest_eff: int = 0  # the causal time of the last placed act
     # (member, device) -> the last change of a revoked device that counts (model.devices)
     revocations: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # Every question, reaction and answer of every round's thread, in the global order.
+    comments: Mapping[str, ThreadEntry] = field(default_factory=dict)
     # Other assemblies' publications taken in (model.library), by publication id.
     library: Mapping[str, LibraryEntry] = field(default_factory=dict)
     meetings: Mapping[str, Meeting] = field(default_factory=dict)  # by the scheduling act's ref
@@ -338,12 +350,20 @@ class AssemblyState:
 
     def find_member(self, ref: str) -> Member:
         """A member by exact name (case-insensitive) or by unique id prefix."""
-        named = [m for m in self.members.values() if m.name.casefold() == ref.strip().casefold()]
+        named = [
+            m
+            for m in self.members.values()
+            if m.current and m.name.casefold() == ref.strip().casefold()
+        ]
         if len(named) == 1:
             return named[0]
         if len(named) > 1:
             raise UsageError(f"{len(named)} members are named {ref!r}; give an id prefix")
-        return _by_prefix("member", self.members, ref)
+        found = _by_prefix("member", self.members, ref)
+        # A deviceless membership a device claimed is that member now.
+        while found.claimed_by is not None and found.claimed_by in self.members:
+            found = self.members[found.claimed_by]
+        return found
 
     def find_supporter(self, ref: str) -> Member:
         """A supporter by name or id prefix; ``UsageError`` if ``ref`` names a member."""

@@ -33,6 +33,20 @@ ROUND_MOVES: Final[Mapping[tuple[str, type[A.Act]], str]] = MappingProxyType(
         (R.QUESTIONS, A.Withdraw): R.CLOSED,
         (R.REACTIONS, A.Withdraw): R.CLOSED,
         (R.POSITIONS, A.Withdraw): R.CLOSED,
+        (R.QUESTIONS, A.Comment): R.QUESTIONS,
+        (R.REACTIONS, A.Comment): R.REACTIONS,
+        (R.POSITIONS, A.Comment): R.POSITIONS,
+    }
+)
+
+# kind of comment -> the phases it may be posted in. Questions and reactions belong to the
+# first two phases (either of them: a device that had not seen the advance still counts);
+# an answer may follow its question until the round closes.
+COMMENT_PHASES: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
+    {
+        R.QUESTION: frozenset({R.QUESTIONS, R.REACTIONS}),
+        R.REACTION: frozenset({R.QUESTIONS, R.REACTIONS}),
+        R.ANSWER: frozenset({R.QUESTIONS, R.REACTIONS, R.POSITIONS}),
     }
 )
 
@@ -94,6 +108,16 @@ def round_move(phase: str, act: type[A.Act]) -> str:
     return nxt
 
 
+def comment_move(phase: str, kind: str) -> None:
+    """Raise unless a comment of ``kind`` may be posted on a round in ``phase``."""
+    round_move(phase, A.Comment)
+    if phase not in COMMENT_PHASES[kind]:
+        allowed = " or ".join(p for p in R.PHASES if p in COMMENT_PHASES[kind])
+        raise IllegalMoveError(
+            R.COMMENT_IN_PHASE, f"a {kind} belongs to the {allowed} phase; the round is in {phase}"
+        )
+
+
 def next_phase(phase: str) -> str:
     """The phase ``advance_round`` leads to from ``phase``; raise if there is none."""
     return round_move(phase, A.AdvanceRound)
@@ -128,6 +152,7 @@ def decision_move(status: str, event: str) -> str:
 
 
 __all__ = [
+    "COMMENT_PHASES",
     "COOLING_OFF_ELAPSED",
     "DECISION_MOVES",
     "MEETING_MOVES",
@@ -135,6 +160,7 @@ __all__ = [
     "ROUND_MOVES",
     "WHO_MAY",
     "close_event",
+    "comment_move",
     "decision_move",
     "event_name",
     "meeting_move",

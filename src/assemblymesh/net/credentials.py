@@ -26,6 +26,8 @@ from assemblymesh.errors import UsageError
 
 __all__ = [
     "ASSEMBLY_SECRET_SIZE",
+    "REFUSAL_CODES",
+    "REFUSAL_TEXT",
     "Admitted",
     "Authorization",
     "Authorize",
@@ -40,6 +42,15 @@ __all__ = [
 log = logging.getLogger("assemblymesh.net")
 
 ASSEMBLY_SECRET_SIZE = 32
+# Why a joiner is refused, as the handshake tells it (docs/protocol.md §3.6), and the line a
+# joiner reads for each.
+REFUSAL_TEXT: dict[str, str] = {
+    "refused": "the peer refused this invite",
+    "invite-used": "this invite was already used by someone else",
+    "invite-expired": "this invite has expired",
+    "invite-void": "this invite's inviter is no longer a member",
+}
+REFUSAL_CODES = tuple(REFUSAL_TEXT)
 # A responder tries at most this many roots on a first handshake message.
 MAX_ACCEPTED_ROOTS = 64
 
@@ -154,9 +165,13 @@ class Admitted:
 
 @dataclass(frozen=True, slots=True)
 class Refused:
-    """The proven peer may not sync; ``reason`` is one line for logs (never sent)."""
+    """The proven peer may not sync; ``reason`` is one line for logs (never sent).
+
+    ``code`` is what the handshake may tell a joiner who proved it holds the join key of
+    the invite it shows (``docs/protocol.md`` §3.6): one of ``REFUSAL_CODES``."""
 
     reason: str
+    code: str = "refused"
 
 
 Authorization = Admitted | Refused

@@ -43,9 +43,18 @@ from assemblymesh.crdt.identity import (
     verify,
     verify_invite_proof,
 )
-from assemblymesh.errors import HandshakeError, ProtocolError, RefusedPeer, RemoteError, UsageError
+from assemblymesh.errors import (
+    HandshakeError,
+    InviteRefused,
+    ProtocolError,
+    RefusedPeer,
+    RemoteError,
+    UsageError,
+)
 from assemblymesh.net.credentials import (
     ASSEMBLY_SECRET_SIZE,
+    REFUSAL_CODES,
+    REFUSAL_TEXT,
     Admitted,
     Authorization,
     Authorize,
@@ -56,7 +65,7 @@ from assemblymesh.net.credentials import (
     Root,
     decide,
 )
-from assemblymesh.net.events import NeedData
+from assemblymesh.net.events import NeedData, PeerRefused
 from assemblymesh.net.framing import (
     DEFAULT_MAX_MESSAGE_SIZE,
     FrameDecoder,
@@ -69,6 +78,7 @@ __all__ = [
     "ASSEMBLY_SECRET_SIZE",
     "HANDSHAKE_TIMEOUT_MS",
     "MAX_PROOF_SIZE",
+    "MAX_REFUSAL_SIZE",
     "MESSAGE_1_SIZE",
     "MESSAGE_2_SIZE",
     "MESSAGE_3_SIZE",
@@ -85,6 +95,7 @@ __all__ = [
     "HandshakeDone",
     "NeedData",
     "PeerIdentity",
+    "PeerRefused",
     "Refused",
     "Role",
     "Status",
@@ -101,6 +112,8 @@ PROOF_CONTEXT = b"assemblymesh/handshake-proof/v1\x00"
 HANDSHAKE_TIMEOUT_MS = 10_000
 # A proof holds a certificate (~150 bytes), a signature and perhaps an invite: 4 KiB is ample.
 MAX_PROOF_SIZE = 4096
+# A refusal's plaintext: a msgpack map of one short string (``{"refused": code}``).
+MAX_REFUSAL_SIZE = 64
 
 # Exact sizes of the three Noise messages (their payloads are empty in version 1).
 MESSAGE_1_SIZE = DHLEN + TAGLEN  # psk, e
@@ -151,7 +164,7 @@ class HandshakeDone:
     peer_epoch: int = 0
 
 
-Event = NeedData | HandshakeDone
+Event = NeedData | HandshakeDone | PeerRefused
 
 
 class Status(enum.Enum):
@@ -230,6 +243,8 @@ class Handshake:
         self._done: HandshakeDone | None = None
         self._delivered = False
         self._error: HandshakeError | None = None
+        # What a responder sends instead of its proof when it refuses a proven joiner.
+        self._farewell = b""
         self._first_message = role == "initiator"  # the responder waits for message 1
         if role == "initiator":
             self._outgoing += encode_frame(self._noise.write_message(b""))
@@ -292,7 +307,11 @@ class Handshake:
         self._check_usable()
 
     def next_event(self) -> Event:
-        """``NeedData`` until the peer is proven, then ``HandshakeDone`` (once)."""
+        """``NeedData`` until the peer is proven, then ``HandshakeDone`` (once); an initiator
+        whose invite the peer refused gets ``PeerRefused`` (once) instead."""
+        if isinstance(self._error, InviteRefused) and not self._delivered:
+            self._delivered = True
+            return PeerRefused(self._error.code)
         self._check_usable()
         if self._done is None:
             return NeedData()
@@ -310,6 +329,7 @@ class Handshake:
     def _fail(self, error: HandshakeError) -> None:
         self._error = error
         self._outgoing.clear()  # a refused peer gets nothing more, not even our proof
+        self._outgoing += self._farewell  # ... but a proven joiner learns why (§3.6)
 
     def _handle(self, frame: bytes, now_ms: int) -> None:
         step = self._step
@@ -394,7 +414,61 @@ class Handshake:
             plaintext = self._recv.decrypt_with_ad(b"", frame)
         except ProtocolError as exc:
             raise HandshakeError("identity proof failed authentication") from exc
+        if self.role == "initiator":
+            self._check_refusal(plaintext)
         fields, peer_epoch = _decode_proof(plaintext)
+        cert = self._check_cert(fields)
+        invite = self._check_invite(fields, cert, now_ms)
+        root = self.root
+        # A responder that opened message 1 with a join key admits only that invite's join.
+        if (
+            self.role == "responder"
+            and root is not None
+            and root.kind == "join"
+            and (invite is None or invite.invite_key != root.invite_key)
+        ):
+            raise HandshakeError("peer used a join key without the invite it belongs to")
+        if invite is not None and now_ms >= invite.expires_ms:
+            self._tell_joiner(invite, "invite-expired")
+            raise HandshakeError("peer's invite has expired")
+        self._peer_epoch = peer_epoch
+        peer = PeerIdentity(member=cert.member, device=cert.device, certificate=cert, invite=invite)
+        answer = decide(self._authorize, peer)
+        if isinstance(answer, Refused):
+            self._tell_joiner(invite, answer.code)
+            raise RefusedPeer(answer.reason)
+        return peer
+
+    def _tell_joiner(self, invite: Invite | None, code: str) -> None:
+        """Send the refusal ``code`` in place of our proof, to a joiner only: one whose
+        message 1 opened with the join key of the invite it has just proven (§3.6)."""
+        root = self.root
+        if (
+            self.role != "responder"
+            or invite is None
+            or root is None
+            or root.kind != "join"
+            or root.invite_key != invite.invite_key
+        ):
+            return
+        assert self._send is not None
+        said = code if code in REFUSAL_CODES else "refused"
+        plaintext: bytes = msgpack.packb({"refused": said})
+        self._farewell = encode_frame(self._send.encrypt_with_ad(b"", plaintext))
+
+    def _check_refusal(self, plaintext: bytes) -> None:
+        """Raise ``InviteRefused`` if the responder's answer is a refusal (§3.6), and
+        ``HandshakeError`` if it is a malformed one; return if it is not one."""
+        code = _decode_refusal(plaintext)
+        if code is None:
+            return
+        root = self.root
+        if root is None or root.kind != "join":
+            raise HandshakeError("peer sent a refusal, which only a joiner may receive")
+        raise InviteRefused(code, REFUSAL_TEXT[code])
+
+    def _check_cert(self, fields: dict[str, bytes]) -> DeviceCertificate:
+        """Steps 3 to 7 of §3.5: the certificate and the signature over the handshake."""
         try:
             cert = DeviceCertificate.decode(fields["cert"])
         except RemoteError as exc:
@@ -417,22 +491,7 @@ class Handshake:
             raise HandshakeError("peer's signature over the handshake does not verify") from exc
         if cert.device == self.credentials.device:
             raise HandshakeError("peer presents this node's own device key")
-        invite = self._check_invite(fields, cert, now_ms)
-        root = self.root
-        # A responder that opened message 1 with a join key admits only that invite's join.
-        if (
-            self.role == "responder"
-            and root is not None
-            and root.kind == "join"
-            and (invite is None or invite.invite_key != root.invite_key)
-        ):
-            raise HandshakeError("peer used a join key without the invite it belongs to")
-        self._peer_epoch = peer_epoch
-        peer = PeerIdentity(member=cert.member, device=cert.device, certificate=cert, invite=invite)
-        answer = decide(self._authorize, peer)
-        if isinstance(answer, Refused):
-            raise RefusedPeer(answer.reason)
-        return peer
+        return cert
 
     def _check_invite(
         self, fields: dict[str, bytes], cert: DeviceCertificate, now_ms: int
@@ -445,8 +504,6 @@ class Handshake:
             raise HandshakeError("peer sent a malformed invite") from exc
         if invite.assembly != self.assembly_id:
             raise HandshakeError("peer's invite is for another assembly")
-        if now_ms >= invite.expires_ms:
-            raise HandshakeError("peer's invite has expired")
         try:
             verify_invite_proof(invite, cert.member, fields["invite_proof"])
         except RemoteError as exc:
@@ -512,3 +569,21 @@ def _decode_proof(plaintext: bytes) -> tuple[dict[str, bytes], int]:
     if not all(isinstance(v, bytes) for v in fields.values()):
         raise HandshakeError("identity proof fields must be binary")
     return fields, 0 if epoch is None else epoch
+
+
+def _decode_refusal(plaintext: bytes) -> str | None:
+    """The code of a refusal (a msgpack map whose one key is ``refused``), None if the
+    plaintext is no refusal; a malformed, oversized or unknown refusal is a failure."""
+    try:
+        value = msgpack.unpackb(
+            plaintext, raw=False, strict_map_key=True, max_map_len=8, max_array_len=0
+        )
+    except Exception:
+        return None  # not a refusal: the proof's own checks say what is wrong with it
+    if not isinstance(value, dict) or "refused" not in value:
+        return None
+    code = value["refused"]
+    if len(plaintext) > MAX_REFUSAL_SIZE or len(value) != 1 or code not in REFUSAL_CODES:
+        raise HandshakeError("peer sent a malformed refusal")
+    assert isinstance(code, str)
+    return code

@@ -50,6 +50,7 @@ from assemblymesh.crdt.change import Change
 from assemblymesh.errors import (
     AssemblyMeshError,
     HandshakeError,
+    InviteRefused,
     ProtocolError,
     RemoteError,
     StoreError,
@@ -144,6 +145,8 @@ class NodeConfig:
     noise_rng: Rng = os.urandom
     limits: Limits = field(default_factory=Limits)
     address_book: Path | None = None
+    # Told the code when a peer refuses this joiner's invite and says why (protocol §3.6).
+    on_invite_refused: Callable[[str], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,6 +299,9 @@ class Node(Lifecycle):
         self._links: set[_Link] = set()
         self._handshaking: dict[_Link, None] = {}  # oldest first
         self._dialling: set[tuple[str, int]] = set()
+        # The device that answered at each address this node dialled (status displays list
+        # one peer once, whatever addresses and connections lead to it).
+        self.device_at: dict[tuple[str, int], bytes] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._servers: list[asyncio.Server] = []
         self._gossip: Gossip | None = None
@@ -543,6 +549,8 @@ class Node(Lifecycle):
                 await self._dial(link)
             except (RemoteError, OSError, TimeoutError) as exc:
                 log.info("connection to %s:%d failed: %s", host, port, _describe(exc))
+            if link.peer is not None:
+                self.device_at[(host, port)] = link.peer.device
             if link.synced is not None:
                 failures = 0
                 self._book.succeeded(host, port, self.config.clock())
@@ -663,6 +671,8 @@ class Node(Lifecycle):
             )
         except HandshakeError as exc:
             self._handshake_failed(link, str(exc))
+            if isinstance(exc, InviteRefused) and self.config.on_invite_refused is not None:
+                self.config.on_invite_refused(exc.code)
             if link.once:
                 raise
         except TimeoutError:
@@ -718,7 +728,16 @@ class Node(Lifecycle):
             if not data:
                 handshake.connection_closed()
             link.bytes_in += len(data)
-            handshake.receive_data(data, config.clock())
+            try:
+                handshake.receive_data(data, config.clock())
+            except HandshakeError:
+                # A responder refusing a proven joiner has its reason to send (§3.6).
+                farewell = handshake.data_to_send()
+                if farewell:
+                    with contextlib.suppress(OSError):
+                        writer.write(farewell)
+                        await writer.drain()
+                raise
 
     def _admit_established(self, link: _Link, peer: PeerIdentity) -> str | None:
         """A refusal reason if the established pool has no room for ``peer``."""

@@ -13,11 +13,12 @@ import os
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from assemblymesh.errors import (
@@ -63,6 +64,9 @@ from assemblymesh.tui.peers import ManualPeers, PeerInfo, PeerStatusSource, Sync
 from assemblymesh.tui.setup import SetupScreen
 from assemblymesh.tui.sync import SyncScreen
 from assemblymesh.tui.view import Digest, digest, outcome_changes
+
+if TYPE_CHECKING:
+    from assemblymesh.tui.refused import NewCode
 
 ENV_PLAIN = "ASSEMBLYMESH_PLAIN"
 REFOLD_EVERY_S = 60.0  # cooling-off periods end by the clock alone: refold now and then
@@ -133,6 +137,9 @@ class AssemblyApp(App[None]):
         self._folding = False
         self._fold_again = False
         self._unsubscribe: list[Callable[[], None]] = []
+        self._local_unsubscribe: list[Callable[[], None]] = []
+        self._local_timers: list[Timer] = []
+        self._refusal_offered = False  # the way out of a refused invite, offered once
         # The last metrics computed: of which digest, per how many meetings (None: months).
         self._metrics: tuple[Digest, int | None, Metrics] | None = None
 
@@ -234,18 +241,75 @@ class AssemblyApp(App[None]):
     def attach(self, local: LocalAssembly) -> None:
         """Start showing ``local``: observe its replica and fold it."""
         self.local = local
-        self._unsubscribe.append(local.observe(self._on_record))
+        self._local_unsubscribe.append(local.observe(self._on_record))
         self.request_fold()
         if self.refold_every:
-            self.set_interval(self.refold_every, self.request_fold)
+            self._local_timers.append(self.set_interval(self.refold_every, self.request_fold))
         if self.poll_every:
-            self.set_interval(self.poll_every, self.poll_store)
+            self._local_timers.append(self.set_interval(self.poll_every, self.poll_store))
         self.switch_mode("home")
 
+    async def release_local(self) -> None:
+        """Stop showing the assembly and close it (a refused join replaced or left)."""
+        for timer in self._local_timers:
+            timer.stop()
+        self._local_timers.clear()
+        for stop in self._local_unsubscribe:
+            stop()
+        self._local_unsubscribe.clear()
+        await self.stop_network()
+        local, self.local, self.digest = self.local, None, None
+        if local is not None:
+            local.close()
+
+    async def stop_network(self) -> None:
+        """Stop the network node of the assembly shown (the app without one has none)."""
+
+    # --- a refused invite: a new code, or leave ------------------------------------------
+
+    def offer_way_out(self, reason: str) -> None:
+        from assemblymesh.tui.refused import InviteRefusedDialog
+
+        self.push_screen(InviteRefusedDialog(reason), callback=self._way_out)
+
+    def _way_out(self, answer: object) -> None:
+        from assemblymesh.tui.refused import LEAVE, NewCode
+
+        if isinstance(answer, NewCode):
+            self.run_worker(self._rejoin(answer), group="way-out", exclusive=True)
+        elif answer == LEAVE:
+            self.run_worker(self._leave(), group="way-out", exclusive=True)
+
+    async def _rejoin(self, answer: NewCode) -> None:
+        assert self.local is not None
+        aid = self.local.assembly_id.hex()
+        await self.release_local()
+        try:
+            local = self.home.join(answer.code, answer.name, new_id=self.new_id, replace=True)
+        except AssemblyMeshError as exc:
+            self.notify(str(exc), title="The new code", severity="error", timeout=15)
+            local = self.home.open(aid, self.new_id)
+        self._refusal_offered = False
+        self.attach(local)
+
+    async def _leave(self) -> None:
+        assert self.local is not None
+        aid = self.local.assembly_id.hex()
+        await self.release_local()
+        try:
+            self.home.leave(aid)
+        except AssemblyMeshError as exc:
+            self.notify(str(exc), severity="error", timeout=15)
+            self.attach(self.home.open(aid, self.new_id))
+            return
+        self.notify("Left: nothing of that join is kept on this computer.")
+        self.push_screen(SetupScreen(self.home.assemblies()))
+
     def on_unmount(self) -> None:
-        for stop in self._unsubscribe:
+        for stop in (*self._unsubscribe, *self._local_unsubscribe):
             stop()
         self._unsubscribe.clear()
+        self._local_unsubscribe.clear()
         if self.local is not None and self.closes_local:
             self.local.close()
 
@@ -349,7 +413,11 @@ class AssemblyApp(App[None]):
         me = d.state.members.get(d.me)
         self.title = d.name or "AssemblyMesh (waiting for the assembly: sync with a member)"
         if me is None:
-            self.sub_title = "not admitted yet"
+            refusal = self.local.invite_refusal() if self.local is not None else None
+            self.sub_title = "not admitted yet" if refusal is None else f"refused: {refusal}"
+            if refusal is not None and not self._refusal_offered:
+                self._refusal_offered = True
+                self.offer_way_out(refusal)
         else:
             roles = ", ".join(me.active_roles(d.now_ms))
             self.sub_title = f"you: {me.name}" + (f" ({roles})" if roles else "")

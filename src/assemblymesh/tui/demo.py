@@ -310,7 +310,15 @@ def write_story(cast: Cast, start: int) -> str:
     cast.act(YOU, commands.close_round, rid)
 
     day(39.8)
-    meeting = _round(cast, heat, R.POSITIONS)
+    meeting = cast.act(YOU, commands.open_round, heat, None).ref
+    asked = "How loud is the outdoor unit at night?"
+    q = cast.act("Amara", commands.comment, meeting, R.QUESTION, asked).ref
+    said = "35 dB at one metre; the roof is 12 m from the nearest window."
+    cast.act("Kofi", commands.comment, meeting, R.ANSWER, said, q)
+    cast.act(YOU, commands.advance_round, meeting)
+    reaction = "Good that the energy audit came first."
+    cast.act("Jonas", commands.comment, meeting, R.REACTION, reaction)
+    cast.act(YOU, commands.advance_round, meeting)
     noise = "Noise near the bedrooms of block B; check the unit's rating."
     _positions(
         cast,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -38,13 +38,39 @@ def too_long(what: str, text: str) -> str | None:
     )
 
 
+_T = TypeVar("_T")
+
+
+class Form(ModalScreen[_T | None]):
+    """A modal form: its OK button and ctrl+s submit, its other button and escape cancel
+    (dismissing with None); each form says what submitting means."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "submit", "Save"),
+    ]
+
+    def action_submit(self) -> None:
+        raise NotImplementedError
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            self.action_submit()
+        else:
+            self.action_cancel()
+
+
 @dataclass(frozen=True)
 class PositionInput:
     kind: str
     reason: str
 
 
-class PositionDialog(ModalScreen[PositionInput | None]):
+class PositionDialog(Form[PositionInput]):
     """Choose consent / concern / stand aside / object, with a reason (required to object)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -89,19 +115,9 @@ class PositionDialog(ModalScreen[PositionInput | None]):
             return
         self.dismiss(PositionInput(kind, reason))
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "ok":
-            self.action_submit()
-        else:
-            self.action_cancel()
 
 
 @dataclass(frozen=True)
@@ -136,13 +152,8 @@ def parse_effect_lines(text: str, parse: EffectParser) -> tuple[tuple[Effect, ..
     return tuple(effects), None
 
 
-class TextDialog(ModalScreen[TextInput | None]):
+class TextDialog(Form[TextInput]):
     """A proposal's text: a title line (new proposals), the body, a note (amendments)."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "submit", "Save"),
-    ]
 
     def __init__(
         self,
@@ -227,9 +238,6 @@ class TextDialog(ModalScreen[TextInput | None]):
             return
         self.dismiss(TextInput(title, body, note, effects))
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
     def on_input_submitted(self, event: Input.Submitted) -> None:
         # Enter in the title moves on to the body; in the note it saves.
         event.stop()
@@ -237,13 +245,6 @@ class TextDialog(ModalScreen[TextInput | None]):
             self.query_one("#body").focus()
         else:
             self.action_submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "ok":
-            self.action_submit()
-        else:
-            self.action_cancel()
 
 
 class ConfirmDialog(ModalScreen[bool]):

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 
@@ -22,10 +22,9 @@ def _rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
     return rows
 
 
-def key_table() -> Table:
+def screens() -> tuple[tuple[str, type[Screen[Any]]], ...]:
+    """Each screen with keys of its own, as the key list names it."""
     # Imported here: the screens import nothing from the app, the help imports them all.
-    from assemblymesh.tui.app import AssemblyApp
-    from assemblymesh.tui.base import NAV, AssemblyScreen
     from assemblymesh.tui.devices_screen import DevicesScreen, PairScreen
     from assemblymesh.tui.draft import DraftScreen
     from assemblymesh.tui.funds import FundsScreen
@@ -36,6 +35,27 @@ def key_table() -> Table:
     from assemblymesh.tui.metrics_screen import MetricsScreen
     from assemblymesh.tui.room import MinutesScreen, RoomScreen
     from assemblymesh.tui.sync import InviteScreen, SyncScreen
+
+    return (
+        ("Home", HomeScreen),
+        ("Meeting", MeetingScreen),
+        ("Meeting room", RoomScreen),
+        ("Minutes", MinutesScreen),
+        ("Me", MemberScreen),
+        ("Draft", DraftScreen),
+        ("Sync", SyncScreen),
+        ("Invite", InviteScreen),
+        ("Funds", FundsScreen),
+        ("Metrics", MetricsScreen),
+        ("Library", LibraryScreen),
+        ("Devices", DevicesScreen),
+        ("Pairing", PairScreen),
+    )
+
+
+def key_table() -> Table:
+    from assemblymesh.tui.app import AssemblyApp
+    from assemblymesh.tui.base import NAV, AssemblyScreen
     from assemblymesh.tui.widgets import PagedTable
 
     table = Table(show_header=True, box=None, pad_edge=False, expand=False)
@@ -50,21 +70,7 @@ def key_table() -> Table:
     table.add_row("lists", "up, down, [ ]", "move; previous / next page")
     for key, desc in _rows(PagedTable.BINDINGS):
         table.add_row("lists", key, desc)
-    for where, screen in (
-        ("Home", HomeScreen),
-        ("Meeting", MeetingScreen),
-        ("Meeting room", RoomScreen),
-        ("Minutes", MinutesScreen),
-        ("Me", MemberScreen),
-        ("Draft", DraftScreen),
-        ("Sync", SyncScreen),
-        ("Invite", InviteScreen),
-        ("Funds", FundsScreen),
-        ("Metrics", MetricsScreen),
-        ("Library", LibraryScreen),
-        ("Devices", DevicesScreen),
-        ("Pairing", PairScreen),
-    ):
+    for where, screen in screens():
         for key, desc in _rows(screen.BINDINGS):
             table.add_row(where, key, desc)
     table.add_row("dialogs", "ctrl+s / enter", "save; escape cancels")

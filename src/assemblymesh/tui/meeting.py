@@ -1,12 +1,15 @@
 """Meeting mode: what a facilitator needs on one screen while the assembly sits.
 
 The proposal text with its diff from the previous version, the round's phase, every member
-with their position, and one key per facilitation move: open, advance, record a position
-for a member present without a device (provisional), close, amend.
+with their position, the round's thread of questions and reactions, and one key per
+facilitation move: open, advance (either with a closing time: O, A), ask, react and answer
+(``tui.thread``), record a position for a member present without a device (provisional),
+close, amend; members without a device and roles (``tui.roster``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -25,27 +28,36 @@ from assemblymesh.tui.dialogs import (
     TextDialog,
     TextInput,
 )
+from assemblymesh.tui.forms import DeadlineDialog
 from assemblymesh.tui.render import diff_text, outcome_text, position_note, proposal_header
+from assemblymesh.tui.roster import ROSTER_BINDINGS, RosterMoves
+from assemblymesh.tui.thread import THREAD_BINDINGS, ThreadMoves, thread_text
 from assemblymesh.tui.view import (
     KIND_LABELS,
     Digest,
     clip,
+    deadline_label,
     member_label,
     name_of,
     open_round_refusal,
+    when,
 )
 from assemblymesh.tui.widgets import PagedTable
 
 
-class MeetingScreen(AssemblyScreen):
+class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
     MODE = "meeting"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("o", "open_round", "Open round"),
+        Binding("O", "open_round(True)", "Open with deadline", show=False),
         Binding("a", "advance", "Advance"),
+        Binding("A", "advance(True)", "Advance, new deadline", show=False),
+        *THREAD_BINDINGS,
         Binding("p", "record_position", "Position for"),
         Binding("c", "close_round", "Close"),
         Binding("e", "amend", "Amend"),
         Binding("x", "reject", "Reject", show=False),
+        *ROSTER_BINDINGS,
         Binding("m", "room", "Meeting room: agenda, queue, minutes", show=False),
     ]
 
@@ -57,6 +69,7 @@ class MeetingScreen(AssemblyScreen):
                 yield Static("Choose a proposal on the agenda.", id="m-title")
                 yield Static(id="m-diff", classes="panel")
                 yield DataTable(id="m-positions", cursor_type="row", zebra_stripes=True)
+                yield Static(id="m-thread", classes="panel")
                 yield Static(id="m-outcome", classes="panel")
         yield from self.compose_bottom()
 
@@ -64,6 +77,7 @@ class MeetingScreen(AssemblyScreen):
         table = self.query_one("#m-positions", DataTable)
         table.add_columns("Member", "Position", "Reason", "Note")
         table.border_title = "Positions"
+        self.query_one("#m-thread", Static).border_title = "Questions and reactions"
         self.query_one("#agenda", PagedTable).border_title = "Agenda"
 
     # --- drawing -------------------------------------------------------------------------
@@ -82,8 +96,10 @@ class MeetingScreen(AssemblyScreen):
     def _draw_detail(self) -> None:
         d = self.am.digest
         p, r = self.current()
-        positions = self.query_one("#m-positions", DataTable)
-        if d is None or p is None:
+        if d is None:
+            return
+        self._draw_members(d, r)
+        if p is None:
             self.query_one("#m-title", Static).update("Choose a proposal on the agenda.")
             return
         self.query_one("#m-title", Static).update(proposal_header(d, p, r))
@@ -93,16 +109,25 @@ class MeetingScreen(AssemblyScreen):
             f", changes from v{p.latest.number - 1}" if previous is not None else ""
         )
         diff.update(diff_text(d, p))
+        self.query_one("#m-thread", Static).update(thread_text(d, r))
+        self.query_one("#m-outcome", Static).update(outcome_text(d, p, r))
+
+    def _draw_members(self, d: Digest, r: Round | None) -> None:
+        """Every member with their position in ``r`` (the list roles and proxies work on,
+        shown even before a proposal is chosen)."""
+        positions = self.query_one("#m-positions", DataTable)
         keep = positions.cursor_row
         positions.clear()
         for member in d.members:
             pos = r.positions.get(member) if r is not None else None
             if pos is None:
                 # A supporter's silence holds nothing up: its position would be advisory.
-                supporter = d.state.members[member].supporter
+                m = d.state.members[member]
                 awaited = r is not None and r.phase != R.CLOSED
-                waiting = ("advisory" if supporter else "waiting") if awaited else ""
-                cells = (member_label(d.state, member), "-", "", waiting)
+                waiting = "advisory" if m.supporter else "waiting"
+                if m.deviceless:
+                    waiting += ": p records it"
+                cells = (member_label(d.state, member), "-", "", waiting if awaited else "")
             else:
                 cells = (
                     member_label(d.state, member),
@@ -113,7 +138,6 @@ class MeetingScreen(AssemblyScreen):
             positions.add_row(*cells, key=member)
         if positions.row_count:
             positions.move_cursor(row=min(keep, positions.row_count - 1), animate=False)
-        self.query_one("#m-outcome", Static).update(outcome_text(d, p, r))
 
     def on_paged_table_chosen(self, message: PagedTable.Chosen) -> None:
         if message.key and message.key != self.am.selected:
@@ -135,7 +159,18 @@ class MeetingScreen(AssemblyScreen):
             return None
         return p, r
 
-    def action_open_round(self) -> None:
+    def _with_deadline(self, heading: str, current: str, go: Callable[[int | None], None]) -> None:
+        d = self.am.digest
+        if d is None:
+            return
+
+        def chosen(answer: object) -> None:
+            if isinstance(answer, tuple):
+                go(answer[0])
+
+        self.app.push_screen(DeadlineDialog(heading, d.now_ms, current), callback=chosen)
+
+    def action_open_round(self, ask_deadline: bool = False) -> None:
         got = self._need()
         d = self.am.digest
         if got is None or d is None:
@@ -146,20 +181,39 @@ class MeetingScreen(AssemblyScreen):
             self.notify(refusal, title="No round opened", severity="error")
             return
         review = d.review_due_of(p) is not None
-        if self.am.write(commands.open_round, p.id, None):
-            what = "review round" if review else "round"
-            self.notify(f"{what} opened on {p.title!r}: clarifying questions")
 
-    def action_advance(self) -> None:
+        def go(deadline: int | None) -> None:
+            if self.am.write(commands.open_round, p.id, None, deadline):
+                what = "review round" if review else "round"
+                until = " until " + when(deadline) + " UTC" if deadline is not None else ""
+                self.notify(f"{what} opened on {p.title!r}{until}: clarifying questions")
+
+        if ask_deadline:
+            self._with_deadline(f"Open a round on {p.title!r}: its closing time", "", go)
+        else:
+            go(None)
+
+    def action_advance(self, ask_deadline: bool = False) -> None:
         got = self._need()
-        if got is None:
+        d = self.am.digest
+        if got is None or d is None:
             return
         r = got[1]
         if r is None or r.phase == R.CLOSED:
             self.notify("no open round on this proposal (o opens one)", severity="warning")
             return
-        if self.am.write(commands.advance_round, r.id):
-            self.notify(f"moved to {tables.next_phase(r.phase)}")
+        nxt = tables.next_phase(r.phase) if r.phase != R.POSITIONS else ""
+
+        def go(deadline: int | None) -> None:
+            if self.am.write(commands.advance_round, r.id, deadline):
+                until = " (closing " + when(deadline) + " UTC)" if deadline is not None else ""
+                self.notify(f"moved to {tables.next_phase(r.phase)}{until}")
+
+        if ask_deadline and nxt:
+            heading = f"Move to {nxt}, with a new closing time"
+            self._with_deadline(heading, deadline_label(r, d.now_ms), go)
+        else:
+            go(None)
 
     def selected_member(self) -> str | None:
         table = self.query_one("#m-positions", DataTable)

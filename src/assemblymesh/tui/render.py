@@ -19,6 +19,7 @@ from assemblymesh.model.acts import (
     SetRuleEffect,
 )
 from assemblymesh.model.queries import deadline_near, tally, waiting_on
+from assemblymesh.model.thread import ThreadEntry, thread_of
 from assemblymesh.tui.peers import PeerInfo
 from assemblymesh.tui.view import (
     KIND_LABELS,
@@ -352,7 +353,17 @@ def _rounds(state: AssemblyState, p: Proposal) -> list[RenderableType]:
             if note:
                 line.append(f" [{note}]", style="italic")
             parts.append(line)
+        for strand in thread_of(state.comments, rid):
+            parts.append(Text(f"  {strand.entry.kind}: {_said(state, strand.entry)}"))
+            parts.extend(Text(f"    answer: {_said(state, a)}") for a in strand.answers)
     return parts
+
+
+def _said(state: AssemblyState, c: ThreadEntry) -> str:
+    who = name_of(state, c.author) + (" (supporter)" if c.by_supporter else "")
+    if c.proxy:
+        who += f", recorded by {name_of(state, c.recorded_by)}"
+    return f"{who}: {c.text}"
 
 
 def _decision(d: Digest, p: Proposal) -> list[RenderableType]:

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
-from assemblymesh.tui.dialogs import too_long
+from assemblymesh.tui.dialogs import Form, too_long
 
 
 @dataclass(frozen=True)
@@ -33,13 +30,8 @@ class FormField:
     initial: str = ""
 
 
-class ChoiceForm(ModalScreen[FormAnswer | None]):
+class ChoiceForm(Form[FormAnswer]):
     """A kind chosen from ``choices`` ((value, label) pairs), then ``fields``."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "submit", "Save"),
-    ]
 
     def __init__(
         self,
@@ -90,9 +82,6 @@ class ChoiceForm(ModalScreen[FormAnswer | None]):
             return
         self.dismiss(answer)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
     def on_input_submitted(self, event: Input.Submitted) -> None:
         # Enter moves to the next field; in the last one it saves.
         event.stop()
@@ -102,10 +91,3 @@ class ChoiceForm(ModalScreen[FormAnswer | None]):
             self.query_one(f"#{ids[at + 1]}", Input).focus()
         else:
             self.action_submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "ok":
-            self.action_submit()
-        else:
-            self.action_cancel()

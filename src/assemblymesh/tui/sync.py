@@ -179,6 +179,11 @@ class SyncScreen(AssemblyScreen):
         self.app.push_screen(InviteScreen(code))
 
 
+def _lines(text: str, width: int) -> int:
+    """How many lines ``text`` wraps to at ``width`` (with the note's padding)."""
+    return -(-len(text) // max(1, width - 2))
+
+
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -220,23 +225,25 @@ class InviteScreen(Screen[None]):
         Binding("z", "qr_only", "QR code alone"),
     ]
 
-    def __init__(self, code: str, copy: Copier = system_copy) -> None:
+    ABOUT = (
+        "One-time invite, valid 7 days. Give it to one person: they run "
+        "'assemblymesh join CODE' or choose Join in the app. z shows the QR code alone."
+    )
+
+    def __init__(self, code: str, copy: Copier = system_copy, about: str = "") -> None:
         super().__init__(id="invite")
         self.code = code
         self.copy = copy
+        self.about = about or self.ABOUT
         # Uppercase: the QR code's alphanumeric mode, a smaller code (read case-insensitively).
         self.qr = qr_lines(code.upper())
+        self.compact_qr = qr_lines(code.upper(), compact=True)
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≡")
         yield Static("", id="invite-note", markup=False)
         with VerticalScroll(id="invite-body"):
-            yield Static(
-                "One-time invite, valid 7 days. Give it to one person: they run "
-                "'assemblymesh join CODE' or choose Join in the app. z shows the QR code alone.",
-                id="invite-about",
-                markup=False,
-            )
+            yield Static(self.about, id="invite-about", markup=False)
             yield Static(self.code, id="invite-code", markup=False)
             yield Static("\n".join(self.qr), id="qr", markup=False)
         yield Footer()
@@ -251,18 +258,31 @@ class InviteScreen(Screen[None]):
         return len(self.qr[0]), len(self.qr)
 
     def _check_fit(self) -> None:
-        if not self.has_class("-qr-only"):
-            return
+        """The QR code alone: full size where it fits; else the compact one (2x3 modules a
+        cell), which fits 80x24, with a note saying what the full size needs."""
         width, height = self._needs()
         size = self.app.size
-        if size.width < width or size.height < height:
-            self.say(
-                f"The QR code needs {width}x{height} characters; this terminal is "
-                f"{size.width}x{size.height}. Enlarge it (or use a smaller font), or give "
-                "the code as text (z goes back to it)."
-            )
-        else:
+        qr = self.query_one("#qr", Static)
+        fits = size.width >= width and size.height >= height
+        if not self.has_class("-qr-only") or fits:
+            qr.update("\n".join(self.qr))
             self.say("")
+            return
+        small = self.compact_qr
+        note = (
+            f"Compact QR code, to fit this {size.width}x{size.height} terminal. If a scanner"
+            f" cannot read it, enlarge the terminal to {width}x{height} for the full-size one."
+        )
+        if size.width >= len(small[0]) and size.height >= len(small) + _lines(note, size.width):
+            qr.update("\n".join(small))
+            self.say(note)
+            return
+        qr.update("\n".join(self.qr))
+        self.say(
+            f"The QR code needs {width}x{height} characters; this terminal is "
+            f"{size.width}x{size.height}. Enlarge it (or use a smaller font), or give "
+            "the code as text (z goes back to it)."
+        )
 
     def say(self, note: str) -> None:
         self.query_one("#invite-note", Static).update(note)

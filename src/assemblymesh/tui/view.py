@@ -134,8 +134,12 @@ def supporter_note(state: AssemblyState, member: str | None) -> str:
 
 
 def member_label(state: AssemblyState, member: str | None) -> str:
-    """A name, with a supporter's standing after it."""
+    """A name, with a supporter's standing after it, or "(no device)" for a member a
+    facilitator records for."""
     note = supporter_note(state, member)
+    m = state.members.get(member) if member is not None else None
+    if not note and m is not None and m.deviceless and m.current:
+        note = "no device"
     return f"{name_of(state, member)} ({note})" if note else name_of(state, member)
 
 
@@ -284,7 +288,7 @@ def digest(state: AssemblyState, me: str) -> Digest:
         cooling_off=tuple(d for d in decisions if d.status == R.PENDING),
         recent_decisions=tuple(decisions[:RECENT_DECISIONS]),
         reviews_due=_reviews_due(state, decisions),
-        members=tuple(sorted(state.members, key=lambda m: (state.members[m].name.casefold(), m))),
+        members=_members_by_name(state),
         proposal_rows=tuple(rows_for(state, ordered, due_ids)),
         agenda_rows=tuple(rows_for(state, agenda, due_ids)),
         audit_by_proposal=_audit_by_proposal(state),
@@ -298,6 +302,13 @@ def digest(state: AssemblyState, me: str) -> Digest:
         due_for_review=due,
         waiting_for_me=rounds_waiting_for(state, me),
     )
+
+
+def _members_by_name(state: AssemblyState) -> tuple[str, ...]:
+    """Member ids by name; a deviceless membership a key has claimed is listed once, as
+    its claimant."""
+    current = (m for m in state.members if state.members[m].current)
+    return tuple(sorted(current, key=lambda m: (state.members[m].name.casefold(), m)))
 
 
 def _reviews_due(state: AssemblyState, decisions: Sequence[Decision]) -> tuple[Decision, ...]:
