@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assemblymesh.home import Home
+import pytest
+
+from assemblymesh.errors import UsageError
+from assemblymesh.home import Home, parse_address
 from assemblymesh.model import at_time, commands, fold
 from assemblymesh.model import rules as process
 from assemblymesh.model.state import Rules
@@ -88,3 +91,21 @@ def test_a_deletion_from_a_peer_is_refused(tmp_path: Path) -> None:
     assert fold(ben.snapshot(), clock()).proposals == ben.state().proposals
     amara.close()
     ben.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("10.0.0.2:7361", ("10.0.0.2", 7361)), ("10.0.0.2", ("10.0.0.2", 99)),
+     ("[fe80::1]:80", ("fe80::1", 80)), ("fe80::1", ("fe80::1", 99))],
+)  # fmt: skip
+def test_addresses_are_read_with_their_port_or_the_default(
+    text: str, expected: tuple[str, int]
+) -> None:
+    assert parse_address(text, 99) == expected
+
+
+def test_port_zero_is_a_listening_address_only() -> None:
+    assert parse_address("127.0.0.1:0", 0, any_port=True) == ("127.0.0.1", 0)
+    for bad in ("127.0.0.1:0", "h:65536", "h:x", ":80"):
+        with pytest.raises(UsageError):
+            parse_address(bad, 99)

@@ -187,25 +187,27 @@ def default_home() -> Path:
     return platformdirs.user_data_path("assemblymesh", appauthor=False)
 
 
-def parse_address(text: str, default_port: int) -> tuple[str, int]:
-    """``HOST:PORT``, ``HOST`` or ``[V6]:PORT`` -> (host, port)."""
+def parse_address(text: str, default_port: int, any_port: bool = False) -> tuple[str, int]:
+    """``HOST:PORT``, ``HOST`` or ``[V6]:PORT`` -> (host, port). With ``any_port`` (an
+    address to listen on whose port the listener announces), port 0 means any free one."""
     text = text.strip()
     host, port = text, default_port
     if text.startswith("["):
         host, _, rest = text[1:].partition("]")
         if rest.startswith(":"):
-            port = _port(rest[1:], text)
+            port = _port(rest[1:], text, any_port)
     elif text.count(":") == 1:
         host, _, number = text.partition(":")
-        port = _port(number, text)
+        port = _port(number, text, any_port)
     if not host:
         raise UsageError(f"{text!r} is not an address (HOST:PORT)")
     return host, port
 
 
-def _port(number: str, text: str) -> int:
-    if not number.isdigit() or not 0 < int(number) < 65536:
-        raise UsageError(f"{text!r} has no valid port (1-65535)")
+def _port(number: str, text: str, any_port: bool) -> int:
+    lowest = 0 if any_port else 1
+    if not number.isdigit() or not lowest <= int(number) < 65536:
+        raise UsageError(f"{text!r} has no valid port ({lowest}-65535)")
     return int(number)
 
 
@@ -1499,7 +1501,6 @@ class Home:
             self.leave(parsed.assembly.hex())
         if parsed.invite.expires_ms < self.clock():
             raise InviteError("this invite has expired: ask for a new one")
-        self._refuse_existing(parsed.assembly)
         member_key = SigningKey(self.entropy(KEY_SIZE))
         proof = sign_invite_proof(SigningKey(parsed.invite_seed), parsed.invite, member_key.public)
         verify_invite_proof(parsed.invite, member_key.public, proof)

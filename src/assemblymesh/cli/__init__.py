@@ -885,12 +885,19 @@ def _round_data(state: AssemblyState, r: Round) -> dict[str, Any]:
 
 def _echo_participants(data: dict[str, Any]) -> None:
     """Members with their roles, then supporters as a class of their own."""
-    members = [m for m in data["members"] if not m["supporter"]]
+    people = [m for m in data["members"] if not m["supporter"]]
+    members = [m for m in people if m["removed"] is None]
     click.echo(f"\nMembers ({len(members)}):")
     for m in members:
         roles = ", ".join(m["roles"]) or "-"
         device = "  (no device: a facilitator records for them)" if m["deviceless"] else ""
         click.echo(f"  {m['name']:<20} {short(m['id'])}  {roles}{device}")
+    removed = [m for m in people if m["removed"] is not None]
+    if removed:
+        # Their acts before the removal stay in the record; their devices are refused.
+        click.echo(f"\nRemoved by a decision ({len(removed)}):")
+        for m in removed:
+            click.echo(f"  {m['name']:<20} {short(m['id'])}  since {day(m['removed'])}")
     if data["supporters"]:
         click.echo(f"\nSupporters ({len(data['supporters'])}, advisory: no veto, no quorum):")
         for line in supporter_lines(data["supporters"]):

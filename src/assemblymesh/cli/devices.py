@@ -99,7 +99,7 @@ def device_pair(
 ) -> None:
     """Show a pairing code and wait for your new device to enter it ('device join CODE').
     Prints the new device's id last."""
-    listen_at = parse_address(listen, 0) if listen else ("0.0.0.0", 0)
+    listen_at = parse_address(listen, 0, any_port=True) if listen else ("0.0.0.0", 0)
     show_qr = qr if qr is not None else sys.stdout.isatty()
 
     def shown(code: str) -> None:
