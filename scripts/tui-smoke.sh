@@ -67,7 +67,7 @@ wait_exit
 
 echo "2. a real home made with 'init', then 'assemblymesh'"
 home="$work/home"
-ASSEMBLYMESH_HOME="$home" "$AM" init --name "Smoke Co-op" --member-name Ana >/dev/null
+ASSEMBLYMESH_HOME="$home" "$AM" init --name "Smoke Co-op" --member-name Ana </dev/null >/dev/null
 ASSEMBLYMESH_HOME="$home" "$AM" propose --title "Paint the fence" --body "Green." >/dev/null
 start "ASSEMBLYMESH_HOME=$home $AM"
 wait_for "Smoke Co-op"
@@ -141,18 +141,18 @@ wait_exit
 echo "5. a reused invite: the node says why, and the UI offers a new code or leave"
 host="$work/host"
 port=$((20000 + RANDOM % 20000))
-ASSEMBLYMESH_HOME="$host" "$AM" init --name "Host Co-op" --member-name Hana >/dev/null
+ASSEMBLYMESH_HOME="$host" "$AM" init --name "Host Co-op" --member-name Hana </dev/null >/dev/null
 ASSEMBLYMESH_HOME="$host" "$AM" serve --listen "127.0.0.1:$port" --no-mdns >"$work/serve.log" 2>&1 &
 serve_pid=$!
 trap 'kill "$serve_pid" 2>/dev/null || true; tmux kill-server 2>/dev/null || true; rm -rf "$work"' EXIT
 reused="$(ASSEMBLYMESH_HOME="$host" "$AM" invite --no-qr --hint "127.0.0.1:$port" | tail -n 1)"
-ASSEMBLYMESH_HOME="$work/omar" "$AM" join "$reused" --member-name Omar >/dev/null
+ASSEMBLYMESH_HOME="$work/omar" "$AM" join "$reused" --member-name Omar </dev/null >/dev/null
 deadline=$((SECONDS + TIMEOUT))
 until ASSEMBLYMESH_HOME="$work/omar" "$AM" sync --timeout 5 >/dev/null 2>&1; do
     ((SECONDS < deadline)) || fail "the first joiner could not sync with 'serve'"
     sleep 0.3
 done
-ASSEMBLYMESH_HOME="$work/lea" "$AM" join "$reused" --member-name Lea >/dev/null
+ASSEMBLYMESH_HOME="$work/lea" "$AM" join "$reused" --member-name Lea </dev/null >/dev/null
 if out="$(ASSEMBLYMESH_HOME="$work/lea" "$AM" sync --timeout 10 2>&1)"; then
     fail "a reused invite synced: $out"
 fi

@@ -114,6 +114,25 @@ def test_a_sealed_member_key_is_asked_for_to_invite_and_a_wrong_one_changes_noth
     assert listed["member_key"] == "sealed"
 
 
+def test_founding_with_a_passphrase_seals_the_member_key_at_once(
+    clock: Clock, tmp_path: Path
+) -> None:
+    home = tmp_path / "amara"
+    out = ok(home, "init", "--name", "Riverside", "--member-name", "Amara",
+             passphrase="at the start").stdout  # fmt: skip
+    assert "member key is sealed" in out
+    listed = json.loads(ok(home, "device", "list", "--json").stdout)
+    assert listed["member_key"] == "sealed"
+    assert "passphrase" in refused(home, "invite", "--no-qr")  # no terminal, none given
+    ok(home, "invite", "--no-qr", passphrase="at the start")
+    # Without a passphrase the key stays plain, and the command says what that means.
+    plain = ok(tmp_path / "ben", "init", "--name", "Hill", "--member-name", "Ben").stdout
+    assert "unsealed" in plain and "key protect" in plain
+    assert (
+        json.loads(ok(tmp_path / "ben", "device", "list", "--json").stdout)["member_key"] == "plain"
+    )
+
+
 def test_one_passphrase_opens_both_device_keys_and_member_key(clock: Clock, tmp_path: Path) -> None:
     home = founded(tmp_path)
     ok(home, "key", "protect", passphrase="one phrase")

@@ -192,9 +192,31 @@ def init(
     local = ctx.home.create(name, member_name, charter, rules)
     try:
         click.echo(f"Founded {name!r}. You are {member_name}, its facilitator.")
+        seal_new_member_key(local)
         click.echo(local.assembly_id.hex())
     finally:
         local.close()
+
+
+def seal_new_member_key(local: LocalAssembly) -> None:
+    """Seal a new member key at once, under the passphrase typed on the terminal or given
+    in ASSEMBLYMESH_PASSPHRASE: a thief of this device then cannot sign as the member (mint
+    a device, revoke one, invite). With no terminal and no passphrase, or an empty one, the
+    key stays plain, and the command says so and how to seal it later."""
+    passphrase = os.environ.get(ENV_PASSPHRASE)
+    if passphrase is None and sys.stdin.isatty():
+        passphrase = click.prompt(
+            "Passphrase for your member key (asked to pair, revoke or invite; empty: none)",
+            default="", show_default=False, hide_input=True, confirmation_prompt=True,
+        )  # fmt: skip
+    if passphrase:
+        local.protect_member_key(passphrase)
+        click.echo("Your member key is sealed under the passphrase on this device.")
+    else:
+        click.echo(
+            "Your member key lies unsealed on this device: whoever takes it can act as you."
+            " Seal it with 'assemblymesh key protect'."
+        )
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -266,6 +288,7 @@ def join(ctx: Context, code: str, member_name: str, new_code: bool) -> None:
             "Join written: you are a member once a member's node admits it. Run"
             " 'assemblymesh sync' (the code's addresses) or 'serve' to receive the assembly."
         )
+        seal_new_member_key(local)
         click.echo(local.assembly_id.hex())
     finally:
         local.close()
