@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
+from assemblymesh import i18n
 from assemblymesh.errors import (
     AssemblyMeshError,
     IllegalMoveError,
@@ -142,14 +143,23 @@ pass_ctx = click.make_pass_decorator(Context)
 @click.option("--assembly", "assembly", help="Assembly id prefix (default: the default one).")
 @click.option("--plain", is_flag=True, envvar="ASSEMBLYMESH_PLAIN",
               help="The UI without frames (easier for screen readers).")  # fmt: skip
+@click.option(
+    "--lang",
+    "lang",
+    envvar="ASSEMBLYMESH_LANG",
+    help="Language of the messages, such as es or ar (default: from LANG).",
+)
 @click.version_option(package_name="assemblymesh")
 @click.pass_context
-def main(ctx: click.Context, home_dir: Path | None, assembly: str | None, plain: bool) -> None:
+def main(
+    ctx: click.Context, home_dir: Path | None, assembly: str | None, plain: bool, lang: str | None
+) -> None:
     """AssemblyMesh: the record of an assembly that decides by consent, on every node.
 
     With no command, opens the terminal UI. --home (and --plain, for the UI) may also
     follow the command's name.
     """
+    i18n.set_language(lang)
     ctx.obj = Context(Home(home_dir), assembly, plain)
     if ctx.invoked_subcommand is None:
         # The bare command is ``tui``: let click parse its options (and their environment
