@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from assemblymesh.crdt.identity import DeviceCertificate, InvalidSignature, Invite, SigningKey
 from assemblymesh.errors import IllegalMoveError, UsageError
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.model import acts as A
 from assemblymesh.model import library
 from assemblymesh.model import rules as R
@@ -44,14 +45,14 @@ from assemblymesh.model.state import AssemblyState, Decision, Member, Proposal
 TEXT_KINDS: Final = ("lesson", "experiment")
 # The kinds readers name in words; others show as their kind.
 KIND_LABELS: Final[Mapping[str, str]] = {
-    "decision": "Decision",
-    "proposal": "Proposal",
-    "lesson": "Lesson",
-    "experiment": "Experiment",
-    ADOPTION: "Adoption note",
-    "fund_report": "Fund report",
-    "minutes": "Minutes",
-    "metric": "Metrics",
+    "decision": N_("Decision"),
+    "proposal": N_("Proposal"),
+    "lesson": N_("Lesson"),
+    "experiment": N_("Experiment"),
+    ADOPTION: N_("Adoption note"),
+    "fund_report": N_("Fund report"),
+    "minutes": N_("Minutes"),
+    "metric": N_("Metrics"),
 }
 WITHHELD_MEMBER: Final = "a member"
 WITHHELD_SUPPORTER: Final = "a supporter"
@@ -90,23 +91,32 @@ class Context:
             return WITHHELD_MEMBER
         chosen = self.disclosure.supporter_names if m.supporter else self.disclosure.names
         if chosen and m.allows_naming:
-            _note(self.included, f"the name of {m.name}")
+            _note(self.included, _("the name of {name}").format(name=m.name))
             return m.name
         if not chosen:
-            flag = "--supporter-names" if m.supporter else "--names"
-            who = "supporters' names" if m.supporter else "names"
-            _note(self.withheld, f"{who} (not chosen: {flag})")
+            if m.supporter:
+                note = _("supporters' names (not chosen: {option})").format(
+                    option="--supporter-names"
+                )
+            else:
+                note = _("names (not chosen: {option})").format(option="--names")
+            _note(self.withheld, note)
         else:
-            _note(self.withheld, f"the name of {m.name} (not agreed to be named)")
+            _note(
+                self.withheld, _("the name of {name} (not agreed to be named)").format(name=m.name)
+            )
         return WITHHELD_SUPPORTER if m.supporter else WITHHELD_MEMBER
 
     def reason(self, text: str) -> str | None:
         if not text.strip():
             return None
         if self.disclosure.reasons:
-            _note(self.included, "the reasons given for positions")
+            _note(self.included, _("the reasons given for positions"))
             return text
-        _note(self.withheld, "the reasons given for positions (not chosen: --reasons)")
+        _note(
+            self.withheld,
+            _("the reasons given for positions (not chosen: {option})").format(option="--reasons"),
+        )
         return None
 
 
@@ -178,10 +188,10 @@ def _minutes(ctx: Context, fields: dict[str, Any], refs: Sequence[str]) -> None:
         if not text.strip():
             continue
         if ctx.disclosure.minutes:
-            _note(ctx.included, "minutes (free text: check them for names)")
+            _note(ctx.included, _("minutes (free text: check them for names)"))
             fields["minutes"] = text
         else:
-            _note(ctx.withheld, "minutes (not chosen: --minutes)")
+            _note(ctx.withheld, _("minutes (not chosen: {option})").format(option="--minutes"))
         return
 
 
@@ -230,7 +240,7 @@ def text_item(kind: str, text: str) -> Item:
     """A lesson or an experiment the publisher writes: the first line is the title."""
     if kind not in TEXT_KINDS:
         raise UsageError(f"a written item is one of: {', '.join(TEXT_KINDS)}")
-    title, _, body = text.strip().partition("\n")
+    title, _newline, body = text.strip().partition("\n")
     if not title.strip():
         raise UsageError(f"a {kind} needs a title (its first line)")
     return Item(kind, title.strip(), body.strip())
@@ -347,14 +357,32 @@ def adoption_item(
 
 def preview_lines(draft: Draft, assembly_name: str) -> list[str]:
     """What will be written, in words: every item, then what private content is in and out."""
-    lines = [f"A publication of {assembly_name!r} with {len(draft.items)} item(s):"]
+    count = len(draft.items)
+    lines = [
+        ngettext(
+            "A publication of {name!r} with {count} item:",
+            "A publication of {name!r} with {count} items:",
+            count,
+        ).format(name=assembly_name, count=count)
+    ]
     for d in draft.items:
-        label = KIND_LABELS.get(d.item.kind, d.item.kind)
-        hops = f" (re-published, {len(d.via)} earlier hop(s))" if d.via else ""
+        label = _(KIND_LABELS[d.item.kind]) if d.item.kind in KIND_LABELS else d.item.kind
+        hops = (
+            " "
+            + ngettext(
+                "(re-published, {count} earlier hop)", "(re-published, {count} earlier hops)",
+                len(d.via),
+            ).format(count=len(d.via))
+            if d.via
+            else ""
+        )  # fmt: skip
         lines.append(f"  {label}: {d.item.title}{hops}")
-    lines.append(f"Signed as: {draft.publisher_name or 'a member (your name is withheld)'}")
-    lines.append("Private content included: " + (", ".join(draft.included) or "none"))
-    lines.append("Left out: " + (", ".join(draft.withheld) or "nothing private was found"))
+    signer = draft.publisher_name or _("a member (your name is withheld)")
+    lines.append(_("Signed as: {name}").format(name=signer))
+    included = ", ".join(draft.included) or _("none")
+    lines.append(_("Private content included: {items}").format(items=included))
+    withheld = ", ".join(draft.withheld) or _("nothing private was found")
+    lines.append(_("Left out: {items}").format(items=withheld))
     return lines
 
 
