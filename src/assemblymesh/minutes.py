@@ -115,7 +115,7 @@ def markdown(state: AssemblyState, m: Meeting, current: str) -> str:
     text = minutes_text(m, current)
     present = [name_of(state, who) for who in m.attendance]
     lines = [
-        f"# {m.title or _('Meeting')}",
+        "# " + (m.title or _("Meeting")),
         "",
         "- " + _("Date: {when}").format(when=when(m.starts)),
         "- " + _("Place: {place}").format(place=m.place or "-"),

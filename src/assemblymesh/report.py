@@ -271,10 +271,15 @@ def _trend_line(series: Series, x: XFn, y: YFn, top: Fraction) -> list[str]:
 # --- the page ------------------------------------------------------------------------------------
 
 
+def _note(text: str) -> str:
+    return f'<p class="note">{html.escape(text)}</p>'
+
+
 def _metric_section(metrics: Metrics) -> list[str]:
-    out = ['<section id="metrics">', f"<h2>{html.escape(_('Metabolism'))}</h2>"]
+    heading = html.escape(_("Metabolism"))
+    out = ['<section id="metrics">', f"<h2>{heading}</h2>"]
     if not metrics.series:
-        out.append(f'<p class="note">{html.escape(_("No periods to show."))}</p>')
+        out.append(_note(_("No periods to show.")))
     for s in metrics.series:
         latest = s.latest()
         now = (
@@ -299,14 +304,15 @@ def _metric_section(metrics: Metrics) -> list[str]:
 def _figures_table(metrics: Metrics) -> str:
     """Every figure as a table too (for reading without the charts)."""
     head = "".join(f"<th>{html.escape(p.label)}</th>" for p in metrics.periods)
-    rows = [f"<tr><th>{html.escape(_('Metric'))}</th>{head}</tr>"]
+    metric = html.escape(_("Metric"))
+    rows = [f"<tr><th>{metric}</th>{head}</tr>"]
     for s in metrics.series:
         cells = "".join(
             f'<td class="num">{html.escape(value_text(s, p.value))}</td>' for p in s.points
         )
         rows.append(f"<tr><th>{html.escape(_(s.title))}</th>{cells}</tr>")
     return (
-        f"<details><summary>{html.escape(_('The figures'))}</summary>"
+        "<details><summary>" + html.escape(_("The figures")) + "</summary>"
         '<table class="figures">' + "".join(rows) + "</table></details>"
     )
 
@@ -337,7 +343,7 @@ def _decision_section(state: AssemblyState, decisions: Sequence[Decision]) -> li
     heading = _("Decisions ({count})").format(count=len(decisions))
     out = ['<section id="decisions">', f"<h2>{html.escape(heading)}</h2>"]
     if not decisions:
-        out.append(f'<p class="note">{html.escape(_("No decision in this period."))}</p>')
+        out.append(_note(_("No decision in this period.")))
         return [*out, "</section>"]
     heads = (_("Decided"), _("Proposal"), _("Status"), _("Statement"))
     out.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in heads) + "</tr>")
@@ -358,7 +364,7 @@ def _minutes_section(minutes: Sequence[Minutes]) -> list[str]:
     heading = _("Minutes ({count})").format(count=len(minutes))
     out = ['<section id="minutes">', f"<h2>{html.escape(heading)}</h2>"]
     if not minutes:
-        out.append(f'<p class="note">{html.escape(_("No minutes recorded in this period."))}</p>')
+        out.append(_note(_("No minutes recorded in this period.")))
     for m in minutes:
         roles = ", ".join(
             part
@@ -404,7 +410,7 @@ def render_html(
         "<!DOCTYPE html>",
         f'<html lang="{i18n.language()}"{direction}><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{html.escape(_('{name}: report').format(name=name))}</title>",
+        "<title>" + html.escape(_("{name}: report").format(name=name)) + "</title>",
         f"<style>{STYLE}</style></head><body>",
         f"<h1>{html.escape(name)}</h1>",
         f'<p class="lede">{html.escape(lede)}</p>',

@@ -254,7 +254,8 @@ def meeting_rotation(ctx: Context, kind: str) -> None:
 
 def _echo_meeting(state: AssemblyState, data: dict[str, Any]) -> None:
     click.echo(
-        f"{data['title'] or _('Meeting')}  [{short(data['id'])}]  {data['kind']}, {data['state']}"
+        (data["title"] or _("Meeting"))
+        + f"  [{short(data['id'])}]  {data['kind']}, {data['state']}"
     )
     click.echo(f"  {when(data['starts'])}  {data['place'] or ''}".rstrip())
     click.echo(
