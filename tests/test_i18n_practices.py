@@ -56,8 +56,11 @@ def test_fund_commands_speak_spanish_and_arabic(garden: tuple[Path, Path], clock
     assert "الرصيد 40 EUR" in shown and "دفتر الحسابات" in shown
     assert "القيّمون، بالتناوب كل 7 أيام: Rosa" in shown
     ready = run(rosa, "--lang", "es", "readiness").stdout
-    assert "quedaría sin un miembro:" in ready or "quedarían sin un miembro:" in ready
-    assert "solución: " in ready
+    # The findings are worded in English for --json; the report reads them back in words.
+    assert "el fondo 'Seed' tiene un solo custodio (Rosa): si se va, nadie desembolsa" in ready
+    assert "con un segundo miembro en la rotación" in ready
+    data = json.loads(run(rosa, "--lang", "es", "readiness", "--json").stdout)
+    assert any("has one steward (Rosa)" in f["orphaned"] for f in data["findings"])
 
 
 def test_a_refused_command_says_why_in_spanish_and_the_record_keeps_english(

@@ -21,6 +21,7 @@ from assemblymesh.minutes import minutes_text
 from assemblymesh.model import metrics as M
 from assemblymesh.model import rules as R
 from assemblymesh.model.metrics import COUNT, SHARE, Metrics, Period, Series, held_meetings
+from assemblymesh.model.shapes import Shapes
 from assemblymesh.model.state import AssemblyState, Decision
 
 CHART_W: Final = 640
@@ -147,6 +148,15 @@ def trend_text(series: Series) -> str:
     return text.format(direction=_(t.direction), step=f"{step:+.2f}", count=t.periods)
 
 
+# How model.metrics labels a period of meetings (``meeting 3``, ``meetings 1-4``).
+PERIOD_WORDS: Final = Shapes((N_("meeting {number}"), N_("meetings {first}-{last}")))
+
+
+def period_label(period: Period) -> str:
+    """A period's label in the chosen language (a month, ``2026-05``, reads the same)."""
+    return PERIOD_WORDS.in_words(period.label)
+
+
 def per_text(metrics: Metrics) -> str:
     """'per month', 'per meeting' or 'per 4 meetings', in the chosen language."""
     if metrics.kind == M.MONTH:
@@ -217,7 +227,7 @@ def _axes(series: Series, periods: Sequence[Period], top: Fraction, x: XFn, y: Y
         if p.index % every == 0 or p.index == len(periods) - 1:
             out.append(
                 f'<text x="{x(p.index):.1f}" y="{CHART_H - MARGIN_B + 16}" text-anchor="middle">'
-                f"{html.escape(p.label)}</text>"
+                f"{html.escape(period_label(p))}</text>"
             )
     return out
 
@@ -284,7 +294,8 @@ def _metric_section(metrics: Metrics) -> list[str]:
         latest = s.latest()
         now = (
             _("{value} in {period}").format(
-                value=value_text(s, latest[1].value), period=metrics.periods[latest[0]].label
+                value=value_text(s, latest[1].value),
+                period=period_label(metrics.periods[latest[0]]),
             )
             if latest
             else _("no value yet")
@@ -303,7 +314,7 @@ def _metric_section(metrics: Metrics) -> list[str]:
 
 def _figures_table(metrics: Metrics) -> str:
     """Every figure as a table too (for reading without the charts)."""
-    head = "".join(f"<th>{html.escape(p.label)}</th>" for p in metrics.periods)
+    head = "".join(f"<th>{html.escape(period_label(p))}</th>" for p in metrics.periods)
     metric = html.escape(_("Metric"))
     rows = [f"<tr><th>{metric}</th>{head}</tr>"]
     for s in metrics.series:
@@ -400,7 +411,7 @@ def render_html(
     name = state.assembly.name if state.assembly is not None else _("Assembly")
     if metrics.periods:
         lede = _("{first} to {last}, {per}. From the record as of {when}.").format(
-            first=metrics.periods[0].label, last=metrics.periods[-1].label,
+            first=period_label(metrics.periods[0]), last=period_label(metrics.periods[-1]),
             per=per_text(metrics), when=moment(metrics.now_ms),
         )  # fmt: skip
     else:

@@ -27,6 +27,8 @@ from assemblymesh.model import rules as R
 from assemblymesh.model.effect_text import effect_as_text
 from assemblymesh.model.fund_queries import handover, not_counted, steward_now
 from assemblymesh.model.partnerships import Partnership
+from assemblymesh.model.refusals import in_words
+from assemblymesh.model.shapes import Shapes
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 __all__ = ["fund", "funds_data", "partnership", "partnerships_data", "readiness", "readiness_data"]
@@ -205,7 +207,7 @@ def _ledger_line(unit: str, e: dict[str, Any]) -> str:
     )
     if not e["accepted"]:
         line += f"\n{'':20}" + _("REFUSED {what}: {detail} (rule: {rule})").format(
-            what=e["note"], detail=e["detail"], rule=e["rule"]
+            what=e["note"], detail=in_words(e["detail"]), rule=e["rule"]
         )
     return line
 
@@ -249,7 +251,10 @@ def _echo_fund(d: dict[str, Any]) -> None:
     for n in d["not_counted"]:
         click.echo(
             _("  not counted: {name} ({kind}: {reason}): {why}").format(
-                name=n["name"], kind=n["kind"], reason=n["reason"] or "-", why=n["why"]
+                name=n["name"],
+                kind=n["kind"],
+                reason=n["reason"] or "-",
+                why=READINESS_WORDS.in_words(n["why"]),
             )
         )
     count = len(d["ledger"])
@@ -732,6 +737,35 @@ READINESS_TITLES = {
 }
 
 
+# The shapes of the report's findings and fixes (model.readiness words them in English, as
+# --json prints them), and why a supporter's position did not count.
+READINESS_WORDS = Shapes((
+    N_("no member holds the {role} role"),
+    N_("fund {fund} has no steward who is still a member"),
+    N_("fund {fund} has one steward ({name}): if they leave, nobody disburses"),
+    N_("{skill} (partnership {partnership}) is not yet transferred to {name}, who is no longer"
+       " a member"),
+    N_("{skill} (partnership {partnership}) is not yet transferred to {name}"),
+    N_("fund {fund} has income only from supporters ({names})"),
+    N_("decision on {title} needed a supporter's input ({needed})"),
+    N_("partnership {partnership} has no sunset: nothing ends the reliance on it"),
+    N_("partnership {partnership} runs past fund {fund}'s dissolution ({sunset} after"
+       " {dissolves})"),
+    N_("propose --effect grant-role:MEMBER:{role}:DAYS for a member"),
+    N_("propose --effect fund-stewards:{fund}:MEMBER+MEMBER:DAYS with a second member in the"
+       " rotation"),
+    N_("a new partnership decision names another member to learn it"),
+    N_("{name} confirms once they can do it themselves: partnership confirm {partnership}"
+       " {skill}"),
+    N_("members contribute or pledge: fund contribute {fund} AMOUNT, fund pledge {fund2} AMOUNT"
+       " --every-days N"),
+    N_("a member puts such proposals and members weigh them without the supporter: pair a"
+       " member with the supporter for the next one"),
+    N_("a supporter's position is advisory: supporters never block or count towards quorum"
+       " (rule {rule})"),
+))  # fmt: skip
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--period-days", type=click.IntRange(1), default=90, show_default=True,
@@ -766,8 +800,8 @@ def readiness_lines(data: dict[str, Any]) -> list[str]:
         if f["kind"] != kind:
             kind = f["kind"]
             lines.append("\n" + _("{title}:").format(title=_(READINESS_TITLES[kind])))
-        lines.append(f"  - {f['orphaned']}")
-        lines.append(_("    fix: {fix}").format(fix=f["fix"]))
+        lines.append(f"  - {READINESS_WORDS.in_words(f['orphaned'])}")
+        lines.append(_("    fix: {fix}").format(fix=READINESS_WORDS.in_words(f["fix"])))
     return lines
 
 

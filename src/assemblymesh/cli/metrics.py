@@ -16,7 +16,7 @@ from assemblymesh.i18n import _
 from assemblymesh.model import metrics as M
 from assemblymesh.model import rules as R
 from assemblymesh.model.state import AssemblyState
-from assemblymesh.report import per_text, trend_text, value_text
+from assemblymesh.report import per_text, period_label, trend_text, value_text
 
 LABEL_W = 44
 CELL_W = 9
@@ -105,8 +105,9 @@ def metric_lines(metrics: M.Metrics, last: int) -> list[str]:
         return [_("The assembly is not here yet: sync with a member.")]
     first = max(0, len(metrics.periods) - last)
     shown = metrics.periods[first:]
-    width = max(CELL_W, *(len(p.label) + 2 for p in shown))
-    head = f"{'':<{LABEL_W}}" + "".join(f"{p.label:>{width}}" for p in shown)
+    labels = [period_label(p) for p in shown]
+    width = max(CELL_W, *(len(label) + 2 for label in labels))
+    head = f"{'':<{LABEL_W}}" + "".join(f"{label:>{width}}" for label in labels)
     lines = [head]
     for s in metrics.series:
         title = _(s.title)
@@ -123,7 +124,7 @@ def metric_lines(metrics: M.Metrics, last: int) -> list[str]:
         if names:
             lines.append(
                 _("New voices in {period}: {names}").format(
-                    period=metrics.periods[k].label, names=", ".join(names)
+                    period=period_label(metrics.periods[k]), names=", ".join(names)
                 )
             )
     return lines

@@ -9,13 +9,11 @@ A detail no shape matches is shown as it is.
 
 from __future__ import annotations
 
-import re
-import string
-from functools import cache
 from typing import Final
 
 from assemblymesh.errors import IllegalMoveError
 from assemblymesh.i18n import N_, _
+from assemblymesh.model.shapes import Shapes
 
 # The details of the refusals raised in model/, their values as fields; keep in step with
 # them (a detail that no longer matches is shown in English, never lost).
@@ -153,31 +151,12 @@ REFUSALS: Final = (
     N_("{parent} is not a question of this round"),
     N_("a {kind} answers nothing: no parent"),
 )
-
-
-@cache
-def _shapes() -> tuple[tuple[str, re.Pattern[str]], ...]:
-    """Each shape and the pattern that reads its values back, the most specific first (so
-    ``{name} is {kind}`` is tried only after every longer shape)."""
-    shapes = []
-    for shape in REFUSALS:
-        pattern = "".join(
-            re.escape(literal) + (f"(?P<{field}>.+?)" if field else "")
-            for literal, field, _spec, _conversion in string.Formatter().parse(shape)
-        )
-        literal_length = sum(len(lit) for lit, *_rest in string.Formatter().parse(shape))
-        shapes.append((literal_length, shape, re.compile(pattern, re.DOTALL)))
-    shapes.sort(key=lambda s: -s[0])
-    return tuple((shape, pattern) for _length, shape, pattern in shapes)
+_REFUSALS = Shapes(REFUSALS)
 
 
 def in_words(detail: str) -> str:
     """``detail`` in the chosen language (the values it names are kept as they are)."""
-    for shape, pattern in _shapes():
-        found = pattern.fullmatch(detail)
-        if found is not None:
-            return _(shape).format(**found.groupdict())
-    return detail
+    return _REFUSALS.in_words(detail)
 
 
 def refusal_line(error: IllegalMoveError) -> str:
