@@ -228,7 +228,11 @@ def record_item(ctx: Context, kind: str, ref: str) -> Item:
     """The item of ``kind`` for ``ref``, with every field hook's additions."""
     build = RECORD_KINDS.get(kind)
     if build is None:
-        raise UsageError(f"no item kind {kind!r} here: one of {', '.join(RECORD_KINDS)}")
+        raise UsageError(
+            _("no item kind {kind!r} here: one of {kinds}").format(
+                kind=kind, kinds=", ".join(RECORD_KINDS)
+            )
+        )
     item = build(ctx, ref)
     extra: dict[str, Any] = {}
     for hook in FIELD_HOOKS:
@@ -239,10 +243,10 @@ def record_item(ctx: Context, kind: str, ref: str) -> Item:
 def text_item(kind: str, text: str) -> Item:
     """A lesson or an experiment the publisher writes: the first line is the title."""
     if kind not in TEXT_KINDS:
-        raise UsageError(f"a written item is one of: {', '.join(TEXT_KINDS)}")
+        raise UsageError(_("a written item is one of: {kinds}").format(kinds=", ".join(TEXT_KINDS)))
     title, _newline, body = text.strip().partition("\n")
     if not title.strip():
-        raise UsageError(f"a {kind} needs a title (its first line)")
+        raise UsageError(_("a {kind} needs a title (its first line)").format(kind=kind))
     return Item(kind, title.strip(), body.strip())
 
 
@@ -301,9 +305,9 @@ def draft_publication(
         drafted.append(DraftItem(published.item, via, data))
         hops.update(carried_hops(entry.publication, via))
     if not drafted:
-        raise UsageError("choose something to publish (a decision, proposal, lesson, ...)")
+        raise UsageError(_("choose something to publish (a decision, proposal, lesson, ...)"))
     if len({d.ident for d in drafted}) != len(drafted):
-        raise UsageError("an item is chosen twice")
+        raise UsageError(_("an item is chosen twice"))
     me = ctx.state.members.get(publisher)
     name = ctx.name(publisher) if me is not None else ""
     if name in (WITHHELD_MEMBER, WITHHELD_SUPPORTER):
@@ -331,9 +335,11 @@ def adoption_item(
     adopted here, naming the item and the publication it came in (carried in the file)."""
     p = state.find_proposal(proposal)
     if p.origin is None:
-        raise UsageError(f"{p.title!r} was not put forward from a library item")
+        raise UsageError(
+            _("{title!r} was not put forward from a library item").format(title=p.title)
+        )
     if p.state != R.ADOPTED or p.decision is None:
-        raise UsageError(f"{p.title!r} is not adopted (in effect) yet")
+        raise UsageError(_("{title!r} is not adopted (in effect) yet").format(title=p.title))
     entry, published = library.items(state.library)[p.origin]
     d: Decision = state.decisions[p.decision]
     item = Item(
@@ -397,13 +403,15 @@ def seal_draft(
 ) -> bytes:
     """The signed publication file of ``draft``."""
     if state.assembly is None:
-        raise UsageError("the assembly's record is not here yet")
-    for text, what, line in ((title, "title", True), (note, "note", False)):
+        raise UsageError(_("the assembly's record is not here yet"))
+    for text, what, line in ((title, _("the title"), True), (note, _("the note"), False)):
         problem = A.text_problem(text, line=line)
         if problem is not None or len(text) > (A.MAX_LINE_LEN if line else A.MAX_TEXT_LEN):
-            raise UsageError(f"the {what} {problem or 'is too long'}")
+            raise UsageError(
+                _("{what} {problem}").format(what=what, problem=problem or _("is too long"))
+            )
     if not title.strip():
-        raise UsageError("a publication needs a title")
+        raise UsageError(_("a publication needs a title"))
     header = Header(
         assembly=state.assembly_id,
         assembly_name=state.assembly.name,
@@ -429,11 +437,13 @@ def attribution(
     member = certificate.member.hex()
     m = state.members.get(member)
     if state.assembly is None or m is None or not m.counts(state.now_ms):
-        raise UsageError("only a member of the assembly publishes for it (not a supporter)")
+        raise UsageError(_("only a member of the assembly publishes for it (not a supporter)"))
     chain: list[tuple[bytes, bytes]] = []
     while not m.is_founder:
         if m.invited_by is None or m.invited_by not in state.members or len(chain) >= MAX_CHAIN:
-            raise UsageError(f"no chain of invites leads from the founder to {m.name}")
+            raise UsageError(
+                _("no chain of invites leads from the founder to {name}").format(name=m.name)
+            )
         chain.append(_join_proof(acts.get(m.id, ()), m))
         m = state.members[m.invited_by]
     return Attribution(
@@ -460,7 +470,7 @@ def _join_proof(logged: Sequence[LoggedAct], m: Member) -> tuple[bytes, bytes]:
             continue
         if key == m.invite_key:
             return invite, bytes.fromhex(act.proof)
-    raise UsageError(f"the join of {m.name} is not here")
+    raise UsageError(_("the join of {name} is not here").format(name=m.name))
 
 
 __all__ = [
