@@ -32,6 +32,23 @@ ITEM_LABELS = {
     R.ITEM_REPORT: N_("report back"),
     R.ITEM_QUESTION: N_("question"),
 }
+STATE_LABELS = {
+    R.SCHEDULED: N_("scheduled"),
+    R.IN_SESSION: N_("in session"),
+    R.ENDED: N_("ended"),
+    R.CANCELLED: N_("cancelled"),
+}
+OUTCOME_LABELS = {
+    R.DISCUSSED: N_("discussed"),
+    R.DECIDED: N_("decided"),
+    R.DEFERRED: N_("deferred"),
+    R.DROPPED: N_("dropped"),
+}
+
+
+def label(labels: dict[str, str], ident: str) -> str:
+    """The label of ``ident`` in the chosen language (the id itself when it has none)."""
+    return _(labels[ident]) if ident in labels else ident
 
 
 def when(ms: int | None) -> str:
@@ -93,7 +110,8 @@ def minutes_text(m: Meeting, current: str) -> MinutesText:
 def _item_lines(state: AssemblyState, m: Meeting) -> list[str]:
     lines = []
     for n, item in enumerate(agenda(state, m), 1):
-        outcome = item.outcome or (_("stalled") if m.over else _("open"))
+        outcome = label(OUTCOME_LABELS, item.outcome) if item.outcome else None
+        outcome = outcome or (_("stalled") if m.over else _("open"))
         about = _("{kind}, added by {name}, {count} in support").format(
             kind=_(ITEM_LABELS[item.kind]), name=name_of(state, item.added_by),
             count=len(item.backers),

@@ -18,6 +18,7 @@ from assemblymesh.cli import Context, pass_ctx, short, when
 from assemblymesh.errors import NotFoundError, UsageError
 from assemblymesh.home import LocalAssembly
 from assemblymesh.i18n import _, ngettext
+from assemblymesh.minutes import ITEM_LABELS, KIND_LABELS, OUTCOME_LABELS, STATE_LABELS, label
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import meeting_commands as MC
 from assemblymesh.model import rules as R
@@ -200,7 +201,8 @@ def meeting_new(
                 "Scheduled {kind} meeting for {when}: {facilitator} facilitates, {note_taker}"
                 " takes notes."
             ).format(
-                kind=m.kind, when=when(m.starts), facilitator=name(state, m.facilitator),
+                kind=label(KIND_LABELS, m.kind), when=when(m.starts),
+            facilitator=name(state, m.facilitator),
                 note_taker=name(state, m.note_taker),
             )
         )  # fmt: skip
@@ -227,7 +229,8 @@ def meeting_list(ctx: Context, as_json: bool) -> None:
         )
     for m in meetings:
         click.echo(
-            f"{short(m.id)}  {when(m.starts)}  {m.kind:<10} {m.state:<10}"
+            f"{short(m.id)}  {when(m.starts)}  {label(KIND_LABELS, m.kind):<10}"
+            f" {label(STATE_LABELS, m.state):<10}"
             f" {name(state, m.facilitator):<14} {m.title}"
         )
 
@@ -255,7 +258,8 @@ def meeting_rotation(ctx: Context, kind: str) -> None:
 def _echo_meeting(state: AssemblyState, data: dict[str, Any]) -> None:
     click.echo(
         (data["title"] or _("Meeting"))
-        + f"  [{short(data['id'])}]  {data['kind']}, {data['state']}"
+        + f"  [{short(data['id'])}]  {label(KIND_LABELS, data['kind'])},"
+        f" {label(STATE_LABELS, data['state'])}"
     )
     click.echo(f"  {when(data['starts'])}  {data['place'] or ''}".rstrip())
     click.echo(
@@ -284,10 +288,10 @@ def _echo_meeting(state: AssemblyState, data: dict[str, Any]) -> None:
     click.echo(line.format(count=count, names=present))
     click.echo(_("Agenda:"))
     for n, item in enumerate(data["agenda"], 1):
-        outcome = f"  -> {item['outcome']}" if item["outcome"] else ""
+        outcome = f"  -> {label(OUTCOME_LABELS, item['outcome'])}" if item["outcome"] else ""
         support = _("({count} in support)").format(count=len(item["backers"]))
-        click.echo(f"  {n}. {short(item['id'])}  {item['kind']:<8} {item['title']}"
-                   f"  {support}{outcome}")  # fmt: skip
+        kind = label(ITEM_LABELS, item["kind"])
+        click.echo(f"  {n}. {short(item['id'])}  {kind:<8} {item['title']}  {support}{outcome}")
     if data["speaker"] is not None:
         click.echo(
             _("Speaking: {name} since {when}").format(
@@ -449,7 +453,7 @@ def agenda_add(
         item = local.state().agenda_items[ref]
     click.echo(
         _("Added {kind} {title!r} to meeting {id}.").format(
-            kind=item.kind, title=item.title, id=short(m.id)
+            kind=label(ITEM_LABELS, item.kind), title=item.title, id=short(m.id)
         )
     )
     click.echo(ref)
@@ -492,7 +496,9 @@ def agenda_outcome(ctx: Context, item: str, outcome: str, decision: str | None, 
     with ctx.open() as local:
         local.act(MC.item_outcome, item, outcome, decision, note)
         i = local.state().find_item(item)
-    click.echo(_("{title!r}: {outcome}.").format(title=i.title, outcome=outcome))
+    click.echo(
+        _("{title!r}: {outcome}.").format(title=i.title, outcome=label(OUTCOME_LABELS, outcome))
+    )
 
 
 # --- the speaking queue -----------------------------------------------------------------------
