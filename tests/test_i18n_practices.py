@@ -160,3 +160,40 @@ def test_publish_and_the_library_speak_the_chosen_language(
     assert "La biblioteca está vacía" in run(kofi, "--lang", "es", "publication", "list").stdout
     naming = run(kofi, "--lang", "es", "publish", "naming", "allow").stdout
     assert naming.startswith("las publicaciones pueden nombrarte")
+
+
+def _detail_skeletons() -> set[str]:
+    """Every refusal detail raised in model/, its values blanked: ``{} is not a member``."""
+    import ast
+
+    import assemblymesh.model as model
+
+    found = set()
+    for path in Path(model.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (
+                isinstance(node, ast.Call) and getattr(node.func, "id", "") == "IllegalMoveError"
+            ):
+                continue
+            if len(node.args) < 2:
+                continue
+            detail = node.args[1]
+            if isinstance(detail, ast.Constant) and isinstance(detail.value, str):
+                found.add(detail.value)
+            elif isinstance(detail, ast.JoinedStr):
+                found.add("".join(
+                    v.value if isinstance(v, ast.Constant) else "{}" for v in detail.values
+                ))  # fmt: skip
+    return found
+
+
+def test_every_refusal_the_rule_book_words_has_a_shape() -> None:
+    """A refusal added to model/ without its shape would reach people in English only: add
+    it to ``model.refusals.REFUSALS`` (and translate it with ``python -m
+    assemblymesh.catalogue``)."""
+    import re
+
+    from assemblymesh.model.refusals import REFUSALS
+
+    shapes = {re.sub(r"\{[^{}]*\}", "{}", shape) for shape in REFUSALS}
+    assert _detail_skeletons() - shapes == set()
