@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from assemblymesh import i18n
+from assemblymesh.cli import helptext
 from assemblymesh.errors import (
     AssemblyMeshError,
     IllegalMoveError,
@@ -99,8 +100,9 @@ def fail(message: str, code: int = 1) -> None:
     sys.exit(code)
 
 
-class Group(click.Group):
-    """Turns every AssemblyMesh error into one line on stderr."""
+class Group(helptext.Group):
+    """Turns every AssemblyMesh error into one line on stderr (and shows help in the chosen
+    language)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -145,21 +147,20 @@ pass_ctx = click.make_pass_decorator(Context)
               help="The UI without frames (easier for screen readers).")  # fmt: skip
 @click.option(
     "--lang",
-    "lang",
-    envvar="ASSEMBLYMESH_LANG",
+    envvar=helptext.LANG_ENV,
+    is_eager=True,
+    expose_value=False,
+    callback=lambda _ctx, _param, value: i18n.set_language(value),
     help="Language of the messages, such as es or ar (default: from LANG).",
 )
 @click.version_option(package_name="assemblymesh")
 @click.pass_context
-def main(
-    ctx: click.Context, home_dir: Path | None, assembly: str | None, plain: bool, lang: str | None
-) -> None:
+def main(ctx: click.Context, home_dir: Path | None, assembly: str | None, plain: bool) -> None:
     """AssemblyMesh: the record of an assembly that decides by consent, on every node.
 
-    With no command, opens the terminal UI. --home (and --plain, for the UI) may also
-    follow the command's name.
+    With no command, opens the terminal UI. --home and --lang (and --plain, for the UI) may
+    also follow the command's name.
     """
-    i18n.set_language(lang)
     ctx.obj = Context(Home(home_dir), assembly, plain)
     if ctx.invoked_subcommand is None:
         # The bare command is ``tui``: let click parse its options (and their environment
@@ -1482,12 +1483,19 @@ def _set_home(ctx: click.Context, _param: click.Parameter, value: Path | None) -
         obj.home = Home(value)
 
 
+def _set_language(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        i18n.set_language(value)
+
+
 def _home_after_every_command(group: click.Group) -> None:
-    """``assemblymesh status --home DIR`` as well as ``assemblymesh --home DIR status``."""
+    """``assemblymesh status --home DIR`` as well as ``assemblymesh --home DIR status``,
+    and the same for ``--lang``."""
     for command in group.commands.values():
         if isinstance(command, click.Group):
             _home_after_every_command(command)
-        elif command.name not in ("demo", "simulate"):  # they make their own homes
+            continue
+        if command.name not in ("demo", "simulate"):  # they make their own homes
             command.params.append(
                 click.Option(
                     ["--home"],
@@ -1497,6 +1505,15 @@ def _home_after_every_command(group: click.Group) -> None:
                     help="Where keys and the store live (as before the command).",
                 )
             )
+        command.params.append(
+            click.Option(
+                ["--lang"],
+                is_eager=True,
+                expose_value=False,
+                callback=_set_language,
+                help="Language of the messages (as before the command).",
+            )
+        )
 
 
 # Each practice's commands live in a module of their own beside this one and register on
@@ -1505,3 +1522,4 @@ from assemblymesh.cli import practices  # noqa: E402
 
 practices.register(main)
 _home_after_every_command(main)
+helptext.translate_help_everywhere(main)
