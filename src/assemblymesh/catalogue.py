@@ -62,11 +62,16 @@ def help_texts(source: str) -> list[str]:
                 found.append(docstring)
         elif isinstance(node, ast.Call):
             for keyword in node.keywords:
-                value = keyword.value
-                literal = isinstance(value, ast.Constant) and isinstance(value.value, str)
-                if keyword.arg in HELP_KEYWORDS and literal and value.value:
-                    found.append(inspect.cleandoc(value.value))
+                text = _literal(keyword.value)
+                if keyword.arg in HELP_KEYWORDS and text:
+                    found.append(inspect.cleandoc(text))
     return found
+
+
+def _literal(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
 
 
 def _declares_command(decorator: ast.expr) -> bool:
