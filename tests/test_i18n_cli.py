@@ -90,6 +90,8 @@ def test_group_help_lists_commands_in_the_language() -> None:
     assert "اسحب مقترحك." in out  # withdraw's short help
     spanish = invoke("--help", env={"ASSEMBLYMESH_LANG": "es"}).stdout
     assert "Órdenes:" in spanish and "Retira tu propia propuesta." in spanish
+    group = invoke("round", "--lang", "es", "--help").stdout
+    assert group.startswith("Uso: ") and "Facilitación: cierra una ronda" in group
 
 
 def test_help_of_the_other_practices_is_translated_too() -> None:

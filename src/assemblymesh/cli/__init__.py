@@ -1718,12 +1718,11 @@ def _set_language(_ctx: click.Context, _param: click.Parameter, value: str | Non
 
 def _home_after_every_command(group: click.Group) -> None:
     """``assemblymesh status --home DIR`` as well as ``assemblymesh --home DIR status``,
-    and the same for ``--lang``."""
+    and the same for ``--lang`` (which groups take too: ``round --lang es --help``)."""
     for command in group.commands.values():
         if isinstance(command, click.Group):
             _home_after_every_command(command)
-            continue
-        if command.name not in ("demo", "simulate"):  # they make their own homes
+        elif command.name not in ("demo", "simulate"):  # they make their own homes
             command.params.append(
                 click.Option(
                     ["--home"],
