@@ -94,6 +94,13 @@ def test_group_help_lists_commands_in_the_language() -> None:
     assert group.startswith("Uso: ") and "Facilitación: cierra una ronda" in group
 
 
+def test_click_bracketed_extras_are_translated() -> None:
+    out = invoke("--lang", "es", "init", "--help").stdout
+    assert "El nombre de la asamblea.  [obligatorio]" in out
+    assert "[por defecto: 72; x>=0]" in out
+    assert "[default: 72; x>=0]" in invoke("init", "--help").stdout
+
+
 def test_help_of_the_other_practices_is_translated_too() -> None:
     out = invoke("--lang", "es", "fund", "--help").stdout
     assert "Fondos semilla comunitarios" in out

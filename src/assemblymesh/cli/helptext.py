@@ -12,7 +12,8 @@ from __future__ import annotations
 import copy
 import inspect
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import click
 
@@ -26,6 +27,12 @@ CLICK_TEXTS = (
     N_("Show this message and exit."),
     N_("Show the version and exit."),
 )
+# What click puts in brackets after an option's help (``[default: 72]``), as click words it.
+EXTRA_TEXTS = {
+    "envvars": N_("env var: {var}"),
+    "default": N_("default: {default}"),
+    "required": N_("required"),
+}
 
 
 def language_in(args: Sequence[str]) -> str | None:
@@ -66,8 +73,35 @@ def _param_records(command: click.Command, ctx: click.Context) -> list[tuple[str
             shown.help = translated(shown.help)
         record = shown.get_help_record(ctx)
         if record is not None:
-            records.append(record)
+            records.append((record[0], _translated_extra(shown, ctx, record[1])))
     return records
+
+
+def _translated_extra(param: click.Parameter, ctx: click.Context, text: str) -> str:
+    """``text`` with click's bracketed extra (``[default: 72]``) in the chosen language.
+    Left as click wrote it where click words it otherwise (or has no ``get_help_extra``)."""
+    get_extra = getattr(param, "get_help_extra", None)
+    if get_extra is None:
+        return text
+    extra = get_extra(ctx)
+    english, shown = _extra_text(extra, lambda message: message), _extra_text(extra, _)
+    suffix = f"[{english}]"
+    if not english or not text.endswith(suffix):
+        return text
+    return text[: -len(suffix)] + f"[{shown}]"
+
+
+def _extra_text(extra: Mapping[str, Any], translate: Callable[[str], str]) -> str:
+    items = []
+    if "envvars" in extra:
+        items.append(translate(EXTRA_TEXTS["envvars"]).format(var=", ".join(extra["envvars"])))
+    if "default" in extra:
+        items.append(translate(EXTRA_TEXTS["default"]).format(default=extra["default"]))
+    if "range" in extra:
+        items.append(str(extra["range"]))
+    if "required" in extra:
+        items.append(translate(EXTRA_TEXTS["required"]))
+    return "; ".join(items)
 
 
 def _format_options(command: click.Command, ctx: click.Context, out: click.HelpFormatter) -> None:
