@@ -70,7 +70,8 @@ def ask_passphrase(prompt: str, env: str = ENV_PASSPHRASE, confirm: bool = False
                 variable=env
             )
         )
-    text: str = click.prompt(_(prompt), hide_input=True, confirmation_prompt=confirm)
+    again = _("Repeat for confirmation") if confirm else False
+    text: str = click.prompt(_(prompt), hide_input=True, confirmation_prompt=again)
     return text
 
 
@@ -232,7 +233,8 @@ def seal_new_member_key(local: LocalAssembly) -> None:
     if passphrase is None and sys.stdin.isatty():
         passphrase = click.prompt(
             _("Passphrase for your member key (asked to pair, revoke or invite; empty: none)"),
-            default="", show_default=False, hide_input=True, confirmation_prompt=True,
+            default="", show_default=False, hide_input=True,
+            confirmation_prompt=_("Repeat for confirmation"),
         )  # fmt: skip
     if passphrase:
         local.protect_member_key(passphrase)
