@@ -3,9 +3,10 @@
 ``python -m assemblymesh.catalogue`` reads the source for ``_``, ``N_`` and ``ngettext``, and
 the click help of ``cli/`` (command docstrings, ``help=`` texts; ``cli.helptext`` shows them
 translated), writes the template ``locale/assemblymesh.pot`` and merges it into every
-language's ``.po`` (new messages arrive untranslated, vanished ones are dropped). ``--check`` changes nothing and
-exits 1 when a catalogue is out of date or a language lacks a translation; ``--add LANG``
-starts a new language. Everything here works offline: Babel is the only tool it needs.
+language's ``.po`` (new messages arrive untranslated, vanished ones are dropped).
+``--check`` changes nothing and exits 1 when a catalogue is out of date or a language lacks
+a translation; ``--add LANG`` starts a new language. Everything here works offline: Babel
+is the only tool it needs.
 """
 
 from __future__ import annotations
