@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from assemblymesh.errors import UsageError
-from assemblymesh.i18n import _
+from assemblymesh.i18n import N_, _
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 from assemblymesh.model.state import AssemblyState
@@ -28,7 +28,8 @@ ROLE_NAMES = {
     "steward": R.STEWARD,
 }
 
-EFFECT_HELP = (
+# Marked for the catalogue: ``--help`` shows it in the chosen language (``cli.helptext``).
+EFFECT_HELP = N_(
     "What the decision does when it takes effect (repeatable): grant-role:MEMBER:ROLE:DAYS,"
     " end-role:MEMBER:ROLE, rule:NAME=VALUE (cooling-off-hours, quorum, review-days,"
     " block-threshold, meeting-quorum, agenda-order, absence-lookback),"
