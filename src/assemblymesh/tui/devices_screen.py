@@ -16,12 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from assemblymesh.errors import AssemblyMeshError
 from assemblymesh.home import DeviceInfo
 from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.dialogs import ConfirmDialog
+from assemblymesh.tui.footer import TranslatedFooter
 from assemblymesh.tui.qr import qr_lines
 from assemblymesh.tui.view import Digest, when
 from assemblymesh.tui.widgets import PagedTable
@@ -166,7 +167,7 @@ class PairScreen(Screen[str | None]):
             yield Static("Starting to listen for your new device...", id="pair-about")
             yield Static("", id="pair-code", markup=False)
             yield Static("", id="pair-qr", markup=False)
-        yield Footer()
+        yield TranslatedFooter()
 
     def on_mount(self) -> None:
         self.run_worker(self._offer(), group="pair", exclusive=True, exit_on_error=False)

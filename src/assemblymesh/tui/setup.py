@@ -12,7 +12,6 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import (
     Button,
-    Footer,
     Header,
     Input,
     Label,
@@ -26,6 +25,7 @@ from textual.widgets.option_list import Option
 
 from assemblymesh.errors import AssemblyMeshError, InviteError
 from assemblymesh.home import INVITE_PREFIX
+from assemblymesh.tui.footer import TranslatedFooter
 
 if TYPE_CHECKING:
     from assemblymesh.tui.app import AssemblyApp
@@ -106,7 +106,7 @@ class SetupScreen(Screen[None]):
                     yield from _field(area, "Invite code (am1:...), paste it here")
                     yield from _field(Input(placeholder="Your name", id="join-member"), "Your name")
                     yield Button("Join", variant="primary", id="join-go")
-        yield Footer()
+        yield TranslatedFooter()
 
     def on_mount(self) -> None:
         # The first field takes the keys: typing starts there, not in the app's bindings.

@@ -12,12 +12,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
+from textual.widgets import DataTable, Header, Label, ProgressBar, Static
 
 from assemblymesh.errors import AssemblyMeshError
 from assemblymesh.home import DEFAULT_PORT, parse_address
 from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.dialogs import AddressDialog
+from assemblymesh.tui.footer import TranslatedFooter
 from assemblymesh.tui.messages import PeersChanged, SyncProgressed
 from assemblymesh.tui.peers import PeerInfo, SyncProgress
 from assemblymesh.tui.qr import qr_lines
@@ -246,7 +247,7 @@ class InviteScreen(Screen[None]):
             yield Static(self.about, id="invite-about", markup=False)
             yield Static(self.code, id="invite-code", markup=False)
             yield Static("\n".join(self.qr), id="qr", markup=False)
-        yield Footer()
+        yield TranslatedFooter()
 
     def on_mount(self) -> None:
         self._check_fit()

@@ -7,12 +7,14 @@ widgets only page through these lists.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from rich.cells import cell_len, set_cell_size
+
+from assemblymesh.i18n import format_date, format_datetime
 from assemblymesh.model import (
     AssemblyState,
     AuditEntry,
@@ -73,7 +75,7 @@ OUTCOME_LABELS: Final[Mapping[str, str]] = {
 def when(ms: int | None) -> str:
     if ms is None:
         return "-"
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M")
+    return format_datetime(ms)
 
 
 def span(ms: int) -> str:
@@ -109,8 +111,12 @@ def ago(now_ms: int, ms: int | None) -> str:
 
 
 def clip(text: str, width: int) -> str:
+    """The first line of ``text`` in at most ``width`` terminal cells (a CJK character or an
+    emoji takes two), with "…" when something was cut."""
     line = text.splitlines()[0] if text else ""
-    return line if len(line) <= width and line == text else line[: width - 1] + "…"
+    if cell_len(line) <= width and line == text:
+        return line
+    return set_cell_size(line, width - 1) + "…"
 
 
 def name_of(state: AssemblyState, member: str | None) -> str:
@@ -129,7 +135,7 @@ def supporter_note(state: AssemblyState, member: str | None) -> str:
     if m.standing_until is None:
         return "supporter, no standing yet"
     if m.has_standing(state.now_ms):
-        return f"supporter, standing until {when(m.standing_until)[:10]}"
+        return f"supporter, standing until {format_date(m.standing_until)}"
     return "supporter, standing ended"
 
 

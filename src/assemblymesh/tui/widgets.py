@@ -10,6 +10,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
+from assemblymesh.tui.bidi import display
+
 Row = tuple[str, tuple[str, ...]]  # (key, cells)
 
 
@@ -100,8 +102,9 @@ class PagedTable(DataTable[str | Text]):
         if chunk:
             for key, cells in chunk:
                 # Text, not str: a str cell is parsed as markup, which costs on every page
-                # and would eat "[y]es" in a title a member typed.
-                self.add_row(*(Text(c, no_wrap=True, end="") for c in cells), key=key)
+                # and would eat "[y]es" in a title a member typed. Right-to-left script is
+                # put in display order here, for every table.
+                self.add_row(*(Text(display(c), no_wrap=True, end="") for c in cells), key=key)
             self.move_cursor(row=max(0, min(row, len(chunk) - 1)), animate=False)
         else:
             # The note goes in the widest column: a long first cell would widen a narrow one.
