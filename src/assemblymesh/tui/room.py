@@ -440,7 +440,7 @@ class RoomScreen(AssemblyScreen):
 
         outcomes = [(o, o) for o in R.ITEM_OUTCOMES]
         fields = (FormField("note", "What came of it (optional)"),)
-        form = ChoiceForm(f"Outcome of {item.title!r}", outcomes, fields, lambda _: None)
+        form = ChoiceForm(f"Outcome of {item.title!r}", outcomes, fields, lambda _answer: None)
         self.app.push_screen(form, done)
 
     def action_leave(self) -> None:
