@@ -61,8 +61,8 @@ def device_rows(devices: Sequence[DeviceInfo]) -> list[tuple[str, tuple[str, ...
 class DevicesScreen(AssemblyScreen):
     MODE = "devices"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "pair", "Pair a new device"),
-        Binding("r", "revoke", "Revoke the chosen device"),
+        Binding("p", "pair", N_("Pair a new device")),
+        Binding("r", "revoke", N_("Revoke the chosen device")),
     ]
 
     def __init__(self) -> None:
@@ -171,7 +171,7 @@ class PairScreen(Screen[str | None]):
     """The pairing code as text and, where it fits, as a QR code, while this device waits
     for the new one; escape stops waiting. Dismisses with the new device's id."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "stop", "Stop waiting")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "stop", N_("Stop waiting"))]
 
     def __init__(self) -> None:
         super().__init__(id="pair")

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Sparkline, Static, TabbedContent, TabPane
 
-from assemblymesh.i18n import _, ngettext
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.model import acts as A
 from assemblymesh.model import commands, fund_commands
 from assemblymesh.model import funds as F
@@ -41,7 +41,7 @@ class AmountInput:
 class AmountDialog(ModalScreen[AmountInput | None]):
     """An amount and one line of text (a note, or whom a disbursement pays)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, heading: str, text_hint: str, *, text_missing: str | None = None) -> None:
         """``text_missing``: what to say when the text is left empty (None: it may be)."""
@@ -82,7 +82,7 @@ class AmountDialog(ModalScreen[AmountInput | None]):
 class DateDialog(ModalScreen[int | None]):
     """A date, YYYY-MM-DD (UTC midnight, in ms)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, heading: str) -> None:
         super().__init__()
@@ -112,13 +112,13 @@ class DateDialog(ModalScreen[int | None]):
 class FundsScreen(AssemblyScreen):
     MODE = "funds"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f", "tab('funds-tab')", "Funds"),
-        Binding("p", "tab('partnerships-tab')", "Partnerships"),
-        Binding("r", "tab('readiness-tab')", "Readiness"),
-        Binding("c", "contribute", "Contribute"),
-        Binding("d", "disburse", "Disburse (steward)"),
-        Binding("s", "shorten", "Propose an earlier dissolution"),
-        Binding("l", "lengthen", "Propose LENGTHENING"),
+        Binding("f", "tab('funds-tab')", N_("Funds")),
+        Binding("p", "tab('partnerships-tab')", N_("Partnerships")),
+        Binding("r", "tab('readiness-tab')", N_("Readiness")),
+        Binding("c", "contribute", N_("Contribute")),
+        Binding("d", "disburse", N_("Disburse (steward)")),
+        Binding("s", "shorten", N_("Propose an earlier dissolution")),
+        Binding("l", "lengthen", N_("Propose LENGTHENING")),
     ]
 
     def __init__(self) -> None:

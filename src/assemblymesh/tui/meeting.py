@@ -18,7 +18,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
 from assemblymesh.heard import unheard
-from assemblymesh.i18n import _
+from assemblymesh.i18n import N_, _
 from assemblymesh.model import Proposal, Round, commands, tables
 from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
@@ -49,17 +49,17 @@ from assemblymesh.tui.widgets import PagedTable
 class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
     MODE = "meeting"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("o", "open_round", "Open round"),
-        Binding("O", "open_round(True)", "Open with deadline", show=False),
-        Binding("a", "advance", "Advance"),
-        Binding("A", "advance(True)", "Advance, new deadline", show=False),
+        Binding("o", "open_round", N_("Open round")),
+        Binding("O", "open_round(True)", N_("Open with deadline"), show=False),
+        Binding("a", "advance", N_("Advance")),
+        Binding("A", "advance(True)", N_("Advance, new deadline"), show=False),
         *THREAD_BINDINGS,
-        Binding("p", "record_position", "Position for"),
-        Binding("c", "close_round", "Close"),
-        Binding("e", "amend", "Amend"),
-        Binding("x", "reject", "Reject", show=False),
+        Binding("p", "record_position", N_("Position for")),
+        Binding("c", "close_round", N_("Close")),
+        Binding("e", "amend", N_("Amend")),
+        Binding("x", "reject", N_("Reject"), show=False),
         *ROSTER_BINDINGS,
-        Binding("m", "room", "Meeting room: agenda, queue, minutes", show=False),
+        Binding("m", "room", N_("Meeting room: agenda, queue, minutes"), show=False),
     ]
 
     def compose(self) -> ComposeResult:

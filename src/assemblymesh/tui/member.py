@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from assemblymesh.i18n import _
+from assemblymesh.i18n import N_, _
 from assemblymesh.model import commands
 from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
@@ -25,12 +25,12 @@ from assemblymesh.tui.widgets import PagedTable
 class MemberScreen(AssemblyScreen):
     MODE = "member"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "state_position", "State position"),
-        Binding("n", "propose", "Propose"),
-        Binding("e", "amend", "Amend"),
-        Binding("d", "draft", "Co-edit draft"),
-        Binding("D", "draft_new", "New draft", show=False),
-        Binding("w", "withdraw", "Withdraw", show=False),
+        Binding("s", "state_position", N_("State position")),
+        Binding("n", "propose", N_("Propose")),
+        Binding("e", "amend", N_("Amend")),
+        Binding("d", "draft", N_("Co-edit draft")),
+        Binding("D", "draft_new", N_("New draft"), show=False),
+        Binding("w", "withdraw", N_("Withdraw"), show=False),
     ]
 
     def compose(self) -> ComposeResult:

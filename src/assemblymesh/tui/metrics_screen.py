@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from assemblymesh.i18n import _
+from assemblymesh.i18n import N_, _
 from assemblymesh.model import metrics as M
 from assemblymesh.report import trend_text, value_text
 from assemblymesh.tui.base import AssemblyScreen
@@ -56,7 +56,7 @@ def detail_text(metrics: M.Metrics, s: M.Series) -> Text:
 class MetricsScreen(AssemblyScreen):
     MODE = "metrics"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "toggle_period", "Month / meetings"),
+        Binding("p", "toggle_period", N_("Month / meetings")),
     ]
     DEFAULT_CSS = """
     #metrics-body { height: 1fr; }

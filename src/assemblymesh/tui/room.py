@@ -116,9 +116,9 @@ class MinutesScreen(DraftScreen):
     """The minutes, co-edited live in the shared document; the note-taker seals them."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave", "Back"),
-        Binding("ctrl+s", "submit", "Seal minutes"),
-        Binding("ctrl+r", "seed", "Start from the agenda"),
+        Binding("escape", "leave", N_("Back")),
+        Binding("ctrl+s", "submit", N_("Seal minutes")),
+        Binding("ctrl+r", "seed", N_("Start from the agenda")),
     ]
 
     def __init__(self, meeting: Meeting, state: AssemblyState) -> None:
@@ -156,7 +156,7 @@ class MinutesScreen(DraftScreen):
 class DiagnosticDialog(ModalScreen[None]):
     """Absence meetings beside the others: decisions, stalled items, new voices."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,g", "close", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,g", "close", N_("Close"))]
 
     def __init__(self, lines: list[str]) -> None:
         super().__init__()
@@ -187,24 +187,24 @@ def minutes_state(m: Meeting, current: str) -> str:
 class RoomScreen(AssemblyScreen):
     MODE = "meeting"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave", "Back"),
-        Binding("h", "hand", "Hand up/down"),
-        Binding("i", "attend", "I'm here"),
-        Binding("n", "next_speaker", "Next speaker"),
-        Binding("a", "add_to_queue", "Add to queue"),
-        Binding("p", "mark_present", "Mark present"),
-        Binding("s", "support", "Support item"),
-        Binding("u", "move(-1)", "Item up"),
-        Binding("d", "move(1)", "Item down"),
-        Binding("k", "clarify", "Ask supporter", show=False),
-        Binding("z", "close_floor", "Close floor", show=False),
-        Binding("o", "open_meeting", "Open"),
-        Binding("e", "end_meeting", "End", show=False),
-        Binding("w", "minutes", "Minutes"),
-        Binding("g", "diagnostic", "Absence diagnostic", show=False),
-        Binding("c", "call_meeting", "Call a meeting"),
-        Binding("plus", "add_item", "Add item"),
-        Binding("x", "item_outcome", "Outcome"),
+        Binding("escape", "leave", N_("Back")),
+        Binding("h", "hand", N_("Hand up/down")),
+        Binding("i", "attend", N_("I'm here")),
+        Binding("n", "next_speaker", N_("Next speaker")),
+        Binding("a", "add_to_queue", N_("Add to queue")),
+        Binding("p", "mark_present", N_("Mark present")),
+        Binding("s", "support", N_("Support item")),
+        Binding("u", "move(-1)", N_("Item up")),
+        Binding("d", "move(1)", N_("Item down")),
+        Binding("k", "clarify", N_("Ask supporter"), show=False),
+        Binding("z", "close_floor", N_("Close floor"), show=False),
+        Binding("o", "open_meeting", N_("Open")),
+        Binding("e", "end_meeting", N_("End"), show=False),
+        Binding("w", "minutes", N_("Minutes")),
+        Binding("g", "diagnostic", N_("Absence diagnostic"), show=False),
+        Binding("c", "call_meeting", N_("Call a meeting")),
+        Binding("plus", "add_item", N_("Add item")),
+        Binding("x", "item_outcome", N_("Outcome")),
     ]
 
     def __init__(self) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.binding import Binding, BindingType
 
 from assemblymesh.errors import AssemblyMeshError, IllegalMoveError
-from assemblymesh.i18n import _, ngettext
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.model import AssemblyState, Stamp, commands
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
@@ -26,9 +26,9 @@ else:
     _Screen = object
 
 ROSTER_BINDINGS: list[BindingType] = [
-    Binding("n", "add_deviceless", "New member without a device", show=False),
-    Binding("i", "claim_code", "Claim code for them", show=False),
-    Binding("g", "role", "Role", show=False),
+    Binding("n", "add_deviceless", N_("New member without a device"), show=False),
+    Binding("i", "claim_code", N_("Claim code for them"), show=False),
+    Binding("g", "role", N_("Role"), show=False),
 ]
 
 

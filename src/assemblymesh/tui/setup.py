@@ -26,7 +26,7 @@ from textual.widgets.option_list import Option
 
 from assemblymesh.errors import AssemblyMeshError, InviteError
 from assemblymesh.home import INVITE_PREFIX
-from assemblymesh.i18n import _
+from assemblymesh.i18n import N_, _
 
 if TYPE_CHECKING:
     from assemblymesh.tui.app import AssemblyApp
@@ -61,7 +61,7 @@ def _field(widget: Widget, label: str) -> ComposeResult:
 
 
 class SetupScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("f1", "app.help", "Help")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f1", "app.help", N_("Help"))]
 
     def __init__(self, known: list[bytes], problem: str = "") -> None:
         super().__init__(id="setup")

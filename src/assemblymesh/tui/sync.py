@@ -28,10 +28,10 @@ from assemblymesh.tui.view import Digest, ago
 class SyncScreen(AssemblyScreen):
     MODE = "sync"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("i", "invite", "Invite someone"),
-        Binding("a", "add_peer", "Add a peer"),
-        Binding("s", "sync_chosen", "Sync now"),
-        Binding("S", "sync_all", "Sync all"),
+        Binding("i", "invite", N_("Invite someone")),
+        Binding("a", "add_peer", N_("Add a peer")),
+        Binding("s", "sync_chosen", N_("Sync now")),
+        Binding("S", "sync_all", N_("Sync all")),
     ]
     WHY_WIDTH = 40  # the table's cut of a refusal reason; the line under it has it whole
 
@@ -241,9 +241,9 @@ class InviteScreen(Screen[None]):
     cover the QR code); ``z`` shows the QR code alone, as large as a scanner needs it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
-        Binding("c", "copy", "Copy code"),
-        Binding("z", "qr_only", "QR code alone"),
+        Binding("escape", "back", N_("Back")),
+        Binding("c", "copy", N_("Copy code")),
+        Binding("z", "qr_only", N_("QR code alone")),
     ]
 
     ABOUT = N_(

@@ -23,9 +23,9 @@ else:
     _Screen = object
 
 THREAD_BINDINGS: list[BindingType] = [
-    Binding("k", "ask", "Ask"),
-    Binding("r", "react", "React"),
-    Binding("y", "answer", "Answer"),
+    Binding("k", "ask", N_("Ask")),
+    Binding("r", "react", N_("React")),
+    Binding("y", "answer", N_("Answer")),
 ]
 # TRANSLATORS: Q, R and A number the thread's questions, reactions and answers (Q1, R2).
 MARKS: dict[str, str] = {R.QUESTION: N_("Q"), R.REACTION: N_("R"), R.ANSWER: N_("A")}

@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
-from assemblymesh.i18n import _
+from assemblymesh.i18n import N_, _
 
 Row = tuple[str, tuple[str, ...]]  # (key, cells)
 
@@ -24,8 +24,8 @@ class PagedTable(DataTable[str | Text]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("right_square_bracket", "next_page", "Next page", show=False),
-        Binding("left_square_bracket", "previous_page", "Previous page", show=False),
+        Binding("right_square_bracket", "next_page", N_("Next page"), show=False),
+        Binding("left_square_bracket", "previous_page", N_("Previous page"), show=False),
     ]
 
     class Chosen(Message):
