@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from assemblymesh.i18n import _, ngettext
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import funds as F
 from assemblymesh.model import readiness as RD
 from assemblymesh.model import rules as R
 from assemblymesh.model.fund_queries import handover, not_counted, steward_now
 from assemblymesh.model.partnerships import Partnership
-from assemblymesh.tui.view import when
+from assemblymesh.tui.view import kind_label, when
 
 SAMPLES = 48  # points in the balance plot
+ENTRY_LABELS = {
+    F.CONTRIBUTION: N_("contribution"),
+    F.DISBURSEMENT: N_("disbursement"),
+    F.PLEDGE: N_("pledge"),
+    F.PAUSE: N_("pause"),
+    F.RESUME: N_("resume"),
+    F.RETURN: N_("return"),
+    F.DISSOLUTION: N_("dissolution"),
+    F.REFUSED: N_("refused"),
+    F.SUNSET: N_("dissolution date"),
+    F.STEWARDS: N_("stewards"),
+}
 
 
 def _name(state: AssemblyState, member: str | None) -> str:
@@ -94,7 +106,7 @@ def fund_summary(state: AssemblyState, fund: F.Fund) -> str:
     for n in not_counted(state, fund.decision):
         lines.append(
             _("Not counted: {name}'s {kind} ({reason}): {why}").format(
-                name=n.name, kind=n.kind, reason=n.reason or "-", why=n.why
+                name=n.name, kind=kind_label(n.kind), reason=n.reason or "-", why=n.why
             )
         )
     return "\n".join(lines)
@@ -132,7 +144,7 @@ def ledger_text(state: AssemblyState, fund: F.Fund) -> str:
         lines.append(
             _("{when}  {kind} {amount}  bal {balance}  {member}{to}").format(
                 when=when(e.ts),
-                kind=f"{e.kind:<14}",
+                kind=f"{_(ENTRY_LABELS[e.kind]) if e.kind in ENTRY_LABELS else e.kind:<14}",
                 amount=f"{e.amount:>7}",
                 balance=f"{e.balance:>7}",
                 member=_name(state, e.member),
