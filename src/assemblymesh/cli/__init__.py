@@ -762,7 +762,7 @@ def supporter_extend(
         act = local.act(commands.propose, title, text, [effect])
     click.echo(
         _("Proposed standing for {name} until {date}: it holds if the assembly adopts it.").format(
-            name=s.name, date=date
+            name=s.name, date=day(effect.until)
         )
     )
     click.echo(act.ref)
