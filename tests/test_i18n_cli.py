@@ -43,6 +43,16 @@ def test_lang_may_follow_the_command_like_home(founded: Path) -> None:
     assert "estado: " in shown and "Rondas (0):" in shown
 
 
+def test_dates_are_shown_in_the_language(founded: Path) -> None:
+    ref = run(founded, "propose", "--title", "Agua", "--body", "Riego").stdout.strip()
+    run(founded, "round", "open", ref, "--deadline", "2031-05-01 18:00")
+    assert "deadline: 2031-05-01 18:00 UTC" in run(founded, "status").stdout
+    spanish = run(founded, "--lang", "es", "status").stdout
+    assert "cierre: 1 may 2031 18:00 UTC (quien facilita cierra la ronda)" in spanish
+    arabic = run(founded, "--lang", "ar", "status").stdout
+    assert "1 مايو 2031 18:00 UTC" in arabic
+
+
 def test_json_keeps_its_english_keys_and_values(founded: Path) -> None:
     english = json.loads(run(founded, "status", "--json").stdout)
     spanish = json.loads(run(founded, "--lang", "es", "status", "--json").stdout)

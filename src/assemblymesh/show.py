@@ -6,11 +6,10 @@ shows the same thing.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from assemblymesh.errors import NotFoundError, UsageError
-from assemblymesh.i18n import N_, _
+from assemblymesh.i18n import N_, _, format_datetime
 from assemblymesh.model import AssemblyState, Decision, Position, Proposal, Round
 from assemblymesh.model import rules as R
 from assemblymesh.model.acts import Effect
@@ -202,7 +201,7 @@ def decision_data(state: AssemblyState, d: Decision) -> dict[str, Any]:
 def _when(ms: int | None) -> str:
     if ms is None:
         return "-"
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return format_datetime(ms) + " UTC"
 
 
 def _indented(text: str, prefix: str = "    ") -> list[str]:

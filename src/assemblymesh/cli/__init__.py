@@ -133,9 +133,10 @@ class Group(helptext.Group):
 
 
 def when(ms: int | None) -> str:
+    """A moment for people, in the chosen language (English: ``2026-05-01 18:00 UTC``)."""
     if ms is None:
         return "-"
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return i18n.format_datetime(ms) + " UTC"
 
 
 def short(ident: str) -> str:
@@ -379,7 +380,7 @@ def read_body(body: str | None, body_file: Path | None) -> str:
     if len(text) > MAX_TEXT_LEN:
         raise UsageError(
             _("the text is {length} characters; the limit is {limit}").format(
-                length=f"{len(text):,}", limit=f"{MAX_TEXT_LEN:,}"
+                length=i18n.format_number(len(text)), limit=i18n.format_number(MAX_TEXT_LEN)
             )
         )
     return text
@@ -761,7 +762,7 @@ def supporter_extend(
         act = local.act(commands.propose, title, text, [effect])
     click.echo(
         _("Proposed standing for {name} until {date}: it holds if the assembly adopts it.").format(
-            name=s.name, date=date
+            name=s.name, date=day(effect.until)
         )
     )
     click.echo(act.ref)
@@ -872,7 +873,8 @@ def _metrics_summary(state: AssemblyState) -> dict[str, Any]:
 
 
 def day(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d")
+    """A day for people, in the chosen language (English: ``2026-05-01``)."""
+    return i18n.format_date(ms)
 
 
 def standing_of(m: Member, now_ms: int) -> str:
