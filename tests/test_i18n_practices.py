@@ -53,7 +53,7 @@ def test_fund_commands_speak_spanish_and_arabic(garden: tuple[Path, Path], clock
     assert "saldo 40 EUR" in listing and "días hasta la disolución" in listing
     assert "custodio: Rosa" in listing
     shown = run(rosa, "--lang", "ar", "fund", "show", "Seed").stdout
-    assert "الرصيد 40 EUR" in shown and "سجل الحسابات" in shown
+    assert "الرصيد 40 EUR" in shown and "دفتر الحسابات" in shown
     assert "القيّمون، بالتناوب كل 7 أيام: Rosa" in shown
     ready = run(rosa, "--lang", "es", "readiness").stdout
     # The findings are worded in English for --json; the report reads them back in words.
