@@ -104,7 +104,9 @@ def test_meeting_commands_speak_spanish_and_arabic(garden: tuple[Path, Path], cl
     rosa, kofi = garden
     out = run(rosa, "--lang", "es", "meeting", "new", "--date", "2025-10-10 18:00",
               "--title", "Octubre").stdout  # fmt: skip
-    assert "programada para 10 oct 2025 18:00 UTC: facilita Rosa, toma notas Kofi." in out
+    # The kind by its label, the date in the language's own form (still UTC).
+    scheduled = "Reunión ordinaria programada para 10 oct 2025 18:00 UTC: facilita Rosa, toma"
+    assert scheduled + " notas Kofi." in out
     sync(clock, rosa, kofi)
     assert "No meetings yet" not in run(rosa, "--lang", "es", "meeting", "list").stdout
     opened = run(rosa, "--lang", "es", "meeting", "open").stdout

@@ -9,13 +9,12 @@ outcome and the decisions linked to it.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import html
 from dataclasses import dataclass
 
 from assemblymesh import i18n
-from assemblymesh.i18n import N_, _
+from assemblymesh.i18n import N_, _, format_date, format_datetime
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import rules as R
 from assemblymesh.model.meetings import Meeting, agenda, meeting_decisions, minutes_hash
@@ -54,7 +53,7 @@ def label(labels: dict[str, str], ident: str) -> str:
 def when(ms: int | None) -> str:
     if ms is None:
         return "-"
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{format_datetime(ms)} UTC"
 
 
 def name_of(state: AssemblyState, member: str | None) -> str:
@@ -68,7 +67,7 @@ def template(state: AssemblyState, m: Meeting) -> str:
     """A starting text for the note-taker: one heading per agenda item, in order, with its
     ref, so each paragraph of the minutes is linked to the item it records."""
     heading = _("Minutes: {title} ({day})").format(
-        title=m.title or _("meeting"), day=when(m.starts)[:10]
+        title=m.title or _("meeting"), day=format_date(m.starts)
     )
     lines = [f"# {heading}", ""]
     for item in agenda(state, m):

@@ -6,13 +6,12 @@ show exactly what was signed, and no more.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from assemblymesh import i18n
-from assemblymesh.i18n import N_, _
+from assemblymesh.i18n import N_, _, format_date
 from assemblymesh.model.publication import Publication, PublishedItem
 from assemblymesh.model.publish import KIND_LABELS
 from assemblymesh.model.rules import POSITION_KINDS
@@ -39,7 +38,7 @@ _FIELD_LABELS = {
 def _day(ms: object) -> str:
     if not isinstance(ms, int) or isinstance(ms, bool):
         return str(ms)
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d")
+    return format_date(ms)
 
 
 def provenance(item: PublishedItem, pub: Publication) -> str:

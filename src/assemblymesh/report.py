@@ -8,7 +8,6 @@ minutes) is escaped: the record is written by many hands.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from fractions import Fraction
 from typing import Final
 
 from assemblymesh import i18n
-from assemblymesh.i18n import N_, _, ngettext
+from assemblymesh.i18n import N_, _, format_date, format_datetime, ngettext
 from assemblymesh.minutes import minutes_text
 from assemblymesh.model import metrics as M
 from assemblymesh.model import rules as R
@@ -110,11 +109,11 @@ def _name(state: AssemblyState, member: str) -> str:
 
 
 def day(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d")
+    return format_date(ms)
 
 
 def moment(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"{format_datetime(ms)} UTC"
 
 
 def value_text(series: Series, value: Fraction | None) -> str:

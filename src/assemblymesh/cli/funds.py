@@ -16,9 +16,10 @@ from typing import Any
 
 import click
 
-from assemblymesh.cli import Context, pass_ctx, short, when
+from assemblymesh.cli import Context, pass_ctx, short
 from assemblymesh.errors import UsageError
-from assemblymesh.i18n import N_, _, ngettext
+from assemblymesh.i18n import N_, _, format_date, ngettext
+from assemblymesh.minutes import when
 from assemblymesh.model import AssemblyState, commands, fund_commands
 from assemblymesh.model import acts as A
 from assemblymesh.model import funds as F
@@ -165,7 +166,7 @@ def readiness_data(state: AssemblyState, period_days: int = 90) -> dict[str, Any
 
 
 def _day(ms: int | None) -> str:
-    return "-" if ms is None else F.day(ms)
+    return "-" if ms is None else format_date(ms)
 
 
 def fund_lines(d: dict[str, Any]) -> list[str]:
@@ -509,13 +510,13 @@ def fund_shorten(ctx: Context, name: str, dissolves: dt.datetime) -> None:
                 "{date} is not earlier than {current}: to lengthen the fund's life, use"
                 " '{command}' (a decision of its own)"
             ).format(
-                date=F.day(_ms(dissolves)), current=F.day(f.dissolves_ts),
+                date=format_date(_ms(dissolves)), current=format_date(f.dissolves_ts),
                 command="assemblymesh fund lengthen",
             )
         )  # fmt: skip
     effect = A.ShortenFundEffect(fund=f.id, dissolves=_ms(dissolves))
     body = _("Dissolve {fund!r} on {date}, not {current}.").format(
-        fund=f.name, date=F.day(_ms(dissolves)), current=F.day(f.dissolves_ts)
+        fund=f.name, date=format_date(_ms(dissolves)), current=format_date(f.dissolves_ts)
     )
     title = _("Dissolve {fund} earlier").format(fund=f.name)
     click.echo(_propose(ctx, title, body, [effect]))
@@ -535,11 +536,16 @@ def fund_lengthen(ctx: Context, name: str, dissolves: dt.datetime, reason: str) 
     if new <= f.dissolves_ts:
         raise UsageError(
             _("{date} is not later than {current}: use '{command}'").format(
-                date=F.day(new), current=F.day(f.dissolves_ts), command="fund shorten"
+                date=format_date(new), current=format_date(f.dissolves_ts), command="fund shorten"
             )
         )
     more = (new - f.dissolves_ts) // R.DAY_MS
-    fields = {"fund": f.name, "days": more, "current": F.day(f.dissolves_ts), "date": F.day(new)}
+    fields = {
+        "fund": f.name,
+        "days": more,
+        "current": format_date(f.dissolves_ts),
+        "date": format_date(new),
+    }
     click.echo(
         ngettext(
             "This LENGTHENS the life of {fund!r} by {days} day, from {current} to {date}. It is a"
@@ -698,7 +704,11 @@ def _move_sunset(ctx: Context, name: str, sunset: dt.datetime, renew: bool) -> N
         p = local.state().find_partnership(name)
     new = _ms(sunset)
     old = p.sunset_ts
-    fields = {"date": F.day(new), "current": F.day(old) if old is not None else "", "name": p.name}
+    fields = {
+        "date": format_date(new),
+        "current": format_date(old) if old is not None else "",
+        "name": p.name,
+    }
     if renew and old is not None and new <= old:
         raise UsageError(
             _("{date} is not later than {current}: use '{command}'").format(

@@ -14,11 +14,18 @@ import click
 
 from assemblymesh import minutes as M
 from assemblymesh.absence import diagnostic_data, diagnostic_lines
-from assemblymesh.cli import Context, pass_ctx, short, when
+from assemblymesh.cli import Context, pass_ctx, short
 from assemblymesh.errors import NotFoundError, UsageError
 from assemblymesh.home import LocalAssembly
 from assemblymesh.i18n import _, ngettext
-from assemblymesh.minutes import ITEM_LABELS, KIND_LABELS, OUTCOME_LABELS, STATE_LABELS, label
+from assemblymesh.minutes import (
+    ITEM_LABELS,
+    KIND_LABELS,
+    OUTCOME_LABELS,
+    STATE_LABELS,
+    label,
+    when,
+)
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import meeting_commands as MC
 from assemblymesh.model import rules as R

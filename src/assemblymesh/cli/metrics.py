@@ -10,9 +10,10 @@ from typing import Any
 
 import click
 
-from assemblymesh.cli import Context, _write_atomically, pass_ctx, when
+from assemblymesh.cli import Context, _write_atomically, pass_ctx
 from assemblymesh.errors import UsageError
 from assemblymesh.i18n import _
+from assemblymesh.minutes import when
 from assemblymesh.model import metrics as M
 from assemblymesh.model import rules as R
 from assemblymesh.model.state import AssemblyState

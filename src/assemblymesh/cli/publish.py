@@ -19,10 +19,11 @@ from typing import Any, TypeVar
 import click
 
 from assemblymesh import publication_page
-from assemblymesh.cli import Context, _write_atomically, pass_ctx, short, when
+from assemblymesh.cli import Context, _write_atomically, pass_ctx, short
 from assemblymesh.errors import UsageError
 from assemblymesh.home import LocalAssembly
 from assemblymesh.i18n import _, ngettext
+from assemblymesh.minutes import when
 from assemblymesh.model import commands
 from assemblymesh.model import library as lib
 from assemblymesh.model.acts import MAX_PUBLICATION_BYTES
