@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -23,7 +22,6 @@ from assemblymesh.errors import AssemblyMeshError
 from assemblymesh.home import DeviceInfo
 from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.tui.base import AssemblyScreen
-from assemblymesh.tui.bidi import BidiLines, display
 from assemblymesh.tui.dialogs import ConfirmDialog
 from assemblymesh.tui.footer import TranslatedFooter
 from assemblymesh.tui.qr import qr_lines
@@ -83,7 +81,7 @@ class DevicesScreen(AssemblyScreen):
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
-        self.query_one("#device-table", PagedTable).border_title = display(_("Your devices"))
+        self.query_one("#device-table", PagedTable).border_title = _("Your devices")
         super().on_mount()
 
     def show(self, digest: Digest) -> None:
@@ -92,7 +90,7 @@ class DevicesScreen(AssemblyScreen):
             return
         self.devices = local.devices(digest.state)
         self.query_one("#device-table", PagedTable).set_rows(device_rows(self.devices))
-        detail = (
+        self.query_one("#device-detail", Static).update(
             _(KEY_WORDS[local.member_key_status()]).format(command="assemblymesh key protect")
             + "\n"
             + _(
@@ -100,7 +98,6 @@ class DevicesScreen(AssemblyScreen):
                 " chosen one, if it is lost or stolen."
             )
         )
-        self.query_one("#device-detail", Static).update(BidiLines(Text(detail)))
 
     def chosen(self) -> DeviceInfo | None:
         key = self.query_one("#device-table", PagedTable).current_key
@@ -189,8 +186,7 @@ class PairScreen(Screen[str | None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≡")
         with VerticalScroll(id="pair-body"):
-            starting = display(_("Starting to listen for your new device..."))
-            yield Static(starting, id="pair-about", markup=False)
+            yield Static(_("Starting to listen for your new device..."), id="pair-about")
             yield Static("", id="pair-code", markup=False)
             yield Static("", id="pair-qr", markup=False)
         yield TranslatedFooter()
@@ -207,8 +203,9 @@ class PairScreen(Screen[str | None]):
         try:
             device = await local.pair_device((host, port), hosts, self._shown, PAIR_TIMEOUT_S)
         except AssemblyMeshError as exc:
-            said = _("Not paired: {error}. Escape goes back.").format(error=exc)
-            self.query_one("#pair-about", Static).update(BidiLines(Text(said)))
+            self.query_one("#pair-about", Static).update(
+                _("Not paired: {error}. Escape goes back.").format(error=exc)
+            )
             return
         self.dismiss(device)
 
@@ -216,11 +213,12 @@ class PairScreen(Screen[str | None]):
         self.code = code
         # Uppercase: the QR code's alphanumeric mode, a smaller code (read case-insensitively).
         self.qr = qr_lines(code.upper())
-        said = _(
-            "On your new device run '{command}', or scan the code."
-            " Waiting up to {seconds} s; escape stops."
-        ).format(command="assemblymesh device join CODE", seconds=int(PAIR_TIMEOUT_S))
-        self.query_one("#pair-about", Static).update(BidiLines(Text(said)))
+        self.query_one("#pair-about", Static).update(
+            _(
+                "On your new device run '{command}', or scan the code."
+                " Waiting up to {seconds} s; escape stops."
+            ).format(command="assemblymesh device join CODE", seconds=int(PAIR_TIMEOUT_S))
+        )
         self.query_one("#pair-code", Static).update(code)
         self._fit()
 
@@ -236,8 +234,11 @@ class PairScreen(Screen[str | None]):
             qr.update("\n".join(self.qr))
             qr.set_class(False, "-text")
         else:
-            larger = _("(A larger terminal shows the QR code: it needs {count} lines.)")
-            qr.update(BidiLines(Text(larger.format(count=len(self.qr) + 7))))
+            qr.update(
+                _("(A larger terminal shows the QR code: it needs {count} lines.)").format(
+                    count=len(self.qr) + 7
+                )
+            )
             qr.set_class(True, "-text")
 
     def action_stop(self) -> None:

@@ -6,20 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Sparkline, Static, TabbedContent, TabPane
 
-from assemblymesh.i18n import N_, _, format_date, format_number, ngettext
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.model import acts as A
 from assemblymesh.model import commands, fund_commands
 from assemblymesh.model import funds as F
 from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
-from assemblymesh.tui.bidi import BidiLines, display
 from assemblymesh.tui.dialogs import ConfirmDialog
 from assemblymesh.tui.funds_view import (
     balance_samples,
@@ -54,11 +52,9 @@ class AmountDialog(ModalScreen[AmountInput | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(display(self.heading), classes="dialog-title", markup=False)
-            yield Input(
-                placeholder=display(_("Amount (a whole number)")), id="amount", type="integer"
-            )
-            yield Input(placeholder=display(self.text_hint), id="text")
+            yield Label(self.heading, classes="dialog-title", markup=False)
+            yield Input(placeholder=_("Amount (a whole number)"), id="amount", type="integer")
+            yield Input(placeholder=self.text_hint, id="text")
             yield Static("", id="error", classes="error", markup=False)
 
     def on_mount(self) -> None:
@@ -72,10 +68,10 @@ class AmountDialog(ModalScreen[AmountInput | None]):
         raw = self.query_one("#amount", Input).value.strip()
         text = self.query_one("#text", Input).value.strip()
         if not raw.isdigit() or int(raw) < 1:
-            self.query_one("#error", Static).update(display(_("Give an amount of at least 1.")))
+            self.query_one("#error", Static).update(_("Give an amount of at least 1."))
             return
         if self.text_missing is not None and not text:
-            self.query_one("#error", Static).update(display(self.text_missing))
+            self.query_one("#error", Static).update(self.text_missing)
             return
         self.dismiss(AmountInput(int(raw), text))
 
@@ -94,8 +90,8 @@ class DateDialog(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(display(self.heading), classes="dialog-title", markup=False)
-            yield Input(placeholder=display(_("YYYY-MM-DD")), id="date")
+            yield Label(self.heading, classes="dialog-title", markup=False)
+            yield Input(placeholder=_("YYYY-MM-DD"), id="date")
             yield Static("", id="error", classes="error", markup=False)
 
     def on_mount(self) -> None:
@@ -105,7 +101,7 @@ class DateDialog(ModalScreen[int | None]):
         event.stop()
         day = parse_utc(event.value, DAY_FORMAT)
         if day is None:
-            self.query_one("#error", Static).update(display(_("Give the date as YYYY-MM-DD.")))
+            self.query_one("#error", Static).update(_("Give the date as YYYY-MM-DD."))
             return
         self.dismiss(day)
 
@@ -132,27 +128,25 @@ class FundsScreen(AssemblyScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         with TabbedContent(id="funds-tabs", initial="funds-tab"):
-            with TabPane(display(_("Funds")), id="funds-tab"), Horizontal(id="funds-body"):
+            with TabPane(_("Funds"), id="funds-tab"), Horizontal(id="funds-body"):
                 yield PagedTable(
                     (_("Fund"), _("Balance"), _("Steward"), _("Dissolves")),
                     id="fund-table",
                     empty=_("(no funds)"),
                 )
                 with VerticalScroll(id="fund-scroll"):
-                    yield Static(display(_("No fund chosen.")), id="fund-summary", markup=False)
-                    yield Label(
-                        display(_("Balance over time:")), id="fund-plot-label", markup=False
-                    )
+                    yield Static(_("No fund chosen."), id="fund-summary", markup=False)
+                    yield Label(_("Balance over time:"), id="fund-plot-label", markup=False)
                     yield Sparkline([0.0], id="fund-plot")
                     yield Static("", id="fund-ledger", markup=False)
-            with TabPane(display(_("Partnerships")), id="partnerships-tab"), VerticalScroll():
+            with TabPane(_("Partnerships"), id="partnerships-tab"), VerticalScroll():
                 yield Static("", id="partnerships", markup=False)
-            with TabPane(display(_("Readiness")), id="readiness-tab"), VerticalScroll():
+            with TabPane(_("Readiness"), id="readiness-tab"), VerticalScroll():
                 yield Static("", id="readiness", markup=False)
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
-        self.query_one("#fund-table", PagedTable).border_title = display(_("Funds"))
+        self.query_one("#fund-table", PagedTable).border_title = _("Funds")
         super().on_mount()
 
     def show(self, digest: Digest) -> None:
@@ -162,8 +156,8 @@ class FundsScreen(AssemblyScreen):
         if self.chosen not in state.funds:
             self.chosen = table.current_key
         self._draw_fund()
-        self.query_one("#partnerships", Static).update(BidiLines(Text(partnerships_text(state))))
-        self.query_one("#readiness", Static).update(BidiLines(Text(readiness_text(state))))
+        self.query_one("#partnerships", Static).update(partnerships_text(state))
+        self.query_one("#readiness", Static).update(readiness_text(state))
 
     def _draw_fund(self) -> None:
         d = self.am.digest
@@ -171,12 +165,9 @@ class FundsScreen(AssemblyScreen):
         plot = self.query_one("#fund-plot", Sparkline)
         if d is None or fund is None:
             self.query_one("#fund-summary", Static).update(
-                display(
-                    _(
-                        "No funds yet. A decision with an {effect} effect establishes one"
-                        " ({command})."
-                    ).format(effect="establish-fund", command="assemblymesh fund propose ...")
-                )
+                _(
+                    "No funds yet. A decision with an {effect} effect establishes one ({command})."
+                ).format(effect="establish-fund", command="assemblymesh fund propose ...")
             )
             plot.display = False
             self.query_one("#fund-plot-label", Label).display = False
@@ -186,17 +177,15 @@ class FundsScreen(AssemblyScreen):
         plot.data = balance_samples(fund, d.now_ms)
         top = max(plot.data)
         self.query_one("#fund-plot-label", Label).update(
-            display(
-                _("Balance over time, 0 to {top} {unit}, from {start} to {end}:").format(
-                    top=format_number(round(top)),
-                    unit=fund.unit,
-                    start=when(fund.established_ts),
-                    end=when(min(d.now_ms, fund.dissolved_ts or fund.dissolves_ts)),
-                )
+            _("Balance over time, 0 to {top} {unit}, from {start} to {end}:").format(
+                top=f"{top:.0f}",
+                unit=fund.unit,
+                start=when(fund.established_ts),
+                end=when(min(d.now_ms, fund.dissolved_ts or fund.dissolves_ts)),
             )
         )
-        self.query_one("#fund-summary", Static).update(BidiLines(Text(fund_summary(d.state, fund))))
-        self.query_one("#fund-ledger", Static).update(BidiLines(Text(ledger_text(d.state, fund))))
+        self.query_one("#fund-summary", Static).update(fund_summary(d.state, fund))
+        self.query_one("#fund-ledger", Static).update(ledger_text(d.state, fund))
 
     def on_paged_table_chosen(self, message: PagedTable.Chosen) -> None:
         if message.key and message.key != self.chosen:
@@ -218,7 +207,7 @@ class FundsScreen(AssemblyScreen):
             ):
                 self.notify(
                     _("Contributed {amount} {unit} to {name}").format(
-                        amount=format_number(given.amount), unit=unit, name=name
+                        amount=given.amount, unit=unit, name=name
                     )
                 )
 
@@ -238,7 +227,7 @@ class FundsScreen(AssemblyScreen):
             ):
                 self.notify(
                     _("Disbursed {amount} {unit} from {name}").format(
-                        amount=format_number(given.amount), unit=unit, name=name
+                        amount=given.amount, unit=unit, name=name
                     )
                 )
 
@@ -270,18 +259,18 @@ class FundsScreen(AssemblyScreen):
                     _(
                         "{day} is not earlier than {dissolves}: to lengthen"
                         " the fund's life, press l (a proposal of its own)"
-                    ).format(day=format_date(day), dissolves=format_date(fund.dissolves_ts)),
+                    ).format(day=F.day(day), dissolves=F.day(fund.dissolves_ts)),
                     severity="error",
                 )
                 return
             effect = A.ShortenFundEffect(fund=fund.id, dissolves=day)
             text = _("Dissolve {name} on {day}, not {dissolves}.").format(
-                name=repr(fund.name), day=format_date(day), dissolves=format_date(fund.dissolves_ts)
+                name=repr(fund.name), day=F.day(day), dissolves=F.day(fund.dissolves_ts)
             )
             self._propose(_("Dissolve {name} earlier").format(name=fund.name), text, effect)
 
         heading = _("Dissolve {name} earlier than {dissolves}: on").format(
-            name=fund.name, dissolves=format_date(fund.dissolves_ts)
+            name=fund.name, dissolves=F.day(fund.dissolves_ts)
         )
         dialog = DateDialog(heading)
         self.app.push_screen(dialog, callback=shorten)
@@ -295,9 +284,9 @@ class FundsScreen(AssemblyScreen):
             if yes:
                 effect = A.LengthenFundEffect(fund=fund.id, dissolves=day)
                 text = _("Lengthen the life of {name} to {day}.").format(
-                    name=repr(fund.name), day=format_date(day)
+                    name=repr(fund.name), day=F.day(day)
                 )
-                title = _("LENGTHEN {name} to {day}").format(name=fund.name, day=format_date(day))
+                title = _("LENGTHEN {name} to {day}").format(name=fund.name, day=F.day(day))
                 self._propose(title, text, effect)
 
         def ask(day: int | None) -> None:
@@ -305,7 +294,7 @@ class FundsScreen(AssemblyScreen):
                 return
             if day <= fund.dissolves_ts:
                 self.notify(
-                    _("{day} is not later: press s to shorten").format(day=format_date(day)),
+                    _("{day} is not later: press s to shorten").format(day=F.day(day)),
                     severity="error",
                 )
                 return
@@ -318,12 +307,7 @@ class FundsScreen(AssemblyScreen):
                 " It is a proposal of its own, with nothing else in it, and needs its own"
                 " consent round.",
                 more,
-            ).format(
-                name=fund.name,
-                count=more,
-                start=format_date(fund.dissolves_ts),
-                end=format_date(day),
-            )
+            ).format(name=fund.name, count=more, start=F.day(fund.dissolves_ts), end=F.day(day))
             dialog = ConfirmDialog(
                 _("Propose lengthening {name}?").format(name=fund.name),
                 warning=warning,

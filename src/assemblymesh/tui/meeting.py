@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -23,7 +22,6 @@ from assemblymesh.i18n import N_, _
 from assemblymesh.model import Proposal, Round, commands, tables
 from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
-from assemblymesh.tui.bidi import BidiLines, display
 from assemblymesh.tui.dialogs import (
     CloseDialog,
     PositionDialog,
@@ -67,10 +65,10 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         with Horizontal(id="meeting-body"):
-            columns = (_("State"), _("Title"), _("Phase"))  # PagedTable shows them in order
+            columns = (_("State"), _("Title"), _("Phase"))
             yield PagedTable(columns, id="agenda", empty=_("(empty agenda)"))
             with VerticalScroll(id="detail"):
-                yield Static(display(_("Choose a proposal on the agenda.")), id="m-title")
+                yield Static(_("Choose a proposal on the agenda."), id="m-title")
                 yield Static(id="m-diff", classes="panel")
                 yield DataTable(id="m-positions", cursor_type="row", zebra_stripes=True)
                 yield Static(id="m-thread", classes="panel")
@@ -79,11 +77,10 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#m-positions", DataTable)
-        headers = (_("Member"), _("Position"), _("Reason"), _("Note"))
-        table.add_columns(*(display(h) for h in headers))
-        table.border_title = display(_("Positions"))
-        self.query_one("#m-thread", Static).border_title = display(_("Questions and reactions"))
-        self.query_one("#agenda", PagedTable).border_title = display(_("Agenda"))
+        table.add_columns(_("Member"), _("Position"), _("Reason"), _("Note"))
+        table.border_title = _("Positions")
+        self.query_one("#m-thread", Static).border_title = _("Questions and reactions")
+        self.query_one("#agenda", PagedTable).border_title = _("Agenda")
 
     # --- drawing -------------------------------------------------------------------------
 
@@ -105,22 +102,20 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
             return
         self._draw_members(d, r)
         if p is None:
-            self.query_one("#m-title", Static).update(
-                display(_("Choose a proposal on the agenda."))
-            )
+            self.query_one("#m-title", Static).update(_("Choose a proposal on the agenda."))
             return
-        self.query_one("#m-title", Static).update(BidiLines(proposal_header(d, p, r)))
+        self.query_one("#m-title", Static).update(proposal_header(d, p, r))
         diff = self.query_one("#m-diff", Static)
         previous = d.previous_body(p)
         number = p.latest.number
-        diff.border_title = display(
+        diff.border_title = (
             _("Text v{number}, changes from v{previous}").format(number=number, previous=number - 1)
             if previous is not None
             else _("Text v{number}").format(number=number)
         )
-        diff.update(BidiLines(diff_text(d, p)))
-        self.query_one("#m-thread", Static).update(BidiLines(thread_text(d, r)))
-        self.query_one("#m-outcome", Static).update(BidiLines(outcome_text(d, p, r)))
+        diff.update(diff_text(d, p))
+        self.query_one("#m-thread", Static).update(thread_text(d, r))
+        self.query_one("#m-outcome", Static).update(outcome_text(d, p, r))
 
     def _draw_members(self, d: Digest, r: Round | None) -> None:
         """Every member with their position in ``r`` (the list roles and proxies work on,
@@ -148,8 +143,7 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
                     clip(pos.reason, 34),  # in full in the outcome panel
                     position_note(d.state, pos),
                 )
-            # Text, not str: a name or a reason is not markup.
-            positions.add_row(*(Text(display(c), no_wrap=True) for c in cells), key=member)
+            positions.add_row(*cells, key=member)
         if positions.row_count:
             positions.move_cursor(row=min(keep, positions.row_count - 1), animate=False)
 

@@ -15,7 +15,6 @@ from assemblymesh.i18n import N_, _
 from assemblymesh.model import commands
 from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
-from assemblymesh.tui.bidi import BidiLines, display
 from assemblymesh.tui.dialogs import PositionDialog, PositionInput, TextDialog, TextInput
 from assemblymesh.tui.draft import DraftScreen, draft_key
 from assemblymesh.tui.render import NO_ROUND_YET, diff_text, outcome_text, proposal_header
@@ -46,10 +45,9 @@ class MemberScreen(AssemblyScreen):
 
     def on_mount(self) -> None:
         rounds = self.query_one("#my-rounds", DataTable)
-        headers = (_("Proposal"), _("Phase"), _("My position"), _("Deadline"))
-        rounds.add_columns(*(display(h) for h in headers))
-        rounds.border_title = display(_("Rounds waiting for me"))
-        self.query_one("#all-proposals", PagedTable).border_title = display(_("Proposals"))
+        rounds.add_columns(_("Proposal"), _("Phase"), _("My position"), _("Deadline"))
+        rounds.border_title = _("Rounds waiting for me")
+        self.query_one("#all-proposals", PagedTable).border_title = _("Proposals")
 
     def show(self, digest: Digest) -> None:
         rounds = self.query_one("#my-rounds", DataTable)
@@ -62,9 +60,7 @@ class MemberScreen(AssemblyScreen):
             if mine is not None and mine.provisional:
                 label = _("{kind} (provisional: confirm it)").format(kind=label)
             deadline = when(r.deadline) if r.deadline is not None else "-"
-            cells = (p.title, r.phase, label, deadline)
-            # Text, not str: a title is not markup.
-            rounds.add_row(*(Text(display(c), no_wrap=True) for c in cells), key=r.proposal)
+            rounds.add_row(p.title, r.phase, label, deadline, key=r.proposal)
         if rounds.row_count:
             rounds.move_cursor(row=min(keep, rounds.row_count - 1), animate=False)
         table = self.query_one("#all-proposals", PagedTable)
@@ -78,7 +74,7 @@ class MemberScreen(AssemblyScreen):
         p, r = self.current()
         detail = self.query_one("#me-detail", Static)
         if d is None or p is None:
-            detail.update(display(_("Choose a round or a proposal.")))
+            detail.update(_("Choose a round or a proposal."))
             return
         mine = r.positions.get(d.me) if r is not None else None
         status = Text("\n" + _("My position:") + " ", style="bold")
@@ -97,15 +93,13 @@ class MemberScreen(AssemblyScreen):
                     "  " + _("recorded for me by the facilitator: s confirms or corrects it")
                 )
         detail.update(
-            BidiLines(
-                Group(
-                    proposal_header(d, p, r),
-                    status,
-                    Text(""),
-                    diff_text(d, p),
-                    Text(""),
-                    outcome_text(d, p, r, NO_ROUND_YET),
-                )
+            Group(
+                proposal_header(d, p, r),
+                status,
+                Text(""),
+                diff_text(d, p),
+                Text(""),
+                outcome_text(d, p, r, NO_ROUND_YET),
             )
         )
 

@@ -9,12 +9,10 @@ appears on every screen with the next fold. Reached from the meeting screen (``m
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from functools import partial
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -40,11 +38,10 @@ from assemblymesh.model.meetings import (
     steps_back,
 )
 from assemblymesh.tui.base import AssemblyScreen
-from assemblymesh.tui.bidi import BidiLines, display
 from assemblymesh.tui.draft import DraftScreen
 from assemblymesh.tui.room_forms import ChoiceForm, FormAnswer, FormField
 from assemblymesh.tui.view import Digest, name_of, span, when
-from assemblymesh.utc import MINUTE_FORMAT, parse_utc
+from assemblymesh.utc import parse_utc
 
 STACK_LABELS = {
     R.STACK_IN_ORDER: N_("in the order hands went up"),
@@ -76,12 +73,6 @@ ITEM_OUTCOME_LABELS = {
     R.DEFERRED: N_("deferred"),
     R.DROPPED: N_("dropped"),
 }
-
-
-def typed_minute(ms: int) -> str:
-    """A moment in the form the meeting form reads back (``parse_utc``), whatever the
-    language: ``2026-05-01 18:00``."""
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime(MINUTE_FORMAT)
 
 
 def label(labels: dict[str, str], key: str) -> str:
@@ -139,17 +130,13 @@ class MinutesScreen(DraftScreen):
         super().on_mount()
         about = self.query(".nav").first(Static)
         about.update(
-            BidiLines(
-                Text(
-                    (
-                        _("Minutes of {title}, co-edited live.").format(title=self.meeting.title)
-                        if self.meeting.title
-                        else _("Minutes of the meeting, co-edited live.")
-                    )
-                    + " "
-                    + _("ctrl+r: agenda headings; ctrl+s: seal (the note-taker).")
-                )
+            (
+                _("Minutes of {title}, co-edited live.").format(title=self.meeting.title)
+                if self.meeting.title
+                else _("Minutes of the meeting, co-edited live.")
             )
+            + " "
+            + _("ctrl+r: agenda headings; ctrl+s: seal (the note-taker).")
         )
 
     def action_seed(self) -> None:
@@ -178,10 +165,9 @@ class DiagnosticDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             heading = _("Strategic absence: when the usual facilitators and supporters step back")
-            yield Static(BidiLines(Text(heading)), classes="dialog-title", markup=False)
-            diagnostic = BidiLines(Text("\n".join(self.lines)))
-            yield Static(diagnostic, id="diagnostic", markup=False)
-            yield Static(display(_("escape closes")), classes="hint")
+            yield Static(heading, classes="dialog-title", markup=False)
+            yield Static("\n".join(self.lines), id="diagnostic", markup=False)
+            yield Static(_("escape closes"), classes="hint")
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -227,8 +213,7 @@ class RoomScreen(AssemblyScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
-        none = display(_("No meeting is sitting or scheduled."))
-        yield Static(none, id="room-head", markup=False)
+        yield Static(_("No meeting is sitting or scheduled."), id="room-head", markup=False)
         with Horizontal(id="room-body"):
             yield DataTable(id="room-agenda", cursor_type="row", zebra_stripes=True)
             with Vertical(id="room-side"):
@@ -239,13 +224,13 @@ class RoomScreen(AssemblyScreen):
 
     def on_mount(self) -> None:
         columns = ("#", _("Kind"), _("Item"), _("Support"), _("Outcome"))
-        self.query_one("#room-agenda", DataTable).add_columns(*map(display, columns))
-        self.query_one("#room-queue", DataTable).add_columns("#", display(_("Waiting to speak")))
+        self.query_one("#room-agenda", DataTable).add_columns(*columns)
+        self.query_one("#room-queue", DataTable).add_columns("#", _("Waiting to speak"))
         people = (_("Member"), _("Here"), _("Spoke"))
-        self.query_one("#room-people", DataTable).add_columns(*map(display, people))
-        self.query_one("#room-agenda", DataTable).border_title = display(_("Agenda"))
-        self.query_one("#room-queue", DataTable).border_title = display(_("Queue"))
-        self.query_one("#room-people", DataTable).border_title = display(_("People"))
+        self.query_one("#room-people", DataTable).add_columns(*people)
+        self.query_one("#room-agenda", DataTable).border_title = _("Agenda")
+        self.query_one("#room-queue", DataTable).border_title = _("Queue")
+        self.query_one("#room-people", DataTable).border_title = _("People")
         self.set_interval(1.0, self._tick)
         super().on_mount()
 
@@ -265,12 +250,12 @@ class RoomScreen(AssemblyScreen):
         m = self.meeting()
         head = self.query_one("#room-head", Static)
         if m is None:
-            head.update(display(_("No meeting is sitting or scheduled: c calls one.")))
+            head.update(_("No meeting is sitting or scheduled: c calls one."))
             return
         state = digest.state
         local = self.am.local
         current = local.draft(minutes_key(m.id)) if local is not None else ""
-        head.update(BidiLines(Text(meeting_header(state, m) + "\n" + minutes_state(m, current))))
+        head.update(meeting_header(state, m) + "\n" + minutes_state(m, current))
         self._draw_agenda(state, m)
         self._draw_queue(state, m)
         self._draw_people(state, m)
@@ -282,15 +267,14 @@ class RoomScreen(AssemblyScreen):
         table.clear()
         for n, item in enumerate(agenda(state, m), 1):
             now = " <" if item.id == m.current_item else ""
-            cells = (
+            table.add_row(
                 str(n),
                 label(ITEM_LABELS, item.kind),
                 item.title + now,
                 str(len(item.backers)),
                 label(ITEM_OUTCOME_LABELS, item.outcome) if item.outcome else "",
+                key=item.id,
             )
-            # Text, not str: a title is not markup.
-            table.add_row(*(Text(display(c), no_wrap=True) for c in cells), key=item.id)
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1), animate=False)
 
@@ -302,7 +286,7 @@ class RoomScreen(AssemblyScreen):
             back = steps_back(m, hand.member, member is not None and member.supporter)
             name = name_of(state, hand.member)
             shown = _("{name} (steps back)").format(name=name) if back else name
-            table.add_row(str(n), Text(display(shown), no_wrap=True), key=hand.member)
+            table.add_row(str(n), shown, key=hand.member)
 
     def _draw_people(self, state: AssemblyState, m: Meeting) -> None:
         table = self.query_one("#room-people", DataTable)
@@ -319,8 +303,7 @@ class RoomScreen(AssemblyScreen):
             )
             here = _("yes") if member.id in m.attendance else ""
             said = span(spoke[member.id]) if member.id in spoke else ""
-            cells = (name, here, said)
-            table.add_row(*(Text(display(c), no_wrap=True) for c in cells), key=member.id)
+            table.add_row(name, here, said, key=member.id)
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1), animate=False)
 
@@ -334,9 +317,11 @@ class RoomScreen(AssemblyScreen):
             return
         turn = m.speaker
         if turn is None:
-            state = label(MEETING_STATE_LABELS, m.state)
-            said = _("Nobody has the floor.") if m.sits else _("The meeting is {state}.")
-            panel.update(display(said.format(state=state)))
+            panel.update(
+                _("Nobody has the floor.")
+                if m.sits
+                else _("The meeting is {state}.").format(state=label(MEETING_STATE_LABELS, m.state))
+            )
             return
         local = self.am.local
         now = local.clock() if local is not None else d.now_ms
@@ -348,7 +333,7 @@ class RoomScreen(AssemblyScreen):
             )
         else:
             said = _("Speaking: {name}, {span}").format(name=who, span=took)
-        panel.update(BidiLines(Text(said)))
+        panel.update(said)
 
     # --- moves ---------------------------------------------------------------------------
 
@@ -451,7 +436,7 @@ class RoomScreen(AssemblyScreen):
         tomorrow = (d.now_ms // R.DAY_MS + 1) * R.DAY_MS + 18 * 3_600_000
         fields = (
             FormField("title", _("Title (optional)")),
-            FormField("starts", _("When, UTC: YYYY-MM-DD HH:MM"), typed_minute(tomorrow)),
+            FormField("starts", _("When, UTC: YYYY-MM-DD HH:MM"), when(tomorrow)),
             FormField("place", _("Where (optional)")),
         )
 

@@ -15,7 +15,6 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from assemblymesh.i18n import _
-from assemblymesh.tui.bidi import display
 from assemblymesh.tui.dialogs import Form, too_long
 
 
@@ -51,17 +50,17 @@ class ChoiceForm(Form[FormAnswer]):
     def compose(self) -> ComposeResult:
         # Scrolls: at 80x24 a form with three fields is taller than the terminal.
         with VerticalScroll(classes="dialog"):
-            yield Label(display(self.heading), classes="dialog-title", markup=False)
+            yield Label(self.heading, classes="dialog-title", markup=False)
             with RadioSet(id="choice"):
                 for n, (value, label) in enumerate(self.choices):
-                    yield RadioButton(display(label), value=n == 0, name=value)
+                    yield RadioButton(label, value=n == 0, name=value)
             for f in self.fields:
-                yield Label(display(f.placeholder), markup=False)
-                yield Input(f.initial, placeholder=display(f.placeholder), id=f.id)
+                yield Label(f.placeholder, markup=False)
+                yield Input(f.initial, placeholder=f.placeholder, id=f.id)
             yield Static("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button(display(_("Save  ctrl+s")), variant="primary", id="ok")
-                yield Button(display(_("Cancel")), id="cancel")
+                yield Button(_("Save  ctrl+s"), variant="primary", id="ok")
+                yield Button(_("Cancel"), id="cancel")
 
     def on_mount(self) -> None:
         self.query_one(RadioSet).focus()
@@ -80,7 +79,7 @@ class ChoiceForm(Form[FormAnswer]):
         )
         problem = problem or self.check(answer)
         if problem is not None:
-            self.query_one("#error", Static).update(display(problem))
+            self.query_one("#error", Static).update(problem)
             return
         self.dismiss(answer)
 

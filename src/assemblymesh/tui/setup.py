@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -27,7 +26,6 @@ from textual.widgets.option_list import Option
 from assemblymesh.errors import AssemblyMeshError, InviteError
 from assemblymesh.home import INVITE_PREFIX
 from assemblymesh.i18n import N_, _
-from assemblymesh.tui.bidi import BidiLines, display
 from assemblymesh.tui.footer import TranslatedFooter
 
 if TYPE_CHECKING:
@@ -55,7 +53,7 @@ class CodeArea(TextArea):
 def _field(widget: Widget, label: str) -> ComposeResult:
     """A form field with its label on its frame, and the line under it for its error.
     The focused field's label is marked in words (▶), not only by colour."""
-    widget.border_title = display(label)
+    widget.border_title = label
     yield widget
     error = Static("", id=f"{widget.id}-error", classes="error field-error", markup=False)
     error.display = False
@@ -77,11 +75,13 @@ class SetupScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≡")
         with VerticalScroll(id="setup-body"):
-            welcome = _(
-                "Welcome to AssemblyMesh. Found a new assembly, or join one with the invite"
-                " code a member gave you. Everything stays on this computer until you sync."
+            yield Static(
+                _(
+                    "Welcome to AssemblyMesh. Found a new assembly, or join one with the invite"
+                    " code a member gave you. Everything stays on this computer until you sync."
+                ),
+                markup=False,
             )
-            yield Static(BidiLines(Text(welcome)), id="setup-welcome", markup=False)
             yield Static(self.problem, id="setup-error", classes="error", markup=False)
             with TabbedContent(initial="open" if self.known else "found"):
                 if self.known:

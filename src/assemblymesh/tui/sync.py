@@ -18,7 +18,6 @@ from assemblymesh.errors import AssemblyMeshError
 from assemblymesh.home import DEFAULT_PORT, parse_address
 from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.tui.base import AssemblyScreen
-from assemblymesh.tui.bidi import BidiLines, display
 from assemblymesh.tui.dialogs import AddressDialog
 from assemblymesh.tui.footer import TranslatedFooter
 from assemblymesh.tui.messages import PeersChanged, SyncProgressed
@@ -51,8 +50,8 @@ class SyncScreen(AssemblyScreen):
     def on_mount(self) -> None:
         table = self.query_one("#peer-table", DataTable)
         columns = (_("Peer"), _("Via"), _("State"), _("Last sync"), _("In"), _("Out"))
-        table.add_columns(*map(display, (*columns, _("Refused"), _("Why"))))
-        table.border_title = display(_("Peers (LAN, mesh, static)"))
+        table.add_columns(*columns, _("Refused"), _("Why"))
+        table.border_title = _("Peers (LAN, mesh, static)")
         self._draw_peers()
         self._draw_progress(self.am.progress)
 
@@ -78,7 +77,7 @@ class SyncScreen(AssemblyScreen):
             text.append("\n" + _("Not admitted yet: connect to a member to complete your join."))
         if self.am.network_note:
             text.append(f"\n{self.am.network_note}", style="bold")
-        self.query_one("#node", Static).update(BidiLines(text))
+        self.query_one("#node", Static).update(text)
         self._draw_peers()
 
     def _draw_peers(self) -> None:
@@ -86,7 +85,7 @@ class SyncScreen(AssemblyScreen):
         now = self.am.digest.now_ms if self.am.digest is not None else 0
         table.clear()
         for peer in self.am.peers:
-            cells = (
+            table.add_row(
                 peer.name,
                 peer.transport,
                 peer.state,
@@ -96,10 +95,8 @@ class SyncScreen(AssemblyScreen):
                 str(peer.refusals),
                 _cut(peer.reason, self.WHY_WIDTH),
             )
-            table.add_row(*map(display, cells))
         if not self.am.peers:
-            none = display(_("no peers seen yet (a adds one)"))
-            table.add_row(none, "", "", "", "", "", "", "")
+            table.add_row(_("no peers seen yet (a adds one)"), "", "", "", "", "", "", "")
         self._draw_detail()
 
     def chosen_peer(self) -> PeerInfo | None:
@@ -111,12 +108,13 @@ class SyncScreen(AssemblyScreen):
         detail = self.query_one("#peer-detail", Static)
         detail.display = peer is not None and bool(peer.reason)
         if peer is not None and peer.reason:
-            said = ngettext(
-                "{name} was refused once, the last because: {reason}",
-                "{name} was refused {count} times, the last because: {reason}",
-                peer.refusals,
-            ).format(name=peer.name, count=peer.refusals, reason=peer.reason)
-            detail.update(BidiLines(Text(said)))
+            detail.update(
+                ngettext(
+                    "{name} was refused once, the last because: {reason}",
+                    "{name} was refused {count} times, the last because: {reason}",
+                    peer.refusals,
+                ).format(name=peer.name, count=peer.refusals, reason=peer.reason)
+            )
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._draw_detail()
@@ -125,7 +123,7 @@ class SyncScreen(AssemblyScreen):
         row = self.query_one("#progress-row")
         row.display = progress is not None and not progress.finished
         if progress is not None:
-            self.query_one("#progress-label", Label).update(display(progress.label))
+            self.query_one("#progress-label", Label).update(progress.label)
             self.query_one(ProgressBar).update(total=progress.total, progress=progress.done)
 
     def on_peers_changed(self, message: PeersChanged) -> None:
@@ -267,7 +265,7 @@ class InviteScreen(Screen[None]):
         yield Header(show_clock=False, icon="≡")
         yield Static("", id="invite-note", markup=False)
         with VerticalScroll(id="invite-body"):
-            yield Static(BidiLines(Text(self.about)), id="invite-about", markup=False)
+            yield Static(self.about, id="invite-about", markup=False)
             yield Static(self.code, id="invite-code", markup=False)
             yield Static("\n".join(self.qr), id="qr", markup=False)
         yield TranslatedFooter()
@@ -311,7 +309,7 @@ class InviteScreen(Screen[None]):
         )
 
     def say(self, note: str) -> None:
-        self.query_one("#invite-note", Static).update(BidiLines(Text(note)))
+        self.query_one("#invite-note", Static).update(note)
         self.query_one("#invite-note").display = bool(note)
 
     def action_qr_only(self) -> None:

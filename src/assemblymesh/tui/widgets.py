@@ -59,7 +59,7 @@ class PagedTable(DataTable[str | Text]):
         self._last_key: str | None = None
 
     def on_mount(self) -> None:
-        self.add_columns(*(display(name) for name in self._column_names))
+        self.add_columns(*self._column_names)
         self._show_page(self.page, 0)
 
     # --- data --------------------------------------------------------------------------
@@ -110,7 +110,7 @@ class PagedTable(DataTable[str | Text]):
         else:
             # The note goes in the widest column: a long first cell would widen a narrow one.
             blank = [""] * len(self._column_names)
-            blank[min(1, len(blank) - 1)] = display(self.empty)
+            blank[min(1, len(blank) - 1)] = self.empty
             self.add_row(*blank, key="")
         self._update_subtitle()
         self._announce()
@@ -119,10 +119,8 @@ class PagedTable(DataTable[str | Text]):
         if self.total > self.page_size:
             first = self.page * self.page_size + 1
             last = min(self.total, first + self.page_size - 1)
-            self.border_subtitle = display(
-                _("{first}-{last} of {total}  [ ] pages").format(
-                    first=first, last=last, total=self.total
-                )
+            self.border_subtitle = _("{first}-{last} of {total}  [ ] pages").format(
+                first=first, last=last, total=self.total
             )
         else:
             self.border_subtitle = f"{self.total}"
