@@ -127,7 +127,7 @@ async def test_the_meeting_room_in_spanish_and_arabic(trio: Trio, lang: str) -> 
 
 FUNDS = {
     "es": ("Saldo: 90 EUR", "Custodio ahora: Rosa", "Libro de cuentas (2 asientos):"),
-    "ar": ("الرصيد: 90 EUR", "القيّم الآن: Rosa", "سجل الحسابات (قيدان: 2):"),
+    "ar": ("الرصيد: 90 EUR", "القيّم الآن: Rosa", "دفتر الحسابات (2 قيدان):"),
 }
 
 
