@@ -9,6 +9,7 @@ appears on every screen with the next fold. Reached from the meeting screen (``m
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import partial
 from typing import ClassVar
@@ -41,7 +42,7 @@ from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.draft import DraftScreen
 from assemblymesh.tui.room_forms import ChoiceForm, FormAnswer, FormField
 from assemblymesh.tui.view import Digest, name_of, span, when
-from assemblymesh.utc import parse_utc
+from assemblymesh.utc import MINUTE_FORMAT, parse_utc
 
 STACK_LABELS = {
     R.STACK_IN_ORDER: N_("in the order hands went up"),
@@ -73,6 +74,12 @@ ITEM_OUTCOME_LABELS = {
     R.DEFERRED: N_("deferred"),
     R.DROPPED: N_("dropped"),
 }
+
+
+def typed_minute(ms: int) -> str:
+    """A moment in the form the meeting form reads back (``parse_utc``), whatever the
+    language: ``2026-05-01 18:00``."""
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime(MINUTE_FORMAT)
 
 
 def label(labels: dict[str, str], key: str) -> str:
@@ -436,7 +443,7 @@ class RoomScreen(AssemblyScreen):
         tomorrow = (d.now_ms // R.DAY_MS + 1) * R.DAY_MS + 18 * 3_600_000
         fields = (
             FormField("title", _("Title (optional)")),
-            FormField("starts", _("When, UTC: YYYY-MM-DD HH:MM"), when(tomorrow)),
+            FormField("starts", _("When, UTC: YYYY-MM-DD HH:MM"), typed_minute(tomorrow)),
             FormField("place", _("Where (optional)")),
         )
 
