@@ -242,6 +242,21 @@ def test_long_texts_come_from_a_file_or_stdin_and_the_limit_is_stated(
     assert result.exit_code == 1 and "--body-file" in result.stderr
 
 
+def test_control_and_direction_characters_are_refused_in_titles_and_names(founded: Path) -> None:
+    for title in ("Two\nlines", "Tab\there", "Budget\u202etxt.exe"):
+        result = run(founded, "propose", "--title", title, "--body", "x", ok=False)
+        assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.stderr
+        assert "U+" in result.stderr and "(rule: well-formed-act)" in result.stderr
+    result = run(founded, "member", "add", "Elder\u202e", ok=False)
+    assert result.exit_code == 1 and "U+202E" in result.stderr
+    body = "Line one.\n\tLine two.\n"
+    pid = last_line(run(founded, "propose", "--title", "Shed", "--body", body))
+    assert [p["body"] for p in status(founded)["proposals"] if p["id"] == pid] == [body]
+    # Nothing refused reached the record: status lists one proposal on one line each.
+    listed = [line for line in run(founded, "status").stdout.splitlines() if "v1" in line]
+    assert len(listed) == 1 and "Shed" in listed[0]
+
+
 def test_closing_without_everyone_heard_needs_yes_and_late_objections_show_in_status(
     tmp_path: Path,
 ) -> None:
