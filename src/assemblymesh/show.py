@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from assemblymesh.errors import NotFoundError, UsageError
+from assemblymesh.i18n import _
 from assemblymesh.model import AssemblyState, Decision, Position, Proposal, Round
 from assemblymesh.model import rules as R
 from assemblymesh.model.acts import Effect
@@ -134,6 +135,7 @@ def round_data(state: AssemblyState, r: Round) -> dict[str, Any]:
         "closed_by": r.closed_by,
         "closed_ts": r.closed_ts,
         "outcome": r.outcome,
+        "announced": r.announced,
         "decision": r.decision,
         "statement": r.statement,
         "positions": [_position(state, pos) for pos in positions],
@@ -267,6 +269,14 @@ def round_lines(data: dict[str, Any]) -> list[str]:
     lines += thread_lines(data["thread"])
     if data["outcome"] is not None:
         lines.append(f"\n  outcome: {data['outcome']} (closed {_when(data['closed_ts'])})")
+        if data["announced"] not in (None, data["outcome"]):
+            lines.append(
+                "  "
+                + _(
+                    "announced at close: {announced}; positions from members out of range "
+                    "arrived afterwards"
+                ).format(announced=data["announced"])
+            )
     if data["decision"]:
         lines.append(f"  decision: {data['decision'][:8]}")
     if data["statement"]:

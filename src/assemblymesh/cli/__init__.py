@@ -29,6 +29,7 @@ from assemblymesh.errors import (
 )
 from assemblymesh.heard import store_problem
 from assemblymesh.home import ALL_ADDRESSES, DEFAULT_PORT, Home, LocalAssembly, parse_address
+from assemblymesh.i18n import _
 from assemblymesh.model import (
     AssemblyState,
     Decision,
@@ -685,15 +686,17 @@ def _plain(value: Any) -> Any:
 
 
 def changed_since_close(state: AssemblyState) -> list[dict[str, Any]]:
-    """Decisions that late objections reached after their round closed: what the close
-    said is no longer the whole story. Derived from the record, so every node agrees."""
-    changed = []
+    """Closes that are no longer the whole story: rounds whose outcome is not the one the
+    facilitator announced (positions from members out of range arrived afterwards), and
+    decisions that late objections reached. Derived from the record, so every node agrees."""
+    changed = [_outcome_changed(state, r) for r in state.rounds.values() if r.changed_since_close]
     for d in state.decisions.values():
         if not d.late_objections:
             continue
         p = state.proposals.get(d.proposal)
         changed.append(
             {
+                "kind": "late-objection",
                 "decision": d.id,
                 "proposal": d.proposal,
                 "title": p.title if p is not None else d.proposal[:8],
@@ -705,7 +708,21 @@ def changed_since_close(state: AssemblyState) -> list[dict[str, Any]]:
                 "since": max(o.ts for o in d.late_objections),
             }
         )
-    return changed
+    return sorted(changed, key=lambda c: (c["since"], c["proposal"]))
+
+
+def _outcome_changed(state: AssemblyState, r: Round) -> dict[str, Any]:
+    p = state.proposals.get(r.proposal)
+    return {
+        "kind": "out-of-range",
+        "round": r.id,
+        "decision": r.decision,
+        "proposal": r.proposal,
+        "title": p.title if p is not None else r.proposal[:8],
+        "announced": r.announced,
+        "outcome": r.outcome,
+        "since": r.closed_ts,
+    }
 
 
 def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
@@ -1052,6 +1069,21 @@ def status(ctx: Context, as_json: bool) -> None:
     if data["changed_since_close"]:
         click.echo(f"\nChanged since close ({len(data['changed_since_close'])}):")
         for c in data["changed_since_close"]:
+            if c["kind"] == "out-of-range":
+                click.echo(
+                    "  "
+                    + _(
+                        "{proposal}  {title}: closed as {announced}, now {outcome}: positions "
+                        "from members out of range arrived after the close ({when})"
+                    ).format(
+                        proposal=short(c["proposal"]),
+                        title=c["title"],
+                        announced=c["announced"],
+                        outcome=c["outcome"],
+                        when=when(c["since"]),
+                    )
+                )
+                continue
             what = "returned" if c["status"] == process.DECISION_RETURNED else "still stands"
             click.echo(
                 f"  {short(c['proposal'])}  {c['title']}: {what} after a late objection from"

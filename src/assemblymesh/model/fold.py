@@ -1103,6 +1103,7 @@ class _Folder(FundFolding):
             outcome=tally.outcome,
             decision=decision_id,
             statement=act.statement,
+            announced=act.announced,
         )
         self.proposals[p.id] = dataclasses.replace(p, state=state)
         return f"closed round on {p.title!r}: {tally.outcome} ({tally.describe()})"

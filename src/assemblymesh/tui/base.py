@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from assemblymesh.i18n import _
 from assemblymesh.model import Proposal, Round
 from assemblymesh.model.effect_text import effect_as_text, parse_effect
 from assemblymesh.tui.dialogs import EffectParser
@@ -91,6 +92,9 @@ class ReviewNotice(Static):
         reminder = digest.deadline_reminder()
         if reminder:
             lines.append(f"! {reminder}: state it in My view (3, s)")
+        changed = digest.changed_notice()
+        if changed:
+            lines.append("! " + _("{notice}: see Home (1)").format(notice=changed))
         self.display = bool(lines)
         if lines:
             self.update("\n".join(lines))
