@@ -274,6 +274,7 @@ def test_closing_without_everyone_heard_needs_yes_and_late_objections_show_in_st
     assert "no position yet: Ben" in result.stderr
     assert "not in range" in result.stderr and "--yes" in result.stderr
     assert status(amara)["rounds"][0]["phase"] == "positions"  # nothing was written
+    assert f"positions  on {pid[:8]} Quiet hours  positions: 1" in run(amara, "status").stdout
     assert "outcome: adopted" in run(amara, "round", "close", rid, "--yes").stdout
     assert "Changed since close" not in run(amara, "status").stdout
 

@@ -989,11 +989,12 @@ def _echo_record(data: dict[str, Any]) -> None:
         for effect in p["effects_text"]:
             click.echo(f"{'':12}does: {effect}")
     open_rounds = [r for r in data["rounds"] if r["phase"] != process.CLOSED]
+    titles = {p["id"]: p["title"] for p in data["proposals"]}
     click.echo(f"\nOpen rounds ({len(open_rounds)}):")
     for r in open_rounds:
         click.echo(
             f"  {short(r['id'])}  {r['phase']:<10} on {short(r['proposal'])}"
-            f"  positions: {len(r['positions'])}"
+            f" {titles.get(r['proposal'], '')}  positions: {len(r['positions'])}"
         )
         _echo_round_extra(r)
     click.echo(f"\nDecisions ({len(data['decisions'])}):")

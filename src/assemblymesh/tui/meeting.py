@@ -18,6 +18,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
 from assemblymesh.heard import unheard
+from assemblymesh.i18n import _, ngettext
 from assemblymesh.model import Proposal, Round, commands, tables
 from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
@@ -285,7 +286,7 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
             warning = "\n".join(lines)
         dialog = CloseDialog(
             f"Close the round on {p.title!r}?",
-            f"{len(r.positions)} positions, {len(r.objections)} objection(s).",
+            counted(len(r.positions), len(r.objections)),
             warning=warning,
             anyway="Close without them",
         )
@@ -324,3 +325,15 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
                 self.notify(f"{p.title!r} rejected")
 
         self.app.push_screen(TextDialog(f"Reject {p.title!r}: the reason"), callback=reject)
+
+
+def counted(positions: int, objections: int) -> str:
+    """'2 positions, 1 objection.': what a close would count, for its dialog."""
+    return _("{positions}, {objections}.").format(
+        positions=ngettext("{count} position", "{count} positions", positions).format(
+            count=positions
+        ),
+        objections=ngettext("{count} objection", "{count} objections", objections).format(
+            count=objections
+        ),
+    )
