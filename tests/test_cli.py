@@ -417,3 +417,14 @@ def test_a_mistyped_command_line_is_one_error_line(tmp_path: Path, args: tuple[s
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
     assert "--help')" in result.stderr
+
+
+def test_the_audit_trail_dates_an_invite_expiry(founded: Path) -> None:
+    run(founded, "invite", "--no-qr", "--valid-days", "7")
+    (line,) = [line for line in run(founded, "log").stdout.splitlines() if "invite" in line]
+    expires = line.rsplit("(expires ", 1)[1]
+    assert (
+        expires.endswith(" UTC)")
+        and expires[:2] == "20"
+        and len(expires) == len("2026-12-11 06:23 UTC)")
+    )
