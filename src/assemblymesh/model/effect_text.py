@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from assemblymesh.errors import UsageError
+from assemblymesh.i18n import N_, _
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 from assemblymesh.model.state import AssemblyState
@@ -27,7 +28,8 @@ ROLE_NAMES = {
     "steward": R.STEWARD,
 }
 
-EFFECT_HELP = (
+# Marked for the catalogue: ``--help`` shows it in the chosen language (``cli.helptext``).
+EFFECT_HELP = N_(
     "What the decision does when it takes effect (repeatable): grant-role:MEMBER:ROLE:DAYS,"
     " end-role:MEMBER:ROLE, rule:NAME=VALUE (cooling-off-hours, quorum, review-days,"
     " block-threshold, meeting-quorum, agenda-order, absence-lookback),"
@@ -55,7 +57,7 @@ RULE_UNITS = {
 
 def parse_effect(state: AssemblyState, text: str) -> A.Effect:
     """One ``--effect`` argument as the effect it names (members by name or id prefix)."""
-    kind, _, rest = text.partition(":")
+    kind, _colon, rest = text.partition(":")
     parts = rest.split(":") if rest else []
     if kind in _FREE_TAIL and len(parts) > _FREE_TAIL[kind]:
         # The last field is free text (a purpose, what is provided): it may hold colons.
@@ -63,11 +65,26 @@ def parse_effect(state: AssemblyState, text: str) -> A.Effect:
         parts = [*parts[:keep], ":".join(parts[keep:])]
     make = _EFFECT_PARSERS.get((kind, len(parts)))
     if make is None:
-        raise UsageError(f"effect {text!r} is not one of: {EFFECT_HELP.split(': ', 1)[1]}")
+        raise UsageError(
+            _("effect {effect!r} is not one of: {forms}").format(effect=text, forms=EFFECT_FORMS)
+        )
     try:
         return make(state, parts)
-    except (KeyError, ValueError) as exc:
-        raise UsageError(f"effect {text!r}: {exc}") from exc
+    except KeyError as exc:
+        raise UsageError(
+            _("effect {effect!r}: {name} is not one of: {known}").format(
+                effect=text, name=exc, known=", ".join(_known_names(kind))
+            )
+        ) from exc
+    except ValueError as exc:
+        raise UsageError(
+            _("effect {effect!r}: {problem}").format(effect=text, problem=exc)
+        ) from exc
+
+
+def _known_names(kind: str) -> list[str]:
+    """What a name in an effect of ``kind`` may be, for the error when it is none of them."""
+    return sorted(RULE_UNITS) if kind == "rule" else sorted(ROLE_NAMES)
 
 
 def effect_as_text(state: AssemblyState, effect: A.Effect) -> str:
@@ -160,7 +177,7 @@ def _role_name(role: str) -> str:
 
 
 def _rule_effect(_state: AssemblyState, parts: list[str]) -> A.Effect:
-    name, _, value = parts[0].partition("=")
+    name, _equals, value = parts[0].partition("=")
     rule, unit = RULE_UNITS[name]
     return A.SetRuleEffect(rule=rule, value=int(value) * unit)
 
@@ -168,7 +185,9 @@ def _rule_effect(_state: AssemblyState, parts: list[str]) -> A.Effect:
 def _date_ms(text: str) -> int:
     day = parse_utc(text, DAY_FORMAT)
     if day is None:
-        raise ValueError(f"{text!r} is not a date like 2026-05-01")
+        raise ValueError(
+            _("{given!r} is not a date like {example}").format(given=text, example="2026-05-01")
+        )
     return day
 
 
@@ -178,9 +197,13 @@ def _members(state: AssemblyState, text: str) -> tuple[str, ...]:
 
 def _establish_fund(state: AssemblyState, p: list[str]) -> A.Effect:
     name, unit, dissolves, threshold, stewards, term, rest, purpose = p
-    remainder, _, to = rest.partition("=")
+    remainder, _equals, to = rest.partition("=")
     if remainder not in R.REMAINDER_KINDS or (remainder == R.REMAINDER_GIVE) != bool(to.strip()):
-        raise ValueError("the remainder is 'return' or 'give=RECIPIENT'")
+        raise ValueError(
+            _("the remainder is '{returned}' or '{given}'").format(
+                returned="return", given="give=RECIPIENT"
+            )
+        )
     return A.EstablishFundEffect(
         name=name,
         purpose=purpose,
@@ -198,9 +221,9 @@ def _establish_partnership(state: AssemblyState, p: list[str]) -> A.Effect:
     name, supporters, sunset, fund, skills, provides = p
     pairs = []
     for item in skills.split("+") if skills.strip() not in ("", "-") else []:
-        skill, _, member = item.rpartition("@")
+        skill, _at, member = item.rpartition("@")
         if not skill.strip():
-            raise ValueError(f"a skill is SKILL@MEMBER, not {item!r}")
+            raise ValueError(_("a skill is SKILL@MEMBER, not {given!r}").format(given=item))
         pairs.append((skill.strip(), state.find_member(member).id))
     return A.EstablishPartnershipEffect(
         name=name,
