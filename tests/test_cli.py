@@ -242,6 +242,21 @@ def test_long_texts_come_from_a_file_or_stdin_and_the_limit_is_stated(
     assert result.exit_code == 1 and "--body-file" in result.stderr
 
 
+def test_control_and_direction_characters_are_refused_in_titles_and_names(founded: Path) -> None:
+    for title in ("Two\nlines", "Tab\there", "Budget\u202etxt.exe"):
+        result = run(founded, "propose", "--title", title, "--body", "x", ok=False)
+        assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.stderr
+        assert "U+" in result.stderr and "(rule: well-formed-act)" in result.stderr
+    result = run(founded, "member", "add", "Elder\u202e", ok=False)
+    assert result.exit_code == 1 and "U+202E" in result.stderr
+    body = "Line one.\n\tLine two.\n"
+    pid = last_line(run(founded, "propose", "--title", "Shed", "--body", body))
+    assert [p["body"] for p in status(founded)["proposals"] if p["id"] == pid] == [body]
+    # Nothing refused reached the record: status lists one proposal on one line each.
+    listed = [line for line in run(founded, "status").stdout.splitlines() if "v1" in line]
+    assert len(listed) == 1 and "Shed" in listed[0]
+
+
 def test_closing_without_everyone_heard_needs_yes_and_late_objections_show_in_status(
     tmp_path: Path,
 ) -> None:
@@ -259,6 +274,7 @@ def test_closing_without_everyone_heard_needs_yes_and_late_objections_show_in_st
     assert "no position yet: Ben" in result.stderr
     assert "not in range" in result.stderr and "--yes" in result.stderr
     assert status(amara)["rounds"][0]["phase"] == "positions"  # nothing was written
+    assert f"positions  on {pid[:8]} Quiet hours  positions: 1" in run(amara, "status").stdout
     assert "outcome: adopted" in run(amara, "round", "close", rid, "--yes").stdout
     assert "Changed since close" not in run(amara, "status").stdout
 
@@ -401,3 +417,14 @@ def test_a_mistyped_command_line_is_one_error_line(tmp_path: Path, args: tuple[s
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
     assert "--help')" in result.stderr
+
+
+def test_the_audit_trail_dates_an_invite_expiry(founded: Path) -> None:
+    run(founded, "invite", "--no-qr", "--valid-days", "7")
+    (line,) = [line for line in run(founded, "log").stdout.splitlines() if "invite" in line]
+    expires = line.rsplit("(expires ", 1)[1]
+    assert (
+        expires.endswith(" UTC)")
+        and expires[:2] == "20"
+        and len(expires) == len("2026-12-11 06:23 UTC)")
+    )

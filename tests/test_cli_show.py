@@ -13,9 +13,12 @@ import pytest
 from assemblymesh.errors import UsageError
 from assemblymesh.home import Home
 from assemblymesh.show import find_item
+from tests import cli_helpers as helpers
+from tests.cli_helpers import clock
+from tests.helpers import Clock
 from tests.test_cli import founded, last_line, run, status, sync
 
-__all__ = ["founded"]
+__all__ = ["clock", "founded"]
 
 STATEMENT = "Quiet hours from 10pm.\nWe keep the list of exceptions on the notice board."
 
@@ -137,3 +140,43 @@ def test_show_refuses_an_unknown_or_ambiguous_ref_in_one_line(
     with pytest.raises(UsageError, match=r"ambiguous \(a proposal and a round match\)"):
         find_item(crafted, "AB0")
     assert find_item(crafted, "ab02")[0] == "round"
+
+
+def test_a_close_that_positions_from_out_of_range_changed_is_said_by_status_and_show(
+    tmp_path: Path, clock: Clock
+) -> None:
+    amara, ben = tmp_path / "amara", tmp_path / "ben"
+    helpers.run(amara, "init", "--name", "Riverside", "--member-name", "Amara")
+    code = helpers.last_line(helpers.run(amara, "invite", "--no-qr"))
+    helpers.run(ben, "join", code, "--member-name", "Ben")
+    helpers.sync(clock, amara, ben)
+    pid = helpers.last_line(helpers.run(amara, "propose", "--title", "Quiet hours", "--body", "x"))
+    rid = helpers.last_line(helpers.run(amara, "round", "open", pid))
+    helpers.run(amara, "round", "advance", rid)
+    helpers.run(amara, "round", "advance", rid)
+    helpers.sync(clock, amara, ben)
+    # Ben objects out of range; Amara, who has not received it, closes with her consent.
+    helpers.run(ben, "position", rid, "object", "--reason", "Shift workers sleep by day.")
+    helpers.run(amara, "position", rid, "consent")
+    closed = helpers.run(amara, "round", "close", rid, "--yes", "--statement", "From 8pm.")
+    assert "outcome: adopted" in closed.stdout
+    assert "Changed since close" not in helpers.run(amara, "status").stdout
+    helpers.sync(clock, amara, ben)
+    for home in (amara, ben):  # every node says so, from the record
+        text = helpers.run(home, "status").stdout
+        assert "Changed since close (1):" in text
+        assert (
+            f"{pid[:8]}  Quiet hours: closed as adopted, now objections: positions from members"
+            " out of range arrived after the close" in text
+        )
+        (changed,) = helpers.status(home)["changed_since_close"]
+        assert (changed["kind"], changed["round"], changed["decision"]) == (
+            "out-of-range",
+            rid,
+            None,
+        )
+        assert (changed["announced"], changed["outcome"]) == ("adopted", "objections")
+        shown = helpers.run(home, "show", rid).stdout
+        assert "outcome: objections" in shown
+        assert "announced at close: adopted; positions from members out of range" in shown
+    assert helpers.status(amara)["decisions"] == []

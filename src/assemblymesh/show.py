@@ -144,6 +144,7 @@ def round_data(state: AssemblyState, r: Round) -> dict[str, Any]:
         "closed_by": r.closed_by,
         "closed_ts": r.closed_ts,
         "outcome": r.outcome,
+        "announced": r.announced,
         "decision": r.decision,
         "statement": r.statement,
         "positions": [_position(state, pos) for pos in positions],
@@ -292,6 +293,14 @@ def round_lines(data: dict[str, Any]) -> list[str]:
                 outcome=data["outcome"], when=_when(data["closed_ts"])
             )
         )
+        if data["announced"] not in (None, data["outcome"]):
+            lines.append(
+                "  "
+                + _(
+                    "announced at close: {announced}; positions from members out of range "
+                    "arrived afterwards"
+                ).format(announced=data["announced"])
+            )
     if data["decision"]:
         lines.append("  " + _("decision: {id}").format(id=data["decision"][:8]))
     if data["statement"]:

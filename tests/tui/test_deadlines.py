@@ -48,13 +48,28 @@ async def test_a_near_deadline_reminds_the_member_it_waits_for_on_every_screen(
         assert "'Compost bins' waits for your position" in notice_of(app)
         rounds = app.screen.query_one("#my-rounds", DataTable)
         assert [str(rounds.get_row_at(i)[0]) for i in range(2)] == ["Compost bins", "Rain barrel"]
-        assert str(rounds.get_row_at(0)[3]) != "-"
+        assert [str(rounds.get_row_at(i)[1]) for i in range(2)] == ["in 19h 59m", "in 1d 5h"]
         app.selected = _proposal_of(app, "Compost bins")
         await pilot.press("2")
         await settle(app, pilot)
         outcome = shown(app, "#m-outcome")
         assert "Deadline " in outcome and "a facilitator closes the round" in outcome
         assert "No position yet: Amara, Kofi" in outcome
+
+
+async def test_the_closing_time_fits_beside_the_rounds_waiting_for_me(trio: Trio) -> None:
+    round_with_deadline(trio, "Compost bins", 20)
+    app = trio.app("Amara")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        rounds = app.screen.query_one("#my-rounds", DataTable)
+        columns = list(rounds.columns.values())
+        assert [str(c.label) for c in columns][:2] == ["Proposal", "Closes"]
+        # Seen without scrolling: the title and the closing time fit in the left pane.
+        shown_width = sum(c.get_render_width(rounds) for c in columns[:2])
+        assert shown_width <= rounds.scrollable_content_region.width
 
 
 async def test_no_reminder_while_the_deadline_is_far_or_my_position_is_in(trio: Trio) -> None:

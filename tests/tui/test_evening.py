@@ -13,7 +13,9 @@ from assemblymesh.model import rules as R
 from assemblymesh.sim.memory import pump
 from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.dialogs import ConfirmDialog
+from assemblymesh.tui.meeting import counted
 from tests.tui.conftest import Trio, proposal_in_positions, settle
+from tests.tui.test_deadlines import notice_of
 from tests.tui.test_screens import shown
 
 
@@ -76,7 +78,8 @@ async def test_the_close_dialog_counts_what_arrived_from_another_process(trio: T
         dialog = app.screen
         assert isinstance(dialog, ConfirmDialog)
         texts = [str(s.render()) for s in dialog.query(Static)]
-        assert "2 positions, 1 objection(s)." in texts
+        assert "2 positions, 1 objection." in texts
+        assert counted(1, 0) == "1 position, 0 objections."
         warning = str(dialog.query_one("#warning", Static).render())
         assert "No position yet: Kofi." in warning and "Amara" not in warning
 
@@ -107,14 +110,24 @@ async def test_outcomes_changed_after_the_close_are_announced_everywhere(trio: T
         await settle(app, pilot)
         changed = [n.message for n in app._notifications if n.title == "Outcome changed"]
         assert changed == [
-            "Compost bins: the outcome is now returned with objections (was adopted):"
-            " positions arrived from members out of range",
+            "Compost bins: closed as adopted, now returned with objections: positions from"
+            " members out of range arrived after the close",
             "Seed swap: the decision was returned by a late objection from Kofi",
         ]
+        # Under the navigation of every screen, for a week: here the Me screen.
+        assert notice_of(app) == "! 1 outcome changed after its close: see Home (1)"
         await pilot.press("1")
         await pilot.pause()
         side = shown(app, "#side-panel")
         assert "Changed since close" in side
-        assert "! Compost bins: the outcome is now returned with objections" in side
+        assert "Compost bins: closed as adopted, now returned with objections" in side
         assert "Seed swap: returned after a late objection from Kofi" in side
-        assert "! Seed swap" not in side  # the record says it already: once is enough
+        assert "! " not in side  # the record says both already: once is enough
+    # The close carried what Rosa counted, so an app started later says it too...
+    for days, notice in ((0, "! 1 outcome changed after its close: see Home (1)"), (8, "")):
+        trio.clock.advance(days * R.DAY_MS)
+        app = AssemblyApp(trio.homes["Rosa"], refold_every=None, poll_every=None)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            assert notice_of(app) == notice  # ...on every screen for a week
+            assert "Compost bins: closed as adopted, now returned" in shown(app, "#side-panel")

@@ -18,7 +18,7 @@ async def test_objection_needs_a_reason_then_is_recorded(trio: Trio) -> None:
         await pilot.press("3")
         await pilot.pause()
         rounds = app.screen.query_one("#my-rounds", DataTable)
-        assert rounds.get_row_at(0)[:3] == ["Compost bins", "positions", "-"]
+        assert rounds.get_row_at(0) == ["Compost bins", "-", "-", "positions"]
         rounds.focus()
         await pilot.pause()
         assert app.selected == pid
@@ -122,6 +122,30 @@ async def test_a_text_over_the_limit_stays_in_the_dialog_with_the_limit_stated(
         assert app.screen is not dialog
     titles = [p.title for p in trio.reopen("Amara").proposals.values()]
     assert titles == ["Manifesto"]
+
+
+async def test_a_title_with_a_direction_control_stays_in_the_dialog(trio: Trio) -> None:
+    app = trio.app("Amara")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3", "n")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, TextDialog)
+        dialog.query_one("#title", Input).value = "Budget\u202etxt.exe"
+        dialog.query_one(TextArea).load_text("Line one.\n\tLine two.")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen is dialog
+        assert dialog.query_one("#title", Input).value == "Budget\u202etxt.exe"
+        error = str(dialog.query_one("#error", Static).render())
+        assert "U+202E" in error and "nothing is lost" in error
+        dialog.query_one("#title", Input).value = "Budget"
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+        assert app.screen is not dialog
+    bodies = [p.versions[-1].body for p in trio.reopen("Amara").proposals.values()]
+    assert bodies == ["Line one.\n\tLine two."]
 
 
 async def test_a_refused_long_text_names_the_limit(trio: Trio) -> None:

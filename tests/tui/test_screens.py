@@ -16,7 +16,7 @@ from assemblymesh.model import commands
 from assemblymesh.model import rules as R
 from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.draft import edit_span
-from assemblymesh.tui.help import HelpScreen
+from assemblymesh.tui.help import HelpScreen, key_table
 from assemblymesh.tui.peers import LAN, MESH, ManualPeers, PeerInfo, SyncProgress
 from assemblymesh.tui.qr import qr_lines, qr_matrix
 from assemblymesh.tui.setup import SetupScreen
@@ -288,6 +288,13 @@ async def test_help_lists_each_key_once(trio: Trio) -> None:
         lines = shown(app, "#help Static:last-of-type").splitlines()
         for key in "12345":
             assert sum(1 for line in lines if line.split()[1:2] == [key]) == 1, key
+        table = key_table()
+        wheres, keys = table.columns[0].cells, table.columns[1].cells
+        listed = [
+            (where, key) for where, ks in zip(wheres, keys, strict=True) for key in ks.split(", ")
+        ]
+        assert len(listed) == len(set(listed)), sorted(k for k in listed if listed.count(k) > 1)
+        assert ("anywhere", "f1") in listed and ("lists", "right square bracket") in listed
 
 
 async def test_a_damaged_store_stops_the_app_with_the_command_line_error(trio: Trio) -> None:

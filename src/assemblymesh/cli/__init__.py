@@ -784,15 +784,17 @@ def _plain(value: Any) -> Any:
 
 
 def changed_since_close(state: AssemblyState) -> list[dict[str, Any]]:
-    """Decisions that late objections reached after their round closed: what the close
-    said is no longer the whole story. Derived from the record, so every node agrees."""
-    changed = []
+    """Closes that are no longer the whole story: rounds whose outcome is not the one the
+    facilitator announced (positions from members out of range arrived afterwards), and
+    decisions that late objections reached. Derived from the record, so every node agrees."""
+    changed = [_outcome_changed(state, r) for r in state.rounds.values() if r.changed_since_close]
     for d in state.decisions.values():
         if not d.late_objections:
             continue
         p = state.proposals.get(d.proposal)
         changed.append(
             {
+                "kind": "late-objection",
                 "decision": d.id,
                 "proposal": d.proposal,
                 "title": p.title if p is not None else d.proposal[:8],
@@ -804,7 +806,21 @@ def changed_since_close(state: AssemblyState) -> list[dict[str, Any]]:
                 "since": max(o.ts for o in d.late_objections),
             }
         )
-    return changed
+    return sorted(changed, key=lambda c: (c["since"], c["proposal"]))
+
+
+def _outcome_changed(state: AssemblyState, r: Round) -> dict[str, Any]:
+    p = state.proposals.get(r.proposal)
+    return {
+        "kind": "out-of-range",
+        "round": r.id,
+        "decision": r.decision,
+        "proposal": r.proposal,
+        "title": p.title if p is not None else r.proposal[:8],
+        "announced": r.announced,
+        "outcome": r.outcome,
+        "since": r.closed_ts,
+    }
 
 
 def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
@@ -1098,10 +1114,12 @@ def _echo_record(data: dict[str, Any]) -> None:
         for effect in p["effects_text"]:
             click.echo(" " * 12 + _("does: {effect}").format(effect=effect))
     open_rounds = [r for r in data["rounds"] if r["phase"] != process.CLOSED]
+    titles = {p["id"]: p["title"] for p in data["proposals"]}
     click.echo("\n" + _("Open rounds ({count}):").format(count=len(open_rounds)))
     for r in open_rounds:
         about = _("on {proposal}  positions: {count}").format(
-            proposal=short(r["proposal"]), count=len(r["positions"])
+            proposal=short(r["proposal"]) + " " + titles.get(r["proposal"], ""),
+            count=len(r["positions"]),
         )
         click.echo(f"  {short(r['id'])}  {r['phase']:<10} {about}")
         _echo_round_extra(r)
@@ -1185,10 +1203,24 @@ def _echo_head(data: dict[str, Any], state: AssemblyState) -> None:
 
 
 def _echo_changed_since_close(changed: list[dict[str, Any]]) -> None:
-    """Decisions a late objection returned, or that stand despite one."""
+    """Closes that positions from members out of range changed; decisions a late objection
+    returned, or that stand despite one."""
     if changed:
         click.echo("\n" + _("Changed since close ({count}):").format(count=len(changed)))
         for c in changed:
+            if c["kind"] == "out-of-range":
+                said = _(
+                    "{proposal}  {title}: closed as {announced}, now {outcome}: positions "
+                    "from members out of range arrived after the close ({when})"
+                ).format(
+                    proposal=short(c["proposal"]),
+                    title=c["title"],
+                    announced=c["announced"],
+                    outcome=c["outcome"],
+                    when=when(c["since"]),
+                )
+                click.echo(f"  {said}")
+                continue
             what = (
                 _("{title}: returned after a late objection from {names} ({when})")
                 if c["status"] == process.DECISION_RETURNED

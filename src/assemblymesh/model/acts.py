@@ -855,6 +855,10 @@ class CloseRound(Act):
     round: str = spec(REF)
     # What was decided and why, in the facilitator's words; kept with the decision.
     statement: str = spec(Text(optional=True))
+    # The outcome the closing node counted from what it had received. Where the fold counts
+    # otherwise (positions from members out of range), every node says so: see
+    # ``Round.announced``.
+    announced: str | None = spec(Optional(Choice(rules.CLOSE_OUTCOMES)))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -20,7 +20,7 @@ from assemblymesh.i18n import _, ngettext
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 from assemblymesh.model import tables as T
-from assemblymesh.model.fold import empty_state, validate
+from assemblymesh.model.fold import empty_state, tally_round, validate
 from assemblymesh.model.refusals import refusal_line
 from assemblymesh.model.state import AssemblyState, Rules
 
@@ -350,10 +350,24 @@ def add_member(state: AssemblyState, stamp: Stamp, name: str) -> A.AddMember:
 def close_round(
     state: AssemblyState, stamp: Stamp, round_ref: str, statement: str = ""
 ) -> A.CloseRound:
-    """Close a round; ``statement`` says what was decided and why (kept with the decision)."""
+    """Close a round; ``statement`` says what was decided and why (kept with the decision).
+    The act carries the outcome counted here, so that every node can tell when positions this
+    node had not received change it."""
     r = state.find_round(round_ref)
+    assert state.assembly is not None
+
+    def cannot_count(member: str) -> bool:
+        m = state.members.get(member)
+        return m is None or not m.counts(stamp.ts)
+
+    counted = tally_round(r, r.rules or state.assembly.rules, cannot_count)
     act = A.CloseRound(
-        id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, round=r.id, statement=statement
+        id=stamp.act_id,
+        ts=stamp.ts,
+        seen=stamp.seen,
+        round=r.id,
+        statement=statement,
+        announced=counted.outcome,
     )
     return _checked(state, stamp, act)
 

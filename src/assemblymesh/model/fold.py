@@ -20,6 +20,7 @@ Local commands (``model.commands``) replay the act they are about to write throu
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Callable, Mapping
 
 from assemblymesh.crdt.identity import (
@@ -713,7 +714,7 @@ class _Folder(FundFolding):
             claim=act.claim,
             epoch=act.epoch or 0,
         )
-        return f"recorded {what} invite {act.invite_key[:8]} (expires {act.expires})"
+        return f"recorded {what} invite {act.invite_key[:8]} (expires {_utc(act.expires)})"
 
     def _join(self, ctx: _Ctx) -> str:
         act = ctx.act
@@ -1103,6 +1104,7 @@ class _Folder(FundFolding):
             outcome=tally.outcome,
             decision=decision_id,
             statement=act.statement,
+            announced=act.announced,
         )
         self.proposals[p.id] = dataclasses.replace(p, state=state)
         return f"closed round on {p.title!r}: {tally.outcome} ({tally.describe()})"
@@ -1249,6 +1251,16 @@ class Tally:
         if self.objections:
             return f"{len(self.objections)} objection(s)"
         return f"{self.taking_part} taking part"
+
+
+def _utc(ms: int) -> str:
+    """A time for the audit trail: the same text on every node, whatever the value."""
+    if ms >= _PAST_LAST_DATE_MS:  # a writer may put any whole number here
+        return f"{ms} ms"
+    return f"{dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC):%Y-%m-%d %H:%M} UTC"
+
+
+_PAST_LAST_DATE_MS = 253_402_300_800_000  # 10000-01-01: past what datetime holds
 
 
 def tally_round(r: Round, rules: Rules, cannot_count: Callable[[str], bool]) -> Tally:

@@ -161,6 +161,8 @@ OUTCOME_ADOPTED: Final = "adopted"
 OUTCOME_OBJECTIONS: Final = "objections"
 OUTCOME_NO_QUORUM: Final = "no-quorum"
 OUTCOME_WITHDRAWN: Final = "withdrawn"
+# What closing can give (a withdrawal ends a round without a close).
+CLOSE_OUTCOMES: Final = (OUTCOME_ADOPTED, OUTCOME_OBJECTIONS, OUTCOME_NO_QUORUM)
 
 # Events on a proposal besides acts: ``close:<outcome>`` and a late objection.
 LATE_OBJECTION: Final = "late_objection"

@@ -183,6 +183,15 @@ class Round:
     decision: str | None = None
     statement: str = ""  # what was decided and why, as the facilitator wrote at close
     deadline: int | None = None  # informational closing time (ms); the facilitator closes
+    # The outcome the facilitator's node counted at close (None: not said). It differs from
+    # ``outcome`` when positions the facilitator had not received count in the fold.
+    announced: str | None = None
+
+    @property
+    def changed_since_close(self) -> bool:
+        """The outcome is not the one announced at close: positions from members out of
+        range arrived afterwards."""
+        return self.announced is not None and self.announced != self.outcome
 
     @property
     def objections(self) -> tuple[Position, ...]:

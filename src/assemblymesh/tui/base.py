@@ -99,6 +99,9 @@ class ReviewNotice(Static):
             lines.append(
                 "! " + _("{reminder}: state it in My view (3, s)").format(reminder=reminder)
             )
+        changed = digest.changed_notice()
+        if changed:
+            lines.append("! " + _("{notice}: see Home (1)").format(notice=changed))
         self.display = bool(lines)
         if lines:
             self.update("\n".join(lines))

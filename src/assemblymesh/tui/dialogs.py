@@ -22,8 +22,9 @@ from textual.widgets import (
 )
 
 from assemblymesh.errors import AssemblyMeshError
+from assemblymesh.i18n import _
 from assemblymesh.model import rules as R
-from assemblymesh.model.acts import MAX_TEXT_LEN, Effect
+from assemblymesh.model.acts import MAX_TEXT_LEN, Effect, text_problem
 from assemblymesh.model.effect_text import EFFECT_FORMS
 from assemblymesh.tui.view import KIND_LABELS
 
@@ -36,6 +37,18 @@ def too_long(what: str, text: str) -> str | None:
         f"The {what} is {len(text):,} characters; the limit is {MAX_TEXT_LEN:,}. "
         "Shorten it: nothing was saved, and nothing is lost."
     )
+
+
+def unshowable(text: str, *, line: bool) -> str | None:
+    """The message for a control or direction character the record refuses in ``text`` (a
+    title when ``line``, where a newline or a tab is refused too); the dialog keeps the text."""
+    if text_problem(text, line=line) is None:
+        return None
+    char = next(c for c in text if text_problem(c, line=line) is not None)
+    return _(
+        "The text holds the invisible character U+{code}, which would change how it reads "
+        "on screen: remove it. Nothing was saved, and nothing is lost."
+    ).format(code=f"{ord(char):04X}")
 
 
 _T = TypeVar("_T")
@@ -226,7 +239,7 @@ class TextDialog(Form[TextInput]):
         note = self._value("#note").strip()
         for what, text, field in (("title", title, "#title"), ("text", body, "#body"),
                                   ("note", note, "#note")):  # fmt: skip
-            problem = too_long(what, text)
+            problem = too_long(what, text) or unshowable(text, line=field == "#title")
             if problem is not None:
                 self.query_one("#error", Static).update(problem)
                 self.query_one(field).focus()

@@ -11,6 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from assemblymesh.i18n import _
 from assemblymesh.tui.footer import translated
 
 
@@ -64,18 +65,27 @@ def key_table() -> Table:
     table.add_column("Where", style="bold")
     table.add_column("Key")
     table.add_column("Does")
-    for _, key, label in NAV:
-        table.add_row("anywhere", key, f"go to {label}")
+    listed: set[tuple[str, str]] = set()
+
+    def add(where: str, keys: str, does: str) -> None:
+        # A key bound in two places (the screens' base and the app) is listed once.
+        fresh = [k for k in keys.split(", ") if (where, k) not in listed]
+        if fresh:
+            listed.update((where, k) for k in fresh)
+            table.add_row(where, ", ".join(fresh), does)
+
+    for _mode, key, label in NAV:
+        add("anywhere", key, f"go to {label}")
     for key, desc in _rows([*AssemblyScreen.BINDINGS, *AssemblyApp.BINDINGS]):
-        table.add_row("anywhere", key, desc)
-    table.add_row("anywhere", "ctrl+p", "command palette: every action by name")
-    table.add_row("lists", "up, down, [ ]", "move; previous / next page")
+        add("anywhere", key, desc)
+    add("anywhere", "ctrl+p", "command palette: every action by name")
+    add("lists", "up, down", _("move up or down"))
     for key, desc in _rows(PagedTable.BINDINGS):
-        table.add_row("lists", key, desc)
+        add("lists", key, desc)
     for where, screen in screens():
         for key, desc in _rows(screen.BINDINGS):
-            table.add_row(where, key, desc)
-    table.add_row("dialogs", "ctrl+s / enter", "save; escape cancels")
+            add(where, key, desc)
+    add("dialogs", "ctrl+s / enter", "save; escape cancels")
     return table
 
 

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
 from assemblymesh.heard import unheard
-from assemblymesh.i18n import N_, _
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.model import Proposal, Round, commands, tables
 from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
@@ -306,7 +306,7 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
             warning = "\n".join(lines)
         dialog = CloseDialog(
             _("Close the round on {title}?").format(title=repr(p.title)),
-            counted_text(len(r.positions), len(r.objections)),
+            counted(len(r.positions), len(r.objections)),
             warning=warning,
             anyway=_("Close without them"),
         )
@@ -369,8 +369,13 @@ def opened_text(review: bool, title: str, deadline: int | None) -> str:
     return said.format(title=title, when=when(deadline))
 
 
-def counted_text(positions: int, objections: int) -> str:
-    """'3 positions, 1 objection(s).' for the close dialog."""
-    return _("{positions} positions, {objections} objection(s).").format(
-        positions=positions, objections=objections
+def counted(positions: int, objections: int) -> str:
+    """'2 positions, 1 objection.': what a close would count, for its dialog."""
+    return _("{positions}, {objections}.").format(
+        positions=ngettext("{count} position", "{count} positions", positions).format(
+            count=positions
+        ),
+        objections=ngettext("{count} objection", "{count} objections", objections).format(
+            count=objections
+        ),
     )

@@ -12,13 +12,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
 from assemblymesh.i18n import N_, _
-from assemblymesh.model import commands
+from assemblymesh.model import Round, commands
 from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.dialogs import PositionDialog, PositionInput, TextDialog, TextInput
 from assemblymesh.tui.draft import DraftScreen, draft_key
 from assemblymesh.tui.render import NO_ROUND_YET, diff_text, outcome_text, proposal_header
-from assemblymesh.tui.view import Digest, kind_label, when
+from assemblymesh.tui.view import Digest, kind_label, span
 from assemblymesh.tui.widgets import PagedTable
 
 
@@ -45,7 +45,8 @@ class MemberScreen(AssemblyScreen):
 
     def on_mount(self) -> None:
         rounds = self.query_one("#my-rounds", DataTable)
-        rounds.add_columns(_("Proposal"), _("Phase"), _("My position"), _("Deadline"))
+        # The closing time before what may run long (a provisional position's note).
+        rounds.add_columns(_("Proposal"), _("Closes"), _("My position"), _("Phase"))
         rounds.border_title = _("Rounds waiting for me")
         self.query_one("#all-proposals", PagedTable).border_title = _("Proposals")
 
@@ -59,8 +60,9 @@ class MemberScreen(AssemblyScreen):
             label = "-" if mine is None else kind_label(mine.kind)
             if mine is not None and mine.provisional:
                 label = _("{kind} (provisional: confirm it)").format(kind=label)
-            deadline = when(r.deadline) if r.deadline is not None else "-"
-            rounds.add_row(p.title, r.phase, label, deadline, key=r.proposal)
+            # Relative, so the column fits beside the others (the date is in the detail).
+            deadline = closes_in(r, digest.now_ms)
+            rounds.add_row(p.title, deadline, label, r.phase, key=r.proposal)
         if rounds.row_count:
             rounds.move_cursor(row=min(keep, rounds.row_count - 1), animate=False)
         table = self.query_one("#all-proposals", PagedTable)
@@ -203,3 +205,13 @@ class MemberScreen(AssemblyScreen):
 
     def action_draft_new(self) -> None:
         self.app.push_screen(DraftScreen(draft_key(None), None))
+
+
+def closes_in(r: Round, now_ms: int) -> str:
+    """'in 3h 10m', 'passed 2h 0m ago', or '-' for a round without a closing time."""
+    if r.deadline is None:
+        return "-"
+    left = r.deadline - now_ms
+    if left > 0:
+        return _("in {span}").format(span=span(left))
+    return _("passed {span} ago").format(span=span(-left))

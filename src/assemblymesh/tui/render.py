@@ -26,6 +26,7 @@ from assemblymesh.tui.view import (
     OUTCOME_LABELS,
     Digest,
     ago,
+    announced_change,
     deadline_label,
     member_label,
     name_of,
@@ -74,6 +75,7 @@ def changed_lines(d: Digest, seen: Sequence[str]) -> list[RenderableType]:
     """Outcomes that changed after their round closed: seen while the app ran, then the
     decisions late objections reached (from the record, so they outlive a restart)."""
     lines: list[RenderableType] = [Text(f"! {line}", style="bold") for line in seen[:4]]
+    lines += [Text(announced_change(d.state, r)) for r in d.rounds_changed_since_close[:4]]
     for dec in d.changed_since_close[:4]:
         p = d.state.proposals.get(dec.proposal)
         names = ", ".join(name_of(d.state, o.member) for o in dec.late_objections)

@@ -29,6 +29,8 @@ MINUTE_MS: Final = 60_000
 HOUR_MS: Final = 60 * MINUTE_MS
 # A decision whose review date falls within this window (or has passed) is listed as due.
 REVIEW_WINDOW_MS: Final = 14 * R.DAY_MS
+# How long every screen says that an outcome changed after its close.
+CHANGED_NOTICE_MS: Final = 7 * R.DAY_MS
 RECENT_DECISIONS: Final = 6
 
 # The order the agenda lists proposals in: what needs the meeting first.
@@ -218,6 +220,9 @@ class Digest:
     audit_by_proposal: Mapping[str, tuple[AuditEntry, ...]] = field(default_factory=dict)
     # Decisions late objections reached after their close, newest first (from the record).
     changed_since_close: tuple[Decision, ...] = ()
+    # Closed rounds whose outcome is not the one announced at close, newest first (from the
+    # record: positions from members out of range arrived afterwards).
+    rounds_changed_since_close: tuple[Round, ...] = ()
     # Decisions whose review date has passed and whose review round is not open yet.
     due_for_review: tuple[Decision, ...] = ()
     # Rounds in the positions phase still waiting for my position, soonest deadline first.
@@ -254,6 +259,22 @@ class Digest:
         return ngettext(
             "{count} decision due for review", "{count} decisions due for review", count
         ).format(count=count)
+
+    def changed_notice(self) -> str:
+        """The line every screen shows for a week after a round closed whose outcome is not
+        the one announced at close (the home screen lists them all)."""
+        recent = [
+            r
+            for r in self.rounds_changed_since_close
+            if (r.closed_ts or 0) >= self.now_ms - CHANGED_NOTICE_MS
+        ]
+        if not recent:
+            return ""
+        return ngettext(
+            "{count} outcome changed after its close",
+            "{count} outcomes changed after their close",
+            len(recent),
+        ).format(count=len(recent))
 
     def deadline_reminder(self) -> str:
         """The line every screen shows while a round waiting for me nears or passes its
@@ -333,8 +354,26 @@ def digest(state: AssemblyState, me: str) -> Digest:
                 reverse=True,
             )
         ),
+        rounds_changed_since_close=_rounds_changed(state),
         due_for_review=due,
         waiting_for_me=rounds_waiting_for(state, me),
+    )
+
+
+def _rounds_changed(state: AssemblyState) -> tuple[Round, ...]:
+    changed = (r for r in state.rounds.values() if r.changed_since_close)
+    return tuple(sorted(changed, key=lambda r: (r.closed_ts or 0, r.id), reverse=True))
+
+
+def announced_change(state: AssemblyState, r: Round) -> str:
+    """What a round whose outcome changed since its close says, in one line."""
+    return _(
+        "{title}: closed as {announced}, now {outcome}: positions from members out of range "
+        "arrived after the close"
+    ).format(
+        title=name_of_proposal(state, r.proposal),
+        announced=outcome_label(r.announced),
+        outcome=outcome_label(r.outcome),
     )
 
 
@@ -376,6 +415,9 @@ def outcome_changes(old: Digest, new: Digest) -> list[OutcomeChange]:
             continue
         title = name_of_proposal(new.state, r.proposal)
         if before.outcome != r.outcome:
+            if r.changed_since_close:  # the close said what it counted: the record tells
+                changes.append(OutcomeChange(announced_change(new.state, r), in_record=True))
+                continue
             text = _(
                 "{title}: the outcome is now {now} (was {then}):"
                 " positions arrived from members out of range"
