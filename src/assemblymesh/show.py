@@ -10,11 +10,13 @@ import datetime as dt
 from typing import Any
 
 from assemblymesh.errors import NotFoundError, UsageError
+from assemblymesh.i18n import _
 from assemblymesh.model import AssemblyState, Decision, Position, Proposal, Round
 from assemblymesh.model import rules as R
 from assemblymesh.model.acts import Effect
 from assemblymesh.model.effect_text import effect_as_text
 from assemblymesh.model.thread import ThreadEntry, thread_of
+from assemblymesh.model.vocabulary import Words
 
 Item = Proposal | Round | Decision
 
@@ -93,6 +95,7 @@ def proposal_data(state: AssemblyState, p: Proposal) -> dict[str, Any]:
                 "id": r.id,
                 "version": r.version,
                 "phase": r.phase,
+                "phase_label": Words(state.vocabulary).phase(r.phase),
                 "outcome": r.outcome,
                 "decision": r.decision,
             }
@@ -106,6 +109,7 @@ def _position(state: AssemblyState, pos: Position) -> dict[str, Any]:
         "member": pos.member,
         "name": _name(state, pos.member),
         "kind": pos.kind,
+        "kind_label": Words(state.vocabulary).kind(pos.kind),
         "reason": pos.reason,
         "provisional": pos.provisional,
         "advisory": pos.advisory,
@@ -128,6 +132,7 @@ def round_data(state: AssemblyState, r: Round) -> dict[str, Any]:
         "title": p.title if p is not None else None,
         "version": r.version,
         "phase": r.phase,
+        "phase_label": Words(state.vocabulary).phase(r.phase),
         "facilitator": r.facilitator,
         "facilitator_name": _name(state, r.facilitator),
         "opened_ts": r.opened_ts,
@@ -198,9 +203,11 @@ def _indented(text: str, prefix: str = "    ") -> list[str]:
     return [prefix + line for line in text.splitlines()] or [prefix + "(empty)"]
 
 
-def proposal_lines(data: dict[str, Any]) -> list[str]:
+def proposal_lines(data: dict[str, Any], words: Words) -> list[str]:
     lines = [
-        f"Proposal {data['id'][:8]}: {data['title']}",
+        _("{proposal} {id}: {title}").format(
+            proposal=words.title("proposal"), id=data["id"][:8], title=data["title"]
+        ),
         f"  state: {data['state']}; put by {data['author_name']}",
     ]
     if data["closing_note"]:
@@ -210,11 +217,16 @@ def proposal_lines(data: dict[str, Any]) -> list[str]:
         lines.append(f"\n  Version {v['number']} by {v['author_name']}, {_when(v['ts'])}{note}")
         lines += _indented(v["body"])
         lines += [f"    does: {effect}" for effect in v["effects_text"]]
-    lines.append(f"\n  Rounds ({len(data['rounds'])}):")
+    heading = _("{rounds} ({count}):").format(
+        rounds=words.title("rounds"), count=len(data["rounds"])
+    )
+    lines.append(f"\n  {heading}")
     for r in data["rounds"]:
         outcome = r["outcome"] or "open"
         decision = f"; decision {r['decision'][:8]}" if r["decision"] else ""
-        lines.append(f"    {r['id'][:8]}  v{r['version']}  {r['phase']:<10} {outcome}{decision}")
+        lines.append(
+            f"    {r['id'][:8]}  v{r['version']}  {r['phase_label']:<10} {outcome}{decision}"
+        )
     return lines
 
 
@@ -228,7 +240,7 @@ def _position_line(pos: dict[str, Any]) -> str:
         marks.append("late")
     marked = f" [{', '.join(marks)}]" if marks else ""
     reason = f": {pos['reason']}" if pos["reason"] else ""
-    return f"    {pos['kind']:<8} {pos['name']}{marked}{reason}"
+    return f"    {pos['kind_label']:<8} {pos['name']}{marked}{reason}"
 
 
 _MARK = {R.QUESTION: "Q", R.REACTION: "R", R.ANSWER: "A"}
@@ -256,10 +268,15 @@ def thread_lines(thread: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def round_lines(data: dict[str, Any]) -> list[str]:
+def round_lines(data: dict[str, Any], words: Words) -> list[str]:
     lines = [
-        f"Round {data['id'][:8]} on {data['title'] or '?'} (version {data['version']})",
-        f"  phase: {data['phase']}; facilitator {data['facilitator_name']};"
+        _("{round} {id} on {title} (version {version})").format(
+            round=words.title("round"),
+            id=data["id"][:8],
+            title=data["title"] or "?",
+            version=data["version"],
+        ),
+        f"  phase: {data['phase_label']}; facilitator {data['facilitator_name']};"
         f" opened {_when(data['opened_ts'])}",
         f"\n  Positions ({len(data['positions'])}):",
     ]
@@ -275,7 +292,7 @@ def round_lines(data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def decision_lines(data: dict[str, Any]) -> list[str]:
+def decision_lines(data: dict[str, Any], words: Words) -> list[str]:
     lines = [
         f"Decision {data['id'][:8]} on {data['title'] or '?'} (version {data['version']})",
         f"  status: {data['status']}; closed by {data['decided_by_name']}"
@@ -286,14 +303,20 @@ def decision_lines(data: dict[str, Any]) -> list[str]:
         lines.append("  statement:")
         lines += _indented(data["statement"])
     lines += [f"  does: {effect}" for effect in data["effects_text"]]
-    lines += ["  late objection: " + _position_line(o).strip() for o in data["late_objections"]]
+    late = _("late {objection}: {position}")
+    lines += [
+        "  " + late.format(objection=words.term("objection"), position=_position_line(o).strip())
+        for o in data["late_objections"]
+    ]
     return lines
 
 
-def item_lines(data: dict[str, Any]) -> list[str]:
+def item_lines(data: dict[str, Any], words: Words | None = None) -> list[str]:
+    """``data`` for people, in the assembly's words (``words``, else the default ones)."""
+    words = words if words is not None else Words()
     kind = data["kind"]
     if kind == "proposal":
-        return proposal_lines(data)
+        return proposal_lines(data, words)
     if kind == "round":
-        return round_lines(data)
-    return decision_lines(data)
+        return round_lines(data, words)
+    return decision_lines(data, words)

@@ -857,7 +857,7 @@ class GrantRole(Act):
     TYPE = "grant_role"
     WHO = rules.ROLE_AUTHORITY
     member: str = spec(MEMBER)
-    role: str = spec(Choice(rules.ROLES))
+    role: str = spec(Ident(what="role id"))
     term_end: int = spec(Int())
     decision: str | None = spec(Optional(REF))
 
@@ -867,7 +867,7 @@ class EndRole(Act):
     TYPE = "end_role"
     WHO = rules.ROLE_AUTHORITY + "; the holder themselves"
     member: str = spec(MEMBER)
-    role: str = spec(Choice(rules.ROLES))
+    role: str = spec(Ident(what="role id"))
     decision: str | None = spec(Optional(REF))
 
 

@@ -877,6 +877,7 @@ class _Folder(FundFolding):
         assert isinstance(act, A.GrantRole)
         target = self._target_member(act.member)
         self._check_role_authority(ctx, act.decision)
+        V.check_role(self.vocabulary, act.role)
         self._check_term(ctx, act.term_end, "a role's term")
         if target.supporter:
             raise IllegalMoveError(R.SUPPORTER_NO_ROLE, f"{target.name} is a supporter")
