@@ -3,6 +3,7 @@ in the language in use, while the record keeps its stable ids."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -172,3 +173,16 @@ def test_phases_and_kinds_chosen_by_decision_change_what_a_round_takes(
     assert "(rule: position-kind-in-round)" in line
     assert "(rule: round-transition)" in refused(amara, "round", "advance", rid)
     assert run(amara, "position", rid, "consent").stdout.strip() == "consent recorded"
+
+
+def test_meetings_show_the_assemblys_words_for_their_kind_and_roles(
+    homes: tuple[Path, Path], clock: Clock
+) -> None:
+    amara, _ben = homes
+    decide(amara, _propose(amara, "words:absence=retreat,note_taker=scribe"), clock)
+    out = run(amara, "meeting", "new", "--date", "2030-10-10 18:00", "--kind", "absence")
+    assert "Scheduled retreat meeting for 2030-10-10 18:00 UTC" in out.stdout
+    assert "Next meeting: retreat 2030-10-10 18:00 UTC" in run(amara, "status").stdout
+    shown = run(amara, "meeting", "show").stdout
+    assert "retreat," in shown and "scribe " in shown
+    assert json.loads(run(amara, "meeting", "show", "--json").stdout)["kind"] == "absence"

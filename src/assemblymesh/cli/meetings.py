@@ -17,6 +17,7 @@ from assemblymesh.absence import diagnostic_data, diagnostic_lines
 from assemblymesh.cli import Context, pass_ctx, short, when
 from assemblymesh.errors import NotFoundError, UsageError
 from assemblymesh.home import LocalAssembly
+from assemblymesh.i18n import _
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import meeting_commands as MC
 from assemblymesh.model import rules as R
@@ -33,6 +34,7 @@ from assemblymesh.model.meetings import (
     rotation,
     speaking_time,
 )
+from assemblymesh.model.vocabulary import Words
 from assemblymesh.utc import parse_utc
 
 STACKS = {"in-order": R.STACK_IN_ORDER, "new-in-meeting": R.STACK_MEETING, "new-ever": R.STACK_EVER}
@@ -70,6 +72,7 @@ def meeting_data(state: AssemblyState, m: Meeting) -> dict[str, Any]:
         "id": m.id,
         "title": m.title,
         "kind": m.kind,
+        "kind_label": Words(state.vocabulary).meeting_kind(m.kind),
         "state": m.state,
         "starts": m.starts,
         "place": m.place,
@@ -131,8 +134,9 @@ def status_line(state: AssemblyState) -> str | None:
         return None
     what = "Meeting sitting now" if m.sits else "Next meeting"
     place = f" at {m.place}" if m.place else ""
+    kind = Words(state.vocabulary).meeting_kind(m.kind)
     return (
-        f"{what}: {m.title or m.kind} {when(m.starts)}{place}, facilitated by"
+        f"{what}: {m.title or kind} {when(m.starts)}{place}, facilitated by"
         f" {name(state, m.facilitator)} [{short(m.id)}]"
     )
 
@@ -178,8 +182,15 @@ def meeting_new(
         m = local.state().meetings[ref]
         state = local.state()
         click.echo(
-            f"Scheduled {m.kind} meeting for {when(m.starts)}: {name(state, m.facilitator)}"
-            f" facilitates, {name(state, m.note_taker)} takes notes."
+            _(
+                "Scheduled {kind} meeting for {when}: {facilitator} facilitates,"
+                " {note_taker} takes notes."
+            ).format(
+                kind=Words(state.vocabulary).meeting_kind(m.kind),
+                when=when(m.starts),
+                facilitator=name(state, m.facilitator),
+                note_taker=name(state, m.note_taker),
+            )
         )
         if m.stepped_back:
             back = ", ".join(name(state, b) for b in m.stepped_back)
@@ -200,9 +211,10 @@ def meeting_list(ctx: Context, as_json: bool) -> None:
         return
     if not meetings:
         click.echo("No meetings yet: meeting new --date 'YYYY-MM-DD HH:MM'")
+    words = Words(state.vocabulary)
     for m in meetings:
         click.echo(
-            f"{short(m.id)}  {when(m.starts)}  {m.kind:<10} {m.state:<10}"
+            f"{short(m.id)}  {when(m.starts)}  {words.meeting_kind(m.kind):<10} {m.state:<10}"
             f" {name(state, m.facilitator):<14} {m.title}"
         )
 
@@ -221,12 +233,24 @@ def meeting_rotation(ctx: Context, kind: str) -> None:
 
 
 def _echo_meeting(state: AssemblyState, data: dict[str, Any]) -> None:
+    words = Words(state.vocabulary)
     click.echo(
-        f"{data['title'] or 'Meeting'}  [{short(data['id'])}]  {data['kind']}, {data['state']}"
+        f"{data['title'] or 'Meeting'}  [{short(data['id'])}]  {data['kind_label']},"
+        f" {data['state']}"
     )
     click.echo(f"  {when(data['starts'])}  {data['place'] or ''}".rstrip())
-    click.echo(f"  facilitator {data['facilitator_name']}, note-taker {data['note_taker_name']},"
-               f" queue {STACK_NAMES[data['stack']]}")  # fmt: skip
+    click.echo(
+        "  "
+        + _(
+            "{facilitator} {facilitator_name}, {note_taker} {note_taker_name}, queue {queue}"
+        ).format(
+            facilitator=words.role(R.FACILITATOR),
+            facilitator_name=data["facilitator_name"],
+            note_taker=words.role(R.NOTE_TAKER),
+            note_taker_name=data["note_taker_name"],
+            queue=STACK_NAMES[data["stack"]],
+        )
+    )
     if data["stepped_back"]:
         click.echo("  stepping back: " + ", ".join(name(state, b) for b in data["stepped_back"]))
     present = ", ".join(p["name"] for p in data["present"]) or "-"
