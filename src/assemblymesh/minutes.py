@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import rules as R
 from assemblymesh.model.meetings import Meeting, agenda, meeting_decisions, minutes_hash
+from assemblymesh.model.vocabulary import Words
 
 KIND_LABELS = {R.REGULAR: "regular", R.REFLECTION: "reflection", R.ABSENCE: "strategic absence"}
 ITEM_LABELS = {
@@ -100,14 +101,15 @@ def markdown(state: AssemblyState, m: Meeting, current: str) -> str:
     """The minutes as Markdown."""
     text = minutes_text(m, current)
     present = [name_of(state, who) for who in m.attendance]
+    words = Words(state.vocabulary)
     lines = [
         f"# {m.title or 'Meeting'}",
         "",
         f"- Date: {when(m.starts)}",
         f"- Place: {m.place or '-'}",
-        f"- Kind: {KIND_LABELS[m.kind]}",
-        f"- Facilitator: {name_of(state, m.facilitator)}",
-        f"- Note-taker: {name_of(state, m.note_taker)}",
+        f"- Kind: {words.meeting_kind(m.kind)}",
+        f"- {words.title(R.FACILITATOR)}: {name_of(state, m.facilitator)}",
+        f"- {words.title(R.NOTE_TAKER)}: {name_of(state, m.note_taker)}",
         f"- Present ({len(present)}): {', '.join(present) or '-'}",
         "",
         "## Agenda",

@@ -57,7 +57,7 @@ DEFAULT_LABELS: Final[Mapping[str, str]] = {
     R.STEWARD: N_("steward"),
     R.REGULAR: N_("regular"),
     R.REFLECTION: N_("reflection"),
-    R.ABSENCE: N_("absence"),
+    R.ABSENCE: N_("strategic absence"),
 }
 TERMS: Final = tuple(DEFAULT_LABELS)
 # A plural noun the assembly did not name follows its singular, if that one was named.

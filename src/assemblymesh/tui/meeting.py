@@ -33,10 +33,10 @@ from assemblymesh.tui.render import diff_text, outcome_text, position_note, prop
 from assemblymesh.tui.roster import ROSTER_BINDINGS, RosterMoves
 from assemblymesh.tui.thread import THREAD_BINDINGS, ThreadMoves, thread_text
 from assemblymesh.tui.view import (
-    KIND_LABELS,
     Digest,
     clip,
     deadline_label,
+    kind_label,
     member_label,
     name_of,
     open_round_refusal,
@@ -131,7 +131,7 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
             else:
                 cells = (
                     member_label(d.state, member),
-                    KIND_LABELS[pos.kind],
+                    kind_label(d.state, pos.kind),
                     clip(pos.reason, 34),  # in full in the outcome panel
                     position_note(d.state, pos),
                 )
@@ -184,9 +184,10 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
 
         def go(deadline: int | None) -> None:
             if self.am.write(commands.open_round, p.id, None, deadline):
-                what = "review round" if review else "round"
+                what = "review round" if review else d.words.term("round")
                 until = " until " + when(deadline) + " UTC" if deadline is not None else ""
-                self.notify(f"{what} opened on {p.title!r}{until}: clarifying questions")
+                first = d.state.vocabulary.shape.phases[0]
+                self.notify(f"{what} opened on {p.title!r}{until}: {d.words.phase(first)}")
 
         if ask_deadline:
             self._with_deadline(f"Open a round on {p.title!r}: its closing time", "", go)
@@ -202,15 +203,17 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
         if r is None or r.phase == R.CLOSED:
             self.notify("no open round on this proposal (o opens one)", severity="warning")
             return
-        nxt = tables.next_phase(r.phase) if r.phase != R.POSITIONS else ""
+        phases = r.shape.phases
+        nxt = tables.next_phase(r.phase, phases) if r.phase != phases[-1] else ""
+        label = d.words.phase(nxt) if nxt else ""
 
         def go(deadline: int | None) -> None:
             if self.am.write(commands.advance_round, r.id, deadline):
                 until = " (closing " + when(deadline) + " UTC)" if deadline is not None else ""
-                self.notify(f"moved to {tables.next_phase(r.phase)}{until}")
+                self.notify(f"moved to {label}{until}")
 
         if ask_deadline and nxt:
-            heading = f"Move to {nxt}, with a new closing time"
+            heading = f"Move to {label}, with a new closing time"
             self._with_deadline(heading, deadline_label(r, d.now_ms), go)
         else:
             go(None)
@@ -247,11 +250,16 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
             for_member = None if own else member
             if self.am.write(commands.position, r.id, answer.kind, answer.reason, for_member):
                 suffix = "" if own else " (provisional)"
-                self.notify(f"{name}: {KIND_LABELS[answer.kind]}{suffix}")
+                self.notify(f"{name}: {kind_label(d.state, answer.kind)}{suffix}")
 
-        self.app.push_screen(
-            PositionDialog(heading, current.kind if current else None), callback=record
+        dialog = PositionDialog(
+            heading,
+            current.kind if current else None,
+            words=d.words,
+            kinds=r.shape.kinds,
+            reasoned=r.shape.reasoned,
         )
+        self.app.push_screen(dialog, callback=record)
 
     def action_close_round(self) -> None:
         got = self._need()

@@ -17,7 +17,7 @@ from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.dialogs import PositionDialog, PositionInput, TextDialog, TextInput
 from assemblymesh.tui.draft import DraftScreen, draft_key
 from assemblymesh.tui.render import NO_ROUND_YET, diff_text, outcome_text, proposal_header
-from assemblymesh.tui.view import KIND_LABELS, Digest, when
+from assemblymesh.tui.view import Digest, kind_label, when
 from assemblymesh.tui.widgets import PagedTable
 
 
@@ -55,11 +55,12 @@ class MemberScreen(AssemblyScreen):
         for r in digest.my_pending_rounds():
             p = digest.state.proposals[r.proposal]
             mine = r.positions.get(digest.me)
-            label = "-" if mine is None else KIND_LABELS[mine.kind]
+            label = "-" if mine is None else kind_label(digest.state, mine.kind)
             if mine is not None and mine.provisional:
                 label += " (provisional: confirm it)"
             deadline = when(r.deadline) if r.deadline is not None else "-"
-            rounds.add_row(p.title, r.phase, label, deadline, key=r.proposal)
+            phase = digest.words.phase(r.phase)
+            rounds.add_row(p.title, phase, label, deadline, key=r.proposal)
         if rounds.row_count:
             rounds.move_cursor(row=min(keep, rounds.row_count - 1), animate=False)
         table = self.query_one("#all-proposals", PagedTable)
@@ -80,7 +81,8 @@ class MemberScreen(AssemblyScreen):
         if mine is None:
             status.append("none yet" + (" (s to state it)" if r and r.phase == R.POSITIONS else ""))
         else:
-            status.append(KIND_LABELS[mine.kind] + (f" ({mine.reason})" if mine.reason else ""))
+            label = kind_label(d.state, mine.kind)
+            status.append(label + (f" ({mine.reason})" if mine.reason else ""))
             if mine.provisional:
                 status.append("  recorded for me by the facilitator: s confirms or corrects it")
         detail.update(
@@ -123,7 +125,8 @@ class MemberScreen(AssemblyScreen):
                 return
             late = True  # still in cooling-off: only an objection can be added
         elif r.phase != R.POSITIONS:
-            self.notify(f"the round is in {r.phase}: positions come later", title="Not yet")
+            phase = d.words.phase(r.phase)
+            self.notify(f"the round is in {phase}: positions come later", title="Not yet")
             return
         mine = r.positions.get(d.me)
         heading = (
@@ -137,10 +140,17 @@ class MemberScreen(AssemblyScreen):
             if answer is not None and self.am.write(
                 commands.position, rid, answer.kind, answer.reason, None
             ):
-                self.notify(f"your position: {KIND_LABELS[answer.kind]}")
+                self.notify(f"your position: {kind_label(d.state, answer.kind)}")
 
         self.app.push_screen(
-            PositionDialog(heading, mine.kind if mine else None, objection_only=late),
+            PositionDialog(
+                heading,
+                mine.kind if mine else None,
+                objection_only=late,
+                words=d.words,
+                kinds=r.shape.kinds,
+                reasoned=r.shape.reasoned,
+            ),
             callback=record,
         )
 

@@ -20,7 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static, TextArea
 
 from assemblymesh.absence import diagnostic_data, diagnostic_lines
-from assemblymesh.minutes import ITEM_LABELS, KIND_LABELS, minutes_text, template
+from assemblymesh.minutes import ITEM_LABELS, minutes_text, template
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import meeting_commands as MC
 from assemblymesh.model import rules as R
@@ -36,6 +36,7 @@ from assemblymesh.model.meetings import (
     speaking_time,
     steps_back,
 )
+from assemblymesh.model.vocabulary import Words
 from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.draft import DraftScreen
 from assemblymesh.tui.room_forms import ChoiceForm, FormAnswer, FormField
@@ -53,12 +54,14 @@ def meeting_header(state: AssemblyState, m: Meeting) -> str:
     """Two lines on the meeting: what, when, where, who, attendance and the queue's rule."""
     present = present_members(state, m)
     quorum = "quorate" if quorate(state, m) else "not quorate"
+    words = Words(state.vocabulary)
     line = (
-        f"{m.title or 'Meeting'} ({KIND_LABELS[m.kind]}, {m.state.replace('_', ' ')})"
+        f"{m.title or 'Meeting'} ({words.meeting_kind(m.kind)}, {m.state.replace('_', ' ')})"
         f"  {when(m.starts)} UTC{'  ' + m.place if m.place else ''}"
     )
     roles = (
-        f"Facilitator {name_of(state, m.facilitator)}, note-taker {name_of(state, m.note_taker)}."
+        f"{words.title(R.FACILITATOR)} {name_of(state, m.facilitator)},"
+        f" {words.role(R.NOTE_TAKER)} {name_of(state, m.note_taker)}."
         f" Present: {present} member{'' if present == 1 else 's'} ({quorum})."
         f" Queue: {STACK_LABELS[m.stack]}."
     )
@@ -389,7 +392,8 @@ class RoomScreen(AssemblyScreen):
                 self.meeting_id = recorded.ref
                 self.notify(f"meeting called for {f['starts']} UTC")
 
-        kinds = [(k, KIND_LABELS[k]) for k in R.MEETING_KINDS]
+        words = Words(self.am.digest.state.vocabulary) if self.am.digest else Words()
+        kinds = [(k, words.meeting_kind(k)) for k in R.MEETING_KINDS]
         self.app.push_screen(ChoiceForm("Call a meeting", kinds, fields, check), done)
 
     def action_add_item(self) -> None:

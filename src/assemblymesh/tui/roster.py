@@ -116,7 +116,7 @@ class RosterMoves(_Screen):
             self.notify("choose a member in the positions list first", severity="warning")
             return
         held = m.active_roles(d.now_ms)
-        dialog = RoleDialog(f"{m.name}'s roles", held)
+        dialog = RoleDialog(f"{m.name}'s roles", held, words=d.words)
         self.app.push_screen(dialog, callback=lambda choice: self._role(d, m.id, choice))
 
     def _role(self, d: Digest, member: str, choice: object) -> None:
@@ -137,7 +137,7 @@ class RosterMoves(_Screen):
             member, choice.role,
         )  # fmt: skip
         if self.am.write(command, *args):
-            self.notify(f"{name_of(d.state, member)}: {choice.role} " + (
+            self.notify(f"{name_of(d.state, member)}: {d.words.role(choice.role)} " + (
                 "granted" if choice.grant else "ended"))  # fmt: skip
 
     def _draft_decision(self, d: Digest, member: str, choice: RoleInput) -> None:
