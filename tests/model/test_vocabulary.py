@@ -176,5 +176,5 @@ def test_the_vocabulary_defaults_keep_every_term() -> None:
     assert isinstance(DEFAULT_VOCABULARY, Vocabulary)
     words = Words(DEFAULT_VOCABULARY, "en")
     assert {t: words.term(t) for t in ("proposal", R.NOTE_TAKER, R.ABSENCE)} == {
-        "proposal": "proposal", R.NOTE_TAKER: "note-taker", R.ABSENCE: "absence",
+        "proposal": "proposal", R.NOTE_TAKER: "note-taker", R.ABSENCE: "strategic absence",
     }  # fmt: skip
