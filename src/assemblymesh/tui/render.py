@@ -103,11 +103,15 @@ def home_side(d: Digest, peers: list[PeerInfo], seen: Sequence[str] = ()) -> lis
 
     parts: list[RenderableType] = changed_lines(d, seen)
     parts += waiting_lines(d)
+    words = d.words
     rounds: list[RenderableType] = [
-        Text(f"{title(r.proposal)}: {r.phase}, {len(r.positions)} positions")
+        Text(f"{title(r.proposal)}: {words.phase(r.phase)}, {len(r.positions)} positions")
         for r in d.open_rounds[:8]
     ]
-    parts += _section(f"Open rounds ({len(d.open_rounds)})", rounds, "none")
+    heading_ = _("Open {rounds} ({count})").format(
+        rounds=words.term("rounds"), count=len(d.open_rounds)
+    )
+    parts += _section(heading_, rounds, "none")
     cooling: list[RenderableType] = [decision_line(d, dec) for dec in d.cooling_off[:6]]
     parts += _section(f"Cooling-off ({len(d.cooling_off)})", cooling, "none")
     recent: list[RenderableType] = [decision_line(d, dec) for dec in d.recent_decisions]

@@ -107,7 +107,7 @@ class ThreadMoves(_Screen):
         d, r = got
         if r.phase not in (R.QUESTIONS, R.REACTIONS):
             self.notify(
-                f"the round is in {r.phase}: questions and reactions came before",
+                f"the round is in {d.words.phase(r.phase)}: questions and reactions came before",
                 title="Not now",
                 severity="warning",
             )
