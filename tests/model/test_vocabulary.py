@@ -7,10 +7,11 @@ import dataclasses
 
 import pytest
 
-from assemblymesh.errors import IllegalMoveError
+from assemblymesh.errors import IllegalMoveError, UsageError
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
+from assemblymesh.model.effect_text import effect_as_text, parse_effect
 from assemblymesh.model.vocabulary import DEFAULT_VOCABULARY, Vocabulary, Words, check_shape
 from tests.model.helpers import COOLING, World, founded, ignored_rules
 
@@ -178,3 +179,53 @@ def test_the_vocabulary_defaults_keep_every_term() -> None:
     assert {t: words.term(t) for t in ("proposal", R.NOTE_TAKER, R.ABSENCE)} == {
         "proposal": "proposal", R.NOTE_TAKER: "note-taker", R.ABSENCE: "strategic absence",
     }  # fmt: skip
+
+
+def test_every_vocabulary_effect_reads_back_from_its_text() -> None:
+    w = founded("bob")
+    w.decide(3_000, A.AddRoleEffect(role="treasurer", label="Treasurer", term_days=365))
+    state = w.fold()
+    bob = w.mid("bob")
+    effects: list[A.Effect] = [
+        A.WordsEffect(lang="es", labels={"proposal": "propuesta", "stand_aside": "me aparto"}),
+        A.WordsEffect(labels={"treasurer": "Keeper: of the purse"}),
+        A.AddRoleEffect(role="scribe", label="Scribe", term_days=90),
+        A.RoundShapeEffect(
+            phases=(R.REACTIONS, R.POSITIONS),
+            kinds=(R.CONSENT, R.STAND_ASIDE, R.OBJECT),
+            reasoned=(R.OBJECT,),
+        ),  # fmt: skip
+        A.GrantRoleEffect(member=bob, role="treasurer", term_days=30),
+        A.EndRoleEffect(member=bob, role="treasurer"),
+    ]
+    for effect in effects:
+        text = effect_as_text(state, effect)
+        assert parse_effect(state, text) == effect, text
+    # As a person types them: a role by its label, a kind with a hyphen, English by default.
+    typed = parse_effect(state, "grant-role:bob:Treasurer:30")
+    assert typed == A.GrantRoleEffect(member=bob, role="treasurer", term_days=30)
+    assert parse_effect(state, "words:stand-aside=step back") == A.WordsEffect(
+        labels={"stand_aside": "step back"}
+    )
+    assert parse_effect(state, "round-shape:positions:consent+object") == A.RoundShapeEffect(
+        phases=(R.POSITIONS,), kinds=(R.CONSENT, R.OBJECT), reasoned=(R.OBJECT,)
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "words:es:nonsense=x",
+        "words:es:proposal",
+        "words:Spanish:proposal=x",
+        "add-role:Tres Oros:T:30",
+        "add-role:keeper:K:9999",
+        "round-shape:voting:consent+object",
+        "round-shape:positions:consent+maybe",
+    ],
+)
+def test_a_vocabulary_effect_that_cannot_be_read_is_refused_in_one_line(text: str) -> None:
+    state = founded("bob").fold()
+    with pytest.raises(UsageError) as refused:
+        parse_effect(state, text)
+    assert "\n" not in str(refused.value)
