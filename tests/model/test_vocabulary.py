@@ -194,7 +194,7 @@ def test_every_vocabulary_effect_reads_back_from_its_text() -> None:
             phases=(R.REACTIONS, R.POSITIONS),
             kinds=(R.CONSENT, R.STAND_ASIDE, R.OBJECT),
             reasoned=(R.OBJECT,),
-        ),  # fmt: skip
+        ),
         A.GrantRoleEffect(member=bob, role="treasurer", term_days=30),
         A.EndRoleEffect(member=bob, role="treasurer"),
     ]
