@@ -33,8 +33,8 @@ def homes(tmp_path: Path, clock: Clock) -> Iterator[tuple[Path, Path]]:
 def decide(home: Path, proposal: str, clock: Clock) -> None:
     """A round on ``proposal`` with the founder's consent, closed, its cooling-off passed."""
     rid = last_line(run(home, "round", "open", proposal))
-    run(home, "round", "advance", rid)
-    run(home, "round", "advance", rid)
+    while next(r for r in status(home)["rounds"] if r["id"] == rid)["phase"] != "positions":
+        run(home, "round", "advance", rid)
     run(home, "position", rid, "consent")
     run(home, "round", "close", rid, "--yes")
     clock.now += 2 * HOUR
@@ -186,3 +186,18 @@ def test_meetings_show_the_assemblys_words_for_their_kind_and_roles(
     shown = run(amara, "meeting", "show").stdout
     assert "retreat," in shown and "scribe " in shown
     assert json.loads(run(amara, "meeting", "show", "--json").stdout)["kind"] == "absence"
+
+
+def test_rules_show_the_shape_of_rounds_and_the_assemblys_own_roles(
+    homes: tuple[Path, Path], clock: Clock
+) -> None:
+    amara, _ben = homes
+    before = run(amara, "rules").stdout
+    assert "phases           questions, reactions, positions" in before
+    shape = "round-shape:reactions+positions:consent+concern+object:object+concern"
+    decide(amara, _propose(amara, shape), clock)
+    decide(amara, _propose(amara, "add-role:treasurer:Treasurer:365"), clock)
+    after = run(amara, "rules").stdout
+    assert "phases           reactions, positions" in after
+    assert "position kinds   consent, concern, object (with a reason: object, concern)" in after
+    assert "own role         Treasurer (treasurer), terms of at most 365 days" in after

@@ -1216,11 +1216,27 @@ def rules(ctx: Context) -> None:
     order = "most supported first" if r.agenda_order == process.ORDER_BY_SUPPORT else "oldest first"
     click.echo(f"agenda order     {order}")
     click.echo(f"absence lookback {r.absence_lookback} meetings")
+    _echo_shape(state)
     for change in state.rule_history:
         click.echo(
             f"{when(change.ts)}  {change.rule}: {change.old} -> {change.new}"
             f"  (decision {short(change.decision)})"
         )
+
+
+def _echo_shape(state: AssemblyState) -> None:
+    """The phases and position kinds of rounds opened now, and the assembly's own roles."""
+    words = words_of(state)
+    shape = state.vocabulary.shape
+    phases = ", ".join(words.phase(p) for p in shape.phases)
+    kinds = ", ".join(words.kind(k) for k in shape.kinds)
+    reasoned = ", ".join(words.kind(k) for k in shape.reasoned)
+    click.echo(_("phases           {phases}").format(phases=phases))
+    click.echo(_("position kinds   {kinds} (with a reason: {reasoned})").format(
+        kinds=kinds, reasoned=reasoned))  # fmt: skip
+    for role in state.vocabulary.roles.values():
+        click.echo(_("own role         {label} ({id}), terms of at most {days} days").format(
+            label=words.role(role.id), id=role.id, days=role.max_term_days))  # fmt: skip
 
 
 # --- the user interface ---------------------------------------------------------------
