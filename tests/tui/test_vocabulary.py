@@ -57,6 +57,10 @@ async def test_the_screens_show_the_assemblys_words(trio: Trio) -> None:
         assert app.sub_title == "you: Rosa (host)"
         rows = app.screen.query_one("#proposals", DataTable)
         assert "voices" in [str(c) for c in rows.get_row(pid)]  # the phase, in our words
+        await pilot.press("3")
+        await settle(app, pilot)
+        titles = [str(w.border_title) for w in app.screen.query(DataTable)]
+        assert "Circles waiting for me" in titles
         await pilot.press("2")
         await settle(app, pilot)
         assert app.selected == pid  # the one proposal in a round

@@ -83,6 +83,7 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
     # --- drawing -------------------------------------------------------------------------
 
     def show(self, digest: Digest) -> None:
+        self.query_one("#m-positions", DataTable).border_title = digest.words.title("positions")
         agenda = self.query_one("#agenda", PagedTable)
         rows = [(key, (cells[0], cells[1], cells[4])) for key, cells in digest.agenda_rows]
         selected = self.am.selected

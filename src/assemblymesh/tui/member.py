@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
+from assemblymesh.i18n import _
 from assemblymesh.model import commands
 from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
@@ -49,7 +50,10 @@ class MemberScreen(AssemblyScreen):
         self.query_one("#all-proposals", PagedTable).border_title = "Proposals"
 
     def show(self, digest: Digest) -> None:
+        words = digest.words
         rounds = self.query_one("#my-rounds", DataTable)
+        rounds.border_title = _("{rounds} waiting for me").format(rounds=words.title("rounds"))
+        self.query_one("#all-proposals", PagedTable).border_title = words.title("proposals")
         keep = rounds.cursor_row
         rounds.clear()
         for r in digest.my_pending_rounds():
