@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from assemblymesh.i18n import N_, _
 from assemblymesh.minutes import KIND_LABELS, name_of
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import rules as R
@@ -50,28 +51,31 @@ def diagnostic_data(state: AssemblyState) -> dict[str, Any]:
 
 
 DIAGNOSTIC_ROWS = (
-    ("meetings held", "meetings"),
-    ("decisions reached", "decisions"),
-    ("items deferred", "deferred"),
-    ("items stalled", "stalled"),
-    ("new speakers", "new_speakers"),
-    ("objections raised", "objections_raised"),
-    ("objections resolved", "objections_resolved"),
+    (N_("meetings held"), "meetings"),
+    (N_("decisions reached"), "decisions"),
+    (N_("items deferred"), "deferred"),
+    (N_("items stalled"), "stalled"),
+    (N_("new speakers"), "new_speakers"),
+    (N_("objections raised"), "objections_raised"),
+    (N_("objections resolved"), "objections_resolved"),
 )
 
 
 def diagnostic_lines(data: dict[str, Any]) -> list[str]:
     """The per-kind comparison as a small table, then who facilitated."""
     kinds = R.MEETING_KINDS
-    lines = [f"{'':22}" + "".join(f"{KIND_LABELS[k]:>19}" for k in kinds)]
+    lines = [f"{'':22}" + "".join(f"{_(KIND_LABELS[k]):>19}" for k in kinds)]
     for label, key in DIAGNOSTIC_ROWS:
-        lines.append(f"{label:<22}" + "".join(f"{data['by_kind'][k][key]:>19}" for k in kinds))
+        lines.append(f"{_(label):<22}" + "".join(f"{data['by_kind'][k][key]:>19}" for k in kinds))
     for k in kinds:
         s = data["by_kind"][k]
         if s["facilitators"]:
-            first = ", ".join(s["first_time_facilitators"]) or "none"
-            lines.append(f"{KIND_LABELS[k]}: facilitated by {', '.join(s['facilitators'])};"
-                         f" for the first time: {first}")  # fmt: skip
+            first = ", ".join(s["first_time_facilitators"]) or _("none")
+            lines.append(
+                _("{kind}: facilitated by {names}; for the first time: {first}").format(
+                    kind=_(KIND_LABELS[k]), names=", ".join(s["facilitators"]), first=first
+                )
+            )
     return lines
 
 

@@ -1,15 +1,19 @@
 """The message catalogues: extract every marked message and bring each language up to date.
 
-``python -m assemblymesh.catalogue`` reads the source for ``_``, ``N_`` and ``ngettext``,
-writes the template ``locale/assemblymesh.pot`` and merges it into every language's ``.po``
-(new messages arrive untranslated, vanished ones are dropped). ``--check`` changes nothing and
-exits 1 when a catalogue is out of date or a language lacks a translation; ``--add LANG``
-starts a new language. Everything here works offline: Babel is the only tool it needs.
+``python -m assemblymesh.catalogue`` reads the source for ``_``, ``N_`` and ``ngettext``, and
+the click help of ``cli/`` (command docstrings, ``help=`` texts; ``cli.helptext`` shows them
+translated), writes the template ``locale/assemblymesh.pot`` and merges it into every
+language's ``.po`` (new messages arrive untranslated, vanished ones are dropped).
+``--check`` changes nothing and exits 1 when a catalogue is out of date or a language lacks
+a translation; ``--add LANG`` starts a new language. Everything here works offline: Babel
+is the only tool it needs.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import inspect
 import io
 import string
 import sys
@@ -24,6 +28,10 @@ from assemblymesh.i18n import DOMAIN
 PACKAGE = Path(__file__).resolve().parent
 LOCALE = PACKAGE / "locale"
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+# The modules whose click help (command docstrings, ``help=`` texts) goes in the catalogue.
+CLI = PACKAGE / "cli"
+HELP_KEYWORDS = frozenset({"help", "short_help", "epilog"})
+COMMAND_DECORATORS = frozenset({"command", "group"})
 
 
 def template() -> Catalog:
@@ -38,7 +46,40 @@ def template() -> Catalog:
     )
     for _filename, _lineno, message, comments, context in found:
         catalog.add(message, auto_comments=comments, context=context)
+    for path in sorted(CLI.glob("*.py")):
+        for text in help_texts(path.read_text(encoding="utf-8")):
+            catalog.add(text)
     return catalog
+
+
+def help_texts(source: str) -> list[str]:
+    """The help click shows for the commands declared in ``source``: the docstrings of the
+    functions decorated as commands or groups, and every literal ``help=`` (cleaned as click
+    cleans them, so the catalogue's ids are what ``cli.helptext`` looks up)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and any(map(_declares_command, node.decorator_list)):
+            docstring = ast.get_docstring(node, clean=True)
+            if docstring:
+                found.append(docstring)
+        elif isinstance(node, ast.Call):
+            for keyword in node.keywords:
+                text = _literal(keyword.value)
+                if keyword.arg in HELP_KEYWORDS and text:
+                    found.append(inspect.cleandoc(text))
+    return found
+
+
+def _literal(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _declares_command(decorator: ast.expr) -> bool:
+    """``@x.command(...)``, ``@click.group(...)`` and the like."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return isinstance(target, ast.Attribute) and target.attr in COMMAND_DECORATORS
 
 
 def po_path(lang: str) -> Path:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from assemblymesh.crdt.identity import KEY_SIZE, DeviceCertificate, InvalidSignature, SigningKey
 from assemblymesh.errors import UsageError
 from assemblymesh.home import Home, LocalAssembly
+from assemblymesh.i18n import _
 from assemblymesh.net.discovery import local_addresses
 from assemblymesh.net.pairing import PairCode, join_pairing
 
@@ -52,9 +53,9 @@ async def join(home: Home, code: str, timeout: float = DEFAULT_PAIR_TIMEOUT) -> 
         certificate = DeviceCertificate.decode(grant.certificate)
         certificate.verify()
     except InvalidSignature as exc:
-        raise UsageError("the other device sent a forged certificate") from exc
+        raise UsageError(_("the other device sent a forged certificate")) from exc
     if certificate.device != device_key.public or certificate.assembly != grant.assembly:
-        raise UsageError("the other device sent a certificate for another device")
+        raise UsageError(_("the other device sent a certificate for another device"))
     home.install(device_key, certificate, grant.secret, grant.member)
     if home.default_assembly() is None:
         home.set_default(grant.assembly)

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import enum
 
+from assemblymesh.i18n import _
+
 
 class AssemblyMeshError(Exception):
     """Root of every error AssemblyMesh raises on purpose."""
@@ -50,7 +52,7 @@ class IllegalMoveError(UsageError):
     """A process rule forbids this move; ``rule`` names the rule."""
 
     def __init__(self, rule: str, detail: str) -> None:
-        super().__init__(f"{detail} (rule: {rule})")
+        super().__init__(_("{detail} (rule: {rule})").format(detail=detail, rule=rule))
         self.rule = rule
         self.detail = detail
 
@@ -98,7 +100,9 @@ class RejectedChange(RemoteError):
     """A change (or a whole batch) failed ingest. Nothing it carried was applied."""
 
     def __init__(self, reason: RejectReason, detail: str) -> None:
-        super().__init__(f"change rejected ({reason}): {detail}")
+        super().__init__(
+            _("change rejected ({reason}): {detail}").format(reason=reason, detail=detail)
+        )
         self.reason = reason
         self.detail = detail
 
@@ -131,7 +135,7 @@ class RefusedPeer(HandshakeError):
     """A proven peer that governance (``authorize``) refused; ``reason`` is one line."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(f"peer refused: {reason}")
+        super().__init__(_("peer refused: {reason}").format(reason=reason))
         self.reason = reason
 
 
@@ -140,7 +144,7 @@ class InviteRefused(HandshakeError):
     §3.6); ``text`` is the line a joiner reads."""
 
     def __init__(self, code: str, text: str) -> None:
-        super().__init__(f"{text}: ask for a new code, or leave")
+        super().__init__(_("{text}: ask for a new code, or leave").format(text=text))
         self.code = code
         self.text = text
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assemblymesh.home import LocalAssembly
+from assemblymesh.i18n import _
 from assemblymesh.model import AssemblyState, Round
 from assemblymesh.model.queries import waiting_on
 
@@ -25,11 +26,14 @@ class Unheard:
         """One line: 'no position yet: Amara, Kofi; not in range: Kofi'."""
         parts = []
         if self.silent:
-            parts.append("no position yet: " + ", ".join(self.names[m] for m in self.silent))
+            names = ", ".join(self.names[m] for m in self.silent)
+            parts.append(_("no position yet: {names}").format(names=names))
         if self.out_of_range:
+            names = ", ".join(self.names[m] for m in self.out_of_range)
             parts.append(
-                "not in range (nothing from them here since the last phase change): "
-                + ", ".join(self.names[m] for m in self.out_of_range)
+                _(
+                    "not in range (nothing from them here since the last phase change): {names}"
+                ).format(names=names)
             )
         return "; ".join(parts)
 
@@ -42,11 +46,10 @@ def store_problem(local: LocalAssembly) -> str | None:
     """
     if local.device_key.public in local.replica.vector():
         return None
-    return (
-        f"the store {local.directory / 'store.sqlite'} holds none of this node's changes "
-        "(it is empty or was replaced): restore it from a backup, or sync to receive "
-        "them back from a member"
-    )
+    return _(
+        "the store {path} holds none of this node's changes (it is empty or was replaced):"
+        " restore it from a backup, or sync to receive them back from a member"
+    ).format(path=local.directory / "store.sqlite")
 
 
 def unheard(local: LocalAssembly, state: AssemblyState, r: Round) -> Unheard:

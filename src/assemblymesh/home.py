@@ -89,6 +89,7 @@ from assemblymesh.errors import (
     RemoteError,
     UsageError,
 )
+from assemblymesh.i18n import _
 from assemblymesh.model import (
     AssemblySnapshot,
     AssemblyState,
@@ -193,21 +194,23 @@ def parse_address(text: str, default_port: int, any_port: bool = False) -> tuple
     text = text.strip()
     host, port = text, default_port
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
+        host, _bracket, rest = text[1:].partition("]")
         if rest.startswith(":"):
             port = _port(rest[1:], text, any_port)
     elif text.count(":") == 1:
-        host, _, number = text.partition(":")
+        host, _colon, number = text.partition(":")
         port = _port(number, text, any_port)
     if not host:
-        raise UsageError(f"{text!r} is not an address (HOST:PORT)")
+        raise UsageError(_("{text!r} is not an address (HOST:PORT)").format(text=text))
     return host, port
 
 
 def _port(number: str, text: str, any_port: bool) -> int:
     lowest = 0 if any_port else 1
     if not number.isdigit() or not lowest <= int(number) < 65536:
-        raise UsageError(f"{text!r} has no valid port ({lowest}-65535)")
+        raise UsageError(
+            _("{text!r} has no valid port ({lowest}-65535)").format(text=text, lowest=lowest)
+        )
     return int(number)
 
 
@@ -265,9 +268,13 @@ class InviteCode:
     def decode(cls, code: str) -> InviteCode:
         text = "".join(code.split()).lower()
         if not text.startswith(INVITE_PREFIX):
-            raise InviteError(f"not an AssemblyMesh invite code (it should start {INVITE_PREFIX})")
+            raise InviteError(
+                _("not an AssemblyMesh invite code (it should start {prefix})").format(
+                    prefix=INVITE_PREFIX
+                )
+            )
         body = text[len(INVITE_PREFIX) :].upper()
-        damaged = "the invite code is damaged (was it copied completely and exactly?)"
+        damaged = _("the invite code is damaged (was it copied completely and exactly?)")
         try:
             raw = base64.b32decode(body + "=" * (-len(body) % 8))
         except ValueError as exc:
@@ -282,7 +289,9 @@ class InviteCode:
             raise InviteError(damaged)
         if payload[0] != INVITE_VERSION:
             raise InviteError(
-                f"invite code version {payload[0]} is not supported: ask for a new code"
+                _("invite code version {version} is not supported: ask for a new code").format(
+                    version=payload[0]
+                )
             )
         fields, at = [], 1
         for size in _FIELD_SIZES:
@@ -295,7 +304,7 @@ class InviteCode:
             if not isinstance(name, str):
                 raise TypeError("name")
         except Exception as exc:
-            raise InviteError("the invite code is damaged (fields have the wrong form)") from exc
+            raise InviteError(_("the invite code is damaged (fields have the wrong form)")) from exc
         invite_key = SigningKey(seed)
         invite = Invite(
             assembly, inviter, invite_key.public, int.from_bytes(expires, "big"), signature
@@ -303,7 +312,7 @@ class InviteCode:
         try:
             invite.verify()
         except InvalidSignature as exc:
-            raise InviteError("the invite in this code is forged or damaged") from exc
+            raise InviteError(_("the invite in this code is forged or damaged")) from exc
         return cls(assembly, int.from_bytes(epoch, "big"), key, invite, seed, hints, name)
 
     def join_root(self) -> epochkeys.RootSpec:
@@ -518,7 +527,7 @@ class LocalAssembly:
         """member id -> time of the newest change this node holds from any of their devices
         (their devices' clocks): how fresh what we know of each member is."""
         heard: dict[str, int] = {}
-        for device, (seq, _) in self.replica.vector().items():
+        for device, (seq, _digest) in self.replica.vector().items():
             member = self.replica.device_member(device)
             newest = next(self.replica.changes_of(device, seq - 1), None)
             if member is None or newest is None:
@@ -640,7 +649,11 @@ class LocalAssembly:
         self.replica.refresh()
         held = self.epoch_view()
         if held.dial is None:
-            raise KeyFileError(f"{self.directory} holds neither an assembly secret nor a join key")
+            raise KeyFileError(
+                _("{directory} holds neither an assembly secret nor a join key").format(
+                    directory=self.directory
+                )
+            )
 
         def root(spec: epochkeys.RootSpec) -> Root:
             kind: Literal["epoch", "join"] = "join" if spec.kind == "join" else "epoch"
@@ -664,7 +677,7 @@ class LocalAssembly:
         when a rotation is due and this device is the one to write it, boxes for devices of
         this member and of the members it invited. Returns how many acts were written."""
         written = 0
-        for _ in range(4):  # a rekey, then the seals it leaves to write, at most
+        for _attempt in range(4):  # a rekey, then the seals it leaves to write, at most
             state = self.state()
             duty = epochkeys.duties(
                 state,
@@ -739,14 +752,19 @@ class LocalAssembly:
         state = self.state()
         me = state.members.get(self.member_id)
         if me is None:
-            raise UsageError("only a member of the assembly can invite")
+            raise UsageError(_("only a member of the assembly can invite"))
         if not me.counts(state.now_ms):
-            who = "a supporter" if me.supporter else "a removed member"
-            raise UsageError(f"you are {who}: only members of the assembly can invite")
+            raise UsageError(
+                _("you are a supporter: only members of the assembly can invite")
+                if me.supporter
+                else _("you are a removed member: only members of the assembly can invite")
+            )
         held = self.epoch_view(state)
         if held.held != held.current:
             raise UsageError(
-                f"this node lacks the secret of epoch {held.current}: sync with a member first"
+                _("this node lacks the secret of epoch {epoch}: sync with a member first").format(
+                    epoch=held.current
+                )
             )
         invite_key = SigningKey(self.entropy(KEY_SIZE))
         invite = Invite.issue(
@@ -876,7 +894,9 @@ class LocalAssembly:
     def find_device(self, prefix: str) -> DeviceInfo:
         hits = [d for d in self.devices() if d.id.startswith(prefix.strip().lower())]
         if len(hits) != 1:
-            raise NotFoundError(f"no single device of yours with an id starting {prefix!r}")
+            raise NotFoundError(
+                _("no single device of yours with an id starting {prefix!r}").format(prefix=prefix)
+            )
         return hits[0]
 
     def revoke_device(self, prefix: str) -> Recorded[model_acts.RevokeDevice]:
@@ -885,9 +905,9 @@ class LocalAssembly:
         refuses the device. Needs the member key (``unlock`` it first if it is sealed)."""
         device = self.find_device(prefix)
         if device.this:
-            raise UsageError("this device cannot revoke itself: revoke it from another device")
+            raise UsageError(_("this device cannot revoke itself: revoke it from another device"))
         if device.revoked_after is not None:
-            raise UsageError(f"device {device.id[:8]} is already revoked")
+            raise UsageError(_("device {device} is already revoked").format(device=device.id[:8]))
         signature = sign_revocation(
             self.member_key, self.assembly_id, bytes.fromhex(device.id), device.changes
         )
@@ -937,7 +957,7 @@ class LocalAssembly:
         matches; later epochs are sealed to the new device in the record)."""
         held = self.epoch_view(state)
         if held.held is None:
-            raise UsageError("this node holds no assembly secret yet: sync with a member first")
+            raise UsageError(_("this node holds no assembly secret yet: sync with a member first"))
         return held.known[held.held]
 
     # --- admission ----------------------------------------------------------------------
@@ -1185,7 +1205,7 @@ class LocalAssembly:
         """Another assembly's publication, verified; ``PublicationError`` if it is not."""
         publication = read_publication(data)
         if publication.header.assembly == self.assembly_id:
-            raise PublicationError("this publication is this assembly's own")
+            raise PublicationError(_("this publication is this assembly's own"))
         return publication
 
     def import_publication(self, data: bytes) -> Recorded[model_acts.ImportPublication]:
@@ -1310,13 +1330,17 @@ class Home:
             if aid is None:
                 if not known:
                     raise NotFoundError(
-                        f"no assembly in {self.root}: run 'assemblymesh init' or 'join'"
+                        _("no assembly in {directory}: run 'assemblymesh init' or 'join'").format(
+                            directory=self.root
+                        )
                     )
-                raise UsageError("several assemblies here: choose one with --assembly ID")
+                raise UsageError(_("several assemblies here: choose one with --assembly ID"))
             return aid
         hits = [a for a in known if a.hex().startswith(ref.lower())]
         if len(hits) != 1:
-            raise NotFoundError(f"no single assembly with an id starting {ref!r}")
+            raise NotFoundError(
+                _("no single assembly with an id starting {prefix!r}").format(prefix=ref)
+            )
         return hits[0]
 
     def keys_sealed(self, ref: str | None = None) -> bool:
@@ -1347,7 +1371,11 @@ class Home:
         try:
             certificate = DeviceCertificate.decode((directory / "device.cert").read_bytes())
         except (OSError, InvalidSignature) as exc:
-            raise KeyFileError(f"device certificate in {directory} is missing or damaged") from exc
+            raise KeyFileError(
+                _("device certificate in {directory} is missing or damaged").format(
+                    directory=directory
+                )
+            ) from exc
         member_key = MemberKey(directory / "member.key", certificate.member)
         admission = DocumentAdmission(aid)
         replica = Replica.open(
@@ -1391,9 +1419,13 @@ class Home:
         aid = certificate.assembly
         directory = self._dir(aid)
         if (directory / "device.key").exists():
-            raise UsageError(f"this node already belongs to assembly {aid.hex()[:12]}")
+            raise UsageError(
+                _("this node already belongs to assembly {assembly}").format(
+                    assembly=aid.hex()[:12]
+                )
+            )
         if certificate.device != device_key.public:
-            raise UsageError("the certificate is not for this device")
+            raise UsageError(_("the certificate is not for this device"))
         if member_text is not None:
             write_private_text(directory / "member.key", member_text)
         else:
@@ -1425,7 +1457,11 @@ class Home:
 
     def _refuse_existing(self, aid: bytes) -> None:
         if (self._dir(aid) / "device.key").exists():
-            raise UsageError(f"this node already belongs to assembly {aid.hex()[:12]}")
+            raise UsageError(
+                _("this node already belongs to assembly {assembly}").format(
+                    assembly=aid.hex()[:12]
+                )
+            )
 
     def create(
         self,
@@ -1437,7 +1473,7 @@ class Home:
     ) -> LocalAssembly:
         """Found a new assembly; this node's member is its founder and first facilitator."""
         if not name.strip() or not member_name.strip():
-            raise UsageError("an assembly and its founder need names")
+            raise UsageError(_("an assembly and its founder need names"))
         member_key = SigningKey(self.entropy(KEY_SIZE))
         nonce = self.entropy(16)
         now = self.clock()
@@ -1472,8 +1508,10 @@ class Home:
             local.close()
         if not half:
             raise UsageError(
-                f"this node is a member of assembly {aid.hex()[:12]}: leave removes only a"
-                " join that was not admitted"
+                _(
+                    "this node is a member of assembly {assembly}: leave removes only a"
+                    " join that was not admitted"
+                ).format(assembly=aid.hex()[:12])
             )
         shutil.rmtree(self._dir(aid))
         if self.default_assembly() == aid:
@@ -1495,20 +1533,22 @@ class Home:
         peers until the assembly admits this member. With ``replace``, a join of the same
         assembly that was not admitted (a refused invite) is left first."""
         if not member_name.strip():
-            raise UsageError("give your name with --member-name")
+            raise UsageError(_("give your name with --member-name"))
         parsed = InviteCode.decode(code)
         if replace and (self._dir(parsed.assembly) / "device.key").exists():
             self.leave(parsed.assembly.hex())
         if parsed.invite.expires_ms < self.clock():
-            raise InviteError("this invite has expired: ask for a new one")
+            raise InviteError(_("this invite has expired: ask for a new one"))
         member_key = SigningKey(self.entropy(KEY_SIZE))
         proof = sign_invite_proof(SigningKey(parsed.invite_seed), parsed.invite, member_key.public)
         verify_invite_proof(parsed.invite, member_key.public, proof)
         directory = self._dir(parsed.assembly)
         if (directory / "device.key").exists():
             raise UsageError(
-                f"this node already belongs to assembly {parsed.assembly.hex()[:12]}"
-                " (if its invite was refused: join with --new-code, or leave)"
+                _(
+                    "this node already belongs to assembly {assembly}"
+                    " (if its invite was refused: join with --new-code, or leave)"
+                ).format(assembly=parsed.assembly.hex()[:12])
             )
         # The join key is written before the device key marks the directory complete.
         write_key_file(directory / "join.key", SigningKey(parsed.join_key))

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assemblymesh.errors import UsageError
+from assemblymesh.i18n import _
 
 ARCHES = ("x86_64", "aarch64")
 PYTHONS = ("3.11", "3.12", "3.13")
@@ -73,10 +74,18 @@ def targets(arches: Iterable[str] = ARCHES, pythons: Iterable[str] = PYTHONS) ->
     out = []
     for arch in arches:
         if arch not in ARCHES:
-            raise UsageError(f"unknown platform {arch!r}: choose from {', '.join(ARCHES)}")
+            raise UsageError(
+                _("unknown platform {platform!r}: choose from {known}").format(
+                    platform=arch, known=", ".join(ARCHES)
+                )
+            )
         for python in pythons:
             if not re.fullmatch(r"3\.\d{1,2}", python):
-                raise UsageError(f"{python!r} is not a Python version like 3.12")
+                raise UsageError(
+                    _("{given!r} is not a Python version like {example}").format(
+                        given=python, example="3.12"
+                    )
+                )
             out.append(Target(arch, python))
     return out
 
@@ -153,18 +162,20 @@ def build_kit(
     wheels = directory / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
     report = KitReport(directory)
-    log(f"building the {PACKAGE} wheel from {source}")
+    log(_("building the {package} wheel from {source}").format(package=PACKAGE, source=source))
     result = run(_pip("wheel", "--no-deps", "--quiet", "--wheel-dir", str(wheels), str(source)))
     own = sorted(wheels.glob(f"{PACKAGE}-*.whl"))
     if result.returncode != 0 or not own:
-        raise UsageError(f"cannot build the {PACKAGE} wheel: {_last_line(result)}")
+        raise UsageError(
+            _("cannot build the {package} wheel: {reason}").format(
+                package=PACKAGE, reason=_last_line(result)
+            )
+        )
     for target in wanted:
         _add_target(report, target, wheels, own[-1], glibc, run, log)
     if not report.included:
-        raise UsageError(
-            "no target could be provided: "
-            + "; ".join(f"{name}: {why}" for name, why in report.skipped.items())
-        )
+        why = "; ".join(f"{name}: {why}" for name, why in report.skipped.items())
+        raise UsageError(_("no target could be provided: {reasons}").format(reasons=why))
     report.wheels = sorted(p.name for p in wheels.glob("*.whl"))
     _write_install(directory)
     _write_readme(directory, report, own[-1].name, glibc)
@@ -176,14 +187,22 @@ def _check_request(
     directory: Path, wanted: Sequence[Target], source: Path | None, glibc: str
 ) -> Path:
     if not wanted:
-        raise UsageError("a kit needs at least one target")
+        raise UsageError(_("a kit needs at least one target"))
     if not re.fullmatch(r"2\.\d{1,2}", glibc):
-        raise UsageError(f"{glibc!r} is not a glibc version like 2.28")
+        raise UsageError(
+            _("{given!r} is not a glibc version like {example}").format(given=glibc, example="2.28")
+        )
     source = source or find_source()
     if source is None:
-        raise UsageError("cannot find the AssemblyMesh source tree: give --source DIR")
+        raise UsageError(
+            _("cannot find the AssemblyMesh source tree: give {option}").format(
+                option="--source DIR"
+            )
+        )
     if directory.exists() and any(directory.iterdir()):
-        raise UsageError(f"{directory} is not empty: give a new or empty directory")
+        raise UsageError(
+            _("{directory} is not empty: give a new or empty directory").format(directory=directory)
+        )
     return source
 
 
@@ -197,7 +216,7 @@ def _add_target(
     log: Log,
 ) -> None:
     """Download the wheels ``target`` needs; include it only if every compiled one exists."""
-    log(f"downloading wheels for {target.name}")
+    log(_("downloading wheels for {target}").format(target=target.name))
     result = run(_pip(
         "download", "--quiet", "--only-binary=:all:",
         *(f"--platform={tag}" for tag in target.platform_tags(glibc)),
@@ -206,7 +225,12 @@ def _add_target(
     ))  # fmt: skip
     if result.returncode != 0:
         report.skipped[target.name] = _last_line(result)
-        log(f"  skipped {target.name}: {report.skipped[target.name]}")
+        log(
+            "  "
+            + _("skipped {target}: {reason}").format(
+                target=target.name, reason=report.skipped[target.name]
+            )
+        )
         return
     names = [p.name for p in wheels.glob("*.whl")]
     missing = [
@@ -215,7 +239,9 @@ def _add_target(
         if not any(_normal(n.split("-")[0]) == dep and wheel_fits(n, target) for n in names)
     ]
     if missing:
-        report.skipped[target.name] = f"no wheel of {', '.join(missing)}"
+        report.skipped[target.name] = _("no wheel of {packages}").format(
+            packages=", ".join(missing)
+        )
         return
     report.included.append(target)
 
@@ -229,29 +255,33 @@ def _write_install(directory: Path) -> None:
 def _write_readme(directory: Path, report: KitReport, own: str, glibc: str) -> None:
     version = own.split("-")[1]
     lines = [
-        f"AssemblyMesh {version}: offline install kit",
+        _("AssemblyMesh {version}: offline install kit").format(version=version),
         "",
-        "Install (no internet needed):",
+        _("Install (no internet needed):"),
         "",
         "    sh install.sh [DIR]",
         "",
-        "checks every file of the kit against SHA256SUMS, creates a virtual environment in",
-        "DIR (default: ~/.local/share/assemblymesh/venv) with python3 (set PYTHON to use",
-        "another interpreter), and installs AssemblyMesh there from the wheels/ directory",
-        "with 'pip install --no-index'. Then run DIR/bin/assemblymesh.",
+        _(
+            "checks every file of the kit against SHA256SUMS, creates a virtual environment in\n"
+            "DIR (default: ~/.local/share/assemblymesh/venv) with python3 (set PYTHON to use\n"
+            "another interpreter), and installs AssemblyMesh there from the wheels/ directory\n"
+            "with 'pip install --no-index'. Then run DIR/bin/assemblymesh."
+        ),
         "",
-        "Needs: Linux, Python with the venv module (Debian and Ubuntu: apt install python3-venv).",
+        _("Needs: Linux, Python with the venv module (Debian and Ubuntu: {command}).").format(
+            command="apt install python3-venv"
+        ),
         "",
-        f"Targets in this kit (glibc {glibc} or newer):",
+        _("Targets in this kit (glibc {glibc} or newer):").format(glibc=glibc),
         *(f"    {t.name}  (Linux {t.arch}, Python {t.python})" for t in report.included),
     ]
     if report.skipped:
-        lines += ["", "Left out (no wheels to be found):"]
+        lines += ["", _("Left out (no wheels to be found):")]
         lines += [f"    {name}: {why}" for name, why in report.skipped.items()]
     lines += [
         "",
-        "To check the kit by hand: sha256sum -c SHA256SUMS",
-        "To copy it on: copy this whole directory; every file is listed in SHA256SUMS.",
+        _("To check the kit by hand: {command}").format(command="sha256sum -c SHA256SUMS"),
+        _("To copy it on: copy this whole directory; every file is listed in SHA256SUMS."),
         "",
     ]
     (directory / "README.txt").write_text("\n".join(lines), encoding="utf-8")
@@ -277,7 +307,7 @@ def verify_kit(directory: Path) -> list[str]:
     """Files whose checksum does not match, is missing, or that SHA256SUMS does not list."""
     listed: dict[str, str] = {}
     for line in (directory / CHECKSUMS).read_text(encoding="utf-8").splitlines():
-        digest, _, name = line.partition("  ")
+        digest, _gap, name = line.partition("  ")
         listed[name] = digest
     problems = [n for n, d in listed.items() if not (directory / n).is_file()]
     problems += [
@@ -308,7 +338,7 @@ import hashlib, pathlib, sys
 kit = pathlib.Path(sys.argv[1])
 listed = {}
 for line in (kit / "SHA256SUMS").read_text().splitlines():
-    digest, _, name = line.partition("  ")
+    digest, _gap, name = line.partition("  ")
     listed[name] = digest
 bad = []
 for name, digest in sorted(listed.items()):

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from assemblymesh.errors import AssemblyMeshError, RemoteError
 from assemblymesh.home import Home, LocalAssembly
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.net.addressbook import AddressBook
 from assemblymesh.net.discovery import Discovery
 from assemblymesh.net.lifecycle import Lifecycle
@@ -43,14 +44,14 @@ SYNC_NOW_TIMEOUT_S = 20.0  # one "sync now" with one address, connecting include
 
 # What the node records when it refuses a connection, as a person would say it.
 _REFUSAL_WORDS = {
-    "handshake message failed authentication": (
+    "handshake message failed authentication": N_(
         "wrong assembly secret: it is not in this assembly, or holds another secret"
     ),
-    "peer closed the connection during the handshake": (
+    "peer closed the connection during the handshake": N_(
         "it hung up during the handshake (it may have refused this node)"
     ),
-    "handshake timed out": "the handshake took too long",
-    "too many connections": "this node had no room for another connection",
+    "handshake timed out": N_("the handshake took too long"),
+    "too many connections": N_("this node had no room for another connection"),
 }
 
 
@@ -58,7 +59,7 @@ def refusal_words(reason: str) -> str:
     """The node's refusal reason in words: ``handshake failed: peer refused: invite was
     already used`` -> ``invite was already used``."""
     text = reason.removeprefix("handshake failed: ").removeprefix("peer refused: ")
-    return _REFUSAL_WORDS.get(text, text)
+    return _(_REFUSAL_WORDS[text]) if text in _REFUSAL_WORDS else text
 
 
 def show_address(host: str, port: int) -> str:
@@ -69,7 +70,7 @@ def _dialled(link: PeerStatus) -> tuple[str, int] | None:
     """The address this node dialled for ``link`` (a peer that dialled in has none)."""
     if link.role != "initiator":
         return None
-    host, _, port = link.name.partition("@")[2].rpartition(":")
+    host, _colon, port = link.name.partition("@")[2].rpartition(":")
     return (host, int(port)) if port.isdigit() else None
 
 
@@ -163,13 +164,15 @@ class NodePeers:
         """Save ``host:port`` in the address book; the node dials it until it stops."""
         self._node.add_peer(host, port)
         self.poll()
-        return f"{show_address(host, port)} saved; the node dials it and keeps reconnecting"
+        return _("{address} saved; the node dials it and keeps reconnecting").format(
+            address=show_address(host, port)
+        )
 
     async def sync_now(self, address: tuple[str, int] | None) -> list[str]:
         """One sync with ``address`` (None: every address in the book), one line each."""
         targets = [address] if address is not None else self._known()
         if not targets:
-            return ["no peer addresses known yet: add one (a)"]
+            return [_("no peer addresses known yet: add one (a)")]
         lines = [await self._sync_one(host, port) for host, port in targets]
         self.poll()
         return lines
@@ -181,15 +184,24 @@ class NodePeers:
     async def _sync_one(self, host: str, port: int) -> str:
         where = show_address(host, port)
         if any(link.synced and _dialled(link) == (host, port) for link in self._node.peer_status()):
-            return f"{where}: connected, changes already flow both ways"
+            return _("{address}: connected, changes already flow both ways").format(address=where)
         try:
             done = await asyncio.wait_for(self._node.sync_with(host, port), SYNC_NOW_TIMEOUT_S)
         except TimeoutError:
-            return f"{where}: no answer within {SYNC_NOW_TIMEOUT_S:g} s"
+            return _("{address}: no answer within {seconds} s").format(
+                address=where, seconds=f"{SYNC_NOW_TIMEOUT_S:g}"
+            )
         except (RemoteError, OSError) as exc:
             said = str(exc).removeprefix(f"sync with {host}:{port} ")
             return f"{where}: {refusal_words(said)}"
-        return f"{where}: received {done.received} changes ({done.applied} new), sent {done.sent}"
+        received = ngettext(
+            "{address}: received {received} change ({applied} new), sent {sent}",
+            "{address}: received {received} changes ({applied} new), sent {sent}",
+            done.received,
+        )
+        return received.format(
+            address=where, received=done.received, applied=done.applied, sent=done.sent
+        )
 
     def subscribe(self, listener: PeerListener) -> Callable[[], None]:
         self._listeners.append(listener)
@@ -208,7 +220,8 @@ class NodePeers:
             if big and (not link.synced or link.name in self._showing):
                 total = link.expected
                 done = total if link.synced else min(link.received, total)
-                progress = SyncProgress(f"syncing with {link.name}", done, total)
+                label = _("syncing with {peer}").format(peer=link.name)
+                progress = SyncProgress(label, done, total)
                 for listener in list(self._listeners):
                     listener.sync_progress(progress)
                 if link.synced:
@@ -292,13 +305,17 @@ class Network(Lifecycle):
         listen: tuple[str, int] | None = self.listen
         if served(self.local.directory):
             # `assemblymesh serve` runs for this assembly: it accepts peers; we share its store.
-            self.note = "'assemblymesh serve' runs for this assembly: this window only dials out"
+            self.note = _("'{command}' runs for this assembly: this window only dials out").format(
+                command="assemblymesh serve"
+            )
             listen = None
         service = NodeService(self.local.node_config(listen, self.static), mdns=self.mdns)
         await service.start()
         if listen is not None and not service.listening:
             host, port = self.listen
-            self.note = f"not listening on {host}:{port}: this window only dials out"
+            self.note = _("not listening on {address}: this window only dials out").format(
+                address=f"{host}:{port}"
+            )
             log.info("%s", self.note)
         self.service = service
         self.peers = NodePeers(service.node, self.local.clock)
@@ -364,12 +381,14 @@ class LiveApp(AssemblyApp):
         try:
             await network.start()
         except AssemblyMeshError as exc:
-            self.notify(f"working offline: {exc}", severity="warning", timeout=10)
+            self.notify(
+                _("working offline: {reason}").format(reason=exc), severity="warning", timeout=10
+            )
             return
         self.network = network
         if network.note:
             self.network_note = network.note
-            self.notify(network.note, title="Network", severity="warning", timeout=10)
+            self.notify(network.note, title=_("Network"), severity="warning", timeout=10)
         assert network.peers is not None
         self.peer_source = network.peers
         self._unsubscribe.append(network.peers.subscribe(self))

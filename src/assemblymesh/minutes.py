@@ -14,18 +14,42 @@ import difflib
 import html
 from dataclasses import dataclass
 
+from assemblymesh import i18n
+from assemblymesh.i18n import N_, _
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import rules as R
 from assemblymesh.model.meetings import Meeting, agenda, meeting_decisions, minutes_hash
 from assemblymesh.model.vocabulary import Words
 
-KIND_LABELS = {R.REGULAR: "regular", R.REFLECTION: "reflection", R.ABSENCE: "strategic absence"}
-ITEM_LABELS = {
-    R.ITEM_PROPOSAL: "proposal",
-    R.ITEM_TOPIC: "topic",
-    R.ITEM_REPORT: "report back",
-    R.ITEM_QUESTION: "question",
+# Marked for the catalogue: translate where shown, with ``_(KIND_LABELS[kind])``.
+KIND_LABELS = {
+    R.REGULAR: N_("regular"),
+    R.REFLECTION: N_("reflection"),
+    R.ABSENCE: N_("strategic absence"),
 }
+ITEM_LABELS = {
+    R.ITEM_PROPOSAL: N_("proposal"),
+    R.ITEM_TOPIC: N_("topic"),
+    R.ITEM_REPORT: N_("report back"),
+    R.ITEM_QUESTION: N_("question"),
+}
+STATE_LABELS = {
+    R.SCHEDULED: N_("scheduled"),
+    R.IN_SESSION: N_("in session"),
+    R.ENDED: N_("ended"),
+    R.CANCELLED: N_("cancelled"),
+}
+OUTCOME_LABELS = {
+    R.DISCUSSED: N_("discussed"),
+    R.DECIDED: N_("decided"),
+    R.DEFERRED: N_("deferred"),
+    R.DROPPED: N_("dropped"),
+}
+
+
+def label(labels: dict[str, str], ident: str) -> str:
+    """The label of ``ident`` in the chosen language (the id itself when it has none)."""
+    return _(labels[ident]) if ident in labels else ident
 
 
 def when(ms: int | None) -> str:
@@ -44,9 +68,13 @@ def name_of(state: AssemblyState, member: str | None) -> str:
 def template(state: AssemblyState, m: Meeting) -> str:
     """A starting text for the note-taker: one heading per agenda item, in order, with its
     ref, so each paragraph of the minutes is linked to the item it records."""
-    lines = [f"# Minutes: {m.title or 'meeting'} ({when(m.starts)[:10]})", ""]
+    heading = _("Minutes: {title} ({day})").format(
+        title=m.title or _("meeting"), day=when(m.starts)[:10]
+    )
+    lines = [f"# {heading}", ""]
     for item in agenda(state, m):
-        lines += [f"## {item.title} [item {item.id[:8]}]", "", ""]
+        ref = _("[item {id}]").format(id=item.id[:8])
+        lines += [f"## {item.title} {ref}", "", ""]
     return "\n".join(lines)
 
 
@@ -72,8 +100,8 @@ def minutes_text(m: Meeting, current: str) -> MinutesText:
     diff = difflib.unified_diff(
         seal.text.splitlines(),
         current.splitlines(),
-        "sealed " + seal.hash[:12],
-        "current",
+        _("sealed {hash}").format(hash=seal.hash[:12]),
+        _("current"),
         lineterm="",
     )
     changes = () if minutes_hash(current) == seal.hash else tuple(diff)
@@ -83,17 +111,21 @@ def minutes_text(m: Meeting, current: str) -> MinutesText:
 def _item_lines(state: AssemblyState, m: Meeting) -> list[str]:
     lines = []
     for n, item in enumerate(agenda(state, m), 1):
-        outcome = item.outcome or ("stalled" if m.over else "open")
-        backers = len(item.backers)
-        lines.append(
-            f"{n}. **{item.title}** ({ITEM_LABELS[item.kind]}, added by"
-            f" {name_of(state, item.added_by)}, {backers} in support): {outcome}"
-        )
+        outcome = label(OUTCOME_LABELS, item.outcome) if item.outcome else None
+        outcome = outcome or (_("stalled") if m.over else _("open"))
+        about = _("{kind}, added by {name}, {count} in support").format(
+            kind=_(ITEM_LABELS[item.kind]), name=name_of(state, item.added_by),
+            count=len(item.backers),
+        )  # fmt: skip
+        lines.append(f"{n}. **{item.title}** ({about}): {outcome}")
         if item.outcome_note:
             lines.append(f"   {item.outcome_note}")
         if item.decision is not None and item.decision in state.decisions:
             d = state.decisions[item.decision]
-            lines.append(f"   decision {d.id[:8]}: {state.proposals[d.proposal].title}")
+            decided = _("decision {id}: {title}").format(
+                id=d.id[:8], title=state.proposals[d.proposal].title
+            )
+            lines.append(f"   {decided}")
     return lines
 
 
@@ -103,35 +135,41 @@ def markdown(state: AssemblyState, m: Meeting, current: str) -> str:
     present = [name_of(state, who) for who in m.attendance]
     words = Words(state.vocabulary)
     lines = [
-        f"# {m.title or 'Meeting'}",
+        "# " + (m.title or _("Meeting")),
         "",
-        f"- Date: {when(m.starts)}",
-        f"- Place: {m.place or '-'}",
-        f"- Kind: {words.meeting_kind(m.kind)}",
+        "- " + _("Date: {when}").format(when=when(m.starts)),
+        "- " + _("Place: {place}").format(place=m.place or "-"),
+        "- " + _("Kind: {kind}").format(kind=words.meeting_kind(m.kind)),
         f"- {words.title(R.FACILITATOR)}: {name_of(state, m.facilitator)}",
         f"- {words.title(R.NOTE_TAKER)}: {name_of(state, m.note_taker)}",
-        f"- Present ({len(present)}): {', '.join(present) or '-'}",
+        "- "
+        + _("Present ({count}): {names}").format(
+            count=len(present), names=", ".join(present) or "-"
+        ),
         "",
-        "## Agenda",
+        "## " + _("Agenda"),
         "",
-        *(_item_lines(state, m) or ["(no items)"]),
+        *(_item_lines(state, m) or [_("(no items)")]),
         "",
-        "## Decisions",
+        "## " + _("Decisions"),
         "",
     ]
     for did in meeting_decisions(state, m):
         d = state.decisions[did]
         lines.append(f"- {d.id[:8]} {state.proposals[d.proposal].title} ({d.status})")
     if not meeting_decisions(state, m):
-        lines.append("(none)")
+        lines.append(_("(none)"))
     seal = (
-        f"Sealed by {name_of(state, m.note_taker)}, BLAKE2b-256 {text.seal_hash}"
+        _("Sealed by {name}, BLAKE2b-256 {hash}").format(
+            name=name_of(state, m.note_taker), hash=text.seal_hash
+        )
         if text.sealed
-        else "Not sealed yet: the shared text as it stands."
+        else _("Not sealed yet: the shared text as it stands.")
     )
-    lines += ["", "## Minutes", "", seal, "", text.text.rstrip(), ""]
+    lines += ["", "## " + _("Minutes"), "", seal, "", text.text.rstrip(), ""]
     if text.changed_since_seal:
-        lines += ["## Changed since sealed", "", "```diff", *text.changes, "```", ""]
+        changed = "## " + _("Changed since sealed")
+        lines += [changed, "", "```diff", *text.changes, "```", ""]
     return "\n".join(lines)
 
 
@@ -148,9 +186,10 @@ def page(state: AssemblyState, m: Meeting, current: str) -> str:
             body.append(html.escape(line))
         else:
             body.append(_html_line(line))
-    title = html.escape(m.title or "Meeting")
+    title = html.escape(m.title or _("Meeting"))
+    direction = ' dir="rtl"' if i18n.is_right_to_left() else ""
     return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html>\n<html lang="{i18n.language()}"{direction}><head><meta charset="utf-8">'
         f"<title>{title}</title><style>body{{font-family:sans-serif;max-width:46em;"
         "margin:2em auto;line-height:1.4}pre{background:#f4f4f4;padding:.5em}</style>"
         "</head><body>\n" + "\n".join(body) + "\n</body></html>\n"

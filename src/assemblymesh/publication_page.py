@@ -11,26 +11,28 @@ import html
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from assemblymesh import i18n
+from assemblymesh.i18n import N_, _
 from assemblymesh.model.publication import Publication, PublishedItem
 from assemblymesh.model.publish import KIND_LABELS
 from assemblymesh.model.rules import POSITION_KINDS
 
 # Fields shown in words, in this order; the rest follow under their own names.
 _FIELD_LABELS = {
-    "statement": "Statement",
-    "outcome": "Outcome",
-    "status": "Status",
-    "state": "State",
-    "decided_ms": "Decided",
-    "effective_ms": "In effect from",
-    "created_ms": "Proposed",
-    "proposed_by": "Proposed by",
-    "facilitated_by": "Facilitated by",
-    "tally": "Positions",
-    "effects": "Effects",
-    "positions": "Positions in full",
-    "minutes": "Minutes",
-    "origin_title": "Adopted from",
+    "statement": N_("Statement"),
+    "outcome": N_("Outcome"),
+    "status": N_("Status"),
+    "state": N_("State"),
+    "decided_ms": N_("Decided"),
+    "effective_ms": N_("In effect from"),
+    "created_ms": N_("Proposed"),
+    "proposed_by": N_("Proposed by"),
+    "facilitated_by": N_("Facilitated by"),
+    "tally": N_("Positions"),
+    "effects": N_("Effects"),
+    "positions": N_("Positions in full"),
+    "minutes": N_("Minutes"),
+    "origin_title": N_("Adopted from"),
 }
 
 
@@ -43,10 +45,10 @@ def _day(ms: object) -> str:
 def provenance(item: PublishedItem, pub: Publication) -> str:
     """Who first published an item and which assemblies carried it on, in words."""
     if not item.via:
-        return f"first published by {pub.header.assembly_name}"
+        return _("first published by {assembly}").format(assembly=pub.header.assembly_name)
     hops = [f"{s.assembly_name} ({_day(s.created_ms)})" for s in item.via]
-    return f"first published by {hops[0]}; carried on by " + ", ".join(
-        [*hops[1:], pub.header.assembly_name]
+    return _("first published by {assembly}; carried on by {others}").format(
+        assembly=hops[0], others=", ".join([*hops[1:], pub.header.assembly_name])
     )
 
 
@@ -57,7 +59,10 @@ def item_fields(fields: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
         value = fields[key]
         if value in ("", [], {}, None):
             continue
-        yield _FIELD_LABELS.get(key, key.replace("_", " ").capitalize()), _value(key, value)
+        label = (
+            _(_FIELD_LABELS[key]) if key in _FIELD_LABELS else key.replace("_", " ").capitalize()
+        )
+        yield label, _value(key, value)
 
 
 def _value(key: str, value: object) -> str:
@@ -78,7 +83,7 @@ def _position(p: object) -> str:
         return str(p)
     text = f"{p.get('by', 'a member')}: {str(p.get('kind', '')).replace('_', ' ')}"
     if p.get("advisory"):
-        text += " (advisory)"
+        text += " " + _("(advisory)")
     if p.get("reason"):
         text += f" - {p['reason']}"
     return text
@@ -86,24 +91,36 @@ def _position(p: object) -> str:
 
 def _signed_by(pub: Publication) -> str:
     h = pub.header
-    who = h.publisher_name or "a member"
-    return (
-        f"{who} (member key {h.member.hex()[:16]}, device {h.proof.certificate.device.hex()[:16]})"
+    return _("{name} (member key {member}, device {device})").format(
+        name=h.publisher_name or _("a member"),
+        member=h.member.hex()[:16],
+        device=h.proof.certificate.device.hex()[:16],
     )
+
+
+# The line under the title, in Markdown and in HTML (the fields carry the markup).
+PUBLISHED_BY = N_("Published by {assembly} (assembly {id}) on {date}, signed by {signer}.")
 
 
 def markdown(pub: Publication) -> str:
     h = pub.header
     lines = [f"# {h.title}", ""]
-    lines.append(f"Published by **{h.assembly_name}** (assembly `{h.assembly.hex()}`) on"
-                 f" {_day(h.created_ms)}, signed by {_signed_by(pub)}.")  # fmt: skip
-    lines.append(f"Publication `{pub.id}`.")
+    lines.append(
+        _(PUBLISHED_BY).format(
+            assembly=f"**{h.assembly_name}**", id=f"`{h.assembly.hex()}`",
+            date=_day(h.created_ms), signer=_signed_by(pub),
+        )
+    )  # fmt: skip
+    lines.append(_("Publication {id}.").format(id=f"`{pub.id}`"))
     if h.note.strip():
         lines += ["", h.note.strip()]
     for item in pub.items:
-        label = KIND_LABELS.get(item.item.kind, item.item.kind)
+        label = _(KIND_LABELS[item.item.kind]) if item.item.kind in KIND_LABELS else item.item.kind
         lines += ["", f"## {label}: {item.item.title}", ""]
-        lines.append(f"*Item `{item.id}`, {provenance(item, pub)}.*")
+        about = _("Item {id}, {provenance}.").format(
+            id=f"`{item.id}`", provenance=provenance(item, pub)
+        )
+        lines.append(f"*{about}*")
         if item.item.body.strip():
             lines += ["", item.item.body.strip()]
         fields = list(item_fields(item.item.fields))
@@ -117,23 +134,30 @@ def page(pub: Publication) -> str:
     """A standalone HTML page (no scripts, no outside resources)."""
     h = pub.header
     e = html.escape
+    direction = ' dir="rtl"' if i18n.is_right_to_left() else ""
+    published = _(PUBLISHED_BY).format(
+        assembly=f"<strong>{e(h.assembly_name)}</strong>", id=f"<code>{h.assembly.hex()}</code>",
+        date=_day(h.created_ms), signer=e(_signed_by(pub)),
+    )  # fmt: skip
+    publication = _("Publication {id}.").format(id=f"<code>{pub.id}</code>")
     out = [
         "<!doctype html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{i18n.language()}"{direction}><head><meta charset="utf-8">',
         f"<title>{e(h.title)}</title>",
         "<style>body{font-family:sans-serif;max-width:46em;margin:2em auto;line-height:1.5}"
         "code{font-size:.85em}.meta{color:#555}</style></head><body>",
         f"<h1>{e(h.title)}</h1>",
-        f'<p class="meta">Published by <strong>{e(h.assembly_name)}</strong> (assembly'
-        f" <code>{h.assembly.hex()}</code>) on {_day(h.created_ms)}, signed by"
-        f" {e(_signed_by(pub))}. Publication <code>{pub.id}</code>.</p>",
+        f'<p class="meta">{published} {publication}</p>',
     ]
     if h.note.strip():
         out.append(f"<p>{e(h.note.strip())}</p>")
     for item in pub.items:
-        label = KIND_LABELS.get(item.item.kind, item.item.kind)
+        label = _(KIND_LABELS[item.item.kind]) if item.item.kind in KIND_LABELS else item.item.kind
         out.append(f"<section><h2>{e(label)}: {e(item.item.title)}</h2>")
-        out.append(f'<p class="meta">Item <code>{item.id}</code>, {e(provenance(item, pub))}.</p>')
+        about = _("Item {id}, {provenance}.").format(
+            id=f"<code>{item.id}</code>", provenance=e(provenance(item, pub))
+        )
+        out.append(f'<p class="meta">{about}</p>')
         for para in item.item.body.strip().split("\n\n"):
             if para.strip():
                 out.append(f"<p>{e(para.strip())}</p>")

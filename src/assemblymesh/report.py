@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final
 
+from assemblymesh import i18n
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.minutes import minutes_text
 from assemblymesh.model import metrics as M
 from assemblymesh.model import rules as R
 from assemblymesh.model.metrics import COUNT, SHARE, Metrics, Period, Series, held_meetings
+from assemblymesh.model.shapes import Shapes
 from assemblymesh.model.state import AssemblyState, Decision
 
 CHART_W: Final = 640
@@ -89,7 +92,7 @@ def minutes_of(
         out.append(
             Minutes(
                 held.held_ts,
-                m.title or "Meeting",
+                m.title or _("Meeting"),
                 text.text,
                 _name(state, m.facilitator),
                 _name(state, m.note_taker),
@@ -126,12 +129,39 @@ def value_text(series: Series, value: Fraction | None) -> str:
 def trend_text(series: Series) -> str:
     t = series.trend
     if series.note:
-        return series.note
+        return _(series.note)
     if t.slope is None:
-        return f"trend: {t.direction}"
-    per = "pp" if series.unit == SHARE else ""
+        return _("trend: {direction}").format(direction=_(t.direction))
     step = float(t.slope) * (100 if series.unit == SHARE else 1)
-    return f"trend: {t.direction} ({step:+.2f}{per} a period over {t.periods} periods)"
+    if series.unit == SHARE:
+        text = ngettext(
+            "trend: {direction} ({step}pp a period over {count} period)",
+            "trend: {direction} ({step}pp a period over {count} periods)",
+            t.periods,
+        )
+    else:
+        text = ngettext(
+            "trend: {direction} ({step} a period over {count} period)",
+            "trend: {direction} ({step} a period over {count} periods)",
+            t.periods,
+        )
+    return text.format(direction=_(t.direction), step=f"{step:+.2f}", count=t.periods)
+
+
+# How model.metrics labels a period of meetings (``meeting 3``, ``meetings 1-4``).
+PERIOD_WORDS: Final = Shapes((N_("meeting {number}"), N_("meetings {first}-{last}")))
+
+
+def period_label(period: Period) -> str:
+    """A period's label in the chosen language (a month, ``2026-05``, reads the same)."""
+    return PERIOD_WORDS.in_words(period.label)
+
+
+def per_text(metrics: Metrics) -> str:
+    """'per month', 'per meeting' or 'per 4 meetings', in the chosen language."""
+    if metrics.kind == M.MONTH:
+        return _("per month")
+    return ngettext("per meeting", "per {count} meetings", metrics.per).format(count=metrics.per)
 
 
 # --- charts --------------------------------------------------------------------------------------
@@ -166,7 +196,7 @@ def chart_svg(series: Series, periods: Sequence[Period]) -> str:
     def y(v: Fraction) -> float:
         return MARGIN_T + plot_h * (1 - float(min(v, top) / top))
 
-    label = html.escape(f"{series.title}: {trend_text(series)}", quote=True)
+    label = html.escape(f"{_(series.title)}: {trend_text(series)}", quote=True)
     parts = [
         f'<svg class="chart" data-metric="{html.escape(series.key, quote=True)}"'
         f' viewBox="0 0 {CHART_W} {CHART_H}" xmlns="http://www.w3.org/2000/svg"'
@@ -197,7 +227,7 @@ def _axes(series: Series, periods: Sequence[Period], top: Fraction, x: XFn, y: Y
         if p.index % every == 0 or p.index == len(periods) - 1:
             out.append(
                 f'<text x="{x(p.index):.1f}" y="{CHART_H - MARGIN_B + 16}" text-anchor="middle">'
-                f"{html.escape(p.label)}</text>"
+                f"{html.escape(period_label(p))}</text>"
             )
     return out
 
@@ -251,20 +281,28 @@ def _trend_line(series: Series, x: XFn, y: YFn, top: Fraction) -> list[str]:
 # --- the page ------------------------------------------------------------------------------------
 
 
+def _note(text: str) -> str:
+    return f'<p class="note">{html.escape(text)}</p>'
+
+
 def _metric_section(metrics: Metrics) -> list[str]:
-    out = ['<section id="metrics">', "<h2>Metabolism</h2>"]
+    heading = html.escape(_("Metabolism"))
+    out = ['<section id="metrics">', f"<h2>{heading}</h2>"]
     if not metrics.series:
-        out.append('<p class="note">No periods to show.</p>')
+        out.append(_note(_("No periods to show.")))
     for s in metrics.series:
         latest = s.latest()
         now = (
-            f"{value_text(s, latest[1].value)} in {metrics.periods[latest[0]].label}"
+            _("{value} in {period}").format(
+                value=value_text(s, latest[1].value),
+                period=period_label(metrics.periods[latest[0]]),
+            )
             if latest
-            else "no value yet"
+            else _("no value yet")
         )
         out.append(f'<figure class="metric" id="metric-{html.escape(s.key, quote=True)}">')
         out.append(
-            f"<figcaption>{html.escape(s.title)}: {html.escape(now)}"
+            f"<figcaption>{html.escape(_(s.title))}: {html.escape(now)}"
             f' <span class="trend">({html.escape(trend_text(s))})</span></figcaption>'
         )
         out.append(chart_svg(s, metrics.periods))
@@ -276,17 +314,17 @@ def _metric_section(metrics: Metrics) -> list[str]:
 
 def _figures_table(metrics: Metrics) -> str:
     """Every figure as a table too (for reading without the charts)."""
-    head = "".join(f"<th>{html.escape(p.label)}</th>" for p in metrics.periods)
-    rows = [f"<tr><th>Metric</th>{head}</tr>"]
+    head = "".join(f"<th>{html.escape(period_label(p))}</th>" for p in metrics.periods)
+    metric = html.escape(_("Metric"))
+    rows = [f"<tr><th>{metric}</th>{head}</tr>"]
     for s in metrics.series:
         cells = "".join(
             f'<td class="num">{html.escape(value_text(s, p.value))}</td>' for p in s.points
         )
-        rows.append(f"<tr><th>{html.escape(s.title)}</th>{cells}</tr>")
+        rows.append(f"<tr><th>{html.escape(_(s.title))}</th>{cells}</tr>")
     return (
-        '<details><summary>The figures</summary><table class="figures">'
-        + "".join(rows)
-        + "</table></details>"
+        "<details><summary>" + html.escape(_("The figures")) + "</summary>"
+        '<table class="figures">' + "".join(rows) + "</table></details>"
     )
 
 
@@ -306,24 +344,27 @@ def decisions_in(
 
 
 STATUS_TEXT: Final = {
-    R.PENDING: "in cooling-off",
-    R.IN_EFFECT: "in effect",
-    R.DECISION_RETURNED: "returned by a late objection",
+    R.PENDING: N_("in cooling-off"),
+    R.IN_EFFECT: N_("in effect"),
+    R.DECISION_RETURNED: N_("returned by a late objection"),
 }
 
 
 def _decision_section(state: AssemblyState, decisions: Sequence[Decision]) -> list[str]:
-    out = ['<section id="decisions">', f"<h2>Decisions ({len(decisions)})</h2>"]
+    heading = _("Decisions ({count})").format(count=len(decisions))
+    out = ['<section id="decisions">', f"<h2>{html.escape(heading)}</h2>"]
     if not decisions:
-        out.append('<p class="note">No decision in this period.</p>')
+        out.append(_note(_("No decision in this period.")))
         return [*out, "</section>"]
-    out.append("<table><tr><th>Decided</th><th>Proposal</th><th>Status</th><th>Statement</th></tr>")
+    heads = (_("Decided"), _("Proposal"), _("Status"), _("Statement"))
+    out.append("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in heads) + "</tr>")
     for d in decisions:
         p = state.proposals.get(d.proposal)
         title = p.title if p is not None else d.proposal[:8]
+        status = _(STATUS_TEXT[d.status]) if d.status in STATUS_TEXT else d.status
         out.append(
             f"<tr><td>{day(d.decided_ts)}</td><td>{html.escape(title)}</td>"
-            f"<td>{html.escape(STATUS_TEXT.get(d.status, d.status))}</td>"
+            f"<td>{html.escape(status)}</td>"
             f"<td>{html.escape(d.statement)}</td></tr>"
         )
     out.append("</table>")
@@ -331,21 +372,24 @@ def _decision_section(state: AssemblyState, decisions: Sequence[Decision]) -> li
 
 
 def _minutes_section(minutes: Sequence[Minutes]) -> list[str]:
-    out = ['<section id="minutes">', f"<h2>Minutes ({len(minutes)})</h2>"]
+    heading = _("Minutes ({count})").format(count=len(minutes))
+    out = ['<section id="minutes">', f"<h2>{html.escape(heading)}</h2>"]
     if not minutes:
-        out.append('<p class="note">No minutes recorded in this period.</p>')
+        out.append(_note(_("No minutes recorded in this period.")))
     for m in minutes:
         roles = ", ".join(
             part
             for part in (
-                f"facilitated by {m.facilitator}" if m.facilitator else "",
-                f"notes by {m.note_taker}" if m.note_taker else "",
+                _("facilitated by {name}").format(name=m.facilitator) if m.facilitator else "",
+                _("notes by {name}").format(name=m.note_taker) if m.note_taker else "",
             )
             if part
         )
-        seal = "sealed" if m.sealed else "not sealed"
         if m.changed_since_seal:
-            seal += ", edited since the seal"
+            seal = _("sealed, edited since the seal") if m.sealed else _("not sealed")
+        else:
+            seal = _("sealed") if m.sealed else _("not sealed")
+        seal = html.escape(seal)
         where = f", {m.place}" if m.place else ""
         out.append(
             f'<article class="meeting"><h3>{day(m.held_ts)}{html.escape(where)}:'
@@ -364,18 +408,20 @@ def render_html(
     until_ms: int | None = None,
 ) -> str:
     """The report: metric charts, the decisions and the minutes of [since_ms, until_ms)."""
-    name = state.assembly.name if state.assembly is not None else "Assembly"
+    name = state.assembly.name if state.assembly is not None else _("Assembly")
     if metrics.periods:
-        span = f"{metrics.periods[0].label} to {metrics.periods[-1].label}"
-        per = M.per_text(metrics)
-        lede = f"{span}, {per}. From the record as of {moment(metrics.now_ms)}."
+        lede = _("{first} to {last}, {per}. From the record as of {when}.").format(
+            first=period_label(metrics.periods[0]), last=period_label(metrics.periods[-1]),
+            per=per_text(metrics), when=moment(metrics.now_ms),
+        )  # fmt: skip
     else:
-        lede = f"From the record as of {moment(metrics.now_ms)}."
+        lede = _("From the record as of {when}.").format(when=moment(metrics.now_ms))
+    direction = ' dir="rtl"' if i18n.is_right_to_left() else ""
     body = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{i18n.language()}"{direction}><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{html.escape(name)}: report</title>",
+        "<title>" + html.escape(_("{name}: report").format(name=name)) + "</title>",
         f"<style>{STYLE}</style></head><body>",
         f"<h1>{html.escape(name)}</h1>",
         f'<p class="lede">{html.escape(lede)}</p>',

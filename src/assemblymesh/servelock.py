@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from assemblymesh.errors import UsageError
+from assemblymesh.i18n import _
 
 LOCK_NAME = "serve.lock"
 
@@ -28,8 +29,10 @@ def serving(directory: Path) -> Iterator[None]:
     except OSError as exc:
         os.close(fd)
         raise UsageError(
-            f"'assemblymesh serve' already runs for this assembly (it holds {path}): "
-            "one is enough; the UI and other commands share its store"
+            _(
+                "'assemblymesh serve' already runs for this assembly (it holds {path}):"
+                " one is enough; the UI and other commands share its store"
+            ).format(path=path)
         ) from exc
     try:
         os.ftruncate(fd, 0)

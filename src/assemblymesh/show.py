@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from assemblymesh.errors import NotFoundError, UsageError
-from assemblymesh.i18n import _
+from assemblymesh.i18n import N_, _
 from assemblymesh.model import AssemblyState, Decision, Position, Proposal, Round
 from assemblymesh.model import rules as R
 from assemblymesh.model.acts import Effect
@@ -19,12 +19,13 @@ from assemblymesh.model.thread import ThreadEntry, thread_of
 from assemblymesh.model.vocabulary import Words
 
 Item = Proposal | Round | Decision
+ITEM_KINDS = {"proposal": N_("a proposal"), "round": N_("a round"), "decision": N_("a decision")}
 
 
 def find_item(state: AssemblyState, ref: str) -> tuple[str, Item]:
     """The one proposal, round or decision whose id starts with ``ref``."""
     if not ref.strip():
-        raise UsageError("give the id (or a unique prefix) of a proposal, round or decision")
+        raise UsageError(_("give the id (or a unique prefix) of a proposal, round or decision"))
     hits: list[tuple[str, Item]] = []
     for kind, find in (
         ("proposal", state.find_proposal),
@@ -36,10 +37,18 @@ def find_item(state: AssemblyState, ref: str) -> tuple[str, Item]:
         except NotFoundError:
             continue
     if not hits:
-        raise NotFoundError(f"no proposal, round or decision has an id starting {ref.strip()!r}")
+        raise NotFoundError(
+            _("no proposal, round or decision has an id starting {prefix!r}").format(
+                prefix=ref.strip()
+            )
+        )
     if len(hits) > 1:
-        kinds = " and a ".join(kind for kind, _ in hits)
-        raise UsageError(f"id {ref.strip()!r} is ambiguous (a {kinds} match); give more")
+        kinds = _(" and ").join(_(ITEM_KINDS[kind]) for kind, _item in hits)
+        raise UsageError(
+            _("id {prefix!r} is ambiguous ({kinds} match); give more").format(
+                prefix=ref.strip(), kinds=kinds
+            )
+        )
     return hits[0]
 
 
@@ -56,6 +65,7 @@ def _name(state: AssemblyState, member: str | None) -> str:
     m = state.members.get(member) if member is not None else None
     if m is None:
         return "?" if member is None else member[:8]
+    # English whatever the language: this name goes into ``show --json`` too.
     return f"{m.name} (supporter)" if m.supporter else m.name
 
 
@@ -200,7 +210,7 @@ def _when(ms: int | None) -> str:
 
 
 def _indented(text: str, prefix: str = "    ") -> list[str]:
-    return [prefix + line for line in text.splitlines()] or [prefix + "(empty)"]
+    return [prefix + line for line in text.splitlines()] or [prefix + _("(empty)")]
 
 
 def proposal_lines(data: dict[str, Any], words: Words) -> list[str]:
@@ -208,22 +218,26 @@ def proposal_lines(data: dict[str, Any], words: Words) -> list[str]:
         _("{proposal} {id}: {title}").format(
             proposal=words.title("proposal"), id=data["id"][:8], title=data["title"]
         ),
-        f"  state: {data['state']}; put by {data['author_name']}",
+        "  "
+        + _("state: {state}; put by {name}").format(state=data["state"], name=data["author_name"]),
     ]
     if data["closing_note"]:
-        lines.append(f"  rejected because: {data['closing_note']}")
+        lines.append("  " + _("rejected because: {note}").format(note=data["closing_note"]))
     for v in data["versions"]:
+        head = _("Version {number} by {name}, {when}").format(
+            number=v["number"], name=v["author_name"], when=_when(v["ts"])
+        )
         note = f": {v['note']}" if v["note"] else ""
-        lines.append(f"\n  Version {v['number']} by {v['author_name']}, {_when(v['ts'])}{note}")
+        lines.append(f"\n  {head}{note}")
         lines += _indented(v["body"])
-        lines += [f"    does: {effect}" for effect in v["effects_text"]]
+        lines += ["    " + _("does: {effect}").format(effect=e) for e in v["effects_text"]]
     heading = _("{rounds} ({count}):").format(
         rounds=words.title("rounds"), count=len(data["rounds"])
     )
     lines.append(f"\n  {heading}")
     for r in data["rounds"]:
-        outcome = r["outcome"] or "open"
-        decision = f"; decision {r['decision'][:8]}" if r["decision"] else ""
+        outcome = r["outcome"] or _("open")
+        decision = "; " + _("decision {id}").format(id=r["decision"][:8]) if r["decision"] else ""
         lines.append(
             f"    {r['id'][:8]}  v{r['version']}  {r['phase_label']:<10} {outcome}{decision}"
         )
@@ -232,12 +246,14 @@ def proposal_lines(data: dict[str, Any], words: Words) -> list[str]:
 
 def _position_line(pos: dict[str, Any]) -> str:
     marks = [
-        mark
-        for mark, on in (("provisional", pos["provisional"]), ("advisory", pos["advisory"]))
+        _(mark)
+        for mark, on in (
+            (N_("provisional"), pos["provisional"]),
+            (N_("advisory"), pos["advisory"]),
+            (N_("late"), pos["late"]),
+        )
         if on
     ]
-    if pos["late"]:
-        marks.append("late")
     marked = f" [{', '.join(marks)}]" if marks else ""
     reason = f": {pos['reason']}" if pos["reason"] else ""
     return f"    {pos['kind_label']:<8} {pos['name']}{marked}{reason}"
@@ -248,9 +264,9 @@ _MARK = {R.QUESTION: "Q", R.REACTION: "R", R.ANSWER: "A"}
 
 def comment_line(c: dict[str, Any], indent: str = "    ") -> list[str]:
     """One comment: 'Q 1a2b3c4d Kofi (recorded by Rosa): text', more lines indented."""
-    who = c["name"] + (" (supporter)" if c["supporter"] else "")
+    who = _("{name} (supporter)").format(name=c["name"]) if c["supporter"] else c["name"]
     if c["recorded_by"] != c["author"]:
-        who += f" (recorded by {c['recorded_by_name']})"
+        who += " " + _("(recorded by {name})").format(name=c["recorded_by_name"])
     first, *rest = c["text"].splitlines() or [""]
     head = f"{indent}{_MARK.get(c['kind'], '?')} {c['id'][:8]} {who}: {first}"
     return [head, *(f"{indent}  {line}" for line in rest)]
@@ -258,13 +274,13 @@ def comment_line(c: dict[str, Any], indent: str = "    ") -> list[str]:
 
 def thread_lines(thread: list[dict[str, Any]]) -> list[str]:
     count = sum(1 + len(s["answers"]) for s in thread)
-    lines = [f"\n  Questions and reactions ({count}):"]
+    lines = ["\n  " + _("Questions and reactions ({count}):").format(count=count)]
     for strand in thread:
         lines += comment_line(strand)
         for answer in strand["answers"]:
             lines += comment_line(answer, "        ")
     if not thread:
-        lines.append("    none yet")
+        lines.append("    " + _("none yet"))
     return lines
 
 
@@ -276,33 +292,47 @@ def round_lines(data: dict[str, Any], words: Words) -> list[str]:
             title=data["title"] or "?",
             version=data["version"],
         ),
-        f"  phase: {data['phase_label']}; facilitator {data['facilitator_name']};"
-        f" opened {_when(data['opened_ts'])}",
-        f"\n  Positions ({len(data['positions'])}):",
+        "  "
+        + _("phase: {phase}; facilitator {name}; opened {when}").format(
+            phase=data["phase_label"], name=data["facilitator_name"], when=_when(data["opened_ts"])
+        ),
+        "\n  " + _("Positions ({count}):").format(count=len(data["positions"])),
     ]
     lines += [_position_line(pos) for pos in data["positions"]]
     lines += thread_lines(data["thread"])
     if data["outcome"] is not None:
-        lines.append(f"\n  outcome: {data['outcome']} (closed {_when(data['closed_ts'])})")
+        lines.append(
+            "\n  "
+            + _("outcome: {outcome} (closed {when})").format(
+                outcome=data["outcome"], when=_when(data["closed_ts"])
+            )
+        )
     if data["decision"]:
-        lines.append(f"  decision: {data['decision'][:8]}")
+        lines.append("  " + _("decision: {id}").format(id=data["decision"][:8]))
     if data["statement"]:
-        lines.append("  statement:")
+        lines.append("  " + _("statement:"))
         lines += _indented(data["statement"])
     return lines
 
 
 def decision_lines(data: dict[str, Any], words: Words) -> list[str]:
     lines = [
-        f"Decision {data['id'][:8]} on {data['title'] or '?'} (version {data['version']})",
-        f"  status: {data['status']}; closed by {data['decided_by_name']}"
-        f" {_when(data['decided_ts'])}",
-        f"  effective {_when(data['effective_ts'])}; review by {_when(data['review_ts'])}",
+        _("Decision {id} on {title} (version {version})").format(
+            id=data["id"][:8], title=data["title"] or "?", version=data["version"]
+        ),
+        "  "
+        + _("status: {status}; closed by {name} {when}").format(
+            status=data["status"], name=data["decided_by_name"], when=_when(data["decided_ts"])
+        ),
+        "  "
+        + _("effective {effective}; review by {review}").format(
+            effective=_when(data["effective_ts"]), review=_when(data["review_ts"])
+        ),
     ]
     if data["statement"]:
-        lines.append("  statement:")
+        lines.append("  " + _("statement:"))
         lines += _indented(data["statement"])
-    lines += [f"  does: {effect}" for effect in data["effects_text"]]
+    lines += ["  " + _("does: {effect}").format(effect=e) for e in data["effects_text"]]
     late = _("late {objection}: {position}")
     lines += [
         "  " + late.format(objection=words.term("objection"), position=_position_line(o).strip())

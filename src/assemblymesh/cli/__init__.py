@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from assemblymesh import i18n
+from assemblymesh.cli import helptext
 from assemblymesh.errors import (
     AssemblyMeshError,
     IllegalMoveError,
@@ -29,7 +30,7 @@ from assemblymesh.errors import (
 )
 from assemblymesh.heard import store_problem
 from assemblymesh.home import ALL_ADDRESSES, DEFAULT_PORT, Home, LocalAssembly, parse_address
-from assemblymesh.i18n import _
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.model import (
     AssemblyState,
     Decision,
@@ -93,8 +94,13 @@ def ask_passphrase(prompt: str, env: str = ENV_PASSPHRASE, confirm: bool = False
     if given is not None:
         return given
     if not sys.stdin.isatty():
-        raise UsageError(f"a passphrase is needed: type it on a terminal or set {env}")
-    text: str = click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+        raise UsageError(
+            _("a passphrase is needed: type it on a terminal or set {variable}").format(
+                variable=env
+            )
+        )
+    again = _("Repeat for confirmation") if confirm else False
+    text: str = click.prompt(_(prompt), hide_input=True, confirmation_prompt=again)
     return text
 
 
@@ -113,7 +119,7 @@ class Context:
         its store cannot be this node's record. Asks for the passphrase of this device's
         key files if they are sealed."""
         if self.passphrase is None and self.home.keys_sealed(self.assembly):
-            self.passphrase = ask_passphrase("Passphrase of this device's keys")
+            self.passphrase = ask_passphrase(N_("Passphrase of this device's keys"))
         local = self.home.open(self.assembly, passphrase=self.passphrase)
         try:
             problem = store_problem(local) if check else None
@@ -125,12 +131,13 @@ class Context:
 
 
 def fail(message: str, code: int = 1) -> None:
-    click.echo(f"error: {message}", err=True)
+    click.echo(_("error: {message}").format(message=message), err=True)
     sys.exit(code)
 
 
-class Group(click.Group):
-    """Turns every AssemblyMesh error into one line on stderr."""
+class Group(helptext.Group):
+    """Turns every AssemblyMesh error into one line on stderr (and shows help in the chosen
+    language)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -140,9 +147,14 @@ class Group(click.Group):
         except click.UsageError as exc:
             # A mistyped option is bad input like any other: one line, naming where help is.
             where = exc.ctx.command_path if exc.ctx is not None else "assemblymesh"
-            fail(f"{exc.format_message()} (see '{where} --help')", 2)
+            fail(
+                _("{problem} (see '{command} --help')").format(
+                    problem=exc.format_message(), command=where
+                ),
+                2,
+            )
         except KeyboardInterrupt:
-            fail("interrupted", 130)
+            fail(_("interrupted"), 130)
         except BrokenPipeError:
             # The reader went away (e.g. `| head`): stop quietly, as other tools do.
             sys.stderr.close()
@@ -175,21 +187,20 @@ pass_ctx = click.make_pass_decorator(Context)
               help="The UI without frames (easier for screen readers).")  # fmt: skip
 @click.option(
     "--lang",
-    "lang",
-    envvar="ASSEMBLYMESH_LANG",
+    envvar=helptext.LANG_ENV,
+    is_eager=True,
+    expose_value=False,
+    callback=lambda _ctx, _param, value: i18n.set_language(value),
     help="Language of the messages, such as es or ar (default: from LANG).",
 )
 @click.version_option(package_name="assemblymesh")
 @click.pass_context
-def main(
-    ctx: click.Context, home_dir: Path | None, assembly: str | None, plain: bool, lang: str | None
-) -> None:
+def main(ctx: click.Context, home_dir: Path | None, assembly: str | None, plain: bool) -> None:
     """AssemblyMesh: the record of an assembly that decides by consent, on every node.
 
-    With no command, opens the terminal UI. --home (and --plain, for the UI) may also
-    follow the command's name.
+    With no command, opens the terminal UI. --home and --lang (and --plain, for the UI) may
+    also follow the command's name.
     """
-    i18n.set_language(lang)
     ctx.obj = Context(Home(home_dir), assembly, plain)
     if ctx.invoked_subcommand is None:
         # The bare command is ``tui``: let click parse its options (and their environment
@@ -231,7 +242,11 @@ def init(
     rules = Rules(cooling_off_hours * 3600 * 1000, quorum, review_days * DAY_MS, block_threshold)
     local = ctx.home.create(name, member_name, charter, rules)
     try:
-        click.echo(f"Founded {name!r}. You are {member_name}, its facilitator.")
+        click.echo(
+            _("Founded {name!r}. You are {member}, its facilitator.").format(
+                name=name, member=member_name
+            )
+        )
         seal_new_member_key(local)
         click.echo(local.assembly_id.hex())
     finally:
@@ -246,16 +261,19 @@ def seal_new_member_key(local: LocalAssembly) -> None:
     passphrase = os.environ.get(ENV_PASSPHRASE)
     if passphrase is None and sys.stdin.isatty():
         passphrase = click.prompt(
-            "Passphrase for your member key (asked to pair, revoke or invite; empty: none)",
-            default="", show_default=False, hide_input=True, confirmation_prompt=True,
+            _("Passphrase for your member key (asked to pair, revoke or invite; empty: none)"),
+            default="", show_default=False, hide_input=True,
+            confirmation_prompt=_("Repeat for confirmation"),
         )  # fmt: skip
     if passphrase:
         local.protect_member_key(passphrase)
-        click.echo("Your member key is sealed under the passphrase on this device.")
+        click.echo(_("Your member key is sealed under the passphrase on this device."))
     else:
         click.echo(
-            "Your member key lies unsealed on this device: whoever takes it can act as you."
-            " Seal it with 'assemblymesh key protect'."
+            _(
+                "Your member key lies unsealed on this device: whoever takes it can act as you."
+                " Seal it with 'assemblymesh key protect'."
+            )
         )
 
 
@@ -305,11 +323,17 @@ def issue_invite_code(
 def invite(ctx: Context, valid_days: int, hints: tuple[str, ...], qr: bool | None) -> None:
     """Issue a one-time member invite; prints the code as the last line."""
     code = issue_invite_code(ctx, valid_days, hints, qr, process.MEMBER_INVITE)
-    click.echo(f"One-time invite, valid {valid_days} days. Give this code to one person:")
+    click.echo(
+        ngettext(
+            "One-time invite, valid {days} day. Give this code to one person:",
+            "One-time invite, valid {days} days. Give this code to one person:",
+            valid_days,
+        ).format(days=valid_days)
+    )
     click.echo(code)
 
 
-WAY_OUT = (
+WAY_OUT = N_(
     "ask for a new code and run 'assemblymesh join CODE --member-name NAME --new-code',"
     " or 'assemblymesh leave'"
 )
@@ -325,8 +349,10 @@ def join(ctx: Context, code: str, member_name: str, new_code: bool) -> None:
     local = ctx.home.join(code, member_name, replace=new_code)
     try:
         click.echo(
-            "Join written: you are a member once a member's node admits it. Run"
-            " 'assemblymesh sync' (the code's addresses) or 'serve' to receive the assembly."
+            _(
+                "Join written: you are a member once a member's node admits it. Run"
+                " 'assemblymesh sync' (the code's addresses) or 'serve' to receive the assembly."
+            )
         )
         seal_new_member_key(local)
         click.echo(local.assembly_id.hex())
@@ -339,7 +365,11 @@ def join(ctx: Context, code: str, member_name: str, new_code: bool) -> None:
 def leave(ctx: Context) -> None:
     """Remove a join that was not admitted (a refused invite): its keys and its store."""
     aid = ctx.home.leave(ctx.assembly)
-    click.echo(f"Left: nothing of assembly {aid.hex()[:12]} is kept on this node.")
+    click.echo(
+        _("Left: nothing of assembly {assembly} is kept on this node.").format(
+            assembly=aid.hex()[:12]
+        )
+    )
 
 
 # --- proposals and rounds -------------------------------------------------------------
@@ -354,7 +384,7 @@ def body_options(help_text: str) -> Callable[[F], F]:
             type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
             help="Read the text from this file (- for standard input).",
         )(f)
-        return click.option("--body", help=help_text + " (- reads standard input).")(f)
+        return click.option("--body", help=help_text)(f)
 
     return add
 
@@ -362,25 +392,31 @@ def body_options(help_text: str) -> Callable[[F], F]:
 def read_body(body: str | None, body_file: Path | None) -> str:
     """The text given with --body or --body-file, checked against the model's limit."""
     if (body is None) == (body_file is None):
-        raise UsageError("give the text with --body TEXT, --body - (stdin) or --body-file PATH")
+        raise UsageError(_("give the text with --body TEXT, --body - (stdin) or --body-file PATH"))
     if body == "-" or (body_file is not None and str(body_file) == "-"):
         text = sys.stdin.read()
     elif body_file is not None:
         try:
             text = body_file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read {body_file}: {exc}") from exc
+            raise UsageError(
+                _("cannot read {path}: {problem}").format(path=body_file, problem=exc)
+            ) from exc
     else:
         assert body is not None
         text = body
     if len(text) > MAX_TEXT_LEN:
-        raise UsageError(f"the text is {len(text):,} characters; the limit is {MAX_TEXT_LEN:,}")
+        raise UsageError(
+            _("the text is {length} characters; the limit is {limit}").format(
+                length=f"{len(text):,}", limit=f"{MAX_TEXT_LEN:,}"
+            )
+        )
     return text
 
 
 @main.command()
 @click.option("--title", required=True)
-@body_options("The proposal's text")
+@body_options(N_("The proposal's text (- reads standard input)."))
 @click.option("--effect", "effects", multiple=True, help=EFFECT_HELP)
 @pass_ctx
 def propose(
@@ -397,7 +433,7 @@ def propose(
 
 @main.command()
 @click.argument("proposal")
-@body_options("The full new text")
+@body_options(N_("The full new text (- reads standard input)."))
 @click.option("--note", default="", help="What changed and why.")
 @pass_ctx
 def amend(ctx: Context, proposal: str, body: str | None, body_file: Path | None, note: str) -> None:
@@ -407,7 +443,9 @@ def amend(ctx: Context, proposal: str, body: str | None, body_file: Path | None,
         local.act(commands.amend, proposal, text, note)
         state = local.state()
         p = state.find_proposal(proposal)
-    click.echo(f"{p.id} is now at version {p.latest.number}")
+    click.echo(
+        _("{proposal} is now at version {version}").format(proposal=p.id, version=p.latest.number)
+    )
 
 
 @main.command()
@@ -417,7 +455,7 @@ def withdraw(ctx: Context, proposal: str) -> None:
     """Withdraw your own proposal."""
     with ctx.open() as local:
         local.act(commands.withdraw, proposal)
-    click.echo("withdrawn")
+    click.echo(_("withdrawn"))
 
 
 @main.command()
@@ -428,7 +466,7 @@ def reject(ctx: Context, proposal: str, reason: str) -> None:
     """Facilitator: record that the assembly rejected a returned proposal."""
     with ctx.open() as local:
         local.act(commands.reject, proposal, reason)
-    click.echo("rejected")
+    click.echo(_("rejected"))
 
 
 @main.group(name="round")
@@ -455,14 +493,16 @@ def deadline_options(f: Callable[..., Any]) -> Callable[..., Any]:
 def parse_deadline(text: str | None, hours: int | None, now_ms: int) -> int | None:
     """The deadline in ms that ``--deadline`` or ``--deadline-hours`` gives (None: neither)."""
     if text is not None and hours is not None:
-        raise UsageError("give --deadline or --deadline-hours, not both")
+        raise UsageError(_("give --deadline or --deadline-hours, not both"))
     if hours is not None:
         return now_ms + hours * 3_600_000
     if text is None:
         return None
     ms = parse_utc(text)
     if ms is None:
-        raise UsageError(f"--deadline {text!r} is not like '2026-05-01 18:00' (UTC)")
+        raise UsageError(
+            _("--deadline {text!r} is not like '2026-05-01 18:00' (UTC)").format(text=text)
+        )
     return ms
 
 
@@ -519,7 +559,11 @@ def round_close(ctx: Context, round_ref: str, yes: bool, statement: str) -> None
         r = before.find_round(round_ref)
         missing = unheard(local, before, r)
         if missing and not yes and r.phase != process.CLOSED:
-            raise UsageError(f"not everyone has been heard: {missing.describe()} (--yes closes)")
+            raise UsageError(
+                _("not everyone has been heard: {missing} (--yes closes)").format(
+                    missing=missing.describe()
+                )
+            )
         local.act(commands.close_round, round_ref, statement)
         state = local.state()
         r = state.find_round(round_ref)
@@ -532,7 +576,11 @@ def round_close(ctx: Context, round_ref: str, yes: bool, statement: str) -> None
     )
     if r.decision is not None:
         d = state.decisions[r.decision]
-        click.echo(f"takes effect {when(d.effective_ts)}; review by {when(d.review_ts)}")
+        click.echo(
+            _("takes effect {effective}; review by {review}").format(
+                effective=when(d.effective_ts), review=when(d.review_ts)
+            )
+        )
     for objection in r.objections:
         name = state.members[objection.member].name if objection.member in state.members else "?"
         click.echo(
@@ -585,12 +633,12 @@ def role_grant(ctx: Context, member: str, role_name: str, term_days: int) -> Non
         term_end = local.clock() + term_days * DAY_MS
         role_ = _role_named(state, role_name)
         effect = f"grant-role:{m.name}:{role_name}:{term_days}"
-        with _role_by_decision(f"{m.name} as {role_name}", effect):
+        with _role_by_decision(
+            _("{member} as {role}").format(member=m.name, role=role_name), effect
+        ):
             local.act(commands.grant_role, m.id, role_, term_end)
     click.echo(
-        _("{role} granted until {until}").format(
-            role=words_of(state).role(role_), until=when(term_end)
-        )
+        _("{role} granted until {end}").format(role=words_of(state).role(role_), end=when(term_end))
     )
 
 
@@ -611,9 +659,11 @@ def _role_by_decision(title: str, effect: str) -> Iterator[None]:
         if exc.rule != process.ROLE_BY_DECISION:
             raise
         raise UsageError(
-            f"roles change by a decision now (rule: {exc.rule}): propose one, then run a"
-            f' round on it: assemblymesh propose --title "{title}" --body "Why"'
-            f' --effect "{effect}"'
+            _(
+                "roles change by a decision now (rule: {rule}): propose one, then run a"
+                ' round on it: assemblymesh propose --title "{title}" --body "{why}"'
+                ' --effect "{effect}"'
+            ).format(rule=exc.rule, title=title, why=_("Why"), effect=effect)
         ) from exc
 
 
@@ -629,7 +679,9 @@ def role_end(ctx: Context, member: str, role_name: str) -> None:
         m = state.find_member(member)
         role_ = _role_named(state, role_name)
         effect = f"end-role:{m.name}:{role_name}"
-        with _role_by_decision(f"{m.name} steps down as {role_name}", effect):
+        with _role_by_decision(
+            _("{member} steps down as {role}").format(member=m.name, role=role_name), effect
+        ):
             local.act(commands.end_role, m.id, role_)
     click.echo(_("{role} ended").format(role=words_of(state).role(role_)))
 
@@ -652,21 +704,33 @@ def supporter_invite(
 ) -> None:
     """Issue a one-time supporter invite; prints the code as the last line."""
     code = issue_invite_code(ctx, valid_days, hints, qr, process.SUPPORTER_INVITE)
-    click.echo(f"One-time SUPPORTER invite, valid {valid_days} days.")
     click.echo(
-        "Whoever joins with it is a supporter, not a member: they may propose and state"
-        " positions, which are advisory (no veto, not counted for quorum), and hold no role."
+        ngettext(
+            "One-time SUPPORTER invite, valid {days} day.",
+            "One-time SUPPORTER invite, valid {days} days.",
+            valid_days,
+        ).format(days=valid_days)
     )
     click.echo(
-        "They take part only once the assembly gives them standing by a decision."
-        " When they have joined and synced, propose it:"
+        _(
+            "Whoever joins with it is a supporter, not a member: they may propose and state"
+            " positions, which are advisory (no veto, not counted for quorum), and hold no role."
+        )
     )
     click.echo(
-        '  assemblymesh propose --title "Standing for NAME" --body "Why"'
-        " --effect admit-supporter:NAME:YYYY-MM-DD"
+        _(
+            "They take part only once the assembly gives them standing by a decision."
+            " When they have joined and synced, propose it:"
+        )
     )
-    click.echo("  (the same: assemblymesh supporter extend NAME YYYY-MM-DD)")
-    click.echo("Give this code to one person:")
+    click.echo(
+        '  assemblymesh propose --title "{title}" --body "{why}"'
+        " --effect admit-supporter:NAME:YYYY-MM-DD".format(
+            title=_("Standing for NAME"), why=_("Why")
+        )
+    )
+    click.echo("  " + _("(the same: assemblymesh supporter extend NAME YYYY-MM-DD)"))
+    click.echo(_("Give this code to one person:"))
     click.echo(code)
 
 
@@ -681,7 +745,7 @@ def supporter_list(ctx: Context, as_json: bool) -> None:
         click.echo(json.dumps(data, indent=2, sort_keys=True))
         return
     if not data:
-        click.echo("No supporters. Invite one with 'assemblymesh supporter invite'.")
+        click.echo(_("No supporters. Invite one with 'assemblymesh supporter invite'."))
     for line in supporter_lines(data):
         click.echo(line)
 
@@ -698,11 +762,24 @@ def supporter_end(ctx: Context, name: str, title: str | None, body: str | None) 
         state = local.state()
         s = state.find_supporter(name)
         if s.standing_until is not None and state.now_ms >= s.standing_until:
-            raise UsageError(f"{s.name}'s standing already ended on {day(s.standing_until)}")
+            raise UsageError(
+                _("{name}'s standing already ended on {date}").format(
+                    name=s.name, date=day(s.standing_until)
+                )
+            )
         effect = parse_effect(state, f"end-supporter:{s.id}")
-        text = body if body is not None else f"End {s.name}'s standing as a supporter."
-        act = local.act(commands.propose, title or f"End {s.name}'s standing", text, [effect])
-    click.echo(f"Proposed to end {s.name}'s standing: it ends if the assembly adopts it.")
+        text = (
+            body
+            if body is not None
+            else _("End {name}'s standing as a supporter.").format(name=s.name)
+        )
+        title = title or _("End {name}'s standing").format(name=s.name)
+        act = local.act(commands.propose, title, text, [effect])
+    click.echo(
+        _("Proposed to end {name}'s standing: it ends if the assembly adopts it.").format(
+            name=s.name
+        )
+    )
     click.echo(act.ref)
 
 
@@ -724,12 +801,23 @@ def supporter_extend(
         effect = parse_effect(state, f"admit-supporter:{s.id}:{date}")
         assert isinstance(effect, AdmitSupporterEffect)
         if effect.until <= state.now_ms:
-            raise UsageError(f"{date} has passed: standing must last until a later date")
-        text = body if body is not None else f"{s.name} has standing as a supporter until {date}."
-        act = local.act(
-            commands.propose, title or f"Standing for {s.name} until {date}", text, [effect]
+            raise UsageError(
+                _("{date} has passed: standing must last until a later date").format(date=date)
+            )
+        text = (
+            body
+            if body is not None
+            else _("{name} has standing as a supporter until {date}.").format(
+                name=s.name, date=date
+            )
         )
-    click.echo(f"Proposed standing for {s.name} until {date}: it holds if the assembly adopts it.")
+        title = title or _("Standing for {name} until {date}").format(name=s.name, date=date)
+        act = local.act(commands.propose, title, text, [effect])
+    click.echo(
+        _("Proposed standing for {name} until {date}: it holds if the assembly adopts it.").format(
+            name=s.name, date=date
+        )
+    )
     click.echo(act.ref)
 
 
@@ -895,10 +983,10 @@ def supporters_data(state: AssemblyState) -> list[dict[str, Any]]:
 
 
 STANDING_TEXT: dict[str, Callable[[int | None], str]] = {
-    "none": lambda _until: "no standing yet",
-    "active": lambda until: f"standing until {day(until or 0)}",
-    "ended": lambda until: f"standing ended {day(until or 0)}",
-    "removed": lambda _until: "removed by a decision",
+    "none": lambda _until: _("no standing yet"),
+    "active": lambda until: _("standing until {date}").format(date=day(until or 0)),
+    "ended": lambda until: _("standing ended {date}").format(date=day(until or 0)),
+    "removed": lambda _until: _("removed by a decision"),
 }
 
 
@@ -909,8 +997,15 @@ def supporter_lines(supporters: list[dict[str, Any]]) -> list[str]:
         standing = STANDING_TEXT[s["standing"]](s["standing_until"])
         inviter = s["invited_by_name"] or short(s["invited_by"] or "?")
         count = len(s["proposals"])
-        put = f"{count} proposal{'' if count == 1 else 's'}" if count else "no proposals"
-        lines.append(f"  {s['name']:<20} {short(s['id'])}  {standing}; invited by {inviter}; {put}")
+        put = (
+            ngettext("{count} proposal", "{count} proposals", count).format(count=count)
+            if count
+            else _("no proposals")
+        )
+        said = _("{standing}; invited by {inviter}; {proposals}").format(
+            standing=standing, inviter=inviter, proposals=put
+        )
+        lines.append(f"  {s['name']:<20} {short(s['id'])}  {said}")
         lines += [f"      {short(p['id'])}  {p['state']:<16} {p['title']}" for p in s["proposals"]]
     return lines
 
@@ -1010,19 +1105,25 @@ def _echo_participants(data: dict[str, Any]) -> None:
     """Members with their roles, then supporters as a class of their own."""
     people = [m for m in data["members"] if not m["supporter"]]
     members = [m for m in people if m["removed"] is None]
-    click.echo(f"\nMembers ({len(members)}):")
+    click.echo("\n" + _("Members ({count}):").format(count=len(members)))
     for m in members:
         roles = ", ".join(m["role_labels"]) or "-"
-        device = "  (no device: a facilitator records for them)" if m["deviceless"] else ""
+        device = "  " + _("(no device: a facilitator records for them)") if m["deviceless"] else ""
         click.echo(f"  {m['name']:<20} {short(m['id'])}  {roles}{device}")
     removed = [m for m in people if m["removed"] is not None]
     if removed:
         # Their acts before the removal stay in the record; their devices are refused.
-        click.echo(f"\nRemoved by a decision ({len(removed)}):")
+        click.echo("\n" + _("Removed by a decision ({count}):").format(count=len(removed)))
         for m in removed:
-            click.echo(f"  {m['name']:<20} {short(m['id'])}  since {day(m['removed'])}")
+            since = _("since {date}").format(date=day(m["removed"]))
+            click.echo(f"  {m['name']:<20} {short(m['id'])}  {since}")
     if data["supporters"]:
-        click.echo(f"\nSupporters ({len(data['supporters'])}, advisory: no veto, no quorum):")
+        click.echo(
+            "\n"
+            + _("Supporters ({count}, advisory: no veto, no quorum):").format(
+                count=len(data["supporters"])
+            )
+        )
         for line in supporter_lines(data["supporters"]):
             click.echo(line)
 
@@ -1030,28 +1131,41 @@ def _echo_participants(data: dict[str, Any]) -> None:
 def _echo_round_extra(r: dict[str, Any]) -> None:
     """An open round's closing time and who has not stated a position."""
     if r["deadline"] is not None:
-        click.echo(f"{'':12}deadline: {when(r['deadline'])} (a facilitator closes the round)")
+        click.echo(
+            " " * 12
+            + _("deadline: {when} (a facilitator closes the round)").format(
+                when=when(r["deadline"])
+            )
+        )
     if r["waiting_on_names"]:
-        click.echo(f"{'':12}no position yet: {', '.join(r['waiting_on_names'])}")
+        names = ", ".join(r["waiting_on_names"])
+        click.echo(" " * 12 + _("no position yet: {names}").format(names=names))
 
 
 def waiting_lines(waiting: list[dict[str, Any]], now_ms: int) -> list[str]:
     """ "Waiting for you (N): ..." and a reminder for each deadline passed or near."""
     if not waiting:
         return []
-    lines = [f"Waiting for you ({len(waiting)}): " + ", ".join(w["title"] for w in waiting)]
+    titles = ", ".join(w["title"] for w in waiting)
+    lines = [_("Waiting for you ({count}): {titles}").format(count=len(waiting), titles=titles)]
     for w in waiting:
         if w["deadline_near"]:
-            lines.append(f"  Reminder: {deadline_text(w['deadline'], now_ms)} for {w['title']!r}")
+            deadline = deadline_text(w["deadline"], now_ms)
+            lines.append(
+                "  "
+                + _("Reminder: {deadline} for {title!r}").format(
+                    deadline=deadline, title=w["title"]
+                )
+            )
     return lines
 
 
 def deadline_text(deadline: int, now_ms: int) -> str:
     """'deadline passed 2026-05-01 18:00 UTC' or 'deadline in 5 h (...)'."""
     if deadline <= now_ms:
-        return f"deadline passed {when(deadline)}"
+        return _("deadline passed {when}").format(when=when(deadline))
     hours = -(-(deadline - now_ms) // 3_600_000)
-    return f"deadline in {hours} h ({when(deadline)})"
+    return _("deadline in {hours} h ({when})").format(hours=hours, when=when(deadline))
 
 
 def _echo_record(data: dict[str, Any], words: Words) -> None:
@@ -1063,31 +1177,33 @@ def _echo_record(data: dict[str, Any], words: Words) -> None:
     for p in data["proposals"]:
         click.echo(f"  {short(p['id'])}  {p['state']:<16} v{p['version']}  {p['title']}")
         for effect in p["effects_text"]:
-            click.echo(f"{'':12}does: {effect}")
+            click.echo(" " * 12 + _("does: {effect}").format(effect=effect))
     open_rounds = [r for r in data["rounds"] if r["phase"] != process.CLOSED]
     heading = _("Open {rounds} ({count}):")
     click.echo("\n" + heading.format(rounds=words.term("rounds"), count=len(open_rounds)))
     for r in open_rounds:
-        click.echo(
-            f"  {short(r['id'])}  {r['phase_label']:<10} on {short(r['proposal'])}"
-            f"  positions: {len(r['positions'])}"
+        about = _("on {proposal}  positions: {count}").format(
+            proposal=short(r["proposal"]), count=len(r["positions"])
         )
+        click.echo(f"  {short(r['id'])}  {r['phase_label']:<10} {about}")
         _echo_round_extra(r)
-    click.echo(f"\nDecisions ({len(data['decisions'])}):")
+    click.echo("\n" + _("Decisions ({count}):").format(count=len(data["decisions"])))
     for d in data["decisions"]:
-        due = "  DUE FOR REVIEW: round open PID" if d["id"] in data["reviews_due"] else ""
-        click.echo(
-            f"  {short(d['id'])}  {d['status']:<12} effective {when(d['effective_ts'])}"
-            f"  review {when(d['review_ts'])}{due}"
+        due = "  " + _("DUE FOR REVIEW: round open PID") if d["id"] in data["reviews_due"] else ""
+        dates = _("effective {effective}  review {review}").format(
+            effective=when(d["effective_ts"]), review=when(d["review_ts"])
         )
+        click.echo(f"  {short(d['id'])}  {d['status']:<12} {dates}{due}")
         _echo_decided(d)
 
 
 def _echo_decided(d: dict[str, Any]) -> None:
     """Under a decision: its proposal's title and the statement written at close."""
-    click.echo(f"{'':12}on: {d['title'] or '(proposal not yet received)'}")
+    title = d["title"] or _("(proposal not yet received)")
+    click.echo(" " * 12 + _("on: {title}").format(title=title))
+    label = _("statement:") + " "
     for number, line in enumerate(d["statement"].splitlines()):
-        click.echo(f"{'':12}{'statement: ' if number == 0 else ' ' * 11}{line}")
+        click.echo(" " * 12 + (label if number == 0 else " " * len(label)) + line)
 
 
 def _echo_practices(data: dict[str, Any]) -> None:
@@ -1095,19 +1211,75 @@ def _echo_practices(data: dict[str, Any]) -> None:
     from assemblymesh.cli import funds
 
     if data["funds"]:
-        click.echo(f"\nFunds ({len(data['funds'])}):")
+        click.echo("\n" + _("Funds ({count}):").format(count=len(data["funds"])))
         for d in data["funds"]:
             for line in funds.fund_lines(d):
                 click.echo(f"  {line}")
     if data["partnerships"]:
-        click.echo(f"\nPartnerships ({len(data['partnerships'])}):")
+        click.echo("\n" + _("Partnerships ({count}):").format(count=len(data["partnerships"])))
         for d in data["partnerships"]:
             click.echo(f"  {funds.partnership_lines(d)[0]}")
     findings = data["readiness"]["findings"]
     if findings:
-        things = f"{len(findings)} thing{'' if len(findings) == 1 else 's'}"
-        click.echo(f"\nReadiness: {things} would be left without a member if the supporters"
-                   " withdrew ('assemblymesh readiness')")  # fmt: skip
+        readiness = ngettext(
+            "Readiness: {count} thing would be left without a member if the supporters"
+            " withdrew ('assemblymesh readiness')",
+            "Readiness: {count} things would be left without a member if the supporters"
+            " withdrew ('assemblymesh readiness')",
+            len(findings),
+        )
+        click.echo("\n" + readiness.format(count=len(findings)))
+
+
+def _echo_head(data: dict[str, Any], state: AssemblyState) -> None:
+    """The assembly's name, whether this member is in, what waits for them, and the rules."""
+    a = data["assembly"]
+    name = a["name"] or _("(not yet received: sync with a member)")
+    click.echo(f"{name}  [{a['id'][:12]}]")
+    if data["me"]["invite_refused"] is not None:
+        click.echo(
+            _("Your invite was refused: {why}; {way_out}.").format(
+                why=data["me"]["invite_refused"], way_out=_(WAY_OUT)
+            )
+        )
+    elif not data["me"]["admitted"]:
+        click.echo(_("You are not admitted yet: sync with a member to complete your join."))
+    for line in waiting_lines(data["waiting_for_you"], state.now_ms):
+        click.echo(line)
+    from assemblymesh.cli.meetings import status_line
+
+    meeting_line = status_line(state)
+    if meeting_line is not None:
+        click.echo(meeting_line)
+    rules = a["rules"]
+    if rules is not None:
+        click.echo(
+            _(
+                "Rules: cooling-off {hours} h, quorum {quorum}, review after {days} days,"
+                " block threshold {threshold}"
+            ).format(
+                hours=rules["cooling_off_ms"] // 3_600_000,
+                quorum=rules["quorum"],
+                days=rules["review_period_ms"] // DAY_MS,
+                threshold=rules["block_threshold"],
+            )
+        )
+
+
+def _echo_changed_since_close(changed: list[dict[str, Any]]) -> None:
+    """Decisions a late objection returned, or that stand despite one."""
+    if changed:
+        click.echo("\n" + _("Changed since close ({count}):").format(count=len(changed)))
+        for c in changed:
+            what = (
+                _("{title}: returned after a late objection from {names} ({when})")
+                if c["status"] == process.DECISION_RETURNED
+                else _("{title}: still stands after a late objection from {names} ({when})")
+            )
+            said = what.format(
+                title=c["title"], names=", ".join(c["objectors"]), when=when(c["since"])
+            )
+            click.echo(f"  {short(c['proposal'])}  {said}")
 
 
 @main.command()
@@ -1121,38 +1293,17 @@ def status(ctx: Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2, sort_keys=True))
         return
-    a = data["assembly"]
-    click.echo(f"{a['name'] or '(not yet received: sync with a member)'}  [{a['id'][:12]}]")
-    if data["me"]["invite_refused"] is not None:
-        click.echo(f"Your invite was refused: {data['me']['invite_refused']}; {WAY_OUT}.")
-    elif not data["me"]["admitted"]:
-        click.echo("You are not admitted yet: sync with a member to complete your join.")
-    for line in waiting_lines(data["waiting_for_you"], state.now_ms):
-        click.echo(line)
-    from assemblymesh.cli.meetings import status_line
-
-    meeting_line = status_line(state)
-    if meeting_line is not None:
-        click.echo(meeting_line)
-    rules = a["rules"]
-    if rules is not None:
-        click.echo(
-            f"Rules: cooling-off {rules['cooling_off_ms'] // 3_600_000} h,"
-            f" quorum {rules['quorum']}, review after {rules['review_period_ms'] // DAY_MS} days,"
-            f" block threshold {rules['block_threshold']}"
-        )
+    _echo_head(data, state)
     _echo_participants(data)
     _echo_record(data, words_of(state))
-    if data["changed_since_close"]:
-        click.echo(f"\nChanged since close ({len(data['changed_since_close'])}):")
-        for c in data["changed_since_close"]:
-            what = "returned" if c["status"] == process.DECISION_RETURNED else "still stands"
-            click.echo(
-                f"  {short(c['proposal'])}  {c['title']}: {what} after a late objection from"
-                f" {', '.join(c['objectors'])} ({when(c['since'])})"
-            )
+    _echo_changed_since_close(data["changed_since_close"])
     _echo_practices(data)
-    click.echo(f"\n{data['changes']} changes, digest {data['digest'][:16]}")
+    click.echo(
+        "\n"
+        + _("{changes} changes, digest {digest}").format(
+            changes=data["changes"], digest=data["digest"][:16]
+        )
+    )
 
 
 @main.command()
@@ -1194,8 +1345,8 @@ def log(ctx: Context, show_all: bool) -> None:
         who = names.get(entry.member, short(entry.member))
         line = f"{when(entry.ts)}  {who:<16} {entry.act_type:<14} {entry.summary}"
         if not entry.accepted:
-            marker = "waits" if entry.waiting else "ignored"
-            line += f"  [{marker}: {entry.rule}]"
+            marker = _("waits: {rule}") if entry.waiting else _("ignored: {rule}")
+            line += "  [" + marker.format(rule=entry.rule) + "]"
         click.echo(line)
 
 
@@ -1206,37 +1357,63 @@ def rules(ctx: Context) -> None:
     with ctx.open() as local:
         state = local.state()
     if state.assembly is None:
-        raise UsageError("the assembly is not here yet: sync with a member")
+        raise UsageError(_("the assembly is not here yet: sync with a member"))
     r = state.assembly.rules
-    click.echo(f"cooling-off      {r.cooling_off_ms // 3_600_000} hours")
-    click.echo(f"quorum           {r.quorum}")
-    click.echo(f"review period    {r.review_period_ms // DAY_MS} days")
-    click.echo(f"block threshold  {r.block_threshold}")
-    click.echo(f"meeting quorum   {r.meeting_quorum} members present")
-    order = "most supported first" if r.agenda_order == process.ORDER_BY_SUPPORT else "oldest first"
-    click.echo(f"agenda order     {order}")
-    click.echo(f"absence lookback {r.absence_lookback} meetings")
-    _echo_shape(state)
+    hours = r.cooling_off_ms // 3_600_000
+    days = r.review_period_ms // DAY_MS
+    order = (
+        _("most supported first")
+        if r.agenda_order == process.ORDER_BY_SUPPORT
+        else _("oldest first")
+    )
+    rows = [
+        (_("cooling-off"), ngettext("{count} hour", "{count} hours", hours).format(count=hours)),
+        (_("quorum"), str(r.quorum)),
+        (_("review period"), ngettext("{count} day", "{count} days", days).format(count=days)),
+        (_("block threshold"), str(r.block_threshold)),
+        (
+            _("meeting quorum"),
+            ngettext("{count} member present", "{count} members present", r.meeting_quorum).format(
+                count=r.meeting_quorum
+            ),
+        ),
+        (_("agenda order"), order),
+        (
+            _("absence lookback"),
+            ngettext("{count} meeting", "{count} meetings", r.absence_lookback).format(
+                count=r.absence_lookback
+            ),
+        ),
+    ]
+    rows += _shape_rows(state)
+    width = max(16, *(len(label) for label, _value in rows))
+    for label, value in rows:
+        click.echo(f"{label:<{width}} {value}")
     for change in state.rule_history:
-        click.echo(
-            f"{when(change.ts)}  {change.rule}: {change.old} -> {change.new}"
-            f"  (decision {short(change.decision)})"
-        )
+        decision = _("(decision {decision})").format(decision=short(change.decision))
+        click.echo(f"{when(change.ts)}  {change.rule}: {change.old} -> {change.new}  {decision}")
 
 
-def _echo_shape(state: AssemblyState) -> None:
+def _shape_rows(state: AssemblyState) -> list[tuple[str, str]]:
     """The phases and position kinds of rounds opened now, and the assembly's own roles."""
     words = words_of(state)
     shape = state.vocabulary.shape
-    phases = ", ".join(words.phase(p) for p in shape.phases)
-    kinds = ", ".join(words.kind(k) for k in shape.kinds)
-    reasoned = ", ".join(words.kind(k) for k in shape.reasoned)
-    click.echo(_("phases           {phases}").format(phases=phases))
-    click.echo(_("position kinds   {kinds} (with a reason: {reasoned})").format(
-        kinds=kinds, reasoned=reasoned))  # fmt: skip
+    kinds = _("{kinds} (with a reason: {reasoned})").format(
+        kinds=", ".join(words.kind(k) for k in shape.kinds),
+        reasoned=", ".join(words.kind(k) for k in shape.reasoned),
+    )
+    rows = [
+        (_("phases"), ", ".join(words.phase(p) for p in shape.phases)),
+        (_("position kinds"), kinds),
+    ]
     for role in state.vocabulary.roles.values():
-        click.echo(_("own role         {label} ({id}), terms of at most {days} days").format(
-            label=words.role(role.id), id=role.id, days=role.max_term_days))  # fmt: skip
+        rows.append((
+            _("own role"),
+            _("{label} ({id}), terms of at most {days} days").format(
+                label=words.role(role.id), id=role.id, days=role.max_term_days
+            ),
+        ))  # fmt: skip
+    return rows
 
 
 # --- the user interface ---------------------------------------------------------------
@@ -1344,26 +1521,34 @@ def sync_command(ctx: Context, peers: tuple[str, ...], timeout: float, verbose: 
     with ctx.open(check=False) as local:
         targets = _addresses(peers, DEFAULT_PORT) or local.known_addresses()
         if not targets:
-            raise UsageError("no peer to sync with: give --peer HOST:PORT")
+            raise UsageError(_("no peer to sync with: give --peer HOST:PORT"))
         failures = []
         for host, port in targets:
             try:
                 summary = local.sync_once(host, port, timeout)
             except InviteRefused as exc:
-                raise RemoteError(f"{host}:{port}: {exc.text}: {WAY_OUT}") from exc
+                raise RemoteError(f"{host}:{port}: {exc.text}: {_(WAY_OUT)}") from exc
             except AssemblyMeshError as exc:
                 # One line per address, then the next one: never a traceback.
                 failures.append(f"{host}:{port}: {exc}")
                 continue
             state = local.state()
             click.echo(
-                f"synced with {host}:{port}: sent {summary.sent}, received {summary.received}"
-                f" ({summary.applied} new, {summary.rejected} refused),"
-                f" {summary.bytes_sent + summary.bytes_received} bytes"
+                _(
+                    "synced with {peer}: sent {sent}, received {received}"
+                    " ({new} new, {refused} refused), {size} bytes"
+                ).format(
+                    peer=f"{host}:{port}",
+                    sent=summary.sent,
+                    received=summary.received,
+                    new=summary.applied,
+                    refused=summary.rejected,
+                    size=summary.bytes_sent + summary.bytes_received,
+                )
             )
             if not state.is_member(local.member_id):
-                click.echo("not admitted yet: the assembly has not received your join")
-            click.echo(f"digest {local.record_summary().digest}")
+                click.echo(_("not admitted yet: the assembly has not received your join"))
+            click.echo(_("digest {digest}").format(digest=local.record_summary().digest))
             return
     raise RemoteError("; ".join(failures))
 
@@ -1380,16 +1565,24 @@ def simulate(nodes: int, steps: int, topology: str, seed: int) -> None:
     from assemblymesh.sim.scenario import run_scenario
 
     report = run_scenario(nodes, steps, seed, topology)
-    click.echo(f"network: {' '.join(report.events) or 'no partitions'}")
-    click.echo(f"{report.acts} acts written, {report.refused} refused on the spot,"
-               f" {report.ignored} ignored by the rules once partitions healed")  # fmt: skip
+    network = " ".join(report.events) or _("no partitions")
+    click.echo(_("network: {events}").format(events=network))
+    click.echo(
+        _(
+            "{acts} acts written, {refused} refused on the spot,"
+            " {ignored} ignored by the rules once partitions healed"
+        ).format(acts=report.acts, refused=report.refused, ignored=report.ignored)
+    )
     for name, digest in report.nodes.items():
         states = sorted(report.outcomes[name].values())
         summary = ", ".join(f"{states.count(s)} {s}" for s in sorted(set(states)))
-        click.echo(f"  {name:<8} record {digest.hex()[:16]}  proposals: {summary or 'none'}")
+        node = _("record {digest}  proposals: {outcomes}").format(
+            digest=digest.hex()[:16], outcomes=summary or _("none")
+        )
+        click.echo(f"  {name:<8} {node}")
     if not report.converged:
-        raise AssemblyMeshError("the nodes did NOT converge")
-    click.echo("converged: every node holds the same record and the same outcomes")
+        raise AssemblyMeshError(_("the nodes did NOT converge"))
+    click.echo(_("converged: every node holds the same record and the same outcomes"))
 
 
 # --- sneakernet: bundles on a USB stick, and the offline install kit ------------------
@@ -1418,7 +1611,9 @@ def _write_atomically(path: Path, write: Any) -> Any:
         os.replace(part, path)
     except OSError as exc:
         part.unlink(missing_ok=True)
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise UsageError(
+            _("cannot write {path}: {problem}").format(path=path, problem=exc.strerror or exc)
+        ) from exc
     except BaseException:
         part.unlink(missing_ok=True)
         raise
@@ -1431,14 +1626,18 @@ def _io_errors(path: Path) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise UsageError(
+            _("cannot read {path}: {problem}").format(path=path, problem=exc.strerror or exc)
+        ) from exc
 
 
 def _open_input(path: Path) -> Any:
     try:
         return path.open("rb")
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise UsageError(
+            _("cannot read {path}: {problem}").format(path=path, problem=exc.strerror or exc)
+        ) from exc
 
 
 @main.group()
@@ -1465,15 +1664,18 @@ def bundle_export(ctx: Context, path: Path, vector_path: Path | None) -> None:
         total = local.bundle_size(theirs)
         if total == 0:
             click.echo(
-                "nothing to export: the recipient already holds all"
-                f" {local.record_summary().changes} changes here"
+                _("nothing to export: the recipient already holds all {count} changes here").format(
+                    count=local.record_summary().changes
+                )
             )
             return
-        with _progress(total, "exporting") as tick:
+        with _progress(total, _("exporting")) as tick:
             summary = _write_atomically(path, lambda out: local.write_bundle(out, theirs, tick))
     click.echo(
-        f"wrote {summary.changes} changes in {summary.batches} batches to {path}"
-        f" ({summary.size} bytes, encrypted and signed)"
+        _(
+            "wrote {changes} changes in {batches} batches to {path}"
+            " ({size} bytes, encrypted and signed)"
+        ).format(changes=summary.changes, batches=summary.batches, path=path, size=summary.size)
     )
 
 
@@ -1487,7 +1689,9 @@ def bundle_vector(ctx: Context, path: Path) -> None:
         size = _write_atomically(path, local.write_vector_file)
         count = local.record_summary().changes
     click.echo(
-        f"wrote the vector of {count} changes to {path} ({size} bytes, encrypted and signed)"
+        _(
+            "wrote the vector of {count} changes to {path} ({size} bytes, encrypted and signed)"
+        ).format(count=count, path=path, size=size)
     )
 
 
@@ -1503,29 +1707,49 @@ def bundle_import(ctx: Context, path: Path) -> None:
     with ctx.open() as local, _open_input(path) as source, _io_errors(path):
         size = path.stat().st_size
         with tempfile.TemporaryFile(dir=local.directory) as spool:
-            with _progress(size, "checking ") as tick:
+            with _progress(size, _("checking")) as tick:
                 verified = local.verify_bundle(source, spool, tick)
-            with _progress(verified.changes, "importing") as tick:
+            with _progress(verified.changes, _("importing")) as tick:
                 summary = local.import_bundle(verified, tick)
         signer = verified.signer
         click.echo(
-            f"bundle from device {short(signer.device.hex())} of member"
-            f" {short(signer.member.hex())}, made {when(signer.created_ms)}:"
-            f" {summary.changes} changes"
+            _(
+                "bundle from device {device} of member {member}, made {when}: {changes} changes"
+            ).format(
+                device=short(signer.device.hex()),
+                member=short(signer.member.hex()),
+                when=when(signer.created_ms),
+                changes=summary.changes,
+            )
         )
         if summary.applied == 0 and summary.duplicates == summary.changes:
-            click.echo(f"nothing new: all {summary.changes} changes are already here")
+            click.echo(
+                _("nothing new: all {count} changes are already here").format(count=summary.changes)
+            )
         else:
             click.echo(
-                f"applied {summary.applied}, already here {summary.duplicates},"
-                f" waiting for earlier changes {summary.buffered}, refused {summary.refused}"
+                _(
+                    "applied {applied}, already here {duplicates},"
+                    " waiting for earlier changes {buffered}, refused {refused}"
+                ).format(
+                    applied=summary.applied,
+                    duplicates=summary.duplicates,
+                    buffered=summary.buffered,
+                    refused=summary.refused,
+                )
             )
             for reason, count in sorted(summary.rejected.items()):
-                click.echo(f"  refused ({reason}): {count}")
+                click.echo(
+                    "  " + _("refused ({reason}): {count}").format(reason=reason, count=count)
+                )
             for detail in summary.details:
                 click.echo(f"    {detail}")
         record = local.record_summary()
-        click.echo(f"{record.changes} changes here, digest {record.digest}")
+        click.echo(
+            _("{changes} changes here, digest {digest}").format(
+                changes=record.changes, digest=record.digest
+            )
+        )
 
 
 @main.group()
@@ -1569,7 +1793,7 @@ def kit_build(
 
     if current:
         if arches or pythons:
-            raise UsageError("--current cannot be combined with --platform or --python")
+            raise UsageError(_("--current cannot be combined with --platform or --python"))
         wanted = [kits.current_target()]
     else:
         wanted = kits.targets(arches or kits.ARCHES, pythons or kits.PYTHONS)
@@ -1577,10 +1801,14 @@ def kit_build(
         directory, wanted, source=source, glibc=glibc, log=lambda line: click.echo(line, err=True)
     )
     for target in report.included:
-        click.echo(f"included {target.name}")
+        click.echo(_("included {target}").format(target=target.name))
     for name, why in report.skipped.items():
-        click.echo(f"left out {name}: {why}")
-    click.echo(f"{len(report.wheels)} wheels; install with: sh {directory / 'install.sh'}")
+        click.echo(_("left out {target}: {why}").format(target=name, why=why))
+    click.echo(
+        _("{count} wheels; install with: sh {script}").format(
+            count=len(report.wheels), script=directory / "install.sh"
+        )
+    )
 
 
 # --- options accepted after a command's name too ----------------------------------------
@@ -1592,8 +1820,14 @@ def _set_home(ctx: click.Context, _param: click.Parameter, value: Path | None) -
         obj.home = Home(value)
 
 
+def _set_language(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        i18n.set_language(value)
+
+
 def _home_after_every_command(group: click.Group) -> None:
-    """``assemblymesh status --home DIR`` as well as ``assemblymesh --home DIR status``."""
+    """``assemblymesh status --home DIR`` as well as ``assemblymesh --home DIR status``,
+    and the same for ``--lang`` (which groups take too: ``round --lang es --help``)."""
     for command in group.commands.values():
         if isinstance(command, click.Group):
             _home_after_every_command(command)
@@ -1607,6 +1841,15 @@ def _home_after_every_command(group: click.Group) -> None:
                     help="Where keys and the store live (as before the command).",
                 )
             )
+        command.params.append(
+            click.Option(
+                ["--lang"],
+                is_eager=True,
+                expose_value=False,
+                callback=_set_language,
+                help="Language of the messages (as before the command).",
+            )
+        )
 
 
 # Each practice's commands live in a module of their own beside this one and register on
@@ -1615,3 +1858,4 @@ from assemblymesh.cli import practices  # noqa: E402
 
 practices.register(main)
 _home_after_every_command(main)
+helptext.translate_help_everywhere(main)

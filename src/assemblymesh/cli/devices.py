@@ -28,6 +28,7 @@ from assemblymesh.crdt.keyfiles import Backup, paper_form
 from assemblymesh.devices import DEFAULT_PAIR_TIMEOUT, join, offer, pairing_hosts
 from assemblymesh.errors import KeyFileError, UsageError, WrongPassphrase
 from assemblymesh.home import LocalAssembly, parse_address
+from assemblymesh.i18n import N_, _
 
 
 def unlock(local: LocalAssembly, ctx: Context | None = None) -> str | None:
@@ -43,9 +44,18 @@ def unlock(local: LocalAssembly, ctx: Context | None = None) -> str | None:
             return ctx.passphrase
         except WrongPassphrase:
             pass
-    passphrase = ask_passphrase("Passphrase of your member key")
+    passphrase = ask_passphrase(N_("Passphrase of your member key"))
     local.unlock(passphrase)
     return passphrase
+
+
+# How ``device list`` names the state of a key file (``--json`` keeps these ids).
+KEY_STATES = {
+    "sealed": N_("sealed"),
+    "plain": N_("plain"),
+    "absent": N_("absent"),
+    "unlocked": N_("unlocked"),
+}
 
 
 @click.group()
@@ -77,11 +87,16 @@ def device_list(ctx: Context, as_json: bool) -> None:
         click.echo(json.dumps(out, indent=2))
         return
     for r in rows:
-        state = "revoked" if r.revoked_after is not None else "active"
-        mark = "  (this device)" if r.this else ""
-        certified = f"certified {when(r.certified_ms)}"
-        click.echo(f"{r.id[:16]}  {state:8} {r.changes:6} changes  {certified}{mark}")
-    click.echo(f"member key on this device: {key}; this device's key files: {device_keys}")
+        state = _("revoked") if r.revoked_after is not None else _("active")
+        mark = "  " + _("(this device)") if r.this else ""
+        certified = _("certified {when}").format(when=when(r.certified_ms))
+        changes = _("{count:6} changes").format(count=r.changes)
+        click.echo(f"{r.id[:16]}  {state:8} {changes}  {certified}{mark}")
+    click.echo(
+        _("member key on this device: {key}; this device's key files: {device_keys}").format(
+            key=_(KEY_STATES[key]), device_keys=_(KEY_STATES[device_keys])
+        )
+    )
 
 
 @device.command(name="pair")
@@ -103,8 +118,8 @@ def device_pair(
     show_qr = qr if qr is not None else sys.stdout.isatty()
 
     def shown(code: str) -> None:
-        click.echo("On your new device, run:  assemblymesh device join CODE")
-        click.echo(f"Waiting up to {int(timeout)} s. Pairing code:")
+        click.echo(_("On your new device, run:  assemblymesh device join CODE"))
+        click.echo(_("Waiting up to {seconds} s. Pairing code:").format(seconds=int(timeout)))
         if show_qr:
             import segno
 
@@ -114,7 +129,7 @@ def device_pair(
     with ctx.open() as local:
         unlock(local, ctx)
         paired = asyncio.run(offer(local, listen_at, hosts or pairing_hosts(), shown, timeout))
-    click.echo("Paired. The new device has its certificate and the record.")
+    click.echo(_("Paired. The new device has its certificate and the record."))
     click.echo(paired)
 
 
@@ -126,7 +141,9 @@ def device_join(ctx: Context, code: str, timeout: float) -> None:
     """Make this node another device of yours, with the code your other device shows."""
     local = asyncio.run(join(ctx.home, code, timeout))
     try:
-        click.echo(f"This node is now a device of yours: {local.device_id[:16]}")
+        click.echo(
+            _("This node is now a device of yours: {device}").format(device=local.device_id[:16])
+        )
         click.echo(local.assembly_id.hex())
     finally:
         local.close()
@@ -141,8 +158,10 @@ def device_revoke(ctx: Context, device_ref: str) -> None:
         unlock(local, ctx)
         recorded = local.revoke_device(device_ref)
     click.echo(
-        f"Revoked device {recorded.act.revoked[:16]}: its first {recorded.act.keep} changes"
-        " stand; every node that syncs this refuses it."
+        _(
+            "Revoked device {device}: its first {count} changes stand;"
+            " every node that syncs this refuses it."
+        ).format(device=recorded.act.revoked[:16], count=recorded.act.keep)
     )
     click.echo(recorded.ref)
 
@@ -165,17 +184,17 @@ def key_protect(ctx: Context, device_keys: bool) -> None:
     with ctx.open() as local:
         if device_keys:
             env = ENV_NEW_PASSPHRASE if local.device_keys_sealed() else ENV_PASSPHRASE
-            local.protect_device_keys(ask_passphrase("New passphrase", env, confirm=True))
-            click.echo("This device's key files are sealed: opening the assembly asks for it.")
+            local.protect_device_keys(ask_passphrase(N_("New passphrase"), env, confirm=True))
+            click.echo(_("This device's key files are sealed: opening the assembly asks for it."))
             return
         if not local.member_keys.here:
-            raise KeyFileError("the member key is not on this device: there is nothing to seal")
+            raise KeyFileError(_("the member key is not on this device: there is nothing to seal"))
         unlock(local, ctx)
         env = ENV_NEW_PASSPHRASE if local.member_keys.sealed else ENV_PASSPHRASE
-        passphrase = ask_passphrase("New passphrase", env, confirm=True)
+        passphrase = ask_passphrase(N_("New passphrase"), env, confirm=True)
         local.protect_member_key(passphrase)
     click.echo(
-        "The member key on this device is sealed: pairing, revoking and inviting ask for it."
+        _("The member key on this device is sealed: pairing, revoking and inviting ask for it.")
     )
 
 
@@ -190,7 +209,7 @@ def key_backup(ctx: Context, out: Path, paper: Path | None) -> None:
     with ctx.open() as local:
         passphrase = unlock(local, ctx)  # a sealed key's backup keeps its passphrase
         if passphrase is None:
-            passphrase = ask_passphrase("Passphrase for the backup", confirm=True)
+            passphrase = ask_passphrase(N_("Passphrase for the backup"), confirm=True)
         code = local.backup(passphrase)
         state = local.state()
         me = state.members.get(local.member_id)
@@ -198,7 +217,10 @@ def key_backup(ctx: Context, out: Path, paper: Path | None) -> None:
     _write_private(out, code + "\n")
     if paper is not None:
         _write_private(paper, paper_form(code, *names))
-    click.echo(f"Backup written to {out}" + (f" and {paper}" if paper else ""))
+    if paper:
+        click.echo(_("Backup written to {path} and {paper}").format(path=out, paper=paper))
+    else:
+        click.echo(_("Backup written to {path}").format(path=out))
     click.echo(str(out))
 
 
@@ -206,9 +228,11 @@ def _write_private(path: Path, text: str) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError as exc:
-        raise UsageError(f"{path} exists: choose another file") from exc
+        raise UsageError(_("{path} exists: choose another file").format(path=path)) from exc
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+        raise UsageError(
+            _("cannot write {path}: {problem}").format(path=path, problem=exc.strerror)
+        ) from exc
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
 
@@ -220,10 +244,14 @@ def key_restore(ctx: Context, source: Path) -> None:
     """Rejoin as yourself on this new device from a backup file; then sync to get the
     record. Prints the assembly id last."""
     text = Backup.read(source)
-    local = ctx.home.restore(text, ask_passphrase("Passphrase of the backup"))
+    local = ctx.home.restore(text, ask_passphrase(N_("Passphrase of the backup")))
     try:
-        click.echo(f"Restored: this node is a new device of yours ({local.device_id[:16]}),")
-        click.echo("with the member key sealed under the same passphrase. Run 'sync' next.")
+        click.echo(
+            _("Restored: this node is a new device of yours ({device}),").format(
+                device=local.device_id[:16]
+            )
+        )
+        click.echo(_("with the member key sealed under the same passphrase. Run 'sync' next."))
         click.echo(local.assembly_id.hex())
     finally:
         local.close()

@@ -9,6 +9,7 @@ import click
 
 from assemblymesh.cli import Context, day
 from assemblymesh.home import LocalAssembly
+from assemblymesh.i18n import _
 from assemblymesh.model import rules as process
 from assemblymesh.model.epochs import current_epoch, epoch_of, grace_ends
 from assemblymesh.model.state import AssemblyState
@@ -47,23 +48,33 @@ def epochs_status(ctx: Context) -> None:
     with ctx.open() as local:
         state = local.state()
         data = epochs_data(local, state)
-        held = "none yet (awaiting admission)" if data["held"] is None else data["held"]
-        click.echo(f"epoch {data['current']} of the assembly secret; this node holds {held}")
+        held = _("none yet (awaiting admission)") if data["held"] is None else data["held"]
+        click.echo(
+            _("epoch {current} of the assembly secret; this node holds {held}").format(
+                current=data["current"], held=held
+            )
+        )
         if data["held"] is not None and data["held"] < data["current"]:
-            click.echo("  this node missed a rotation: sync with a member who has it")
-        click.echo(f"  sealed to {data['sealed_devices']} device(s)")
+            click.echo("  " + _("this node missed a rotation: sync with a member who has it"))
+        sealed = _("sealed to {count} device(s)").format(count=data["sealed_devices"])
+        click.echo("  " + sealed)
         if data["previous_accepted_until"] is not None:
             until = day(data["previous_accepted_until"])
-            click.echo(f"  the previous epoch is still accepted until {until}")
+            click.echo(
+                "  " + _("the previous epoch is still accepted until {date}").format(date=until)
+            )
         due = data["rotation_due"]
         if due is not None:
             who = state.members[due["by"]].name if due["by"] in state.members else due["by"]
             wait = process.REKEY_FALLBACK_MS // 60_000
             click.echo(
-                f"  a rotation is due ({due['cause']}): {who}'s device writes it, anyone"
-                f" after {wait} minutes"
+                "  "
+                + _(
+                    "a rotation is due ({cause}): {name}'s device writes it,"
+                    " anyone after {minutes} minutes"
+                ).format(cause=due["cause"], name=who, minutes=wait)
             )
-        click.echo(f"  open invites: {data['joins_open']}")
+        click.echo("  " + _("open invites: {count}").format(count=data["joins_open"]))
 
 
 @epochs.command(name="keep")
@@ -73,4 +84,8 @@ def epochs_keep(ctx: Context) -> None:
     with ctx.open() as local:
         written = local.keep_keys()
         state = local.state()
-        click.echo(f"wrote {written} act(s); epoch {current_epoch(state.epochs)}")
+        click.echo(
+            _("wrote {count} act(s); epoch {epoch}").format(
+                count=written, epoch=current_epoch(state.epochs)
+            )
+        )

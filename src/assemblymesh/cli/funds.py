@@ -18,6 +18,7 @@ import click
 
 from assemblymesh.cli import Context, pass_ctx, short, when
 from assemblymesh.errors import UsageError
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.model import AssemblyState, commands, fund_commands
 from assemblymesh.model import acts as A
 from assemblymesh.model import funds as F
@@ -26,6 +27,8 @@ from assemblymesh.model import rules as R
 from assemblymesh.model.effect_text import effect_as_text
 from assemblymesh.model.fund_queries import handover, not_counted, steward_now
 from assemblymesh.model.partnerships import Partnership
+from assemblymesh.model.refusals import in_words
+from assemblymesh.model.shapes import Shapes
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 __all__ = ["fund", "funds_data", "partnership", "partnerships_data", "readiness", "readiness_data"]
@@ -167,56 +170,117 @@ def _day(ms: int | None) -> str:
 
 def fund_lines(d: dict[str, Any]) -> list[str]:
     unit = d["unit"]
+    days = d["days_until_dissolution"]
     status = (
-        f"{d['days_until_dissolution']} days until dissolution ({_day(d['dissolves'])})"
+        ngettext(
+            "{days} day until dissolution ({date})", "{days} days until dissolution ({date})", days
+        ).format(days=days, date=_day(d["dissolves"]))
         if d["open"]
-        else f"dissolved {_day(d['dissolved'] or d['dissolves'])}"
+        else _("dissolved {date}").format(date=_day(d["dissolved"] or d["dissolves"]))
     )
-    lines = [f"{d['name']}  [{short(d['id'])}]  balance {d['balance']} {unit}; {status}"]
-    if d["open"]:
-        nxt = (
-            f"; next {d['next_steward_name']} from {_day(d['next_handover'])}"
-            if d["next_steward"]
-            else ""
+    lines = [
+        _("{name}  [{id}]  balance {balance} {unit}; {status}").format(
+            name=d["name"], id=short(d["id"]), balance=d["balance"], unit=unit, status=status
         )
-        lines.append(f"  steward: {d['steward_name'] or 'nobody'}{nxt}")
+    ]
+    if d["open"]:
+        steward = d["steward_name"] or _("nobody")
+        if d["next_steward"]:
+            lines.append(
+                _("  steward: {steward}; next {next} from {date}").format(
+                    steward=steward, next=d["next_steward_name"], date=_day(d["next_handover"])
+                )
+            )
+        else:
+            lines.append(_("  steward: {steward}").format(steward=steward))
     return lines
+
+
+# What each kind of ledger entry is called (--json keeps the kinds themselves).
+ENTRY_LABELS = {
+    F.CONTRIBUTION: N_("contribution"),
+    F.DISBURSEMENT: N_("disbursement"),
+    F.PLEDGE: N_("pledge"),
+    F.PAUSE: N_("pause"),
+    F.RESUME: N_("resume"),
+    F.RETURN: N_("return"),
+    F.DISSOLUTION: N_("dissolution"),
+    F.REFUSED: N_("refused"),
+    F.SUNSET: N_("dissolution-date"),
+    F.STEWARDS: N_("stewards"),
+}
+
+
+def _entry_kind(kind: str) -> str:
+    return _(ENTRY_LABELS[kind]) if kind in ENTRY_LABELS else kind
 
 
 def _ledger_line(unit: str, e: dict[str, Any]) -> str:
     who = e["name"] or "-"
-    to = f" to {e['to']}" if e["to"] else ""
+    to = " " + _("to {recipient}").format(recipient=e["to"]) if e["to"] else ""
     note = f" ({e['note']})" if e["note"] and e["kind"] != F.REFUSED else ""
     line = (
-        f"  {when(e['ts'])}  {e['kind']:<14} {e['amount']:>8} {unit:<6} "
-        f"balance {e['balance']:>8}  {who}{to}{note}"
+        f"  {when(e['ts'])}  {_entry_kind(e['kind']):<14} {e['amount']:>8} {unit:<6} "
+        + _("balance {balance}").format(balance=f"{e['balance']:>8}")
+        + f"  {who}{to}{note}"
     )
     if not e["accepted"]:
-        line += f"\n{'':20}REFUSED {e['note']}: {e['detail']} (rule: {e['rule']})"
+        line += f"\n{'':20}" + _("REFUSED {what}: {detail} (rule: {rule})").format(
+            what=e["note"], detail=in_words(e["detail"]), rule=e["rule"]
+        )
     return line
 
 
 def _echo_fund(d: dict[str, Any]) -> None:
     for line in fund_lines(d):
         click.echo(line)
-    click.echo(f"  purpose: {d['purpose'] or '-'}")
-    left = (
-        "returned to the contributors"
-        if d["remainder"] == R.REMAINDER_RETURN
-        else (f"given to {d['remainder_to']}")
-    )
+    click.echo(_("  purpose: {purpose}").format(purpose=d["purpose"] or "-"))
+    fields = {"threshold": d["threshold"], "unit": d["unit"], "recipient": d["remainder_to"]}
+    if d["remainder"] == R.REMAINDER_RETURN:
+        threshold = _(
+            "  threshold: {threshold} {unit} (above it, a decision); at dissolution the balance"
+            " is returned to the contributors"
+        )
+    else:
+        threshold = _(
+            "  threshold: {threshold} {unit} (above it, a decision); at dissolution the balance"
+            " is given to {recipient}"
+        )
+    click.echo(threshold.format(**fields))
     click.echo(
-        f"  threshold: {d['threshold']} {d['unit']} (above it, a decision); at dissolution the"
-        f" balance is {left}"
+        ngettext(
+            "  stewards, in turn every {days} day: {stewards}",
+            "  stewards, in turn every {days} days: {stewards}",
+            d["term_days"],
+        ).format(days=d["term_days"], stewards=", ".join(d["stewards"]))
     )
-    click.echo(f"  stewards, in turn every {d['term_days']} days: {', '.join(d['stewards'])}")
     for p in d["pledges"]:
-        state = "paused" if p["paused"] else "running"
-        every = f"every {p['every_days']} days"
-        click.echo(f"  pledge: {p['name']} {p['amount']} {d['unit']} {every} ({state})")
+        state = _("paused") if p["paused"] else _("running")
+        pledge = ngettext(
+            "  pledge: {name} {amount} {unit} every {days} day ({state})",
+            "  pledge: {name} {amount} {unit} every {days} days ({state})",
+            p["every_days"],
+        )
+        click.echo(
+            pledge.format(
+                name=p["name"], amount=p["amount"], unit=d["unit"], days=p["every_days"],
+                state=state,
+            )
+        )  # fmt: skip
     for n in d["not_counted"]:
-        click.echo(f"  not counted: {n['name']} ({n['kind']}: {n['reason'] or '-'}): {n['why']}")
-    click.echo(f"\nLedger ({len(d['ledger'])} entries):")
+        click.echo(
+            _("  not counted: {name} ({kind}: {reason}): {why}").format(
+                name=n["name"],
+                kind=n["kind"],
+                reason=n["reason"] or "-",
+                why=READINESS_WORDS.in_words(n["why"]),
+            )
+        )
+    count = len(d["ledger"])
+    click.echo("")
+    click.echo(
+        ngettext("Ledger ({count} entry):", "Ledger ({count} entries):", count).format(count=count)
+    )
     for e in d["ledger"]:
         click.echo(_ledger_line(d["unit"], e))
 
@@ -254,7 +318,7 @@ def fund_list(ctx: Context, as_json: bool) -> None:
     """Every fund: balance, steward, next steward, days until dissolution."""
     with ctx.open() as local:
         data = funds_data(local.state())
-    empty = "No funds. Propose one with 'assemblymesh fund propose'."
+    empty = _("No funds. Propose one with '{command}'.").format(command="assemblymesh fund propose")
     _echo_listing(data, as_json, empty, fund_lines)
 
 
@@ -278,7 +342,7 @@ def _propose(ctx: Context, title: str, body: str, effects: list[A.Effect]) -> st
         state = local.state()
         act = local.act(commands.propose, title, body, effects)
         for effect in effects:
-            click.echo(f"does: {effect_as_text(state, effect)}")
+            click.echo(_("does: {effect}").format(effect=effect_as_text(state, effect)))
     return act.ref
 
 
@@ -319,8 +383,11 @@ def fund_propose(
         remainder=R.REMAINDER_GIVE if give_to else R.REMAINDER_RETURN,
         remainder_to=give_to or "", threshold=threshold, stewards=ids, term_days=term_days,
     )  # fmt: skip
-    body = f"Establish the fund {name!r}: {purpose or 'no purpose given'}."
-    click.echo(_propose(ctx, title or f"Establish the fund {name}", body, [effect]))
+    body = _("Establish the fund {name!r}: {purpose}.").format(
+        name=name, purpose=purpose or _("no purpose given")
+    )
+    default_title = _("Establish the fund {name}").format(name=name)
+    click.echo(_propose(ctx, title or default_title, body, [effect]))
 
 
 @fund.command(name="contribute")
@@ -333,7 +400,11 @@ def fund_contribute(ctx: Context, name: str, amount: int, note: str) -> None:
     with ctx.open() as local:
         act = local.act(fund_commands.contribute, name, amount, note)
         f = local.state().find_fund(name)
-    click.echo(f"contributed {amount} {f.unit}; balance {f.balance} {f.unit}")
+    click.echo(
+        _("contributed {amount} {unit}; balance {balance} {unit}").format(
+            amount=amount, unit=f.unit, balance=f.balance
+        )
+    )
     click.echo(act.ref)
 
 
@@ -347,7 +418,11 @@ def fund_pledge(ctx: Context, name: str, amount: int, every_days: int, note: str
     """Pledge future contributions (a later pledge replaces the earlier one)."""
     with ctx.open() as local:
         act = local.act(fund_commands.pledge, name, amount, every_days, note)
-    click.echo(f"pledged {amount} every {every_days} days")
+    click.echo(
+        ngettext(
+            "pledged {amount} every {days} day", "pledged {amount} every {days} days", every_days
+        ).format(amount=amount, days=every_days)
+    )
     click.echo(act.ref)
 
 
@@ -358,7 +433,7 @@ def fund_pause(ctx: Context, name: str) -> None:
     """Pause your pledge to a fund."""
     with ctx.open() as local:
         local.act(fund_commands.pause_pledge, name, True)
-    click.echo("pledge paused")
+    click.echo(_("pledge paused"))
 
 
 @fund.command(name="resume")
@@ -368,7 +443,7 @@ def fund_resume(ctx: Context, name: str) -> None:
     """Resume your paused pledge to a fund."""
     with ctx.open() as local:
         local.act(fund_commands.pause_pledge, name, False)
-    click.echo("pledge resumed")
+    click.echo(_("pledge resumed"))
 
 
 @fund.command(name="disburse")
@@ -383,13 +458,20 @@ def fund_disburse(ctx: Context, name: str, amount: int, to: str, note: str) -> N
     with ctx.open() as local:
         f = local.state().find_fund(name)
         if amount > f.threshold:
+            command = f"assemblymesh fund propose-disbursement {f.name!r} {amount} --to ..."
             raise UsageError(
-                f"{amount} {f.unit} is above the threshold of {f.threshold}: propose it with"
-                f" 'assemblymesh fund propose-disbursement {f.name!r} {amount} --to ...'"
+                _(
+                    "{amount} {unit} is above the threshold of {threshold}: propose it with"
+                    " '{command}'"
+                ).format(amount=amount, unit=f.unit, threshold=f.threshold, command=command)
             )
         act = local.act(fund_commands.disburse, name, amount, to, note)
         f = local.state().find_fund(name)
-    click.echo(f"disbursed {amount} {f.unit} to {to}; balance {f.balance} {f.unit}")
+    click.echo(
+        _("disbursed {amount} {unit} to {recipient}; balance {balance} {unit}").format(
+            amount=amount, unit=f.unit, recipient=to, balance=f.balance
+        )
+    )
     click.echo(act.ref)
 
 
@@ -407,8 +489,10 @@ def fund_propose_disbursement(
     with ctx.open() as local:
         f = local.state().find_fund(name)
     effect = A.DisburseEffect(fund=f.id, amount=amount, to=to)
-    body = f"Pay {amount} {f.unit} from {f.name!r} to {to}."
-    click.echo(_propose(ctx, title or f"Pay {amount} {f.unit} to {to}", body, [effect]))
+    fields = {"amount": amount, "unit": f.unit, "fund": f.name, "recipient": to}
+    body = _("Pay {amount} {unit} from {fund!r} to {recipient}.").format(**fields)
+    default_title = _("Pay {amount} {unit} to {recipient}").format(**fields)
+    click.echo(_propose(ctx, title or default_title, body, [effect]))
 
 
 @fund.command(name="shorten")
@@ -421,12 +505,20 @@ def fund_shorten(ctx: Context, name: str, dissolves: dt.datetime) -> None:
         f = local.state().find_fund(name)
     if _ms(dissolves) >= f.dissolves_ts:
         raise UsageError(
-            f"{F.day(_ms(dissolves))} is not earlier than {F.day(f.dissolves_ts)}: to lengthen"
-            " the fund's life, use 'assemblymesh fund lengthen' (a decision of its own)"
-        )
+            _(
+                "{date} is not earlier than {current}: to lengthen the fund's life, use"
+                " '{command}' (a decision of its own)"
+            ).format(
+                date=F.day(_ms(dissolves)), current=F.day(f.dissolves_ts),
+                command="assemblymesh fund lengthen",
+            )
+        )  # fmt: skip
     effect = A.ShortenFundEffect(fund=f.id, dissolves=_ms(dissolves))
-    body = f"Dissolve {f.name!r} on {F.day(_ms(dissolves))}, not {F.day(f.dissolves_ts)}."
-    click.echo(_propose(ctx, f"Dissolve {f.name} earlier", body, [effect]))
+    body = _("Dissolve {fund!r} on {date}, not {current}.").format(
+        fund=f.name, date=F.day(_ms(dissolves)), current=F.day(f.dissolves_ts)
+    )
+    title = _("Dissolve {fund} earlier").format(fund=f.name)
+    click.echo(_propose(ctx, title, body, [effect]))
 
 
 @fund.command(name="lengthen")
@@ -442,16 +534,25 @@ def fund_lengthen(ctx: Context, name: str, dissolves: dt.datetime, reason: str) 
     new = _ms(dissolves)
     if new <= f.dissolves_ts:
         raise UsageError(
-            f"{F.day(new)} is not later than {F.day(f.dissolves_ts)}: use 'fund shorten'"
+            _("{date} is not later than {current}: use '{command}'").format(
+                date=F.day(new), current=F.day(f.dissolves_ts), command="fund shorten"
+            )
         )
     more = (new - f.dissolves_ts) // R.DAY_MS
+    fields = {"fund": f.name, "days": more, "current": F.day(f.dissolves_ts), "date": F.day(new)}
     click.echo(
-        f"This LENGTHENS the life of {f.name!r} by {more} days, from {F.day(f.dissolves_ts)}"
-        f" to {F.day(new)}. It is a proposal of its own and takes its own consent round."
+        ngettext(
+            "This LENGTHENS the life of {fund!r} by {days} day, from {current} to {date}. It is a"
+            " proposal of its own and takes its own consent round.",
+            "This LENGTHENS the life of {fund!r} by {days} days, from {current} to {date}. It is"
+            " a proposal of its own and takes its own consent round.",
+            more,
+        ).format(**fields)
     )
     effect = A.LengthenFundEffect(fund=f.id, dissolves=new)
-    body = f"Lengthen the life of {f.name!r} to {F.day(new)} (was {F.day(f.dissolves_ts)}).\n\n"
-    click.echo(_propose(ctx, f"LENGTHEN {f.name} to {F.day(new)}", body + reason, [effect]))
+    body = _("Lengthen the life of {fund!r} to {date} (was {current}).").format(**fields)
+    title = _("LENGTHEN {fund} to {date}").format(**fields)
+    click.echo(_propose(ctx, title, body + "\n\n" + reason, [effect]))
 
 
 @fund.command(name="stewards")
@@ -466,8 +567,12 @@ def fund_stewards(ctx: Context, name: str, members: tuple[str, ...], term_days: 
         f = state.find_fund(name)
         ids = tuple(state.find_member(m).id for m in members)
     effect = A.FundStewardsEffect(fund=f.id, stewards=ids, term_days=term_days)
-    body = f"New stewards of {f.name!r}, in turn every {term_days} days."
-    click.echo(_propose(ctx, f"Stewards of {f.name}", body, [effect]))
+    body = ngettext(
+        "New stewards of {fund!r}, in turn every {days} day.",
+        "New stewards of {fund!r}, in turn every {days} days.",
+        term_days,
+    ).format(fund=f.name, days=term_days)
+    click.echo(_propose(ctx, _("Stewards of {fund}").format(fund=f.name), body, [effect]))
 
 
 # --- partnership -----------------------------------------------------------------------------
@@ -480,15 +585,31 @@ def partnership() -> None:
 
 
 def partnership_lines(d: dict[str, Any]) -> list[str]:
-    sunset = f"sunset {_day(d['sunset'])}" if d["sunset"] is not None else "NO SUNSET"
-    status = "in force" if d["in_force"] else "ended"
+    sunset = (
+        _("sunset {date}").format(date=_day(d["sunset"]))
+        if d["sunset"] is not None
+        else _("NO SUNSET")
+    )
+    status = _("in force") if d["in_force"] else _("ended")
     lines = [f"{d['name']}  [{short(d['id'])}]  {status}; {sunset}"]
-    lines.append(f"  supporters: {', '.join(d['supporters'])}; provides: {d['provides'] or '-'}")
+    lines.append(
+        _("  supporters: {supporters}; provides: {provides}").format(
+            supporters=", ".join(d["supporters"]), provides=d["provides"] or "-"
+        )
+    )
     if d["fund_name"]:
-        lines.append(f"  for the fund: {d['fund_name']}")
+        lines.append(_("  for the fund: {fund}").format(fund=d["fund_name"]))
     for s in d["skills"]:
-        done = f"confirmed {_day(s['confirmed'])}" if s["confirmed"] else "not yet"
-        lines.append(f"  skill: {s['skill']} -> {s['name']}: {done}")
+        done = (
+            _("confirmed {date}").format(date=_day(s["confirmed"]))
+            if s["confirmed"]
+            else _("not yet")
+        )
+        lines.append(
+            _("  skill: {skill} -> {name}: {done}").format(
+                skill=s["skill"], name=s["name"], done=done
+            )
+        )
     return lines
 
 
@@ -499,7 +620,9 @@ def partnership_list(ctx: Context, as_json: bool) -> None:
     """Every partnership: supporters, sunset, skills and whether each was transferred."""
     with ctx.open() as local:
         data = partnerships_data(local.state())
-    empty = "No partnerships. Propose one with 'assemblymesh partnership propose'."
+    empty = _("No partnerships. Propose one with '{command}'.").format(
+        command="assemblymesh partnership propose"
+    )
     _echo_listing(data, as_json, empty, partnership_lines)
 
 
@@ -527,14 +650,22 @@ def partnership_propose(
 ) -> None:
     """Propose a decision adopting a partnership; prints the proposal's id."""
     if (sunset is None) != no_sunset:
-        raise UsageError("give --sunset YYYY-MM-DD, or --no-sunset for an agreement with no end")
+        raise UsageError(
+            _("give {sunset} YYYY-MM-DD, or {no_sunset} for an agreement with no end").format(
+                sunset="--sunset", no_sunset="--no-sunset"
+            )
+        )
     with ctx.open() as local:
         state = local.state()
         pairs = []
         for item in skills:
-            skill, _, member = item.rpartition("@")
+            skill, _at, member = item.rpartition("@")
             if not skill.strip():
-                raise UsageError(f"--skill is SKILL@MEMBER, not {item!r}")
+                raise UsageError(
+                    _("{option} is SKILL@MEMBER, not {given!r}").format(
+                        option="--skill", given=item
+                    )
+                )
             pairs.append((skill.strip(), state.find_member(member).id))
         effect = A.EstablishPartnershipEffect(
             name=name,
@@ -544,8 +675,10 @@ def partnership_propose(
             sunset=None if sunset is None else _ms(sunset),
             fund=None if fund_name is None else state.find_fund(fund_name).id,
         )
-    body = f"Adopt the partnership {name!r}: {provides or 'see the effect'}."
-    click.echo(_propose(ctx, f"Partnership: {name}", body, [effect]))
+    body = _("Adopt the partnership {name!r}: {provides}.").format(
+        name=name, provides=provides or _("see the effect")
+    )
+    click.echo(_propose(ctx, _("Partnership: {name}").format(name=name), body, [effect]))
 
 
 @partnership.command(name="confirm")
@@ -556,7 +689,7 @@ def partnership_confirm(ctx: Context, name: str, skill: str) -> None:
     """Confirm that you can now do a partnership's skill yourself."""
     with ctx.open() as local:
         act = local.act(fund_commands.confirm_skill, name, skill)
-    click.echo(f"confirmed: you can now {skill} yourself")
+    click.echo(_("confirmed: you can now {skill} yourself").format(skill=skill))
     click.echo(act.ref)
 
 
@@ -565,18 +698,29 @@ def _move_sunset(ctx: Context, name: str, sunset: dt.datetime, renew: bool) -> N
         p = local.state().find_partnership(name)
     new = _ms(sunset)
     old = p.sunset_ts
+    fields = {"date": F.day(new), "current": F.day(old) if old is not None else "", "name": p.name}
     if renew and old is not None and new <= old:
-        raise UsageError(f"{F.day(new)} is not later than {F.day(old)}: use 'partnership shorten'")
+        raise UsageError(
+            _("{date} is not later than {current}: use '{command}'").format(
+                command="partnership shorten", **fields
+            )
+        )
     if not renew and old is not None and new >= old:
-        raise UsageError(f"{F.day(new)} is not earlier than {F.day(old)}: use 'partnership renew'")
+        raise UsageError(
+            _("{date} is not earlier than {current}: use '{command}'").format(
+                command="partnership renew", **fields
+            )
+        )
     effect: A.Effect
     if renew:
         effect = A.RenewPartnershipEffect(partnership=p.id, sunset=new)
-        click.echo(f"This RENEWS {p.name!r} and its supporters' standing until {F.day(new)}.")
-        title = f"Renew {p.name} until {F.day(new)}"
+        click.echo(
+            _("This RENEWS {name!r} and its supporters' standing until {date}.").format(**fields)
+        )
+        title = _("Renew {name} until {date}").format(**fields)
     else:
         effect = A.ShortenPartnershipEffect(partnership=p.id, sunset=new)
-        title = f"End {p.name} on {F.day(new)}"
+        title = _("End {name} on {date}").format(**fields)
     click.echo(_propose(ctx, title, title + ".", [effect]))
 
 
@@ -602,14 +746,43 @@ def partnership_renew(ctx: Context, name: str, sunset: dt.datetime) -> None:
 
 
 READINESS_TITLES = {
-    RD.ROLE: "Roles",
-    RD.FUND: "Funds",
-    RD.STEWARDSHIP: "Stewardships",
-    RD.SKILL: "Skills not yet transferred",
-    RD.INCOME: "Income only from supporters",
-    RD.DECISION: "Decisions that needed a supporter",
-    RD.PARTNERSHIP: "Partnerships",
+    RD.ROLE: N_("Roles"),
+    RD.FUND: N_("Funds"),
+    RD.STEWARDSHIP: N_("Stewardships"),
+    RD.SKILL: N_("Skills not yet transferred"),
+    RD.INCOME: N_("Income only from supporters"),
+    RD.DECISION: N_("Decisions that needed a supporter"),
+    RD.PARTNERSHIP: N_("Partnerships"),
 }
+
+
+# The shapes of the report's findings and fixes (model.readiness words them in English, as
+# --json prints them), and why a supporter's position did not count.
+READINESS_WORDS = Shapes((
+    N_("no member holds the {role} role"),
+    N_("fund {fund} has no steward who is still a member"),
+    N_("fund {fund} has one steward ({name}): if they leave, nobody disburses"),
+    N_("{skill} (partnership {partnership}) is not yet transferred to {name}, who is no longer"
+       " a member"),
+    N_("{skill} (partnership {partnership}) is not yet transferred to {name}"),
+    N_("fund {fund} has income only from supporters ({names})"),
+    N_("decision on {title} needed a supporter's input ({needed})"),
+    N_("partnership {partnership} has no sunset: nothing ends the reliance on it"),
+    N_("partnership {partnership} runs past fund {fund}'s dissolution ({sunset} after"
+       " {dissolves})"),
+    N_("propose --effect grant-role:MEMBER:{role}:DAYS for a member"),
+    N_("propose --effect fund-stewards:{fund}:MEMBER+MEMBER:DAYS with a second member in the"
+       " rotation"),
+    N_("a new partnership decision names another member to learn it"),
+    N_("{name} confirms once they can do it themselves: partnership confirm {partnership}"
+       " {skill}"),
+    N_("members contribute or pledge: fund contribute {fund} AMOUNT, fund pledge {fund2} AMOUNT"
+       " --every-days N"),
+    N_("a member puts such proposals and members weigh them without the supporter: pair a"
+       " member with the supporter for the next one"),
+    N_("a supporter's position is advisory: supporters never block or count towards quorum"
+       " (rule {rule})"),
+))  # fmt: skip
 
 
 @click.command()
@@ -631,17 +804,23 @@ def readiness(ctx: Context, as_json: bool, period_days: int) -> None:
 
 def readiness_lines(data: dict[str, Any]) -> list[str]:
     if data["ready"]:
-        return ["Ready: if the supporters withdrew tomorrow, nothing in the record would be"
-                " left without a member."]  # fmt: skip
+        return [_("Ready: if the supporters withdrew tomorrow, nothing in the record would be"
+                  " left without a member.")]  # fmt: skip
     n = len(data["findings"])
-    lines = [f"{n} thing{'' if n == 1 else 's'} would be left without a member:"]
+    lines = [
+        ngettext(
+            "{count} thing would be left without a member:",
+            "{count} things would be left without a member:",
+            n,
+        ).format(count=n)
+    ]
     kind = None
     for f in data["findings"]:
         if f["kind"] != kind:
             kind = f["kind"]
-            lines.append(f"\n{READINESS_TITLES[kind]}:")
-        lines.append(f"  - {f['orphaned']}")
-        lines.append(f"    fix: {f['fix']}")
+            lines.append("\n" + _("{title}:").format(title=_(READINESS_TITLES[kind])))
+        lines.append(f"  - {READINESS_WORDS.in_words(f['orphaned'])}")
+        lines.append(_("    fix: {fix}").format(fix=READINESS_WORDS.in_words(f["fix"])))
     return lines
 
 

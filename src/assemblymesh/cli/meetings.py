@@ -17,7 +17,8 @@ from assemblymesh.absence import diagnostic_data, diagnostic_lines
 from assemblymesh.cli import Context, pass_ctx, short, when
 from assemblymesh.errors import NotFoundError, UsageError
 from assemblymesh.home import LocalAssembly
-from assemblymesh.i18n import _
+from assemblymesh.i18n import _, ngettext
+from assemblymesh.minutes import ITEM_LABELS, OUTCOME_LABELS, STATE_LABELS, label
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import meeting_commands as MC
 from assemblymesh.model import rules as R
@@ -44,7 +45,11 @@ STACK_NAMES = {v: k for k, v in STACKS.items()}
 def parse_date(text: str) -> int:
     ms = parse_utc(text)
     if ms is None:
-        raise UsageError(f"--date {text!r} is not like '2026-05-01 18:00' (UTC)")
+        raise UsageError(
+            _("{option} {given!r} is not like '{example}' (UTC)").format(
+                option="--date", given=text, example="2026-05-01 18:00"
+            )
+        )
     return ms
 
 
@@ -54,7 +59,11 @@ def the_meeting(state: AssemblyState, ref: str | None) -> Meeting:
         return state.find_meeting(ref)
     m = next_meeting(state)
     if m is None:
-        raise NotFoundError("no meeting is sitting or scheduled: name one (meeting list)")
+        raise NotFoundError(
+            _("no meeting is sitting or scheduled: name one ({command})").format(
+                command="meeting list"
+            )
+        )
     return m
 
 
@@ -132,13 +141,21 @@ def status_line(state: AssemblyState) -> str | None:
     m = next_meeting(state) if state.assembly is not None else None
     if m is None:
         return None
-    what = "Meeting sitting now" if m.sits else "Next meeting"
-    place = f" at {m.place}" if m.place else ""
-    kind = Words(state.vocabulary).meeting_kind(m.kind)
-    return (
-        f"{what}: {m.title or kind} {when(m.starts)}{place}, facilitated by"
-        f" {name(state, m.facilitator)} [{short(m.id)}]"
-    )
+    fields = {
+        "title": m.title or Words(state.vocabulary).meeting_kind(m.kind), "when": when(m.starts),
+        "place": m.place, "facilitator": name(state, m.facilitator), "id": short(m.id),
+    }  # fmt: skip
+    if m.sits and m.place:
+        line = _(
+            "Meeting sitting now: {title} {when} at {place}, facilitated by {facilitator} [{id}]"
+        )
+    elif m.sits:
+        line = _("Meeting sitting now: {title} {when}, facilitated by {facilitator} [{id}]")
+    elif m.place:
+        line = _("Next meeting: {title} {when} at {place}, facilitated by {facilitator} [{id}]")
+    else:
+        line = _("Next meeting: {title} {when}, facilitated by {facilitator} [{id}]")
+    return line.format(**fields)
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -183,8 +200,8 @@ def meeting_new(
         state = local.state()
         click.echo(
             _(
-                "Scheduled {kind} meeting for {when}: {facilitator} facilitates,"
-                " {note_taker} takes notes."
+                "Scheduled {kind} meeting for {when}: {facilitator} facilitates, {note_taker}"
+                " takes notes."
             ).format(
                 kind=Words(state.vocabulary).meeting_kind(m.kind),
                 when=when(m.starts),
@@ -194,7 +211,7 @@ def meeting_new(
         )
         if m.stepped_back:
             back = ", ".join(name(state, b) for b in m.stepped_back)
-            click.echo(f"Stepping back: {back} (and every supporter).")
+            click.echo(_("Stepping back: {names} (and every supporter).").format(names=back))
     click.echo(ref)
 
 
@@ -210,11 +227,14 @@ def meeting_list(ctx: Context, as_json: bool) -> None:
         click.echo(json.dumps([meeting_data(state, m) for m in meetings], indent=2))
         return
     if not meetings:
-        click.echo("No meetings yet: meeting new --date 'YYYY-MM-DD HH:MM'")
+        click.echo(
+            _("No meetings yet: {command}").format(command="meeting new --date 'YYYY-MM-DD HH:MM'")
+        )
     words = Words(state.vocabulary)
     for m in meetings:
         click.echo(
-            f"{short(m.id)}  {when(m.starts)}  {words.meeting_kind(m.kind):<10} {m.state:<10}"
+            f"{short(m.id)}  {when(m.starts)}  {words.meeting_kind(m.kind):<10}"
+            f" {label(STATE_LABELS, m.state):<10}"
             f" {name(state, m.facilitator):<14} {m.title}"
         )
 
@@ -227,16 +247,23 @@ def meeting_rotation(ctx: Context, kind: str) -> None:
     with ctx.open() as local:
         state = local.state()
     facilitator, note_taker = proposed_roles(state, kind)
-    click.echo(f"Proposed: {name(state, facilitator)} facilitates, {name(state, note_taker)}"
-               " takes notes.")  # fmt: skip
-    click.echo("Facilitation rotation: " + ", ".join(name(state, m) for m in rotation(state)))
+    click.echo(
+        _("Proposed: {facilitator} facilitates, {note_taker} takes notes.").format(
+            facilitator=name(state, facilitator), note_taker=name(state, note_taker)
+        )
+    )
+    click.echo(
+        _("Facilitation rotation: {names}").format(
+            names=", ".join(name(state, m) for m in rotation(state))
+        )
+    )
 
 
 def _echo_meeting(state: AssemblyState, data: dict[str, Any]) -> None:
     words = Words(state.vocabulary)
     click.echo(
-        f"{data['title'] or 'Meeting'}  [{short(data['id'])}]  {data['kind_label']},"
-        f" {data['state']}"
+        (data["title"] or _("Meeting")) + f"  [{short(data['id'])}]  {data['kind_label']},"
+        f" {label(STATE_LABELS, data['state'])}"
     )
     click.echo(f"  {when(data['starts'])}  {data['place'] or ''}".rstrip())
     click.echo(
@@ -252,22 +279,39 @@ def _echo_meeting(state: AssemblyState, data: dict[str, Any]) -> None:
         )
     )
     if data["stepped_back"]:
-        click.echo("  stepping back: " + ", ".join(name(state, b) for b in data["stepped_back"]))
+        back = ", ".join(name(state, b) for b in data["stepped_back"])
+        click.echo(_("  stepping back: {names}").format(names=back))
     present = ", ".join(p["name"] for p in data["present"]) or "-"
-    quorum = "quorate" if data["quorate"] else "not quorate"
     count = data["members_present"]
-    members = f"{count} member{'' if count == 1 else 's'}"
-    click.echo(f"  present ({members}, {quorum}): {present}")
-    click.echo("Agenda:")
+    if data["quorate"]:
+        line = ngettext(
+            "  present ({count} member, quorate): {names}",
+            "  present ({count} members, quorate): {names}",
+            count,
+        )
+    else:
+        line = ngettext(
+            "  present ({count} member, not quorate): {names}",
+            "  present ({count} members, not quorate): {names}",
+            count,
+        )
+    click.echo(line.format(count=count, names=present))
+    click.echo(_("Agenda:"))
     for n, item in enumerate(data["agenda"], 1):
-        outcome = f"  -> {item['outcome']}" if item["outcome"] else ""
-        click.echo(f"  {n}. {short(item['id'])}  {item['kind']:<8} {item['title']}"
-                   f"  ({len(item['backers'])} in support){outcome}")  # fmt: skip
+        outcome = f"  -> {label(OUTCOME_LABELS, item['outcome'])}" if item["outcome"] else ""
+        support = _("({count} in support)").format(count=len(item["backers"]))
+        kind = label(ITEM_LABELS, item["kind"])
+        click.echo(f"  {n}. {short(item['id'])}  {kind:<8} {item['title']}  {support}{outcome}")
     if data["speaker"] is not None:
-        click.echo(f"Speaking: {data['speaker']['name']} since {when(data['speaker']['since'])}")
-    click.echo("Queue: " + (", ".join(h["name"] for h in data["queue"]) or "(empty)"))
+        click.echo(
+            _("Speaking: {name} since {when}").format(
+                name=data["speaker"]["name"], when=when(data["speaker"]["since"])
+            )
+        )
+    waiting = ", ".join(h["name"] for h in data["queue"]) or _("(empty)")
+    click.echo(_("Queue: {names}").format(names=waiting))
     if data["sealed"]:
-        click.echo(f"Minutes sealed: {data['sealed'][:16]}")
+        click.echo(_("Minutes sealed: {hash}").format(hash=data["sealed"][:16]))
 
 
 @meeting.command(name="show")
@@ -313,7 +357,9 @@ def meeting_change(
         state = local.state()
         m = state.meetings[m.id]
     click.echo(
-        f"{name(state, m.facilitator)} facilitates, {name(state, m.note_taker)} takes notes."
+        _("{facilitator} facilitates, {note_taker} takes notes.").format(
+            facilitator=name(state, m.facilitator), note_taker=name(state, m.note_taker)
+        )
     )
 
 
@@ -321,7 +367,7 @@ def _advance(ctx: Context, meeting_ref: str | None, to: str, said: str) -> None:
     with ctx.open() as local:
         m = the_meeting(local.state(), meeting_ref)
         local.act(MC.advance_meeting, m.id, to)
-    click.echo(f"Meeting {short(m.id)} {said}.")
+    click.echo(said.format(id=short(m.id)))
 
 
 @meeting.command(name="open")
@@ -329,7 +375,7 @@ def _advance(ctx: Context, meeting_ref: str | None, to: str, said: str) -> None:
 @pass_ctx
 def meeting_open(ctx: Context, meeting_ref: str | None) -> None:
     """Open the meeting (the facilitator)."""
-    _advance(ctx, meeting_ref, R.IN_SESSION, "is open")
+    _advance(ctx, meeting_ref, R.IN_SESSION, _("Meeting {id} is open."))
 
 
 @meeting.command(name="end")
@@ -337,7 +383,7 @@ def meeting_open(ctx: Context, meeting_ref: str | None) -> None:
 @pass_ctx
 def meeting_end(ctx: Context, meeting_ref: str | None) -> None:
     """End the meeting (the facilitator): the turn in progress ends, the queue clears."""
-    _advance(ctx, meeting_ref, R.ENDED, "has ended")
+    _advance(ctx, meeting_ref, R.ENDED, _("Meeting {id} has ended."))
 
 
 @meeting.command(name="cancel")
@@ -345,7 +391,7 @@ def meeting_end(ctx: Context, meeting_ref: str | None) -> None:
 @pass_ctx
 def meeting_cancel(ctx: Context, meeting_ref: str | None) -> None:
     """Cancel a meeting that has not opened."""
-    _advance(ctx, meeting_ref, R.CANCELLED, "is cancelled")
+    _advance(ctx, meeting_ref, R.CANCELLED, _("Meeting {id} is cancelled."))
 
 
 @meeting.command(name="attend")
@@ -361,8 +407,17 @@ def meeting_attend(ctx: Context, meeting_ref: str | None, for_member: str | None
         state = local.state()
         m = state.meetings[m.id]
     count = present_members(state, m)
-    click.echo(f"Present: {count} member{'' if count == 1 else 's'}"
-               f" ({'quorate' if quorate(state, m) else 'not quorate yet'}).")  # fmt: skip
+    if quorate(state, m):
+        line = ngettext(
+            "Present: {count} member (quorate).", "Present: {count} members (quorate).", count
+        )
+    else:
+        line = ngettext(
+            "Present: {count} member (not quorate yet).",
+            "Present: {count} members (not quorate yet).",
+            count,
+        )
+    click.echo(line.format(count=count))
 
 
 @meeting.command(name="clarify")
@@ -406,7 +461,11 @@ def agenda_add(
         m = the_meeting(local.state(), meeting_ref)
         ref = _write(local, MC.add_item, m.id, kind, title, proposal, note)
         item = local.state().agenda_items[ref]
-    click.echo(f"Added {item.kind} {item.title!r} to meeting {short(m.id)}.")
+    click.echo(
+        _("Added {kind} {title!r} to meeting {id}.").format(
+            kind=label(ITEM_LABELS, item.kind), title=item.title, id=short(m.id)
+        )
+    )
     click.echo(ref)
 
 
@@ -419,7 +478,7 @@ def agenda_support(ctx: Context, item: str) -> None:
         local.act(MC.support_item, item)
         state = local.state()
     i = state.find_item(item)
-    click.echo(f"{i.title!r}: {len(i.backers)} in support.")
+    click.echo(_("{title!r}: {count} in support.").format(title=i.title, count=len(i.backers)))
 
 
 @agenda_group.command(name="reorder")
@@ -447,7 +506,9 @@ def agenda_outcome(ctx: Context, item: str, outcome: str, decision: str | None, 
     with ctx.open() as local:
         local.act(MC.item_outcome, item, outcome, decision, note)
         i = local.state().find_item(item)
-    click.echo(f"{i.title!r}: {outcome}.")
+    click.echo(
+        _("{title!r}: {outcome}.").format(title=i.title, outcome=label(OUTCOME_LABELS, outcome))
+    )
 
 
 # --- the speaking queue -----------------------------------------------------------------------
@@ -461,10 +522,14 @@ def queue_group() -> None:
 def _echo_queue(state: AssemblyState, m: Meeting) -> None:
     speaker = m.speaker
     if speaker is not None:
-        click.echo(f"Speaking: {name(state, speaker.member)}"
-                   f" ({(state.now_ms - speaker.start_ts) // 1000} s)")  # fmt: skip
-    waiting = queue(state, m)
-    click.echo("Queue: " + (", ".join(name(state, h.member) for h in waiting) or "(empty)"))
+        click.echo(
+            _("Speaking: {name} ({seconds} s)").format(
+                name=name(state, speaker.member),
+                seconds=(state.now_ms - speaker.start_ts) // 1000,
+            )
+        )
+    waiting = ", ".join(name(state, h.member) for h in queue(state, m)) or _("(empty)")
+    click.echo(_("Queue: {names}").format(names=waiting))
 
 
 @queue_group.command(name="show")
@@ -591,23 +656,32 @@ def _minutes_out(
     text = M.minutes_text(m, current)
     if md_file is not None:
         md_file.write_text(M.markdown(state, m, current), encoding="utf-8")
-        click.echo(f"wrote {md_file}")
+        click.echo(_("wrote {path}").format(path=md_file))
     if html_file is not None:
         html_file.write_text(M.page(state, m, current), encoding="utf-8")
-        click.echo(f"wrote {html_file}")
+        click.echo(_("wrote {path}").format(path=html_file))
     if show_diff:
         if not text.sealed:
-            click.echo("The minutes are not sealed yet.")
+            click.echo(_("The minutes are not sealed yet."))
         elif not text.changed_since_seal:
-            click.echo("Unchanged since sealed.")
+            click.echo(_("Unchanged since sealed."))
         for line in text.changes:
             click.echo(line)
     if sealed_now and text.seal_hash is not None:
-        click.echo(f"Sealed: BLAKE2b-256 {text.seal_hash}")
+        click.echo(_("Sealed: BLAKE2b-256 {hash}").format(hash=text.seal_hash))
     if not (md_file or html_file or show_diff or sealed_now):
-        click.echo(current.rstrip() or "(no minutes yet: --start puts in the agenda's headings)")
+        empty = _("(no minutes yet: {option} puts in the agenda's headings)").format(
+            option="--start"
+        )
+        click.echo(current.rstrip() or empty)
         if text.changed_since_seal:
-            click.echo(f"\n(changed since sealed: {len(text.changes)} diff lines; see --diff)")
+            count = len(text.changes)
+            changed = ngettext(
+                "(changed since sealed: {count} diff line; see {option})",
+                "(changed since sealed: {count} diff lines; see {option})",
+                count,
+            )
+            click.echo("\n" + changed.format(count=count, option="--diff"))
 
 
 # --- the absence diagnostic -------------------------------------------------------------------

@@ -9,6 +9,7 @@ import click
 
 from assemblymesh.cli import Context, invite_options, issue_invite_code, pass_ctx
 from assemblymesh.errors import UsageError
+from assemblymesh.i18n import _, ngettext
 from assemblymesh.model import commands
 from assemblymesh.model import rules as process
 
@@ -31,10 +32,14 @@ def member_add(ctx: Context, name: str) -> None:
         state = local.state()
         if any(m.current and m.name.casefold() == name.strip().casefold()
                for m in state.members.values()):  # fmt: skip
-            raise UsageError(f"a member is already named {name.strip()!r}: give another name")
+            raise UsageError(
+                _("a member is already named {name!r}: give another name").format(name=name.strip())
+            )
         local.act(commands.add_member, name.strip())
         added = local.state().find_member(name.strip())
-    click.echo(f"{added.name} is a member without a device; record for them with --for")
+    click.echo(
+        _("{name} is a member without a device; record for them with --for").format(name=added.name)
+    )
     click.echo(added.id)
 
 
@@ -50,11 +55,16 @@ def member_claim(
     with ctx.open() as local:
         target = local.state().find_member(name)
     if not target.deviceless or not target.current:
-        raise UsageError(f"{target.name} is not a member without a device")
+        raise UsageError(_("{name} is not a member without a device").format(name=target.name))
     code = issue_invite_code(ctx, valid_days, hints, qr, process.MEMBER_INVITE, target.id)
     click.echo(
-        f"One-time code for {target.name}, valid {valid_days} days: joining with it makes the"
-        " new device's key their membership, with the positions recorded for them."
+        ngettext(
+            "One-time code for {name}, valid {days} day: joining with it makes the"
+            " new device's key their membership, with the positions recorded for them.",
+            "One-time code for {name}, valid {days} days: joining with it makes the"
+            " new device's key their membership, with the positions recorded for them.",
+            valid_days,
+        ).format(name=target.name, days=valid_days)
     )
     click.echo(code)
 

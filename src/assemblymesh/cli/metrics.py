@@ -12,10 +12,11 @@ import click
 
 from assemblymesh.cli import Context, _write_atomically, pass_ctx, when
 from assemblymesh.errors import UsageError
+from assemblymesh.i18n import _
 from assemblymesh.model import metrics as M
 from assemblymesh.model import rules as R
 from assemblymesh.model.state import AssemblyState
-from assemblymesh.report import trend_text, value_text
+from assemblymesh.report import per_text, period_label, trend_text, value_text
 
 LABEL_W = 44
 CELL_W = 9
@@ -96,17 +97,23 @@ def metric_lines(metrics: M.Metrics, last: int) -> list[str]:
     """The last ``last`` periods of every metric as a table, then who the new voices were."""
     if not metrics.periods:
         if metrics.kind == M.MEETINGS:
-            return ["No meetings recorded yet: without --per-meetings, the metrics go by month."]
-        return ["The assembly is not here yet: sync with a member."]
+            return [
+                _("No meetings recorded yet: without {option}, the metrics go by month.").format(
+                    option="--per-meetings"
+                )
+            ]
+        return [_("The assembly is not here yet: sync with a member.")]
     first = max(0, len(metrics.periods) - last)
     shown = metrics.periods[first:]
-    width = max(CELL_W, *(len(p.label) + 2 for p in shown))
-    head = f"{'':<{LABEL_W}}" + "".join(f"{p.label:>{width}}" for p in shown)
+    labels = [period_label(p) for p in shown]
+    width = max(CELL_W, *(len(label) + 2 for label in labels))
+    head = f"{'':<{LABEL_W}}" + "".join(f"{label:>{width}}" for label in labels)
     lines = [head]
     for s in metrics.series:
-        title = s.title if len(s.title) <= LABEL_W - 2 else s.title[: LABEL_W - 3] + "…"
+        title = _(s.title)
+        title = title if len(title) <= LABEL_W - 2 else title[: LABEL_W - 3] + "…"
         if s.note == M.NONE_RECORDED:
-            lines.append(f"{title:<{LABEL_W}}{s.note}")
+            lines.append(f"{title:<{LABEL_W}}{_(s.note)}")
             continue
         cells = "".join(f"{value_text(s, p.value):>{width}}" for p in s.points[first:])
         lines.append(f"{title:<{LABEL_W}}{cells}")
@@ -115,7 +122,11 @@ def metric_lines(metrics: M.Metrics, last: int) -> list[str]:
     for k in range(first, len(metrics.periods)):
         names = voices.points[k].names
         if names:
-            lines.append(f"New voices in {metrics.periods[k].label}: {', '.join(names)}")
+            lines.append(
+                _("New voices in {period}: {names}").format(
+                    period=period_label(metrics.periods[k]), names=", ".join(names)
+                )
+            )
     return lines
 
 
@@ -136,8 +147,11 @@ def metrics_command(ctx: Context, per_meetings: int | None, last: int, as_json: 
     if as_json:
         click.echo(json.dumps(metrics_data(metrics), indent=2, sort_keys=True))
         return
-    per = M.per_text(metrics)
-    click.echo(f"Metabolism, {per}, from the record as of {when(metrics.now_ms)}")
+    click.echo(
+        _("Metabolism, {per}, from the record as of {when}").format(
+            per=per_text(metrics), when=when(metrics.now_ms)
+        )
+    )
     click.echo("")
     for line in metric_lines(metrics, last):
         click.echo(line)
@@ -157,7 +171,11 @@ def parse_day(text: str | None, end: bool) -> int | None:
         if not end:
             return ms
         return ms + R.DAY_MS if fmt == "%Y-%m-%d" else M.next_month(ms)
-    raise UsageError(f"{text!r} is not a date like 2026-05 or 2026-05-01")
+    raise UsageError(
+        _("{given!r} is not a date like {month} or {day}").format(
+            given=text, month="2026-05", day="2026-05-01"
+        )
+    )
 
 
 @click.command(name="report")
@@ -177,7 +195,7 @@ def report_command(
     in one HTML page to print or share; prints the file's path."""
     since_ms, until_ms = parse_day(since, False), parse_day(until, True)
     if since_ms is not None and until_ms is not None and until_ms <= since_ms:
-        raise UsageError("--to is before --from")
+        raise UsageError(_("{to} is before {since}").format(to="--to", since="--from"))
     with ctx.open() as local:
         state = local.state()
         metrics = M.window(local.metrics(state, per_meetings), since_ms, until_ms)

@@ -22,6 +22,7 @@ from assemblymesh import publication_page
 from assemblymesh.cli import Context, _write_atomically, pass_ctx, short, when
 from assemblymesh.errors import UsageError
 from assemblymesh.home import LocalAssembly
+from assemblymesh.i18n import _, ngettext
 from assemblymesh.model import commands
 from assemblymesh.model import library as lib
 from assemblymesh.model.acts import MAX_PUBLICATION_BYTES
@@ -76,7 +77,11 @@ def _selection(opts: dict[str, Any]) -> tuple[Selection, Disclosure]:
     for text in opts.pop("records"):
         kind, sep, ref = text.partition(":")
         if not sep or not ref:
-            raise UsageError(f"--record {text!r}: give KIND:ID, like decision:1a2b")
+            raise UsageError(
+                _("{option} {given!r}: give KIND:ID, like {example}").format(
+                    option="--record", given=text, example="decision:1a2b"
+                )
+            )
         records.append((kind, ref))
     texts = [("lesson", t) for t in opts.pop("lessons")]
     texts += [("experiment", t) for t in opts.pop("experiments")]
@@ -95,7 +100,7 @@ def _assembly_name(local: LocalAssembly) -> str:
     return a.name if a is not None else "?"
 
 
-def _confirm(yes: bool, question: str, nothing: str = "nothing written") -> None:
+def _confirm(yes: bool, question: str, nothing: str | None = None) -> None:
     """Ask before writing; no answer (end of input) is no."""
     if yes:
         return
@@ -105,7 +110,11 @@ def _confirm(yes: bool, question: str, nothing: str = "nothing written") -> None
         answer = False
         click.echo(err=True)
     if not answer:
-        raise UsageError(f"{nothing} (answer y, or give --yes)")
+        raise UsageError(
+            _("{nothing} (answer y, or give {option})").format(
+                nothing=nothing or _("nothing written"), option="--yes"
+            )
+        )
 
 
 def _write(
@@ -119,7 +128,11 @@ def _write(
     page = opts["html"] or path.with_suffix(".html")
     _write_atomically(md, lambda out: out.write(publication_page.markdown(publication).encode()))
     _write_atomically(page, lambda out: out.write(publication_page.page(publication).encode()))
-    click.echo(f"wrote {path} ({len(data):,} bytes, signed), {md} and {page}")
+    click.echo(
+        _("wrote {path} ({size} bytes, signed), {markdown} and {html}").format(
+            path=path, size=f"{len(data):,}", markdown=md, html=page
+        )
+    )
     return publication
 
 
@@ -171,7 +184,7 @@ def publish_write(
         draft = local.draft_publication(selection, disclosure)
         for line in preview_lines(draft, _assembly_name(local)):
             click.echo(line)
-        _confirm(yes, f"Write this publication to {path}?")
+        _confirm(yes, _("Write this publication to {path}?").format(path=path))
         publication = _write(local, draft, path, title, note, render)
     click.echo(publication.id)
 
@@ -183,8 +196,9 @@ def publish_naming(ctx: Context, choice: str) -> None:
     """Whether publications may name you (they never do unless the publisher also chooses)."""
     with ctx.open() as local:
         recorded = local.act(commands.allow_naming, choice == "allow")
-    what = "may name you" if choice == "allow" else "will not name you"
-    click.echo(f"publications {what}")
+    click.echo(
+        _("publications may name you") if choice == "allow" else _("publications will not name you")
+    )
     click.echo(recorded.ref)
 
 
@@ -199,23 +213,43 @@ def publication() -> None:
 def _read_file(path: Path) -> bytes:
     try:
         if path.stat().st_size > MAX_PUBLICATION_BYTES:
-            raise UsageError(f"{path} is larger than a publication can be")
+            raise UsageError(_("{path} is larger than a publication can be").format(path=path))
         return path.read_bytes()
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        raise UsageError(
+            _("cannot read {path}: {reason}").format(path=path, reason=exc.strerror or exc)
+        ) from exc
 
 
 def _summary(pub: Publication) -> list[str]:
     h = pub.header
+    fields = {
+        "title": h.title, "assembly": h.assembly_name, "id": h.assembly.hex()[:12],
+        "when": when(h.created_ms), "device": short(h.proof.certificate.device.hex()),
+        "member": short(h.member.hex()), "name": h.publisher_name, "count": len(h.proof.chain),
+    }  # fmt: skip
+    if h.publisher_name:
+        verified = ngettext(
+            "verified: signed by device {device} of member {member} ({name}), {count} invite"
+            " from the founder",
+            "verified: signed by device {device} of member {member} ({name}), {count} invites"
+            " from the founder",
+            len(h.proof.chain),
+        )
+    else:
+        verified = ngettext(
+            "verified: signed by device {device} of member {member}, {count} invite from the"
+            " founder",
+            "verified: signed by device {device} of member {member}, {count} invites from the"
+            " founder",
+            len(h.proof.chain),
+        )
     lines = [
-        f"{h.title!r}, published by {h.assembly_name} [{h.assembly.hex()[:12]}]"
-        f" on {when(h.created_ms)}",
-        f"verified: signed by device {short(h.proof.certificate.device.hex())} of member"
-        f" {short(h.member.hex())}{' (' + h.publisher_name + ')' if h.publisher_name else ''},"
-        f" {len(h.proof.chain)} invite(s) from the founder",
+        _("{title!r}, published by {assembly} [{id}] on {when}").format(**fields),
+        verified.format(**fields),
     ]
     for item in pub.items:
-        label = KIND_LABELS.get(item.item.kind, item.item.kind)
+        label = _(KIND_LABELS[item.item.kind]) if item.item.kind in KIND_LABELS else item.item.kind
         lines.append(f"  {item.id[:12]}  {label}: {item.item.title} ({provenance(item, pub)})")
     return lines
 
@@ -233,10 +267,14 @@ def publication_import(ctx: Context, path: Path, yes: bool) -> None:
     with ctx.open() as local:
         pub = local.read_publication(data)
         if pub.id in local.state().library:
-            raise UsageError(f"publication {pub.id[:8]} is already in the library: nothing changed")
+            raise UsageError(
+                _("publication {id} is already in the library: nothing changed").format(
+                    id=pub.id[:8]
+                )
+            )
         for line in _summary(pub):
             click.echo(line)
-        _confirm(yes, "Take it into the library?", "nothing imported")
+        _confirm(yes, _("Take it into the library?"), _("nothing imported"))
         local.import_publication(data)
     click.echo(pub.id)
 
@@ -253,16 +291,27 @@ def publication_list(ctx: Context, as_json: bool) -> None:
         click.echo(json.dumps(data, indent=2, sort_keys=True))
         return
     if not data["entries"]:
-        click.echo("The library is empty: 'publication import FILE' takes a publication in.")
+        click.echo(
+            _("The library is empty: '{command}' takes a publication in.").format(
+                command="publication import FILE"
+            )
+        )
     for e in data["entries"]:
-        click.echo(f"{short(e['id'])}  {e['title']}  from {e['assembly_name']}"
-                   f" ({when(e['created_ms'])})")  # fmt: skip
+        click.echo(
+            _("{id}  {title}  from {assembly} ({when})").format(
+                id=short(e["id"]), title=e["title"], assembly=e["assembly_name"],
+                when=when(e["created_ms"]),
+            )
+        )  # fmt: skip
         for item in e["items"]:
-            label = KIND_LABELS.get(item["kind"], item["kind"])
+            label = _(KIND_LABELS[item["kind"]]) if item["kind"] in KIND_LABELS else item["kind"]
             click.echo(f"    {item['id'][:12]}  {label}: {item['title']}")
     r = data["replication"]
-    click.echo(f"Adopted here from others: {r['adopted_from_others']};"
-               f" adopted by others from here: {r['adopted_by_others']}")  # fmt: skip
+    click.echo(
+        _("Adopted here from others: {here}; adopted by others from here: {others}").format(
+            here=r["adopted_from_others"], others=r["adopted_by_others"]
+        )
+    )
 
 
 @publication.command(name="show")
@@ -291,10 +340,17 @@ def publication_propose(ctx: Context, ref: str, title: str | None, body: str | N
         entry, item = lib.find_item(local.state(), ref)
         text = item.item.body if body is None else body
         if body is None:
-            text += f"\n\n(From {entry.publication.header.assembly_name}'s publication"
-            text += f" {entry.publication.header.title!r}, item {item.id}.)"
+            text += "\n\n" + _("(From {assembly}'s publication {title!r}, item {id}.)").format(
+                assembly=entry.publication.header.assembly_name,
+                title=entry.publication.header.title,
+                id=item.id,
+            )
         recorded = local.act(commands.propose, title or item.item.title, text.strip(), (), item.id)
-    click.echo(f"proposed {title or item.item.title!r}, from {item.origin_name}")
+    click.echo(
+        _("proposed {title!r}, from {origin}").format(
+            title=title or item.item.title, origin=item.origin_name
+        )
+    )
     click.echo(recorded.ref)
 
 
@@ -311,13 +367,14 @@ def publication_adopt_note(
     """Publish that PROPOSAL, put forward from a library item, was adopted here: import the
     note at the origin assembly and its replication counts it. Prints the id last."""
     render = {"markdown": opts.pop("markdown"), "html": opts.pop("html")}
-    _, disclosure = _selection({**opts, "decisions": (), "proposals": (), "records": (),
+    _nothing, disclosure = _selection({**opts, "decisions": (), "proposals": (), "records": (),
                                 "lessons": (), "experiments": (), "items": ()})  # fmt: skip
     with ctx.open() as local:
         p = local.state().find_proposal(proposal)
         draft = local.draft_publication(Selection(), disclosure, adoption_of=p.id)
         for line in preview_lines(draft, _assembly_name(local)):
             click.echo(line)
-        _confirm(yes, f"Write this adoption note to {path}?")
-        publication = _write(local, draft, path, title or f"Adopted: {p.title}", note, render)
+        _confirm(yes, _("Write this adoption note to {path}?").format(path=path))
+        default_title = _("Adopted: {title}").format(title=p.title)
+        publication = _write(local, draft, path, title or default_title, note, render)
     click.echo(publication.id)

@@ -9,10 +9,22 @@ import click
 
 from assemblymesh.cli import Context, body_options, pass_ctx, read_body
 from assemblymesh.errors import UsageError
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.model import commands
 from assemblymesh.model import rules as process
 
-FOR_HELP = "Facilitator: record it for this member (one who speaks without a device)."
+FOR_HELP = N_("Facilitator: record it for this member (one who speaks without a device).")
+# What ``_post`` says once a comment of each kind is recorded.
+RECORDED = {
+    process.QUESTION: N_("question recorded"),
+    process.REACTION: N_("reaction recorded"),
+    process.ANSWER: N_("answer recorded"),
+}
+RECORDED_FOR = {
+    process.QUESTION: N_("question recorded for someone else, marked as recorded by you"),
+    process.REACTION: N_("reaction recorded for someone else, marked as recorded by you"),
+    process.ANSWER: N_("answer recorded for someone else, marked as recorded by you"),
+}
 
 
 def _post(
@@ -27,9 +39,9 @@ def _post(
         posted = local.act(commands.comment, round_ref, kind, text, parent, for_member)
         entry = local.state().comments.get(posted.ref)
     if entry is not None and entry.proxy:
-        click.echo(f"{kind} recorded for someone else, marked as recorded by you")
+        click.echo(_(RECORDED_FOR[kind]))
     else:
-        click.echo(f"{kind} recorded")
+        click.echo(_(RECORDED[kind]))
     click.echo(posted.ref)
 
 
@@ -37,7 +49,7 @@ def _text(text: str | None, body: str | None, body_file: Path | None) -> str:
     """The text as an argument, or with --body / --body-file (``-``: standard input)."""
     if text is not None:
         if body is not None or body_file is not None:
-            raise UsageError("give the text once: as an argument or with --body")
+            raise UsageError(_("give the text once: as an argument or with --body"))
         return read_body(text, None)
     return read_body(body, body_file)
 
@@ -45,7 +57,7 @@ def _text(text: str | None, body: str | None, body_file: Path | None) -> str:
 @click.command(name="ask")
 @click.argument("round_ref", metavar="ROUND")
 @click.argument("text", required=False)
-@body_options("The question")
+@body_options(N_("The question (- reads standard input)."))
 @click.option("--for", "for_member", help=FOR_HELP)
 @pass_ctx
 def ask(
@@ -64,7 +76,7 @@ def ask(
 @click.command(name="react")
 @click.argument("round_ref", metavar="ROUND")
 @click.argument("text", required=False)
-@body_options("The reaction")
+@body_options(N_("The reaction (- reads standard input)."))
 @click.option("--for", "for_member", help=FOR_HELP)
 @pass_ctx
 def react(
@@ -82,7 +94,7 @@ def react(
 @click.command(name="answer")
 @click.argument("question", metavar="QUESTION")
 @click.argument("text", required=False)
-@body_options("The answer")
+@body_options(N_("The answer (- reads standard input)."))
 @click.option("--for", "for_member", help=FOR_HELP)
 @pass_ctx
 def answer(
@@ -99,8 +111,19 @@ def answer(
     hits = [c for ref, c in state.comments.items() if ref.startswith(question.strip().lower())]
     round_ref = hits[0].round if len(hits) == 1 else ""
     if not round_ref:
-        what = "no question" if not hits else f"{len(hits)} comments"
-        raise UsageError(f"{what} with an id starting {question!r} (see 'show ROUND')")
+        if not hits:
+            raise UsageError(
+                _("no question with an id starting {prefix!r} (see 'show ROUND')").format(
+                    prefix=question
+                )
+            )
+        raise UsageError(
+            ngettext(
+                "{count} comment with an id starting {prefix!r} (see 'show ROUND')",
+                "{count} comments with an id starting {prefix!r} (see 'show ROUND')",
+                len(hits),
+            ).format(count=len(hits), prefix=question)
+        )
     body_text = _text(text, body, body_file)
     _post(ctx, round_ref, process.ANSWER, body_text, hits[0].ref, for_member)
 

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from assemblymesh.crdt.identity import DeviceCertificate, Invite, assembly_id_for
-from assemblymesh.errors import UsageError
+from assemblymesh.errors import IllegalMoveError, UsageError
+from assemblymesh.i18n import _, ngettext
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 from assemblymesh.model import tables as T
 from assemblymesh.model.fold import empty_state, validate
+from assemblymesh.model.refusals import refusal_line
 from assemblymesh.model.state import AssemblyState, Rules
 
 _A = TypeVar("_A", bound=A.Act)
@@ -46,8 +48,13 @@ def _checked(state: AssemblyState, stamp: Stamp, act: _A) -> _A:
     """``act`` if every node would accept it next: its fields read back as written (types,
     limits) and the rule book allows it."""
     if A.Act.from_doc(act.to_doc()) != act:
-        raise UsageError(f"{act.TYPE}: a field does not read back as written")
-    validate(state, stamp.member, stamp.device, act)
+        raise UsageError(_("{type}: a field does not read back as written").format(type=act.TYPE))
+    try:
+        validate(state, stamp.member, stamp.device, act)
+    except IllegalMoveError as refused:
+        # The fold's detail stays English (the audit keeps it); the person reads it in words.
+        refused.args = (refusal_line(refused),)
+        raise
     return act
 
 
@@ -72,9 +79,9 @@ def create_assembly(
 ) -> tuple[bytes, A.Create]:
     """The new assembly's id and its genesis act (for the founder's own document)."""
     if not A.is_hex(stamp.member, A.KEY_HEX_LEN):
-        raise UsageError("the founder must be a member key in lowercase hex")
+        raise UsageError(_("the founder must be a member key in lowercase hex"))
     if not nonce:
-        raise UsageError("the nonce must not be empty")
+        raise UsageError(_("the nonce must not be empty"))
     assembly_id = assembly_id_for(bytes.fromhex(stamp.member), nonce)
     given = rules or Rules(R.DEFAULT_COOLING_OFF_MS, R.DEFAULT_QUORUM, R.DEFAULT_REVIEW_PERIOD_MS)
     act = A.Create(
@@ -102,9 +109,9 @@ def record_invite(
     ``kind`` (a member or a supporter invite) decides what the joiner becomes; with ``claim``
     (a facilitator's, naming a member without a device) the joiner becomes that member."""
     if invite.inviter.hex() != stamp.member:
-        raise UsageError("record only invites you issued")
+        raise UsageError(_("record only invites you issued"))
     if kind not in R.INVITE_KINDS:
-        raise UsageError(f"an invite is one of: {', '.join(R.INVITE_KINDS)}")
+        raise UsageError(_("an invite is one of: {kinds}").format(kinds=", ".join(R.INVITE_KINDS)))
     act = A.RecordInvite(
         id=stamp.act_id,
         ts=stamp.ts,
@@ -322,8 +329,15 @@ def _find_comment(state: AssemblyState, prefix: str) -> str:
     prefix = prefix.strip().lower()
     hits = [ref for ref in state.comments if ref.startswith(prefix)] if prefix else []
     if len(hits) != 1:
-        what = "no question" if not hits else f"{len(hits)} comments"
-        raise UsageError(f"{what} with an id starting {prefix!r}")
+        if not hits:
+            raise UsageError(_("no question with an id starting {prefix!r}").format(prefix=prefix))
+        raise UsageError(
+            ngettext(
+                "{count} comment with an id starting {prefix!r}",
+                "{count} comments with an id starting {prefix!r}",
+                len(hits),
+            ).format(count=len(hits), prefix=prefix)
+        )
     return hits[0]
 
 
@@ -383,7 +397,7 @@ def revoke_device(
     """Revoke one of this member's devices: its changes after ``keep`` count no more.
     ``signature`` is ``identity.sign_revocation`` by the member key."""
     if revoked == stamp.device:
-        raise UsageError("this device cannot revoke itself: revoke it from another device")
+        raise UsageError(_("this device cannot revoke itself: revoke it from another device"))
     act = A.RevokeDevice(
         id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, revoked=revoked, keep=keep,
         signature=signature,

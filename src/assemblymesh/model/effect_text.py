@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from assemblymesh.errors import UsageError
+from assemblymesh.i18n import N_, _
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 from assemblymesh.model import vocabulary as V
@@ -29,7 +30,8 @@ ROLE_NAMES = {
     "steward": R.STEWARD,
 }
 
-EFFECT_HELP = (
+# Marked for the catalogue: ``--help`` shows it in the chosen language (``cli.helptext``).
+EFFECT_HELP = N_(
     "What the decision does when it takes effect (repeatable): grant-role:MEMBER:ROLE:DAYS,"
     " end-role:MEMBER:ROLE, rule:NAME=VALUE (cooling-off-hours, quorum, review-days,"
     " block-threshold, meeting-quorum, agenda-order, absence-lookback),"
@@ -60,12 +62,14 @@ RULE_UNITS = {
 
 def parse_effect(state: AssemblyState, text: str) -> A.Effect:
     """One ``--effect`` argument as the effect it names (members by name or id prefix)."""
-    kind, _, rest = text.partition(":")
+    kind, _colon, rest = text.partition(":")
     if kind == "words" and rest:
         try:
             return A.Effect.from_doc(_words_effect(state, rest).to_doc())
         except ValueError as exc:
-            raise UsageError(f"effect {text!r}: {exc}") from exc
+            raise UsageError(
+                _("effect {effect!r}: {problem}").format(effect=text, problem=exc)
+            ) from exc
     parts = rest.split(":") if rest else []
     if kind in _FREE_TAIL and len(parts) > _FREE_TAIL[kind]:
         # The last field is free text (a purpose, what is provided): it may hold colons.
@@ -73,13 +77,28 @@ def parse_effect(state: AssemblyState, text: str) -> A.Effect:
         parts = [*parts[:keep], ":".join(parts[keep:])]
     make = _EFFECT_PARSERS.get((kind, len(parts)))
     if make is None:
-        raise UsageError(f"effect {text!r} is not one of: {EFFECT_HELP.split(': ', 1)[1]}")
+        raise UsageError(
+            _("effect {effect!r} is not one of: {forms}").format(effect=text, forms=EFFECT_FORMS)
+        )
     try:
         effect = make(state, parts)
-    except (KeyError, ValueError) as exc:
-        raise UsageError(f"effect {text!r}: {exc}") from exc
+    except KeyError as exc:
+        raise UsageError(
+            _("effect {effect!r}: {name} is not one of: {known}").format(
+                effect=text, name=exc, known=", ".join(_known_names(kind))
+            )
+        ) from exc
+    except ValueError as exc:
+        raise UsageError(
+            _("effect {effect!r}: {problem}").format(effect=text, problem=exc)
+        ) from exc
     # Read back as another node would read it: what it could not read is never written.
     return A.Effect.from_doc(effect.to_doc())
+
+
+def _known_names(kind: str) -> list[str]:
+    """What a name in an effect of ``kind`` may be, for the error when it is none of them."""
+    return sorted(RULE_UNITS) if kind == "rule" else sorted(ROLE_NAMES)
 
 
 def effect_as_text(state: AssemblyState, effect: A.Effect) -> str:
@@ -195,7 +214,7 @@ def role_id(state: AssemblyState, text: str) -> str:
         return found
     role = text.strip().lower().replace("-", "_")
     if not V.ID_PATTERN.fullmatch(role):
-        raise ValueError(f"{text!r} is not a role")
+        raise ValueError(_("{text!r} is not a role").format(text=text))
     return role
 
 
@@ -203,47 +222,49 @@ def _term_id(state: AssemblyState, text: str) -> str:
     term = text.strip().lower().replace("-", "_")
     if term not in state.vocabulary.terms():
         known = ", ".join(state.vocabulary.terms())
-        raise ValueError(f"{text!r} is not a term (one of: {known})")
+        raise ValueError(
+            _("{text!r} is not a term (one of: {known})").format(text=text, known=known)
+        )
     return term
 
 
 def _words_effect(state: AssemblyState, text: str) -> A.Effect:
     """``words:[LANG:]TERM=LABEL,TERM=LABEL``: a label may hold colons, not commas."""
-    lang, _, pairs = text.partition(":")
+    lang, _colon, pairs = text.partition(":")
     if "=" in lang:
         lang, pairs = "en", text
     if not V.LANG_PATTERN.fullmatch(lang):
-        raise ValueError(f"{lang!r} is not a language code like es or pt_BR")
+        raise ValueError(_("{lang!r} is not a language code like es or pt_BR").format(lang=lang))
     labels: dict[str, str] = {}
     for pair in pairs.split(","):
         term, sep, label = pair.partition("=")
         if not sep or not label.strip():
-            raise ValueError(f"a label is TERM=LABEL, not {pair!r}")
+            raise ValueError(_("a label is TERM=LABEL, not {pair!r}").format(pair=pair))
         labels[_term_id(state, term)] = label.strip()
     return A.WordsEffect(lang=lang, labels=labels)
 
 
-def _ids(text: str, choices: tuple[str, ...], what: str) -> tuple[str, ...]:
+def _ids(text: str, choices: tuple[str, ...]) -> tuple[str, ...]:
     out = tuple(t.strip().lower().replace("-", "_") for t in text.split("+") if t.strip())
     wrong = [t for t in out if t not in choices]
     if wrong:
-        raise ValueError(f"{wrong[0]!r} is not a {what} (one of: {', '.join(choices)})")
+        raise ValueError(
+            _("{text!r} is not one of: {known}").format(text=wrong[0], known=", ".join(choices))
+        )
     return out
 
 
 def _round_shape(_state: AssemblyState, p: list[str]) -> A.Effect:
-    kinds = _ids(p[1], R.POSITION_KINDS, "position kind")
+    kinds = _ids(p[1], R.POSITION_KINDS)
     return A.RoundShapeEffect(
-        phases=_ids(p[0], V.SHAPE_PHASES, "phase"),
+        phases=_ids(p[0], V.SHAPE_PHASES),
         kinds=kinds,
-        reasoned=_ids(p[2], R.POSITION_KINDS, "position kind")
-        if len(p) > 2
-        else V.DEFAULT_REASONED,
+        reasoned=_ids(p[2], R.POSITION_KINDS) if len(p) > 2 else V.DEFAULT_REASONED,
     )
 
 
 def _rule_effect(_state: AssemblyState, parts: list[str]) -> A.Effect:
-    name, _, value = parts[0].partition("=")
+    name, _equals, value = parts[0].partition("=")
     rule, unit = RULE_UNITS[name]
     return A.SetRuleEffect(rule=rule, value=int(value) * unit)
 
@@ -251,7 +272,9 @@ def _rule_effect(_state: AssemblyState, parts: list[str]) -> A.Effect:
 def _date_ms(text: str) -> int:
     day = parse_utc(text, DAY_FORMAT)
     if day is None:
-        raise ValueError(f"{text!r} is not a date like 2026-05-01")
+        raise ValueError(
+            _("{given!r} is not a date like {example}").format(given=text, example="2026-05-01")
+        )
     return day
 
 
@@ -261,9 +284,13 @@ def _members(state: AssemblyState, text: str) -> tuple[str, ...]:
 
 def _establish_fund(state: AssemblyState, p: list[str]) -> A.Effect:
     name, unit, dissolves, threshold, stewards, term, rest, purpose = p
-    remainder, _, to = rest.partition("=")
+    remainder, _equals, to = rest.partition("=")
     if remainder not in R.REMAINDER_KINDS or (remainder == R.REMAINDER_GIVE) != bool(to.strip()):
-        raise ValueError("the remainder is 'return' or 'give=RECIPIENT'")
+        raise ValueError(
+            _("the remainder is '{returned}' or '{given}'").format(
+                returned="return", given="give=RECIPIENT"
+            )
+        )
     return A.EstablishFundEffect(
         name=name,
         purpose=purpose,
@@ -281,9 +308,9 @@ def _establish_partnership(state: AssemblyState, p: list[str]) -> A.Effect:
     name, supporters, sunset, fund, skills, provides = p
     pairs = []
     for item in skills.split("+") if skills.strip() not in ("", "-") else []:
-        skill, _, member = item.rpartition("@")
+        skill, _at, member = item.rpartition("@")
         if not skill.strip():
-            raise ValueError(f"a skill is SKILL@MEMBER, not {item!r}")
+            raise ValueError(_("a skill is SKILL@MEMBER, not {given!r}").format(given=item))
         pairs.append((skill.strip(), state.find_member(member).id))
     return A.EstablishPartnershipEffect(
         name=name,

@@ -1325,8 +1325,11 @@ def _check_kind(r: Round, act: A.TakePosition) -> None:
             f"round {r.id[:8]} takes no {act.kind} (it takes {', '.join(r.shape.kinds)})",
         )
     if act.kind in r.shape.reasoned and not act.reason.strip():
-        what = "an objection" if act.kind == R.OBJECT else f"a position of kind {act.kind}"
-        raise IllegalMoveError(R.OBJECTION_NEEDS_REASON, f"{what} must give its reason")
+        if act.kind == R.OBJECT:
+            raise IllegalMoveError(R.OBJECTION_NEEDS_REASON, "an objection must give its reason")
+        raise IllegalMoveError(
+            R.OBJECTION_NEEDS_REASON, f"a position of kind {act.kind} must give its reason"
+        )
 
 
 def check_vocabulary_effects(vocabulary: V.Vocabulary, effects: tuple[A.Effect, ...]) -> None:

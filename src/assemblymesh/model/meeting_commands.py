@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from assemblymesh.errors import UsageError
+from assemblymesh.i18n import _
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 from assemblymesh.model.commands import Stamp, built
@@ -41,7 +42,7 @@ def schedule_meeting(
     if chosen_n is None and note_taker is None:
         chosen_n = chosen_f
     if chosen_f is None or chosen_n is None:
-        raise UsageError("no member can facilitate or take notes: name them")
+        raise UsageError(_("no member can facilitate or take notes: name them"))
     return built(
         state,
         stamp,
@@ -144,7 +145,7 @@ def move_item(
     refs = [i.id for i in agenda(state, m)]
     ref = state.find_item(item).id
     if ref not in refs:
-        raise UsageError("that item is not on this meeting's agenda")
+        raise UsageError(_("that item is not on this meeting's agenda"))
     at = refs.index(ref)
     to = max(0, min(len(refs) - 1, at + offset))
     refs.insert(to, refs.pop(at))
@@ -225,7 +226,7 @@ def next_speaker(state: AssemblyState, stamp: Stamp, meeting: str) -> A.GiveFloo
     m = state.find_meeting(meeting)
     waiting = queue(state, m)
     if not waiting:
-        raise UsageError("nobody is in the queue")
+        raise UsageError(_("nobody is in the queue"))
     return give_floor(state, stamp, m.id, waiting[0].member)
 
 

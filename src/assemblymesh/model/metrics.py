@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Final
 
+from assemblymesh.i18n import N_
 from assemblymesh.model import library
 from assemblymesh.model import rules as R
 from assemblymesh.model.meetings import Meeting
@@ -38,23 +39,29 @@ SHARE: Final = "share"
 TREND_WINDOW: Final = 6
 TREND_MIN: Final = 3
 STEADY: Final = Fraction(1, 20)
-RISING: Final = "rising"
-FALLING: Final = "falling"
-STEADY_TREND: Final = "steady"
-TOO_FEW: Final = "too few periods"
+RISING: Final = N_("rising")
+FALLING: Final = N_("falling")
+STEADY_TREND: Final = N_("steady")
+TOO_FEW: Final = N_("too few periods")
 
-NONE_RECORDED: Final = "none recorded"
+NONE_RECORDED: Final = N_("none recorded")
 
 # Each metric in one line (docs/metrics.md has the formula and a worked example).
 DEFINITIONS: Final[Mapping[str, str]] = {
-    "facilitators": "how many different members facilitated the period's meetings",
-    "top_facilitator_share": "the share of the period's meetings run by the member who ran most",
-    "new_voices": "members heard for the first time: proposed, took a position, objected, spoke",
-    "own_initiatives": "the share of the period's proposals put by members, not supporters",
-    "reliance_on_outsiders": "the share of the period's decisions a supporter took part in "
-    "(proposed, took a position, spoke, was asked for clarification)",
-    "adopted_from_others": "decisions on proposals put from another assembly's publication",
-    "adopted_by_others": "items of this assembly's that other assemblies adopted",
+    "facilitators": N_("how many different members facilitated the period's meetings"),
+    "top_facilitator_share": N_(
+        "the share of the period's meetings run by the member who ran most"
+    ),
+    "new_voices": N_(
+        "members heard for the first time: proposed, took a position, objected, spoke"
+    ),
+    "own_initiatives": N_("the share of the period's proposals put by members, not supporters"),
+    "reliance_on_outsiders": N_(
+        "the share of the period's decisions a supporter took part in "
+        "(proposed, took a position, spoke, was asked for clarification)"
+    ),
+    "adopted_from_others": N_("decisions on proposals put from another assembly's publication"),
+    "adopted_by_others": N_("items of this assembly's that other assemblies adopted"),
 }
 
 # How a member was first heard, in the order that breaks a tie at the same moment.
@@ -325,10 +332,10 @@ def facilitation(scope: _Scope) -> tuple[Series, Series]:
         most = max(counts.values(), default=0)
         distinct.append(Point(Fraction(len(counts)) if held[k] else None, len(counts), None, names))
         top.append(Point(Fraction(most, held[k]) if held[k] else None, most, held[k]))
-    note = "" if scope.meetings else "no meetings recorded"
+    note = "" if scope.meetings else N_("no meetings recorded")
     return (
-        _series("facilitators", "Distinct facilitators", COUNT, tuple(distinct), note),
-        _series("top_facilitator_share", "Share run by the most frequent facilitator",
+        _series("facilitators", N_("Distinct facilitators"), COUNT, tuple(distinct), note),
+        _series("top_facilitator_share", N_("Share run by the most frequent facilitator"),
                 SHARE, tuple(top), note),
     )  # fmt: skip
 
@@ -371,7 +378,7 @@ def new_voices(scope: _Scope) -> Series:
     for member, (ts, _how) in first_voices(scope.state, scope.meetings).items():
         names[scope.place(ts)].append(scope.name(member))
     points = tuple(Point(Fraction(len(n)), len(n), None, tuple(sorted(n))) for n in names)
-    return _series("new_voices", "New voices", COUNT, points)
+    return _series("new_voices", N_("New voices"), COUNT, points)
 
 
 def own_initiatives(scope: _Scope) -> Series:
@@ -382,7 +389,7 @@ def own_initiatives(scope: _Scope) -> Series:
         total[k] += 1
         if not (p.by_supporter or p.author in scope.supporters):
             own[k] += 1
-    return _series("own_initiatives", "Own initiatives", SHARE, _share_points(own, total))
+    return _series("own_initiatives", N_("Own initiatives"), SHARE, _share_points(own, total))
 
 
 def outsider_part(scope: _Scope, d: Decision) -> bool:
@@ -412,7 +419,7 @@ def reliance_on_outsiders(scope: _Scope) -> Series:
         total[k] += 1
         hit[k] += outsider_part(scope, d)
     points = _share_points(hit, total)
-    return _series("reliance_on_outsiders", "Reliance on outsiders", SHARE, points)
+    return _series("reliance_on_outsiders", N_("Reliance on outsiders"), SHARE, points)
 
 
 def replication(scope: _Scope, adoptions: Sequence[int] | None) -> tuple[Series, Series]:
@@ -440,8 +447,8 @@ def replication(scope: _Scope, adoptions: Sequence[int] | None) -> tuple[Series,
             counts[scope.place(ts)] += 1
         by_others, note = tuple(Point(Fraction(n), n) for n in counts), ""
     return (
-        _series("adopted_from_others", "Adopted from another assembly", COUNT, adopted_from),
-        _series("adopted_by_others", "Adopted by other assemblies", COUNT, by_others, note),
+        _series("adopted_from_others", N_("Adopted from another assembly"), COUNT, adopted_from),
+        _series("adopted_by_others", N_("Adopted by other assemblies"), COUNT, by_others, note),
     )
 
 

@@ -25,6 +25,7 @@ from typing import Any, Final
 
 from assemblymesh.crdt.identity import DeviceCertificate, InvalidSignature, Invite, SigningKey
 from assemblymesh.errors import IllegalMoveError, UsageError
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.model import acts as A
 from assemblymesh.model import library
 from assemblymesh.model import rules as R
@@ -44,14 +45,14 @@ from assemblymesh.model.state import AssemblyState, Decision, Member, Proposal
 TEXT_KINDS: Final = ("lesson", "experiment")
 # The kinds readers name in words; others show as their kind.
 KIND_LABELS: Final[Mapping[str, str]] = {
-    "decision": "Decision",
-    "proposal": "Proposal",
-    "lesson": "Lesson",
-    "experiment": "Experiment",
-    ADOPTION: "Adoption note",
-    "fund_report": "Fund report",
-    "minutes": "Minutes",
-    "metric": "Metrics",
+    "decision": N_("Decision"),
+    "proposal": N_("Proposal"),
+    "lesson": N_("Lesson"),
+    "experiment": N_("Experiment"),
+    ADOPTION: N_("Adoption note"),
+    "fund_report": N_("Fund report"),
+    "minutes": N_("Minutes"),
+    "metric": N_("Metrics"),
 }
 WITHHELD_MEMBER: Final = "a member"
 WITHHELD_SUPPORTER: Final = "a supporter"
@@ -90,23 +91,32 @@ class Context:
             return WITHHELD_MEMBER
         chosen = self.disclosure.supporter_names if m.supporter else self.disclosure.names
         if chosen and m.allows_naming:
-            _note(self.included, f"the name of {m.name}")
+            _note(self.included, _("the name of {name}").format(name=m.name))
             return m.name
         if not chosen:
-            flag = "--supporter-names" if m.supporter else "--names"
-            who = "supporters' names" if m.supporter else "names"
-            _note(self.withheld, f"{who} (not chosen: {flag})")
+            if m.supporter:
+                note = _("supporters' names (not chosen: {option})").format(
+                    option="--supporter-names"
+                )
+            else:
+                note = _("names (not chosen: {option})").format(option="--names")
+            _note(self.withheld, note)
         else:
-            _note(self.withheld, f"the name of {m.name} (not agreed to be named)")
+            _note(
+                self.withheld, _("the name of {name} (not agreed to be named)").format(name=m.name)
+            )
         return WITHHELD_SUPPORTER if m.supporter else WITHHELD_MEMBER
 
     def reason(self, text: str) -> str | None:
         if not text.strip():
             return None
         if self.disclosure.reasons:
-            _note(self.included, "the reasons given for positions")
+            _note(self.included, _("the reasons given for positions"))
             return text
-        _note(self.withheld, "the reasons given for positions (not chosen: --reasons)")
+        _note(
+            self.withheld,
+            _("the reasons given for positions (not chosen: {option})").format(option="--reasons"),
+        )
         return None
 
 
@@ -178,10 +188,10 @@ def _minutes(ctx: Context, fields: dict[str, Any], refs: Sequence[str]) -> None:
         if not text.strip():
             continue
         if ctx.disclosure.minutes:
-            _note(ctx.included, "minutes (free text: check them for names)")
+            _note(ctx.included, _("minutes (free text: check them for names)"))
             fields["minutes"] = text
         else:
-            _note(ctx.withheld, "minutes (not chosen: --minutes)")
+            _note(ctx.withheld, _("minutes (not chosen: {option})").format(option="--minutes"))
         return
 
 
@@ -218,7 +228,11 @@ def record_item(ctx: Context, kind: str, ref: str) -> Item:
     """The item of ``kind`` for ``ref``, with every field hook's additions."""
     build = RECORD_KINDS.get(kind)
     if build is None:
-        raise UsageError(f"no item kind {kind!r} here: one of {', '.join(RECORD_KINDS)}")
+        raise UsageError(
+            _("no item kind {kind!r} here: one of {kinds}").format(
+                kind=kind, kinds=", ".join(RECORD_KINDS)
+            )
+        )
     item = build(ctx, ref)
     extra: dict[str, Any] = {}
     for hook in FIELD_HOOKS:
@@ -229,10 +243,10 @@ def record_item(ctx: Context, kind: str, ref: str) -> Item:
 def text_item(kind: str, text: str) -> Item:
     """A lesson or an experiment the publisher writes: the first line is the title."""
     if kind not in TEXT_KINDS:
-        raise UsageError(f"a written item is one of: {', '.join(TEXT_KINDS)}")
-    title, _, body = text.strip().partition("\n")
+        raise UsageError(_("a written item is one of: {kinds}").format(kinds=", ".join(TEXT_KINDS)))
+    title, _newline, body = text.strip().partition("\n")
     if not title.strip():
-        raise UsageError(f"a {kind} needs a title (its first line)")
+        raise UsageError(_("a {kind} needs a title (its first line)").format(kind=kind))
     return Item(kind, title.strip(), body.strip())
 
 
@@ -291,9 +305,9 @@ def draft_publication(
         drafted.append(DraftItem(published.item, via, data))
         hops.update(carried_hops(entry.publication, via))
     if not drafted:
-        raise UsageError("choose something to publish (a decision, proposal, lesson, ...)")
+        raise UsageError(_("choose something to publish (a decision, proposal, lesson, ...)"))
     if len({d.ident for d in drafted}) != len(drafted):
-        raise UsageError("an item is chosen twice")
+        raise UsageError(_("an item is chosen twice"))
     me = ctx.state.members.get(publisher)
     name = ctx.name(publisher) if me is not None else ""
     if name in (WITHHELD_MEMBER, WITHHELD_SUPPORTER):
@@ -321,9 +335,11 @@ def adoption_item(
     adopted here, naming the item and the publication it came in (carried in the file)."""
     p = state.find_proposal(proposal)
     if p.origin is None:
-        raise UsageError(f"{p.title!r} was not put forward from a library item")
+        raise UsageError(
+            _("{title!r} was not put forward from a library item").format(title=p.title)
+        )
     if p.state != R.ADOPTED or p.decision is None:
-        raise UsageError(f"{p.title!r} is not adopted (in effect) yet")
+        raise UsageError(_("{title!r} is not adopted (in effect) yet").format(title=p.title))
     entry, published = library.items(state.library)[p.origin]
     d: Decision = state.decisions[p.decision]
     item = Item(
@@ -347,14 +363,32 @@ def adoption_item(
 
 def preview_lines(draft: Draft, assembly_name: str) -> list[str]:
     """What will be written, in words: every item, then what private content is in and out."""
-    lines = [f"A publication of {assembly_name!r} with {len(draft.items)} item(s):"]
+    count = len(draft.items)
+    lines = [
+        ngettext(
+            "A publication of {name!r} with {count} item:",
+            "A publication of {name!r} with {count} items:",
+            count,
+        ).format(name=assembly_name, count=count)
+    ]
     for d in draft.items:
-        label = KIND_LABELS.get(d.item.kind, d.item.kind)
-        hops = f" (re-published, {len(d.via)} earlier hop(s))" if d.via else ""
+        label = _(KIND_LABELS[d.item.kind]) if d.item.kind in KIND_LABELS else d.item.kind
+        hops = (
+            " "
+            + ngettext(
+                "(re-published, {count} earlier hop)", "(re-published, {count} earlier hops)",
+                len(d.via),
+            ).format(count=len(d.via))
+            if d.via
+            else ""
+        )  # fmt: skip
         lines.append(f"  {label}: {d.item.title}{hops}")
-    lines.append(f"Signed as: {draft.publisher_name or 'a member (your name is withheld)'}")
-    lines.append("Private content included: " + (", ".join(draft.included) or "none"))
-    lines.append("Left out: " + (", ".join(draft.withheld) or "nothing private was found"))
+    signer = draft.publisher_name or _("a member (your name is withheld)")
+    lines.append(_("Signed as: {name}").format(name=signer))
+    included = ", ".join(draft.included) or _("none")
+    lines.append(_("Private content included: {items}").format(items=included))
+    withheld = ", ".join(draft.withheld) or _("nothing private was found")
+    lines.append(_("Left out: {items}").format(items=withheld))
     return lines
 
 
@@ -369,13 +403,15 @@ def seal_draft(
 ) -> bytes:
     """The signed publication file of ``draft``."""
     if state.assembly is None:
-        raise UsageError("the assembly's record is not here yet")
-    for text, what, line in ((title, "title", True), (note, "note", False)):
+        raise UsageError(_("the assembly's record is not here yet"))
+    for text, what, line in ((title, _("the title"), True), (note, _("the note"), False)):
         problem = A.text_problem(text, line=line)
         if problem is not None or len(text) > (A.MAX_LINE_LEN if line else A.MAX_TEXT_LEN):
-            raise UsageError(f"the {what} {problem or 'is too long'}")
+            raise UsageError(
+                _("{what} {problem}").format(what=what, problem=problem or _("is too long"))
+            )
     if not title.strip():
-        raise UsageError("a publication needs a title")
+        raise UsageError(_("a publication needs a title"))
     header = Header(
         assembly=state.assembly_id,
         assembly_name=state.assembly.name,
@@ -401,11 +437,13 @@ def attribution(
     member = certificate.member.hex()
     m = state.members.get(member)
     if state.assembly is None or m is None or not m.counts(state.now_ms):
-        raise UsageError("only a member of the assembly publishes for it (not a supporter)")
+        raise UsageError(_("only a member of the assembly publishes for it (not a supporter)"))
     chain: list[tuple[bytes, bytes]] = []
     while not m.is_founder:
         if m.invited_by is None or m.invited_by not in state.members or len(chain) >= MAX_CHAIN:
-            raise UsageError(f"no chain of invites leads from the founder to {m.name}")
+            raise UsageError(
+                _("no chain of invites leads from the founder to {name}").format(name=m.name)
+            )
         chain.append(_join_proof(acts.get(m.id, ()), m))
         m = state.members[m.invited_by]
     return Attribution(
@@ -432,7 +470,7 @@ def _join_proof(logged: Sequence[LoggedAct], m: Member) -> tuple[bytes, bytes]:
             continue
         if key == m.invite_key:
             return invite, bytes.fromhex(act.proof)
-    raise UsageError(f"the join of {m.name} is not here")
+    raise UsageError(_("the join of {name} is not here").format(name=m.name))
 
 
 __all__ = [
