@@ -36,7 +36,8 @@ def refused(home: Path, *args: str) -> str:
     """The one error line a refused command prints."""
     result = run(home, *args, ok=False)
     assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.stderr
-    assert result.stderr.startswith("error: ")
+    # The word "error" is in the chosen language (Arabic: "خطأ").
+    assert result.stderr.startswith(("error: ", "خطأ: ")), result.stderr
     return result.stderr
 
 

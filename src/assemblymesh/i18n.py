@@ -11,6 +11,8 @@ English, message by message.
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import gettext
 import io
 import os
@@ -109,3 +111,57 @@ def set_language(lang: str | None) -> str:
     else:
         _translations, _language = load(matched), matched
     return _language
+
+
+# --- dates and numbers in the chosen language --------------------------------------------------
+
+# English keeps ISO 8601, the form the record, the reports and the CLI's English output use; the
+# other languages take their locale's month names, day order and digits (Babel's CLDR data).
+_ISO_DATE = "yyyy-MM-dd"
+_ISO_TIME = "HH:mm"
+
+
+def _moment(value: int | dt.datetime) -> dt.datetime:
+    """A moment as an aware UTC datetime (``value``: milliseconds since the epoch, UTC)."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC)
+
+
+def format_date(value: int | dt.datetime | dt.date) -> str:
+    """A day in the chosen language (``2026-12-04``; ``4 dic 2026``; ``04‏/12‏/2026``)."""
+    from babel import dates
+
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+        day = _moment(value).date()
+    else:
+        day = value
+    if _language == SOURCE_LANGUAGE:
+        return dates.format_date(day, _ISO_DATE, locale=SOURCE_LANGUAGE)
+    return dates.format_skeleton("yMMMd", day, locale=_language)
+
+
+def format_datetime(value: int | dt.datetime) -> str:
+    """A moment, in UTC, in the chosen language (``2026-12-04 06:34``; ``4 dic 2026 6:34``)."""
+    from babel import dates
+
+    moment = _moment(value)
+    if _language == SOURCE_LANGUAGE:
+        pattern = f"{_ISO_DATE} {_ISO_TIME}"
+        return dates.format_datetime(moment, pattern, tzinfo=dt.UTC, locale=SOURCE_LANGUAGE)
+    day = dates.format_skeleton("yMMMd", moment, tzinfo=dt.UTC, locale=_language)
+    time = dates.format_skeleton("Hm", moment, tzinfo=dt.UTC, locale=_language)
+    return f"{day} {time}"
+
+
+def format_number(value: int | float | decimal.Decimal, decimals: int | None = None) -> str:
+    """A number in the chosen language (``12,345.5``; ``12.345,5``), with exactly
+    ``decimals`` digits after the point when given (amounts)."""
+    from babel import numbers
+
+    if decimals is None:
+        return numbers.format_decimal(value, locale=_language)
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return numbers.format_decimal(
+        value, format=pattern, locale=_language, decimal_quantization=True
+    )

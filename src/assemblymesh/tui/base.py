@@ -9,11 +9,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
+from assemblymesh.i18n import N_, _
 from assemblymesh.model import Proposal, Round
 from assemblymesh.model.effect_text import effect_as_text, parse_effect
 from assemblymesh.tui.dialogs import EffectParser
+from assemblymesh.tui.footer import TranslatedFooter
 from assemblymesh.tui.messages import StateFolded
 from assemblymesh.tui.view import Digest
 
@@ -22,15 +24,15 @@ if TYPE_CHECKING:
 
 # (mode, key, label) for the navigation line and the app's bindings.
 NAV: tuple[tuple[str, str, str], ...] = (
-    ("home", "1", "Home"),
-    ("meeting", "2", "Meeting"),
-    ("member", "3", "Me"),
-    ("sync", "4", "Sync"),
-    ("history", "5", "History"),
-    ("funds", "6", "Funds"),
-    ("metrics", "7", "Metrics"),
-    ("library", "8", "Library"),
-    ("devices", "9", "Devices"),
+    ("home", "1", N_("Home")),
+    ("meeting", "2", N_("Meeting")),
+    ("member", "3", N_("Me")),
+    ("sync", "4", N_("Sync")),
+    ("history", "5", N_("History")),
+    ("funds", "6", N_("Funds")),
+    ("metrics", "7", N_("Metrics")),
+    ("library", "8", N_("Library")),
+    ("devices", "9", N_("Devices")),
 )
 
 
@@ -40,16 +42,17 @@ def nav_text(current: str, width: int) -> Text:
     the footer shows too; then the other screens by number only (their names are in the
     help and the palette)."""
     forms = (  # (space around a label, between items, labels shown, tail)
-        (" ", " ", True, "  ? help  ctrl+p commands"),
-        ("", "  ", True, "  ? help  ^p"),
-        ("", " ", True, "  ? help"),
+        (" ", " ", True, "  " + _("? help  ctrl+p commands")),
+        ("", "  ", True, "  " + _("? help  ^p")),
+        ("", " ", True, "  " + _("? help")),
         ("", " ", True, ""),  # the footer still shows "? Help"
         ("", " ", False, ""),
     )
     text = Text()
     for pad, gap, labels, tail in forms:
         text = Text()
-        for mode, key, label in NAV:
+        for mode, key, english in NAV:
+            label = _(english)
             if mode == current:
                 text.append(f" {key} {label} ", style="reverse bold")
             else:
@@ -87,10 +90,15 @@ class ReviewNotice(Static):
         lines = []
         notice = digest.review_notice()
         if notice:
-            lines.append(f"! {notice}: a facilitator reviews in the meeting (2, o)")
+            lines.append(
+                "! "
+                + _("{notice}: a facilitator reviews in the meeting (2, o)").format(notice=notice)
+            )
         reminder = digest.deadline_reminder()
         if reminder:
-            lines.append(f"! {reminder}: state it in My view (3, s)")
+            lines.append(
+                "! " + _("{reminder}: state it in My view (3, s)").format(reminder=reminder)
+            )
         self.display = bool(lines)
         if lines:
             self.update("\n".join(lines))
@@ -105,9 +113,9 @@ class AssemblyScreen(Screen[None]):
             Binding(key, f"app.switch_mode('{mode}')", label, show=False)
             for mode, key, label in NAV
         ),
-        Binding("question_mark,f1", "app.help", "Help"),
-        Binding("t", "app.toggle_theme", "Light/dark", show=False),
-        Binding("q", "app.quit", "Quit", show=False),
+        Binding("question_mark,f1", "app.help", N_("Help")),
+        Binding("t", "app.toggle_theme", N_("Light/dark"), show=False),
+        Binding("q", "app.quit", N_("Quit"), show=False),
     ]
 
     def __init__(self) -> None:
@@ -124,7 +132,7 @@ class AssemblyScreen(Screen[None]):
         yield ReviewNotice()
 
     def compose_bottom(self) -> ComposeResult:
-        yield Footer()
+        yield TranslatedFooter()
 
     def on_mount(self) -> None:
         self._redraw()

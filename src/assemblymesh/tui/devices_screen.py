@@ -16,12 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from assemblymesh.errors import AssemblyMeshError
 from assemblymesh.home import DeviceInfo
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.dialogs import ConfirmDialog
+from assemblymesh.tui.footer import TranslatedFooter
 from assemblymesh.tui.qr import qr_lines
 from assemblymesh.tui.view import Digest, when
 from assemblymesh.tui.widgets import PagedTable
@@ -31,17 +33,23 @@ if TYPE_CHECKING:
 
 PAIR_TIMEOUT_S = 300.0
 KEY_WORDS = {
-    "plain": "lies plain on this device: seal it with 'assemblymesh key protect'",
-    "sealed": "is sealed under a passphrase: pairing and revoking ask for it",
-    "unlocked": "is sealed, and open until you quit",
-    "absent": "is not on this device: pair and revoke from the device that holds it",
+    "plain": N_("Your member key lies plain on this device: seal it with '{command}'."),
+    "sealed": N_("Your member key is sealed under a passphrase: pairing and revoking ask for it."),
+    "unlocked": N_("Your member key is sealed, and open until you quit."),
+    "absent": N_(
+        "Your member key is not on this device: pair and revoke from the device that holds it."
+    ),
 }
 
 
 def device_state(d: DeviceInfo) -> str:
     if d.revoked_after is not None:
-        return f"revoked (its first {d.revoked_after} changes stand)"
-    return "this device" if d.this else "active"
+        return ngettext(
+            "revoked (its first {count} change stands)",
+            "revoked (its first {count} changes stand)",
+            d.revoked_after,
+        ).format(count=d.revoked_after)
+    return _("this device") if d.this else _("active")
 
 
 def device_rows(devices: Sequence[DeviceInfo]) -> list[tuple[str, tuple[str, ...]]]:
@@ -54,8 +62,8 @@ def device_rows(devices: Sequence[DeviceInfo]) -> list[tuple[str, tuple[str, ...
 class DevicesScreen(AssemblyScreen):
     MODE = "devices"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "pair", "Pair a new device"),
-        Binding("r", "revoke", "Revoke the chosen device"),
+        Binding("p", "pair", N_("Pair a new device")),
+        Binding("r", "revoke", N_("Revoke the chosen device")),
     ]
 
     def __init__(self) -> None:
@@ -65,13 +73,15 @@ class DevicesScreen(AssemblyScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         yield PagedTable(
-            ("Device", "State", "Certified (UTC)", "Changes"), id="device-table", empty="-"
+            (_("Device"), _("State"), _("Certified (UTC)"), _("Changes")),
+            id="device-table",
+            empty="-",
         )
         yield Static("", id="device-detail", markup=False)
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
-        self.query_one("#device-table", PagedTable).border_title = "Your devices"
+        self.query_one("#device-table", PagedTable).border_title = _("Your devices")
         super().on_mount()
 
     def show(self, digest: Digest) -> None:
@@ -81,9 +91,12 @@ class DevicesScreen(AssemblyScreen):
         self.devices = local.devices(digest.state)
         self.query_one("#device-table", PagedTable).set_rows(device_rows(self.devices))
         self.query_one("#device-detail", Static).update(
-            f"Your member key {KEY_WORDS[local.member_key_status()]}.\n"
-            "p pairs a new device (it enters the code the next screen shows); r revokes the"
-            " chosen one, if it is lost or stolen."
+            _(KEY_WORDS[local.member_key_status()]).format(command="assemblymesh key protect")
+            + "\n"
+            + _(
+                "p pairs a new device (it enters the code the next screen shows); r revokes the"
+                " chosen one, if it is lost or stolen."
+            )
         )
 
     def chosen(self) -> DeviceInfo | None:
@@ -99,8 +112,10 @@ class DevicesScreen(AssemblyScreen):
         def paired(device: str | None) -> None:
             if device:
                 self.notify(
-                    f"Paired device {device[:16]}: it has its certificate and the record.",
-                    title="Devices",
+                    _("Paired device {device}: it has its certificate and the record.").format(
+                        device=device[:16]
+                    ),
+                    title=_("Devices"),
                 )
 
         self.app.push_screen(PairScreen(), paired)
@@ -113,25 +128,33 @@ class DevicesScreen(AssemblyScreen):
             return
         if device.this:
             self.notify(
-                "this device cannot revoke itself: revoke it from another of your devices",
-                title="Devices",
+                _("this device cannot revoke itself: revoke it from another of your devices"),
+                title=_("Devices"),
                 severity="error",
             )
             return
         if device.revoked_after is not None:
-            self.notify(f"device {device.id[:16]} is already revoked", title="Devices")
+            self.notify(
+                _("device {device} is already revoked").format(device=device.id[:16]),
+                title=_("Devices"),
+            )
             return
-        detail = (
-            f"Its first {device.changes} changes this node holds stand; anything it writes"
+        detail = ngettext(
+            "Its first {count} change this node holds stands; anything it writes"
             " later counts no more, and every node that learns of this refuses it. The"
-            " assembly secret moves to a new epoch it does not get. This cannot be undone."
-        )
+            " assembly secret moves to a new epoch it does not get. This cannot be undone.",
+            "Its first {count} changes this node holds stand; anything it writes"
+            " later counts no more, and every node that learns of this refuses it. The"
+            " assembly secret moves to a new epoch it does not get. This cannot be undone.",
+            device.changes,
+        ).format(count=device.changes)
 
         def answered(yes: bool | None) -> None:
             if yes:
                 self.am.with_member_key(lambda: self._revoke(device.id))
 
-        self.app.push_screen(ConfirmDialog(f"Revoke device {device.id[:16]}?", detail), answered)
+        heading = _("Revoke device {device}?").format(device=device.id[:16])
+        self.app.push_screen(ConfirmDialog(heading, detail), answered)
 
     def _revoke(self, device: str) -> None:
         local = self.am.local
@@ -140,16 +163,16 @@ class DevicesScreen(AssemblyScreen):
         try:
             local.revoke_device(device)
         except AssemblyMeshError as exc:
-            self.notify(str(exc), title="Not revoked", severity="error")
+            self.notify(str(exc), title=_("Not revoked"), severity="error")
             return
-        self.notify(f"Revoked device {device[:16]}.", title="Devices")
+        self.notify(_("Revoked device {device}.").format(device=device[:16]), title=_("Devices"))
 
 
 class PairScreen(Screen[str | None]):
     """The pairing code as text and, where it fits, as a QR code, while this device waits
     for the new one; escape stops waiting. Dismisses with the new device's id."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "stop", "Stop waiting")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "stop", N_("Stop waiting"))]
 
     def __init__(self) -> None:
         super().__init__(id="pair")
@@ -163,10 +186,10 @@ class PairScreen(Screen[str | None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≡")
         with VerticalScroll(id="pair-body"):
-            yield Static("Starting to listen for your new device...", id="pair-about")
+            yield Static(_("Starting to listen for your new device..."), id="pair-about")
             yield Static("", id="pair-code", markup=False)
             yield Static("", id="pair-qr", markup=False)
-        yield Footer()
+        yield TranslatedFooter()
 
     def on_mount(self) -> None:
         self.run_worker(self._offer(), group="pair", exclusive=True, exit_on_error=False)
@@ -180,7 +203,9 @@ class PairScreen(Screen[str | None]):
         try:
             device = await local.pair_device((host, port), hosts, self._shown, PAIR_TIMEOUT_S)
         except AssemblyMeshError as exc:
-            self.query_one("#pair-about", Static).update(f"Not paired: {exc}. Escape goes back.")
+            self.query_one("#pair-about", Static).update(
+                _("Not paired: {error}. Escape goes back.").format(error=exc)
+            )
             return
         self.dismiss(device)
 
@@ -189,8 +214,10 @@ class PairScreen(Screen[str | None]):
         # Uppercase: the QR code's alphanumeric mode, a smaller code (read case-insensitively).
         self.qr = qr_lines(code.upper())
         self.query_one("#pair-about", Static).update(
-            f"On your new device run 'assemblymesh device join CODE', or scan the code. "
-            f"Waiting up to {int(PAIR_TIMEOUT_S)} s; escape stops."
+            _(
+                "On your new device run '{command}', or scan the code."
+                " Waiting up to {seconds} s; escape stops."
+            ).format(command="assemblymesh device join CODE", seconds=int(PAIR_TIMEOUT_S))
         )
         self.query_one("#pair-code", Static).update(code)
         self._fit()
@@ -207,7 +234,11 @@ class PairScreen(Screen[str | None]):
             qr.update("\n".join(self.qr))
             qr.set_class(False, "-text")
         else:
-            qr.update(f"(A larger terminal shows the QR code: it needs {len(self.qr) + 7} lines.)")
+            qr.update(
+                _("(A larger terminal shows the QR code: it needs {count} lines.)").format(
+                    count=len(self.qr) + 7
+                )
+            )
             qr.set_class(True, "-text")
 
     def action_stop(self) -> None:

@@ -15,12 +15,13 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TextArea
+from textual.widgets import Header, Static, TextArea
 
 from assemblymesh.errors import AssemblyMeshError
 from assemblymesh.model import Proposal, commands
 from assemblymesh.model.effect_text import parse_effect
 from assemblymesh.tui.dialogs import TextDialog, TextInput, too_long
+from assemblymesh.tui.footer import TranslatedFooter
 from assemblymesh.tui.messages import SharedChanged
 
 DRAFT_PREFIX = "draft/"
@@ -77,7 +78,7 @@ class DraftScreen(Screen[None]):
             markup=False,
         )
         yield TextArea(id="draft-text", soft_wrap=True)
-        yield Footer()
+        yield TranslatedFooter()
 
     def _shared_text(self) -> str:
         local = getattr(self.app, "local", None)

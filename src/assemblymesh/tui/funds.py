@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Sparkline, Static, TabbedContent, TabPane
 
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.model import acts as A
 from assemblymesh.model import commands, fund_commands
 from assemblymesh.model import funds as F
@@ -40,18 +41,19 @@ class AmountInput:
 class AmountDialog(ModalScreen[AmountInput | None]):
     """An amount and one line of text (a note, or whom a disbursement pays)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", N_("Cancel"))]
 
-    def __init__(self, heading: str, text_hint: str, *, text_required: bool = False) -> None:
+    def __init__(self, heading: str, text_hint: str, *, text_missing: str | None = None) -> None:
+        """``text_missing``: what to say when the text is left empty (None: it may be)."""
         super().__init__()
         self.heading = heading
         self.text_hint = text_hint
-        self.text_required = text_required
+        self.text_missing = text_missing
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.heading, classes="dialog-title", markup=False)
-            yield Input(placeholder="Amount (a whole number)", id="amount", type="integer")
+            yield Input(placeholder=_("Amount (a whole number)"), id="amount", type="integer")
             yield Input(placeholder=self.text_hint, id="text")
             yield Static("", id="error", classes="error", markup=False)
 
@@ -66,10 +68,10 @@ class AmountDialog(ModalScreen[AmountInput | None]):
         raw = self.query_one("#amount", Input).value.strip()
         text = self.query_one("#text", Input).value.strip()
         if not raw.isdigit() or int(raw) < 1:
-            self.query_one("#error", Static).update("Give an amount of at least 1.")
+            self.query_one("#error", Static).update(_("Give an amount of at least 1."))
             return
-        if self.text_required and not text:
-            self.query_one("#error", Static).update(f"Give {self.text_hint.lower()}.")
+        if self.text_missing is not None and not text:
+            self.query_one("#error", Static).update(self.text_missing)
             return
         self.dismiss(AmountInput(int(raw), text))
 
@@ -80,7 +82,7 @@ class AmountDialog(ModalScreen[AmountInput | None]):
 class DateDialog(ModalScreen[int | None]):
     """A date, YYYY-MM-DD (UTC midnight, in ms)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, heading: str) -> None:
         super().__init__()
@@ -89,7 +91,7 @@ class DateDialog(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.heading, classes="dialog-title", markup=False)
-            yield Input(placeholder="YYYY-MM-DD", id="date")
+            yield Input(placeholder=_("YYYY-MM-DD"), id="date")
             yield Static("", id="error", classes="error", markup=False)
 
     def on_mount(self) -> None:
@@ -99,7 +101,7 @@ class DateDialog(ModalScreen[int | None]):
         event.stop()
         day = parse_utc(event.value, DAY_FORMAT)
         if day is None:
-            self.query_one("#error", Static).update("Give the date as YYYY-MM-DD.")
+            self.query_one("#error", Static).update(_("Give the date as YYYY-MM-DD."))
             return
         self.dismiss(day)
 
@@ -110,13 +112,13 @@ class DateDialog(ModalScreen[int | None]):
 class FundsScreen(AssemblyScreen):
     MODE = "funds"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f", "tab('funds-tab')", "Funds"),
-        Binding("p", "tab('partnerships-tab')", "Partnerships"),
-        Binding("r", "tab('readiness-tab')", "Readiness"),
-        Binding("c", "contribute", "Contribute"),
-        Binding("d", "disburse", "Disburse (steward)"),
-        Binding("s", "shorten", "Propose an earlier dissolution"),
-        Binding("l", "lengthen", "Propose LENGTHENING"),
+        Binding("f", "tab('funds-tab')", N_("Funds")),
+        Binding("p", "tab('partnerships-tab')", N_("Partnerships")),
+        Binding("r", "tab('readiness-tab')", N_("Readiness")),
+        Binding("c", "contribute", N_("Contribute")),
+        Binding("d", "disburse", N_("Disburse (steward)")),
+        Binding("s", "shorten", N_("Propose an earlier dissolution")),
+        Binding("l", "lengthen", N_("Propose LENGTHENING")),
     ]
 
     def __init__(self) -> None:
@@ -126,25 +128,25 @@ class FundsScreen(AssemblyScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         with TabbedContent(id="funds-tabs", initial="funds-tab"):
-            with TabPane("Funds", id="funds-tab"), Horizontal(id="funds-body"):
+            with TabPane(_("Funds"), id="funds-tab"), Horizontal(id="funds-body"):
                 yield PagedTable(
-                    ("Fund", "Balance", "Steward", "Dissolves"),
+                    (_("Fund"), _("Balance"), _("Steward"), _("Dissolves")),
                     id="fund-table",
-                    empty="(no funds)",
+                    empty=_("(no funds)"),
                 )
                 with VerticalScroll(id="fund-scroll"):
-                    yield Static("No fund chosen.", id="fund-summary", markup=False)
-                    yield Label("Balance over time:", id="fund-plot-label", markup=False)
+                    yield Static(_("No fund chosen."), id="fund-summary", markup=False)
+                    yield Label(_("Balance over time:"), id="fund-plot-label", markup=False)
                     yield Sparkline([0.0], id="fund-plot")
                     yield Static("", id="fund-ledger", markup=False)
-            with TabPane("Partnerships", id="partnerships-tab"), VerticalScroll():
+            with TabPane(_("Partnerships"), id="partnerships-tab"), VerticalScroll():
                 yield Static("", id="partnerships", markup=False)
-            with TabPane("Readiness", id="readiness-tab"), VerticalScroll():
+            with TabPane(_("Readiness"), id="readiness-tab"), VerticalScroll():
                 yield Static("", id="readiness", markup=False)
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
-        self.query_one("#fund-table", PagedTable).border_title = "Funds"
+        self.query_one("#fund-table", PagedTable).border_title = _("Funds")
         super().on_mount()
 
     def show(self, digest: Digest) -> None:
@@ -163,8 +165,9 @@ class FundsScreen(AssemblyScreen):
         plot = self.query_one("#fund-plot", Sparkline)
         if d is None or fund is None:
             self.query_one("#fund-summary", Static).update(
-                "No funds yet. A decision with an establish-fund effect establishes one"
-                " (assemblymesh fund propose ...)."
+                _(
+                    "No funds yet. A decision with an {effect} effect establishes one ({command})."
+                ).format(effect="establish-fund", command="assemblymesh fund propose ...")
             )
             plot.display = False
             self.query_one("#fund-plot-label", Label).display = False
@@ -174,8 +177,12 @@ class FundsScreen(AssemblyScreen):
         plot.data = balance_samples(fund, d.now_ms)
         top = max(plot.data)
         self.query_one("#fund-plot-label", Label).update(
-            f"Balance over time, 0 to {top:.0f} {fund.unit}, from {when(fund.established_ts)}"
-            f" to {when(min(d.now_ms, fund.dissolved_ts or fund.dissolves_ts))}:"
+            _("Balance over time, 0 to {top} {unit}, from {start} to {end}:").format(
+                top=f"{top:.0f}",
+                unit=fund.unit,
+                start=when(fund.established_ts),
+                end=when(min(d.now_ms, fund.dissolved_ts or fund.dissolves_ts)),
+            )
         )
         self.query_one("#fund-summary", Static).update(fund_summary(d.state, fund))
         self.query_one("#fund-ledger", Static).update(ledger_text(d.state, fund))
@@ -198,9 +205,14 @@ class FundsScreen(AssemblyScreen):
             if given is not None and self.am.write(
                 fund_commands.contribute, self.chosen, given.amount, given.text
             ):
-                self.notify(f"Contributed {given.amount} {unit} to {name}")
+                self.notify(
+                    _("Contributed {amount} {unit} to {name}").format(
+                        amount=given.amount, unit=unit, name=name
+                    )
+                )
 
-        dialog = AmountDialog(f"Contribute to {name} ({unit})", "A note (optional)")
+        heading = _("Contribute to {name} ({unit})").format(name=name, unit=unit)
+        dialog = AmountDialog(heading, _("A note (optional)"))
         self.app.push_screen(dialog, callback=contribute)
 
     def action_disburse(self) -> None:
@@ -213,18 +225,26 @@ class FundsScreen(AssemblyScreen):
             if given is not None and self.am.write(
                 fund_commands.disburse, self.chosen, given.amount, given.text
             ):
-                self.notify(f"Disbursed {given.amount} {unit} from {name}")
+                self.notify(
+                    _("Disbursed {amount} {unit} from {name}").format(
+                        amount=given.amount, unit=unit, name=name
+                    )
+                )
 
         dialog = AmountDialog(
-            f"Disburse from {name} ({unit}); above the threshold it takes a decision",
-            "Who or what is paid",
-            text_required=True,
+            _("Disburse from {name} ({unit}); above the threshold it takes a decision").format(
+                name=name, unit=unit
+            ),
+            _("Who or what is paid"),
+            text_missing=_("Give who or what is paid."),
         )
         self.app.push_screen(dialog, callback=disburse)
 
     def _propose(self, title: str, body: str, effect: A.Effect) -> None:
         if self.am.write(commands.propose, title, body, [effect]):
-            self.notify(f"Proposed: {title}. The assembly decides in a consent round.")
+            self.notify(
+                _("Proposed: {title}. The assembly decides in a consent round.").format(title=title)
+            )
 
     def action_shorten(self) -> None:
         fund = self._chosen_fund()
@@ -236,16 +256,23 @@ class FundsScreen(AssemblyScreen):
                 return
             if day >= fund.dissolves_ts:
                 self.notify(
-                    f"{F.day(day)} is not earlier than {F.day(fund.dissolves_ts)}: to lengthen"
-                    " the fund's life, press l (a proposal of its own)",
+                    _(
+                        "{day} is not earlier than {dissolves}: to lengthen"
+                        " the fund's life, press l (a proposal of its own)"
+                    ).format(day=F.day(day), dissolves=F.day(fund.dissolves_ts)),
                     severity="error",
                 )
                 return
             effect = A.ShortenFundEffect(fund=fund.id, dissolves=day)
-            text = f"Dissolve {fund.name!r} on {F.day(day)}, not {F.day(fund.dissolves_ts)}."
-            self._propose(f"Dissolve {fund.name} earlier", text, effect)
+            text = _("Dissolve {name} on {day}, not {dissolves}.").format(
+                name=repr(fund.name), day=F.day(day), dissolves=F.day(fund.dissolves_ts)
+            )
+            self._propose(_("Dissolve {name} earlier").format(name=fund.name), text, effect)
 
-        dialog = DateDialog(f"Dissolve {fund.name} earlier than {F.day(fund.dissolves_ts)}: on")
+        heading = _("Dissolve {name} earlier than {dissolves}: on").format(
+            name=fund.name, dissolves=F.day(fund.dissolves_ts)
+        )
+        dialog = DateDialog(heading)
         self.app.push_screen(dialog, callback=shorten)
 
     def action_lengthen(self) -> None:
@@ -256,33 +283,46 @@ class FundsScreen(AssemblyScreen):
         def confirmed(day: int, yes: bool | None) -> None:
             if yes:
                 effect = A.LengthenFundEffect(fund=fund.id, dissolves=day)
-                text = f"Lengthen the life of {fund.name!r} to {F.day(day)}."
-                self._propose(f"LENGTHEN {fund.name} to {F.day(day)}", text, effect)
+                text = _("Lengthen the life of {name} to {day}.").format(
+                    name=repr(fund.name), day=F.day(day)
+                )
+                title = _("LENGTHEN {name} to {day}").format(name=fund.name, day=F.day(day))
+                self._propose(title, text, effect)
 
         def ask(day: int | None) -> None:
             if day is None:
                 return
             if day <= fund.dissolves_ts:
-                self.notify(f"{F.day(day)} is not later: press s to shorten", severity="error")
+                self.notify(
+                    _("{day} is not later: press s to shorten").format(day=F.day(day)),
+                    severity="error",
+                )
                 return
             more = (day - fund.dissolves_ts) // R.DAY_MS
-            warning = (
-                f"This LENGTHENS the life of {fund.name} by {more} days, from"
-                f" {F.day(fund.dissolves_ts)} to {F.day(day)}. It is a proposal of its own,"
-                " with nothing else in it, and needs its own consent round."
-            )
+            warning = ngettext(
+                "This LENGTHENS the life of {name} by {count} day, from {start} to {end}."
+                " It is a proposal of its own, with nothing else in it, and needs its own"
+                " consent round.",
+                "This LENGTHENS the life of {name} by {count} days, from {start} to {end}."
+                " It is a proposal of its own, with nothing else in it, and needs its own"
+                " consent round.",
+                more,
+            ).format(name=fund.name, count=more, start=F.day(fund.dissolves_ts), end=F.day(day))
             dialog = ConfirmDialog(
-                f"Propose lengthening {fund.name}?", warning=warning, anyway="Yes, lengthen it"
+                _("Propose lengthening {name}?").format(name=fund.name),
+                warning=warning,
+                anyway=_("Yes, lengthen it"),
             )
             self.app.push_screen(dialog, callback=lambda yes: confirmed(day, yes))
 
-        self.app.push_screen(DateDialog(f"Lengthen the life of {fund.name} to"), callback=ask)
+        heading = _("Lengthen the life of {name} to").format(name=fund.name)
+        self.app.push_screen(DateDialog(heading), callback=ask)
 
     def _chosen_fund(self) -> F.Fund | None:
         d = self.am.digest
         fund = d.state.funds.get(self.chosen) if d is not None and self.chosen else None
         if fund is None:
-            self.notify("Choose a fund first", severity="warning")
+            self.notify(_("Choose a fund first"), severity="warning")
         return fund
 
     def _fund_or_say(self) -> tuple[str, str] | None:

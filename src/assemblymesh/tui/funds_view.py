@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import funds as F
 from assemblymesh.model import readiness as RD
 from assemblymesh.model import rules as R
 from assemblymesh.model.fund_queries import handover, not_counted, steward_now
 from assemblymesh.model.partnerships import Partnership
-from assemblymesh.tui.view import when
+from assemblymesh.tui.view import kind_label, when
 
 SAMPLES = 48  # points in the balance plot
+ENTRY_LABELS = {
+    F.CONTRIBUTION: N_("contribution"),
+    F.DISBURSEMENT: N_("disbursement"),
+    F.PLEDGE: N_("pledge"),
+    F.PAUSE: N_("pause"),
+    F.RESUME: N_("resume"),
+    F.RETURN: N_("return"),
+    F.DISSOLUTION: N_("dissolution"),
+    F.REFUSED: N_("refused"),
+    F.SUNSET: N_("dissolution date"),
+    F.STEWARDS: N_("stewards"),
+}
 
 
 def _name(state: AssemblyState, member: str | None) -> str:
@@ -25,8 +38,13 @@ def fund_rows(state: AssemblyState) -> list[tuple[str, tuple[str, ...]]]:
     rows: list[tuple[str, tuple[str, ...]]] = []
     for f in state.funds.values():
         steward = steward_now(state, f)
-        left = f"{F.days_left(f, state.now_ms)} days" if f.open_at(state.now_ms) else "dissolved"
-        rows.append((f.id, (f.name, f"{f.balance} {f.unit}", _name(state, steward), left)))
+        if f.open_at(state.now_ms):
+            days = F.days_left(f, state.now_ms)
+            left = ngettext("{count} day", "{count} days", days).format(count=days)
+        else:
+            left = _("dissolved")
+        balance = _("{amount} {unit}").format(amount=f.balance, unit=f.unit)
+        rows.append((f.id, (f.name, balance, _name(state, steward), left)))
     return rows
 
 
@@ -51,50 +69,92 @@ def balance_samples(fund: F.Fund, now_ms: int, n: int = SAMPLES) -> list[float]:
 def fund_summary(state: AssemblyState, fund: F.Fund) -> str:
     """The fund's rules, steward rotation and countdown."""
     now = state.now_ms
-    lines = [f"{fund.name}: {fund.purpose or '(no purpose given)'}"]
-    lines.append(f"Balance: {fund.balance} {fund.unit}   threshold: {fund.threshold} {fund.unit}")
-    if fund.open_at(now):
-        lines.append(f"Dissolves in {F.days_left(fund, now)} days, on {F.day(fund.dissolves_ts)}")
-    else:
-        lines.append(f"Dissolved on {F.day(fund.dissolved_ts or fund.dissolves_ts)}")
-    left = (
-        "returned to the contributors"
-        if fund.remainder == R.REMAINDER_RETURN
-        else f"given to {fund.remainder_to}"
+    purpose = fund.purpose or _("(no purpose given)")
+    lines = [_("{name}: {purpose}").format(name=fund.name, purpose=purpose)]
+    lines.append(
+        _("Balance: {balance} {unit}   threshold: {threshold} {unit}").format(
+            balance=fund.balance, threshold=fund.threshold, unit=fund.unit
+        )
     )
-    lines.append(f"What is left then is {left}.")
-    rotation = fund.rotations[-1]
-    order = " -> ".join(_name(state, m) for m in rotation.order)
-    lines.append(f"Stewards, {rotation.term_ms // R.DAY_MS}-day terms: {order}")
-    steward = steward_now(state, fund)
-    nxt = handover(state, fund)
-    lines.append(f"Steward now: {_name(state, steward) if steward else 'nobody'}")
-    if nxt is not None:
-        lines.append(f"Next steward: {_name(state, nxt.steward)} from {when(nxt.ts)}")
-    for p in fund.pledges.values():
-        running = "running" if p.running_at(now) else "paused"
+    if fund.open_at(now):
+        days = F.days_left(fund, now)
         lines.append(
-            f"Pledge: {_name(state, p.member)} {p.amount} {fund.unit} every {p.every_days}"
-            f" days ({running})"
+            ngettext(
+                "Dissolves in {count} day, on {day}", "Dissolves in {count} days, on {day}", days
+            ).format(count=days, day=F.day(fund.dissolves_ts))
+        )
+    else:
+        lines.append(
+            _("Dissolved on {day}").format(day=F.day(fund.dissolved_ts or fund.dissolves_ts))
+        )
+    if fund.remainder == R.REMAINDER_RETURN:
+        lines.append(_("What is left then is returned to the contributors."))
+    else:
+        lines.append(_("What is left then is given to {to}.").format(to=fund.remainder_to))
+    lines.extend(_stewards(state, fund))
+    for p in fund.pledges.values():
+        running = p.running_at(now)
+        lines.append(
+            (
+                _("Pledge: {member} {amount} {unit} every {days} days (running)")
+                if running
+                else _("Pledge: {member} {amount} {unit} every {days} days (paused)")
+            ).format(
+                member=_name(state, p.member), amount=p.amount, unit=fund.unit, days=p.every_days
+            )
         )
     for n in not_counted(state, fund.decision):
-        lines.append(f"Not counted: {n.name}'s {n.kind} ({n.reason or '-'}): {n.why}")
+        lines.append(
+            _("Not counted: {name}'s {kind} ({reason}): {why}").format(
+                name=n.name, kind=kind_label(n.kind), reason=n.reason or "-", why=n.why
+            )
+        )
     return "\n".join(lines)
+
+
+def _stewards(state: AssemblyState, fund: F.Fund) -> list[str]:
+    """The steward rotation, who holds it now and who takes it next."""
+    rotation = fund.rotations[-1]
+    order = " -> ".join(_name(state, m) for m in rotation.order)
+    days = rotation.term_ms // R.DAY_MS
+    lines = [_("Stewards, {days}-day terms: {order}").format(days=days, order=order)]
+    steward = steward_now(state, fund)
+    nxt = handover(state, fund)
+    now = _name(state, steward) if steward else _("nobody")
+    lines.append(_("Steward now: {name}").format(name=now))
+    if nxt is not None:
+        lines.append(
+            _("Next steward: {name} from {when}").format(
+                name=_name(state, nxt.steward), when=when(nxt.ts)
+            )
+        )
+    return lines
 
 
 def ledger_text(state: AssemblyState, fund: F.Fund) -> str:
     """Every entry, newest last, refused ones with their reason."""
     if not fund.ledger:
-        return "Ledger: no entries yet."
-    lines = [f"Ledger ({len(fund.ledger)} entries):"]
+        return _("Ledger: no entries yet.")
+    count = len(fund.ledger)
+    lines = [
+        ngettext("Ledger ({count} entry):", "Ledger ({count} entries):", count).format(count=count)
+    ]
     for e in fund.ledger:
         to = f" -> {e.to}" if e.to else ""
         lines.append(
-            f"{when(e.ts)}  {e.kind:<14} {e.amount:>7}  bal {e.balance:>7}  "
-            f"{_name(state, e.member)}{to}"
+            _("{when}  {kind} {amount}  bal {balance}  {member}{to}").format(
+                when=when(e.ts),
+                kind=f"{_(ENTRY_LABELS[e.kind]) if e.kind in ENTRY_LABELS else e.kind:<14}",
+                amount=f"{e.amount:>7}",
+                balance=f"{e.balance:>7}",
+                member=_name(state, e.member),
+                to=to,
+            )
         )
         if not e.accepted:
-            lines.append(f"    REFUSED: {e.detail} (rule: {e.rule})")
+            lines.append(
+                "    " + _("REFUSED: {detail} (rule: {rule})").format(detail=e.detail, rule=e.rule)
+            )
         elif e.note:
             lines.append(f"    {e.note}")
     return "\n".join(lines)
@@ -102,40 +162,64 @@ def ledger_text(state: AssemblyState, fund: F.Fund) -> str:
 
 def partnership_text(state: AssemblyState, p: Partnership) -> str:
     now = state.now_ms
-    status = "in force" if p.in_force(now) else "ended"
-    sunset = f"sunset {F.day(p.sunset_ts)}" if p.sunset_ts is not None else "NO SUNSET"
-    if p.sunset_ts is not None and p.in_force(now):
-        sunset += f" (in {-(-(p.sunset_ts - now) // R.DAY_MS)} days)"
-    lines = [f"{p.name}: {status}, {sunset}"]
-    lines.append("  supporters: " + ", ".join(_name(state, s) for s in p.supporters))
-    lines.append(f"  provides: {p.provides or '-'}")
+    status = _("in force") if p.in_force(now) else _("ended")
+    if p.sunset_ts is None:
+        sunset = _("NO SUNSET")
+    elif p.in_force(now):
+        days = -(-(p.sunset_ts - now) // R.DAY_MS)
+        sunset = ngettext(
+            "sunset {day} (in {count} day)", "sunset {day} (in {count} days)", days
+        ).format(day=F.day(p.sunset_ts), count=days)
+    else:
+        sunset = _("sunset {day}").format(day=F.day(p.sunset_ts))
+    lines = [_("{name}: {status}, {sunset}").format(name=p.name, status=status, sunset=sunset)]
+    supporters = ", ".join(_name(state, s) for s in p.supporters)
+    lines.append("  " + _("supporters: {names}").format(names=supporters))
+    lines.append("  " + _("provides: {what}").format(what=p.provides or "-"))
     fund = state.funds.get(p.fund) if p.fund is not None else None
     if fund is not None:
-        lines.append(f"  for the fund: {fund.name}")
+        lines.append("  " + _("for the fund: {name}").format(name=fund.name))
     for s in p.skills:
-        done = f"confirmed {F.day(s.confirmed_ts)}" if s.confirmed_ts is not None else "not yet"
-        lines.append(f"  skill {s.skill!r} -> {_name(state, s.member)}: {done}")
+        done = (
+            _("confirmed {day}").format(day=F.day(s.confirmed_ts))
+            if s.confirmed_ts is not None
+            else _("not yet")
+        )
+        lines.append(
+            "  "
+            + _("skill {skill} -> {member}: {done}").format(
+                skill=repr(s.skill), member=_name(state, s.member), done=done
+            )
+        )
     return "\n".join(lines)
 
 
 def partnerships_text(state: AssemblyState) -> str:
     if not state.partnerships:
-        return "No partnerships. A decision with an establish-partnership effect adopts one."
+        return _("No partnerships. A decision with an {effect} effect adopts one.").format(
+            effect="establish-partnership"
+        )
     return "\n\n".join(partnership_text(state, p) for p in state.partnerships.values())
 
 
 def readiness_text(state: AssemblyState) -> str:
     findings = RD.report(state)
     if not findings:
-        return (
+        return _(
             "Ready: if the supporters withdrew tomorrow, nothing in the record would be left"
             " without a member."
         )
-    count = f"{len(findings)} thing{'' if len(findings) == 1 else 's'}"
-    lines = [f"If the supporters withdrew tomorrow, {count} would be left without a member:"]
+    count = len(findings)
+    lines = [
+        ngettext(
+            "If the supporters withdrew tomorrow, {count} thing would be left without a member:",
+            "If the supporters withdrew tomorrow, {count} things would be left without a member:",
+            count,
+        ).format(count=count)
+    ]
     for f in findings:
         lines.append(f"\n{f.kind.upper()}: {f.orphaned}")
-        lines.append(f"    fix: {f.fix}")
+        lines.append("    " + _("fix: {fix}").format(fix=f.fix))
     return "\n".join(lines)
 
 

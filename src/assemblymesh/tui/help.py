@@ -11,6 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from assemblymesh.tui.footer import translated
+
 
 def _rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
     rows = []
@@ -18,7 +20,7 @@ def _rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
         # Going to a screen is listed once, from NAV, as "go to ...".
         if isinstance(b, Binding) and b.description and "switch_mode" not in b.action:
             keys = ", ".join(k.strip().replace("_", " ") for k in b.key.split(","))
-            rows.append((keys, b.description))
+            rows.append((keys, translated(b.description)))
     return rows
 
 

@@ -18,8 +18,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
 from assemblymesh.heard import unheard
+from assemblymesh.i18n import N_, _
 from assemblymesh.model import Proposal, Round, commands, tables
 from assemblymesh.model import rules as R
+from assemblymesh.model.vocabulary import Words
 from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.dialogs import (
     CloseDialog,
@@ -48,25 +50,26 @@ from assemblymesh.tui.widgets import PagedTable
 class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
     MODE = "meeting"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("o", "open_round", "Open round"),
-        Binding("O", "open_round(True)", "Open with deadline", show=False),
-        Binding("a", "advance", "Advance"),
-        Binding("A", "advance(True)", "Advance, new deadline", show=False),
+        Binding("o", "open_round", N_("Open round")),
+        Binding("O", "open_round(True)", N_("Open with deadline"), show=False),
+        Binding("a", "advance", N_("Advance")),
+        Binding("A", "advance(True)", N_("Advance, new deadline"), show=False),
         *THREAD_BINDINGS,
-        Binding("p", "record_position", "Position for"),
-        Binding("c", "close_round", "Close"),
-        Binding("e", "amend", "Amend"),
-        Binding("x", "reject", "Reject", show=False),
+        Binding("p", "record_position", N_("Position for")),
+        Binding("c", "close_round", N_("Close")),
+        Binding("e", "amend", N_("Amend")),
+        Binding("x", "reject", N_("Reject"), show=False),
         *ROSTER_BINDINGS,
-        Binding("m", "room", "Meeting room: agenda, queue, minutes", show=False),
+        Binding("m", "room", N_("Meeting room: agenda, queue, minutes"), show=False),
     ]
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         with Horizontal(id="meeting-body"):
-            yield PagedTable(("State", "Title", "Phase"), id="agenda", empty="(empty agenda)")
+            columns = (_("State"), _("Title"), _("Phase"))
+            yield PagedTable(columns, id="agenda", empty=_("(empty agenda)"))
             with VerticalScroll(id="detail"):
-                yield Static("Choose a proposal on the agenda.", id="m-title")
+                yield Static(_("Choose a proposal on the agenda."), id="m-title")
                 yield Static(id="m-diff", classes="panel")
                 yield DataTable(id="m-positions", cursor_type="row", zebra_stripes=True)
                 yield Static(id="m-thread", classes="panel")
@@ -75,10 +78,10 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#m-positions", DataTable)
-        table.add_columns("Member", "Position", "Reason", "Note")
-        table.border_title = "Positions"
-        self.query_one("#m-thread", Static).border_title = "Questions and reactions"
-        self.query_one("#agenda", PagedTable).border_title = "Agenda"
+        table.add_columns(_("Member"), _("Position"), _("Reason"), _("Note"))
+        table.border_title = _("Positions")
+        self.query_one("#m-thread", Static).border_title = _("Questions and reactions")
+        self.query_one("#agenda", PagedTable).border_title = _("Agenda")
 
     # --- drawing -------------------------------------------------------------------------
 
@@ -87,7 +90,7 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
         agenda = self.query_one("#agenda", PagedTable)
         rows = [(key, (cells[0], cells[1], cells[4])) for key, cells in digest.agenda_rows]
         selected = self.am.selected
-        if selected is not None and selected not in {k for k, _ in rows}:
+        if selected is not None and selected not in {k for k, _cells in rows}:
             p = digest.state.proposals.get(selected)
             if p is not None:  # keep the proposal in view after its round closed
                 rows.insert(0, (p.id, ("", p.title, "")))
@@ -101,13 +104,16 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
             return
         self._draw_members(d, r)
         if p is None:
-            self.query_one("#m-title", Static).update("Choose a proposal on the agenda.")
+            self.query_one("#m-title", Static).update(_("Choose a proposal on the agenda."))
             return
         self.query_one("#m-title", Static).update(proposal_header(d, p, r))
         diff = self.query_one("#m-diff", Static)
         previous = d.previous_body(p)
-        diff.border_title = f"Text v{p.latest.number}" + (
-            f", changes from v{p.latest.number - 1}" if previous is not None else ""
+        number = p.latest.number
+        diff.border_title = (
+            _("Text v{number}, changes from v{previous}").format(number=number, previous=number - 1)
+            if previous is not None
+            else _("Text v{number}").format(number=number)
         )
         diff.update(diff_text(d, p))
         self.query_one("#m-thread", Static).update(thread_text(d, r))
@@ -125,14 +131,17 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
                 # A supporter's silence holds nothing up: its position would be advisory.
                 m = d.state.members[member]
                 awaited = r is not None and r.phase != R.CLOSED
-                waiting = "advisory" if m.supporter else "waiting"
                 if m.deviceless:
-                    waiting += ": p records it"
+                    waiting = (
+                        _("advisory: p records it") if m.supporter else _("waiting: p records it")
+                    )
+                else:
+                    waiting = _("advisory") if m.supporter else _("waiting")
                 cells = (member_label(d.state, member), "-", "", waiting if awaited else "")
             else:
                 cells = (
                     member_label(d.state, member),
-                    kind_label(d.state, pos.kind),
+                    kind_label(pos.kind, d.state),
                     clip(pos.reason, 34),  # in full in the outcome panel
                     position_note(d.state, pos),
                 )
@@ -156,7 +165,7 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
     def _need(self) -> tuple[Proposal, Round | None] | None:
         p, r = self.current()
         if p is None:
-            self.notify("choose a proposal on the agenda first", severity="warning")
+            self.notify(_("choose a proposal on the agenda first"), severity="warning")
             return None
         return p, r
 
@@ -179,19 +188,17 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
         p = got[0]
         refusal = open_round_refusal(d, p)
         if refusal is not None:
-            self.notify(refusal, title="No round opened", severity="error")
+            self.notify(refusal, title=_("No round opened"), severity="error")
             return
         review = d.review_due_of(p) is not None
 
         def go(deadline: int | None) -> None:
             if self.am.write(commands.open_round, p.id, None, deadline):
-                what = "review round" if review else d.words.term("round")
-                until = " until " + when(deadline) + " UTC" if deadline is not None else ""
-                first = d.state.vocabulary.shape.phases[0]
-                self.notify(f"{what} opened on {p.title!r}{until}: {d.words.phase(first)}")
+                self.notify(opened_text(review, repr(p.title), deadline, d))
 
         if ask_deadline:
-            self._with_deadline(f"Open a round on {p.title!r}: its closing time", "", go)
+            heading = _("Open a round on {title}: its closing time").format(title=repr(p.title))
+            self._with_deadline(heading, "", go)
         else:
             go(None)
 
@@ -202,7 +209,7 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
             return
         r = got[1]
         if r is None or r.phase == R.CLOSED:
-            self.notify("no open round on this proposal (o opens one)", severity="warning")
+            self.notify(_("no open round on this proposal (o opens one)"), severity="warning")
             return
         phases = r.shape.phases
         nxt = tables.next_phase(r.phase, phases) if r.phase != phases[-1] else ""
@@ -210,11 +217,16 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
 
         def go(deadline: int | None) -> None:
             if self.am.write(commands.advance_round, r.id, deadline):
-                until = " (closing " + when(deadline) + " UTC)" if deadline is not None else ""
-                self.notify(f"moved to {label}{until}")
+                self.notify(
+                    _("moved to {phase} (closing {when} UTC)").format(
+                        phase=label, when=when(deadline)
+                    )
+                    if deadline is not None
+                    else _("moved to {phase}").format(phase=label)
+                )
 
         if ask_deadline and nxt:
-            heading = f"Move to {label}, with a new closing time"
+            heading = _("Move to {phase}, with a new closing time").format(phase=label)
             self._with_deadline(heading, deadline_label(r, d.now_ms), go)
         else:
             go(None)
@@ -234,14 +246,18 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
             return
         p, r = got
         if r is None or r.phase != R.POSITIONS:
-            self.notify("positions are taken in the positions phase (a advances)", title="Not yet")
+            self.notify(
+                _("positions are taken in the positions phase (a advances)"), title=_("Not yet")
+            )
             return
         own = member == d.me
         name = name_of(d.state, member)
         heading = (
-            f"Your position on {p.title!r}"
+            _("Your position on {title}").format(title=repr(p.title))
             if own
-            else f"Record {name}'s position on {p.title!r} (provisional until they confirm)"
+            else _("Record {name}'s position on {title} (provisional until they confirm)").format(
+                name=name, title=repr(p.title)
+            )
         )
         current = r.positions.get(member)
 
@@ -250,8 +266,8 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
                 return
             for_member = None if own else member
             if self.am.write(commands.position, r.id, answer.kind, answer.reason, for_member):
-                suffix = "" if own else " (provisional)"
-                self.notify(f"{name}: {kind_label(d.state, answer.kind)}{suffix}")
+                said = _("{name}: {kind}") if own else _("{name}: {kind} (provisional)")
+                self.notify(said.format(name=name, kind=kind_label(answer.kind, d.state)))
 
         dialog = PositionDialog(
             heading,
@@ -268,14 +284,16 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
             return
         p, r = got
         if r is None or r.phase == R.CLOSED:
-            self.notify("no open round to close", severity="warning")
+            self.notify(_("no open round to close"), severity="warning")
             return
         rid = r.id
 
         def close(yes: bool | None) -> None:
             # The outcome panel shows the result once the next fold lands: no extra fold here.
             if yes and self.am.write(commands.close_round, rid, dialog.statement):
-                self.notify(f"round on {p.title!r} closed", title="Closed")
+                self.notify(
+                    _("round on {title} closed").format(title=repr(p.title)), title=_("Closed")
+                )
 
         d = self.am.digest
         missing = unheard(self.am.local, d.state, r) if d and self.am.local else None
@@ -284,19 +302,21 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
             lines = []
             if missing.silent:
                 names = ", ".join(missing.names[m] for m in missing.silent)
-                lines.append(f"No position yet: {names}.")
+                lines.append(_("No position yet: {names}.").format(names=names))
             if missing.out_of_range:
                 names = ", ".join(missing.names[m] for m in missing.out_of_range)
                 lines.append(
-                    f"Not in range: {names} (nothing from them here since the round last "
-                    "changed phase: their position may be on a node not synced with yours)."
+                    _(
+                        "Not in range: {names} (nothing from them here since the round last"
+                        " changed phase: their position may be on a node not synced with yours)."
+                    ).format(names=names)
                 )
             warning = "\n".join(lines)
         dialog = CloseDialog(
-            f"Close the round on {p.title!r}?",
-            f"{len(r.positions)} positions, {len(r.objections)} objection(s).",
+            _("Close the round on {title}?").format(title=repr(p.title)),
+            counted_text(len(r.positions), len(r.objections)),
             warning=warning,
-            anyway="Close without them",
+            anyway=_("Close without them"),
         )
         self.app.push_screen(dialog, callback=close)
 
@@ -310,11 +330,15 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
             if answer is not None and self.am.write(
                 commands.amend, p.id, answer.body, answer.note, answer.effects
             ):
-                self.notify(f"{p.title!r} is now at version {p.latest.number + 1}")
+                self.notify(
+                    _("{title} is now at version {number}").format(
+                        title=repr(p.title), number=p.latest.number + 1
+                    )
+                )
 
-        note = "Integrates the objections" if p.state == R.RETURNED else ""
+        note = _("Integrates the objections") if p.state == R.RETURNED else ""
         dialog = TextDialog(
-            f"Amend {p.title!r}",
+            _("Amend {title}").format(title=repr(p.title)),
             body=p.latest.body,
             note=note,
             effects=self.effects_text(p),
@@ -330,6 +354,35 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
 
         def reject(answer: TextInput | None) -> None:
             if answer is not None and self.am.write(commands.reject, p.id, answer.body):
-                self.notify(f"{p.title!r} rejected")
+                self.notify(_("{title} rejected").format(title=repr(p.title)))
 
-        self.app.push_screen(TextDialog(f"Reject {p.title!r}: the reason"), callback=reject)
+        heading = _("Reject {title}: the reason").format(title=repr(p.title))
+        self.app.push_screen(TextDialog(heading), callback=reject)
+
+
+def opened_text(review: bool, title: str, deadline: int | None, d: Digest | None = None) -> str:
+    """What the notice says once a round (or review round) is open, with its closing time
+    and the phase it opens in, in the assembly's words."""
+    words = d.words if d is not None else Words()
+    shape = d.state.vocabulary.shape if d is not None else None
+    phase = words.phase(shape.phases[0] if shape is not None else R.QUESTIONS)
+    if deadline is None:
+        said = (
+            _("review {round} opened on {title}: {phase}")
+            if review
+            else _("{round} opened on {title}: {phase}")
+        )
+        return said.format(round=words.term("round"), title=title, phase=phase)
+    said = (
+        _("review {round} opened on {title} until {when} UTC: {phase}")
+        if review
+        else _("{round} opened on {title} until {when} UTC: {phase}")
+    )
+    return said.format(round=words.term("round"), title=title, when=when(deadline), phase=phase)
+
+
+def counted_text(positions: int, objections: int) -> str:
+    """'3 positions, 1 objection(s).' for the close dialog."""
+    return _("{positions} positions, {objections} objection(s).").format(
+        positions=positions, objections=objections
+    )

@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Static
 
-from assemblymesh.i18n import _
+from assemblymesh.i18n import N_, _
 from assemblymesh.model import commands
 from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
@@ -25,12 +25,12 @@ from assemblymesh.tui.widgets import PagedTable
 class MemberScreen(AssemblyScreen):
     MODE = "member"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "state_position", "State position"),
-        Binding("n", "propose", "Propose"),
-        Binding("e", "amend", "Amend"),
-        Binding("d", "draft", "Co-edit draft"),
-        Binding("D", "draft_new", "New draft", show=False),
-        Binding("w", "withdraw", "Withdraw", show=False),
+        Binding("s", "state_position", N_("State position")),
+        Binding("n", "propose", N_("Propose")),
+        Binding("e", "amend", N_("Amend")),
+        Binding("d", "draft", N_("Co-edit draft")),
+        Binding("D", "draft_new", N_("New draft"), show=False),
+        Binding("w", "withdraw", N_("Withdraw"), show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -38,16 +38,16 @@ class MemberScreen(AssemblyScreen):
         with Horizontal(id="member-body"):
             with Vertical(id="member-left"):
                 yield DataTable(id="my-rounds", cursor_type="row", zebra_stripes=True)
-                yield PagedTable(("State", "Title", "Ver"), id="all-proposals")
+                yield PagedTable((_("State"), _("Title"), _("Ver")), id="all-proposals")
             with VerticalScroll(id="member-detail"):
                 yield Static(id="me-detail")
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
         rounds = self.query_one("#my-rounds", DataTable)
-        rounds.add_columns("Proposal", "Phase", "My position", "Deadline")
-        rounds.border_title = "Rounds waiting for me"
-        self.query_one("#all-proposals", PagedTable).border_title = "Proposals"
+        rounds.add_columns(_("Proposal"), _("Phase"), _("My position"), _("Deadline"))
+        rounds.border_title = _("Rounds waiting for me")
+        self.query_one("#all-proposals", PagedTable).border_title = _("Proposals")
 
     def show(self, digest: Digest) -> None:
         words = digest.words
@@ -59,9 +59,9 @@ class MemberScreen(AssemblyScreen):
         for r in digest.my_pending_rounds():
             p = digest.state.proposals[r.proposal]
             mine = r.positions.get(digest.me)
-            label = "-" if mine is None else kind_label(digest.state, mine.kind)
+            label = "-" if mine is None else kind_label(mine.kind, digest.state)
             if mine is not None and mine.provisional:
-                label += " (provisional: confirm it)"
+                label = _("{kind} (provisional: confirm it)").format(kind=label)
             deadline = when(r.deadline) if r.deadline is not None else "-"
             phase = digest.words.phase(r.phase)
             rounds.add_row(p.title, phase, label, deadline, key=r.proposal)
@@ -78,17 +78,24 @@ class MemberScreen(AssemblyScreen):
         p, r = self.current()
         detail = self.query_one("#me-detail", Static)
         if d is None or p is None:
-            detail.update("Choose a round or a proposal.")
+            detail.update(_("Choose a round or a proposal."))
             return
         mine = r.positions.get(d.me) if r is not None else None
-        status = Text("\nMy position: ", style="bold")
+        status = Text("\n" + _("My position:") + " ", style="bold")
         if mine is None:
-            status.append("none yet" + (" (s to state it)" if r and r.phase == R.POSITIONS else ""))
+            stating = r is not None and r.phase == R.POSITIONS
+            status.append(_("none yet (s to state it)") if stating else _("none yet"))
         else:
-            label = kind_label(d.state, mine.kind)
-            status.append(label + (f" ({mine.reason})" if mine.reason else ""))
+            kind = kind_label(mine.kind, d.state)
+            status.append(
+                _("{kind} ({reason})").format(kind=kind, reason=mine.reason)
+                if mine.reason
+                else kind
+            )
             if mine.provisional:
-                status.append("  recorded for me by the facilitator: s confirms or corrects it")
+                status.append(
+                    "  " + _("recorded for me by the facilitator: s confirms or corrects it")
+                )
         detail.update(
             Group(
                 proposal_header(d, p, r),
@@ -119,32 +126,36 @@ class MemberScreen(AssemblyScreen):
         d = self.am.digest
         p, r = self.current()
         if d is None or p is None or r is None:
-            self.notify("choose a round first", severity="warning")
+            self.notify(_("choose a round first"), severity="warning")
             return
         late = False
         if r.phase == R.CLOSED:
             dec = d.state.decisions.get(r.decision) if r.decision else None
             if dec is None or dec.status != R.PENDING:
-                self.notify("this round is closed", severity="warning")
+                self.notify(_("this round is closed"), severity="warning")
                 return
             late = True  # still in cooling-off: only an objection can be added
         elif r.phase != R.POSITIONS:
-            phase = d.words.phase(r.phase)
-            self.notify(f"the round is in {phase}: positions come later", title="Not yet")
+            self.notify(
+                _("the round is in {phase}: positions come later").format(
+                    phase=d.words.phase(r.phase)
+                ),
+                title=_("Not yet"),
+            )
             return
         mine = r.positions.get(d.me)
         heading = (
-            f"Object to {p.title!r} before it takes effect"
-            if late
-            else f"Your position on {p.title!r}"
-        )
+            _("Object to {title} before it takes effect") if late else _("Your position on {title}")
+        ).format(title=repr(p.title))
         rid = r.id
 
         def record(answer: PositionInput | None) -> None:
             if answer is not None and self.am.write(
                 commands.position, rid, answer.kind, answer.reason, None
             ):
-                self.notify(f"your position: {kind_label(d.state, answer.kind)}")
+                self.notify(
+                    _("your position: {kind}").format(kind=kind_label(answer.kind, d.state))
+                )
 
         self.app.push_screen(
             PositionDialog(
@@ -165,25 +176,27 @@ class MemberScreen(AssemblyScreen):
                 act = self.am.write(commands.propose, answer.title, answer.body, effects)
                 if act is not None:
                     self.am.selected = act.ref
-                    self.notify(f"proposed {answer.title!r}")
+                    self.notify(_("proposed {title}").format(title=repr(answer.title)))
 
-        dialog = TextDialog("New proposal", title="", effects="", parse_effect=self.effect_parser())
+        dialog = TextDialog(
+            _("New proposal"), title="", effects="", parse_effect=self.effect_parser()
+        )
         self.app.push_screen(dialog, callback=propose)
 
     def action_amend(self) -> None:
-        p, _ = self.current()
+        p, _round = self.current()
         if p is None:
-            self.notify("choose a proposal first", severity="warning")
+            self.notify(_("choose a proposal first"), severity="warning")
             return
 
         def amend(answer: TextInput | None) -> None:
             if answer is not None and self.am.write(
                 commands.amend, p.id, answer.body, answer.note, answer.effects
             ):
-                self.notify(f"{p.title!r} amended")
+                self.notify(_("{title} amended").format(title=repr(p.title)))
 
         dialog = TextDialog(
-            f"Amend {p.title!r}",
+            _("Amend {title}").format(title=repr(p.title)),
             body=p.latest.body,
             note="",
             effects=self.effects_text(p),
@@ -192,12 +205,12 @@ class MemberScreen(AssemblyScreen):
         self.app.push_screen(dialog, callback=amend)
 
     def action_withdraw(self) -> None:
-        p, _ = self.current()
+        p, _round = self.current()
         if p is not None and self.am.write(commands.withdraw, p.id):
-            self.notify(f"{p.title!r} withdrawn")
+            self.notify(_("{title} withdrawn").format(title=repr(p.title)))
 
     def action_draft(self) -> None:
-        p, _ = self.current()
+        p, _round = self.current()
         if p is None:
             self.action_draft_new()
             return

@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from assemblymesh.i18n import N_, _
 from assemblymesh.model import metrics as M
 from assemblymesh.report import trend_text, value_text
 from assemblymesh.tui.base import AssemblyScreen
@@ -46,7 +47,7 @@ def detail_text(metrics: M.Metrics, s: M.Series) -> Text:
     text.append(trend_text(s) + "\n")
     for k in range(max(0, len(s.points) - 4), len(s.points)):
         p = s.points[k]
-        of = f" ({p.count} of {p.of})" if p.of else ""
+        of = " " + _("({count} of {total})").format(count=p.count, total=p.of) if p.of else ""
         who = f": {', '.join(p.names)}" if p.names else ""
         text.append(f"{metrics.periods[k].label}  {value_text(s, p.value)}{of}{who}\n")
     return text
@@ -55,7 +56,7 @@ def detail_text(metrics: M.Metrics, s: M.Series) -> Text:
 class MetricsScreen(AssemblyScreen):
     MODE = "metrics"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "toggle_period", "Month / meetings"),
+        Binding("p", "toggle_period", N_("Month / meetings")),
     ]
     DEFAULT_CSS = """
     #metrics-body { height: 1fr; }
@@ -76,14 +77,15 @@ class MetricsScreen(AssemblyScreen):
         yield from self.compose_top()
         with Vertical(id="metrics-body"):
             with Horizontal(id="metrics-top"):
-                columns = ("Metric", "Latest", "Period", "Trend")
-                yield PagedTable(columns, id="metrics-table", empty="(none)")
-                yield Static("Computing the metrics...", id="metrics-detail")
+                columns = (_("Metric"), _("Latest"), _("Period"), _("Trend"))
+                yield PagedTable(columns, id="metrics-table", empty=_("(none)"))
+                yield Static(_("Computing the metrics..."), id="metrics-detail")
             yield PlotextPlot(id="metrics-plot")
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
-        self.query_one("#metrics-table", PagedTable).border_title = "Metabolism: per month"
+        table = self.query_one("#metrics-table", PagedTable)
+        table.border_title = _("Metabolism: {per}").format(per=_("per month"))
         super().on_mount()
 
     def show(self, digest: Digest) -> None:
@@ -99,11 +101,15 @@ class MetricsScreen(AssemblyScreen):
         self.metrics = metrics
         table = self.query_one("#metrics-table", PagedTable)
         per = M.per_text(metrics)
-        table.border_title = f"Metabolism: {per}"
+        table.border_title = _("Metabolism: {per}").format(per=per)
         table.set_rows(metric_rows(metrics), keep=self.chosen)
         if not metrics.series:
-            none = "No meetings recorded yet: p goes back to months." if self.per_meetings else ""
-            self.query_one("#metrics-detail", Static).update(none or "Nothing to measure yet.")
+            none = (
+                _("No meetings recorded yet: p goes back to months.")
+                if self.per_meetings
+                else _("Nothing to measure yet.")
+            )
+            self.query_one("#metrics-detail", Static).update(none)
             self._plot(None)
             return
         self.chosen = table.current_key or metrics.series[0].key
@@ -132,8 +138,9 @@ class MetricsScreen(AssemblyScreen):
         first = max(0, len(s.points) - SHOWN_PERIODS)
         labels = [p.label for p in self.metrics.periods[first:]]
         points = s.points[first:]
-        unit = "%" if s.unit == M.SHARE else "count"
-        plt.title(f"{s.title} ({unit}){': ' + s.note if s.note else ''}")
+        unit = "%" if s.unit == M.SHARE else _("count")
+        title = _("{title} ({unit})").format(title=s.title, unit=unit)
+        plt.title(_("{title}: {note}").format(title=title, note=s.note) if s.note else title)
         if all(p.value is None for p in points):
             widget.refresh()
             return
@@ -153,7 +160,7 @@ class MetricsScreen(AssemblyScreen):
     def action_toggle_period(self) -> None:
         self.per_meetings = None if self.per_meetings else MEETINGS_PER_PERIOD
         self.metrics = None
-        self.query_one("#metrics-detail", Static).update("Computing the metrics...")
+        self.query_one("#metrics-detail", Static).update(_("Computing the metrics..."))
         digest = self.am.digest
         if digest is not None:
             self.show(digest)

@@ -271,7 +271,7 @@ def _open_round_text(d: Digest, r: Round) -> Text:
     for pos in r.positions.values():
         if pos.reason:
             who = name_of(state, pos.member)
-            kind = kind_label(state, pos.kind) + (", advisory" if pos.advisory else "")
+            kind = kind_label(pos.kind, state) + (", advisory" if pos.advisory else "")
             text.append(f"\n  - {who} ({kind}): {pos.reason}")
     _deadline_and_waiting(text, d, r)
     return text
@@ -307,7 +307,7 @@ def _reasons(text: Text, state: AssemblyState, r: Round) -> None:
         text.append("Reasons given:\n", style="bold")
         for pos in others:
             text.append(
-                f"  - {name_of(state, pos.member)} ({kind_label(state, pos.kind)}): {pos.reason}\n"
+                f"  - {name_of(state, pos.member)} ({kind_label(pos.kind, state)}): {pos.reason}\n"
             )
 
 
@@ -394,7 +394,7 @@ def _rounds(state: AssemblyState, p: Proposal) -> list[RenderableType]:
             )
         )
         for pos in sorted(r.positions.values(), key=lambda x: name_of(state, x.member)):
-            line = Text(f"  {name_of(state, pos.member)}: {kind_label(state, pos.kind)}")
+            line = Text(f"  {name_of(state, pos.member)}: {kind_label(pos.kind, state)}")
             if pos.reason:
                 line.append(f" ({pos.reason})")
             note = position_note(state, pos)

@@ -20,7 +20,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static, TextArea
 
 from assemblymesh.absence import diagnostic_data, diagnostic_lines
-from assemblymesh.minutes import ITEM_LABELS, minutes_text, template
+from assemblymesh.i18n import N_, _, ngettext
+from assemblymesh.minutes import minutes_text, template
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import meeting_commands as MC
 from assemblymesh.model import rules as R
@@ -44,29 +45,75 @@ from assemblymesh.tui.view import Digest, name_of, span, when
 from assemblymesh.utc import parse_utc
 
 STACK_LABELS = {
-    R.STACK_IN_ORDER: "in the order hands went up",
-    R.STACK_MEETING: "progressive: new in this meeting first",
-    R.STACK_EVER: "progressive: never spoken first",
+    R.STACK_IN_ORDER: N_("in the order hands went up"),
+    R.STACK_MEETING: N_("progressive: new in this meeting first"),
+    R.STACK_EVER: N_("progressive: never spoken first"),
 }
+# The words of ``minutes.KIND_LABELS`` and ``minutes.ITEM_LABELS`` (the minutes keep
+# English: they are the record), as the screen shows them in the chosen language.
+KIND_LABELS = {
+    R.REGULAR: N_("regular"),
+    R.REFLECTION: N_("reflection"),
+    R.ABSENCE: N_("strategic absence"),
+}
+ITEM_LABELS = {
+    R.ITEM_PROPOSAL: N_("proposal"),
+    R.ITEM_TOPIC: N_("topic"),
+    R.ITEM_REPORT: N_("report back"),
+    R.ITEM_QUESTION: N_("question"),
+}
+MEETING_STATE_LABELS = {
+    R.SCHEDULED: N_("scheduled"),
+    R.IN_SESSION: N_("in session"),
+    R.ENDED: N_("ended"),
+    R.CANCELLED: N_("cancelled"),
+}
+ITEM_OUTCOME_LABELS = {
+    R.DISCUSSED: N_("discussed"),
+    R.DECIDED: N_("decided"),
+    R.DEFERRED: N_("deferred"),
+    R.DROPPED: N_("dropped"),
+}
+
+
+def label(labels: dict[str, str], key: str) -> str:
+    """``labels[key]`` in the chosen language; the key itself when it has no label."""
+    return _(labels[key]) if key in labels else key
 
 
 def meeting_header(state: AssemblyState, m: Meeting) -> str:
     """Two lines on the meeting: what, when, where, who, attendance and the queue's rule."""
     present = present_members(state, m)
-    quorum = "quorate" if quorate(state, m) else "not quorate"
     words = Words(state.vocabulary)
-    line = (
-        f"{m.title or 'Meeting'} ({words.meeting_kind(m.kind)}, {m.state.replace('_', ' ')})"
-        f"  {when(m.starts)} UTC{'  ' + m.place if m.place else ''}"
+    line = _("{title} ({kind}, {state})  {when} UTC").format(
+        title=m.title or _("Meeting"),
+        kind=words.meeting_kind(m.kind),
+        state=label(MEETING_STATE_LABELS, m.state),
+        when=when(m.starts),
     )
-    roles = (
-        f"{words.title(R.FACILITATOR)} {name_of(state, m.facilitator)},"
-        f" {words.role(R.NOTE_TAKER)} {name_of(state, m.note_taker)}."
-        f" Present: {present} member{'' if present == 1 else 's'} ({quorum})."
-        f" Queue: {STACK_LABELS[m.stack]}."
+    if m.place:
+        line += "  " + m.place
+    roles = _("{facilitator} {facilitator_name}, {note_taker} {note_taker_name}.").format(
+        facilitator=words.title(R.FACILITATOR),
+        facilitator_name=name_of(state, m.facilitator),
+        note_taker=words.role(R.NOTE_TAKER),
+        note_taker_name=name_of(state, m.note_taker),
     )
+    roles += " " + (
+        ngettext(
+            "Present: {count} member (quorate).", "Present: {count} members (quorate).", present
+        )
+        if quorate(state, m)
+        else ngettext(
+            "Present: {count} member (not quorate).",
+            "Present: {count} members (not quorate).",
+            present,
+        )
+    ).format(count=present)
+    roles += " " + _("Queue: {rule}.").format(rule=label(STACK_LABELS, m.stack))
     if m.stepped_back:
-        roles += " Stepping back: " + ", ".join(name_of(state, b) for b in m.stepped_back) + "."
+        names = ", ".join(name_of(state, b) for b in m.stepped_back)
+        roles += " " + _("Stepping back: {names}.").format(names=names)
     return line + "\n" + roles
 
 
@@ -74,9 +121,9 @@ class MinutesScreen(DraftScreen):
     """The minutes, co-edited live in the shared document; the note-taker seals them."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave", "Back"),
-        Binding("ctrl+s", "submit", "Seal minutes"),
-        Binding("ctrl+r", "seed", "Start from the agenda"),
+        Binding("escape", "leave", N_("Back")),
+        Binding("ctrl+s", "submit", N_("Seal minutes")),
+        Binding("ctrl+r", "seed", N_("Start from the agenda")),
     ]
 
     def __init__(self, meeting: Meeting, state: AssemblyState) -> None:
@@ -88,13 +135,18 @@ class MinutesScreen(DraftScreen):
         super().on_mount()
         about = self.query(".nav").first(Static)
         about.update(
-            f"Minutes of {self.meeting.title or 'the meeting'}, co-edited live."
-            " ctrl+r: agenda headings; ctrl+s: seal (the note-taker)."
+            (
+                _("Minutes of {title}, co-edited live.").format(title=self.meeting.title)
+                if self.meeting.title
+                else _("Minutes of the meeting, co-edited live.")
+            )
+            + " "
+            + _("ctrl+r: agenda headings; ctrl+s: seal (the note-taker).")
         )
 
     def action_seed(self) -> None:
         if self.text.strip():
-            self.notify("the minutes already have text", severity="warning")
+            self.notify(_("the minutes already have text"), severity="warning")
             return
         self.query_one(TextArea).load_text(self.seed_text)
         self._flush()
@@ -103,13 +155,13 @@ class MinutesScreen(DraftScreen):
         write = getattr(self.app, "write", None)
         self._flush()
         if write is not None and write(MC.seal_minutes, self.meeting.id, self.text):
-            self.notify("minutes sealed: later edits show as changes from this text")
+            self.notify(_("minutes sealed: later edits show as changes from this text"))
 
 
 class DiagnosticDialog(ModalScreen[None]):
     """Absence meetings beside the others: decisions, stalled items, new voices."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,g", "close", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,g", "close", N_("Close"))]
 
     def __init__(self, lines: list[str]) -> None:
         super().__init__()
@@ -117,10 +169,10 @@ class DiagnosticDialog(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
-            heading = "Strategic absence: when the usual facilitators and supporters step back"
+            heading = _("Strategic absence: when the usual facilitators and supporters step back")
             yield Static(heading, classes="dialog-title", markup=False)
             yield Static("\n".join(self.lines), id="diagnostic", markup=False)
-            yield Static("escape closes", classes="hint")
+            yield Static(_("escape closes"), classes="hint")
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -130,33 +182,34 @@ def minutes_state(m: Meeting, current: str) -> str:
     """'Minutes: not sealed' / 'sealed (hash), unchanged' / 'changed since sealed'."""
     text = minutes_text(m, current)
     if not text.sealed:
-        return "Minutes: not sealed yet (w writes them)."
+        return _("Minutes: not sealed yet (w writes them).")
     assert text.seal_hash is not None
-    changed = "changed since sealed" if text.changed_since_seal else "unchanged"
-    return f"Minutes: sealed {text.seal_hash[:12]}, {changed}."
+    if text.changed_since_seal:
+        return _("Minutes: sealed {hash}, changed since sealed.").format(hash=text.seal_hash[:12])
+    return _("Minutes: sealed {hash}, unchanged.").format(hash=text.seal_hash[:12])
 
 
 class RoomScreen(AssemblyScreen):
     MODE = "meeting"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave", "Back"),
-        Binding("h", "hand", "Hand up/down"),
-        Binding("i", "attend", "I'm here"),
-        Binding("n", "next_speaker", "Next speaker"),
-        Binding("a", "add_to_queue", "Add to queue"),
-        Binding("p", "mark_present", "Mark present"),
-        Binding("s", "support", "Support item"),
-        Binding("u", "move(-1)", "Item up"),
-        Binding("d", "move(1)", "Item down"),
-        Binding("k", "clarify", "Ask supporter", show=False),
-        Binding("z", "close_floor", "Close floor", show=False),
-        Binding("o", "open_meeting", "Open"),
-        Binding("e", "end_meeting", "End", show=False),
-        Binding("w", "minutes", "Minutes"),
-        Binding("g", "diagnostic", "Absence diagnostic", show=False),
-        Binding("c", "call_meeting", "Call a meeting"),
-        Binding("plus", "add_item", "Add item"),
-        Binding("x", "item_outcome", "Outcome"),
+        Binding("escape", "leave", N_("Back")),
+        Binding("h", "hand", N_("Hand up/down")),
+        Binding("i", "attend", N_("I'm here")),
+        Binding("n", "next_speaker", N_("Next speaker")),
+        Binding("a", "add_to_queue", N_("Add to queue")),
+        Binding("p", "mark_present", N_("Mark present")),
+        Binding("s", "support", N_("Support item")),
+        Binding("u", "move(-1)", N_("Item up")),
+        Binding("d", "move(1)", N_("Item down")),
+        Binding("k", "clarify", N_("Ask supporter"), show=False),
+        Binding("z", "close_floor", N_("Close floor"), show=False),
+        Binding("o", "open_meeting", N_("Open")),
+        Binding("e", "end_meeting", N_("End"), show=False),
+        Binding("w", "minutes", N_("Minutes")),
+        Binding("g", "diagnostic", N_("Absence diagnostic"), show=False),
+        Binding("c", "call_meeting", N_("Call a meeting")),
+        Binding("plus", "add_item", N_("Add item")),
+        Binding("x", "item_outcome", N_("Outcome")),
     ]
 
     def __init__(self) -> None:
@@ -165,7 +218,7 @@ class RoomScreen(AssemblyScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
-        yield Static("No meeting is sitting or scheduled.", id="room-head", markup=False)
+        yield Static(_("No meeting is sitting or scheduled."), id="room-head", markup=False)
         with Horizontal(id="room-body"):
             yield DataTable(id="room-agenda", cursor_type="row", zebra_stripes=True)
             with Vertical(id="room-side"):
@@ -175,13 +228,14 @@ class RoomScreen(AssemblyScreen):
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
-        columns = ("#", "Kind", "Item", "Support", "Outcome")
+        columns = ("#", _("Kind"), _("Item"), _("Support"), _("Outcome"))
         self.query_one("#room-agenda", DataTable).add_columns(*columns)
-        self.query_one("#room-queue", DataTable).add_columns("#", "Waiting to speak")
-        self.query_one("#room-people", DataTable).add_columns("Member", "Here", "Spoke")
-        self.query_one("#room-agenda", DataTable).border_title = "Agenda"
-        self.query_one("#room-queue", DataTable).border_title = "Queue"
-        self.query_one("#room-people", DataTable).border_title = "People"
+        self.query_one("#room-queue", DataTable).add_columns("#", _("Waiting to speak"))
+        people = (_("Member"), _("Here"), _("Spoke"))
+        self.query_one("#room-people", DataTable).add_columns(*people)
+        self.query_one("#room-agenda", DataTable).border_title = _("Agenda")
+        self.query_one("#room-queue", DataTable).border_title = _("Queue")
+        self.query_one("#room-people", DataTable).border_title = _("People")
         self.set_interval(1.0, self._tick)
         super().on_mount()
 
@@ -201,7 +255,7 @@ class RoomScreen(AssemblyScreen):
         m = self.meeting()
         head = self.query_one("#room-head", Static)
         if m is None:
-            head.update("No meeting is sitting or scheduled: c calls one.")
+            head.update(_("No meeting is sitting or scheduled: c calls one."))
             return
         state = digest.state
         local = self.am.local
@@ -220,10 +274,10 @@ class RoomScreen(AssemblyScreen):
             now = " <" if item.id == m.current_item else ""
             table.add_row(
                 str(n),
-                ITEM_LABELS[item.kind],
+                label(ITEM_LABELS, item.kind),
                 item.title + now,
                 str(len(item.backers)),
-                item.outcome or "",
+                label(ITEM_OUTCOME_LABELS, item.outcome) if item.outcome else "",
                 key=item.id,
             )
         if table.row_count:
@@ -235,8 +289,9 @@ class RoomScreen(AssemblyScreen):
         for n, hand in enumerate(queue(state, m), 1):
             member = state.members.get(hand.member)
             back = steps_back(m, hand.member, member is not None and member.supporter)
-            note = " (steps back)" if back else ""
-            table.add_row(str(n), name_of(state, hand.member) + note, key=hand.member)
+            name = name_of(state, hand.member)
+            shown = _("{name} (steps back)").format(name=name) if back else name
+            table.add_row(str(n), shown, key=hand.member)
 
     def _draw_people(self, state: AssemblyState, m: Meeting) -> None:
         table = self.query_one("#room-people", DataTable)
@@ -246,10 +301,14 @@ class RoomScreen(AssemblyScreen):
         for member in state.members.values():
             if member.is_removed(state.now_ms):
                 continue
-            label = member.name + (" (supporter)" if member.supporter else "")
-            here = "yes" if member.id in m.attendance else ""
+            name = (
+                _("{name} (supporter)").format(name=member.name)
+                if member.supporter
+                else member.name
+            )
+            here = _("yes") if member.id in m.attendance else ""
             said = span(spoke[member.id]) if member.id in spoke else ""
-            table.add_row(label, here, said, key=member.id)
+            table.add_row(name, here, said, key=member.id)
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1), animate=False)
 
@@ -263,13 +322,23 @@ class RoomScreen(AssemblyScreen):
             return
         turn = m.speaker
         if turn is None:
-            panel.update("Nobody has the floor." if m.sits else f"The meeting is {m.state}.")
+            panel.update(
+                _("Nobody has the floor.")
+                if m.sits
+                else _("The meeting is {state}.").format(state=label(MEETING_STATE_LABELS, m.state))
+            )
             return
         local = self.am.local
         now = local.clock() if local is not None else d.now_ms
         item = d.state.agenda_items.get(turn.item) if turn.item else None
-        on = f" on {item.title!r}" if item is not None else ""
-        panel.update(f"Speaking: {name_of(d.state, turn.member)}{on}, {span(now - turn.start_ts)}")
+        who, took = name_of(d.state, turn.member), span(now - turn.start_ts)
+        if item is not None:
+            said = _("Speaking: {name} on {item}, {span}").format(
+                name=who, item=repr(item.title), span=took
+            )
+        else:
+            said = _("Speaking: {name}, {span}").format(name=who, span=took)
+        panel.update(said)
 
     # --- moves ---------------------------------------------------------------------------
 
@@ -283,7 +352,7 @@ class RoomScreen(AssemblyScreen):
     def _need(self) -> Meeting | None:
         m = self.meeting()
         if m is None:
-            self.notify("no meeting is sitting or scheduled", severity="warning")
+            self.notify(_("no meeting is sitting or scheduled"), severity="warning")
         return m
 
     def _write(self, command: Callable[..., Act], *args: object, said: str = "") -> None:
@@ -295,15 +364,15 @@ class RoomScreen(AssemblyScreen):
         if m is None or d is None:
             return
         if any(h.member == d.me for h in m.hands):
-            self._write(MC.lower_hand, m.id, said="hand lowered")
+            self._write(MC.lower_hand, m.id, said=_("hand lowered"))
         else:
             item = self._selected("#room-agenda")
-            self._write(MC.raise_hand, m.id, item, said="hand raised: you are in the queue")
+            self._write(MC.raise_hand, m.id, item, said=_("hand raised: you are in the queue"))
 
     def action_attend(self) -> None:
         m = self._need()
         if m is not None:
-            self._write(MC.attend, m.id, said="marked present")
+            self._write(MC.attend, m.id, said=_("marked present"))
 
     def action_next_speaker(self) -> None:
         m = self._need()
@@ -313,27 +382,27 @@ class RoomScreen(AssemblyScreen):
     def action_close_floor(self) -> None:
         m = self._need()
         if m is not None:
-            self._write(MC.give_floor, m.id, None, said="the floor is closed")
+            self._write(MC.give_floor, m.id, None, said=_("the floor is closed"))
 
     def action_add_to_queue(self) -> None:
         m, who = self._need(), self._selected("#room-people")
         if m is not None and who is not None:
-            self._write(MC.raise_hand, m.id, None, who, said="added to the queue")
+            self._write(MC.raise_hand, m.id, None, who, said=_("added to the queue"))
 
     def action_mark_present(self) -> None:
         m, who = self._need(), self._selected("#room-people")
         if m is not None and who is not None:
-            self._write(MC.attend, m.id, who, said="marked present")
+            self._write(MC.attend, m.id, who, said=_("marked present"))
 
     def action_clarify(self) -> None:
         m, who = self._need(), self._selected("#room-people")
         if m is not None and who is not None:
-            self._write(MC.clarify, m.id, who, "", None, said="clarification asked: on record")
+            self._write(MC.clarify, m.id, who, "", None, said=_("clarification asked: on record"))
 
     def action_support(self) -> None:
         item = self._selected("#room-agenda")
         if item is not None:
-            self._write(MC.support_item, item, said="you support this item")
+            self._write(MC.support_item, item, said=_("you support this item"))
 
     def action_move(self, offset: int) -> None:
         m, item = self._need(), self._selected("#room-agenda")
@@ -346,12 +415,12 @@ class RoomScreen(AssemblyScreen):
     def action_open_meeting(self) -> None:
         m = self._need()
         if m is not None:
-            self._write(MC.advance_meeting, m.id, R.IN_SESSION, said="the meeting is open")
+            self._write(MC.advance_meeting, m.id, R.IN_SESSION, said=_("the meeting is open"))
 
     def action_end_meeting(self) -> None:
         m = self._need()
         if m is not None:
-            self._write(MC.advance_meeting, m.id, R.ENDED, said="the meeting has ended")
+            self._write(MC.advance_meeting, m.id, R.ENDED, said=_("the meeting has ended"))
 
     def action_minutes(self) -> None:
         m, d = self._need(), self.am.digest
@@ -371,14 +440,14 @@ class RoomScreen(AssemblyScreen):
             return
         tomorrow = (d.now_ms // R.DAY_MS + 1) * R.DAY_MS + 18 * 3_600_000
         fields = (
-            FormField("title", "Title (optional)"),
-            FormField("starts", "When, UTC: YYYY-MM-DD HH:MM", when(tomorrow)),
-            FormField("place", "Where (optional)"),
+            FormField("title", _("Title (optional)")),
+            FormField("starts", _("When, UTC: YYYY-MM-DD HH:MM"), when(tomorrow)),
+            FormField("place", _("Where (optional)")),
         )
 
         def check(answer: FormAnswer) -> str | None:
             if parse_utc(answer.fields["starts"]) is None:
-                return "Give the time as YYYY-MM-DD HH:MM (UTC)."
+                return _("Give the time as YYYY-MM-DD HH:MM (UTC).")
             return None
 
         def done(answer: FormAnswer | None) -> None:
@@ -390,11 +459,11 @@ class RoomScreen(AssemblyScreen):
             recorded = self.am.write(schedule, parse_utc(f["starts"]))
             if recorded is not None:
                 self.meeting_id = recorded.ref
-                self.notify(f"meeting called for {f['starts']} UTC")
+                self.notify(_("meeting called for {when} UTC").format(when=f["starts"]))
 
         words = Words(self.am.digest.state.vocabulary) if self.am.digest else Words()
         kinds = [(k, words.meeting_kind(k)) for k in R.MEETING_KINDS]
-        self.app.push_screen(ChoiceForm("Call a meeting", kinds, fields, check), done)
+        self.app.push_screen(ChoiceForm(_("Call a meeting"), kinds, fields, check), done)
 
     def action_add_item(self) -> None:
         """Put an item on the agenda; a proposal item names the proposal by title or id."""
@@ -402,17 +471,19 @@ class RoomScreen(AssemblyScreen):
         if m is None or d is None:
             return
         fields = (
-            FormField("title", "Title, or for a proposal its title or id"),
-            FormField("note", "A line or two (optional)"),
+            FormField("title", _("Title, or for a proposal its title or id")),
+            FormField("note", _("A line or two (optional)")),
         )
         state = d.state
 
         def check(answer: FormAnswer) -> str | None:
             title = answer.fields["title"]
             if not title:
-                return "Give the item a title."
+                return _("Give the item a title.")
             if answer.choice == R.ITEM_PROPOSAL and proposal_named(state, title) is None:
-                return f"No open proposal is called or has the id {title!r}."
+                return _("No open proposal is called or has the id {title}.").format(
+                    title=repr(title)
+                )
             return None
 
         def done(answer: FormAnswer | None) -> None:
@@ -422,13 +493,13 @@ class RoomScreen(AssemblyScreen):
             if answer.choice == R.ITEM_PROPOSAL:
                 proposal = proposal_named(state, title)
                 self._write(MC.add_item, m.id, answer.choice, "", proposal, note,
-                            said="the proposal is on the agenda")  # fmt: skip
+                            said=_("the proposal is on the agenda"))  # fmt: skip
             else:
                 self._write(MC.add_item, m.id, answer.choice, title, None, note,
-                            said="the item is on the agenda")  # fmt: skip
+                            said=_("the item is on the agenda"))  # fmt: skip
 
-        kinds = [(k, ITEM_LABELS[k]) for k in R.ITEM_KINDS]
-        self.app.push_screen(ChoiceForm("Add to the agenda", kinds, fields, check), done)
+        kinds = [(k, label(ITEM_LABELS, k)) for k in R.ITEM_KINDS]
+        self.app.push_screen(ChoiceForm(_("Add to the agenda"), kinds, fields, check), done)
 
     def action_item_outcome(self) -> None:
         """Record what came of the selected item (discussed, decided, deferred, dropped)."""
@@ -439,12 +510,15 @@ class RoomScreen(AssemblyScreen):
 
         def done(answer: FormAnswer | None) -> None:
             if answer is not None:
-                note, said = answer.fields["note"], f"{item.title}: {answer.choice}"
+                outcome = label(ITEM_OUTCOME_LABELS, answer.choice)
+                note = answer.fields["note"]
+                said = _("{title}: {outcome}").format(title=item.title, outcome=outcome)
                 self._write(MC.item_outcome, item_id, answer.choice, None, note, said=said)
 
-        outcomes = [(o, o) for o in R.ITEM_OUTCOMES]
-        fields = (FormField("note", "What came of it (optional)"),)
-        form = ChoiceForm(f"Outcome of {item.title!r}", outcomes, fields, lambda _: None)
+        outcomes = [(o, label(ITEM_OUTCOME_LABELS, o)) for o in R.ITEM_OUTCOMES]
+        fields = (FormField("note", _("What came of it (optional)")),)
+        heading = _("Outcome of {title}").format(title=repr(item.title))
+        form = ChoiceForm(heading, outcomes, fields, lambda _answer: None)
         self.app.push_screen(form, done)
 
     def action_leave(self) -> None:

@@ -14,6 +14,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
+from assemblymesh.i18n import _
 from assemblymesh.tui.dialogs import Form, too_long
 
 
@@ -58,8 +59,8 @@ class ChoiceForm(Form[FormAnswer]):
                 yield Input(f.initial, placeholder=f.placeholder, id=f.id)
             yield Static("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Save  ctrl+s", variant="primary", id="ok")
-                yield Button("Cancel", id="cancel")
+                yield Button(_("Save  ctrl+s"), variant="primary", id="ok")
+                yield Button(_("Cancel"), id="cancel")
 
     def on_mount(self) -> None:
         self.query_one(RadioSet).focus()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.binding import Binding, BindingType
 
 from assemblymesh.errors import AssemblyMeshError, IllegalMoveError
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.model import AssemblyState, Stamp, commands
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
@@ -25,9 +26,9 @@ else:
     _Screen = object
 
 ROSTER_BINDINGS: list[BindingType] = [
-    Binding("n", "add_deviceless", "New member without a device", show=False),
-    Binding("i", "claim_code", "Claim code for them", show=False),
-    Binding("g", "role", "Role", show=False),
+    Binding("n", "add_deviceless", N_("New member without a device"), show=False),
+    Binding("i", "claim_code", N_("Claim code for them"), show=False),
+    Binding("g", "role", N_("Role"), show=False),
 ]
 
 
@@ -52,14 +53,19 @@ def role_draft(state: AssemblyState, member: str, choice: RoleInput) -> tuple[st
     name = name_of(state, member)
     role = choice.role.replace("_", " ")
     if choice.grant:
-        title = f"{name} as {role} for {choice.days} days"
-        body = (
-            f"{name} becomes {role} for {choice.days} days, counted from when this decision"
-            " takes effect."
-        )
+        title = ngettext(
+            "{name} as {role} for {days} day", "{name} as {role} for {days} days", choice.days
+        ).format(name=name, role=role, days=choice.days)
+        body = ngettext(
+            "{name} becomes {role} for {days} day, counted from when this decision takes effect.",
+            "{name} becomes {role} for {days} days, counted from when this decision takes effect.",
+            choice.days,
+        ).format(name=name, role=role, days=choice.days)
     else:
-        title = f"{name} steps down as {role}"
-        body = f"{name}'s term as {role} ends when this decision takes effect."
+        title = _("{name} steps down as {role}").format(name=name, role=role)
+        body = _("{name}'s term as {role} ends when this decision takes effect.").format(
+            name=name, role=role
+        )
     return title, body, effect_as_text(state, role_effect(member, choice))
 
 
@@ -74,18 +80,23 @@ class RosterMoves(_Screen):
     def action_add_deviceless(self) -> None:
         d = self.am.digest
         if d is None or not d.can_facilitate():
-            self.notify("only a facilitator adds a member without a device", severity="error")
+            self.notify(_("only a facilitator adds a member without a device"), severity="error")
             return
 
         def add(name: object) -> None:
             if isinstance(name, str) and self.am.write(commands.add_member, name):
-                self.notify(f"{name} is a member without a device: p records their position")
+                self.notify(
+                    _("{name} is a member without a device: p records their position").format(
+                        name=name
+                    )
+                )
 
-        about = (
+        about = _(
             "Someone who takes part by voice, here in the meeting. You record their positions"
             " (p) and words (k, r); later they can claim the membership from a device (i)."
         )
-        self.app.push_screen(NameDialog("Add a member without a device", about), callback=add)
+        dialog = NameDialog(_("Add a member without a device"), about)
+        self.app.push_screen(dialog, callback=add)
 
     def action_claim_code(self) -> None:
         from assemblymesh.tui.sync import InviteScreen
@@ -94,29 +105,30 @@ class RosterMoves(_Screen):
         m = d.state.members.get(member) if d is not None and member is not None else None
         if local is None or m is None or not (m.deviceless and m.current):
             self.notify(
-                "choose a member without a device in the positions list first", severity="warning"
+                _("choose a member without a device in the positions list first"),
+                severity="warning",
             )
             return
         try:
             code = local.issue_invite(local.default_invite_hints(), claim=m.id).encode()
         except AssemblyMeshError as exc:
-            self.notify(str(exc), title="No claim code", severity="error")
+            self.notify(str(exc), title=_("No claim code"), severity="error")
             return
-        about = (
-            f"One-time code for {m.name}, valid 7 days: joining with it ('assemblymesh join"
-            " CODE' or Join in the app) makes the new device's key their membership, with"
+        about = _(
+            "One-time code for {name}, valid 7 days: joining with it ('{command}'"
+            " or Join in the app) makes the new device's key their membership, with"
             " the positions recorded for them."
-        )
+        ).format(name=m.name, command="assemblymesh join CODE")
         self.app.push_screen(InviteScreen(code, about=about))
 
     def action_role(self) -> None:
         d, member = self.am.digest, self.selected_member()
         m = d.state.members.get(member) if d is not None and member is not None else None
         if d is None or m is None:
-            self.notify("choose a member in the positions list first", severity="warning")
+            self.notify(_("choose a member in the positions list first"), severity="warning")
             return
         held = m.active_roles(d.now_ms)
-        dialog = RoleDialog(f"{m.name}'s roles", held, words=d.words)
+        dialog = RoleDialog(_("{name}'s roles").format(name=m.name), held, words=d.words)
         self.app.push_screen(dialog, callback=lambda choice: self._role(d, m.id, choice))
 
     def _role(self, d: Digest, member: str, choice: object) -> None:
@@ -128,7 +140,7 @@ class RosterMoves(_Screen):
             role_move(d.state, stamp, member, choice)
         except IllegalMoveError as exc:
             if exc.rule != R.ROLE_BY_DECISION:
-                self.notify(str(exc), title="Not recorded", severity="error")
+                self.notify(str(exc), title=_("Not recorded"), severity="error")
                 return
             self._draft_decision(d, member, choice)
             return
@@ -137,16 +149,18 @@ class RosterMoves(_Screen):
             member, choice.role,
         )  # fmt: skip
         if self.am.write(command, *args):
-            self.notify(f"{name_of(d.state, member)}: {d.words.role(choice.role)} " + (
-                "granted" if choice.grant else "ended"))  # fmt: skip
+            said = _("{name}: {role} granted") if choice.grant else _("{name}: {role} ended")
+            self.notify(said.format(name=name_of(d.state, member), role=d.words.role(choice.role)))
 
     def _draft_decision(self, d: Digest, member: str, choice: RoleInput) -> None:
         """Roles change by decision after the founding period: open the propose form with
         the decision drafted (title, text and the role effect), to edit and save."""
         title, body, effect = role_draft(d.state, member, choice)
         self.notify(
-            "Roles change by a decision now (role-by-decision): the proposal is drafted for you.",
-            title="Needs a decision",
+            _("Roles change by a decision now ({rule}): the proposal is drafted for you.").format(
+                rule=R.ROLE_BY_DECISION
+            ),
+            title=_("Needs a decision"),
         )
 
         def propose(answer: TextInput | None) -> None:
@@ -159,10 +173,12 @@ class RosterMoves(_Screen):
             act = self.am.write(commands.propose, answer.title, answer.body, effects)
             if act is not None:
                 self.am.selected = act.ref
-                self.notify(f"proposed {answer.title!r}: open a round on it (o)")
+                self.notify(
+                    _("proposed {title}: open a round on it (o)").format(title=repr(answer.title))
+                )
 
         dialog = TextDialog(
-            "Propose the decision (drafted: edit, then ctrl+s)",
+            _("Propose the decision (drafted: edit, then ctrl+s)"),
             title=title,
             body=body,
             effects=effect,

@@ -12,7 +12,6 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import (
     Button,
-    Footer,
     Header,
     Input,
     Label,
@@ -26,6 +25,8 @@ from textual.widgets.option_list import Option
 
 from assemblymesh.errors import AssemblyMeshError, InviteError
 from assemblymesh.home import INVITE_PREFIX
+from assemblymesh.i18n import N_, _
+from assemblymesh.tui.footer import TranslatedFooter
 
 if TYPE_CHECKING:
     from assemblymesh.tui.app import AssemblyApp
@@ -60,7 +61,7 @@ def _field(widget: Widget, label: str) -> ComposeResult:
 
 
 class SetupScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("f1", "app.help", "Help")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("f1", "app.help", N_("Help"))]
 
     def __init__(self, known: list[bytes], problem: str = "") -> None:
         super().__init__(id="setup")
@@ -75,38 +76,44 @@ class SetupScreen(Screen[None]):
         yield Header(show_clock=False, icon="≡")
         with VerticalScroll(id="setup-body"):
             yield Static(
-                "Welcome to AssemblyMesh. Found a new assembly, or join one with the invite "
-                "code a member gave you. Everything stays on this computer until you sync.",
+                _(
+                    "Welcome to AssemblyMesh. Found a new assembly, or join one with the invite"
+                    " code a member gave you. Everything stays on this computer until you sync."
+                ),
                 markup=False,
             )
             yield Static(self.problem, id="setup-error", classes="error", markup=False)
             with TabbedContent(initial="open" if self.known else "found"):
                 if self.known:
-                    with TabPane("Open", id="open"):
-                        yield Label("Several assemblies live here; choose one:")
+                    with TabPane(_("Open"), id="open"):
+                        yield Label(_("Several assemblies live here; choose one:"))
                         yield OptionList(
                             *(Option(a.hex()[:16], id=a.hex()) for a in self.known),
                             id="known",
                         )
-                with TabPane("Found", id="found"), Vertical():
+                with TabPane(_("Found"), id="found"), Vertical():
                     yield from _field(
-                        Input(placeholder="Assembly name", id="found-name"), "Assembly name"
+                        Input(placeholder=_("Assembly name"), id="found-name"), _("Assembly name")
                     )
                     yield from _field(
-                        Input(placeholder="Your name", id="found-member"), "Your name"
+                        Input(placeholder=_("Your name"), id="found-member"), _("Your name")
                     )
                     yield from _field(
-                        Input(placeholder="Charter: what the assembly is for", id="charter"),
-                        "Charter",
+                        Input(placeholder=_("Charter: what the assembly is for"), id="charter"),
+                        _("Charter"),
                     )
-                    yield Button("Found the assembly", variant="primary", id="found-go")
-                with TabPane("Join", id="join"), Vertical():
+                    yield Button(_("Found the assembly"), variant="primary", id="found-go")
+                with TabPane(_("Join"), id="join"), Vertical():
                     # A text area: a code pasted over several lines arrives whole.
                     area = CodeArea(id="join-code", soft_wrap=True, tab_behavior="focus")
-                    yield from _field(area, "Invite code (am1:...), paste it here")
-                    yield from _field(Input(placeholder="Your name", id="join-member"), "Your name")
-                    yield Button("Join", variant="primary", id="join-go")
-        yield Footer()
+                    yield from _field(
+                        area, _("Invite code ({prefix}...), paste it here").format(prefix="am1:")
+                    )
+                    yield from _field(
+                        Input(placeholder=_("Your name"), id="join-member"), _("Your name")
+                    )
+                    yield Button(_("Join"), variant="primary", id="join-go")
+        yield TranslatedFooter()
 
     def on_mount(self) -> None:
         # The first field takes the keys: typing starts there, not in the app's bindings.
@@ -163,10 +170,10 @@ class SetupScreen(Screen[None]):
     def found(self) -> None:
         name, member = self._value("#found-name"), self._value("#found-member")
         if not name:
-            self._fail("Give the assembly a name.", "found-name")
+            self._fail(_("Give the assembly a name."), "found-name")
             return
         if not member:
-            self._fail("Give your name in the assembly.", "found-member")
+            self._fail(_("Give your name in the assembly."), "found-member")
             return
         try:
             local = self.am.home.create(
@@ -180,10 +187,10 @@ class SetupScreen(Screen[None]):
     def join(self) -> None:
         code, member = self._value("#join-code"), self._value("#join-member")
         if not code:
-            self._fail("Paste the invite code a member gave you.", "join-code")
+            self._fail(_("Paste the invite code a member gave you."), "join-code")
             return
         if not member:
-            self._fail("Give your name in the assembly.", "join-member")
+            self._fail(_("Give your name in the assembly."), "join-member")
             return
         try:
             local = self.am.home.join(code, member, new_id=self.am.new_id)

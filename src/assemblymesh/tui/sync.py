@@ -12,12 +12,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, ProgressBar, Static
+from textual.widgets import DataTable, Header, Label, ProgressBar, Static
 
 from assemblymesh.errors import AssemblyMeshError
 from assemblymesh.home import DEFAULT_PORT, parse_address
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.dialogs import AddressDialog
+from assemblymesh.tui.footer import TranslatedFooter
 from assemblymesh.tui.messages import PeersChanged, SyncProgressed
 from assemblymesh.tui.peers import PeerInfo, SyncProgress
 from assemblymesh.tui.qr import qr_lines
@@ -27,10 +29,10 @@ from assemblymesh.tui.view import Digest, ago
 class SyncScreen(AssemblyScreen):
     MODE = "sync"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("i", "invite", "Invite someone"),
-        Binding("a", "add_peer", "Add a peer"),
-        Binding("s", "sync_chosen", "Sync now"),
-        Binding("S", "sync_all", "Sync all"),
+        Binding("i", "invite", N_("Invite someone")),
+        Binding("a", "add_peer", N_("Add a peer")),
+        Binding("s", "sync_chosen", N_("Sync now")),
+        Binding("S", "sync_all", N_("Sync all")),
     ]
     WHY_WIDTH = 40  # the table's cut of a refusal reason; the line under it has it whole
 
@@ -47,8 +49,9 @@ class SyncScreen(AssemblyScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#peer-table", DataTable)
-        table.add_columns("Peer", "Via", "State", "Last sync", "In", "Out", "Refused", "Why")
-        table.border_title = "Peers (LAN, mesh, static)"
+        columns = (_("Peer"), _("Via"), _("State"), _("Last sync"), _("In"), _("Out"))
+        table.add_columns(*columns, _("Refused"), _("Why"))
+        table.border_title = _("Peers (LAN, mesh, static)")
         self._draw_peers()
         self._draw_progress(self.am.progress)
 
@@ -58,15 +61,20 @@ class SyncScreen(AssemblyScreen):
             return
         summary = local.record_summary()
         text = Text()
-        text.append("This node: ", style="bold")
-        text.append(f"assembly {local.assembly_id.hex()[:12]}, device {local.device_id[:12]}\n")
+        text.append(_("This node:") + " ", style="bold")
         text.append(
-            f"{summary.changes} changes stored, "
-            f"{summary.pending} waiting for earlier ones, "
-            f"digest {summary.digest[:12]}"
+            _("assembly {assembly}, device {device}").format(
+                assembly=local.assembly_id.hex()[:12], device=local.device_id[:12]
+            )
+            + "\n"
+        )
+        text.append(
+            _(
+                "{changes} changes stored, {pending} waiting for earlier ones, digest {digest}"
+            ).format(changes=summary.changes, pending=summary.pending, digest=summary.digest[:12])
         )
         if not digest.admitted():
-            text.append("\nNot admitted yet: connect to a member to complete your join.")
+            text.append("\n" + _("Not admitted yet: connect to a member to complete your join."))
         if self.am.network_note:
             text.append(f"\n{self.am.network_note}", style="bold")
         self.query_one("#node", Static).update(text)
@@ -88,7 +96,7 @@ class SyncScreen(AssemblyScreen):
                 _cut(peer.reason, self.WHY_WIDTH),
             )
         if not self.am.peers:
-            table.add_row("no peers seen yet (a adds one)", "", "", "", "", "", "", "")
+            table.add_row(_("no peers seen yet (a adds one)"), "", "", "", "", "", "", "")
         self._draw_detail()
 
     def chosen_peer(self) -> PeerInfo | None:
@@ -100,8 +108,13 @@ class SyncScreen(AssemblyScreen):
         detail = self.query_one("#peer-detail", Static)
         detail.display = peer is not None and bool(peer.reason)
         if peer is not None and peer.reason:
-            times = "once" if peer.refusals == 1 else f"{peer.refusals} times"
-            detail.update(f"{peer.name} was refused {times}, the last because: {peer.reason}")
+            detail.update(
+                ngettext(
+                    "{name} was refused once, the last because: {reason}",
+                    "{name} was refused {count} times, the last because: {reason}",
+                    peer.refusals,
+                ).format(name=peer.name, count=peer.refusals, reason=peer.reason)
+            )
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._draw_detail()
@@ -134,11 +147,18 @@ class SyncScreen(AssemblyScreen):
     def action_sync_chosen(self) -> None:
         peer = self.chosen_peer()
         if peer is None or peer.address is None:
-            what = "No peer is chosen" if peer is None else f"{peer.name} dialled in"
-            self.notify(
-                f"{what}: there is no address to sync with (S syncs with all, a adds one).",
-                severity="error",
+            said = (
+                _(
+                    "No peer is chosen: there is no address to sync with"
+                    " (S syncs with all, a adds one)."
+                )
+                if peer is None
+                else _(
+                    "{name} dialled in: there is no address to sync with"
+                    " (S syncs with all, a adds one)."
+                ).format(name=peer.name)
             )
+            self.notify(said, severity="error")
             return
         self._sync(peer.address)
 
@@ -147,22 +167,24 @@ class SyncScreen(AssemblyScreen):
 
     def _sync(self, address: tuple[str, int] | None) -> None:
         self.notify(
-            "syncing with " + ("every known peer" if address is None else peer_name(address))
+            _("syncing with every known peer")
+            if address is None
+            else _("syncing with {peer}").format(peer=peer_name(address))
         )
         self.run_worker(self._tell_all(self.am.peer_source.sync_now(address)), group="peers")
 
     async def _tell(self, outcome: Awaitable[str]) -> None:
         try:
-            self.notify(await outcome, title="Peers")
+            self.notify(await outcome, title=_("Peers"))
         except AssemblyMeshError as exc:
-            self.notify(str(exc), title="Peers", severity="error")
+            self.notify(str(exc), title=_("Peers"), severity="error")
 
     async def _tell_all(self, outcomes: Awaitable[list[str]]) -> None:
         try:
             lines = await outcomes
         except AssemblyMeshError as exc:
             lines = [str(exc)]
-        self.notify("\n".join(lines), title="Sync now", timeout=10)
+        self.notify("\n".join(lines), title=_("Sync now"), timeout=10)
 
     def action_invite(self) -> None:
         self.am.with_member_key(self._invite)  # an invite is signed by the member key
@@ -174,7 +196,7 @@ class SyncScreen(AssemblyScreen):
         try:
             code = local.issue_invite().encode()
         except AssemblyMeshError as exc:
-            self.notify(str(exc), title="No invite", severity="error")
+            self.notify(str(exc), title=_("No invite"), severity="error")
             return
         self.app.push_screen(InviteScreen(code))
 
@@ -220,21 +242,21 @@ class InviteScreen(Screen[None]):
     cover the QR code); ``z`` shows the QR code alone, as large as a scanner needs it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
-        Binding("c", "copy", "Copy code"),
-        Binding("z", "qr_only", "QR code alone"),
+        Binding("escape", "back", N_("Back")),
+        Binding("c", "copy", N_("Copy code")),
+        Binding("z", "qr_only", N_("QR code alone")),
     ]
 
-    ABOUT = (
+    ABOUT = N_(
         "One-time invite, valid 7 days. Give it to one person: they run "
-        "'assemblymesh join CODE' or choose Join in the app. z shows the QR code alone."
+        "'{command}' or choose Join in the app. z shows the QR code alone."
     )
 
     def __init__(self, code: str, copy: Copier = system_copy, about: str = "") -> None:
         super().__init__(id="invite")
         self.code = code
         self.copy = copy
-        self.about = about or self.ABOUT
+        self.about = about or _(self.ABOUT).format(command="assemblymesh join CODE")
         # Uppercase: the QR code's alphanumeric mode, a smaller code (read case-insensitively).
         self.qr = qr_lines(code.upper())
         self.compact_qr = qr_lines(code.upper(), compact=True)
@@ -246,7 +268,7 @@ class InviteScreen(Screen[None]):
             yield Static(self.about, id="invite-about", markup=False)
             yield Static(self.code, id="invite-code", markup=False)
             yield Static("\n".join(self.qr), id="qr", markup=False)
-        yield Footer()
+        yield TranslatedFooter()
 
     def on_mount(self) -> None:
         self._check_fit()
@@ -269,19 +291,21 @@ class InviteScreen(Screen[None]):
             self.say("")
             return
         small = self.compact_qr
-        note = (
-            f"Compact QR code, to fit this {size.width}x{size.height} terminal. If a scanner"
-            f" cannot read it, enlarge the terminal to {width}x{height} for the full-size one."
-        )
+        note = _(
+            "Compact QR code, to fit this {columns}x{rows} terminal. If a scanner"
+            " cannot read it, enlarge the terminal to {width}x{height} for the full-size one."
+        ).format(columns=size.width, rows=size.height, width=width, height=height)
         if size.width >= len(small[0]) and size.height >= len(small) + _lines(note, size.width):
             qr.update("\n".join(small))
             self.say(note)
             return
         qr.update("\n".join(self.qr))
         self.say(
-            f"The QR code needs {width}x{height} characters; this terminal is "
-            f"{size.width}x{size.height}. Enlarge it (or use a smaller font), or give "
-            "the code as text (z goes back to it)."
+            _(
+                "The QR code needs {width}x{height} characters; this terminal is"
+                " {columns}x{rows}. Enlarge it (or use a smaller font), or give"
+                " the code as text (z goes back to it)."
+            ).format(width=width, height=height, columns=size.width, rows=size.height)
         )
 
     def say(self, note: str) -> None:
@@ -301,11 +325,13 @@ class InviteScreen(Screen[None]):
 
     def action_copy(self) -> None:
         if self.copy(self.code):
-            self.say("The invite code is copied to the clipboard.")
+            self.say(_("The invite code is copied to the clipboard."))
             return
         # The terminal may still take it (OSC 52), but nothing tells us whether it did.
         self.app.copy_to_clipboard(self.code)
         self.say(
-            "No clipboard confirmed the copy: the code is shown here as text; select it "
-            "with the mouse (shift+drag in most terminals), or run 'assemblymesh invite'."
+            _(
+                "No clipboard confirmed the copy: the code is shown here as text; select it"
+                " with the mouse (shift+drag in most terminals), or run '{command}'."
+            ).format(command="assemblymesh invite")
         )

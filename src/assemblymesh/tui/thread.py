@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 
+from assemblymesh.i18n import N_, _
 from assemblymesh.model import Round, commands
 from assemblymesh.model import rules as R
 from assemblymesh.model.thread import Strand, ThreadEntry, thread_of
@@ -22,18 +23,33 @@ else:
     _Screen = object
 
 THREAD_BINDINGS: list[BindingType] = [
-    Binding("k", "ask", "Ask"),
-    Binding("r", "react", "React"),
-    Binding("y", "answer", "Answer"),
+    Binding("k", "ask", N_("Ask")),
+    Binding("r", "react", N_("React")),
+    Binding("y", "answer", N_("Answer")),
 ]
-MARKS: dict[str, str] = {R.QUESTION: "Q", R.REACTION: "R", R.ANSWER: "A"}
+# TRANSLATORS: Q, R and A number the thread's questions, reactions and answers (Q1, R2).
+MARKS: dict[str, str] = {R.QUESTION: N_("Q"), R.REACTION: N_("R"), R.ANSWER: N_("A")}
+RECORDED: dict[str, str] = {
+    R.QUESTION: N_("question recorded"),
+    R.REACTION: N_("reaction recorded"),
+    R.ANSWER: N_("answer recorded"),
+}
+RECORDED_FOR: dict[str, str] = {
+    R.QUESTION: N_("question recorded for them"),
+    R.REACTION: N_("reaction recorded for them"),
+    R.ANSWER: N_("answer recorded for them"),
+}
 
 
 def who_said(d: Digest, c: ThreadEntry) -> str:
     """'Kofi', 'Sam (supporter)', 'Ama (recorded by Rosa)'."""
-    who = name_of(d.state, c.author) + (" (supporter)" if c.by_supporter else "")
+    who = name_of(d.state, c.author)
+    if c.by_supporter:
+        who = _("{name} (supporter)").format(name=who)
     if c.proxy:
-        who += f" (recorded by {name_of(d.state, c.recorded_by)})"
+        who = _("{name} (recorded by {recorder})").format(
+            name=who, recorder=name_of(d.state, c.recorded_by)
+        )
     return who
 
 
@@ -43,27 +59,28 @@ def numbered(strands: tuple[Strand, ...]) -> list[tuple[str, Strand]]:
     out = []
     for s in strands:
         counts[s.entry.kind] = counts.get(s.entry.kind, 0) + 1
-        out.append((f"{MARKS[s.entry.kind]}{counts[s.entry.kind]}", s))
+        out.append((f"{_(MARKS[s.entry.kind])}{counts[s.entry.kind]}", s))
     return out
 
 
 def thread_text(d: Digest, r: Round | None) -> Text:
     """The thread of ``r``, with a line saying which keys add to it."""
     if r is None:
-        return Text("No round yet: questions and reactions come once one opens.")
+        return Text(_("No round yet: questions and reactions come once one opens."))
     text = Text()
     for label, strand in numbered(thread_of(d.state.comments, r.id)):
         text.append(f"{label} ", style="bold")
-        text.append(f"{who_said(d, strand.entry)}: ", style="bold" if label[0] == "Q" else "")
+        question = strand.entry.kind == R.QUESTION
+        text.append(f"{who_said(d, strand.entry)}: ", style="bold" if question else "")
         text.append(f"{strand.entry.text}\n")
         for answer in strand.answers:
             text.append(f"   ↳ {who_said(d, answer)}: {answer.text}\n")
     if not text:
-        text.append("No questions or reactions yet.\n")
+        text.append(_("No questions or reactions yet.") + "\n")
     if r.phase in (R.QUESTIONS, R.REACTIONS):
-        text.append("k asks a question, r gives a reaction, y answers a question", style="dim")
+        text.append(_("k asks a question, r gives a reaction, y answers a question"), style="dim")
     elif r.phase == R.POSITIONS:
-        text.append("y answers a question until the round closes", style="dim")
+        text.append(_("y answers a question until the round closes"), style="dim")
     text.rstrip()
     return text
 
@@ -75,9 +92,9 @@ class ThreadMoves(_Screen):
 
     def _thread_round(self) -> tuple[Digest, Round] | None:
         d = self.am.digest
-        _, r = self.current()
+        _proposal, r = self.current()
         if d is None or r is None or r.phase == R.CLOSED:
-            self.notify("no open round here: a facilitator opens one (o)", severity="warning")
+            self.notify(_("no open round here: a facilitator opens one (o)"), severity="warning")
             return None
         return d, r
 
@@ -87,7 +104,7 @@ class ThreadMoves(_Screen):
             return []
         members = (d.state.members[m] for m in d.members)
         return [
-            (m.name + (" (supporter)" if m.supporter else ""), m.id)
+            (_("{name} (supporter)").format(name=m.name) if m.supporter else m.name, m.id)
             for m in members
             if m.id != d.me and m.current and m.has_standing(d.now_ms)
         ]
@@ -98,7 +115,8 @@ class ThreadMoves(_Screen):
         if self.am.write(
             commands.comment, r.id, kind, answer.text, answer.parent, answer.for_member
         ):
-            self.notify(f"{kind} recorded" + (" for them" if answer.for_member else ""))
+            recorded = RECORDED_FOR if answer.for_member else RECORDED
+            self.notify(_(recorded[kind]))
 
     def _comment(self, kind: str) -> None:
         got = self._thread_round()
@@ -107,13 +125,17 @@ class ThreadMoves(_Screen):
         d, r = got
         if r.phase not in (R.QUESTIONS, R.REACTIONS):
             self.notify(
-                f"the round is in {d.words.phase(r.phase)}: questions and reactions came before",
-                title="Not now",
+                _("the round is in {phase}: questions and reactions came before").format(
+                    phase=d.words.phase(r.phase)
+                ),
+                title=_("Not now"),
                 severity="warning",
             )
             return
         title = name_of_round(d, r)
-        heading = f"A question on {title!r}" if kind == R.QUESTION else f"A reaction to {title!r}"
+        heading = (
+            _("A question on {title}") if kind == R.QUESTION else _("A reaction to {title}")
+        ).format(title=repr(title))
         dialog = CommentDialog(heading, on_behalf=self._on_behalf(d))
         self.app.push_screen(dialog, callback=lambda answer: self._post(r, kind, answer))
 
@@ -131,7 +153,7 @@ class ThreadMoves(_Screen):
         strands = numbered(thread_of(d.state.comments, r.id))
         questions = [(label, s) for label, s in strands if s.entry.kind == R.QUESTION]
         if not questions:
-            self.notify("no question to answer yet (k asks one)", severity="warning")
+            self.notify(_("no question to answer yet (k asks one)"), severity="warning")
             return
         # Unanswered questions first: those are what the room waits for.
         questions.sort(key=lambda item: bool(item[1].answers))
@@ -140,7 +162,7 @@ class ThreadMoves(_Screen):
             for label, s in questions
         ]
         dialog = CommentDialog(
-            f"An answer on {name_of_round(d, r)!r}",
+            _("An answer on {title}").format(title=repr(name_of_round(d, r))),
             questions=choices,
             on_behalf=self._on_behalf(d),
         )

@@ -7,12 +7,14 @@ widgets only page through these lists.
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from rich.cells import cell_len, set_cell_size
+
+from assemblymesh.i18n import N_, _, format_date, format_datetime, ngettext
 from assemblymesh.model import (
     AssemblyState,
     AuditEntry,
@@ -43,29 +45,37 @@ STATE_ORDER: Final = (
 # What a meeting works on; a decision in cooling-off can still be returned by an objection.
 AGENDA_STATES: Final = frozenset({R.IN_ROUND, R.OPEN, R.RETURNED, R.ADOPTED_PENDING})
 STATE_LABELS: Final[Mapping[str, str]] = {
-    R.IN_ROUND: "in round",
-    R.OPEN: "open",
-    R.RETURNED: "returned",
-    R.ADOPTED_PENDING: "cooling-off",
-    R.ADOPTED: "adopted",
-    R.REJECTED: "rejected",
-    R.WITHDRAWN: "withdrawn",
+    R.IN_ROUND: N_("in round"),
+    R.OPEN: N_("open"),
+    R.RETURNED: N_("returned"),
+    R.ADOPTED_PENDING: N_("cooling-off"),
+    R.ADOPTED: N_("adopted"),
+    R.REJECTED: N_("rejected"),
+    R.WITHDRAWN: N_("withdrawn"),
 }
 # An adopted proposal whose decision has reached its review date, with no review round yet:
 # shown in place of "adopted" wherever proposals are listed.
-REVIEW_DUE_LABEL: Final = "review due"
+REVIEW_DUE_LABEL: Final = N_("review due")
 KIND_LABELS: Final[Mapping[str, str]] = {
-    R.CONSENT: "consent",
-    R.CONCERN: "concern",
-    R.STAND_ASIDE: "stand aside",
-    R.OBJECT: "OBJECT",
+    R.CONSENT: N_("consent"),
+    R.CONCERN: N_("concern"),
+    R.STAND_ASIDE: N_("stand aside"),
+    R.OBJECT: N_("OBJECT"),
 }
 OUTCOME_LABELS: Final[Mapping[str, str]] = {
-    R.OUTCOME_ADOPTED: "adopted",
-    R.OUTCOME_OBJECTIONS: "returned with objections",
-    R.OUTCOME_NO_QUORUM: "no quorum: back to open",
-    R.OUTCOME_WITHDRAWN: "withdrawn by the author",
+    R.OUTCOME_ADOPTED: N_("adopted"),
+    R.OUTCOME_OBJECTIONS: N_("returned with objections"),
+    R.OUTCOME_NO_QUORUM: N_("no quorum: back to open"),
+    R.OUTCOME_WITHDRAWN: N_("withdrawn by the author"),
 }
+
+
+def outcome_label(outcome: str | None, default: str | None = None) -> str:
+    """A round's outcome in the chosen language (``default``, else the id, if unknown)."""
+    label = OUTCOME_LABELS.get(outcome or "")
+    if label is None:
+        return default if default is not None else (outcome or "")
+    return _(label)
 
 
 # --- formatting ------------------------------------------------------------------------------
@@ -74,7 +84,7 @@ OUTCOME_LABELS: Final[Mapping[str, str]] = {
 def when(ms: int | None) -> str:
     if ms is None:
         return "-"
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M")
+    return format_datetime(ms)
 
 
 def span(ms: int) -> str:
@@ -84,12 +94,14 @@ def span(ms: int) -> str:
     hours, rest = divmod(rest, HOUR_MS)
     minutes, rest = divmod(rest, MINUTE_MS)
     if days:
-        return f"{days}d {hours}h"
+        # TRANSLATORS: a duration of days and hours, short: "2d 4h".
+        return _("{days}d {hours}h").format(days=days, hours=hours)
     if hours:
-        return f"{hours}h {minutes}m"
+        # TRANSLATORS: a duration of hours and minutes, short: "3h 10m".
+        return _("{hours}h {minutes}m").format(hours=hours, minutes=minutes)
     if minutes:
-        return f"{minutes}m"
-    return f"{rest // 1000}s"
+        return _("{minutes}m").format(minutes=minutes)
+    return _("{seconds}s").format(seconds=rest // 1000)
 
 
 def deadline_label(r: Round, now_ms: int) -> str:
@@ -97,21 +109,28 @@ def deadline_label(r: Round, now_ms: int) -> str:
     if r.deadline is None:
         return ""
     left = r.deadline - now_ms
-    rel = f"in {span(left)}" if left > 0 else f"passed {span(-left)} ago"
-    return f"deadline {when(r.deadline)} UTC ({rel})"
+    if left > 0:
+        return _("deadline {when} UTC (in {span})").format(when=when(r.deadline), span=span(left))
+    return _("deadline {when} UTC (passed {span} ago)").format(
+        when=when(r.deadline), span=span(-left)
+    )
 
 
 def ago(now_ms: int, ms: int | None) -> str:
     if ms is None:
-        return "never"
+        return _("never")
     if ms > now_ms:
-        return "just now"
-    return span(now_ms - ms) + " ago"
+        return _("just now")
+    return _("{span} ago").format(span=span(now_ms - ms))
 
 
 def clip(text: str, width: int) -> str:
+    """The first line of ``text`` in at most ``width`` terminal cells (a CJK character or an
+    emoji takes two), with "…" when something was cut."""
     line = text.splitlines()[0] if text else ""
-    return line if len(line) <= width and line == text else line[: width - 1] + "…"
+    if cell_len(line) <= width and line == text:
+        return line
+    return set_cell_size(line, width - 1) + "…"
 
 
 def name_of(state: AssemblyState, member: str | None) -> str:
@@ -128,10 +147,10 @@ def supporter_note(state: AssemblyState, member: str | None) -> str:
     if m is None or not m.supporter:
         return ""
     if m.standing_until is None:
-        return "supporter, no standing yet"
+        return _("supporter, no standing yet")
     if m.has_standing(state.now_ms):
-        return f"supporter, standing until {when(m.standing_until)[:10]}"
-    return "supporter, standing ended"
+        return _("supporter, standing until {day}").format(day=format_date(m.standing_until))
+    return _("supporter, standing ended")
 
 
 def member_label(state: AssemblyState, member: str | None) -> str:
@@ -140,7 +159,7 @@ def member_label(state: AssemblyState, member: str | None) -> str:
     note = supporter_note(state, member)
     m = state.members.get(member) if member is not None else None
     if not note and m is not None and m.deviceless and m.current:
-        note = "no device"
+        note = _("no device")
     return f"{name_of(state, member)} ({note})" if note else name_of(state, member)
 
 
@@ -159,9 +178,10 @@ def round_phases(r: Round) -> tuple[str, ...]:
     return (*r.shape.phases, R.CLOSED)
 
 
-def kind_label(state: AssemblyState, kind: str) -> str:
-    """A position kind in the assembly's words; the blocking kind stands out in capitals."""
-    label = Words(state.vocabulary).kind(kind)
+def kind_label(kind: str, state: AssemblyState | None = None) -> str:
+    """A position kind in the assembly's words (the default ones without ``state``), in the
+    chosen language; the blocking kind stands out in capitals."""
+    label = (Words(state.vocabulary) if state is not None else Words()).kind(kind)
     return label.upper() if kind == R.OBJECT else label
 
 
@@ -183,7 +203,7 @@ def version_diff(old: str | None, new: str) -> list[DiffLine]:
             continue
         tag = line[:1] if line[:1] in "+-@" else " "
         lines.append(DiffLine(tag, line[1:] if tag != "@" else line))
-    return lines or [DiffLine(" ", "(text unchanged)")]
+    return lines or [DiffLine(" ", _("(text unchanged)"))]
 
 
 # --- the digest ------------------------------------------------------------------------------
@@ -246,7 +266,9 @@ class Digest:
         count = len(self.due_for_review)
         if not count:
             return ""
-        return f"{count} decision{'s' if count != 1 else ''} due for review"
+        return ngettext(
+            "{count} decision due for review", "{count} decisions due for review", count
+        ).format(count=count)
 
     def deadline_reminder(self) -> str:
         """The line every screen shows while a round waiting for me nears or passes its
@@ -256,8 +278,16 @@ class Digest:
             return ""
         first = near[0]
         title = name_of_proposal(self.state, first.proposal)
-        more = f" (and {len(near) - 1} more)" if len(near) > 1 else ""
-        return f"{title!r} waits for your position: {deadline_label(first, self.now_ms)}{more}"
+        deadline = deadline_label(first, self.now_ms)
+        if len(near) > 1:
+            return ngettext(
+                "{title} waits for your position: {deadline} (and {count} more)",
+                "{title} waits for your position: {deadline} (and {count} more)",
+                len(near) - 1,
+            ).format(title=repr(title), deadline=deadline, count=len(near) - 1)
+        return _("{title} waits for your position: {deadline}").format(
+            title=repr(title), deadline=deadline
+        )
 
     def my_pending_rounds(self) -> list[Round]:
         """Open rounds, those still waiting for my position first."""
@@ -361,19 +391,19 @@ def outcome_changes(old: Digest, new: Digest) -> list[OutcomeChange]:
             continue
         title = name_of_proposal(new.state, r.proposal)
         if before.outcome != r.outcome:
-            now = OUTCOME_LABELS.get(r.outcome or "", r.outcome)
-            then = OUTCOME_LABELS.get(before.outcome or "", before.outcome)
-            text = (
-                f"{title}: the outcome is now {now} (was {then}):"
+            text = _(
+                "{title}: the outcome is now {now} (was {then}):"
                 " positions arrived from members out of range"
-            )
+            ).format(title=title, now=outcome_label(r.outcome), then=outcome_label(before.outcome))
             changes.append(OutcomeChange(text, in_record=False))
     for did, d in new.state.decisions.items():
         prior = old.state.decisions.get(did)
         if prior is not None and prior.status != d.status and d.status == R.DECISION_RETURNED:
             names = ", ".join(name_of(new.state, o.member) for o in d.late_objections)
             title = name_of_proposal(new.state, d.proposal)
-            text = f"{title}: the decision was returned by a late objection from {names}"
+            text = _("{title}: the decision was returned by a late objection from {names}").format(
+                title=title, names=names
+            )
             changes.append(OutcomeChange(text, in_record=True))
     return changes
 
@@ -385,8 +415,8 @@ def name_of_proposal(state: AssemblyState, proposal: str) -> str:
 
 def state_label(p: Proposal, due_for_review: frozenset[str] = frozenset()) -> str:
     if p.id in due_for_review:
-        return REVIEW_DUE_LABEL
-    return STATE_LABELS.get(p.state, p.state)
+        return _(REVIEW_DUE_LABEL)
+    return _(STATE_LABELS[p.state]) if p.state in STATE_LABELS else p.state
 
 
 def rows_for(
@@ -400,7 +430,8 @@ def rows_for(
         r = state.open_round_of(p.id)
         author = name_of(state, p.author)
         if state.members.get(p.author) is not None and state.members[p.author].supporter:
-            author += " (supporter)"  # the standing is on the proposal's own screen
+            # The standing is on the proposal's own screen.
+            author = _("{name} (supporter)").format(name=author)
         rows.append(
             (
                 p.id,
@@ -422,16 +453,21 @@ def open_round_refusal(d: Digest, p: Proposal) -> str | None:
     Only the cases the screens can explain better than the model's rule name: who may
     facilitate, and when an adopted decision reopens for review."""
     if not d.can_facilitate():
-        what = "a review round" if p.state == R.ADOPTED else "a round"
-        return f"Only a facilitator opens {what} (facilitator-only): you are not one now."
+        if p.state == R.ADOPTED:
+            return _(
+                "Only a facilitator opens a review round ({rule}): you are not one now."
+            ).format(rule="facilitator-only")
+        return _("Only a facilitator opens a round ({rule}): you are not one now.").format(
+            rule="facilitator-only"
+        )
     if p.state == R.ADOPTED and d.review_due_of(p) is None:
         dec = d.state.decisions.get(p.decision) if p.decision else None
         if dec is None or dec.status != R.IN_EFFECT:
-            return "This decision is not in effect: there is nothing to review yet."
-        return (
-            f"This decision is due for review on {when(dec.review_ts)}"
-            f" (in {span(dec.review_ts - d.now_ms)}): its review round opens from then."
-        )
+            return _("This decision is not in effect: there is nothing to review yet.")
+        return _(
+            "This decision is due for review on {when} (in {span}):"
+            " its review round opens from then."
+        ).format(when=when(dec.review_ts), span=span(dec.review_ts - d.now_ms))
     if p.state == R.ADOPTED_PENDING:
-        return "This decision is still in cooling-off: it can be reviewed once in effect."
+        return _("This decision is still in cooling-off: it can be reviewed once in effect.")
     return None

@@ -10,6 +10,9 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
 
+from assemblymesh.i18n import N_, _
+from assemblymesh.tui.bidi import display
+
 Row = tuple[str, tuple[str, ...]]  # (key, cells)
 
 
@@ -22,8 +25,8 @@ class PagedTable(DataTable[str | Text]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("right_square_bracket", "next_page", "Next page", show=False),
-        Binding("left_square_bracket", "previous_page", "Previous page", show=False),
+        Binding("right_square_bracket", "next_page", N_("Next page"), show=False),
+        Binding("left_square_bracket", "previous_page", N_("Previous page"), show=False),
     ]
 
     class Chosen(Message):
@@ -43,14 +46,14 @@ class PagedTable(DataTable[str | Text]):
         columns: Sequence[str],
         *,
         page_size: int = 30,  # about a screenful: a page turn re-renders this many rows
-        empty: str = "(none)",
+        empty: str | None = None,  # default: "(none)"
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
         self._column_names = tuple(columns)
         self.page_size = page_size
-        self.empty = empty
+        self.empty = empty if empty is not None else _("(none)")
         self._rows: list[Row] = []
         self.page = 0
         self._last_key: str | None = None
@@ -83,7 +86,7 @@ class PagedTable(DataTable[str | Text]):
         index = 0
         if keep is not None:
             # A linear scan of plain tuples: cheap next to a fold, and only run per fold.
-            for i, (key, _) in enumerate(self._rows):
+            for i, (key, _cells) in enumerate(self._rows):
                 if key == keep:
                     index = i
                     break
@@ -100,8 +103,9 @@ class PagedTable(DataTable[str | Text]):
         if chunk:
             for key, cells in chunk:
                 # Text, not str: a str cell is parsed as markup, which costs on every page
-                # and would eat "[y]es" in a title a member typed.
-                self.add_row(*(Text(c, no_wrap=True, end="") for c in cells), key=key)
+                # and would eat "[y]es" in a title a member typed. Right-to-left script is
+                # put in display order here, for every table.
+                self.add_row(*(Text(display(c), no_wrap=True, end="") for c in cells), key=key)
             self.move_cursor(row=max(0, min(row, len(chunk) - 1)), animate=False)
         else:
             # The note goes in the widest column: a long first cell would widen a narrow one.
@@ -115,7 +119,9 @@ class PagedTable(DataTable[str | Text]):
         if self.total > self.page_size:
             first = self.page * self.page_size + 1
             last = min(self.total, first + self.page_size - 1)
-            self.border_subtitle = f"{first}-{last} of {self.total}  [ ] pages"
+            self.border_subtitle = _("{first}-{last} of {total}  [ ] pages").format(
+                first=first, last=last, total=self.total
+            )
         else:
             self.border_subtitle = f"{self.total}"
 
