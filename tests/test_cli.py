@@ -142,7 +142,8 @@ def test_a_facilitator_records_a_position_for_a_member_without_a_device(
     sync(founded, ben)
     rnd = next(r for r in status(founded)["rounds"] if r["id"] == rid)
     assert rnd["positions"][ben_id] == {
-        "kind": "consent", "reason": "", "provisional": False, "late": False,
+        "kind": "consent", "kind_label": "consent", "reason": "", "provisional": False,
+        "late": False,
     }  # fmt: skip
 
 

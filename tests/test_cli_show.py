@@ -81,8 +81,9 @@ def test_show_a_proposal_with_every_version_and_its_rounds(founded: Path, tmp_pa
     ]  # fmt: skip
     assert data["versions"][0]["effects_text"] == ["rule:quorum=2"]
     assert data["rounds"] == [
-        {"id": rid, "version": 2, "phase": "closed", "outcome": "adopted", "decision": did}
-    ]
+        {"id": rid, "version": 2, "phase": "closed", "phase_label": "closed",
+         "outcome": "adopted", "decision": did}
+    ]  # fmt: skip
     text = run(founded, "show", pid[:6]).stdout
     assert "Proposal" in text and "Quiet hours" in text and "Version 2 by Amara" in text
     assert "later start" in text and "No drills after 10pm" in text

@@ -80,9 +80,13 @@ def test_a_refused_command_says_why_in_spanish_and_the_record_keeps_english(
     assert "يتجاوز الحدّ البالغ 100" in above and "assemblymesh fund propose-disbursement" in above
     # A mistyped effect is refused in the chosen language, naming the forms unchanged.
     bad = refused(rosa, "--lang", "es", "propose", "--title", "T", "--body", "B",
-                  "--effect", "grant-role:Kofi:treasurer:30")  # fmt: skip
-    assert "efecto 'grant-role:Kofi:treasurer:30': 'treasurer' no es ninguno de:" in bad
-    assert "facilitator" in bad
+                  "--effect", "rule:quorom=2")  # fmt: skip
+    assert "efecto 'rule:quorom=2': 'quorom' no es ninguno de:" in bad
+    assert "cooling-off-hours" in bad
+    # A role the assembly does not have is the fold's refusal, named, in the chosen language.
+    unknown = refused(rosa, "--lang", "es", "propose", "--title", "T", "--body", "B",
+                      "--effect", "grant-role:Kofi:treasurer:30")  # fmt: skip
+    assert "la asamblea no tiene el rol 'treasurer' (regla: role-exists)" in unknown
 
 
 def test_refusals_read_back_through_their_shapes() -> None:

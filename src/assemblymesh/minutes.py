@@ -18,6 +18,7 @@ from assemblymesh.i18n import N_, _, format_date, format_datetime
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import rules as R
 from assemblymesh.model.meetings import Meeting, agenda, meeting_decisions, minutes_hash
+from assemblymesh.model.vocabulary import Words
 
 # Marked for the catalogue: translate where shown, with ``_(KIND_LABELS[kind])``.
 KIND_LABELS = {
@@ -131,14 +132,15 @@ def markdown(state: AssemblyState, m: Meeting, current: str) -> str:
     """The minutes as Markdown."""
     text = minutes_text(m, current)
     present = [name_of(state, who) for who in m.attendance]
+    words = Words(state.vocabulary)
     lines = [
         "# " + (m.title or _("Meeting")),
         "",
         "- " + _("Date: {when}").format(when=when(m.starts)),
         "- " + _("Place: {place}").format(place=m.place or "-"),
-        "- " + _("Kind: {kind}").format(kind=_(KIND_LABELS[m.kind])),
-        "- " + _("Facilitator: {name}").format(name=name_of(state, m.facilitator)),
-        "- " + _("Note-taker: {name}").format(name=name_of(state, m.note_taker)),
+        "- " + _("Kind: {kind}").format(kind=words.meeting_kind(m.kind)),
+        f"- {words.title(R.FACILITATOR)}: {name_of(state, m.facilitator)}",
+        f"- {words.title(R.NOTE_TAKER)}: {name_of(state, m.note_taker)}",
         "- "
         + _("Present ({count}): {names}").format(
             count=len(present), names=", ".join(present) or "-"

@@ -15,6 +15,7 @@ from assemblymesh.model import rules as R
 from assemblymesh.model.acts import Effect
 from assemblymesh.model.effect_text import effect_as_text
 from assemblymesh.model.thread import ThreadEntry, thread_of
+from assemblymesh.model.vocabulary import Words
 
 Item = Proposal | Round | Decision
 ITEM_KINDS = {"proposal": N_("a proposal"), "round": N_("a round"), "decision": N_("a decision")}
@@ -103,6 +104,7 @@ def proposal_data(state: AssemblyState, p: Proposal) -> dict[str, Any]:
                 "id": r.id,
                 "version": r.version,
                 "phase": r.phase,
+                "phase_label": Words(state.vocabulary).phase(r.phase),
                 "outcome": r.outcome,
                 "decision": r.decision,
             }
@@ -116,6 +118,7 @@ def _position(state: AssemblyState, pos: Position) -> dict[str, Any]:
         "member": pos.member,
         "name": _name(state, pos.member),
         "kind": pos.kind,
+        "kind_label": Words(state.vocabulary).kind(pos.kind),
         "reason": pos.reason,
         "provisional": pos.provisional,
         "advisory": pos.advisory,
@@ -138,6 +141,7 @@ def round_data(state: AssemblyState, r: Round) -> dict[str, Any]:
         "title": p.title if p is not None else None,
         "version": r.version,
         "phase": r.phase,
+        "phase_label": Words(state.vocabulary).phase(r.phase),
         "facilitator": r.facilitator,
         "facilitator_name": _name(state, r.facilitator),
         "opened_ts": r.opened_ts,
@@ -209,9 +213,11 @@ def _indented(text: str, prefix: str = "    ") -> list[str]:
     return [prefix + line for line in text.splitlines()] or [prefix + _("(empty)")]
 
 
-def proposal_lines(data: dict[str, Any]) -> list[str]:
+def proposal_lines(data: dict[str, Any], words: Words) -> list[str]:
     lines = [
-        _("Proposal {id}: {title}").format(id=data["id"][:8], title=data["title"]),
+        _("{proposal} {id}: {title}").format(
+            proposal=words.title("proposal"), id=data["id"][:8], title=data["title"]
+        ),
         "  "
         + _("state: {state}; put by {name}").format(state=data["state"], name=data["author_name"]),
     ]
@@ -225,11 +231,16 @@ def proposal_lines(data: dict[str, Any]) -> list[str]:
         lines.append(f"\n  {head}{note}")
         lines += _indented(v["body"])
         lines += ["    " + _("does: {effect}").format(effect=e) for e in v["effects_text"]]
-    lines.append("\n  " + _("Rounds ({count}):").format(count=len(data["rounds"])))
+    heading = _("{rounds} ({count}):").format(
+        rounds=words.title("rounds"), count=len(data["rounds"])
+    )
+    lines.append(f"\n  {heading}")
     for r in data["rounds"]:
         outcome = r["outcome"] or _("open")
         decision = "; " + _("decision {id}").format(id=r["decision"][:8]) if r["decision"] else ""
-        lines.append(f"    {r['id'][:8]}  v{r['version']}  {r['phase']:<10} {outcome}{decision}")
+        lines.append(
+            f"    {r['id'][:8]}  v{r['version']}  {r['phase_label']:<10} {outcome}{decision}"
+        )
     return lines
 
 
@@ -245,7 +256,7 @@ def _position_line(pos: dict[str, Any]) -> str:
     ]
     marked = f" [{', '.join(marks)}]" if marks else ""
     reason = f": {pos['reason']}" if pos["reason"] else ""
-    return f"    {pos['kind']:<8} {pos['name']}{marked}{reason}"
+    return f"    {pos['kind_label']:<8} {pos['name']}{marked}{reason}"
 
 
 _MARK = {R.QUESTION: "Q", R.REACTION: "R", R.ANSWER: "A"}
@@ -273,14 +284,17 @@ def thread_lines(thread: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def round_lines(data: dict[str, Any]) -> list[str]:
+def round_lines(data: dict[str, Any], words: Words) -> list[str]:
     lines = [
-        _("Round {id} on {title} (version {version})").format(
-            id=data["id"][:8], title=data["title"] or "?", version=data["version"]
+        _("{round} {id} on {title} (version {version})").format(
+            round=words.title("round"),
+            id=data["id"][:8],
+            title=data["title"] or "?",
+            version=data["version"],
         ),
         "  "
         + _("phase: {phase}; facilitator {name}; opened {when}").format(
-            phase=data["phase"], name=data["facilitator_name"], when=_when(data["opened_ts"])
+            phase=data["phase_label"], name=data["facilitator_name"], when=_when(data["opened_ts"])
         ),
         "\n  " + _("Positions ({count}):").format(count=len(data["positions"])),
     ]
@@ -309,7 +323,7 @@ def round_lines(data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def decision_lines(data: dict[str, Any]) -> list[str]:
+def decision_lines(data: dict[str, Any], words: Words) -> list[str]:
     lines = [
         _("Decision {id} on {title} (version {version})").format(
             id=data["id"][:8], title=data["title"] or "?", version=data["version"]
@@ -327,17 +341,20 @@ def decision_lines(data: dict[str, Any]) -> list[str]:
         lines.append("  " + _("statement:"))
         lines += _indented(data["statement"])
     lines += ["  " + _("does: {effect}").format(effect=e) for e in data["effects_text"]]
+    late = _("late {objection}: {position}")
     lines += [
-        "  " + _("late objection: {position}").format(position=_position_line(o).strip())
+        "  " + late.format(objection=words.term("objection"), position=_position_line(o).strip())
         for o in data["late_objections"]
     ]
     return lines
 
 
-def item_lines(data: dict[str, Any]) -> list[str]:
+def item_lines(data: dict[str, Any], words: Words | None = None) -> list[str]:
+    """``data`` for people, in the assembly's words (``words``, else the default ones)."""
+    words = words if words is not None else Words()
     kind = data["kind"]
     if kind == "proposal":
-        return proposal_lines(data)
+        return proposal_lines(data, words)
     if kind == "round":
-        return round_lines(data)
-    return decision_lines(data)
+        return round_lines(data, words)
+    return decision_lines(data, words)

@@ -43,7 +43,13 @@ from assemblymesh.model import (
 )
 from assemblymesh.model import rules as process
 from assemblymesh.model.acts import MAX_TEXT_LEN, AdmitSupporterEffect
-from assemblymesh.model.effect_text import EFFECT_HELP, ROLE_NAMES, effect_as_text, parse_effect
+from assemblymesh.model.effect_text import (
+    EFFECT_HELP,
+    effect_as_text,
+    parse_effect,
+    role_id,
+)
+from assemblymesh.model.vocabulary import Words
 from assemblymesh.utc import parse_utc
 
 POSITION_KINDS = {
@@ -52,6 +58,29 @@ POSITION_KINDS = {
     "stand-aside": process.STAND_ASIDE,
     "object": process.OBJECT,
 }
+
+
+def words_of(state: AssemblyState) -> Words:
+    """The assembly's words in the language in use."""
+    return Words(state.vocabulary)
+
+
+def position_kind(state: AssemblyState, text: str) -> str:
+    """The kind id ``text`` names: as the command line spells it, or the assembly's label."""
+    if text in POSITION_KINDS:
+        return POSITION_KINDS[text]
+    found = words_of(state).find_kind(text, process.POSITION_KINDS)
+    if found is None:
+        words = words_of(state)
+        kinds = ", ".join(
+            sorted({*POSITION_KINDS, *(words.kind(k) for k in process.POSITION_KINDS)})
+        )
+        raise UsageError(
+            _("{text!r} is not a position kind: give one of {kinds}").format(text=text, kinds=kinds)
+        )
+    return found
+
+
 DAY_MS = process.DAY_MS
 
 
@@ -508,8 +537,9 @@ def round_advance(
     with ctx.open() as local:
         at = parse_deadline(deadline, deadline_hours, local.clock())
         local.act(commands.advance_round, round_ref, at)
-        phase = local.state().find_round(round_ref).phase
-    click.echo(_("phase: {phase}").format(phase=phase))
+        state = local.state()
+        phase = state.find_round(round_ref).phase
+    click.echo(_("phase: {phase}").format(phase=words_of(state).phase(phase)))
 
 
 @round_.command(name="close")
@@ -539,9 +569,10 @@ def round_close(ctx: Context, round_ref: str, yes: bool, statement: str) -> None
         state = local.state()
         r = state.find_round(round_ref)
     proposal = state.proposals[r.proposal]
+    words = words_of(state)
     click.echo(
-        _("outcome: {outcome} (proposal is now {state})").format(
-            outcome=r.outcome, state=proposal.state
+        _("outcome: {outcome} ({proposal} is now {state})").format(
+            outcome=r.outcome, proposal=words.term("proposal"), state=proposal.state
         )
     )
     if r.decision is not None:
@@ -553,26 +584,35 @@ def round_close(ctx: Context, round_ref: str, yes: bool, statement: str) -> None
         )
     for objection in r.objections:
         name = state.members[objection.member].name if objection.member in state.members else "?"
-        click.echo(_("objection from {name}: {reason}").format(name=name, reason=objection.reason))
+        click.echo(
+            _("{objection} from {name}: {reason}").format(
+                objection=words.term("objection"), name=name, reason=objection.reason
+            )
+        )
 
 
 @main.command()
 @click.argument("round_ref", metavar="ROUND")
-@click.argument("kind", type=click.Choice(sorted(POSITION_KINDS)))
+@click.argument("kind", metavar="KIND")
 @click.option("--reason", default="", help="Why (required for object).")
 @click.option("--for", "for_member", help="Facilitator: record for a member without a device.")
 @pass_ctx
 def position(ctx: Context, round_ref: str, kind: str, reason: str, for_member: str | None) -> None:
-    """State your position in a round (you may change it until the round closes)."""
+    """State your position in a round (you may change it until the round closes).
+
+    KIND: consent, concern, stand-aside or object, or the assembly's word for one."""
     with ctx.open() as local:
+        state = local.state()
         member = None
         if for_member is not None:
-            member = local.state().find_member(for_member).id
-        local.act(commands.position, round_ref, POSITION_KINDS[kind], reason, member)
+            member = state.find_member(for_member).id
+        chosen = position_kind(state, kind)
+        local.act(commands.position, round_ref, chosen, reason, member)
+    label = words_of(state).kind(chosen)
     if member:
-        click.echo(_("{kind} recorded (provisional until confirmed)").format(kind=kind))
+        click.echo(_("{kind} recorded (provisional until confirmed)").format(kind=label))
     else:
-        click.echo(_("{kind} recorded").format(kind=kind))
+        click.echo(_("{kind} recorded").format(kind=label))
 
 
 @main.group()
@@ -582,21 +622,33 @@ def role() -> None:
 
 @role.command(name="grant")
 @click.argument("member")
-@click.argument("role_name", metavar="ROLE", type=click.Choice(sorted(ROLE_NAMES)))
+@click.argument("role_name", metavar="ROLE")
 @click.option("--term-days", type=click.IntRange(1, 730), default=90, show_default=True)
 @pass_ctx
 def role_grant(ctx: Context, member: str, role_name: str, term_days: int) -> None:
     """Founder, while founding: grant a role for a term. Afterwards roles change by a
     decision: propose one with --effect grant-role:MEMBER:ROLE:DAYS."""
     with ctx.open() as local:
-        m = local.state().find_member(member)
+        state = local.state()
+        m = state.find_member(member)
         term_end = local.clock() + term_days * DAY_MS
+        role_ = _role_named(state, role_name)
         effect = f"grant-role:{m.name}:{role_name}:{term_days}"
         with _role_by_decision(
             _("{member} as {role}").format(member=m.name, role=role_name), effect
         ):
-            local.act(commands.grant_role, m.id, ROLE_NAMES[role_name], term_end)
-    click.echo(_("{role} granted until {end}").format(role=role_name, end=when(term_end)))
+            local.act(commands.grant_role, m.id, role_, term_end)
+    click.echo(
+        _("{role} granted until {end}").format(role=words_of(state).role(role_), end=when(term_end))
+    )
+
+
+def _role_named(state: AssemblyState, text: str) -> str:
+    """The role ``text`` names (a usual one, or the assembly's own by id or label)."""
+    try:
+        return role_id(state, text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 @contextmanager
@@ -618,19 +670,21 @@ def _role_by_decision(title: str, effect: str) -> Iterator[None]:
 
 @role.command(name="end")
 @click.argument("member")
-@click.argument("role_name", metavar="ROLE", type=click.Choice(sorted(ROLE_NAMES)))
+@click.argument("role_name", metavar="ROLE")
 @pass_ctx
 def role_end(ctx: Context, member: str, role_name: str) -> None:
     """Step down from your own role (or, founder while founding, end another's). Otherwise
     a role ends by a decision: propose one with --effect end-role:MEMBER:ROLE."""
     with ctx.open() as local:
-        m = local.state().find_member(member)
+        state = local.state()
+        m = state.find_member(member)
+        role_ = _role_named(state, role_name)
         effect = f"end-role:{m.name}:{role_name}"
         with _role_by_decision(
             _("{member} steps down as {role}").format(member=m.name, role=role_name), effect
         ):
-            local.act(commands.end_role, m.id, ROLE_NAMES[role_name])
-    click.echo(_("{role} ended").format(role=role_name))
+            local.act(commands.end_role, m.id, role_)
+    click.echo(_("{role} ended").format(role=words_of(state).role(role_)))
 
 
 # --- supporters -----------------------------------------------------------------------
@@ -853,9 +907,28 @@ def status_data(local: LocalAssembly, state: AssemblyState) -> dict[str, Any]:
         **_practices_data(state),
         "epochs": _epochs_data(local, state),
         "metrics": _metrics_summary(state),
+        "vocabulary": vocabulary_data(state),
         "digest": record.digest,
         "changes": record.changes,
         "pending": record.pending,
+    }
+
+
+def vocabulary_data(state: AssemblyState) -> dict[str, Any]:
+    """The assembly's words in the language in use (term id -> label), what its decisions
+    named in each language, its own roles and the shape of the rounds it opens now."""
+    v = state.vocabulary
+    return {
+        "language": i18n.language(),
+        "labels": words_of(state).as_data(),
+        "decided": {lang: dict(labels) for lang, labels in v.labels.items()},
+        "roles": {
+            r.id: {"label": r.label, "max_term_days": r.max_term_days, "decision": r.decision}
+            for r in v.roles.values()
+        },
+        "phases": list(v.shape.phases),
+        "kinds": list(v.shape.kinds),
+        "reasoned": list(v.shape.reasoned),
     }
 
 
@@ -957,11 +1030,13 @@ def supporter_lines(supporters: list[dict[str, Any]]) -> list[str]:
 
 def _members_data(state: AssemblyState) -> list[dict[str, Any]]:
     now = state.now_ms
+    words = words_of(state)
     return [
         {
             "id": m.id,
             "name": m.name,
             "roles": list(m.active_roles(now)),
+            "role_labels": [words.role(r) for r in m.active_roles(now)],
             "founder": m.is_founder,
             "joined": m.joined_ts,
             "supporter": m.supporter,
@@ -1016,11 +1091,15 @@ def _round_data(state: AssemblyState, r: Round) -> dict[str, Any]:
     from assemblymesh.show import thread_data
 
     waiting = queries.waiting_on(state, r)
+    words = words_of(state)
     return {
         "id": r.id,
         "proposal": r.proposal,
         "version": r.version,
         "phase": r.phase,
+        "phase_label": words.phase(r.phase),
+        "phases": list(r.shape.phases),
+        "kinds": list(r.shape.kinds),
         "facilitator": r.facilitator,
         "outcome": r.outcome,
         "deadline": r.deadline,
@@ -1029,6 +1108,7 @@ def _round_data(state: AssemblyState, r: Round) -> dict[str, Any]:
         "positions": {
             m: {
                 "kind": p.kind,
+                "kind_label": words.kind(p.kind),
                 "reason": p.reason,
                 "provisional": p.provisional,
                 "late": p.late,
@@ -1045,7 +1125,7 @@ def _echo_participants(data: dict[str, Any]) -> None:
     members = [m for m in people if m["removed"] is None]
     click.echo("\n" + _("Members ({count}):").format(count=len(members)))
     for m in members:
-        roles = ", ".join(m["roles"]) or "-"
+        roles = ", ".join(m["role_labels"]) or "-"
         device = "  " + _("(no device: a facilitator records for them)") if m["deviceless"] else ""
         click.echo(f"  {m['name']:<20} {short(m['id'])}  {roles}{device}")
     removed = [m for m in people if m["removed"] is not None]
@@ -1106,22 +1186,26 @@ def deadline_text(deadline: int, now_ms: int) -> str:
     return _("deadline in {hours} h ({when})").format(hours=hours, when=when(deadline))
 
 
-def _echo_record(data: dict[str, Any]) -> None:
+def _echo_record(data: dict[str, Any], words: Words) -> None:
     """Proposals with what their decisions would do, open rounds, decisions and reviews."""
-    click.echo("\n" + _("Proposals ({count}):").format(count=len(data["proposals"])))
+    heading = _("{proposals} ({count}):")
+    click.echo(
+        "\n" + heading.format(proposals=words.title("proposals"), count=len(data["proposals"]))
+    )
     for p in data["proposals"]:
         click.echo(f"  {short(p['id'])}  {p['state']:<16} v{p['version']}  {p['title']}")
         for effect in p["effects_text"]:
             click.echo(" " * 12 + _("does: {effect}").format(effect=effect))
     open_rounds = [r for r in data["rounds"] if r["phase"] != process.CLOSED]
     titles = {p["id"]: p["title"] for p in data["proposals"]}
-    click.echo("\n" + _("Open rounds ({count}):").format(count=len(open_rounds)))
+    heading = _("Open {rounds} ({count}):")
+    click.echo("\n" + heading.format(rounds=words.term("rounds"), count=len(open_rounds)))
     for r in open_rounds:
         about = _("on {proposal}  positions: {count}").format(
             proposal=short(r["proposal"]) + " " + titles.get(r["proposal"], ""),
             count=len(r["positions"]),
         )
-        click.echo(f"  {short(r['id'])}  {r['phase']:<10} {about}")
+        click.echo(f"  {short(r['id'])}  {r['phase_label']:<10} {about}")
         _echo_round_extra(r)
     click.echo("\n" + _("Decisions ({count}):").format(count=len(data["decisions"])))
     for d in data["decisions"]:
@@ -1245,7 +1329,7 @@ def status(ctx: Context, as_json: bool) -> None:
         return
     _echo_head(data, state)
     _echo_participants(data)
-    _echo_record(data)
+    _echo_record(data, words_of(state))
     _echo_changed_since_close(data["changed_since_close"])
     _echo_practices(data)
     click.echo(
@@ -1275,7 +1359,7 @@ def show(ctx: Context, ref: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2, sort_keys=True))
         return
-    for line in item_lines(data):
+    for line in item_lines(data, words_of(state)):
         click.echo(line)
 
 
@@ -1335,12 +1419,35 @@ def rules(ctx: Context) -> None:
             ),
         ),
     ]
+    rows += _shape_rows(state)
     width = max(16, *(len(label) for label, _value in rows))
     for label, value in rows:
         click.echo(f"{label:<{width}} {value}")
     for change in state.rule_history:
         decision = _("(decision {decision})").format(decision=short(change.decision))
         click.echo(f"{when(change.ts)}  {change.rule}: {change.old} -> {change.new}  {decision}")
+
+
+def _shape_rows(state: AssemblyState) -> list[tuple[str, str]]:
+    """The phases and position kinds of rounds opened now, and the assembly's own roles."""
+    words = words_of(state)
+    shape = state.vocabulary.shape
+    kinds = _("{kinds} (with a reason: {reasoned})").format(
+        kinds=", ".join(words.kind(k) for k in shape.kinds),
+        reasoned=", ".join(words.kind(k) for k in shape.reasoned),
+    )
+    rows = [
+        (_("phases"), ", ".join(words.phase(p) for p in shape.phases)),
+        (_("position kinds"), kinds),
+    ]
+    for role in state.vocabulary.roles.values():
+        rows.append((
+            _("own role"),
+            _("{label} ({id}), terms of at most {days} days").format(
+                label=words.role(role.id), id=role.id, days=role.max_term_days
+            ),
+        ))  # fmt: skip
+    return rows
 
 
 # --- the user interface ---------------------------------------------------------------

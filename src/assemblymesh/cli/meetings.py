@@ -18,14 +18,7 @@ from assemblymesh.cli import Context, pass_ctx, short
 from assemblymesh.errors import NotFoundError, UsageError
 from assemblymesh.home import LocalAssembly
 from assemblymesh.i18n import _, ngettext
-from assemblymesh.minutes import (
-    ITEM_LABELS,
-    KIND_LABELS,
-    OUTCOME_LABELS,
-    STATE_LABELS,
-    label,
-    when,
-)
+from assemblymesh.minutes import ITEM_LABELS, OUTCOME_LABELS, STATE_LABELS, label, when
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import meeting_commands as MC
 from assemblymesh.model import rules as R
@@ -42,6 +35,7 @@ from assemblymesh.model.meetings import (
     rotation,
     speaking_time,
 )
+from assemblymesh.model.vocabulary import Words
 from assemblymesh.utc import parse_utc
 
 STACKS = {"in-order": R.STACK_IN_ORDER, "new-in-meeting": R.STACK_MEETING, "new-ever": R.STACK_EVER}
@@ -87,6 +81,7 @@ def meeting_data(state: AssemblyState, m: Meeting) -> dict[str, Any]:
         "id": m.id,
         "title": m.title,
         "kind": m.kind,
+        "kind_label": Words(state.vocabulary).meeting_kind(m.kind),
         "state": m.state,
         "starts": m.starts,
         "place": m.place,
@@ -147,8 +142,8 @@ def status_line(state: AssemblyState) -> str | None:
     if m is None:
         return None
     fields = {
-        "title": m.title or m.kind, "when": when(m.starts), "place": m.place,
-        "facilitator": name(state, m.facilitator), "id": short(m.id),
+        "title": m.title or Words(state.vocabulary).meeting_kind(m.kind), "when": when(m.starts),
+        "place": m.place, "facilitator": name(state, m.facilitator), "id": short(m.id),
     }  # fmt: skip
     if m.sits and m.place:
         line = _(
@@ -208,11 +203,12 @@ def meeting_new(
                 "Scheduled {kind} meeting for {when}: {facilitator} facilitates, {note_taker}"
                 " takes notes."
             ).format(
-                kind=label(KIND_LABELS, m.kind), when=when(m.starts),
-            facilitator=name(state, m.facilitator),
+                kind=Words(state.vocabulary).meeting_kind(m.kind),
+                when=when(m.starts),
+                facilitator=name(state, m.facilitator),
                 note_taker=name(state, m.note_taker),
             )
-        )  # fmt: skip
+        )
         if m.stepped_back:
             back = ", ".join(name(state, b) for b in m.stepped_back)
             click.echo(_("Stepping back: {names} (and every supporter).").format(names=back))
@@ -234,9 +230,10 @@ def meeting_list(ctx: Context, as_json: bool) -> None:
         click.echo(
             _("No meetings yet: {command}").format(command="meeting new --date 'YYYY-MM-DD HH:MM'")
         )
+    words = Words(state.vocabulary)
     for m in meetings:
         click.echo(
-            f"{short(m.id)}  {when(m.starts)}  {label(KIND_LABELS, m.kind):<10}"
+            f"{short(m.id)}  {when(m.starts)}  {words.meeting_kind(m.kind):<10}"
             f" {label(STATE_LABELS, m.state):<10}"
             f" {name(state, m.facilitator):<14} {m.title}"
         )
@@ -263,18 +260,24 @@ def meeting_rotation(ctx: Context, kind: str) -> None:
 
 
 def _echo_meeting(state: AssemblyState, data: dict[str, Any]) -> None:
+    words = Words(state.vocabulary)
     click.echo(
-        (data["title"] or _("Meeting"))
-        + f"  [{short(data['id'])}]  {label(KIND_LABELS, data['kind'])},"
+        (data["title"] or _("Meeting")) + f"  [{short(data['id'])}]  {data['kind_label']},"
         f" {label(STATE_LABELS, data['state'])}"
     )
     click.echo(f"  {when(data['starts'])}  {data['place'] or ''}".rstrip())
     click.echo(
-        _("  facilitator {facilitator}, note-taker {note_taker}, queue {stack}").format(
-            facilitator=data["facilitator_name"], note_taker=data["note_taker_name"],
-            stack=STACK_NAMES[data["stack"]],
+        "  "
+        + _(
+            "{facilitator} {facilitator_name}, {note_taker} {note_taker_name}, queue {queue}"
+        ).format(
+            facilitator=words.role(R.FACILITATOR),
+            facilitator_name=data["facilitator_name"],
+            note_taker=words.role(R.NOTE_TAKER),
+            note_taker_name=data["note_taker_name"],
+            queue=STACK_NAMES[data["stack"]],
         )
-    )  # fmt: skip
+    )
     if data["stepped_back"]:
         back = ", ".join(name(state, b) for b in data["stepped_back"])
         click.echo(_("  stepping back: {names}").format(names=back))

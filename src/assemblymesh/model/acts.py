@@ -32,6 +32,7 @@ from typing import Any, ClassVar, Final, Self
 
 from assemblymesh.errors import IllegalMoveError
 from assemblymesh.model import rules
+from assemblymesh.model import vocabulary as V
 
 KEY_HEX_LEN: Final = 64
 SIGNATURE_HEX_LEN: Final = 128
@@ -415,6 +416,78 @@ class Seals(Spec):
         )
 
 
+class Ident(Spec):
+    """A term's, a role's or a language's id: lowercase ASCII as ``pattern`` allows."""
+
+    def __init__(self, pattern: Any = V.ID_PATTERN, what: str = "id", default: str = "") -> None:
+        self.pattern = pattern
+        self.what = what
+        if default:
+            self.default = default
+
+    def read(self, raw: Mapping[str, Any], key: str) -> str:
+        value = raw.get(key, None if self.default is dataclasses.MISSING else self.default)
+        if not isinstance(value, str) or not self.pattern.fullmatch(value):
+            raise _bad(f"field {key!r} must be a {self.what} like {self.pattern.pattern}")
+        return value
+
+    def describe(self) -> str:
+        default = f", default `{self.default}`" if isinstance(self.default, str) else ""
+        return f"{self.what} (`{self.pattern.pattern}`){default}"
+
+
+class Choices(Spec):
+    """A list of distinct values, each one of ``choices``."""
+
+    def __init__(self, choices: tuple[str, ...], default: tuple[str, ...] | None = None) -> None:
+        self.choices = choices
+        if default is not None:
+            self.default = default
+
+    def read(self, raw: Mapping[str, Any], key: str) -> tuple[str, ...]:
+        value = raw.get(key)
+        if value is None and self.default is not dataclasses.MISSING:
+            return tuple(self.default)
+        if not isinstance(value, list) or len(value) > len(self.choices):
+            raise _bad(f"field {key!r} must be a list of {', '.join(self.choices)}")
+        if not all(v in self.choices for v in value) or len(set(value)) != len(value):
+            raise _bad(f"field {key!r} must hold distinct values of {', '.join(self.choices)}")
+        return tuple(value)
+
+    def write(self, value: Any) -> Any:
+        return list(value)
+
+    def describe(self) -> str:
+        return "list of distinct values of " + ", ".join(f"`{c}`" for c in self.choices)
+
+
+class Labels(Spec):
+    """Term id -> label: 1 to ``MAX_LABELS`` one-line texts of at most ``MAX_LABEL_LEN``."""
+
+    def read(self, raw: Mapping[str, Any], key: str) -> dict[str, str]:
+        value = raw.get(key)
+        if not isinstance(value, Mapping) or not 1 <= len(value) <= V.MAX_LABELS:
+            raise _bad(f"field {key!r} must map 1 to {V.MAX_LABELS} term ids to labels")
+        out: dict[str, str] = {}
+        for term in value:
+            if not isinstance(term, str) or not V.ID_PATTERN.fullmatch(term):
+                raise _bad(f"field {key!r} must map term ids to labels")
+            label = Text(required=True, line=True).read(value, term)
+            if len(label) > V.MAX_LABEL_LEN:
+                raise _bad(f"a label is at most {V.MAX_LABEL_LEN} characters")
+            out[term] = label
+        return out
+
+    def write(self, value: Any) -> Any:
+        return dict(value)
+
+    def describe(self) -> str:
+        return (
+            f"map of 1 to {V.MAX_LABELS} term ids to labels (one line of text, at most"
+            f" {V.MAX_LABEL_LEN} characters)"
+        )
+
+
 def spec(s: Spec, key: str | None = None) -> Any:
     """A dataclass field read by ``s`` (from document key ``key``, default: the field name);
     an optional field takes its spec's default."""
@@ -455,7 +528,7 @@ class GrantRoleEffect(Effect):
     KIND = "grant_role"
     SUMMARY = "grant a role to a member for a term (days from when the decision takes effect)"
     member: str = spec(Hex(KEY_HEX_LEN, "member id"))
-    role: str = spec(Choice(rules.ROLES))
+    role: str = spec(Ident(what="role id"))
     term_days: int = spec(Int(minimum=1, maximum=rules.MAX_TERM_MS // rules.DAY_MS))
 
 
@@ -464,7 +537,7 @@ class EndRoleEffect(Effect):
     KIND = "end_role"
     SUMMARY = "end a member's role"
     member: str = spec(Hex(KEY_HEX_LEN, "member id"))
-    role: str = spec(Choice(rules.ROLES))
+    role: str = spec(Ident(what="role id"))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -591,6 +664,36 @@ class RotateSecretEffect(Effect):
     SUMMARY = "start a new epoch of the assembly secret, sealed to every remaining device"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WordsEffect(Effect):
+    KIND = "words"
+    SUMMARY = "name terms in the assembly's own words, for one language"
+    lang: str = spec(Ident(V.LANG_PATTERN, "language code", default="en"))
+    labels: dict[str, str] = spec(Labels())
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AddRoleEffect(Effect):
+    KIND = "add_role"
+    SUMMARY = "add a role of the assembly's own, with its label and its longest term"
+    role: str = spec(Ident(what="role id"))
+    label: str = spec(Text(required=True, line=True))
+    term_days: int = spec(Int(minimum=1, maximum=rules.MAX_TERM_MS // rules.DAY_MS))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoundShapeEffect(Effect):
+    KIND = "round_shape"
+    SUMMARY = "choose the phases of rounds opened from then on and the position kinds they take"
+    phases: tuple[str, ...] = spec(Choices(V.SHAPE_PHASES))
+    kinds: tuple[str, ...] = spec(Choices(rules.POSITION_KINDS))
+    reasoned: tuple[str, ...] = spec(Choices(rules.POSITION_KINDS, default=V.DEFAULT_REASONED))
+
+    @property
+    def shape(self) -> V.RoundShape:
+        return V.RoundShape(self.phases, self.kinds, self.reasoned)
+
+
 EFFECT_CLASSES: Final[tuple[type[Effect], ...]] = (
     GrantRoleEffect,
     EndRoleEffect,
@@ -607,6 +710,9 @@ EFFECT_CLASSES: Final[tuple[type[Effect], ...]] = (
     ShortenPartnershipEffect,
     RenewPartnershipEffect,
     RotateSecretEffect,
+    WordsEffect,
+    AddRoleEffect,
+    RoundShapeEffect,
 )
 EFFECT_KINDS: Final[Mapping[str, type[Effect]]] = {cls.KIND: cls for cls in EFFECT_CLASSES}
 MAX_EFFECTS: Final = 16
@@ -751,7 +857,7 @@ class GrantRole(Act):
     TYPE = "grant_role"
     WHO = rules.ROLE_AUTHORITY
     member: str = spec(MEMBER)
-    role: str = spec(Choice(rules.ROLES))
+    role: str = spec(Ident(what="role id"))
     term_end: int = spec(Int())
     decision: str | None = spec(Optional(REF))
 
@@ -761,7 +867,7 @@ class EndRole(Act):
     TYPE = "end_role"
     WHO = rules.ROLE_AUTHORITY + "; the holder themselves"
     member: str = spec(MEMBER)
-    role: str = spec(Choice(rules.ROLES))
+    role: str = spec(Ident(what="role id"))
     decision: str | None = spec(Optional(REF))
 
 
@@ -1233,6 +1339,7 @@ __all__ = [
     "AddAgendaItem",
     "AddDevice",
     "AddMember",
+    "AddRoleEffect",
     "Admit",
     "AdmitSupporterEffect",
     "AdvanceMeeting",
@@ -1276,6 +1383,7 @@ __all__ = [
     "ReorderAgenda",
     "RevokeDevice",
     "RotateSecretEffect",
+    "RoundShapeEffect",
     "ScheduleMeeting",
     "SealMinutes",
     "SealSecret",
@@ -1286,6 +1394,7 @@ __all__ = [
     "TakePosition",
     "UpdateMeeting",
     "Withdraw",
+    "WordsEffect",
     "act_ref",
     "as_int",
     "describe_fields",

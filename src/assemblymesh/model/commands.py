@@ -265,7 +265,7 @@ def advance_round(
     """Move a round to its next phase (questions -> reactions -> positions), setting a new
     ``deadline`` if given."""
     r = state.find_round(round_ref)
-    to = T.next_phase(r.phase)
+    to = T.next_phase(r.phase, r.shape.phases)
     act = A.AdvanceRound(
         id=stamp.act_id, ts=stamp.ts, seen=stamp.seen, round=r.id, to=to, deadline=deadline
     )

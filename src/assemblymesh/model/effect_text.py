@@ -10,6 +10,7 @@ from assemblymesh.errors import UsageError
 from assemblymesh.i18n import N_, _
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
+from assemblymesh.model import vocabulary as V
 from assemblymesh.model.state import AssemblyState
 from assemblymesh.utc import DAY_FORMAT, parse_utc
 
@@ -20,6 +21,7 @@ __all__ = [
     "RULE_UNITS",
     "effect_as_text",
     "parse_effect",
+    "role_id",
 ]
 
 ROLE_NAMES = {
@@ -40,7 +42,10 @@ EFFECT_HELP = N_(
     " fund-stewards:FUND:STEWARD+STEWARD:TERM-DAYS,"
     " establish-partnership:NAME:SUPPORTER+SUPPORTER:SUNSET:FUND:SKILL@MEMBER+...:PROVIDES"
     " (SUNSET YYYY-MM-DD or none, FUND or -, skills or -), shorten-partnership:NAME:YYYY-MM-DD,"
-    " renew-partnership:NAME:YYYY-MM-DD, rotate-secret."
+    " renew-partnership:NAME:YYYY-MM-DD, rotate-secret,"
+    " words:LANG:TERM=LABEL,TERM=LABEL (LANG defaults to en; TERM: proposal, round, objection,"
+    " a phase, a position kind, a role or a meeting kind), add-role:ID:LABEL:LONGEST-TERM-DAYS,"
+    " round-shape:PHASE+PHASE:KIND+KIND[:KIND+KIND needing a reason, default object]."
 )
 # The forms alone, for a hint beside a field where effects are typed.
 EFFECT_FORMS = EFFECT_HELP.split(": ", 1)[1]
@@ -58,6 +63,13 @@ RULE_UNITS = {
 def parse_effect(state: AssemblyState, text: str) -> A.Effect:
     """One ``--effect`` argument as the effect it names (members by name or id prefix)."""
     kind, _colon, rest = text.partition(":")
+    if kind == "words" and rest:
+        try:
+            return A.Effect.from_doc(_words_effect(state, rest).to_doc())
+        except ValueError as exc:
+            raise UsageError(
+                _("effect {effect!r}: {problem}").format(effect=text, problem=exc)
+            ) from exc
     parts = rest.split(":") if rest else []
     if kind in _FREE_TAIL and len(parts) > _FREE_TAIL[kind]:
         # The last field is free text (a purpose, what is provided): it may hold colons.
@@ -69,7 +81,7 @@ def parse_effect(state: AssemblyState, text: str) -> A.Effect:
             _("effect {effect!r} is not one of: {forms}").format(effect=text, forms=EFFECT_FORMS)
         )
     try:
-        return make(state, parts)
+        effect = make(state, parts)
     except KeyError as exc:
         raise UsageError(
             _("effect {effect!r}: {name} is not one of: {known}").format(
@@ -80,6 +92,8 @@ def parse_effect(state: AssemblyState, text: str) -> A.Effect:
         raise UsageError(
             _("effect {effect!r}: {problem}").format(effect=text, problem=exc)
         ) from exc
+    # Read back as another node would read it: what it could not read is never written.
+    return A.Effect.from_doc(effect.to_doc())
 
 
 def _known_names(kind: str) -> list[str]:
@@ -109,7 +123,21 @@ def effect_as_text(state: AssemblyState, effect: A.Effect) -> str:
         return f"remove:{who}"
     if isinstance(effect, A.RotateSecretEffect):
         return "rotate-secret"
-    return _practice_text(state, effect)
+    return _vocabulary_text(effect) or _practice_text(state, effect)
+
+
+def _vocabulary_text(effect: A.Effect) -> str:
+    """The text of an effect on the assembly's words, roles or rounds ('' for another)."""
+    if isinstance(effect, A.WordsEffect):
+        pairs = ",".join(f"{term}={label}" for term, label in effect.labels.items())
+        return f"words:{effect.lang}:{pairs}"
+    if isinstance(effect, A.AddRoleEffect):
+        return f"add-role:{effect.role}:{effect.label}:{effect.term_days}"
+    if isinstance(effect, A.RoundShapeEffect):
+        kinds = "+".join(k.replace("_", "-") for k in effect.kinds)
+        reasoned = "+".join(k.replace("_", "-") for k in effect.reasoned)
+        return f"round-shape:{'+'.join(effect.phases)}:{kinds}:{reasoned}"
+    return ""
 
 
 def _practice_text(state: AssemblyState, effect: A.Effect) -> str:
@@ -176,6 +204,65 @@ def _role_name(role: str) -> str:
     return next((name for name, value in ROLE_NAMES.items() if value == role), role)
 
 
+def role_id(state: AssemblyState, text: str) -> str:
+    """The role ``text`` names: a usual role, or one of the assembly's own by id or label.
+    An id the assembly lacks goes through, for the rule that refuses it to name itself."""
+    if text in ROLE_NAMES:
+        return ROLE_NAMES[text]
+    found = V.Words(state.vocabulary).find_role(text)
+    if found is not None:
+        return found
+    role = text.strip().lower().replace("-", "_")
+    if not V.ID_PATTERN.fullmatch(role):
+        raise ValueError(_("{text!r} is not a role").format(text=text))
+    return role
+
+
+def _term_id(state: AssemblyState, text: str) -> str:
+    term = text.strip().lower().replace("-", "_")
+    if term not in state.vocabulary.terms():
+        known = ", ".join(state.vocabulary.terms())
+        raise ValueError(
+            _("{text!r} is not a term (one of: {known})").format(text=text, known=known)
+        )
+    return term
+
+
+def _words_effect(state: AssemblyState, text: str) -> A.Effect:
+    """``words:[LANG:]TERM=LABEL,TERM=LABEL``: a label may hold colons, not commas."""
+    lang, _colon, pairs = text.partition(":")
+    if "=" in lang:
+        lang, pairs = "en", text
+    if not V.LANG_PATTERN.fullmatch(lang):
+        raise ValueError(_("{lang!r} is not a language code like es or pt_BR").format(lang=lang))
+    labels: dict[str, str] = {}
+    for pair in pairs.split(","):
+        term, sep, label = pair.partition("=")
+        if not sep or not label.strip():
+            raise ValueError(_("a label is TERM=LABEL, not {pair!r}").format(pair=pair))
+        labels[_term_id(state, term)] = label.strip()
+    return A.WordsEffect(lang=lang, labels=labels)
+
+
+def _ids(text: str, choices: tuple[str, ...]) -> tuple[str, ...]:
+    out = tuple(t.strip().lower().replace("-", "_") for t in text.split("+") if t.strip())
+    wrong = [t for t in out if t not in choices]
+    if wrong:
+        raise ValueError(
+            _("{text!r} is not one of: {known}").format(text=wrong[0], known=", ".join(choices))
+        )
+    return out
+
+
+def _round_shape(_state: AssemblyState, p: list[str]) -> A.Effect:
+    kinds = _ids(p[1], R.POSITION_KINDS)
+    return A.RoundShapeEffect(
+        phases=_ids(p[0], V.SHAPE_PHASES),
+        kinds=kinds,
+        reasoned=_ids(p[2], R.POSITION_KINDS) if len(p) > 2 else V.DEFAULT_REASONED,
+    )
+
+
 def _rule_effect(_state: AssemblyState, parts: list[str]) -> A.Effect:
     name, _equals, value = parts[0].partition("=")
     rule, unit = RULE_UNITS[name]
@@ -240,11 +327,16 @@ _FREE_TAIL = {"establish-fund": 8, "establish-partnership": 6, "disburse": 3}
 
 _EFFECT_PARSERS: dict[tuple[str, int], Callable[[AssemblyState, list[str]], A.Effect]] = {
     ("grant-role", 3): lambda s, p: A.GrantRoleEffect(
-        member=s.find_member(p[0]).id, role=ROLE_NAMES[p[1]], term_days=int(p[2])
+        member=s.find_member(p[0]).id, role=role_id(s, p[1]), term_days=int(p[2])
     ),
     ("end-role", 2): lambda s, p: A.EndRoleEffect(
-        member=s.find_member(p[0]).id, role=ROLE_NAMES[p[1]]
+        member=s.find_member(p[0]).id, role=role_id(s, p[1])
     ),
+    ("add-role", 3): lambda _s, p: A.AddRoleEffect(
+        role=p[0].strip().lower().replace("-", "_"), label=p[1].strip(), term_days=int(p[2])
+    ),
+    ("round-shape", 2): _round_shape,
+    ("round-shape", 3): _round_shape,
     ("rule", 1): _rule_effect,
     ("admit-supporter", 2): lambda s, p: A.AdmitSupporterEffect(
         member=s.find_member(p[0]).id, until=_date_ms(p[1])

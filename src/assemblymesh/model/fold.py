@@ -35,6 +35,7 @@ from assemblymesh.model import epochs as E
 from assemblymesh.model import library, meeting_fold
 from assemblymesh.model import rules as R
 from assemblymesh.model import tables as T
+from assemblymesh.model import vocabulary as V
 from assemblymesh.model.devices import Revocations, certifies, genuine_revocation, revocations
 from assemblymesh.model.devices import counts as device_counts
 from assemblymesh.model.fund_fold import SUPPORTER_FUND_ACTS, FundFolding, check_version_effects
@@ -265,6 +266,7 @@ class _Folder(FundFolding):
         self.partnerships: dict[str, Partnership] = {}
         self.epochs: tuple[E.Epoch, ...] = ()
         self.rotation: E.Rotation | None = None
+        self.vocabulary: V.Vocabulary = V.DEFAULT_VOCABULARY
 
     # --- entry and exit --------------------------------------------------------------------
 
@@ -292,6 +294,7 @@ class _Folder(FundFolding):
         f.partnerships = dict(state.partnerships)
         f.epochs = state.epochs
         f.rotation = state.rotation
+        f.vocabulary = state.vocabulary
         f.frozen_from = state
         return f
 
@@ -354,6 +357,7 @@ class _Folder(FundFolding):
             partnerships=dict(self.partnerships),
             epochs=self.epochs,
             rotation=self.rotation,
+            vocabulary=self.vocabulary,
         )
 
     def feed(self, item: Placed) -> None:
@@ -602,6 +606,7 @@ class _Folder(FundFolding):
         if m is not None and m.supporter:
             raise IllegalMoveError(R.SUPPORTER_NO_ROLE, f"{m.name} is a supporter")
         m = self._effect_member(e.member, supporter=False)
+        V.check_role(self.vocabulary, e.role, e.term_days)
         end = d.effective_ts + e.term_days * R.DAY_MS
         terms = _end_terms(m.roles, e.role, d.effective_ts)
         new = RoleTerm(e.role, d.effective_ts, end, d.decided_by, d.id)
@@ -654,6 +659,28 @@ class _Folder(FundFolding):
         self.members[m.id] = dataclasses.replace(m, removed_ts=d.effective_ts, roles=roles)
         self.rotation = E.due_after(self.rotation, d.effective_ts, "removal", d.decided_by)
         return f"{m.name} is no longer a participant"
+
+    def _effect_words(self, d: Decision, e: A.Effect) -> str:
+        assert isinstance(e, A.WordsEffect)
+        V.check_labels(self.vocabulary, e.labels)
+        self.vocabulary = V.with_labels(self.vocabulary, e.lang, e.labels)
+        named = ", ".join(f"{term}={label}" for term, label in e.labels.items())
+        return f"the assembly's words in {e.lang}: {named}"
+
+    def _effect_add_role(self, d: Decision, e: A.Effect) -> str:
+        assert isinstance(e, A.AddRoleEffect)
+        V.check_new_role(self.vocabulary, e.role)
+        role = V.CustomRole(e.role, e.label, e.term_days, d.id)
+        self.vocabulary = V.with_role(self.vocabulary, role)
+        return f"the assembly has a role {e.role} ({e.label}), terms of at most {e.term_days} days"
+
+    def _effect_round_shape(self, d: Decision, e: A.Effect) -> str:
+        assert isinstance(e, A.RoundShapeEffect)
+        V.check_shape(e.shape)
+        self.vocabulary = V.with_shape(self.vocabulary, e.shape)
+        return (
+            f"rounds opened from now go through {', '.join(e.phases)} and take {', '.join(e.kinds)}"
+        )
 
     def _effect_rotate_secret(self, d: Decision, e: A.Effect) -> str:
         assert isinstance(e, A.RotateSecretEffect)
@@ -851,6 +878,7 @@ class _Folder(FundFolding):
         assert isinstance(act, A.GrantRole)
         target = self._target_member(act.member)
         self._check_role_authority(ctx, act.decision)
+        V.check_role(self.vocabulary, act.role)
         self._check_term(ctx, act.term_end, "a role's term")
         if target.supporter:
             raise IllegalMoveError(R.SUPPORTER_NO_ROLE, f"{target.name} is a supporter")
@@ -877,6 +905,7 @@ class _Folder(FundFolding):
         assert isinstance(act, A.Propose)
         library.check_origin(self.library, act.origin)
         check_version_effects(act.effects)
+        check_vocabulary_effects(self.vocabulary, act.effects)
         first = Version(1, act.body, ctx.member, ctx.ts, "first version", ctx.ref, act.effects)
         self.proposals[ctx.ref] = Proposal(
             id=ctx.ref,
@@ -895,6 +924,7 @@ class _Folder(FundFolding):
         assert isinstance(act, A.Amend)
         p = self._proposal(act.proposal)
         check_version_effects(act.effects)
+        check_vocabulary_effects(self.vocabulary, act.effects)
         if ctx.member != p.author and not self.members[ctx.member].can_facilitate(ctx.ts):
             raise IllegalMoveError(
                 R.AUTHOR_OR_FACILITATOR, "only the author or a facilitator amends"
@@ -951,11 +981,12 @@ class _Folder(FundFolding):
             version=act.version,
             facilitator=ctx.member,
             opened_ts=ctx.ts,
-            phase=R.QUESTIONS,
+            phase=self.vocabulary.shape.phases[0],
             positions={},
             rules=self.assembly.rules,
             phase_ts=ctx.ts,
             deadline=act.deadline,
+            shape=self.vocabulary.shape,
         )
         self.proposals[p.id] = dataclasses.replace(p, state=state, rounds=(*p.rounds, ctx.ref))
         return f"opened a round on {p.title!r} v{act.version}"
@@ -965,7 +996,7 @@ class _Folder(FundFolding):
         assert isinstance(act, A.AdvanceRound)
         r = self._round(act.round)
         self._require_facilitator(ctx)
-        nxt = T.round_move(r.phase, A.AdvanceRound)
+        nxt = T.next_phase(r.phase, r.shape.phases)
         if act.to != nxt:
             raise IllegalMoveError(
                 R.ROUND_TRANSITION, f"the round is in {r.phase}; it cannot go to {act.to}"
@@ -983,6 +1014,7 @@ class _Folder(FundFolding):
         subject = ctx.member if act.for_member is None else self._resolve(act.for_member)
         proxy = subject != ctx.member
         self._check_position(ctx, act, subject, proxy)
+        _check_kind(r, act)
         new = Position(
             member=subject,
             kind=act.kind,
@@ -1011,8 +1043,6 @@ class _Folder(FundFolding):
                 raise IllegalMoveError(
                     R.SUPPORTER_MAY_NOT, f"{target.name} is a supporter: only members by proxy"
                 )
-        if act.kind == R.OBJECT and not act.reason.strip():
-            raise IllegalMoveError(R.OBJECTION_NEEDS_REASON, "an objection must give its reason")
 
     def _check_replaces(self, old: Position | None, new: Position, proxy: bool) -> None:
         if old is None:
@@ -1299,6 +1329,38 @@ def _revoked(device: str) -> IllegalMoveError:
     )
 
 
+def _check_kind(r: Round, act: A.TakePosition) -> None:
+    """The round takes positions of this kind, with a reason where its kind needs one."""
+    if act.kind not in r.shape.kinds:
+        raise IllegalMoveError(
+            R.KIND_IN_ROUND,
+            f"round {r.id[:8]} takes no {act.kind} (it takes {', '.join(r.shape.kinds)})",
+        )
+    if act.kind in r.shape.reasoned and not act.reason.strip():
+        if act.kind == R.OBJECT:
+            raise IllegalMoveError(R.OBJECTION_NEEDS_REASON, "an objection must give its reason")
+        raise IllegalMoveError(
+            R.OBJECTION_NEEDS_REASON, f"a position of kind {act.kind} must give its reason"
+        )
+
+
+def check_vocabulary_effects(vocabulary: V.Vocabulary, effects: tuple[A.Effect, ...]) -> None:
+    """A version's effects keep consent meaningful and name roles and terms that exist, the
+    roles the version adds itself included (effects run in their order)."""
+    for e in effects:
+        if isinstance(e, A.RoundShapeEffect):
+            V.check_shape(e.shape)
+        elif isinstance(e, A.AddRoleEffect):
+            V.check_new_role(vocabulary, e.role)
+            vocabulary = V.with_role(vocabulary, V.CustomRole(e.role, e.label, e.term_days, ""))
+        elif isinstance(e, A.WordsEffect):
+            V.check_labels(vocabulary, e.labels)
+        elif isinstance(e, A.GrantRoleEffect):
+            V.check_role(vocabulary, e.role, e.term_days)
+        elif isinstance(e, A.EndRoleEffect):
+            V.check_role(vocabulary, e.role)
+
+
 def _check_deadline(deadline: int | None, opened_ts: int) -> None:
     """A round's deadline, if any, is not before the round opened."""
     if deadline is not None and deadline < opened_ts:
@@ -1343,6 +1405,9 @@ _EFFECTS: Mapping[type[A.Effect], Callable[[_Folder, Decision, A.Effect], str]] 
     A.ShortenPartnershipEffect: _Folder._effect_move_sunset,
     A.RenewPartnershipEffect: _Folder._effect_move_sunset,
     A.RotateSecretEffect: _Folder._effect_rotate_secret,
+    A.WordsEffect: _Folder._effect_words,
+    A.AddRoleEffect: _Folder._effect_add_role,
+    A.RoundShapeEffect: _Folder._effect_round_shape,
 }
 
 # What a supporter with standing may write: propose, amend and withdraw its own proposals,

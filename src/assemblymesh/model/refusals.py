@@ -150,6 +150,19 @@ REFUSALS: Final = (
     N_("an answer names the question it answers"),
     N_("{parent} is not a question of this round"),
     N_("a {kind} answers nothing: no parent"),
+    # The assembly's own words and the shape of its rounds (model.vocabulary).
+    N_("a round must have its positions phase (positions)"),
+    N_("a blocking position kind ({kind}) must exist"),
+    N_("the blocking kind ({kind}) must give a reason"),
+    N_("phases go in their order (questions, reactions, positions), once"),
+    N_("a kind that gives a reason must exist"),
+    N_("the assembly has no role {role}"),
+    N_("a term as {role} runs at most {days} days"),
+    N_("{role} is already a term of the assembly"),
+    N_("an assembly has at most {count} own roles"),
+    N_("no term {term} to name"),
+    N_("round {round} takes no {kind} (it takes {kinds})"),
+    N_("a position of kind {kind} must give its reason"),
 )
 _REFUSALS = Shapes(REFUSALS)
 

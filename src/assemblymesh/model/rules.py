@@ -113,6 +113,14 @@ LIBRARY_ONCE: Final = "library-once"
 LIBRARY_BOUNDED: Final = "library-bounded"
 ORIGIN_IN_LIBRARY: Final = "origin-in-library"
 
+# The assembly's own words and the shape of its rounds (model.vocabulary): what keeps consent
+# meaningful whatever a decision renames or removes.
+BLOCKING_KIND_EXISTS: Final = "blocking-kind-exists"
+POSITIONS_PHASE: Final = "positions-phase-exists"
+KIND_IN_ROUND: Final = "position-kind-in-round"
+ROLE_EXISTS: Final = "role-exists"
+TERM_KNOWN: Final = "term-known"
+
 # --- roles -----------------------------------------------------------------------------------
 
 FACILITATOR: Final = "facilitator"

@@ -19,6 +19,7 @@ from assemblymesh.model.funds import Fund
 from assemblymesh.model.meetings import AgendaItem, Meeting
 from assemblymesh.model.partnerships import Partnership
 from assemblymesh.model.thread import ThreadEntry
+from assemblymesh.model.vocabulary import DEFAULT_SHAPE, DEFAULT_VOCABULARY, RoundShape, Vocabulary
 
 if TYPE_CHECKING:
     from assemblymesh.model.library import LibraryEntry
@@ -119,7 +120,9 @@ class Member:
         return self.counts(at_ms) and self.has_role(rules.FACILITATOR, at_ms)
 
     def active_roles(self, at_ms: int) -> tuple[str, ...]:
-        return tuple(r for r in rules.ROLES if self.has_role(r, at_ms))
+        """The roles held at ``at_ms``: the usual ones in their order, then the assembly's own."""
+        held = {t.role for t in self.roles if t.active_at(at_ms)}
+        return (*(r for r in rules.ROLES if r in held), *sorted(held - set(rules.ROLES)))
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,8 @@ class Round:
     decision: str | None = None
     statement: str = ""  # what was decided and why, as the facilitator wrote at close
     deadline: int | None = None  # informational closing time (ms); the facilitator closes
+    # The phases and position kinds the assembly had chosen when the round opened.
+    shape: RoundShape = DEFAULT_SHAPE
     # The outcome the facilitator's node counted at close (None: not said). It differs from
     # ``outcome`` when positions the facilitator had not received count in the fold.
     announced: str | None = None
@@ -325,6 +330,8 @@ class AssemblyState:
     # Epochs of the assembly secret (model.epochs), and the rotation due, if one is.
     epochs: tuple[Epoch, ...] = ()
     rotation: Rotation | None = None
+    # The assembly's own words, roles and round shape (model.vocabulary): labels live here only.
+    vocabulary: Vocabulary = DEFAULT_VOCABULARY
 
     # --- lookups ---------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from typing import Final
 from assemblymesh.errors import IllegalMoveError
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
+from assemblymesh.model import vocabulary as V
 
 # An event on a proposal or a decision: an act class, or a named event that is not an act.
 Event = type[A.Act] | str
@@ -118,9 +119,17 @@ def comment_move(phase: str, kind: str) -> None:
         )
 
 
-def next_phase(phase: str) -> str:
-    """The phase ``advance_round`` leads to from ``phase``; raise if there is none."""
-    return round_move(phase, A.AdvanceRound)
+def next_phase(phase: str, phases: tuple[str, ...] = V.DEFAULT_PHASES) -> str:
+    """The phase ``advance_round`` leads to from ``phase`` in a round going through
+    ``phases`` (the table's moves, for the default phases); raise if there is none."""
+    if phases == V.DEFAULT_PHASES:
+        return round_move(phase, A.AdvanceRound)
+    at = phases.index(phase) if phase in phases else len(phases)
+    if at + 1 >= len(phases):
+        raise IllegalMoveError(
+            R.ROUND_TRANSITION, f"a round in phase {phase!r} allows no {A.AdvanceRound.TYPE}"
+        )
+    return phases[at + 1]
 
 
 def proposal_move(state: str, event: Event) -> str:

@@ -419,7 +419,7 @@ class AssemblyApp(App[None]):
                 self._refusal_offered = True
                 self.offer_way_out(refusal)
         else:
-            roles = ", ".join(me.active_roles(d.now_ms))
+            roles = d.words.roles(me.active_roles(d.now_ms))
             self.sub_title = f"you: {me.name}" + (f" ({roles})" if roles else "")
         self._to_screen(StateFolded(d))
 

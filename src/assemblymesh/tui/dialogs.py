@@ -26,7 +26,7 @@ from assemblymesh.i18n import _
 from assemblymesh.model import rules as R
 from assemblymesh.model.acts import MAX_TEXT_LEN, Effect, text_problem
 from assemblymesh.model.effect_text import EFFECT_FORMS
-from assemblymesh.tui.view import KIND_LABELS
+from assemblymesh.model.vocabulary import Words
 
 
 def too_long(what: str, text: str) -> str | None:
@@ -91,18 +91,34 @@ class PositionDialog(Form[PositionInput]):
         Binding("ctrl+s", "submit", "Record"),
     ]
 
-    def __init__(self, heading: str, current: str | None = None, objection_only: bool = False):
+    def __init__(
+        self,
+        heading: str,
+        current: str | None = None,
+        objection_only: bool = False,
+        *,
+        words: Words | None = None,
+        kinds: tuple[str, ...] = R.POSITION_KINDS,
+        reasoned: tuple[str, ...] = (R.OBJECT,),
+    ):
         super().__init__()
         self.heading = heading
-        self.kinds = (R.OBJECT,) if objection_only else R.POSITION_KINDS
+        # The kinds the round takes, in the assembly's words.
+        self.words = words if words is not None else Words()
+        self.kinds = (R.OBJECT,) if objection_only else kinds
+        self.reasoned = reasoned
         self.current = current if current in self.kinds else self.kinds[0]
+
+    def label(self, kind: str) -> str:
+        label = self.words.kind(kind)
+        return label.upper() if kind == R.OBJECT else label
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.heading, classes="dialog-title", markup=False)
             with RadioSet(id="kind"):
                 for kind in self.kinds:
-                    yield RadioButton(KIND_LABELS[kind], value=kind == self.current, name=kind)
+                    yield RadioButton(self.label(kind), value=kind == self.current, name=kind)
             yield Input(placeholder="Reason (required to object)", id="reason")
             yield Static("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
@@ -120,8 +136,12 @@ class PositionDialog(Form[PositionInput]):
         kind = self.chosen_kind()
         reason = self.query_one("#reason", Input).value.strip()
         problem = too_long("reason", reason)
-        if kind == R.OBJECT and not reason:
-            problem = "An objection needs a reason."
+        if kind in self.reasoned and not reason:
+            problem = _("{kind} needs a reason.").format(kind=self.label(kind))
+            if kind == R.OBJECT:
+                problem = _("An {objection} needs a reason.").format(
+                    objection=self.words.term("objection")
+                )
         if problem is not None:
             self.query_one("#error", Static).update(problem)
             self.query_one("#reason", Input).focus()

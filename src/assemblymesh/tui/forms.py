@@ -13,8 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
 
 from assemblymesh.errors import UsageError
-from assemblymesh.model import rules as R
 from assemblymesh.model.acts import MAX_LINE_LEN
+from assemblymesh.model.vocabulary import Words
 from assemblymesh.tui.dialogs import Form, too_long
 from assemblymesh.utc import parse_utc
 
@@ -194,18 +194,21 @@ class RoleInput:
 class RoleDialog(_Form):
     """Grant a role for a term, or end one."""
 
-    def __init__(self, heading: str, held: Sequence[str] = ()) -> None:
+    def __init__(self, heading: str, held: Sequence[str] = (), words: Words | None = None) -> None:
         super().__init__()
         self.heading = heading
         self.held = tuple(held)
+        # Every role of the assembly, its own included, in its words.
+        self.words = words if words is not None else Words()
+        self.roles = self.words.vocabulary.role_ids()
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(self.heading, classes="dialog-title", markup=False)
             with RadioSet(id="role"):
-                for i, role in enumerate(R.ROLES):
+                for i, role in enumerate(self.roles):
                     held = " (holds it)" if role in self.held else ""
-                    yield RadioButton(role.replace("_", " ") + held, value=i == 0, name=role)
+                    yield RadioButton(self.words.role(role) + held, value=i == 0, name=role)
             with RadioSet(id="move"):
                 yield RadioButton("grant it for a term", value=True, name="grant")
                 yield RadioButton("end it", name="end")
@@ -226,7 +229,7 @@ class RoleDialog(_Form):
             self.problem("A term is 1 to 730 days.", "#days")
             return None
         days = int(days_text) if days_text.isdigit() else 0
-        return RoleInput(self._pressed("#role") or R.ROLES[0], grant, days)
+        return RoleInput(self._pressed("#role") or self.roles[0], grant, days)
 
 
 __all__ = [

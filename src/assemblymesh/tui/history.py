@@ -27,7 +27,9 @@ class HistoryScreen(AssemblyScreen):
         self.query_one("#hist-proposals", PagedTable).border_title = "Proposals"
 
     def show(self, digest: Digest) -> None:
-        self.query_one("#hist-proposals", PagedTable).set_rows(
+        table = self.query_one("#hist-proposals", PagedTable)
+        table.border_title = digest.words.title("proposals")
+        table.set_rows(
             [(k, (c[0], c[1], c[2])) for k, c in digest.proposal_rows], keep=self.am.selected
         )
         self._draw_loop()

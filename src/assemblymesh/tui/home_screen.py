@@ -69,7 +69,7 @@ class HomeScreen(AssemblyScreen):
             proposals = digest.state.proposals
             rows = tuple(r for r in digest.proposal_rows if proposals[r[0]].state == self.filter)
         label = "all" if self.filter == "all" else STATE_LABELS.get(self.filter, self.filter)
-        table.border_title = f"Proposals: {label}"
+        table.border_title = f"{digest.words.title('proposals')}: {label}"
         table.set_rows(rows, keep=self.am.selected)
 
     def _draw_side(self, digest: Digest) -> None:

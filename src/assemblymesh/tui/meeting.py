@@ -21,6 +21,7 @@ from assemblymesh.heard import unheard
 from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.model import Proposal, Round, commands, tables
 from assemblymesh.model import rules as R
+from assemblymesh.model.vocabulary import Words
 from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.dialogs import (
     CloseDialog,
@@ -85,6 +86,7 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
     # --- drawing -------------------------------------------------------------------------
 
     def show(self, digest: Digest) -> None:
+        self.query_one("#m-positions", DataTable).border_title = digest.words.title("positions")
         agenda = self.query_one("#agenda", PagedTable)
         rows = [(key, (cells[0], cells[1], cells[4])) for key, cells in digest.agenda_rows]
         selected = self.am.selected
@@ -139,7 +141,7 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
             else:
                 cells = (
                     member_label(d.state, member),
-                    kind_label(pos.kind),
+                    kind_label(pos.kind, d.state),
                     clip(pos.reason, 34),  # in full in the outcome panel
                     position_note(d.state, pos),
                 )
@@ -192,7 +194,7 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
 
         def go(deadline: int | None) -> None:
             if self.am.write(commands.open_round, p.id, None, deadline):
-                self.notify(opened_text(review, repr(p.title), deadline))
+                self.notify(opened_text(review, repr(p.title), deadline, d))
 
         if ask_deadline:
             heading = _("Open a round on {title}: its closing time").format(title=repr(p.title))
@@ -209,21 +211,22 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
         if r is None or r.phase == R.CLOSED:
             self.notify(_("no open round on this proposal (o opens one)"), severity="warning")
             return
-        nxt = tables.next_phase(r.phase) if r.phase != R.POSITIONS else ""
+        phases = r.shape.phases
+        nxt = tables.next_phase(r.phase, phases) if r.phase != phases[-1] else ""
+        label = d.words.phase(nxt) if nxt else ""
 
         def go(deadline: int | None) -> None:
             if self.am.write(commands.advance_round, r.id, deadline):
-                phase = tables.next_phase(r.phase)
                 self.notify(
                     _("moved to {phase} (closing {when} UTC)").format(
-                        phase=phase, when=when(deadline)
+                        phase=label, when=when(deadline)
                     )
                     if deadline is not None
-                    else _("moved to {phase}").format(phase=phase)
+                    else _("moved to {phase}").format(phase=label)
                 )
 
         if ask_deadline and nxt:
-            heading = _("Move to {phase}, with a new closing time").format(phase=nxt)
+            heading = _("Move to {phase}, with a new closing time").format(phase=label)
             self._with_deadline(heading, deadline_label(r, d.now_ms), go)
         else:
             go(None)
@@ -264,11 +267,16 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
             for_member = None if own else member
             if self.am.write(commands.position, r.id, answer.kind, answer.reason, for_member):
                 said = _("{name}: {kind}") if own else _("{name}: {kind} (provisional)")
-                self.notify(said.format(name=name, kind=kind_label(answer.kind)))
+                self.notify(said.format(name=name, kind=kind_label(answer.kind, d.state)))
 
-        self.app.push_screen(
-            PositionDialog(heading, current.kind if current else None), callback=record
+        dialog = PositionDialog(
+            heading,
+            current.kind if current else None,
+            words=d.words,
+            kinds=r.shape.kinds,
+            reasoned=r.shape.reasoned,
         )
+        self.app.push_screen(dialog, callback=record)
 
     def action_close_round(self) -> None:
         got = self._need()
@@ -352,21 +360,25 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
         self.app.push_screen(TextDialog(heading), callback=reject)
 
 
-def opened_text(review: bool, title: str, deadline: int | None) -> str:
-    """What the notice says once a round (or review round) is open, with its closing time."""
+def opened_text(review: bool, title: str, deadline: int | None, d: Digest | None = None) -> str:
+    """What the notice says once a round (or review round) is open, with its closing time
+    and the phase it opens in, in the assembly's words."""
+    words = d.words if d is not None else Words()
+    shape = d.state.vocabulary.shape if d is not None else None
+    phase = words.phase(shape.phases[0] if shape is not None else R.QUESTIONS)
     if deadline is None:
         said = (
-            _("review round opened on {title}: clarifying questions")
+            _("review {round} opened on {title}: {phase}")
             if review
-            else _("round opened on {title}: clarifying questions")
+            else _("{round} opened on {title}: {phase}")
         )
-        return said.format(title=title)
+        return said.format(round=words.term("round"), title=title, phase=phase)
     said = (
-        _("review round opened on {title} until {when} UTC: clarifying questions")
+        _("review {round} opened on {title} until {when} UTC: {phase}")
         if review
-        else _("round opened on {title} until {when} UTC: clarifying questions")
+        else _("{round} opened on {title} until {when} UTC: {phase}")
     )
-    return said.format(title=title, when=when(deadline))
+    return said.format(round=words.term("round"), title=title, when=when(deadline), phase=phase)
 
 
 def counted(positions: int, objections: int) -> str:

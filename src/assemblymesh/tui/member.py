@@ -51,18 +51,22 @@ class MemberScreen(AssemblyScreen):
         self.query_one("#all-proposals", PagedTable).border_title = _("Proposals")
 
     def show(self, digest: Digest) -> None:
+        words = digest.words
         rounds = self.query_one("#my-rounds", DataTable)
+        rounds.border_title = _("{rounds} waiting for me").format(rounds=words.title("rounds"))
+        self.query_one("#all-proposals", PagedTable).border_title = words.title("proposals")
         keep = rounds.cursor_row
         rounds.clear()
         for r in digest.my_pending_rounds():
             p = digest.state.proposals[r.proposal]
             mine = r.positions.get(digest.me)
-            label = "-" if mine is None else kind_label(mine.kind)
+            label = "-" if mine is None else kind_label(mine.kind, digest.state)
             if mine is not None and mine.provisional:
                 label = _("{kind} (provisional: confirm it)").format(kind=label)
             # Relative, so the column fits beside the others (the date is in the detail).
             deadline = closes_in(r, digest.now_ms)
-            rounds.add_row(p.title, deadline, label, r.phase, key=r.proposal)
+            phase = digest.words.phase(r.phase)
+            rounds.add_row(p.title, deadline, label, phase, key=r.proposal)
         if rounds.row_count:
             rounds.move_cursor(row=min(keep, rounds.row_count - 1), animate=False)
         table = self.query_one("#all-proposals", PagedTable)
@@ -84,7 +88,7 @@ class MemberScreen(AssemblyScreen):
             stating = r is not None and r.phase == R.POSITIONS
             status.append(_("none yet (s to state it)") if stating else _("none yet"))
         else:
-            kind = kind_label(mine.kind)
+            kind = kind_label(mine.kind, d.state)
             status.append(
                 _("{kind} ({reason})").format(kind=kind, reason=mine.reason)
                 if mine.reason
@@ -135,7 +139,9 @@ class MemberScreen(AssemblyScreen):
             late = True  # still in cooling-off: only an objection can be added
         elif r.phase != R.POSITIONS:
             self.notify(
-                _("the round is in {phase}: positions come later").format(phase=r.phase),
+                _("the round is in {phase}: positions come later").format(
+                    phase=d.words.phase(r.phase)
+                ),
                 title=_("Not yet"),
             )
             return
@@ -149,10 +155,19 @@ class MemberScreen(AssemblyScreen):
             if answer is not None and self.am.write(
                 commands.position, rid, answer.kind, answer.reason, None
             ):
-                self.notify(_("your position: {kind}").format(kind=kind_label(answer.kind)))
+                self.notify(
+                    _("your position: {kind}").format(kind=kind_label(answer.kind, d.state))
+                )
 
         self.app.push_screen(
-            PositionDialog(heading, mine.kind if mine else None, objection_only=late),
+            PositionDialog(
+                heading,
+                mine.kind if mine else None,
+                objection_only=late,
+                words=d.words,
+                kinds=r.shape.kinds,
+                reasoned=r.shape.reasoned,
+            ),
             callback=record,
         )
 

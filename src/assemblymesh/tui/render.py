@@ -7,31 +7,37 @@ from collections.abc import Sequence
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from assemblymesh.i18n import _
 from assemblymesh.model import AssemblyState, Decision, Position, Proposal, Round
 from assemblymesh.model import rules as R
 from assemblymesh.model.acts import (
+    AddRoleEffect,
     AdmitSupporterEffect,
     Effect,
     EndRoleEffect,
     EndSupporterEffect,
     GrantRoleEffect,
     RemoveMemberEffect,
+    RoundShapeEffect,
     SetRuleEffect,
+    WordsEffect,
 )
 from assemblymesh.model.queries import deadline_near, tally, waiting_on
 from assemblymesh.model.thread import ThreadEntry, thread_of
+from assemblymesh.model.vocabulary import Words
 from assemblymesh.tui.peers import PeerInfo
 from assemblymesh.tui.view import (
-    KIND_LABELS,
     OUTCOME_LABELS,
     Digest,
     ago,
     announced_change,
     deadline_label,
+    kind_label,
     member_label,
     name_of,
     name_of_proposal,
     phase_track,
+    round_phases,
     span,
     state_label,
     supporter_note,
@@ -99,11 +105,15 @@ def home_side(d: Digest, peers: list[PeerInfo], seen: Sequence[str] = ()) -> lis
 
     parts: list[RenderableType] = changed_lines(d, seen)
     parts += waiting_lines(d)
+    words = d.words
     rounds: list[RenderableType] = [
-        Text(f"{title(r.proposal)}: {r.phase}, {len(r.positions)} positions")
+        Text(f"{title(r.proposal)}: {words.phase(r.phase)}, {len(r.positions)} positions")
         for r in d.open_rounds[:8]
     ]
-    parts += _section(f"Open rounds ({len(d.open_rounds)})", rounds, "none")
+    heading_ = _("Open {rounds} ({count})").format(
+        rounds=words.term("rounds"), count=len(d.open_rounds)
+    )
+    parts += _section(heading_, rounds, "none")
     cooling: list[RenderableType] = [decision_line(d, dec) for dec in d.cooling_off[:6]]
     parts += _section(f"Cooling-off ({len(d.cooling_off)})", cooling, "none")
     recent: list[RenderableType] = [decision_line(d, dec) for dec in d.recent_decisions]
@@ -166,8 +176,14 @@ def proposal_header(d: Digest, p: Proposal, r: Round | None) -> Text:
             style="bold",
         )
     if r is not None:
-        text.append(f"\nround {r.id[:8]} on v{r.version}: ")
-        text.append(phase_track(r.phase), style="bold")
+        words = d.words
+        text.append(
+            "\n"
+            + _("{round} {id} on v{version}: ").format(
+                round=words.term("round"), id=r.id[:8], version=r.version
+            )
+        )
+        text.append(phase_track(r.phase, words, round_phases(r)), style="bold")
     else:
         text.append("\nno round yet")
     return text
@@ -250,11 +266,14 @@ def _open_round_text(d: Digest, r: Round) -> Text:
     if advisory:
         text.append(f"{advisory} advisory from supporters. ")
     if count.objections:
-        text.append(f"{len(count.objections)} objection(s) stand.", style="bold")
+        stand = _("{count} {objections} stand.").format(
+            count=len(count.objections), objections=d.words.term("objections")
+        )
+        text.append(stand, style="bold")
     for pos in r.positions.values():
         if pos.reason:
             who = name_of(state, pos.member)
-            kind = KIND_LABELS[pos.kind] + (", advisory" if pos.advisory else "")
+            kind = kind_label(pos.kind, state) + (", advisory" if pos.advisory else "")
             text.append(f"\n  - {who} ({kind}): {pos.reason}")
     _deadline_and_waiting(text, d, r)
     return text
@@ -277,7 +296,9 @@ def _decision_dates(text: Text, d: Digest, dec: Decision) -> None:
 def _reasons(text: Text, state: AssemblyState, r: Round) -> None:
     objections = [pos for pos in r.positions.values() if pos.kind == R.OBJECT]
     if objections:
-        text.append("Objections to integrate:\n", style="bold")
+        words = Words(state.vocabulary)
+        heading_ = _("{objections} to integrate:").format(objections=words.title("objections"))
+        text.append(heading_ + "\n", style="bold")
         for pos in objections:
             late = " (late)" if pos.late else ""
             advisory = " (supporter: advisory, does not block)" if pos.advisory else ""
@@ -288,7 +309,7 @@ def _reasons(text: Text, state: AssemblyState, r: Round) -> None:
         text.append("Reasons given:\n", style="bold")
         for pos in others:
             text.append(
-                f"  - {name_of(state, pos.member)} ({KIND_LABELS[pos.kind]}): {pos.reason}\n"
+                f"  - {name_of(state, pos.member)} ({kind_label(pos.kind, state)}): {pos.reason}\n"
             )
 
 
@@ -296,10 +317,11 @@ def effect_line(state: AssemblyState, effect: Effect) -> str:
     """An effect in words, as a decision will carry it out."""
     member = getattr(effect, "member", None)
     who = name_of(state, member) if isinstance(member, str) else ""
+    words = Words(state.vocabulary)
     if isinstance(effect, GrantRoleEffect):
-        return f"{who} becomes {effect.role} for {effect.term_days} days"
+        return f"{who} becomes {words.role(effect.role)} for {effect.term_days} days"
     if isinstance(effect, EndRoleEffect):
-        return f"{who} is no longer {effect.role}"
+        return f"{who} is no longer {words.role(effect.role)}"
     if isinstance(effect, SetRuleEffect):
         return f"rule {effect.rule} becomes {effect.value}"
     if isinstance(effect, AdmitSupporterEffect):
@@ -308,7 +330,25 @@ def effect_line(state: AssemblyState, effect: Effect) -> str:
         return f"supporter {who}'s standing ends"
     if isinstance(effect, RemoveMemberEffect):
         return f"{who} is removed"
-    return effect.KIND
+    return _vocabulary_effect_line(words, effect) or effect.KIND
+
+
+def _vocabulary_effect_line(words: Words, effect: Effect) -> str:
+    """An effect on the assembly's words, roles or rounds, in words ('' for another)."""
+    if isinstance(effect, WordsEffect):
+        named = ", ".join(f"{term} -> {label}" for term, label in effect.labels.items())
+        return _("the assembly's words in {lang}: {named}").format(lang=effect.lang, named=named)
+    if isinstance(effect, AddRoleEffect):
+        return _("a role of the assembly's own: {label}, terms of at most {days} days").format(
+            label=effect.label, days=effect.term_days
+        )
+    if isinstance(effect, RoundShapeEffect):
+        return _("{rounds} go through {phases} and take {kinds}").format(
+            rounds=words.term("rounds"),
+            phases=", ".join(words.phase(p) for p in effect.phases),
+            kinds=", ".join(words.kind(k) for k in effect.kinds),
+        )
+    return ""
 
 
 def consent_loop(d: Digest, p: Proposal) -> Group:
@@ -336,19 +376,27 @@ def _versions(state: AssemblyState, p: Proposal) -> list[RenderableType]:
 
 
 def _rounds(state: AssemblyState, p: Proposal) -> list[RenderableType]:
-    parts: list[RenderableType] = [heading(f"Rounds ({len(p.rounds)})")]
+    words = Words(state.vocabulary)
+    rounds = _("{rounds} ({count})").format(rounds=words.title("rounds"), count=len(p.rounds))
+    parts: list[RenderableType] = [heading(rounds)]
     for rid in p.rounds:
         r = state.rounds[rid]
-        outcome = OUTCOME_LABELS.get(r.outcome or "", r.phase)
+        outcome = OUTCOME_LABELS.get(r.outcome or "", words.phase(r.phase))
         parts.append(
             Text(
-                f"round {rid[:8]} on v{r.version}, opened {when(r.opened_ts)} by "
-                f"{name_of(state, r.facilitator)}: {outcome}",
+                _("{round} {id} on v{version}, opened {when} by {facilitator}: {outcome}").format(
+                    round=words.term("round"),
+                    id=rid[:8],
+                    version=r.version,
+                    when=when(r.opened_ts),
+                    facilitator=name_of(state, r.facilitator),
+                    outcome=outcome,
+                ),
                 style="bold",
             )
         )
         for pos in sorted(r.positions.values(), key=lambda x: name_of(state, x.member)):
-            line = Text(f"  {name_of(state, pos.member)}: {KIND_LABELS[pos.kind]}")
+            line = Text(f"  {name_of(state, pos.member)}: {kind_label(pos.kind, state)}")
             if pos.reason:
                 line.append(f" ({pos.reason})")
             note = position_note(state, pos)
@@ -385,7 +433,12 @@ def _decision(d: Digest, p: Proposal) -> list[RenderableType]:
         if dec.statement:
             parts.append(Text(f"statement: {dec.statement}"))
         for pos in dec.late_objections:
-            parts.append(Text(f"  late objection from {name_of(state, pos.member)}: {pos.reason}"))
+            late = _("late {objection} from {name}: {reason}").format(
+                objection=Words(state.vocabulary).term("objection"),
+                name=name_of(state, pos.member),
+                reason=pos.reason,
+            )
+            parts.append(Text(f"  {late}"))
         for e in state.effect_log:
             if e.ref == dec.id:
                 done = "done" if e.accepted else f"NOT APPLIED ({e.rule}: {e.detail})"

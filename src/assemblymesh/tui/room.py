@@ -38,6 +38,7 @@ from assemblymesh.model.meetings import (
     speaking_time,
     steps_back,
 )
+from assemblymesh.model.vocabulary import Words
 from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.draft import DraftScreen
 from assemblymesh.tui.room_forms import ChoiceForm, FormAnswer, FormField
@@ -90,16 +91,20 @@ def label(labels: dict[str, str], key: str) -> str:
 def meeting_header(state: AssemblyState, m: Meeting) -> str:
     """Two lines on the meeting: what, when, where, who, attendance and the queue's rule."""
     present = present_members(state, m)
+    words = Words(state.vocabulary)
     line = _("{title} ({kind}, {state})  {when} UTC").format(
         title=m.title or _("Meeting"),
-        kind=label(KIND_LABELS, m.kind),
+        kind=words.meeting_kind(m.kind),
         state=label(MEETING_STATE_LABELS, m.state),
         when=when(m.starts),
     )
     if m.place:
         line += "  " + m.place
-    roles = _("Facilitator {facilitator}, note-taker {note_taker}.").format(
-        facilitator=name_of(state, m.facilitator), note_taker=name_of(state, m.note_taker)
+    roles = _("{facilitator} {facilitator_name}, {note_taker} {note_taker_name}.").format(
+        facilitator=words.title(R.FACILITATOR),
+        facilitator_name=name_of(state, m.facilitator),
+        note_taker=words.role(R.NOTE_TAKER),
+        note_taker_name=name_of(state, m.note_taker),
     )
     roles += " " + (
         ngettext(
@@ -463,7 +468,8 @@ class RoomScreen(AssemblyScreen):
                 self.meeting_id = recorded.ref
                 self.notify(_("meeting called for {when} UTC").format(when=f["starts"]))
 
-        kinds = [(k, label(KIND_LABELS, k)) for k in R.MEETING_KINDS]
+        words = Words(self.am.digest.state.vocabulary) if self.am.digest else Words()
+        kinds = [(k, words.meeting_kind(k)) for k in R.MEETING_KINDS]
         self.app.push_screen(ChoiceForm(_("Call a meeting"), kinds, fields, check), done)
 
     def action_add_item(self) -> None:

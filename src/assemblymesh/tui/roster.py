@@ -128,7 +128,7 @@ class RosterMoves(_Screen):
             self.notify(_("choose a member in the positions list first"), severity="warning")
             return
         held = m.active_roles(d.now_ms)
-        dialog = RoleDialog(_("{name}'s roles").format(name=m.name), held)
+        dialog = RoleDialog(_("{name}'s roles").format(name=m.name), held, words=d.words)
         self.app.push_screen(dialog, callback=lambda choice: self._role(d, m.id, choice))
 
     def _role(self, d: Digest, member: str, choice: object) -> None:
@@ -150,7 +150,7 @@ class RosterMoves(_Screen):
         )  # fmt: skip
         if self.am.write(command, *args):
             said = _("{name}: {role} granted") if choice.grant else _("{name}: {role} ended")
-            self.notify(said.format(name=name_of(d.state, member), role=choice.role))
+            self.notify(said.format(name=name_of(d.state, member), role=d.words.role(choice.role)))
 
     def _draft_decision(self, d: Digest, member: str, choice: RoleInput) -> None:
         """Roles change by decision after the founding period: open the propose form with

@@ -126,7 +126,7 @@ class ThreadMoves(_Screen):
         if r.phase not in (R.QUESTIONS, R.REACTIONS):
             self.notify(
                 _("the round is in {phase}: questions and reactions came before").format(
-                    phase=r.phase
+                    phase=d.words.phase(r.phase)
                 ),
                 title=_("Not now"),
                 severity="warning",

@@ -24,6 +24,7 @@ from assemblymesh.model import (
 )
 from assemblymesh.model import rules as R
 from assemblymesh.model.queries import deadline_near, rounds_waiting_for
+from assemblymesh.model.vocabulary import Words
 
 MINUTE_MS: Final = 60_000
 HOUR_MS: Final = 60 * MINUTE_MS
@@ -69,11 +70,6 @@ OUTCOME_LABELS: Final[Mapping[str, str]] = {
     R.OUTCOME_NO_QUORUM: N_("no quorum: back to open"),
     R.OUTCOME_WITHDRAWN: N_("withdrawn by the author"),
 }
-
-
-def kind_label(kind: str) -> str:
-    """A position kind in the chosen language."""
-    return _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
 
 
 def outcome_label(outcome: str | None, default: str | None = None) -> str:
@@ -169,12 +165,26 @@ def member_label(state: AssemblyState, member: str | None) -> str:
     return f"{name_of(state, member)} ({note})" if note else name_of(state, member)
 
 
-def phase_track(phase: str) -> str:
+def phase_track(phase: str, words: Words | None = None, phases: Sequence[str] = R.PHASES) -> str:
     """The round's phases with the current one marked in words, not only in colour."""
+    words = words if words is not None else Words()
     parts = []
-    for p in R.PHASES:
-        parts.append(f">{p.upper()}<" if p == phase else p)
+    for p in phases:
+        label = words.phase(p)
+        parts.append(f">{label.upper()}<" if p == phase else label)
     return " - ".join(parts)
+
+
+def round_phases(r: Round) -> tuple[str, ...]:
+    """The phases ``r`` goes through, closed last."""
+    return (*r.shape.phases, R.CLOSED)
+
+
+def kind_label(kind: str, state: AssemblyState | None = None) -> str:
+    """A position kind in the assembly's words (the default ones without ``state``), in the
+    chosen language; the blocking kind stands out in capitals."""
+    label = (Words(state.vocabulary) if state is not None else Words()).kind(kind)
+    return label.upper() if kind == R.OBJECT else label
 
 
 @dataclass(frozen=True)
@@ -231,6 +241,11 @@ class Digest:
     @property
     def now_ms(self) -> int:
         return self.state.now_ms
+
+    @property
+    def words(self) -> Words:
+        """The assembly's words in the language in use."""
+        return Words(self.state.vocabulary)
 
     @property
     def name(self) -> str:
@@ -467,7 +482,7 @@ def rows_for(
                     p.title,
                     f"v{p.latest.number}",
                     author,
-                    r.phase if r is not None else "",
+                    Words(state.vocabulary).phase(r.phase) if r is not None else "",
                 ),
             )
         )
