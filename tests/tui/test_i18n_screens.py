@@ -42,7 +42,7 @@ CLOSE = {
 }
 MEETING = {
     "es": ("Orden del día", "Miembro", "Posiciones", "Preguntas y reacciones"),
-    "ar": ("جدول الأعمال", "العضو", "المواقف", "الأسئلة وردود الفعل"),
+    "ar": ("جدول الأعمال", "العضو", "مواقف", "الأسئلة وردود الفعل"),
 }
 
 
@@ -73,7 +73,7 @@ async def test_the_meeting_screen_in_spanish_and_arabic(trio: Trio, lang: str) -
 
 MEMBER = {
     "es": ("Rondas que esperan mi posición", "Propuestas", "Mi posición:"),
-    "ar": ("جولات تنتظر موقفي", "المقترحات", "موقفي:"),
+    "ar": ("الجولات بانتظار موقفي", "المقترحات", "موقفي:"),
 }
 
 
@@ -95,8 +95,8 @@ async def test_the_member_screen_in_spanish_and_arabic(trio: Trio, lang: str) ->
 
 
 ROOM = {
-    "es": ("Facilita Rosa, toma el acta Kofi.", "Turno de palabra", "Nadie tiene la palabra."),
-    "ar": ("الميسّر Rosa، وكاتب المحضر Kofi.", "قائمة المتحدثين", "لا أحد يملك الكلمة."),
+    "es": ("Facilitadora: Rosa; relatora: Kofi.", "Turno de palabra", "Nadie tiene la palabra."),
+    "ar": ("ميسّر: Rosa؛ مدوّن المحضر: Kofi.", "قائمة المتحدثين", "لا أحد يملك الكلمة."),
 }
 
 
