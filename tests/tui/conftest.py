@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -9,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
+from textual.widgets import Static
 
 from assemblymesh.home import Home, LocalAssembly, Recorded
 from assemblymesh.model import AssemblyState, commands
@@ -148,3 +151,15 @@ async def settle(app: AssemblyApp, pilot: object) -> None:
             await pilot.pause()
             return
     raise AssertionError("the app never finished folding")
+
+
+def text_of(static: Static) -> str:
+    """A Static's content as plain text, as drawn, whatever renderable it holds."""
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(static.content)
+    return console.export_text().strip()
+
+
+def shown(app: AssemblyApp, selector: str) -> str:
+    """The content of the Static ``selector`` on the current screen, as plain text."""
+    return text_of(app.screen.query_one(selector, Static))

@@ -8,8 +8,7 @@ from textual.widgets import DataTable, Static
 from assemblymesh.model import commands
 from assemblymesh.model import rules as R
 from assemblymesh.tui.app import AssemblyApp
-from tests.tui.conftest import Trio, settle
-from tests.tui.test_screens import shown
+from tests.tui.conftest import Trio, settle, shown
 
 HOUR = 3_600_000
 

@@ -13,8 +13,7 @@ from assemblymesh.tui.dialogs import TextDialog
 from assemblymesh.tui.render import consent_loop, position_note, proposal_header
 from assemblymesh.tui.view import digest, member_label, rows_for
 from tests.model.helpers import founded
-from tests.tui.conftest import DAY, Trio, proposal_in_positions, settle
-from tests.tui.test_screens import shown
+from tests.tui.conftest import DAY, Trio, proposal_in_positions, settle, shown
 
 
 def text_of(app: AssemblyApp, selector: str) -> str:

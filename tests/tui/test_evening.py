@@ -14,9 +14,8 @@ from assemblymesh.sim.memory import pump
 from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.dialogs import ConfirmDialog
 from assemblymesh.tui.meeting import counted
-from tests.tui.conftest import Trio, proposal_in_positions, settle
+from tests.tui.conftest import Trio, proposal_in_positions, settle, shown, text_of
 from tests.tui.test_deadlines import notice_of
-from tests.tui.test_screens import shown
 
 
 async def until(app: AssemblyApp, pilot: Pilot[None], ready: Callable[[], bool]) -> None:
@@ -77,10 +76,10 @@ async def test_the_close_dialog_counts_what_arrived_from_another_process(trio: T
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, ConfirmDialog)
-        texts = [str(s.render()) for s in dialog.query(Static)]
+        texts = [text_of(s) for s in dialog.query(Static)]
         assert "2 positions, 1 objection." in texts
         assert counted(1, 0) == "1 position, 0 objections."
-        warning = str(dialog.query_one("#warning", Static).render())
+        warning = text_of(dialog.query_one("#warning", Static))
         assert "No position yet: Kofi." in warning and "Amara" not in warning
 
 

@@ -10,8 +10,7 @@ from assemblymesh.model import commands, fund_commands
 from assemblymesh.model import rules as R
 from assemblymesh.tui.dialogs import ConfirmDialog
 from assemblymesh.tui.funds import AmountDialog, DateDialog, FundsScreen
-from tests.tui.conftest import DAY, START, Trio, settle
-from tests.tui.test_screens import shown
+from tests.tui.conftest import DAY, START, Trio, settle, shown
 
 
 def decide(trio: Trio, *effects: A.Effect) -> None:

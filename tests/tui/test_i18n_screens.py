@@ -14,15 +14,23 @@ from assemblymesh.home import Home
 from assemblymesh.model import meeting_commands as MC
 from assemblymesh.model import rules as R
 from assemblymesh.tui.app import AssemblyApp
+from assemblymesh.tui.bidi import display
 from assemblymesh.tui.funds import FundsScreen
 from assemblymesh.tui.meeting import MeetingScreen
 from assemblymesh.tui.member import MemberScreen
 from assemblymesh.tui.room import RoomScreen
 from assemblymesh.tui.setup import SetupScreen
 from assemblymesh.tui.sync import SyncScreen
-from tests.tui.conftest import START, TickClock, Trio, id_counter, proposal_in_positions, settle
+from tests.tui.conftest import (
+    START,
+    TickClock,
+    Trio,
+    id_counter,
+    proposal_in_positions,
+    settle,
+    shown,
+)
 from tests.tui.test_funds import seed_fund
-from tests.tui.test_screens import shown
 
 LANGUAGES = ["es", "ar"]
 
@@ -68,7 +76,7 @@ async def test_the_meeting_screen_in_spanish_and_arabic(trio: Trio, lang: str) -
         await pilot.press("c")  # the close dialog asks in the language
         await pilot.pause()
         asked = " ".join(str(s.render()) for s in app.screen.query(Static))
-        assert CLOSE[lang] in asked
+        assert display(CLOSE[lang]) in asked  # drawn in display order
 
 
 MEMBER = {
@@ -146,7 +154,7 @@ async def test_the_funds_screen_in_spanish_and_arabic(trio: Trio, lang: str) -> 
         assert balance in summary and steward in summary
         assert ledger in shown(app, "#fund-ledger")
         fund = {"es": "Fondo", "ar": "الصندوق"}[lang]
-        assert columns(app, "#fund-table")[0] == fund
+        assert columns(app, "#fund-table")[0] == display(fund)
 
 
 SYNC = {

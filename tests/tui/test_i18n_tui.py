@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
+from textual.pilot import Pilot
 from textual.widgets._footer import FooterKey
 
 from assemblymesh import i18n
@@ -39,7 +42,7 @@ async def test_the_footer_keys_are_in_the_chosen_language(
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         descriptions = [key.description for key in app.screen.query(FooterKey)]
-        assert help_word in descriptions
+        assert display(help_word) in descriptions  # right to left: in display order
 
 
 def test_right_to_left_text_is_drawn_in_display_order() -> None:
@@ -91,3 +94,49 @@ def test_dates_and_numbers_follow_the_language(language: None) -> None:
     assert i18n.format_number(1234, decimals=2) == "1.234,00"
     i18n.set_language("ar")
     assert "ديسمبر" in i18n.format_date(moment)
+
+
+ARABIC_TITLE = "حديقة السطح"
+ARABIC_BODY = "نزرع الخضار على سطح المبنى (أ) كل ربيع."
+
+
+def arabic_app(root: Path) -> AssemblyApp:
+    from assemblymesh.model import commands
+    from assemblymesh.tui.demo import YOU
+
+    demo = build_demo(root, start_ms=START, ids=ids_by_name())
+    demo.cast.act(YOU, commands.propose, ARABIC_TITLE, ARABIC_BODY, ())
+    return AssemblyApp(
+        demo.cast.you, peers=demo.peers, local=demo.cast.hub, refold_every=None, plain=False
+    )
+
+
+def test_arabic_home_at_80x24(snap_compare: Any, tmp_path: Path, language: None) -> None:
+    """Arabic interface, an Arabic proposal: the title reads in display order."""
+    i18n.set_language("ar")
+    app = arabic_app(tmp_path)
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        await settle(app, pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run)
+    svg = next((Path(__file__).parent / "__snapshots__" / "test_i18n_tui").glob("*.svg"))
+    shown = html.unescape(svg.read_text()).replace("\u00a0", " ")
+    assert display(ARABIC_TITLE) in shown  # drawn right to left: last letter leftmost
+    assert ARABIC_TITLE not in shown
+    assert display("مساعدة") in shown  # the footer's Help, in Arabic, in display order
+
+
+async def test_spanish_reaches_the_screens_and_the_key_list(tmp_path: Path, language: None) -> None:
+    from assemblymesh.tui.help import key_table
+
+    i18n.set_language("es")
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert "Propuestas" in str(app.screen.query_one("#proposals").border_title)
+    console = Console(width=160, record=True, color_system=None)
+    console.print(key_table())
+    listed = console.export_text()
+    assert "ir a Reunión" in listed and "Dónde" in listed

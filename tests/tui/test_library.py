@@ -7,8 +7,7 @@ from textual.widgets import DataTable
 
 from assemblymesh.home import Home
 from assemblymesh.model.publish import Disclosure, Selection
-from tests.tui.conftest import Trio, settle
-from tests.tui.test_screens import shown
+from tests.tui.conftest import Trio, settle, shown
 
 
 def bakery_publication(trio: Trio) -> bytes:
@@ -36,7 +35,7 @@ async def test_the_library_lists_items_and_puts_one_forward(trio: Trio) -> None:
         assert app.screen.MODE == "library"
         table = app.screen.query_one("#library-items", DataTable)
         assert table.row_count == 2
-        assert "2 item(s)" in shown(app, "#library-summary")
+        assert "2 items" in shown(app, "#library-summary")
         detail = shown(app, "#library-item")
         assert "Lesson: Ask first" in detail and "first published by Bakery" in detail
         assert "We asked the neighbours" in detail
@@ -57,7 +56,7 @@ async def test_an_empty_library_says_how_to_fill_it(trio: Trio) -> None:
         await settle(app, pilot)
         await pilot.press("8")
         await pilot.pause()
-        assert "0 publication(s)" in shown(app, "#library-summary")
+        assert "0 publications" in shown(app, "#library-summary")
         await pilot.press("n")
         await pilot.pause()
         assert any("Choose a library item" in n.message for n in app._notifications)

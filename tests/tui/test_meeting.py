@@ -7,15 +7,7 @@ from textual.widgets import DataTable, Input, Static, TextArea
 from assemblymesh.model import commands
 from assemblymesh.model import rules as R
 from assemblymesh.tui.dialogs import CloseDialog, ConfirmDialog, PositionDialog, TextDialog
-from tests.tui.conftest import Trio, proposal_in_positions, settle
-
-
-def text_of(app: object, selector: str) -> str:
-    from textual.app import App
-
-    assert isinstance(app, App)
-    widget = app.screen.query_one(selector, Static)
-    return str(widget.render())
+from tests.tui.conftest import Trio, proposal_in_positions, settle, shown, text_of
 
 
 async def test_facilitator_runs_a_round_to_adoption(trio: Trio) -> None:
@@ -26,16 +18,16 @@ async def test_facilitator_runs_a_round_to_adoption(trio: Trio) -> None:
         await pilot.press("2")
         await pilot.pause()
         assert app.selected == pid
-        assert "Compost bins" in text_of(app, "#m-title")
+        assert "Compost bins" in shown(app, "#m-title")
 
         await pilot.press("o")
         await settle(app, pilot)
-        assert ">QUESTIONS<" in text_of(app, "#m-title")
+        assert ">QUESTIONS<" in shown(app, "#m-title")
         await pilot.press("a")
         await settle(app, pilot)
         await pilot.press("a")
         await settle(app, pilot)
-        assert ">POSITIONS<" in text_of(app, "#m-title")
+        assert ">POSITIONS<" in shown(app, "#m-title")
 
         # Amara is in the room without her phone: record her consent, provisionally.
         table = app.screen.query_one("#m-positions", DataTable)
@@ -65,7 +57,7 @@ async def test_facilitator_runs_a_round_to_adoption(trio: Trio) -> None:
         dialog = app.screen
         assert isinstance(dialog, ConfirmDialog)
         # Kofi has not stated a position, and nothing of his came since the phase changed.
-        warning = str(dialog.query_one("#warning", Static).render())
+        warning = text_of(dialog.query_one("#warning", Static))
         assert "No position yet: Kofi." in warning
         assert "Not in range: Kofi" in warning
         await pilot.press("y")  # not enough: the facilitator must say so explicitly
@@ -74,7 +66,7 @@ async def test_facilitator_runs_a_round_to_adoption(trio: Trio) -> None:
         assert "Close without them" in str(dialog.query_one("#error", Static).render())
         await pilot.press("space", "y")
         await settle(app, pilot)
-        outcome = text_of(app, "#m-outcome")
+        outcome = shown(app, "#m-outcome")
         assert "Outcome: adopted" in outcome
         assert "Takes effect" in outcome
 
@@ -99,7 +91,7 @@ async def test_objection_is_listed_and_amend_integrates_it(trio: Trio) -> None:
         await pilot.click("#anyway")
         await pilot.press("y")
         await settle(app, pilot)
-        outcome = text_of(app, "#m-outcome")
+        outcome = shown(app, "#m-outcome")
         assert "returned with objections" in outcome
         assert "Amara: The shed floods in winter." in outcome
         assert "Amend the proposal (e)" in outcome
@@ -114,7 +106,7 @@ async def test_objection_is_listed_and_amend_integrates_it(trio: Trio) -> None:
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert "changes from v1" in str(app.screen.query_one("#m-diff", Static).border_title)
-        diff = text_of(app, "#m-diff")
+        diff = shown(app, "#m-diff")
         assert "- Two bins by the shed." in diff
         assert "+ Two bins on the raised bed by the gate." in diff
 
@@ -150,7 +142,7 @@ async def test_the_close_dialog_takes_a_statement_kept_with_the_decision(trio: T
         await pilot.press(*"Two bins; Kofi builds them", "enter")
         await settle(app, pilot)
         assert app.screen is not dialog
-        outcome = text_of(app, "#m-outcome")
+        outcome = shown(app, "#m-outcome")
         assert "Outcome: adopted" in outcome
         assert "Statement: Two bins; Kofi builds them" in outcome
 
@@ -173,5 +165,5 @@ async def test_the_close_dialog_without_a_statement_closes_as_before(trio: Trio)
         assert isinstance(app.screen, CloseDialog)
         await pilot.press("y")
         await settle(app, pilot)
-        assert "Statement" not in text_of(app, "#m-outcome")
+        assert "Statement" not in shown(app, "#m-outcome")
     assert trio.reopen().rounds[rid].statement == ""

@@ -9,7 +9,7 @@ from assemblymesh.home import Home
 from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.refused import InviteRefusedDialog
 from assemblymesh.tui.setup import CodeArea, SetupScreen
-from tests.tui.conftest import Trio, settle
+from tests.tui.conftest import Trio, settle, text_of
 
 
 def refused_joiner(trio: Trio) -> tuple[Home, AssemblyApp]:
@@ -31,8 +31,8 @@ async def test_a_refused_joiner_sees_why_and_enters_a_new_code(trio: Trio) -> No
         await pilot.pause()
         dialog = app.screen
         assert isinstance(dialog, InviteRefusedDialog)
-        reason = dialog.query_one("#refused-reason", Static).content
-        assert str(reason) == "this invite was already used by someone else"
+        reason = text_of(dialog.query_one("#refused-reason", Static))
+        assert reason == "this invite was already used by someone else"
         assert app.sub_title.startswith("refused: ")
         # The code pasted over several lines arrives whole.
         half = len(fresh) // 2

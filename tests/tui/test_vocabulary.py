@@ -14,8 +14,7 @@ from assemblymesh.model import commands
 from assemblymesh.model import rules as R
 from assemblymesh.tui.render import consent_loop, proposal_header
 from assemblymesh.tui.view import digest
-from tests.tui.conftest import DAY, Trio, proposal_in_positions, settle
-from tests.tui.test_screens import shown
+from tests.tui.conftest import DAY, Trio, proposal_in_positions, settle, shown
 
 OUR_WORDS = (
     A.WordsEffect(

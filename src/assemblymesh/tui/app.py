@@ -39,6 +39,7 @@ from assemblymesh.home import (
     Recorded,
     random_act_id,
 )
+from assemblymesh.i18n import N_, _, format_number, is_right_to_left, ngettext
 from assemblymesh.model import fold
 from assemblymesh.model.acts import MAX_TEXT_LEN, Act
 from assemblymesh.model.metrics import Metrics
@@ -94,7 +95,7 @@ class AssemblyApp(App[None]):
     # Single-letter keys (1-6, 8, 9, t, q) belong to the screens (``AssemblyScreen``), so they
     # never fire while someone types in a form; here only keys no text field takes.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "app.help", "Help", show=False),
+        Binding("f1", "app.help", N_("Help"), show=False),
     ]
 
     def __init__(
@@ -148,6 +149,8 @@ class AssemblyApp(App[None]):
     def on_mount(self) -> None:
         if self.plain:
             self.add_class("-plain")
+        # Right-to-left languages align the screens' text to the right (app.tcss).
+        self.set_class(is_right_to_left(), "-rtl")
         self.peers = self.peer_source.peers()
         self._unsubscribe.append(self.peer_source.subscribe(self))
         if self._given is not None:
@@ -193,11 +196,11 @@ class AssemblyApp(App[None]):
             if ok and opened:
                 self.attach(opened[0])
             else:
-                self.fail_start(KeyLocked("this device's key files are sealed: no passphrase"))
+                self.fail_start(KeyLocked(_("this device's key files are sealed: no passphrase")))
 
         dialog = PassphraseDialog(
-            "This device's keys are sealed",
-            "Type the passphrase that protects this device's key files.",
+            _("This device's keys are sealed"),
+            _("Type the passphrase that protects this device's key files."),
             attempt,
         )
         self.push_screen(dialog, done)
@@ -214,8 +217,8 @@ class AssemblyApp(App[None]):
             return
         if status == "absent":
             self.notify(
-                "the member key is not on this device: do this from the device that holds it",
-                title="Member key",
+                _("the member key is not on this device: do this from the device that holds it"),
+                title=_("Member key"),
                 severity="error",
             )
             return
@@ -228,8 +231,8 @@ class AssemblyApp(App[None]):
             return None
 
         dialog = PassphraseDialog(
-            "Your member key is sealed",
-            "Type its passphrase: it stays open until you quit.",
+            _("Your member key is sealed"),
+            _("Type its passphrase: it stays open until you quit."),
             attempt,
         )
         self.push_screen(dialog, lambda ok: then() if ok else None)
@@ -287,7 +290,7 @@ class AssemblyApp(App[None]):
         try:
             local = self.home.join(answer.code, answer.name, new_id=self.new_id, replace=True)
         except AssemblyMeshError as exc:
-            self.notify(str(exc), title="The new code", severity="error", timeout=15)
+            self.notify(str(exc), title=_("The new code"), severity="error", timeout=15)
             local = self.home.open(aid, self.new_id)
         self._refusal_offered = False
         self.attach(local)
@@ -302,7 +305,7 @@ class AssemblyApp(App[None]):
             self.notify(str(exc), severity="error", timeout=15)
             self.attach(self.home.open(aid, self.new_id))
             return
-        self.notify("Left: nothing of that join is kept on this computer.")
+        self.notify(_("Left: nothing of that join is kept on this computer."))
         self.push_screen(SetupScreen(self.home.assemblies()))
 
     def on_unmount(self) -> None:
@@ -381,7 +384,10 @@ class AssemblyApp(App[None]):
             self._apply(worker.result)
             self._keep_keys()
         elif event.state == WorkerState.ERROR:
-            self.notify(f"could not read the assembly: {worker.error}", severity="error")
+            self.notify(
+                _("could not read the assembly: {error}").format(error=worker.error),
+                severity="error",
+            )
         self._folding = False
         if self._fold_again:
             self._fold_again = False
@@ -395,7 +401,10 @@ class AssemblyApp(App[None]):
         try:
             self.local.keep_keys()
         except AssemblyMeshError as exc:
-            self.notify(f"could not seal the assembly secret: {exc}", severity="warning")
+            self.notify(
+                _("could not seal the assembly secret: {error}").format(error=exc),
+                severity="warning",
+            )
 
     def _apply(self, d: Digest) -> None:
         previous, self.digest = self.digest, d
@@ -405,22 +414,30 @@ class AssemblyApp(App[None]):
                 # record keeps late objections itself; a partition's effect only this list).
                 if not change.in_record:
                     self.outcome_changes.insert(0, change.text)
-                self.notify(change.text, title="Outcome changed", severity="warning", timeout=15)
+                self.notify(change.text, title=_("Outcome changed"), severity="warning", timeout=15)
         # A large fold is millions of long-lived objects; left to the cyclic collector,
         # every full collection walks them all and a key press that happens to trigger one
         # stalls. Frozen objects are skipped (they are still freed by reference counting).
         gc.freeze()
         me = d.state.members.get(d.me)
-        self.title = d.name or "AssemblyMesh (waiting for the assembly: sync with a member)"
+        self.title = d.name or _("AssemblyMesh (waiting for the assembly: sync with a member)")
         if me is None:
             refusal = self.local.invite_refusal() if self.local is not None else None
-            self.sub_title = "not admitted yet" if refusal is None else f"refused: {refusal}"
+            self.sub_title = (
+                _("not admitted yet")
+                if refusal is None
+                else _("refused: {reason}").format(reason=refusal)
+            )
             if refusal is not None and not self._refusal_offered:
                 self._refusal_offered = True
                 self.offer_way_out(refusal)
         else:
             roles = d.words.roles(me.active_roles(d.now_ms))
-            self.sub_title = f"you: {me.name}" + (f" ({roles})" if roles else "")
+            self.sub_title = (
+                _("you: {name} ({roles})").format(name=me.name, roles=roles)
+                if roles
+                else _("you: {name}").format(name=me.name)
+            )
         self._to_screen(StateFolded(d))
 
     def _to_screen(self, message: Message) -> None:
@@ -441,7 +458,7 @@ class AssemblyApp(App[None]):
         try:
             self.local.refresh()
         except AssemblyMeshError as exc:
-            self.notify(f"could not read the store: {exc}", severity="error")
+            self.notify(_("could not read the store: {error}").format(error=exc), severity="error")
 
     def _on_record(self, event: RecordChanged) -> None:
         # Runs inside the store's write path: only post, read later in the handler.
@@ -452,7 +469,9 @@ class AssemblyApp(App[None]):
             if not event.local:
                 names = self._names(event.authors)
                 if not event.governance and not (self.screen_stack and self.screen.id == "draft"):
-                    self.notify(f"{names} edited a shared draft", title="Draft")
+                    self.notify(
+                        _("{names} edited a shared draft").format(names=names), title=_("Draft")
+                    )
 
     def _names(self, members: Sequence[str]) -> str:
         state = self.digest.state if self.digest is not None else None
@@ -460,15 +479,17 @@ class AssemblyApp(App[None]):
             state.members[m].name if state is not None and m in state.members else m[:8]
             for m in members
         ]
-        return ", ".join(names) or "a peer"
+        return ", ".join(names) or _("a peer")
 
     def on_replica_changed(self, message: ReplicaChanged) -> None:
         self.request_fold()
         if not message.local:
-            plural = "s" if message.count != 1 else ""
+            text = ngettext(
+                "{count} change from {names}", "{count} changes from {names}", message.count
+            )
             self.notify(
-                f"{message.count} change{plural} from {self._names(message.authors)}",
-                title="Received",
+                text.format(count=message.count, names=self._names(message.authors)),
+                title=_("Received"),
             )
 
     def on_shared_changed(self, message: SharedChanged) -> None:
@@ -500,8 +521,10 @@ class AssemblyApp(App[None]):
         except AssemblyMeshError as exc:
             message = str(exc)
             if "too long" in message:
-                message += f"; the limit is {MAX_TEXT_LEN:,} characters"
-            self.notify(message, title="Not recorded", severity="error")
+                message = _("{problem}; the limit is {limit} characters").format(
+                    problem=message, limit=format_number(MAX_TEXT_LEN)
+                )
+            self.notify(message, title=_("Not recorded"), severity="error")
             return None
 
     # --- actions -------------------------------------------------------------------------
@@ -518,7 +541,7 @@ class AssemblyApp(App[None]):
     def run_screen_action(self, mode: str, action: str) -> None:
         """Go to ``mode`` and run one of its screen's actions (the command palette's path)."""
         if self.local is None:
-            self.notify("open or create an assembly first", severity="warning")
+            self.notify(_("open or create an assembly first"), severity="warning")
             return
 
         def go() -> None:

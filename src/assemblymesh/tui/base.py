@@ -14,6 +14,7 @@ from textual.widgets import Header, Static
 from assemblymesh.i18n import N_, _
 from assemblymesh.model import Proposal, Round
 from assemblymesh.model.effect_text import effect_as_text, parse_effect
+from assemblymesh.tui.bidi import display
 from assemblymesh.tui.dialogs import EffectParser
 from assemblymesh.tui.footer import TranslatedFooter
 from assemblymesh.tui.messages import StateFolded
@@ -52,7 +53,7 @@ def nav_text(current: str, width: int) -> Text:
     for pad, gap, labels, tail in forms:
         text = Text()
         for mode, key, english in NAV:
-            label = _(english)
+            label = display(_(english))
             if mode == current:
                 text.append(f" {key} {label} ", style="reverse bold")
             else:
@@ -104,7 +105,7 @@ class ReviewNotice(Static):
             lines.append("! " + _("{notice}: see Home (1)").format(notice=changed))
         self.display = bool(lines)
         if lines:
-            self.update("\n".join(lines))
+            self.update(display("\n".join(lines)))
 
 
 class AssemblyScreen(Screen[None]):

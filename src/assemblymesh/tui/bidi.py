@@ -88,7 +88,8 @@ def display(text: str, base_dir: str | None = None) -> str:
     """``text`` neutralised and, when it holds right-to-left script or the interface is
     right to left, in the order it is drawn, line by line."""
     text = neutralise(text)
-    base = base_dir or base_direction()
+    # "auto": each line takes the direction of its first strong letter (a table cell).
+    base = None if base_dir == "auto" else (base_dir or base_direction())
     if base is None and not has_right_to_left(text):
         return text
     return "\n".join(_display_line(line, base) for line in text.split("\n"))

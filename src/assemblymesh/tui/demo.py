@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 
 from assemblymesh.clock import wall_clock_ms
 from assemblymesh.home import Home, LocalAssembly, Recorded, random_act_id
+from assemblymesh.i18n import _
 from assemblymesh.model import commands
 from assemblymesh.model import rules as R
 from assemblymesh.model.acts import Act
@@ -152,7 +153,7 @@ class Cast:
 def _round(cast: Cast, proposal: str, to_phase: str) -> str:
     rid = cast.act(YOU, commands.open_round, proposal, None).ref
     phases = (R.QUESTIONS, R.REACTIONS, R.POSITIONS)
-    for _ in range(phases.index(to_phase)):
+    for _step in range(phases.index(to_phase)):
         cast.act(YOU, commands.advance_round, rid)
     return rid
 
@@ -420,7 +421,8 @@ class SimulatedPeers:
         if beat.state == SYNCING:
             total = 40
             for done in range(0, total + 1, 10):
-                self._progress(SyncProgress(f"catching up with {beat.peer}", done, total))
+                label = _("catching up with {peer}").format(peer=beat.peer)
+                self._progress(SyncProgress(label, done, total))
         if beat.run is not None:
             hub = self.cast.hub
             assert hub is not None
@@ -468,8 +470,8 @@ class DemoApp(AssemblyApp):
         if self.step_every:
             self.set_interval(self.step_every, self.demo.peers.step)
         self.notify(
-            "A disposable assembly mid-meeting. 2 opens the meeting, ? lists the keys.",
-            title="Demo",
+            _("A disposable assembly mid-meeting. 2 opens the meeting, ? lists the keys."),
+            title=_("Demo"),
         )
 
 
@@ -499,7 +501,7 @@ def run_demo(keep: Path | None = None, plain: bool | None = None) -> None:
     if keep is not None and (keep / "home").exists():
         shutil.rmtree(keep / "home")  # a kept demo is rebuilt: its story is told from now
         shutil.rmtree(keep / "peers", ignore_errors=True)
-    print("Preparing the demo assembly...", file=sys.stderr)
+    print(_("Preparing the demo assembly..."), file=sys.stderr)
     demo = build_demo(root)
     try:
         demo.app(plain=plain).run()
@@ -508,4 +510,5 @@ def run_demo(keep: Path | None = None, plain: bool | None = None) -> None:
         if keep is None:
             shutil.rmtree(root, ignore_errors=True)
         else:
-            print(f"The demo assembly is kept in {root} (ASSEMBLYMESH_HOME={root / 'home'})")
+            kept = _("The demo assembly is kept in {root} (ASSEMBLYMESH_HOME={home})")
+            print(kept.format(root=root, home=root / "home"))

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, TypeVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -22,21 +23,52 @@ from textual.widgets import (
 )
 
 from assemblymesh.errors import AssemblyMeshError
-from assemblymesh.i18n import _
+from assemblymesh.i18n import N_, _, format_number
 from assemblymesh.model import rules as R
 from assemblymesh.model.acts import MAX_TEXT_LEN, Effect, text_problem
 from assemblymesh.model.effect_text import EFFECT_FORMS
 from assemblymesh.model.vocabulary import Words
+from assemblymesh.tui.bidi import BidiLines, display
+
+# What a text over the limit is told, by what the text is (one whole sentence each).
+TOO_LONG: dict[str, str] = {
+    "reason": N_(
+        "The reason is {length} characters; the limit is {limit}. "
+        "Shorten it: nothing was saved, and nothing is lost."
+    ),
+    "title": N_(
+        "The title is {length} characters; the limit is {limit}. "
+        "Shorten it: nothing was saved, and nothing is lost."
+    ),
+    "text": N_(
+        "The text is {length} characters; the limit is {limit}. "
+        "Shorten it: nothing was saved, and nothing is lost."
+    ),
+    "note": N_(
+        "The note is {length} characters; the limit is {limit}. "
+        "Shorten it: nothing was saved, and nothing is lost."
+    ),
+    "statement": N_(
+        "The statement is {length} characters; the limit is {limit}. "
+        "Shorten it: nothing was saved, and nothing is lost."
+    ),
+    "draft": N_(
+        "The draft is {length} characters; the limit is {limit}. "
+        "Shorten it: nothing was saved, and nothing is lost."
+    ),
+}
+TOO_LONG_FIELD = N_(
+    "This field is {length} characters; the limit is {limit}. "
+    "Shorten it: nothing was saved, and nothing is lost."
+)
 
 
 def too_long(what: str, text: str) -> str | None:
     """The message for a text over the model's limit (the dialog keeps the text)."""
     if len(text) <= MAX_TEXT_LEN:
         return None
-    return (
-        f"The {what} is {len(text):,} characters; the limit is {MAX_TEXT_LEN:,}. "
-        "Shorten it: nothing was saved, and nothing is lost."
-    )
+    message = _(TOO_LONG.get(what, TOO_LONG_FIELD))
+    return message.format(length=format_number(len(text)), limit=format_number(MAX_TEXT_LEN))
 
 
 def unshowable(text: str, *, line: bool) -> str | None:
@@ -59,8 +91,8 @@ class Form(ModalScreen[_T | None]):
     (dismissing with None); each form says what submitting means."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "submit", "Save"),
+        Binding("escape", "cancel", N_("Cancel")),
+        Binding("ctrl+s", "submit", N_("Save")),
     ]
 
     def action_submit(self) -> None:
@@ -87,8 +119,8 @@ class PositionDialog(Form[PositionInput]):
     """Choose consent / concern / stand aside / object, with a reason (required to object)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "submit", "Record"),
+        Binding("escape", "cancel", N_("Cancel")),
+        Binding("ctrl+s", "submit", N_("Record")),
     ]
 
     def __init__(
@@ -115,15 +147,15 @@ class PositionDialog(Form[PositionInput]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.heading, classes="dialog-title", markup=False)
+            yield Label(display(self.heading), classes="dialog-title", markup=False)
             with RadioSet(id="kind"):
                 for kind in self.kinds:
                     yield RadioButton(self.label(kind), value=kind == self.current, name=kind)
-            yield Input(placeholder="Reason (required to object)", id="reason")
+            yield Input(placeholder=_("Reason (required to object)"), id="reason")
             yield Static("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Record", variant="primary", id="ok")
-                yield Button("Cancel", id="cancel")
+                yield Button(_("Record"), variant="primary", id="ok")
+                yield Button(_("Cancel"), id="cancel")
 
     def on_mount(self) -> None:
         self.query_one(RadioSet).focus()
@@ -180,8 +212,9 @@ def parse_effect_lines(text: str, parse: EffectParser) -> tuple[tuple[Effect, ..
             # the line number and the hint beside the field say those already.
             problem = str(exc).removeprefix(f"effect {typed!r}").lstrip(": ")
             if problem.startswith("is not one of: "):
-                problem = "not one of the forms listed"
-            return (), f"Effect on line {number} ({typed}): {problem}. Nothing was saved."
+                problem = _("not one of the forms listed")
+            message = _("Effect on line {number} ({effect}): {problem}. Nothing was saved.")
+            return (), message.format(number=number, effect=typed, problem=problem)
     return tuple(effects), None
 
 
@@ -210,20 +243,20 @@ class TextDialog(Form[TextInput]):
     def compose(self) -> ComposeResult:
         # Scrolls: with the effects field the form is taller than a 24-line terminal.
         with VerticalScroll(classes="dialog wide"):
-            yield Label(self.heading, classes="dialog-title", markup=False)
+            yield Label(display(self.heading), classes="dialog-title", markup=False)
             if self.initial_title is not None:
-                yield Input(self.initial_title, placeholder="Title", id="title")
+                yield Input(self.initial_title, placeholder=_("Title"), id="title")
             yield TextArea(self.initial_body, id="body", soft_wrap=True)
             if self.initial_effects is not None:
-                yield Label("What it does when it takes effect (optional), one per line:")
+                yield Label(_("What it does when it takes effect (optional), one per line:"))
                 yield TextArea(self.initial_effects, id="effects", soft_wrap=True)
                 yield Static(EFFECT_FORMS, id="effects-hint", classes="hint", markup=False)
             if self.initial_note is not None:
-                yield Input(self.initial_note, placeholder="What changed and why", id="note")
+                yield Input(self.initial_note, placeholder=_("What changed and why"), id="note")
             yield Static("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Save  ctrl+s", variant="primary", id="ok")
-                yield Button("Cancel", id="cancel")
+                yield Button(_("Save  ctrl+s"), variant="primary", id="ok")
+                yield Button(_("Cancel"), id="cancel")
 
     def on_mount(self) -> None:
         first = self.query("#title")
@@ -251,10 +284,10 @@ class TextDialog(Form[TextInput]):
         title = self._value("#title").strip()
         body = self.query_one("#body", TextArea).text.strip()
         if self.initial_title is not None and not title:
-            self.query_one("#error", Static).update("Give the proposal a title.")
+            self.query_one("#error", Static).update(_("Give the proposal a title."))
             return
         if not body:
-            self.query_one("#error", Static).update("The text must not be empty.")
+            self.query_one("#error", Static).update(_("The text must not be empty."))
             return
         note = self._value("#note").strip()
         for what, text, field in (("title", title, "#title"), ("text", body, "#body"),
@@ -285,8 +318,8 @@ class ConfirmDialog(ModalScreen[bool]):
     "go ahead anyway" ticked: an explicit second step, not one stray key."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
+        Binding("y", "answer(True)", N_("Yes")),
+        Binding("n,escape", "answer(False)", N_("No")),
     ]
 
     def __init__(self, question: str, detail: str = "", warning: str = "", anyway: str = ""):
@@ -294,21 +327,23 @@ class ConfirmDialog(ModalScreen[bool]):
         self.question = question
         self.detail = detail
         self.warning = warning
-        self.anyway = anyway or "Go ahead anyway"
+        self.anyway = anyway or _("Go ahead anyway")
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question, classes="dialog-title", markup=False)
+            yield Label(display(self.question), classes="dialog-title", markup=False)
             if self.detail:
-                yield Static(self.detail, markup=False)
+                yield Static(BidiLines(Text(self.detail)), markup=False)
             if self.warning:
-                yield Static(self.warning, id="warning", classes="error", markup=False)
+                yield Static(
+                    BidiLines(Text(self.warning)), id="warning", classes="error", markup=False
+                )
                 yield Checkbox(self.anyway, id="anyway")
                 yield Static("", id="error", classes="error", markup=False)
             yield from self.more()
             with Horizontal(classes="buttons"):
-                yield Button("Yes (y)", variant="warning", id="yes")
-                yield Button("No (n)", id="no")
+                yield Button(_("Yes (y)"), variant="warning", id="yes")
+                yield Button(_("No (n)"), id="no")
 
     def more(self) -> ComposeResult:
         """What a kind of confirmation asks besides yes or no (nothing here)."""
@@ -319,7 +354,9 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         if answer and self.warning and not self.query_one("#anyway", Checkbox).value:
-            self.query_one("#error", Static).update(f"Tick {self.anyway!r} first (space).")
+            self.query_one("#error", Static).update(
+                _("Tick '{box}' first (space).").format(box=self.anyway)
+            )
             self.query_one("#anyway").focus()
             return
         self.dismiss(answer)
@@ -336,7 +373,7 @@ class AddressDialog(ModalScreen[tuple[str, int] | None]):
     """A peer's address, HOST:PORT (``[v6]:PORT`` for IPv6; the port may be left out). A
     bad address is said under the field and the dialog stays open: nothing is saved."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, parse: AddressParser) -> None:
         super().__init__()
@@ -344,8 +381,8 @@ class AddressDialog(ModalScreen[tuple[str, int] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label("Add a peer: its address", classes="dialog-title", markup=False)
-            yield Input(placeholder="HOST:PORT, e.g. 192.168.1.20:7361 or [fd00::5]:7361")
+            yield Label(_("Add a peer: its address"), classes="dialog-title", markup=False)
+            yield Input(placeholder=_("HOST:PORT, e.g. 192.168.1.20:7361 or [fd00::5]:7361"))
             yield Static("", id="error", classes="error", markup=False)
 
     def on_mount(self) -> None:
@@ -356,7 +393,9 @@ class AddressDialog(ModalScreen[tuple[str, int] | None]):
         try:
             address = self.parse(event.value)
         except AssemblyMeshError as exc:
-            self.query_one("#error", Static).update(f"{exc}. Nothing was saved.")
+            self.query_one("#error", Static).update(
+                _("{problem}. Nothing was saved.").format(problem=exc)
+            )
             return
         self.dismiss(address)
 
@@ -374,7 +413,7 @@ class CloseDialog(ConfirmDialog):
         self.statement = ""
 
     def more(self) -> ComposeResult:
-        yield Input(placeholder="Statement: what was decided and why (optional)", id="statement")
+        yield Input(placeholder=_("Statement: what was decided and why (optional)"), id="statement")
         yield Static("", id="statement-error", classes="error", markup=False)
 
     def action_answer(self, answer: bool) -> None:
@@ -401,7 +440,7 @@ class PassphraseDialog(ModalScreen[bool]):
     and the dialog stays open with nothing changed. Dismisses True once it opened, False
     when cancelled."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", N_("Cancel"))]
 
     def __init__(self, heading: str, detail: str, attempt: Attempt) -> None:
         super().__init__()
@@ -411,9 +450,9 @@ class PassphraseDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.heading, classes="dialog-title", markup=False)
-            yield Static(self.detail, markup=False)
-            yield Input(placeholder="Passphrase", password=True, id="passphrase")
+            yield Label(display(self.heading), classes="dialog-title", markup=False)
+            yield Static(BidiLines(Text(self.detail)), markup=False)
+            yield Input(placeholder=_("Passphrase"), password=True, id="passphrase")
             yield Static("", id="error", classes="error", markup=False)
 
     def on_mount(self) -> None:
@@ -422,12 +461,14 @@ class PassphraseDialog(ModalScreen[bool]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if not event.value:
-            self.query_one("#error", Static).update("Type the passphrase (escape cancels).")
+            self.query_one("#error", Static).update(_("Type the passphrase (escape cancels)."))
             return
         problem = self.attempt(event.value)
         if problem is not None:
             event.input.value = ""
-            self.query_one("#error", Static).update(f"{problem}. Nothing changed.")
+            self.query_one("#error", Static).update(
+                _("{problem}. Nothing changed.").format(problem=problem)
+            )
             return
         self.dismiss(True)
 

@@ -18,8 +18,10 @@ from textual.screen import Screen
 from textual.widgets import Header, Static, TextArea
 
 from assemblymesh.errors import AssemblyMeshError
+from assemblymesh.i18n import N_, _
 from assemblymesh.model import Proposal, commands
 from assemblymesh.model.effect_text import parse_effect
+from assemblymesh.tui.bidi import display
 from assemblymesh.tui.dialogs import TextDialog, TextInput, too_long
 from assemblymesh.tui.footer import TranslatedFooter
 from assemblymesh.tui.messages import SharedChanged
@@ -54,9 +56,9 @@ def _location(text: str, index: int) -> tuple[int, int]:
 
 class DraftScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave", "Back"),
-        Binding("ctrl+s", "submit", "Amend / propose from draft"),
-        Binding("ctrl+r", "seed", "Start from current text"),
+        Binding("escape", "leave", N_("Back")),
+        Binding("ctrl+s", "submit", N_("Amend / propose from draft")),
+        Binding("ctrl+r", "seed", N_("Start from current text")),
     ]
 
     def __init__(self, key: str, proposal: Proposal | None) -> None:
@@ -68,15 +70,17 @@ class DraftScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≡")
         about = (
-            f"Co-editing an amendment to {self.proposal.title!r}"
+            _(
+                "Co-editing an amendment to '{title}'. Everyone's edits appear live;"
+                " ctrl+s puts the text to the assembly."
+            ).format(title=self.proposal.title)
             if self.proposal is not None
-            else "Co-editing a new proposal"
+            else _(
+                "Co-editing a new proposal. Everyone's edits appear live;"
+                " ctrl+s puts the text to the assembly."
+            )
         )
-        yield Static(
-            about + ". Everyone's edits appear live; ctrl+s puts the text to the assembly.",
-            classes="nav",
-            markup=False,
-        )
+        yield Static(display(about), classes="nav", markup=False)
         yield TextArea(id="draft-text", soft_wrap=True)
         yield TranslatedFooter()
 
@@ -109,7 +113,7 @@ class DraftScreen(Screen[None]):
             # Others' edits may have landed since: the root moves the span onto today's text.
             self._synced = local.edit_draft(self.key, self._synced, start, end, insert)
         except AssemblyMeshError as exc:
-            self.notify(f"draft not saved: {exc}", severity="error")
+            self.notify(_("draft not saved: {error}").format(error=exc), severity="error")
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         self._flush()
@@ -135,7 +139,7 @@ class DraftScreen(Screen[None]):
 
     def action_seed(self) -> None:
         if self.proposal is None or self.text.strip():
-            self.notify("the draft already has text", severity="warning")
+            self.notify(_("the draft already has text"), severity="warning")
             return
         self.query_one(TextArea).load_text(self.proposal.latest.body)
         self._flush()
@@ -144,22 +148,25 @@ class DraftScreen(Screen[None]):
         write = getattr(self.app, "write", None)
         body = self.text.strip()
         if write is None or not body:
-            self.notify("the draft is empty", severity="warning")
+            self.notify(_("the draft is empty"), severity="warning")
             return
         problem = too_long("draft", body)
         if problem is not None:
-            self.notify(problem, title="Not put to the assembly", severity="error")
+            self.notify(problem, title=_("Not put to the assembly"), severity="error")
             return
         proposal = self.proposal
         if proposal is not None:
 
             def amend(answer: TextInput | None) -> None:
                 if answer is not None and write(commands.amend, proposal.id, body, answer.body):
-                    self.notify(f"{proposal.title!r} amended from the draft")
+                    self.notify(_("'{title}' amended from the draft").format(title=proposal.title))
                     self.dismiss()
 
             self.app.push_screen(
-                TextDialog(f"Amend {proposal.title!r}: what changed and why?"), callback=amend
+                TextDialog(
+                    _("Amend '{title}': what changed and why?").format(title=proposal.title)
+                ),
+                callback=amend,
             )
         else:
 
@@ -167,13 +174,13 @@ class DraftScreen(Screen[None]):
                 if answer is not None and write(
                     commands.propose, answer.title, answer.body, answer.effects or ()
                 ):
-                    self.notify(f"proposed {answer.title!r}")
+                    self.notify(_("proposed '{title}'").format(title=answer.title))
                     self.dismiss()
 
             digest = getattr(self.app, "digest", None)
             parser = partial(parse_effect, digest.state) if digest is not None else None
             dialog = TextDialog(
-                "Propose the draft", title="", body=body, effects="", parse_effect=parser
+                _("Propose the draft"), title="", body=body, effects="", parse_effect=parser
             )
             self.app.push_screen(dialog, callback=propose)
 

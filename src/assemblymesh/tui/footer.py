@@ -14,6 +14,7 @@ from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 from assemblymesh.i18n import N_, _
+from assemblymesh.tui.bidi import display
 
 # Textual's own key descriptions that the footer shows, for the catalogue.
 TEXTUAL_DESCRIPTIONS = (N_("palette"),)
@@ -21,7 +22,7 @@ TEXTUAL_DESCRIPTIONS = (N_("palette"),)
 
 def translated(description: str) -> str:
     """A binding's description in the chosen language (as written when not in a catalogue)."""
-    return _(description) if description else description
+    return display(_(description)) if description else description
 
 
 class TranslatedFooter(Footer):

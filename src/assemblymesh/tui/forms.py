@@ -13,14 +13,16 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
 
 from assemblymesh.errors import UsageError
+from assemblymesh.i18n import N_, _
 from assemblymesh.model.acts import MAX_LINE_LEN
 from assemblymesh.model.vocabulary import Words
+from assemblymesh.tui.bidi import display
 from assemblymesh.tui.dialogs import Form, too_long
 from assemblymesh.utc import parse_utc
 
 MYSELF = "-"  # the "on behalf of" choice that means: in my own name
 HOUR_MS = 3_600_000
-DEADLINE_HINT = "YYYY-MM-DD HH:MM (UTC), or in N hours: 48h; empty: no closing time"
+DEADLINE_HINT = N_("YYYY-MM-DD HH:MM (UTC), or in N hours: 48h; empty: no closing time")
 
 
 def parse_deadline(text: str, now_ms: int) -> int | None:
@@ -34,7 +36,9 @@ def parse_deadline(text: str, now_ms: int) -> int | None:
         return now_ms + int(hours.group(1)) * HOUR_MS
     moment = parse_utc(text)
     if moment is None:
-        raise UsageError(f"{text!r} is not a closing time: {DEADLINE_HINT}")
+        raise UsageError(
+            _("'{text}' is not a closing time: {hint}").format(text=text, hint=_(DEADLINE_HINT))
+        )
     return moment
 
 
@@ -54,7 +58,7 @@ class _Form(Form[object]):
         yield Static("", id="error", classes="error", markup=False)
         with Horizontal(classes="buttons"):
             yield Button(ok, variant="primary", id="ok")
-            yield Button("Cancel", id="cancel")
+            yield Button(_("Cancel"), id="cancel")
 
     def action_submit(self) -> None:
         answer = self.submit()
@@ -91,23 +95,23 @@ class CommentDialog(_Form):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.heading, classes="dialog-title", markup=False)
+            yield Label(display(self.heading), classes="dialog-title", markup=False)
             if self.questions:
-                yield Label("The question it answers:")
+                yield Label(_("The question it answers:"))
                 yield Select(self.questions, id="question", allow_blank=False)
-            yield Input(placeholder="What was said", id="text")
+            yield Input(placeholder=_("What was said"), id="text")
             if self.on_behalf:
-                yield Label("Whose words (a facilitator records for someone without a device):")
-                choices = [("in my own name", MYSELF), *self.on_behalf]
+                yield Label(_("Whose words (a facilitator records for someone without a device):"))
+                choices = [(_("in my own name"), MYSELF), *self.on_behalf]
                 yield Select(choices, id="for", allow_blank=False, value=MYSELF)
-            yield from self.buttons("Record")
+            yield from self.buttons(_("Record"))
 
     def on_mount(self) -> None:
         self.query_one("#text").focus()
 
     def submit(self) -> CommentInput | None:
         text = self.query_one("#text", Input).value.strip()
-        problem = "Write what was said first." if not text else too_long("text", text)
+        problem = _("Write what was said first.") if not text else too_long("text", text)
         if problem is not None:
             self.problem(problem, "#text")
             return None
@@ -128,16 +132,18 @@ class DeadlineDialog(_Form):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.heading, classes="dialog-title", markup=False)
+            yield Label(display(self.heading), classes="dialog-title", markup=False)
             if self.current:
-                yield Static(f"Now: {self.current}", id="current", markup=False)
-            yield Input(placeholder=DEADLINE_HINT, id="deadline")
+                yield Static(
+                    _("Now: {deadline}").format(deadline=self.current), id="current", markup=False
+                )
+            yield Input(placeholder=_(DEADLINE_HINT), id="deadline")
             yield Static(
-                "The round does not close by itself: it reminds who has not spoken.",
+                _("The round does not close by itself: it reminds who has not spoken."),
                 classes="hint",
                 markup=False,
             )
-            yield from self.buttons("Go")
+            yield from self.buttons(_("Go"))
 
     def on_mount(self) -> None:
         self.query_one("#deadline").focus()
@@ -146,10 +152,10 @@ class DeadlineDialog(_Form):
         try:
             at = parse_deadline(self.query_one("#deadline", Input).value, self.now_ms)
         except UsageError as exc:
-            self.problem(f"{exc}. Nothing was written.", "#deadline")
+            self.problem(_("{problem}. Nothing was written.").format(problem=exc), "#deadline")
             return None
         if at is not None and at <= self.now_ms:
-            self.problem("That time has passed: give a later one.", "#deadline")
+            self.problem(_("That time has passed: give a later one."), "#deadline")
             return None
         return (at,)
 
@@ -164,11 +170,11 @@ class NameDialog(_Form):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.heading, classes="dialog-title", markup=False)
+            yield Label(display(self.heading), classes="dialog-title", markup=False)
             if self.about:
                 yield Static(self.about, markup=False)
-            yield Input(placeholder="Name", id="name")
-            yield from self.buttons("Add")
+            yield Input(placeholder=_("Name"), id="name")
+            yield from self.buttons(_("Add"))
 
     def on_mount(self) -> None:
         self.query_one("#name").focus()
@@ -176,10 +182,12 @@ class NameDialog(_Form):
     def submit(self) -> str | None:
         name = self.query_one("#name", Input).value.strip()
         if not name:
-            self.problem("Give a name.", "#name")
+            self.problem(_("Give a name."), "#name")
             return None
         if len(name) > MAX_LINE_LEN:
-            self.problem(f"A name is at most {MAX_LINE_LEN} characters.", "#name")
+            self.problem(
+                _("A name is at most {limit} characters.").format(limit=MAX_LINE_LEN), "#name"
+            )
             return None
         return name
 
@@ -204,16 +212,18 @@ class RoleDialog(_Form):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.heading, classes="dialog-title", markup=False)
+            yield Label(display(self.heading), classes="dialog-title", markup=False)
             with RadioSet(id="role"):
                 for i, role in enumerate(self.roles):
-                    held = " (holds it)" if role in self.held else ""
-                    yield RadioButton(self.words.role(role) + held, value=i == 0, name=role)
+                    label = self.words.role(role)
+                    if role in self.held:
+                        label = _("{role} (holds it)").format(role=label)
+                    yield RadioButton(label, value=i == 0, name=role)
             with RadioSet(id="move"):
-                yield RadioButton("grant it for a term", value=True, name="grant")
-                yield RadioButton("end it", name="end")
-            yield Input("90", placeholder="Term in days (1-730)", id="days")
-            yield from self.buttons("Go")
+                yield RadioButton(_("grant it for a term"), value=True, name="grant")
+                yield RadioButton(_("end it"), name="end")
+            yield Input("90", placeholder=_("Term in days (1-730)"), id="days")
+            yield from self.buttons(_("Go"))
 
     def on_mount(self) -> None:
         self.query_one("#role").focus()
@@ -226,7 +236,7 @@ class RoleDialog(_Form):
         days_text = self.query_one("#days", Input).value.strip()
         grant = self._pressed("#move") != "end"
         if grant and not (days_text.isdigit() and 1 <= int(days_text) <= 730):
-            self.problem("A term is 1 to 730 days.", "#days")
+            self.problem(_("A term is 1 to 730 days."), "#days")
             return None
         days = int(days_text) if days_text.isdigit() else 0
         return RoleInput(self._pressed("#role") or self.roles[0], grant, days)

@@ -11,8 +11,11 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from assemblymesh.i18n import _
+from assemblymesh.i18n import N_, _
 from assemblymesh.tui.footer import translated
+
+# Keys Textual names in words, shown as the character printed on the key.
+KEY_SYMBOLS = {"question_mark": "?", "left_square_bracket": "[", "right_square_bracket": "]"}
 
 
 def _rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
@@ -20,7 +23,7 @@ def _rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
     for b in bindings:
         # Going to a screen is listed once, from NAV, as "go to ...".
         if isinstance(b, Binding) and b.description and "switch_mode" not in b.action:
-            keys = ", ".join(k.strip().replace("_", " ") for k in b.key.split(","))
+            keys = ", ".join(KEY_SYMBOLS.get(k.strip(), k.strip()) for k in b.key.split(","))
             rows.append((keys, translated(b.description)))
     return rows
 
@@ -40,19 +43,19 @@ def screens() -> tuple[tuple[str, type[Screen[Any]]], ...]:
     from assemblymesh.tui.sync import InviteScreen, SyncScreen
 
     return (
-        ("Home", HomeScreen),
-        ("Meeting", MeetingScreen),
-        ("Meeting room", RoomScreen),
-        ("Minutes", MinutesScreen),
-        ("Me", MemberScreen),
-        ("Draft", DraftScreen),
-        ("Sync", SyncScreen),
-        ("Invite", InviteScreen),
-        ("Funds", FundsScreen),
-        ("Metrics", MetricsScreen),
-        ("Library", LibraryScreen),
-        ("Devices", DevicesScreen),
-        ("Pairing", PairScreen),
+        (N_("Home"), HomeScreen),
+        (N_("Meeting"), MeetingScreen),
+        (N_("Meeting room"), RoomScreen),
+        (N_("Minutes"), MinutesScreen),
+        (N_("Me"), MemberScreen),
+        (N_("Draft"), DraftScreen),
+        (N_("Sync"), SyncScreen),
+        (N_("Invite"), InviteScreen),
+        (N_("Funds"), FundsScreen),
+        (N_("Metrics"), MetricsScreen),
+        (N_("Library"), LibraryScreen),
+        (N_("Devices"), DevicesScreen),
+        (N_("Pairing"), PairScreen),
     )
 
 
@@ -62,9 +65,9 @@ def key_table() -> Table:
     from assemblymesh.tui.widgets import PagedTable
 
     table = Table(show_header=True, box=None, pad_edge=False, expand=False)
-    table.add_column("Where", style="bold")
-    table.add_column("Key")
-    table.add_column("Does")
+    table.add_column(_("Where"), style="bold")
+    table.add_column(_("Key"))
+    table.add_column(_("Does"))
     listed: set[tuple[str, str]] = set()
 
     def add(where: str, keys: str, does: str) -> None:
@@ -74,27 +77,28 @@ def key_table() -> Table:
             listed.update((where, k) for k in fresh)
             table.add_row(where, ", ".join(fresh), does)
 
+    anywhere, lists = _("anywhere"), _("lists")
     for _mode, key, label in NAV:
-        add("anywhere", key, f"go to {label}")
+        add(anywhere, key, _("go to {screen}").format(screen=_(label)))
     for key, desc in _rows([*AssemblyScreen.BINDINGS, *AssemblyApp.BINDINGS]):
-        add("anywhere", key, desc)
-    add("anywhere", "ctrl+p", "command palette: every action by name")
-    add("lists", "up, down", _("move up or down"))
+        add(anywhere, key, desc)
+    add(anywhere, "ctrl+p", _("command palette: every action by name"))
+    add(lists, "up, down", _("move up or down"))
     for key, desc in _rows(PagedTable.BINDINGS):
-        add("lists", key, desc)
+        add(lists, key, desc)
     for where, screen in screens():
         for key, desc in _rows(screen.BINDINGS):
-            add(where, key, desc)
-    add("dialogs", "ctrl+s / enter", "save; escape cancels")
+            add(_(where), key, desc)
+    table.add_row(_("dialogs"), _("ctrl+s / enter"), _("save; escape cancels"))
     return table
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark,q", "app.pop_screen", "Close"),
+        Binding("escape,question_mark,q", "app.pop_screen", N_("Close")),
     ]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide", id="help"):
-            yield Static("Keys", classes="dialog-title")
+            yield Static(_("Keys"), classes="dialog-title")
             yield Static(key_table())

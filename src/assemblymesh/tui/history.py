@@ -6,7 +6,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
+from assemblymesh.i18n import _
 from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.bidi import BidiLines
 from assemblymesh.tui.render import consent_loop
 from assemblymesh.tui.view import Digest
 from assemblymesh.tui.widgets import PagedTable
@@ -18,13 +20,13 @@ class HistoryScreen(AssemblyScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         with Horizontal(id="history-body"):
-            yield PagedTable(("State", "Title", "Ver"), id="hist-proposals")
+            yield PagedTable((_("State"), _("Title"), _("Ver")), id="hist-proposals")
             with VerticalScroll(id="loop-scroll"):
-                yield Static("Choose a proposal.", id="loop")
+                yield Static(_("Choose a proposal."), id="loop")
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
-        self.query_one("#hist-proposals", PagedTable).border_title = "Proposals"
+        self.query_one("#hist-proposals", PagedTable).border_title = _("Proposals")
 
     def show(self, digest: Digest) -> None:
         table = self.query_one("#hist-proposals", PagedTable)
@@ -40,7 +42,7 @@ class HistoryScreen(AssemblyScreen):
             return
         p = d.state.proposals.get(self.am.selected)
         if p is not None:
-            self.query_one("#loop", Static).update(consent_loop(d, p))
+            self.query_one("#loop", Static).update(BidiLines(consent_loop(d, p)))
 
     def on_paged_table_chosen(self, message: PagedTable.Chosen) -> None:
         if message.key and message.key != self.am.selected:

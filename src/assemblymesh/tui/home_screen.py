@@ -11,7 +11,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
+from assemblymesh.i18n import N_, _, format_number
 from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.bidi import BidiLines
 from assemblymesh.tui.messages import PeersChanged
 from assemblymesh.tui.render import home_side
 from assemblymesh.tui.view import STATE_LABELS, STATE_ORDER, Digest
@@ -24,10 +26,10 @@ FILTERS: tuple[str, ...] = ("all", "agenda", *STATE_ORDER)
 class HomeScreen(AssemblyScreen):
     MODE = "home"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f", "cycle_filter", "Filter"),
-        Binding("enter", "meet", "Meeting", show=False),
-        Binding("m", "meet", "To meeting"),
-        Binding("v", "history", "History"),
+        Binding("f", "cycle_filter", N_("Filter")),
+        Binding("enter", "meet", N_("Meeting"), show=False),
+        Binding("m", "meet", N_("To meeting")),
+        Binding("v", "history", N_("History")),
     ]
 
     def __init__(self) -> None:
@@ -38,11 +40,11 @@ class HomeScreen(AssemblyScreen):
         yield from self.compose_top()
         with Horizontal(id="home-body"):
             with Vertical(id="agenda-col"):
-                yield Static("Loading the assembly...", id="counts")
+                yield Static(_("Loading the assembly..."), id="counts")
                 yield PagedTable(
-                    ("State", "Title", "Ver", "Author", "Phase"),
+                    (_("State"), _("Title"), _("Ver"), _("Author"), _("Phase")),
                     id="proposals",
-                    empty="(no proposals)",
+                    empty=_("(no proposals)"),
                 )
             with VerticalScroll(id="side"):
                 yield Static(id="side-panel")
@@ -51,10 +53,16 @@ class HomeScreen(AssemblyScreen):
     def show(self, digest: Digest) -> None:
         counts = Text()
         if not digest.admitted():
-            counts.append("Not admitted yet: sync with a member to receive the assembly. ")
+            counts.append(_("Not admitted yet: sync with a member to receive the assembly.") + " ")
         for state in STATE_ORDER:
-            counts.append(f"{STATE_LABELS[state]} {digest.counts.get(state, 0)}  ")
-        self.query_one("#counts", Static).update(counts)
+            counts.append(
+                _("{state} {count}").format(
+                    state=_(STATE_LABELS[state]), count=format_number(digest.counts.get(state, 0))
+                )
+                + "  "
+            )
+        counts.rstrip()
+        self.query_one("#counts", Static).update(BidiLines(counts))
         self._fill_table(digest)
         self._draw_side(digest)
 
@@ -68,13 +76,13 @@ class HomeScreen(AssemblyScreen):
             # By the proposal's state, not its label: "review due" is still adopted.
             proposals = digest.state.proposals
             rows = tuple(r for r in digest.proposal_rows if proposals[r[0]].state == self.filter)
-        label = "all" if self.filter == "all" else STATE_LABELS.get(self.filter, self.filter)
+        label = _("all") if self.filter == "all" else _(STATE_LABELS.get(self.filter, self.filter))
         table.border_title = f"{digest.words.title('proposals')}: {label}"
         table.set_rows(rows, keep=self.am.selected)
 
     def _draw_side(self, digest: Digest) -> None:
         self.query_one("#side-panel", Static).update(
-            Group(*home_side(digest, self.am.peers, self.am.outcome_changes))
+            BidiLines(Group(*home_side(digest, self.am.peers, self.am.outcome_changes)))
         )
 
     def on_peers_changed(self, message: PeersChanged) -> None:

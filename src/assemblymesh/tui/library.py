@@ -3,6 +3,7 @@ put one forward here as a proposal that keeps its origin."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from rich.text import Text
@@ -11,12 +12,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
+from assemblymesh.i18n import N_, _, format_number, ngettext
 from assemblymesh.model import commands
 from assemblymesh.model import library as lib
 from assemblymesh.model.publication import Publication, PublishedItem
 from assemblymesh.model.publish import KIND_LABELS
 from assemblymesh.publication_page import item_fields, provenance
 from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.bidi import BidiLines
 from assemblymesh.tui.view import Digest
 from assemblymesh.tui.widgets import PagedTable
 
@@ -24,25 +27,46 @@ from assemblymesh.tui.widgets import PagedTable
 def item_text(pub: Publication, item: PublishedItem) -> Text:
     """One library item as the screen shows it: what, from whom, by which hops, the text."""
     h = pub.header
-    label = KIND_LABELS.get(item.item.kind, item.item.kind)
+    label = _(KIND_LABELS.get(item.item.kind, item.item.kind))
     text = Text()
-    text.append(f"{label}: {item.item.title}\n", style="bold")
+    text.append(_("{kind}: {title}").format(kind=label, title=item.item.title) + "\n", style="bold")
     text.append(f"{provenance(item, pub)}\n")
-    signer = h.publisher_name or "a member"
-    text.append(f"In {h.title!r}, verified: signed for {h.assembly_name} by {signer}\n")
-    text.append(f"Item {item.id}\n\n", style="dim")
+    signer = h.publisher_name or _("a member")
+    verified = _("In '{publication}', verified: signed for {assembly} by {signer}")
+    text.append(
+        verified.format(publication=h.title, assembly=h.assembly_name, signer=signer) + "\n"
+    )
+    text.append(_("Item {id}").format(id=item.id) + "\n\n", style="dim")
     if item.item.body.strip():
         text.append(item.item.body.strip() + "\n\n")
     for label, value in item_fields(item.item.fields):
-        text.append(f"{label}: ", style="bold")
+        text.append(_("{label}: ").format(label=_(label)), style="bold")
         text.append(f"{value}\n")
     return text
+
+
+def library_summary(publications: int, items: int, counts: Mapping[str, int]) -> str:
+    """How much the library holds, and how much was adopted each way."""
+    held = ngettext("{count} publication", "{count} publications", publications).format(
+        count=format_number(publications)
+    )
+    shelved = ngettext("{count} item", "{count} items", items).format(count=format_number(items))
+    line = _("{publications}, {items}.").format(publications=held, items=shelved)
+    if not items:
+        line += " " + _("'assemblymesh publication import FILE' takes one in.")
+    adopted = _(
+        "Adopted here from others: {from_others}; adopted by others from here: {by_others}"
+    ).format(
+        from_others=format_number(counts["adopted_from_others"]),
+        by_others=format_number(counts["adopted_by_others"]),
+    )
+    return f"{line} {adopted}"
 
 
 class LibraryScreen(AssemblyScreen):
     MODE = "library"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "propose_here", "Propose here"),
+        Binding("n", "propose_here", N_("Propose here")),
     ]
 
     def compose(self) -> ComposeResult:
@@ -50,32 +74,29 @@ class LibraryScreen(AssemblyScreen):
         yield Static("", id="library-summary", markup=False)
         with Horizontal(id="library-body"):
             yield PagedTable(
-                ("Kind", "Title", "From"),
+                (_("Kind"), _("Title"), _("From")),
                 id="library-items",
-                empty="(none yet)",
+                empty=_("(none yet)"),
             )
             with VerticalScroll(id="library-scroll"):
-                yield Static("Choose an item.", id="library-item", markup=False)
+                yield Static(_("Choose an item."), id="library-item", markup=False)
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
-        self.query_one("#library-items", PagedTable).border_title = "Library"
+        self.query_one("#library-items", PagedTable).border_title = _("Library")
 
     def show(self, digest: Digest) -> None:
         state = digest.state
         shelf = lib.items(state.library)
         rows = [
-            (ident, (KIND_LABELS.get(i.item.kind, i.item.kind), i.item.title, i.origin_name))
-            for ident, (_, i) in shelf.items()
+            (ident, (_(KIND_LABELS.get(i.item.kind, i.item.kind)), i.item.title, i.origin_name))
+            for ident, (_entry, i) in shelf.items()
         ]
         table = self.query_one("#library-items", PagedTable)
         table.set_rows(rows)
         counts = lib.replication(state)
-        hint = "" if shelf else " 'assemblymesh publication import FILE' takes one in."
         self.query_one("#library-summary", Static).update(
-            f"{len(state.library)} publication(s), {len(shelf)} item(s).{hint} Adopted here"
-            f" from others: {counts['adopted_from_others']}; adopted by others from here:"
-            f" {counts['adopted_by_others']}"
+            BidiLines(Text(library_summary(len(state.library), len(shelf), counts)))
         )
         self._draw(table.current_key)
 
@@ -86,7 +107,9 @@ class LibraryScreen(AssemblyScreen):
         found = lib.items(d.state.library).get(key)
         if found is not None:
             entry, item = found
-            self.query_one("#library-item", Static).update(item_text(entry.publication, item))
+            self.query_one("#library-item", Static).update(
+                BidiLines(item_text(entry.publication, item))
+            )
 
     def on_paged_table_chosen(self, message: PagedTable.Chosen) -> None:
         self._draw(message.key)
@@ -96,9 +119,11 @@ class LibraryScreen(AssemblyScreen):
         key = self.query_one("#library-items", PagedTable).current_key
         found = lib.items(d.state.library).get(key) if d is not None and key else None
         if found is None:
-            self.notify("Choose a library item first.", severity="warning")
+            self.notify(_("Choose a library item first."), severity="warning")
             return
         entry, item = found
+        # The proposal's own text, recorded and signed: it names its origin in English, as
+        # the record does, whatever the language of this screen.
         body = (
             f"{item.item.body.strip()}\n\n(From {item.origin_name}'s publication, item {item.id}.)"
         )
@@ -106,5 +131,7 @@ class LibraryScreen(AssemblyScreen):
         if recorded is not None:
             self.am.selected = recorded.ref
             self.notify(
-                f"Proposed {item.item.title!r} here, from {entry.publication.header.assembly_name}."
+                _("Proposed '{title}' here, from {assembly}.").format(
+                    title=item.item.title, assembly=entry.publication.header.assembly_name
+                )
             )

@@ -8,44 +8,71 @@ from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from assemblymesh.i18n import N_, _
+
 if TYPE_CHECKING:
     from assemblymesh.tui.app import AssemblyApp
 
 # (label, help, mode, screen action or None to only go there)
 ENTRIES: tuple[tuple[str, str, str, str | None], ...] = (
-    ("Go to home", "Agenda, rounds, decisions, peers", "home", None),
-    ("Go to meeting", "Run the meeting as facilitator", "meeting", None),
-    ("Go to my rounds", "My pending rounds and proposals", "member", None),
-    ("Go to sync and peers", "Peers, last sync, changes in and out", "sync", None),
-    ("Go to history", "Consent loop and audit per proposal", "history", None),
-    ("Go to funds", "Ledger, balance, stewards, dissolution", "funds", None),
-    ("Funds: partnerships", "Supporters, skills, sunsets", "funds", "tab('partnerships-tab')"),
+    (N_("Go to home"), N_("Agenda, rounds, decisions, peers"), "home", None),
+    (N_("Go to meeting"), N_("Run the meeting as facilitator"), "meeting", None),
+    (N_("Go to my rounds"), N_("My pending rounds and proposals"), "member", None),
+    (N_("Go to sync and peers"), N_("Peers, last sync, changes in and out"), "sync", None),
+    (N_("Go to history"), N_("Consent loop and audit per proposal"), "history", None),
+    (N_("Go to funds"), N_("Ledger, balance, stewards, dissolution"), "funds", None),
     (
-        "Funds: withdrawal readiness",
-        "What the allies leaving would orphan",
+        N_("Funds: partnerships"),
+        N_("Supporters, skills, sunsets"),
+        "funds",
+        "tab('partnerships-tab')",
+    ),
+    (
+        N_("Funds: withdrawal readiness"),
+        N_("What the allies leaving would orphan"),
         "funds",
         "tab('readiness-tab')",
     ),
-    ("Funds: contribute", "To the chosen fund", "funds", "contribute"),
-    ("Go to metrics", "Metabolism metrics with their trends, plotted", "metrics", None),
-    ("Metrics: months or meetings", "Periods of a month or 4 meetings", "metrics", "toggle_period"),
-    ("Filter proposals by state", "Cycle the home list's filter", "home", "cycle_filter"),
-    ("Meeting: open a round", "On the chosen proposal", "meeting", "open_round"),
-    ("Meeting: advance the phase", "questions, reactions, positions", "meeting", "advance"),
-    ("Meeting: record a position for a member", "Provisional", "meeting", "record_position"),
-    ("Meeting: close the round", "Shows the outcome", "meeting", "close_round"),
-    ("Meeting: amend the proposal", "Integrate objections", "meeting", "amend"),
-    ("Meeting: reject a returned proposal", "With a reason", "meeting", "reject"),
-    ("State my position", "In the chosen round", "member", "state_position"),
-    ("Propose", "Put a new proposal to the assembly", "member", "propose"),
-    ("Amend a proposal", "A new version", "member", "amend"),
-    ("Withdraw my proposal", "Only the author", "member", "withdraw"),
-    ("Co-edit the draft of this proposal", "Live shared text", "member", "draft"),
-    ("Co-edit a new proposal draft", "Live shared text", "member", "draft_new"),
-    ("Invite someone", "One-time code and QR", "sync", "invite"),
-    ("Go to devices", "Your devices: this one, certified, revoked", "devices", None),
-    ("Devices: pair a new device", "A short code and QR for your new device", "devices", "pair"),
-    ("Devices: revoke a lost device", "The chosen one, after a confirmation", "devices", "revoke"),
+    (N_("Funds: contribute"), N_("To the chosen fund"), "funds", "contribute"),
+    (N_("Go to metrics"), N_("Metabolism metrics with their trends, plotted"), "metrics", None),
+    (
+        N_("Metrics: months or meetings"),
+        N_("Periods of a month or 4 meetings"),
+        "metrics",
+        "toggle_period",
+    ),
+    (N_("Filter proposals by state"), N_("Cycle the home list's filter"), "home", "cycle_filter"),
+    (N_("Meeting: open a round"), N_("On the chosen proposal"), "meeting", "open_round"),
+    (N_("Meeting: advance the phase"), N_("questions, reactions, positions"), "meeting", "advance"),
+    (
+        N_("Meeting: record a position for a member"),
+        N_("Provisional"),
+        "meeting",
+        "record_position",
+    ),
+    (N_("Meeting: close the round"), N_("Shows the outcome"), "meeting", "close_round"),
+    (N_("Meeting: amend the proposal"), N_("Integrate objections"), "meeting", "amend"),
+    (N_("Meeting: reject a returned proposal"), N_("With a reason"), "meeting", "reject"),
+    (N_("State my position"), N_("In the chosen round"), "member", "state_position"),
+    (N_("Propose"), N_("Put a new proposal to the assembly"), "member", "propose"),
+    (N_("Amend a proposal"), N_("A new version"), "member", "amend"),
+    (N_("Withdraw my proposal"), N_("Only the author"), "member", "withdraw"),
+    (N_("Co-edit the draft of this proposal"), N_("Live shared text"), "member", "draft"),
+    (N_("Co-edit a new proposal draft"), N_("Live shared text"), "member", "draft_new"),
+    (N_("Invite someone"), N_("One-time code and QR"), "sync", "invite"),
+    (N_("Go to devices"), N_("Your devices: this one, certified, revoked"), "devices", None),
+    (
+        N_("Devices: pair a new device"),
+        N_("A short code and QR for your new device"),
+        "devices",
+        "pair",
+    ),
+    (
+        N_("Devices: revoke a lost device"),
+        N_("The chosen one, after a confirmation"),
+        "devices",
+        "revoke",
+    ),
 )
 
 
@@ -59,11 +86,13 @@ class AssemblyCommands(Provider):
         found: list[tuple[str, str, Callable[[], None]]] = []
         for label, help_text, mode, action in ENTRIES:
             if action is None:
-                found.append((label, help_text, partial(_go, app, mode)))
+                found.append((_(label), _(help_text), partial(_go, app, mode)))
             else:
-                found.append((label, help_text, partial(app.run_screen_action, mode, action)))
-        found.append(("Help: list the keys", "", app.action_help))
-        found.append(("Toggle light / dark", "For light terminals", app.action_toggle_theme))
+                run = partial(app.run_screen_action, mode, action)
+                found.append((_(label), _(help_text), run))
+        found.append((_("Help: list the keys"), "", app.action_help))
+        toggle = app.action_toggle_theme
+        found.append((_("Toggle light / dark"), _("For light terminals"), toggle))
         return found
 
     async def discover(self) -> Hits:

@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+from assemblymesh.i18n import N_, _
+
 LAN: Final = "lan"
 MESH: Final = "mesh"
 STATIC: Final = "static"
@@ -75,7 +77,15 @@ class PeerStatusSource(Protocol):
         ...
 
 
-OFFLINE_NOTE: Final = "offline: no network node beside this window"
+OFFLINE_NOTE: Final = N_("offline: no network node beside this window")
+# A peer's state in words (the states themselves are identifiers).
+STATE_LABELS: Final = {
+    CONNECTED: N_("connected"),
+    SYNCING: N_("syncing"),
+    IDLE: N_("idle"),
+    OFFLINE: N_("offline"),
+    REFUSED: N_("refused"),
+}
 
 
 class ManualPeers:
@@ -93,10 +103,10 @@ class ManualPeers:
         return lambda: self._listeners.remove(listener)
 
     async def add_peer(self, host: str, port: int) -> str:
-        return OFFLINE_NOTE
+        return _(OFFLINE_NOTE)
 
     async def sync_now(self, address: tuple[str, int] | None) -> list[str]:
-        return [OFFLINE_NOTE]
+        return [_(OFFLINE_NOTE)]
 
     def set_peers(self, peers: Sequence[PeerInfo]) -> None:
         self._peers = list(peers)

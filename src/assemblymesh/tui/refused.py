@@ -6,12 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from assemblymesh.i18n import N_, _
+from assemblymesh.tui.bidi import BidiLines
 from assemblymesh.tui.setup import CodeArea
 
 
@@ -27,7 +30,7 @@ LEAVE = "leave"
 class InviteRefusedDialog(ModalScreen[NewCode | str | None]):
     """Answers a ``NewCode``, ``LEAVE``, or None (later)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "later", "Later")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "later", N_("Later"))]
 
     def __init__(self, reason: str) -> None:
         super().__init__()
@@ -35,20 +38,22 @@ class InviteRefusedDialog(ModalScreen[NewCode | str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide", id="refused"):
-            yield Label("Your invite was refused", classes="dialog-title")
-            yield Static(self.reason, id="refused-reason", markup=False)
+            yield Label(_("Your invite was refused"), classes="dialog-title")
+            yield Static(BidiLines(Text(self.reason)), id="refused-reason", markup=False)
             yield Static(
-                "Ask a member for a new code and paste it here, or leave: nothing of this"
-                " join is kept.",
+                _(
+                    "Ask a member for a new code and paste it here, or leave: nothing of this"
+                    " join is kept."
+                ),
                 markup=False,
             )
             yield CodeArea(id="refused-code", soft_wrap=True, tab_behavior="focus")
-            yield Input(placeholder="Your name", id="refused-name")
+            yield Input(placeholder=_("Your name"), id="refused-name")
             yield Static("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button("Join with the new code", variant="primary", id="refused-join")
-                yield Button("Leave", variant="error", id="refused-leave")
-                yield Button("Later", id="refused-later")
+                yield Button(_("Join with the new code"), variant="primary", id="refused-join")
+                yield Button(_("Leave"), variant="error", id="refused-leave")
+                yield Button(_("Later"), id="refused-later")
 
     def on_mount(self) -> None:
         self.query_one("#refused-code").focus()
@@ -58,10 +63,10 @@ class InviteRefusedDialog(ModalScreen[NewCode | str | None]):
         name = self.query_one("#refused-name", Input).value.strip()
         error = self.query_one("#error", Static)
         if not code:
-            error.update("Paste the new invite code.")
+            error.update(_("Paste the new invite code."))
             self.query_one("#refused-code").focus()
         elif not name:
-            error.update("Give your name in the assembly.")
+            error.update(_("Give your name in the assembly."))
             self.query_one("#refused-name").focus()
         else:
             self.dismiss(NewCode(code, name))

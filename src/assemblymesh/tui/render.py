@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from assemblymesh.i18n import _
-from assemblymesh.model import AssemblyState, Decision, Position, Proposal, Round
+from assemblymesh.i18n import N_, _, ngettext
+from assemblymesh.model import AssemblyState, AuditEntry, Decision, Position, Proposal, Round
 from assemblymesh.model import rules as R
 from assemblymesh.model.acts import (
     AddRoleEffect,
@@ -25,6 +26,7 @@ from assemblymesh.model.acts import (
 from assemblymesh.model.queries import deadline_near, tally, waiting_on
 from assemblymesh.model.thread import ThreadEntry, thread_of
 from assemblymesh.model.vocabulary import Words
+from assemblymesh.tui.peers import STATE_LABELS as PEER_STATE_LABELS
 from assemblymesh.tui.peers import PeerInfo
 from assemblymesh.tui.view import (
     OUTCOME_LABELS,
@@ -36,6 +38,7 @@ from assemblymesh.tui.view import (
     member_label,
     name_of,
     name_of_proposal,
+    outcome_label,
     phase_track,
     round_phases,
     span,
@@ -46,6 +49,11 @@ from assemblymesh.tui.view import (
 )
 
 
+def pad_cells(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal cells (longer text is kept whole)."""
+    return text + " " * max(0, width - cell_len(text))
+
+
 def heading(text: str) -> Text:
     return Text(text, style="bold underline")
 
@@ -53,25 +61,32 @@ def heading(text: str) -> Text:
 def position_note(state: AssemblyState, p: Position) -> str:
     notes = []
     if p.provisional:
-        notes.append(f"provisional, recorded by {name_of(state, p.recorded_by)}")
+        recorder = name_of(state, p.recorded_by)
+        notes.append(_("provisional, recorded by {name}").format(name=recorder))
     if p.late:
-        notes.append("late objection")
+        notes.append(_("late objection"))
     if p.advisory:
-        notes.append(f"{supporter_note(state, p.member) or 'supporter'}: advisory, does not count")
-    return "; ".join(notes)
+        who = supporter_note(state, p.member) or _("supporter")
+        notes.append(_("{supporter}: advisory, does not count").format(supporter=who))
+    return _("; ").join(notes)
 
 
 def decision_line(d: Digest, dec: Decision) -> Text:
     state = d.state
     p = state.proposals.get(dec.proposal)
     title = p.title if p is not None else dec.proposal[:8]
-    line = Text(f"{title}: ")
+    line = Text(_("{title}: ").format(title=title))
     if dec.status == R.PENDING:
-        line.append(f"cooling-off, {span(dec.effective_ts - d.now_ms)} left", style="bold")
+        left = span(dec.effective_ts - d.now_ms)
+        line.append(_("cooling-off, {time} left").format(time=left), style="bold")
     elif dec.status == R.IN_EFFECT:
-        line.append(f"in effect since {when(dec.effective_ts)}")
+        line.append(_("in effect since {date}").format(date=when(dec.effective_ts)))
     else:
-        line.append(f"returned ({len(dec.late_objections)} late objection(s))", style="bold")
+        count = len(dec.late_objections)
+        returned = ngettext(
+            "returned ({count} late objection)", "returned ({count} late objections)", count
+        )
+        line.append(returned.format(count=count), style="bold")
     if dec.statement:
         line.append(f"\n  {dec.statement.splitlines()[0]}", style="italic")
     return line
@@ -85,15 +100,16 @@ def changed_lines(d: Digest, seen: Sequence[str]) -> list[RenderableType]:
     for dec in d.changed_since_close[:4]:
         p = d.state.proposals.get(dec.proposal)
         names = ", ".join(name_of(d.state, o.member) for o in dec.late_objections)
-        what = "returned" if dec.status == R.DECISION_RETURNED else "still stands"
-        lines.append(
-            Text(
-                f"{p.title if p else dec.proposal[:8]}: {what} after a late objection from {names}"
-            )
+        title = p.title if p else dec.proposal[:8]
+        what = (
+            _("{title}: returned after a late objection from {names}")
+            if dec.status == R.DECISION_RETURNED
+            else _("{title}: still stands after a late objection from {names}")
         )
+        lines.append(Text(what.format(title=title, names=names)))
     if not lines:
         return []
-    return [heading("Changed since close"), *lines, Text("")]
+    return [heading(_("Changed since close")), *lines, Text("")]
 
 
 def home_side(d: Digest, peers: list[PeerInfo], seen: Sequence[str] = ()) -> list[RenderableType]:
@@ -107,31 +123,56 @@ def home_side(d: Digest, peers: list[PeerInfo], seen: Sequence[str] = ()) -> lis
     parts += waiting_lines(d)
     words = d.words
     rounds: list[RenderableType] = [
-        Text(f"{title(r.proposal)}: {words.phase(r.phase)}, {len(r.positions)} positions")
-        for r in d.open_rounds[:8]
+        _open_round_line(d, r, title(r.proposal)) for r in d.open_rounds[:8]
     ]
     heading_ = _("Open {rounds} ({count})").format(
         rounds=words.term("rounds"), count=len(d.open_rounds)
     )
-    parts += _section(heading_, rounds, "none")
+    none = _("none")
+    parts += _section(heading_, rounds, none)
     cooling: list[RenderableType] = [decision_line(d, dec) for dec in d.cooling_off[:6]]
-    parts += _section(f"Cooling-off ({len(d.cooling_off)})", cooling, "none")
+    parts += _section(_("Cooling-off ({count})").format(count=len(d.cooling_off)), cooling, none)
     recent: list[RenderableType] = [decision_line(d, dec) for dec in d.recent_decisions]
-    parts += _section("Recent decisions", recent, "none yet")
+    parts += _section(_("Recent decisions"), recent, _("none yet"))
     reviews: list[RenderableType] = []
     for dec in d.reviews_due[:6]:
         due = dec.review_ts - d.now_ms
-        label = f"overdue by {span(-due)}" if due < 0 else f"due in {span(due)}"
-        reviews.append(Text(f"{title(dec.proposal)}: {label}"))
-    parts += _section(f"Reviews due or near ({len(d.reviews_due)})", reviews, "none")
+        label = (
+            _("{title}: overdue by {time}") if due < 0 else _("{title}: due in {time}")
+        ).format(title=title(dec.proposal), time=span(abs(due)))
+        reviews.append(Text(label))
+    reviews_heading = _("Reviews due or near ({count})").format(count=len(d.reviews_due))
+    parts += _section(reviews_heading, reviews, none)
+    parts += _peer_lines(d, peers)
+    return parts
+
+
+def _open_round_line(d: Digest, r: Round, title: str) -> Text:
+    count = len(r.positions)
+    line = ngettext(
+        "{title}: {phase}, {count} position", "{title}: {phase}, {count} positions", count
+    )
+    return Text(line.format(title=title, phase=d.words.phase(r.phase), count=count))
+
+
+def _peer_lines(d: Digest, peers: list[PeerInfo]) -> list[RenderableType]:
     connected = sum(1 for p in peers if p.state in ("connected", "syncing"))
     lines: list[RenderableType] = [
-        Text(f"{peer.name} [{peer.transport}] {peer.state}, {ago(d.now_ms, peer.last_sync_ms)}")
+        Text(
+            _("{name} [{transport}] {state}, {synced}").format(
+                name=peer.name,
+                transport=peer.transport,
+                state=_(PEER_STATE_LABELS.get(peer.state, peer.state)),
+                synced=ago(d.now_ms, peer.last_sync_ms),
+            )
+        )
         for peer in peers[:10]
     ]
-    heading_text = f"Peers ({connected} of {len(peers)} connected)"
-    parts += _section(heading_text, lines, "no peers seen (no network node running)", last=True)
-    return parts
+    heading_text = _("Peers ({connected} of {count} connected)").format(
+        connected=connected, count=len(peers)
+    )
+    empty = _("no peers seen (no network node running)")
+    return _section(heading_text, lines, empty, last=True)
 
 
 def waiting_lines(d: Digest) -> list[RenderableType]:
@@ -144,15 +185,19 @@ def waiting_lines(d: Digest) -> list[RenderableType]:
         text = Text(name_of_proposal(d.state, r.proposal))
         label = deadline_label(r, d.now_ms)
         if label:
-            text.append(f": {label}", style="bold" if deadline_near(r, d.now_ms) else "")
+            text.append(
+                _(": {deadline}").format(deadline=label),
+                style="bold" if deadline_near(r, d.now_ms) else "",
+            )
         lines.append(text)
-    return _section(f"Waiting for you ({len(d.waiting_for_me)})", lines, "")
+    return _section(_("Waiting for you ({count})").format(count=len(d.waiting_for_me)), lines, "")
 
 
 def _section(
     title: str, lines: Sequence[RenderableType], empty: str, last: bool = False
 ) -> list[RenderableType]:
-    parts: list[RenderableType] = [heading(title), *lines]
+    # A translation may open with the assembly's own (lower-case) word: a heading is capitalised.
+    parts: list[RenderableType] = [heading(title[:1].upper() + title[1:]), *lines]
     if not lines:
         parts.append(Text(empty))
     if not last:
@@ -166,15 +211,15 @@ def proposal_header(d: Digest, p: Proposal, r: Round | None) -> Text:
     text.append(p.title, style="bold")
     due = d.review_due_of(p)
     label = state_label(p, frozenset({p.id}) if due is not None else frozenset())
-    text.append(
-        f"\n{label} · version {p.latest.number} · by {member_label(state, p.author)} · {p.id[:8]}"
+    about = _("{state} · version {number} · by {author} · {id}").format(
+        state=_(label), number=p.latest.number, author=member_label(state, p.author), id=p.id[:8]
     )
+    text.append("\n" + about)
     if due is not None:
-        text.append(
-            f"\nDUE FOR REVIEW since {when(due.review_ts)}: a facilitator opens a review"
-            " round (o in the meeting).",
-            style="bold",
+        review = _(
+            "DUE FOR REVIEW since {date}: a facilitator opens a review round (o in the meeting)."
         )
+        text.append("\n" + review.format(date=when(due.review_ts)), style="bold")
     if r is not None:
         words = d.words
         text.append(
@@ -185,7 +230,7 @@ def proposal_header(d: Digest, p: Proposal, r: Round | None) -> Text:
         )
         text.append(phase_track(r.phase, words, round_phases(r)), style="bold")
     else:
-        text.append("\nno round yet")
+        text.append("\n" + _("no round yet"))
     return text
 
 
@@ -193,7 +238,7 @@ def diff_text(d: Digest, p: Proposal) -> Text:
     previous = d.previous_body(p)
     text = Text()
     if previous is not None and p.latest.note:
-        text.append(f"note: {p.latest.note}\n", style="italic")
+        text.append(_("note: {note}").format(note=p.latest.note) + "\n", style="italic")
     for line in version_diff(previous, p.latest.body):
         if line.tag == "+":
             text.append(f"+ {line.text}\n", style="green")
@@ -204,34 +249,37 @@ def diff_text(d: Digest, p: Proposal) -> Text:
         else:
             text.append(f"  {line.text}\n")
     if p.latest.effects:
-        text.append("\nWhen it takes effect:\n", style="bold")
+        text.append("\n" + _("When it takes effect:") + "\n", style="bold")
         for effect in p.latest.effects:
             text.append(f"  - {effect_line(d.state, effect)}\n")
     text.rstrip()
     return text
 
 
-OPEN_HINT = "Open a round (o) when the assembly is ready to consider it."
-NO_ROUND_YET = "No round yet: a facilitator opens one in the meeting (2)."
+OPEN_HINT = N_("Open a round (o) when the assembly is ready to consider it.")
+NO_ROUND_YET = N_("No round yet: a facilitator opens one in the meeting (2).")
 
 
 def outcome_text(d: Digest, p: Proposal, r: Round | None, no_round: str = OPEN_HINT) -> Text:
     """The round's state or outcome; ``no_round`` is what to say before the first round
     (the key to open one exists only in the meeting)."""
     if r is None:
-        return Text(no_round)
+        return Text(_(no_round))
     if r.phase != R.CLOSED:
         return _open_round_text(d, r)
     text = Text()
     state = d.state
-    text.append("Outcome: ", style="bold")
-    text.append(OUTCOME_LABELS.get(r.outcome or "", r.outcome or "-"), style="bold")
-    text.append(f" (closed by {name_of(state, r.closed_by)} {when(r.closed_ts)})\n")
+    text.append(_("Outcome: "), style="bold")
+    text.append(_(OUTCOME_LABELS.get(r.outcome or "", r.outcome or "-")), style="bold")
+    closed = _(" (closed by {name} {date})").format(
+        name=name_of(state, r.closed_by), date=when(r.closed_ts)
+    )
+    text.append(closed + "\n")
     dec = state.decisions.get(r.decision) if r.decision else None
     if dec is not None:
         _decision_dates(text, d, dec)
     if r.statement:
-        text.append("Statement: ", style="bold")
+        text.append(_("Statement: "), style="bold")
         text.append(f"{r.statement}\n")
     _reasons(text, state, r)
     text.rstrip()
@@ -244,13 +292,14 @@ def _deadline_and_waiting(text: Text, d: Digest, r: Round) -> None:
     label = deadline_label(r, d.now_ms)
     if label:
         near = deadline_near(r, d.now_ms)
-        text.append(
-            f"\n{label[0].upper()}{label[1:]}; a facilitator closes the round.",
-            style="bold" if near else "",
+        closes = _("{deadline}; a facilitator closes the round.").format(
+            deadline=f"{label[0].upper()}{label[1:]}"
         )
+        text.append("\n" + closes, style="bold" if near else "")
     waiting = waiting_on(state, r)
     if waiting:
-        text.append("\nNo position yet: " + ", ".join(name_of(state, m) for m in waiting))
+        names = ", ".join(name_of(state, m) for m in waiting)
+        text.append("\n" + _("No position yet: {names}").format(names=names))
 
 
 def _open_round_text(d: Digest, r: Round) -> Text:
@@ -260,11 +309,15 @@ def _open_round_text(d: Digest, r: Round) -> Text:
     quorum = (r.rules or state.assembly.rules).quorum if state.assembly else 1
     members = sum(1 for m in state.members.values() if m.counts(d.now_ms))
     from_members = sum(1 for pos in r.positions.values() if not pos.advisory)
-    text.append(f"{from_members} of {members} positions; ")
-    text.append(f"{count.taking_part} count towards a quorum of {quorum}. ")
+    text.append(_("{given} of {members} positions; ").format(given=from_members, members=members))
+    text.append(
+        _("{count} count towards a quorum of {quorum}. ").format(
+            count=count.taking_part, quorum=quorum
+        )
+    )
     advisory = len(r.positions) - from_members
     if advisory:
-        text.append(f"{advisory} advisory from supporters. ")
+        text.append(_("{count} advisory from supporters. ").format(count=advisory))
     if count.objections:
         stand = _("{count} {objections} stand.").format(
             count=len(count.objections), objections=d.words.term("objections")
@@ -273,24 +326,28 @@ def _open_round_text(d: Digest, r: Round) -> Text:
     for pos in r.positions.values():
         if pos.reason:
             who = name_of(state, pos.member)
-            kind = kind_label(pos.kind, state) + (", advisory" if pos.advisory else "")
-            text.append(f"\n  - {who} ({kind}): {pos.reason}")
+            kind = kind_label(pos.kind, state)
+            if pos.advisory:
+                kind = _("{kind}, advisory").format(kind=kind)
+            reason = _("{name} ({kind}): {reason}").format(name=who, kind=kind, reason=pos.reason)
+            text.append(f"\n  - {reason}")
     _deadline_and_waiting(text, d, r)
     return text
 
 
 def _decision_dates(text: Text, d: Digest, dec: Decision) -> None:
     if dec.status == R.PENDING:
+        takes = _("Takes effect {date} (in {time}); an objection until then returns it.")
         text.append(
-            f"Takes effect {when(dec.effective_ts)} "
-            f"(in {span(dec.effective_ts - d.now_ms)}); an objection until then returns it.\n"
+            takes.format(date=when(dec.effective_ts), time=span(dec.effective_ts - d.now_ms)) + "\n"
         )
     elif dec.status == R.IN_EFFECT:
-        text.append(f"In effect since {when(dec.effective_ts)}.\n")
+        text.append(_("In effect since {date}.").format(date=when(dec.effective_ts)) + "\n")
     if dec.review_due(d.now_ms):
-        text.append(f"Due for review since {when(dec.review_ts)}.\n", style="bold")
+        due = _("Due for review since {date}.").format(date=when(dec.review_ts))
+        text.append(due + "\n", style="bold")
     else:
-        text.append(f"Review by {when(dec.review_ts)}.\n")
+        text.append(_("Review by {date}.").format(date=when(dec.review_ts)) + "\n")
 
 
 def _reasons(text: Text, state: AssemblyState, r: Round) -> None:
@@ -300,17 +357,21 @@ def _reasons(text: Text, state: AssemblyState, r: Round) -> None:
         heading_ = _("{objections} to integrate:").format(objections=words.title("objections"))
         text.append(heading_ + "\n", style="bold")
         for pos in objections:
-            late = " (late)" if pos.late else ""
-            advisory = " (supporter: advisory, does not block)" if pos.advisory else ""
-            text.append(f"  - {name_of(state, pos.member)}{late}{advisory}: {pos.reason}\n")
-        text.append("Amend the proposal (e) to integrate them, then open a new round.\n")
+            who = name_of(state, pos.member)
+            if pos.late:
+                who = _("{name} (late)").format(name=who)
+            if pos.advisory:
+                who = _("{name} (supporter: advisory, does not block)").format(name=who)
+            text.append("  - " + _("{name}: {reason}").format(name=who, reason=pos.reason) + "\n")
+        text.append(_("Amend the proposal (e) to integrate them, then open a new round.") + "\n")
     others = [pos for pos in r.positions.values() if pos.reason and pos.kind != R.OBJECT]
     if others:
-        text.append("Reasons given:\n", style="bold")
+        text.append(_("Reasons given:") + "\n", style="bold")
         for pos in others:
-            text.append(
-                f"  - {name_of(state, pos.member)} ({kind_label(pos.kind, state)}): {pos.reason}\n"
+            reason = _("{name} ({kind}): {reason}").format(
+                name=name_of(state, pos.member), kind=kind_label(pos.kind, state), reason=pos.reason
             )
+            text.append(f"  - {reason}\n")
 
 
 def effect_line(state: AssemblyState, effect: Effect) -> str:
@@ -319,17 +380,22 @@ def effect_line(state: AssemblyState, effect: Effect) -> str:
     who = name_of(state, member) if isinstance(member, str) else ""
     words = Words(state.vocabulary)
     if isinstance(effect, GrantRoleEffect):
-        return f"{who} becomes {words.role(effect.role)} for {effect.term_days} days"
+        return ngettext(
+            "{name} becomes {role} for {days} day", "{name} becomes {role} for {days} days",
+            effect.term_days,
+        ).format(name=who, role=words.role(effect.role), days=effect.term_days)  # fmt: skip
     if isinstance(effect, EndRoleEffect):
-        return f"{who} is no longer {words.role(effect.role)}"
+        return _("{name} is no longer {role}").format(name=who, role=words.role(effect.role))
     if isinstance(effect, SetRuleEffect):
-        return f"rule {effect.rule} becomes {effect.value}"
+        return _("rule {rule} becomes {value}").format(rule=effect.rule, value=effect.value)
     if isinstance(effect, AdmitSupporterEffect):
-        return f"supporter {who} has standing until {when(effect.until)}"
+        return _("supporter {name} has standing until {date}").format(
+            name=who, date=when(effect.until)
+        )
     if isinstance(effect, EndSupporterEffect):
-        return f"supporter {who}'s standing ends"
+        return _("supporter {name}'s standing ends").format(name=who)
     if isinstance(effect, RemoveMemberEffect):
-        return f"{who} is removed"
+        return _("{name} is removed").format(name=who)
     return _vocabulary_effect_line(words, effect) or effect.KIND
 
 
@@ -364,13 +430,20 @@ def consent_loop(d: Digest, p: Proposal) -> Group:
 
 
 def _versions(state: AssemblyState, p: Proposal) -> list[RenderableType]:
-    parts: list[RenderableType] = [heading(f"Versions ({len(p.versions)})")]
+    parts: list[RenderableType] = [heading(_("Versions ({count})").format(count=len(p.versions)))]
     for v in p.versions:
-        line = Text(f"v{v.number} {when(v.ts)} by {member_label(state, v.author)}")
+        line = Text(
+            _("v{number} {date} by {author}").format(
+                number=v.number, date=when(v.ts), author=member_label(state, v.author)
+            )
+        )
         if v.note:
-            line.append(f": {v.note}")
+            line.append(_(": {note}").format(note=v.note))
         parts.append(line)
-        parts.extend(Text(f"  effect: {effect_line(state, e)}") for e in v.effects)
+        parts.extend(
+            Text("  " + _("effect: {effect}").format(effect=effect_line(state, e)))
+            for e in v.effects
+        )
     parts.append(Text(""))
     return parts
 
@@ -381,57 +454,70 @@ def _rounds(state: AssemblyState, p: Proposal) -> list[RenderableType]:
     parts: list[RenderableType] = [heading(rounds)]
     for rid in p.rounds:
         r = state.rounds[rid]
-        outcome = OUTCOME_LABELS.get(r.outcome or "", words.phase(r.phase))
-        parts.append(
-            Text(
-                _("{round} {id} on v{version}, opened {when} by {facilitator}: {outcome}").format(
-                    round=words.term("round"),
-                    id=rid[:8],
-                    version=r.version,
-                    when=when(r.opened_ts),
-                    facilitator=name_of(state, r.facilitator),
-                    outcome=outcome,
-                ),
-                style="bold",
-            )
+        outcome = outcome_label(r.outcome, words.phase(r.phase))
+        opened = _("{round} {id} on v{version}, opened {when} by {facilitator}: {outcome}").format(
+            round=words.term("round"),
+            id=rid[:8],
+            version=r.version,
+            when=when(r.opened_ts),
+            facilitator=name_of(state, r.facilitator),
+            outcome=outcome,
         )
+        parts.append(Text(opened, style="bold"))
         for pos in sorted(r.positions.values(), key=lambda x: name_of(state, x.member)):
-            line = Text(f"  {name_of(state, pos.member)}: {kind_label(pos.kind, state)}")
-            if pos.reason:
-                line.append(f" ({pos.reason})")
-            note = position_note(state, pos)
-            if note:
-                line.append(f" [{note}]", style="italic")
-            parts.append(line)
+            parts.append(_position_line(state, pos))
         for strand in thread_of(state.comments, rid):
-            parts.append(Text(f"  {strand.entry.kind}: {_said(state, strand.entry)}"))
-            parts.extend(Text(f"    answer: {_said(state, a)}") for a in strand.answers)
+            said = _("{kind}: {said}").format(
+                kind=_(strand.entry.kind), said=_said(state, strand.entry)
+            )
+            parts.append(Text(f"  {said}"))
+            parts.extend(
+                Text("    " + _("answer: {said}").format(said=_said(state, a)))
+                for a in strand.answers
+            )
     return parts
 
 
+def _position_line(state: AssemblyState, pos: Position) -> Text:
+    line = Text("  " + _("{name}: {kind}").format(
+        name=name_of(state, pos.member), kind=kind_label(pos.kind, state)
+    ))  # fmt: skip
+    if pos.reason:
+        line.append(f" ({pos.reason})")
+    note = position_note(state, pos)
+    if note:
+        line.append(f" [{note}]", style="italic")
+    return line
+
+
 def _said(state: AssemblyState, c: ThreadEntry) -> str:
-    who = name_of(state, c.author) + (" (supporter)" if c.by_supporter else "")
+    who = name_of(state, c.author)
+    if c.by_supporter:
+        who = _("{name} (supporter)").format(name=who)
     if c.proxy:
-        who += f", recorded by {name_of(state, c.recorded_by)}"
-    return f"{who}: {c.text}"
+        who = _("{name}, recorded by {recorder}").format(
+            name=who, recorder=name_of(state, c.recorded_by)
+        )
+    return _("{name}: {text}").format(name=who, text=c.text)
 
 
 def _decision(d: Digest, p: Proposal) -> list[RenderableType]:
     state = d.state
     parts: list[RenderableType] = []
     if p.decision or p.closing_note:
-        parts += [Text(""), heading("Decision")]
+        parts += [Text(""), heading(_("Decision"))]
     if p.decision and p.decision in state.decisions:
         dec = state.decisions[p.decision]
         parts.append(decision_line(d, dec))
-        parts.append(
-            Text(
-                f"decided {when(dec.decided_ts)} by {name_of(state, dec.decided_by)}; "
-                f"effective {when(dec.effective_ts)}; review {when(dec.review_ts)}"
-            )
+        decided = _("decided {date} by {name}; effective {effective}; review {review}").format(
+            date=when(dec.decided_ts),
+            name=name_of(state, dec.decided_by),
+            effective=when(dec.effective_ts),
+            review=when(dec.review_ts),
         )
+        parts.append(Text(decided))
         if dec.statement:
-            parts.append(Text(f"statement: {dec.statement}"))
+            parts.append(Text(_("statement: {statement}").format(statement=dec.statement)))
         for pos in dec.late_objections:
             late = _("late {objection} from {name}: {reason}").format(
                 objection=Words(state.vocabulary).term("objection"),
@@ -439,25 +525,34 @@ def _decision(d: Digest, p: Proposal) -> list[RenderableType]:
                 reason=pos.reason,
             )
             parts.append(Text(f"  {late}"))
-        for e in state.effect_log:
-            if e.ref == dec.id:
-                done = "done" if e.accepted else f"NOT APPLIED ({e.rule}: {e.detail})"
-                parts.append(Text(f"  effect {done}: {e.summary}"))
+        parts += [Text(f"  {_effect_done(e)}") for e in state.effect_log if e.ref == dec.id]
     if p.closing_note:
-        parts.append(Text(f"rejected: {p.closing_note}"))
+        parts.append(Text(_("rejected: {note}").format(note=p.closing_note)))
     return parts
+
+
+def _effect_done(e: AuditEntry) -> str:
+    if e.accepted:
+        return _("effect done: {summary}").format(summary=e.summary)
+    return _("effect NOT APPLIED ({rule}: {detail}): {summary}").format(
+        rule=e.rule, detail=e.detail, summary=e.summary
+    )
 
 
 def _audit(d: Digest, p: Proposal) -> list[RenderableType]:
     state = d.state
     entries = d.audit_by_proposal.get(p.id, ())
-    parts: list[RenderableType] = [Text(""), heading(f"Audit trail ({len(entries)} acts)")]
+    count = len(entries)
+    trail = ngettext("Audit trail ({count} act)", "Audit trail ({count} acts)", count)
+    parts: list[RenderableType] = [Text(""), heading(trail.format(count=count))]
     for e in entries:
-        line = Text(f"{when(e.ts)}  {name_of(state, e.member):<12} {e.act_type:<13} ")
+        # Padded by terminal cells: a name in CJK or with an emoji keeps the columns.
+        name = pad_cells(name_of(state, e.member), 12)
+        line = Text(f"{when(e.ts)}  {name} {e.act_type:<13} ")
         if e.accepted:
-            line.append("verified, accepted  ")
+            line.append(_("verified, accepted") + "  ")
         else:
-            line.append(f"IGNORED ({e.rule})  ", style="bold")
+            line.append(_("IGNORED ({rule})").format(rule=e.rule) + "  ", style="bold")
         line.append(e.summary)
         if e.detail:
             line.append(f" - {e.detail}", style="dim")

@@ -59,7 +59,7 @@ class PagedTable(DataTable[str | Text]):
         self._last_key: str | None = None
 
     def on_mount(self) -> None:
-        self.add_columns(*self._column_names)
+        self.add_columns(*(display(name) for name in self._column_names))
         self._show_page(self.page, 0)
 
     # --- data --------------------------------------------------------------------------
@@ -105,7 +105,9 @@ class PagedTable(DataTable[str | Text]):
                 # Text, not str: a str cell is parsed as markup, which costs on every page
                 # and would eat "[y]es" in a title a member typed. Right-to-left script is
                 # put in display order here, for every table.
-                self.add_row(*(Text(display(c), no_wrap=True, end="") for c in cells), key=key)
+                self.add_row(
+                    *(Text(display(c, "auto"), no_wrap=True, end="") for c in cells), key=key
+                )
             self.move_cursor(row=max(0, min(row, len(chunk) - 1)), animate=False)
         else:
             # The note goes in the widest column: a long first cell would widen a narrow one.
