@@ -568,7 +568,7 @@ class LocalAssembly:
         path = self.directory / "join.refused"
         if not path.exists() or not (self.directory / "join.invite").exists():
             return None
-        return REFUSAL_TEXT.get(path.read_text().strip(), REFUSAL_TEXT["refused"])
+        return _(REFUSAL_TEXT.get(path.read_text().strip(), REFUSAL_TEXT["refused"]))
 
     def half_joined(self) -> bool:
         """True while this node holds a join the assembly has not admitted."""
@@ -1360,11 +1360,11 @@ class Home:
         aid = self.resolve(ref)
         directory = self._dir(aid)
         device_key = SigningKey(
-            read_seed(directory / "device.key", passphrase, "this device's key")
+            read_seed(directory / "device.key", passphrase, _("this device's key"))
         )
         secret_path = directory / "secret.key"
         secret = (
-            read_seed(secret_path, passphrase, "this device's assembly secret")
+            read_seed(secret_path, passphrase, _("this device's assembly secret"))
             if secret_path.exists()
             else None
         )
