@@ -568,7 +568,9 @@ class LocalAssembly:
         path = self.directory / "join.refused"
         if not path.exists() or not (self.directory / "join.invite").exists():
             return None
-        return _(REFUSAL_TEXT.get(path.read_text().strip(), REFUSAL_TEXT["refused"]))
+        # In English, the source language: ``status --json`` shows it, and JSON never changes
+        # with the language; the screens translate it where they show it (``_(line)``).
+        return REFUSAL_TEXT.get(path.read_text().strip(), REFUSAL_TEXT["refused"])
 
     def half_joined(self) -> bool:
         """True while this node holds a join the assembly has not admitted."""
