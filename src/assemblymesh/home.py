@@ -568,6 +568,8 @@ class LocalAssembly:
         path = self.directory / "join.refused"
         if not path.exists() or not (self.directory / "join.invite").exists():
             return None
+        # In English, the source language: ``status --json`` shows it, and JSON never changes
+        # with the language; the screens translate it where they show it (``_(line)``).
         return REFUSAL_TEXT.get(path.read_text().strip(), REFUSAL_TEXT["refused"])
 
     def half_joined(self) -> bool:
@@ -1360,11 +1362,11 @@ class Home:
         aid = self.resolve(ref)
         directory = self._dir(aid)
         device_key = SigningKey(
-            read_seed(directory / "device.key", passphrase, "this device's key")
+            read_seed(directory / "device.key", passphrase, _("this device's key"))
         )
         secret_path = directory / "secret.key"
         secret = (
-            read_seed(secret_path, passphrase, "this device's assembly secret")
+            read_seed(secret_path, passphrase, _("this device's assembly secret"))
             if secret_path.exists()
             else None
         )

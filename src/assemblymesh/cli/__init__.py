@@ -1259,7 +1259,7 @@ def _echo_head(data: dict[str, Any], state: AssemblyState) -> None:
     if data["me"]["invite_refused"] is not None:
         click.echo(
             _("Your invite was refused: {why}; {way_out}.").format(
-                why=data["me"]["invite_refused"], way_out=_(WAY_OUT)
+                why=_(data["me"]["invite_refused"]), way_out=_(WAY_OUT)
             )
         )
     elif not data["me"]["admitted"]:

@@ -23,6 +23,7 @@ import nacl.exceptions
 import nacl.signing
 
 from assemblymesh.errors import InvalidSignature, KeyFileError
+from assemblymesh.i18n import _
 
 __all__ = [
     "ASSEMBLY_ID_CONTEXT",
@@ -73,11 +74,11 @@ _MAX_CLIENT_ID = 2**53 - 1
 def verify(public_key: bytes, context: bytes, message: bytes, signature: bytes) -> None:
     """Check an Ed25519 signature made with ``context``; raise ``InvalidSignature`` if bad."""
     if len(public_key) != KEY_SIZE or len(signature) != SIGNATURE_SIZE:
-        raise InvalidSignature("key or signature has the wrong length")
+        raise InvalidSignature(_("key or signature has the wrong length"))
     try:
         nacl.bindings.crypto_sign_open(signature + context + message, public_key)
     except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, ValueError) as exc:
-        raise InvalidSignature("signature does not verify") from exc
+        raise InvalidSignature(_("signature does not verify")) from exc
 
 
 class SigningKey:
@@ -134,7 +135,7 @@ def _decode_signed_record(data: bytes, what: str) -> tuple[bytes, bytes, bytes, 
     try:
         assembly, signer, subject, when, sig = msgpack.unpackb(data, raw=False)
     except Exception as exc:  # msgpack raises several unrelated types on bad input
-        raise InvalidSignature(f"malformed {what}") from exc
+        raise InvalidSignature(_("malformed {what}").format(what=what)) from exc
     if not (
         is_bytes_of(assembly, ASSEMBLY_ID_SIZE)
         and is_bytes_of(signer, KEY_SIZE)
@@ -142,7 +143,7 @@ def _decode_signed_record(data: bytes, what: str) -> tuple[bytes, bytes, bytes, 
         and type(when) is int
         and is_bytes_of(sig, SIGNATURE_SIZE)
     ):
-        raise InvalidSignature(f"malformed {what}")
+        raise InvalidSignature(_("malformed {what}").format(what=what))
     return assembly, signer, subject, when, sig
 
 
@@ -184,7 +185,7 @@ class DeviceCertificate:
     @classmethod
     def decode(cls, data: bytes) -> DeviceCertificate:
         """Parse (not verify) a certificate; raise ``InvalidSignature`` on malformed input."""
-        return cls(*_decode_signed_record(data, "device certificate"))
+        return cls(*_decode_signed_record(data, _("device certificate")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +224,7 @@ class Invite:
     @classmethod
     def decode(cls, data: bytes) -> Invite:
         """Parse (not verify) an invite; raise ``InvalidSignature`` on malformed input."""
-        return cls(*_decode_signed_record(data, "invite"))
+        return cls(*_decode_signed_record(data, _("invite")))
 
 
 def invite_proof_message(invite: Invite, joiner: bytes) -> bytes:
@@ -277,7 +278,9 @@ def write_private_text(path: Path, text: str) -> None:
         os.chmod(tmp, 0o600)
         os.replace(tmp, path)
     except OSError as exc:
-        raise KeyFileError(f"cannot write key file {path}: {exc.strerror}") from exc
+        raise KeyFileError(
+            _("cannot write key file {path}: {strerror}").format(path=path, strerror=exc.strerror)
+        ) from exc
 
 
 def read_private_text(path: Path) -> str:
@@ -285,18 +288,22 @@ def read_private_text(path: Path) -> str:
     try:
         st = path.stat()
     except FileNotFoundError as exc:
-        raise KeyFileError(f"key file {path} does not exist") from exc
+        raise KeyFileError(_("key file {path} does not exist").format(path=path)) from exc
     except OSError as exc:
-        raise KeyFileError(f"cannot read key file {path}: {exc.strerror}") from exc
+        raise KeyFileError(
+            _("cannot read key file {path}: {strerror}").format(path=path, strerror=exc.strerror)
+        ) from exc
     if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KeyFileError(
-            f"key file {path} is accessible by other users (mode {stat.S_IMODE(st.st_mode):o});"
-            f" run: chmod 600 {path}"
+            _(
+                "key file {path} is accessible by other users (mode "
+                "{mode:o}); run: chmod 600 {path}"
+            ).format(path=path, mode=stat.S_IMODE(st.st_mode))
         )
     try:
         return path.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as exc:
-        raise KeyFileError(f"key file {path} is malformed") from exc
+        raise KeyFileError(_("key file {path} is malformed").format(path=path)) from exc
 
 
 def write_key_file(path: Path, key: SigningKey) -> None:
@@ -314,7 +321,7 @@ def key_from_text(text: str, path: Path) -> SigningKey:
     try:
         seed = bytes.fromhex(text.strip())
     except ValueError as exc:
-        raise KeyFileError(f"key file {path} is malformed") from exc
+        raise KeyFileError(_("key file {path} is malformed").format(path=path)) from exc
     if len(seed) != KEY_SIZE:
-        raise KeyFileError(f"key file {path} is malformed")
+        raise KeyFileError(_("key file {path} is malformed").format(path=path))
     return SigningKey(seed)

@@ -39,6 +39,7 @@ from assemblymesh.crdt.identity import (
     write_private_text,
 )
 from assemblymesh.errors import KeyFileError, KeyLocked, WrongPassphrase
+from assemblymesh.i18n import _
 
 __all__ = [
     "BACKUP_COST",
@@ -85,7 +86,7 @@ BACKUP_COST = KdfCost(_ARGON.OPSLIMIT_MODERATE, _ARGON.MEMLIMIT_MODERATE)
 
 def _box(passphrase: str, salt: bytes, cost: KdfCost) -> nacl.secret.SecretBox:
     if not passphrase:
-        raise KeyFileError("the passphrase is empty")
+        raise KeyFileError(_("the passphrase is empty"))
     key = _ARGON.kdf(
         nacl.secret.SecretBox.KEY_SIZE,
         passphrase.encode("utf-8"),
@@ -107,20 +108,21 @@ def is_sealed_text(text: str) -> bool:
     return text.startswith(SEALED_PREFIX + " ")
 
 
-def open_sealed(text: str, passphrase: str, where: str = "the key file") -> bytes:
+def open_sealed(text: str, passphrase: str, where: str | None = None) -> bytes:
     """The secret in a sealed key file; ``WrongPassphrase`` if the passphrase is not its."""
+    where = where or _("the key file")
     try:
         prefix, ops, mem, salt_hex, box_hex = text.split()
         cost = KdfCost(int(ops), int(mem))
         salt, box = bytes.fromhex(salt_hex), bytes.fromhex(box_hex)
     except (ValueError, KeyFileError) as exc:
-        raise KeyFileError(f"{where} is malformed") from exc
+        raise KeyFileError(_("{where} is malformed").format(where=where)) from exc
     if prefix != SEALED_PREFIX or len(salt) != _SALT:
-        raise KeyFileError(f"{where} is malformed")
+        raise KeyFileError(_("{where} is malformed").format(where=where))
     try:
         return bytes(_box(passphrase, salt, cost).decrypt(box))
     except nacl.exceptions.CryptoError as exc:
-        raise WrongPassphrase(f"wrong passphrase for {where}") from exc
+        raise WrongPassphrase(_("wrong passphrase for {where}").format(where=where)) from exc
 
 
 def is_sealed_file(path: Path) -> bool:
@@ -136,10 +138,10 @@ def read_seed(path: Path, passphrase: str | None, what: str) -> bytes:
     if not is_sealed_text(text):
         return key_from_text(text, path).seed
     if passphrase is None:
-        raise KeyLocked(f"{what} is sealed: give its passphrase")
+        raise KeyLocked(_("{what} is sealed: give its passphrase").format(what=what))
     seed = open_sealed(text, passphrase, what)
     if len(seed) != 32:
-        raise KeyFileError(f"{what} ({path}) is malformed")
+        raise KeyFileError(_("{what} ({path}) is malformed").format(what=what, path=path))
     return seed
 
 
@@ -170,9 +172,13 @@ class Backup:
     def decode(cls, text: str, passphrase: str) -> Backup:
         """Open a backup; ``KeyFileError`` if damaged, ``WrongPassphrase`` if not its."""
         body = "".join(text.split()).lower()
-        damaged = KeyFileError("the backup is damaged (was it copied completely and exactly?)")
+        damaged = KeyFileError(_("the backup is damaged (was it copied completely and exactly?)"))
         if not body.startswith(BACKUP_PREFIX):
-            raise KeyFileError(f"not an AssemblyMesh key backup (it starts {BACKUP_PREFIX})")
+            raise KeyFileError(
+                _("not an AssemblyMesh key backup (it starts {backup_prefix})").format(
+                    backup_prefix=BACKUP_PREFIX
+                )
+            )
         b32 = body[len(BACKUP_PREFIX) :].upper()
         try:
             raw = base64.b32decode(b32 + "=" * (-len(b32) % 8))
@@ -188,7 +194,7 @@ class Backup:
         try:
             plain = _box(passphrase, head[2 : 2 + _SALT], cost).decrypt(head[2 + _SALT :])
         except nacl.exceptions.CryptoError as exc:
-            raise WrongPassphrase("wrong passphrase for this backup") from exc
+            raise WrongPassphrase(_("wrong passphrase for this backup")) from exc
         try:
             assembly, seed, secret, name = msgpack.unpackb(plain, raw=False)
             return cls(bytes(assembly), bytes(seed), bytes(secret), str(name))
@@ -200,7 +206,7 @@ class Backup:
         try:
             return path.read_text(encoding="ascii")
         except (OSError, UnicodeDecodeError) as exc:
-            raise KeyFileError(f"cannot read the backup {path}") from exc
+            raise KeyFileError(_("cannot read the backup {path}").format(path=path)) from exc
 
 
 def paper_form(code: str, assembly_name: str, member_name: str) -> str:
@@ -264,7 +270,9 @@ class MemberKey:
 
     def _check(self, key: SigningKey) -> None:
         if key.public != self.public:
-            raise KeyFileError(f"key file {self.path} holds another member's key")
+            raise KeyFileError(
+                _("key file {path} holds another member's key").format(path=self.path)
+            )
 
     def unlock(self, passphrase: str | None) -> SigningKey:
         """The member key, opened with ``passphrase`` if it is sealed; ``KeyLocked`` if it
@@ -273,12 +281,17 @@ class MemberKey:
             return self._key
         if self._text is None:
             raise KeyLocked(
-                "the member key is not on this device: use the device that holds it, or"
-                " restore it here from a backup ('assemblymesh key restore')"
+                _(
+                    "the member key is not on this device: use the device that "
+                    "holds it, or restore it here from a backup ('assemblymesh "
+                    "key restore')"
+                )
             )
         if passphrase is None:
-            raise KeyLocked("the member key is sealed: give its passphrase")
-        key = SigningKey(open_sealed(self._text, passphrase, f"the member key {self.path}"))
+            raise KeyLocked(_("the member key is sealed: give its passphrase"))
+        key = SigningKey(
+            open_sealed(self._text, passphrase, _("the member key {path}").format(path=self.path))
+        )
         self._check(key)
         self._key = key
         return key

@@ -12,6 +12,7 @@ from assemblymesh.crdt.document import SHARED, Document
 from assemblymesh.crdt.plan import check_update
 from assemblymesh.crdt.registry import LOCAL_ORIGIN, doc_field
 from assemblymesh.errors import RejectedChange, UsageError
+from assemblymesh.i18n import _
 
 if TYPE_CHECKING:
     from assemblymesh.crdt.replica import Replica
@@ -29,10 +30,12 @@ class LocalWrites:
     def transact(self, name: str) -> Iterator[Document]:
         r = self._r
         if name not in (SHARED, r.member_id):
-            raise UsageError("a device may write only its own member's document or the shared one")
+            raise UsageError(
+                _("a device may write only its own member's document or the shared one")
+            )
         own = r._devices.get(r.device_key.public)
         if own is not None and own.equivocated:
-            raise UsageError("this device is flagged for equivocation and may not write")
+            raise UsageError(_("this device is flagged for equivocation and may not write"))
         stored: list[Change] = []
         failure: BaseException | None = None
         fresh: list[Change] = []
@@ -74,7 +77,9 @@ class LocalWrites:
         try:
             values = check_update(doc_field(name), update, r._client_id).values
         except RejectedChange as exc:
-            raise UsageError(f"write refused, peers would not accept it: {exc.detail}") from exc
+            raise UsageError(
+                _("write refused, peers would not accept it: {detail}").format(detail=exc.detail)
+            ) from exc
         own = r._devices.get(r.device_key.public)
         seq = 1 if own is None else own.head_seq + 1
         prev = b"" if own is None else own.head_hash

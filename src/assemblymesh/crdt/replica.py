@@ -48,6 +48,7 @@ from assemblymesh.crdt.store import DeviceRow, Store
 from assemblymesh.crdt.validate import validate_store
 from assemblymesh.crdt.yupdate import update_end_clock, update_header
 from assemblymesh.errors import RejectedChange, RejectReason, StoreError, UsageError
+from assemblymesh.i18n import _
 
 __all__ = [
     "CHECKPOINT_EVERY",
@@ -194,7 +195,7 @@ class Replica:
         admission: AdmissionPolicy,
     ) -> None:
         if certificate.device != device_key.public or certificate.assembly != assembly:
-            raise UsageError("the device certificate does not match this device and assembly")
+            raise UsageError(_("the device certificate does not match this device and assembly"))
         self._store = store
         self.assembly = assembly
         self.device_key = device_key
@@ -229,7 +230,7 @@ class Replica:
                     store.set_meta("assembly", assembly)
                     store.set_meta("device", device_key.public)
             elif stored != assembly:
-                raise StoreError(f"store {path} belongs to another assembly")
+                raise StoreError(_("store {path} belongs to another assembly").format(path=path))
             return cls(store, assembly, device_key, certificate, clock, admission=admission)
         except BaseException:
             store.close()
@@ -249,7 +250,7 @@ class Replica:
         saved = store.load_checkpoints()
         covered = {doc_id: heads for doc_id, (_, heads) in saved.items()}
         self._checkpoints = Checkpoints(store, self._registry, covered, self._end_clock)
-        for doc_id, (state, _) in saved.items():
+        for doc_id, (state, _heads) in saved.items():
             self._apply_quietly(self._registry.by_id(doc_id), [state])
         self._pending_devices = store.pending_devices()
         self._pending_bytes = store.pending_bytes()
@@ -480,7 +481,7 @@ class Replica:
         for row in self._store.load_devices():
             mine = self._devices_by_id.get(row.id)
             after = 0 if mine is None else mine.head_seq
-            for seq, doc_id, _, data in self._store.changes_after(row.id, after):
+            for seq, doc_id, _digest, data in self._store.changes_after(row.id, after):
                 change = decode_change(data)
                 self._apply_quietly(self._registry.by_id(doc_id), [change.update])
                 self._track(doc_id, row.id, seq, change.update)
@@ -553,7 +554,7 @@ class Replica:
         bytes_left = None if budget is None else budget.bytes_left
         revisit: list[bytes] = []
         rebuild = flagged = False
-        for _ in range(_ADMISSION_ROUNDS):
+        for _round in range(_ADMISSION_ROUNDS):
             plan, bytes_left = plan_batch(ledger, batch, bytes_left=bytes_left, revisit=revisit)
             applied_before = len(result.applied)
             failed, news = self._carry_out(plan, result)

@@ -16,6 +16,7 @@ import nacl.public
 
 from assemblymesh.crdt.identity import ASSEMBLY_ID_SIZE, KEY_SIZE, SigningKey
 from assemblymesh.errors import InvalidSignature, UsageError
+from assemblymesh.i18n import _
 
 __all__ = [
     "BOX_SIZE",
@@ -59,14 +60,14 @@ def open_secret(
     """The secret in ``box``, sealed to this device; ``InvalidSignature`` if it does not open
     or is not the secret of ``epoch`` (its check differs)."""
     if len(box) != BOX_SIZE:
-        raise InvalidSignature("a sealed secret has the wrong size")
+        raise InvalidSignature(_("a sealed secret has the wrong size"))
     private = nacl.bindings.crypto_sign_ed25519_sk_to_curve25519(
         device_key.seed + device_key.public
     )
     try:
         secret = bytes(nacl.public.SealedBox(nacl.public.PrivateKey(private)).decrypt(box))
     except (nacl.exceptions.CryptoError, ValueError) as exc:
-        raise InvalidSignature("the sealed secret does not open with this device's key") from exc
+        raise InvalidSignature(_("the sealed secret does not open with this device's key")) from exc
     if len(secret) != SECRET_SIZE or epoch_check(secret, assembly, epoch) != check:
-        raise InvalidSignature("the sealed secret is not the secret of its epoch")
+        raise InvalidSignature(_("the sealed secret is not the secret of its epoch"))
     return secret

@@ -35,6 +35,7 @@ from pathlib import Path
 import msgpack
 
 from assemblymesh.errors import StoreError, StoreFormatError
+from assemblymesh.i18n import _
 
 STORE_FORMAT = 2
 
@@ -125,12 +126,16 @@ class DeviceRow:
 def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
     text = str(exc)
     if "disk is full" in text or "disk I/O" in text:
-        return StoreError(f"store {path}: disk full or failing; nothing was written")
+        return StoreError(
+            _("store {path}: disk full or failing; nothing was written").format(path=path)
+        )
     if "locked" in text or "busy" in text:
-        return StoreError(f"store {path} is busy (another process holds it); try again")
+        return StoreError(
+            _("store {path} is busy (another process holds it); try again").format(path=path)
+        )
     if "not a database" in text or "malformed" in text:
-        return StoreError(f"store {path} is corrupt: {text}")
-    return StoreError(f"store {path}: {text}")
+        return StoreError(_("store {path} is corrupt: {text}").format(path=path, text=text))
+    return StoreError(_("store {path}: {text}").format(path=path, text=text))
 
 
 class Store:
@@ -148,8 +153,10 @@ class Store:
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > STORE_FORMAT:
                 raise StoreFormatError(
-                    f"store {path} has format {version}; this AssemblyMesh reads up to"
-                    f" {STORE_FORMAT}: upgrade AssemblyMesh"
+                    _(
+                        "store {path} has format {version}; this AssemblyMesh reads "
+                        "up to {store_format}: upgrade AssemblyMesh"
+                    ).format(path=path, version=version, store_format=STORE_FORMAT)
                 )
             self.migrated = version == 1
             if version in (0, 1):
@@ -157,7 +164,9 @@ class Store:
         except sqlite3.Error as exc:
             raise _translate(exc, path) from exc
         except OSError as exc:
-            raise StoreError(f"cannot open store {path}: {exc.strerror}") from exc
+            raise StoreError(
+                _("cannot open store {path}: {strerror}").format(path=path, strerror=exc.strerror)
+            ) from exc
 
     def _create(self, version: int) -> None:
         """A new store, or a format-1 store migrated in place (in one transaction)."""

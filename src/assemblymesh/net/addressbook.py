@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from assemblymesh.errors import StoreError
+from assemblymesh.i18n import _
 
 __all__ = [
     "BOOK_VERSION",
@@ -224,7 +225,11 @@ class AddressBook:
                 os.fsync(f.fileno())
             os.replace(tmp, self.path)
         except OSError as exc:
-            raise StoreError(f"cannot write address book {self.path}: {exc.strerror}") from exc
+            raise StoreError(
+                _("cannot write address book {path}: {strerror}").format(
+                    path=self.path, strerror=exc.strerror
+                )
+            ) from exc
 
 
 def _entry(item: Any) -> PeerAddress | None:

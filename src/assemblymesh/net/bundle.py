@@ -57,6 +57,7 @@ from assemblymesh.crdt.identity import (
     verify_invite_proof,
 )
 from assemblymesh.errors import BundleError, ProtocolError, RejectReason, UsageError
+from assemblymesh.i18n import _
 from assemblymesh.net.batch import (
     MAX_BATCH_CHANGES,
     MAX_BATCH_RAW_SIZE,
@@ -194,18 +195,18 @@ def _key_block(keys: Sequence[bytes], devices: Sequence[bytes], file_key: bytes)
 def _read_key_block(source: IO[bytes]) -> tuple[bytes, list[bytes]]:
     count = source.read(1)
     if not count or not 1 <= count[0] <= MAX_READERS:
-        raise BundleError("not a bundle: the file is too short or does not start as one")
+        raise BundleError(_("not a bundle: the file is too short or does not start as one"))
     block, entries = bytearray(count), []
-    for _ in range(count[0]):
+    for _entry in range(count[0]):
         kind = source.read(1)
         size = {WRAPPED_FOR_ROOT: WRAPPED_SIZE, SEALED_FOR_DEVICE: SEALED_SIZE}.get(
             kind[0] if kind else -1
         )
         if size is None:
-            raise BundleError("not a bundle: the file is too short or its key block is damaged")
+            raise BundleError(_("not a bundle: the file is too short or its key block is damaged"))
         entry = source.read(size)
         if len(entry) < size:
-            raise BundleError("not a bundle: the file is too short")
+            raise BundleError(_("not a bundle: the file is too short"))
         block += kind + entry
         entries.append(kind + entry)
     return bytes(block), entries
@@ -317,14 +318,16 @@ class _SealedReader:
         block, entries = _read_key_block(source)
         header = source.read(STREAM_HEADER_SIZE)
         if len(header) < STREAM_HEADER_SIZE:
-            raise BundleError("not a bundle: the file is too short")
+            raise BundleError(_("not a bundle: the file is too short"))
         self.stream_header = block + header
         self._tick(len(self.stream_header))
         file_key = _unwrap(entries, keys.roots, keys.devices)
         if file_key is None or len(file_key) != KEY_SIZE:
             raise BundleError(
-                "bundle does not open: made for another assembly or an earlier epoch of its"
-                " secret, or altered at its start"
+                _(
+                    "bundle does not open: made for another assembly or an "
+                    "earlier epoch of its secret, or altered at its start"
+                )
             )
         self._state = sodium.crypto_secretstream_xchacha20poly1305_state()
         sodium.crypto_secretstream_xchacha20poly1305_init_pull(self._state, header, file_key)
@@ -339,12 +342,14 @@ class _SealedReader:
 
     def _next_chunk(self) -> None:
         if self._final:
-            raise BundleError("bundle is malformed: a record runs past the final chunk")
+            raise BundleError(_("bundle is malformed: a record runs past the final chunk"))
         sealed = self._in.read(CHUNK_SIZE + CHUNK_OVERHEAD)
         self._tick(len(sealed))
         if not sealed:
             raise BundleError(
-                f"bundle is truncated: it ends after chunk {self._chunks} without its final chunk"
+                _(
+                    "bundle is truncated: it ends after chunk {chunks} without its final chunk"
+                ).format(chunks=self._chunks)
             )
         try:
             chunk, tag = sodium.crypto_secretstream_xchacha20poly1305_pull(
@@ -353,20 +358,26 @@ class _SealedReader:
         except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
             if self._chunks == 0:
                 raise BundleError(
-                    "bundle does not open: made for another assembly, or altered or cut in its"
-                    " first chunk"
+                    _(
+                        "bundle does not open: made for another assembly, or altered "
+                        "or cut in its first chunk"
+                    )
                 ) from exc
             raise BundleError(
-                f"bundle is damaged: chunk {self._chunks} does not authenticate"
-                " (altered, cut, reordered or repeated)"
+                _(
+                    "bundle is damaged: chunk {chunks} does not authenticate "
+                    "(altered, cut, reordered or repeated)"
+                ).format(chunks=self._chunks)
             ) from exc
         self._chunks += 1
         if tag == _TAG_FINAL:
             self._final = True
             if self._in.read(1):
-                raise BundleError("bundle is damaged: bytes follow its final chunk")
+                raise BundleError(_("bundle is damaged: bytes follow its final chunk"))
         elif tag != _TAG_MESSAGE or len(sealed) != CHUNK_SIZE + CHUNK_OVERHEAD:
-            raise BundleError(f"bundle is damaged: chunk {self._chunks - 1} is malformed")
+            raise BundleError(
+                _("bundle is damaged: chunk {chunk} is malformed").format(chunk=self._chunks - 1)
+            )
         self._buffer = chunk
         self._pos = 0
 
@@ -439,9 +450,15 @@ class _RecordReader:
         kind, length = _RECORD_PREFIX.unpack(prefix)
         limit = _LIMITS.get(kind)
         if limit is None:
-            raise BundleError(f"bundle is malformed: unknown record type {kind!r}")
+            raise BundleError(
+                _("bundle is malformed: unknown record type {kind!r}").format(kind=kind)
+            )
         if length > limit:
-            raise BundleError(f"bundle is malformed: a {kind.decode()} record of {length} bytes")
+            raise BundleError(
+                _("bundle is malformed: a {kind} record of {length} bytes").format(
+                    kind=kind.decode(), length=length
+                )
+            )
         body = self._sealed.read(length)
         if kind != RECORD_END:
             self._hash.update(prefix)
@@ -453,11 +470,11 @@ class _RecordReader:
         try:
             changes, signature = msgpack.unpackb(body, raw=False)
         except Exception as exc:  # msgpack raises many unrelated types
-            raise BundleError("bundle is malformed: unreadable end record") from exc
+            raise BundleError(_("bundle is malformed: unreadable end record")) from exc
         if type(changes) is not int or not 0 <= changes <= MAX_SEQ:
-            raise BundleError("bundle is malformed: bad change count in the end record")
+            raise BundleError(_("bundle is malformed: bad change count in the end record"))
         if type(signature) is not bytes or len(signature) != SIGNATURE_SIZE:
-            raise BundleError("bundle is malformed: bad signature field")
+            raise BundleError(_("bundle is malformed: bad signature field"))
         try:
             verify(
                 signer.device,
@@ -466,9 +483,9 @@ class _RecordReader:
                 signature,
             )
         except InvalidSignature as exc:
-            raise BundleError("bundle signature does not verify: the file was altered") from exc
+            raise BundleError(_("bundle signature does not verify: the file was altered")) from exc
         if not self._sealed.at_end():
-            raise BundleError("bundle is malformed: data after the end record")
+            raise BundleError(_("bundle is malformed: data after the end record"))
         return changes
 
 
@@ -494,7 +511,7 @@ def _read_header(
 ) -> tuple[Signer, dict[str, Any]]:
     record, body = records.next()
     if record != RECORD_HEADER:
-        raise BundleError("bundle is malformed: it does not start with a header")
+        raise BundleError(_("bundle is malformed: it does not start with a header"))
     fields = _header_fields(body, kind)
     _check_header(fields, assembly, kind)
     cert = _header_certificate(fields["cert"], assembly)
@@ -502,7 +519,7 @@ def _read_header(
     if authorize is not None:
         problem = authorize(signer)
         if problem is not None:
-            raise BundleError(f"bundle signer is not accepted: {problem}")
+            raise BundleError(_("bundle signer is not accepted: {problem}").format(problem=problem))
     return signer, fields
 
 
@@ -510,32 +527,37 @@ def _header_fields(body: bytes, kind: str) -> dict[str, Any]:
     try:
         fields = msgpack.unpackb(body, raw=False, strict_map_key=True)
     except Exception as exc:  # msgpack raises many unrelated types
-        raise BundleError("bundle is malformed: unreadable header") from exc
+        raise BundleError(_("bundle is malformed: unreadable header")) from exc
     if type(fields) is not dict:
-        raise BundleError("bundle is malformed: the header is not a map")
+        raise BundleError(_("bundle is malformed: the header is not a map"))
     if fields.get("v") != FORMAT_VERSION or type(fields.get("v")) is not int:
-        raise BundleError(f"bundle format version {fields.get('v')!r} is not supported")
+        raise BundleError(
+            _("bundle format version {version!r} is not supported").format(version=fields.get("v"))
+        )
     found = fields.get("kind")
     if found != kind:
-        names = {KIND_BUNDLE: "a bundle of changes", KIND_VECTOR: "a version vector file"}
-        what = names.get(found, "an unknown kind of file") if type(found) is str else "unknown"
-        raise BundleError(f"this file is {what}, not {names[kind]}")
+        names = {KIND_BUNDLE: _("a bundle of changes"), KIND_VECTOR: _("a version vector file")}
+        unknown = _("an unknown kind of file")
+        what = names.get(found, unknown) if type(found) is str else unknown
+        raise BundleError(
+            _("this file is {what}, not {expected}").format(what=what, expected=names[kind])
+        )
     return fields
 
 
 def _check_header(fields: dict[str, Any], assembly: bytes, kind: str) -> None:
     header_assembly, created = fields.get("assembly"), fields.get("created_ms")
     if type(header_assembly) is not bytes or len(header_assembly) != ASSEMBLY_ID_SIZE:
-        raise BundleError("bundle is malformed: bad assembly id")
+        raise BundleError(_("bundle is malformed: bad assembly id"))
     if header_assembly != assembly:
-        raise BundleError("bundle is for another assembly")
+        raise BundleError(_("bundle is for another assembly"))
     if type(created) is not int or created < 0:
-        raise BundleError("bundle is malformed: bad creation time")
+        raise BundleError(_("bundle is malformed: bad creation time"))
     if type(fields.get("cert")) is not bytes:
-        raise BundleError("bundle is malformed: no device certificate")
+        raise BundleError(_("bundle is malformed: no device certificate"))
     announced = fields.get("changes")
     if kind == KIND_BUNDLE and (type(announced) is not int or not 0 <= announced <= MAX_SEQ):
-        raise BundleError("bundle is malformed: bad change count in the header")
+        raise BundleError(_("bundle is malformed: bad change count in the header"))
 
 
 def _header_certificate(cert_bytes: bytes, assembly: bytes) -> DeviceCertificate:
@@ -543,9 +565,9 @@ def _header_certificate(cert_bytes: bytes, assembly: bytes) -> DeviceCertificate
         cert = DeviceCertificate.decode(cert_bytes)
         cert.verify()
     except InvalidSignature as exc:
-        raise BundleError("bundle's device certificate is malformed or forged") from exc
+        raise BundleError(_("bundle's device certificate is malformed or forged")) from exc
     if cert.assembly != assembly:
-        raise BundleError("bundle was signed by a device certified for another assembly")
+        raise BundleError(_("bundle was signed by a device certified for another assembly"))
     return cert
 
 
@@ -556,14 +578,14 @@ def _header_invite(
         return None
     invite_bytes, proof = fields.get("invite"), fields.get("invite_proof")
     if type(invite_bytes) is not bytes or type(proof) is not bytes:
-        raise BundleError("bundle is malformed: bad invite fields")
+        raise BundleError(_("bundle is malformed: bad invite fields"))
     try:
         invite = Invite.decode(invite_bytes)
         verify_invite_proof(invite, cert.member, proof)
     except InvalidSignature as exc:
-        raise BundleError("bundle's invite is malformed or forged") from exc
+        raise BundleError(_("bundle's invite is malformed or forged")) from exc
     if invite.assembly != assembly:
-        raise BundleError("bundle's invite is for another assembly")
+        raise BundleError(_("bundle's invite is for another assembly"))
     return invite
 
 
@@ -589,30 +611,30 @@ def read_vector(
 ) -> tuple[Signer, dict[bytes, tuple[int, bytes]]]:
     """Open and verify a vector file; raise ``BundleError`` for anything wrong."""
     records = _RecordReader(_SealedReader(source, bundle_keys(secret)))
-    signer, _ = _read_header(records, assembly, KIND_VECTOR, authorize)
+    signer, _invite = _read_header(records, assembly, KIND_VECTOR, authorize)
     kind, body = records.next()
     if kind != RECORD_VECTOR:
-        raise BundleError("vector file is malformed: no vector record")
+        raise BundleError(_("vector file is malformed: no vector record"))
     try:
         heads = msgpack.unpackb(body, raw=False, max_array_len=MAX_VECTOR_DEVICES)
     except Exception as exc:  # msgpack raises many unrelated types
-        raise BundleError("vector file is malformed: unreadable vector") from exc
+        raise BundleError(_("vector file is malformed: unreadable vector")) from exc
     vector = _vector_entries(heads)
     kind, body = records.next()
     if kind != RECORD_END:
-        raise BundleError("vector file is malformed: no end record")
+        raise BundleError(_("vector file is malformed: no end record"))
     if records.check_end(body, signer) != 0:
-        raise BundleError("vector file is malformed: its end record counts changes")
+        raise BundleError(_("vector file is malformed: its end record counts changes"))
     return signer, vector
 
 
 def _vector_entries(heads: object) -> dict[bytes, tuple[int, bytes]]:
     if type(heads) is not list:
-        raise BundleError("vector file is malformed: the vector is not an array")
+        raise BundleError(_("vector file is malformed: the vector is not an array"))
     vector: dict[bytes, tuple[int, bytes]] = {}
     for entry in heads:
         if not _vector_entry_ok(entry) or entry[0] in vector:
-            raise BundleError("vector file is malformed: a bad entry")
+            raise BundleError(_("vector file is malformed: a bad entry"))
         vector[entry[0]] = (entry[1], entry[2])
     return vector
 
@@ -669,7 +691,7 @@ def _read_chain(source: BundleSource, chain: _Chain) -> None:
     try:
         for change in itertools.islice(changes, limit):
             if change.device != chain.device or change.seq != chain.after + 1:
-                raise UsageError("the record changed its chains while being exported")
+                raise UsageError(_("the record changed its chains while being exported"))
             chain.buffer.append(change)
             chain.after = change.seq
     finally:
@@ -696,7 +718,7 @@ def _batches(
     on a signature where it can, so the receiver need not buffer it."""
     heap: list[tuple[int, bytes]] = []
     chains: dict[bytes, _Chain] = {}
-    for device, (seq, _) in sorted(mine.items()):
+    for device, (seq, _hash) in sorted(mine.items()):
         after = theirs.get(device, (0, b""))[0]
         if seq > after:
             chain = chains[device] = _Chain(device, after, seq)
@@ -792,7 +814,7 @@ def write_bundle(
         if progress is not None:
             progress(len(batch))
     if written != total:
-        raise UsageError("the record changed while being exported")
+        raise UsageError(_("the record changed while being exported"))
     records.end(identity.device_key, written)
     return ExportSummary(written, batches, batch_bytes, sealed.size)
 
@@ -830,11 +852,15 @@ def verify_bundle(
         if kind == RECORD_END:
             break
         if kind != RECORD_BATCH:
-            raise BundleError(f"bundle is malformed: unexpected {kind.decode()} record")
+            raise BundleError(
+                _("bundle is malformed: unexpected {kind} record").format(kind=kind.decode())
+            )
         try:
             changes = decoder.decode(body)
         except ProtocolError as exc:
-            raise BundleError(f"bundle is malformed: batch {batches}: {exc}") from exc
+            raise BundleError(
+                _("bundle is malformed: batch {batches}: {exc}").format(batches=batches, exc=exc)
+            ) from exc
         count += len(changes)
         batches += 1
         # The rebuilt changes, not the batch: ingest then need not decode the batch again.
@@ -844,8 +870,10 @@ def verify_bundle(
     stated = records.check_end(body, signer)
     if not stated == announced == count:
         raise BundleError(
-            f"bundle is malformed: it announces {announced} changes, holds {count},"
-            f" and its end says {stated}"
+            _(
+                "bundle is malformed: it announces {announced} changes, "
+                "holds {count}, and its end says {stated}"
+            ).format(announced=announced, count=count, stated=stated)
         )
     spool.flush()
     spool.seek(0)

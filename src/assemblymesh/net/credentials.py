@@ -23,6 +23,7 @@ from assemblymesh.crdt.identity import (
     SigningKey,
 )
 from assemblymesh.errors import UsageError
+from assemblymesh.i18n import N_
 
 __all__ = [
     "ASSEMBLY_SECRET_SIZE",
@@ -43,12 +44,12 @@ log = logging.getLogger("assemblymesh.net")
 
 ASSEMBLY_SECRET_SIZE = 32
 # Why a joiner is refused, as the handshake tells it (docs/protocol.md §3.6), and the line a
-# joiner reads for each.
+# joiner reads for each (marked for the catalogue; translated where they are shown).
 REFUSAL_TEXT: dict[str, str] = {
-    "refused": "the peer refused this invite",
-    "invite-used": "this invite was already used by someone else",
-    "invite-expired": "this invite has expired",
-    "invite-void": "this invite's inviter is no longer a member",
+    "refused": N_("the peer refused this invite"),
+    "invite-used": N_("this invite was already used by someone else"),
+    "invite-expired": N_("this invite has expired"),
+    "invite-void": N_("this invite's inviter is no longer a member"),
 }
 REFUSAL_CODES = tuple(REFUSAL_TEXT)
 # A responder tries at most this many roots on a first handshake message.

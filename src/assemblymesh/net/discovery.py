@@ -50,6 +50,7 @@ from zeroconf.asyncio import AsyncServiceBrowser, AsyncServiceInfo, AsyncZerocon
 from assemblymesh.clock import Clock, wall_clock_ms
 from assemblymesh.crdt.identity import ASSEMBLY_ID_SIZE, KEY_SIZE
 from assemblymesh.errors import DiscoveryError, InvalidAnnouncement, UsageError
+from assemblymesh.i18n import _
 from assemblymesh.net.credentials import Credentials, Keyring
 from assemblymesh.net.lifecycle import Lifecycle
 from assemblymesh.net.noise import Rng
@@ -417,7 +418,9 @@ def _check_local_addresses(interfaces: Sequence[str]) -> None:
             with socket.socket(family, socket.SOCK_DGRAM) as probe:
                 probe.bind(sockaddr)
         except OSError as exc:
-            raise DiscoveryError(f"address {iface} is not on this machine: {exc}") from exc
+            raise DiscoveryError(
+                _("address {iface} is not on this machine: {exc}").format(iface=iface, exc=exc)
+            ) from exc
 
 
 # --- the service --------------------------------------------------------------------------------
@@ -491,7 +494,9 @@ class DiscoveryConfig:
                 try:
                     ipaddress.ip_address(iface.split("%", 1)[0])
                 except ValueError as exc:
-                    raise UsageError(f"interface {iface!r} is not an IP address") from exc
+                    raise UsageError(
+                        _("interface {iface!r} is not an IP address").format(iface=iface)
+                    ) from exc
 
 
 class Discovery(Lifecycle):
@@ -540,7 +545,7 @@ class Discovery(Lifecycle):
             else:
                 self._zc = AsyncZeroconf(interfaces=list(cfg.interfaces))
         except (OSError, ZeroconfError, ValueError) as exc:
-            raise DiscoveryError(f"cannot open mDNS sockets: {exc}") from exc
+            raise DiscoveryError(_("cannot open mDNS sockets: {exc}").format(exc=exc)) from exc
         self._running = True
         try:
             self._addresses = local_addresses(cfg.interfaces, cfg.listen_hosts)
@@ -596,7 +601,9 @@ class Discovery(Lifecycle):
             try:
                 await self._unregister(zc)
             except (OSError, ZeroconfError) as exc:
-                raise DiscoveryError(f"cannot withdraw the advertisement: {exc}") from exc
+                raise DiscoveryError(
+                    _("cannot withdraw the advertisement: {exc}").format(exc=exc)
+                ) from exc
             await self._register(new_labels(self._config.rng))
 
     async def rescan_interfaces(self) -> None:
@@ -606,7 +613,7 @@ class Discovery(Lifecycle):
             try:
                 await zc.async_update_interfaces()
             except (OSError, ZeroconfError, RuntimeError) as exc:
-                raise DiscoveryError(f"cannot rescan interfaces: {exc}") from exc
+                raise DiscoveryError(_("cannot rescan interfaces: {exc}").format(exc=exc)) from exc
             addresses = local_addresses(self._config.interfaces, self._config.listen_hosts)
             if addresses != self._addresses and self._labels is not None:
                 self._addresses = addresses
@@ -614,7 +621,9 @@ class Discovery(Lifecycle):
                 try:
                     await (await zc.async_update_service(info))
                 except (OSError, ZeroconfError) as exc:
-                    raise DiscoveryError(f"cannot update the advertisement: {exc}") from exc
+                    raise DiscoveryError(
+                        _("cannot update the advertisement: {exc}").format(exc=exc)
+                    ) from exc
                 self._info = info
 
     # --- advertising ---------------------------------------------------------------------------
@@ -638,7 +647,9 @@ class Discovery(Lifecycle):
             # The returned task sends the announcements; awaiting it means they went out.
             await (await zc.async_register_service(info))
         except (OSError, ZeroconfError) as exc:
-            raise DiscoveryError(f"cannot register the mDNS service: {exc}") from exc
+            raise DiscoveryError(
+                _("cannot register the mDNS service: {exc}").format(exc=exc)
+            ) from exc
         self._info = info
         self._labels = labels
 

@@ -51,6 +51,7 @@ from assemblymesh.errors import (
     RemoteError,
     UsageError,
 )
+from assemblymesh.i18n import _
 from assemblymesh.net.credentials import (
     ASSEMBLY_SECRET_SIZE,
     REFUSAL_CODES,
@@ -284,13 +285,13 @@ class Handshake:
             raise UsageError("the handshake is finished; feed further bytes to the session")
         try:
             if self.expired(now_ms):
-                raise HandshakeError("handshake timed out")
+                raise HandshakeError(_("handshake timed out"))
             self._decoder.push(data)
             while self._step is not _Step.FINISHED:
                 try:
                     frame = self._decoder.next_frame()
                 except ProtocolError as exc:
-                    raise HandshakeError(f"bad handshake frame: {exc}") from exc
+                    raise HandshakeError(_("bad handshake frame: {exc}").format(exc=exc)) from exc
                 if frame is None:
                     return
                 self._handle(frame, now_ms)
@@ -303,7 +304,7 @@ class Handshake:
     def connection_closed(self) -> None:
         """The peer closed the stream before the handshake finished: that is a failure."""
         if self._done is None and self._error is None:
-            self._fail(HandshakeError("peer closed the connection during the handshake"))
+            self._fail(HandshakeError(_("peer closed the connection during the handshake")))
         self._check_usable()
 
     def next_event(self) -> Event:
@@ -324,7 +325,7 @@ class Handshake:
 
     def _check_usable(self) -> None:
         if self._error is not None:
-            raise HandshakeError(f"handshake already failed: {self._error}")
+            raise HandshakeError(_("handshake already failed: {error}").format(error=self._error))
 
     def _fail(self, error: HandshakeError) -> None:
         self._error = error
@@ -360,18 +361,26 @@ class Handshake:
 
     def _read_noise(self, frame: bytes, size: int, number: int) -> None:
         if len(frame) != size:
-            raise HandshakeError(f"handshake message {number} has {len(frame)} bytes, not {size}")
+            raise HandshakeError(
+                _("handshake message {number} has {length} bytes, not {size}").format(
+                    number=number, length=len(frame), size=size
+                )
+            )
         # A wrong assembly secret or assembly id shows up here, as a failed tag.
         if self._noise.read_message(frame) != b"":
-            raise HandshakeError(f"handshake message {number} carries an unexpected payload")
+            raise HandshakeError(
+                _("handshake message {number} carries an unexpected payload").format(number=number)
+            )
 
     def _open_first(self, frame: bytes) -> None:
         """Open message 1 with each accepted root in turn; go on with the one that opens it."""
         if len(frame) != MESSAGE_1_SIZE:
             raise HandshakeError(
-                f"handshake message 1 has {len(frame)} bytes, not {MESSAGE_1_SIZE}"
+                _("handshake message 1 has {length} bytes, not {size}").format(
+                    length=len(frame), size=MESSAGE_1_SIZE
+                )
             )
-        failure = HandshakeError("handshake message failed authentication")
+        failure = HandshakeError(_("handshake message failed authentication"))
         for root in self.keyring.accept:
             noise = self._noise_for(root)
             try:
@@ -381,7 +390,7 @@ class Handshake:
                 failure = exc
                 continue
             if payload != b"":
-                raise HandshakeError("handshake message 1 carries an unexpected payload")
+                raise HandshakeError(_("handshake message 1 carries an unexpected payload"))
             self._noise, self.root = noise, root
             return
         raise failure
@@ -413,7 +422,7 @@ class Handshake:
         try:
             plaintext = self._recv.decrypt_with_ad(b"", frame)
         except ProtocolError as exc:
-            raise HandshakeError("identity proof failed authentication") from exc
+            raise HandshakeError(_("identity proof failed authentication")) from exc
         if self.role == "initiator":
             self._check_refusal(plaintext)
         fields, peer_epoch = _decode_proof(plaintext)
@@ -427,10 +436,10 @@ class Handshake:
             and root.kind == "join"
             and (invite is None or invite.invite_key != root.invite_key)
         ):
-            raise HandshakeError("peer used a join key without the invite it belongs to")
+            raise HandshakeError(_("peer used a join key without the invite it belongs to"))
         if invite is not None and now_ms >= invite.expires_ms:
             self._tell_joiner(invite, "invite-expired")
-            raise HandshakeError("peer's invite has expired")
+            raise HandshakeError(_("peer's invite has expired"))
         self._peer_epoch = peer_epoch
         peer = PeerIdentity(member=cert.member, device=cert.device, certificate=cert, invite=invite)
         answer = decide(self._authorize, peer)
@@ -464,21 +473,21 @@ class Handshake:
             return
         root = self.root
         if root is None or root.kind != "join":
-            raise HandshakeError("peer sent a refusal, which only a joiner may receive")
-        raise InviteRefused(code, REFUSAL_TEXT[code])
+            raise HandshakeError(_("peer sent a refusal, which only a joiner may receive"))
+        raise InviteRefused(code, _(REFUSAL_TEXT[code]))
 
     def _check_cert(self, fields: dict[str, bytes]) -> DeviceCertificate:
         """Steps 3 to 7 of §3.5: the certificate and the signature over the handshake."""
         try:
             cert = DeviceCertificate.decode(fields["cert"])
         except RemoteError as exc:
-            raise HandshakeError("peer sent a malformed device certificate") from exc
+            raise HandshakeError(_("peer sent a malformed device certificate")) from exc
         if cert.assembly != self.assembly_id:
-            raise HandshakeError("peer's device certificate is for another assembly")
+            raise HandshakeError(_("peer's device certificate is for another assembly"))
         try:
             cert.verify()
         except RemoteError as exc:
-            raise HandshakeError("peer's device certificate is forged") from exc
+            raise HandshakeError(_("peer's device certificate is forged")) from exc
         peer_role: Role = "responder" if self.role == "initiator" else "initiator"
         try:
             verify(
@@ -488,9 +497,9 @@ class Handshake:
                 fields["sig"],
             )
         except RemoteError as exc:
-            raise HandshakeError("peer's signature over the handshake does not verify") from exc
+            raise HandshakeError(_("peer's signature over the handshake does not verify")) from exc
         if cert.device == self.credentials.device:
-            raise HandshakeError("peer presents this node's own device key")
+            raise HandshakeError(_("peer presents this node's own device key"))
         return cert
 
     def _check_invite(
@@ -501,13 +510,13 @@ class Handshake:
         try:
             invite = Invite.decode(fields["invite"])
         except RemoteError as exc:
-            raise HandshakeError("peer sent a malformed invite") from exc
+            raise HandshakeError(_("peer sent a malformed invite")) from exc
         if invite.assembly != self.assembly_id:
-            raise HandshakeError("peer's invite is for another assembly")
+            raise HandshakeError(_("peer's invite is for another assembly"))
         try:
             verify_invite_proof(invite, cert.member, fields["invite_proof"])
         except RemoteError as exc:
-            raise HandshakeError("peer's invite or invite proof is forged") from exc
+            raise HandshakeError(_("peer's invite or invite proof is forged")) from exc
         return invite
 
     def _finish(self, trailing: bytes) -> None:
@@ -560,14 +569,14 @@ def _decode_proof(plaintext: bytes) -> tuple[dict[str, bytes], int]:
         )
     except Exception as exc:
         # msgpack raises a zoo of exception types on bad input; none may escape as itself.
-        raise HandshakeError("identity proof is not valid msgpack") from exc
+        raise HandshakeError(_("identity proof is not valid msgpack")) from exc
     if not isinstance(fields, dict) or frozenset(fields) not in _KEY_SETS:
-        raise HandshakeError("identity proof has unexpected fields")
+        raise HandshakeError(_("identity proof has unexpected fields"))
     epoch = fields.pop("epoch", None)
     if epoch is not None and (type(epoch) is not int or not 1 <= epoch <= MAX_EPOCH):
-        raise HandshakeError("identity proof names an epoch out of range")
+        raise HandshakeError(_("identity proof names an epoch out of range"))
     if not all(isinstance(v, bytes) for v in fields.values()):
-        raise HandshakeError("identity proof fields must be binary")
+        raise HandshakeError(_("identity proof fields must be binary"))
     return fields, 0 if epoch is None else epoch
 
 
@@ -584,6 +593,6 @@ def _decode_refusal(plaintext: bytes) -> str | None:
         return None
     code = value["refused"]
     if len(plaintext) > MAX_REFUSAL_SIZE or len(value) != 1 or code not in REFUSAL_CODES:
-        raise HandshakeError("peer sent a malformed refusal")
+        raise HandshakeError(_("peer sent a malformed refusal"))
     assert isinstance(code, str)
     return code

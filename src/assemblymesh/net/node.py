@@ -56,6 +56,7 @@ from assemblymesh.errors import (
     StoreError,
     UsageError,
 )
+from assemblymesh.i18n import _
 from assemblymesh.net.addressbook import AddressBook
 from assemblymesh.net.batch import MAX_BATCH_CHANGES
 from assemblymesh.net.credentials import Authorize, Credentials, PeerIdentity, Refused, decide
@@ -219,7 +220,7 @@ def bind_listen_sockets(host: str, port: int) -> list[socket.socket]:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         return [_bind(family, host, port)]
     # Any free port (0): the port IPv6 was given may be taken on IPv4; then try another.
-    for _ in range(EPHEMERAL_BIND_TRIES if port == 0 else 1):
+    for _try in range(EPHEMERAL_BIND_TRIES if port == 0 else 1):
         try:
             return _bind_both(port)
         except OSError as exc:
@@ -366,7 +367,11 @@ class Node(Lifecycle):
             for server in self._servers:
                 server.close()
             self._servers.clear()
-            raise UsageError(f"cannot listen on {shown}:{port}: {exc.strerror or exc}") from exc
+            raise UsageError(
+                _("cannot listen on {host}:{port}: {reason}").format(
+                    host=shown, port=port, reason=exc.strerror or exc
+                )
+            ) from exc
         for server in self._servers:
             for sock in server.sockets:
                 bound = sock.getsockname()
@@ -583,9 +588,15 @@ class Node(Lifecycle):
                 asyncio.open_connection(link.host, link.port), self._limits.handshake_timeout
             )
         except OSError as exc:
-            raise RemoteError(f"cannot connect to {link.host}:{link.port}: {exc.strerror}") from exc
+            raise RemoteError(
+                _("cannot connect to {host}:{port}: {strerror}").format(
+                    host=link.host, port=link.port, strerror=exc.strerror
+                )
+            ) from exc
         except TimeoutError as exc:
-            raise RemoteError(f"connecting to {link.host}:{link.port} timed out") from exc
+            raise RemoteError(
+                _("connecting to {host}:{port} timed out").format(host=link.host, port=link.port)
+            ) from exc
         self._links.add(link)
         try:
             await self._run(link, reader, writer)
@@ -678,12 +689,14 @@ class Node(Lifecycle):
         except TimeoutError:
             self._handshake_failed(link, "handshake timed out")
             if link.once:
-                raise HandshakeError("handshake timed out") from None
+                raise HandshakeError(_("handshake timed out")) from None
         except OSError as exc:
             # A reset or a dead route: the connection failed, nobody misbehaved.
             log.info("connection %s lost in the handshake: %s", link.name, _describe(exc))
             if link.once:
-                raise RemoteError(f"connection lost in the handshake: {_describe(exc)}") from exc
+                raise RemoteError(
+                    _("connection lost in the handshake: {reason}").format(reason=_describe(exc))
+                ) from exc
         return None
 
     def _handshake_failed(self, link: _Link, reason: str) -> None:
@@ -722,8 +735,9 @@ class Node(Lifecycle):
                     )
                 except TimeoutError:
                     raise HandshakeError(
-                        "no complete first handshake message within "
-                        f"{self._limits.first_message_timeout:g} s"
+                        _("no complete first handshake message within {seconds:g} s").format(
+                            seconds=self._limits.first_message_timeout
+                        )
                     ) from None
             if not data:
                 handshake.connection_closed()
@@ -1008,12 +1022,21 @@ class Node(Lifecycle):
         try:
             await self._dial(link)
         except OSError as exc:
-            raise RemoteError(f"connection to {host}:{port} failed: {_describe(exc)}") from exc
+            raise RemoteError(
+                _("connection to {host}:{port} failed: {reason}").format(
+                    host=host, port=port, reason=_describe(exc)
+                )
+            ) from exc
         if link.synced is None:
-            reason = link.closed_by_peer or "connection closed before the sync finished"
+            # A bye reason the peer sent is a protocol code: shown as it came.
+            reason = link.closed_by_peer or _("connection closed before the sync finished")
             if reason == Bye.DUPLICATE:
-                reason = "the peer is already connected to this device (a running node syncs)"
-            raise RemoteError(f"sync with {host}:{port} did not finish: {reason}")
+                reason = _("the peer is already connected to this device (a running node syncs)")
+            raise RemoteError(
+                _("sync with {host}:{port} did not finish: {reason}").format(
+                    host=host, port=port, reason=reason
+                )
+            )
         assert link.machine is not None
         c = link.machine.counters
         return SyncSummary(c.sent, c.received, c.applied, c.rejected, link.bytes_out, link.bytes_in)
@@ -1072,10 +1095,14 @@ async def sync_once(config: NodeConfig, peer_addr: tuple[str, int], timeout: flo
     try:
         return await asyncio.wait_for(node.sync_with(*peer_addr), timeout)
     except TimeoutError as exc:
-        raise RemoteError(f"sync with {peer_addr[0]}:{peer_addr[1]} timed out") from exc
+        raise RemoteError(
+            _("sync with {host}:{port} timed out").format(host=peer_addr[0], port=peer_addr[1])
+        ) from exc
     except OSError as exc:
         raise RemoteError(
-            f"sync with {peer_addr[0]}:{peer_addr[1]} failed: {_describe(exc)}"
+            _("sync with {host}:{port} failed: {reason}").format(
+                host=peer_addr[0], port=peer_addr[1], reason=_describe(exc)
+            )
         ) from exc
     finally:
         await node.stop()

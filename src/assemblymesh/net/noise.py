@@ -30,6 +30,7 @@ import nacl.bindings
 import nacl.exceptions
 
 from assemblymesh.errors import HandshakeError, ProtocolError, UsageError
+from assemblymesh.i18n import _
 
 __all__ = [
     "DHLEN",
@@ -148,12 +149,12 @@ def hkdf(chaining_key: bytes, ikm: bytes, outputs: int) -> tuple[bytes, ...]:
 def dh(private: bytes, public: bytes) -> bytes:
     """X25519. A peer key that yields the all-zero secret (a low-order point) is refused."""
     if len(public) != DHLEN:
-        raise HandshakeError("peer public key has the wrong length")
+        raise HandshakeError(_("peer public key has the wrong length"))
     try:
         return nacl.bindings.crypto_scalarmult(private, public)
     except nacl.exceptions.CryptoError as exc:
         # libsodium refuses low-order points; with them the "shared" secret is public.
-        raise HandshakeError("peer sent an invalid public key") from exc
+        raise HandshakeError(_("peer sent an invalid public key")) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,13 +233,13 @@ class CipherState:
         if self._nonce >= MAX_NONCE:
             raise ProtocolError("cipher nonce exhausted; the session must be closed")
         if len(ciphertext) < TAGLEN:
-            raise ProtocolError("encrypted message is shorter than its authentication tag")
+            raise ProtocolError(_("encrypted message is shorter than its authentication tag"))
         try:
             pt = nacl.bindings.crypto_aead_chacha20poly1305_ietf_decrypt(
                 ciphertext, ad, self._nonce_bytes(self._nonce), self._key
             )
         except nacl.exceptions.CryptoError as exc:
-            raise ProtocolError("encrypted message failed authentication") from exc
+            raise ProtocolError(_("encrypted message failed authentication")) from exc
         self._nonce += 1
         return pt
 
@@ -292,7 +293,7 @@ class SymmetricState:
             plaintext = self.cipher.decrypt_with_ad(self._h, ciphertext)
         except ProtocolError as exc:
             # During the handshake a bad tag means a wrong key (psk, static) or tampering.
-            raise HandshakeError("handshake message failed authentication") from exc
+            raise HandshakeError(_("handshake message failed authentication")) from exc
         self.mix_hash(ciphertext)
         return plaintext
 
@@ -453,14 +454,14 @@ class HandshakeState:
 
     def _read_message(self, message: bytes) -> bytes:
         if len(message) > MAX_MESSAGE_LEN:
-            raise HandshakeError("Noise handshake message exceeds 65535 bytes")
+            raise HandshakeError(_("Noise handshake message exceeds 65535 bytes"))
         sym = self._symmetric
         pos = 0
 
         def take(n: int) -> bytes:
             nonlocal pos
             if len(message) - pos < n:
-                raise HandshakeError("Noise handshake message is truncated")
+                raise HandshakeError(_("Noise handshake message is truncated"))
             chunk = message[pos : pos + n]
             pos += n
             return chunk
@@ -479,7 +480,7 @@ class HandshakeState:
             else:
                 sym.mix_key(self._dh(token))
         if sym.cipher.has_key() and len(message) - pos < TAGLEN:
-            raise HandshakeError("Noise handshake message is truncated")
+            raise HandshakeError(_("Noise handshake message is truncated"))
         payload = sym.decrypt_and_hash(message[pos:])
         self._index += 1
         return payload

@@ -36,6 +36,7 @@ import msgpack
 
 from assemblymesh.crdt.identity import KEY_SIZE, SIGNATURE_SIZE, SigningKey, verify
 from assemblymesh.errors import HandshakeError, InvalidSignature, ProtocolError, UsageError
+from assemblymesh.i18n import _
 from assemblymesh.net.framing import FrameDecoder, Session, encode_frame
 from assemblymesh.net.noise import HandshakeState
 
@@ -83,9 +84,11 @@ class PairCode:
     def decode(cls, code: str) -> PairCode:
         text = "".join(code.split()).lower()
         if not text.startswith(PAIR_PREFIX):
-            raise UsageError(f"not a pairing code (it starts {PAIR_PREFIX})")
+            raise UsageError(
+                _("not a pairing code (it starts {pair_prefix})").format(pair_prefix=PAIR_PREFIX)
+            )
         b32 = text[len(PAIR_PREFIX) :].upper()
-        damaged = UsageError("the pairing code is damaged (was it copied exactly?)")
+        damaged = UsageError(_("the pairing code is damaged (was it copied exactly?)"))
         try:
             raw = base64.b32decode(b32 + "=" * (-len(b32) % 8))
         except ValueError as exc:
@@ -142,7 +145,7 @@ class _Channel:
     async def _read(self) -> bytes:
         data = await asyncio.wait_for(self.reader.read(1 << 16), self.timeout)
         if not data:
-            raise ProtocolError("the other device closed the pairing connection")
+            raise ProtocolError(_("the other device closed the pairing connection"))
         return data
 
     async def frame(self) -> bytes:
@@ -184,9 +187,9 @@ def _fields(message: bytes, keys: frozenset[str]) -> dict[str, Any]:
     try:
         fields = msgpack.unpackb(message, raw=False)
     except Exception as exc:  # msgpack raises several unrelated types on bad input
-        raise ProtocolError("malformed pairing message") from exc
+        raise ProtocolError(_("malformed pairing message")) from exc
     if not isinstance(fields, dict) or set(fields) != keys:
-        raise ProtocolError("malformed pairing message")
+        raise ProtocolError(_("malformed pairing message"))
     return fields
 
 
@@ -200,13 +203,13 @@ async def _serve_one(channel: _Channel, code: PairCode, issue: Issue) -> bytes:
     request = _fields(await channel.receive(), _REQUEST)
     device, sig = request["device"], request["sig"]
     if not (isinstance(device, bytes) and len(device) == KEY_SIZE):
-        raise ProtocolError("malformed device key")
+        raise ProtocolError(_("malformed device key"))
     if not (isinstance(sig, bytes) and len(sig) == SIGNATURE_SIZE):
-        raise ProtocolError("malformed device proof")
+        raise ProtocolError(_("malformed device proof"))
     try:
         verify(device, PAIR_CONTEXT, channel.session.handshake_hash, sig)
     except InvalidSignature as exc:
-        raise HandshakeError("the new device did not prove its key") from exc
+        raise HandshakeError(_("the new device did not prove its key")) from exc
     grant = issue(device)
     await channel.send(
         msgpack.packb(
@@ -257,7 +260,7 @@ async def offer_pairing(
         shown(code)
         return await asyncio.wait_for(done, timeout)
     except TimeoutError as exc:
-        raise UsageError("no device paired before the code expired") from exc
+        raise UsageError(_("no device paired before the code expired")) from exc
     finally:
         server.close()
         await server.wait_closed()
@@ -278,13 +281,13 @@ async def _join_one(
         while chunk := await channel.receive():
             record += chunk
             if len(record) > MAX_RECORD:
-                raise ProtocolError("the record sent while pairing is too large")
+                raise ProtocolError(_("the record sent while pairing is too large"))
         if not all(isinstance(g[k], bytes) for k in ("assembly", "cert", "secret")):
-            raise ProtocolError("malformed pairing grant")
+            raise ProtocolError(_("malformed pairing grant"))
         if not (g["member"] is None or isinstance(g["member"], str)) or not isinstance(
             g["name"], str
         ):
-            raise ProtocolError("malformed pairing grant")
+            raise ProtocolError(_("malformed pairing grant"))
         return Grant(g["assembly"], g["cert"], g["secret"], g["member"], g["name"], bytes(record))
     finally:
         writer.close()

@@ -422,7 +422,8 @@ class AssemblyApp(App[None]):
         me = d.state.members.get(d.me)
         self.title = d.name or _("AssemblyMesh (waiting for the assembly: sync with a member)")
         if me is None:
-            refusal = self.local.invite_refusal() if self.local is not None else None
+            said = self.local.invite_refusal() if self.local is not None else None
+            refusal = None if said is None else _(said)
             self.sub_title = (
                 _("not admitted yet")
                 if refusal is None
