@@ -120,7 +120,19 @@ class BundleError(RemoteError):
 
 
 class PublicationError(RemoteError):
-    """A publication file is malformed, altered, unverifiable or from this very assembly."""
+    """A publication file is malformed, altered, unverifiable or from this very assembly.
+
+    ``detail`` is why, in English (what the fold records of a refused import); ``str()`` says
+    it in the chosen language."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+    def __str__(self) -> str:
+        from assemblymesh.model.publication import in_words
+
+        return in_words(self.detail)
 
 
 class HandshakeError(RemoteError):

@@ -8,14 +8,16 @@ minutes) is escaped: the record is written by many hands.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Final
 
 from assemblymesh import i18n
-from assemblymesh.i18n import N_, _, format_date, format_datetime, ngettext
+from assemblymesh.i18n import N_, _, format_date, format_datetime, format_number, ngettext
 from assemblymesh.minutes import minutes_text
 from assemblymesh.model import metrics as M
 from assemblymesh.model import rules as R
@@ -117,12 +119,29 @@ def moment(ms: int) -> str:
 
 
 def value_text(series: Series, value: Fraction | None) -> str:
-    """A figure as people read it: a share in per cent, a count as a number."""
+    """A figure as people read it, in the chosen language: a share in per cent, a count as
+    a number."""
     if value is None:
         return "–"
     if series.unit == SHARE:
-        return f"{float(value) * 100:.0f}%"
-    return f"{float(value):g}" if value.denominator != 1 else str(value.numerator)
+        return percent_text(value)
+    if value.denominator == 1:
+        return format_number(value.numerator)
+    return format_number(round(float(value), 2))
+
+
+def percent_text(value: Fraction) -> str:
+    """A share in per cent, whole (``67%``; ``67 %`` in Spanish)."""
+    from babel import numbers
+
+    return numbers.format_percent(float(value), locale=i18n.language())
+
+
+def signed_text(value: float) -> str:
+    """A change with its sign and two decimals, in the chosen language (``+0.50``; ``+0,50``)."""
+    from babel import numbers
+
+    return numbers.format_decimal(value, "+#,##0.00;-#,##0.00", locale=i18n.language())
 
 
 def trend_text(series: Series) -> str:
@@ -144,23 +163,33 @@ def trend_text(series: Series) -> str:
             "trend: {direction} ({step} a period over {count} periods)",
             t.periods,
         )
-    return text.format(direction=_(t.direction), step=f"{step:+.2f}", count=t.periods)
+    return text.format(direction=_(t.direction), step=signed_text(step), count=t.periods)
 
 
 # How model.metrics labels a period of meetings (``meeting 3``, ``meetings 1-4``).
 PERIOD_WORDS: Final = Shapes((N_("meeting {number}"), N_("meetings {first}-{last}")))
 
 
+MONTH_LABEL: Final = re.compile(r"(\d{4})-(\d{2})")
+
+
 def period_label(period: Period) -> str:
-    """A period's label in the chosen language (a month, ``2026-05``, reads the same)."""
-    return PERIOD_WORDS.in_words(period.label)
+    """A period's label in the chosen language: a month as its name and year (``may 2026``;
+    English keeps ``2026-05``, as ``--json`` has it), a group of meetings in words."""
+    month = MONTH_LABEL.fullmatch(period.label)
+    if month is None:
+        return PERIOD_WORDS.in_words(period.label)
+    if i18n.language() == i18n.SOURCE_LANGUAGE:
+        return period.label
+    from babel import dates
+
+    first = dt.date(int(month[1]), int(month[2]), 1)
+    return dates.format_skeleton("yMMM", first, locale=i18n.language())
 
 
 def per_text(metrics: Metrics) -> str:
     """'per month', 'per meeting' or 'per 4 meetings', in the chosen language."""
-    if metrics.kind == M.MONTH:
-        return _("per month")
-    return ngettext("per meeting", "per {count} meetings", metrics.per).format(count=metrics.per)
+    return M.per_text(metrics)
 
 
 # --- charts --------------------------------------------------------------------------------------

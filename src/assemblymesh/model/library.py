@@ -48,7 +48,8 @@ def entry_for(
     try:
         publication = read_publication(data)
     except PublicationError as exc:
-        raise IllegalMoveError(R.PUBLICATION_VERIFIES, str(exc)) from exc
+        # The English detail: the fold records it the same on every node, whatever the language.
+        raise IllegalMoveError(R.PUBLICATION_VERIFIES, exc.detail) from exc
     if publication.header.assembly == assembly_id:
         raise IllegalMoveError(
             R.PUBLICATION_FROM_ELSEWHERE, "this publication is this assembly's own"

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Final
 
-from assemblymesh.i18n import N_
+from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.model import library
 from assemblymesh.model import rules as R
 from assemblymesh.model.meetings import Meeting
@@ -529,10 +529,10 @@ def restrict(metrics: Metrics, first: int, last: int) -> Metrics:
 
 
 def per_text(metrics: Metrics) -> str:
-    """'per month', 'per meeting' or 'per 4 meetings'."""
+    """'per month', 'per meeting' or 'per 4 meetings', in the chosen language."""
     if metrics.kind == MONTH:
-        return "per month"
-    return "per meeting" if metrics.per == 1 else f"per {metrics.per} meetings"
+        return _("per month")
+    return ngettext("per meeting", "per {count} meetings", metrics.per).format(count=metrics.per)
 
 
 def window(metrics: Metrics, since_ms: int | None, until_ms: int | None) -> Metrics:

@@ -36,7 +36,9 @@ from assemblymesh.crdt.identity import (
     verify_invite_proof,
 )
 from assemblymesh.errors import PublicationError
+from assemblymesh.i18n import N_, _
 from assemblymesh.model.acts import MAX_LINE_LEN, MAX_PUBLICATION_BYTES, MAX_TEXT_LEN, text_problem
+from assemblymesh.model.shapes import Shapes
 
 MAGIC: Final = "assemblymesh/publication"
 VERSION: Final = 1
@@ -384,7 +386,7 @@ def read_publication(data: bytes) -> Publication:
     try:
         return _read_cached(bytes(data))
     except PublicationError as exc:
-        raise PublicationError(f"publication refused: {exc}") from None
+        raise PublicationError(f"publication refused: {exc.detail}") from None
 
 
 @functools.lru_cache(maxsize=300)  # more than a library holds
@@ -440,7 +442,7 @@ def _read_hops(hops: list[Any]) -> dict[bytes, tuple[Header, tuple[bytes, bytes]
         try:
             header = _read_header(hop[0], hop[1])
         except PublicationError as exc:
-            raise PublicationError(f"an earlier publication it names: {exc}") from exc
+            raise PublicationError(f"an earlier publication it names: {exc.detail}") from exc
         out[publication_id(hop[0])] = (header, (hop[0], hop[1]))
     return out
 
@@ -496,6 +498,95 @@ def _adoption_origin(
     return origin_id.hex(), first[0].assembly.hex()
 
 
+# --- the refusals in words ------------------------------------------------------------------------
+
+# A file refused here is refused in English (the fold keeps it as an import's refusal on every
+# node); a person reads it in the chosen language through these shapes. Keep them in step with
+# the details above: a detail no shape matches is shown as it is.
+REFUSAL_PREFIXES: Final = (
+    N_("publication refused: {detail}"),
+    N_("malformed: {detail}"),
+    N_("an earlier publication it names: {detail}"),
+)
+# What a text check names, and what it may find wrong with it.
+CHECKED_TEXTS: Final[Mapping[str, str]] = {
+    "the assembly name": N_("the assembly name"),
+    "the title": N_("the title"),
+    "the note": N_("the note"),
+    "the publisher's name": N_("the publisher's name"),
+    "an item's title": N_("an item's title"),
+    "an item's body": N_("an item's body"),
+    "an item's field": N_("an item's field"),
+}
+TEXT_PROBLEMS: Final = Shapes((
+    N_("{what} is not text"),
+    N_("{what} is empty"),
+    N_("{what} is too long"),
+    N_("{what} contains the direction control {code}"),
+    N_("{what} contains the control character {code}"),
+))  # fmt: skip
+PUBLICATION_PROBLEMS: Final = Shapes((
+    N_("the item does not decode"),
+    N_("the header does not decode"),
+    N_("the file does not decode"),
+    N_("an item is not a map"),
+    N_("an item has no kind"),
+    N_("an item's fields are not a map"),
+    N_("an item's fields nest too deep"),
+    N_("an item's field names are not text"),
+    N_("an item's fields hold something other than text, numbers and lists"),
+    N_("the proof of membership is missing"),
+    N_("the founder's key is malformed"),
+    N_("the assembly nonce is malformed"),
+    N_("the chain of invites is malformed"),
+    N_("the device certificate is malformed"),
+    N_("the publication's founder key does not make its assembly id"),
+    N_("the chain of invites is broken"),
+    N_("the signing device is not certified by the chain's member"),
+    N_("an invite or certificate of the proof does not verify"),
+    N_("the header is not version {version}"),
+    N_("the assembly id is malformed"),
+    N_("the creation time is malformed"),
+    N_("the header is not in its canonical form"),
+    N_("the publication's signature does not verify: altered"),
+    N_("a publication lists 1 to {count} items"),
+    N_("an item entry is malformed"),
+    N_("an item is listed twice"),
+    N_("the publication would take {size} bytes; the limit is {limit}: publish fewer items"),
+    N_("the publication's items do not match its header: altered"),
+    N_("an item does not match its signed id: altered"),
+    N_("it is larger than {size} bytes"),
+    N_("it is not an AssemblyMesh publication file"),
+    N_("version {version} is not supported"),
+    N_("the header or signature is malformed"),
+    N_("the items or earlier publications are malformed"),
+    N_("the file is not in its canonical form"),
+    N_("an earlier publication is malformed"),
+    N_("an earlier publication's signature is malformed"),
+    N_("an item's chain of provenance is broken"),
+    N_("an adoption note does not name what it adopted"),
+    N_("an adoption note's origin publication is not in the file"),
+    N_("an adoption note's origin is not in the file"),
+))  # fmt: skip
+
+
+def in_words(detail: str) -> str:
+    """Why a publication was refused (``PublicationError``'s English detail), in the chosen
+    language; the values it names are kept as they are."""
+    for shape in REFUSAL_PREFIXES:
+        head = shape.split("{detail}")[0]
+        if detail.startswith(head):
+            return _(shape).format(detail=in_words(detail[len(head) :]))
+    if any(detail.startswith(what + " ") for what in CHECKED_TEXTS):
+        return TEXT_PROBLEMS.in_words(detail, _checked_text)
+    return PUBLICATION_PROBLEMS.in_words(detail)
+
+
+def _checked_text(field: str, value: str) -> str:
+    noun = CHECKED_TEXTS.get(value) if field == "what" else None
+    return _(noun) if noun is not None else value
+
+
 __all__ = [
     "ADOPTION",
     "Attribution",
@@ -504,6 +595,7 @@ __all__ = [
     "Publication",
     "PublishedItem",
     "Source",
+    "in_words",
     "item_id",
     "packb",
     "publication_id",

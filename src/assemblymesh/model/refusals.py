@@ -165,10 +165,17 @@ REFUSALS: Final = (
     N_("a position of kind {kind} must give its reason"),
 )
 _REFUSALS = Shapes(REFUSALS)
+# How model.publication begins the reason a file is refused for.
+PUBLICATION_REFUSED: Final = "publication refused: "
 
 
 def in_words(detail: str) -> str:
     """``detail`` in the chosen language (the values it names are kept as they are)."""
+    # An import of a publication that does not verify is refused with the file's reason.
+    if detail.startswith(PUBLICATION_REFUSED):
+        from assemblymesh.model.publication import in_words as publication_in_words
+
+        return publication_in_words(detail)
     return _REFUSALS.in_words(detail)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 
 from assemblymesh.i18n import _
@@ -37,10 +37,14 @@ class Shapes:
         found.sort(key=lambda item: -item[0])
         return tuple((shape, pattern) for _fixed, shape, pattern in found)
 
-    def in_words(self, text: str) -> str:
-        """``text`` in the chosen language, its values kept as they are."""
+    def in_words(self, text: str, value: Callable[[str, str], str] | None = None) -> str:
+        """``text`` in the chosen language, its values kept as they are (or as
+        ``value(field, value)`` says them)."""
         for shape, pattern in self._patterns:
             match = pattern.fullmatch(text)
             if match is not None:
-                return _(shape).format(**match.groupdict())
+                found = match.groupdict()
+                if value is not None:
+                    found = {k: value(k, v) for k, v in found.items()}
+                return _(shape).format(**found)
         return text

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from assemblymesh.errors import NotFoundError, UsageError
+from assemblymesh.i18n import N_, _
 from assemblymesh.model import rules
 from assemblymesh.model.acts import Effect
 from assemblymesh.model.epochs import Epoch, Rotation
@@ -19,7 +20,13 @@ from assemblymesh.model.funds import Fund
 from assemblymesh.model.meetings import AgendaItem, Meeting
 from assemblymesh.model.partnerships import Partnership
 from assemblymesh.model.thread import ThreadEntry
-from assemblymesh.model.vocabulary import DEFAULT_SHAPE, DEFAULT_VOCABULARY, RoundShape, Vocabulary
+from assemblymesh.model.vocabulary import (
+    DEFAULT_SHAPE,
+    DEFAULT_VOCABULARY,
+    RoundShape,
+    Vocabulary,
+    Words,
+)
 
 if TYPE_CHECKING:
     from assemblymesh.model.library import LibraryEntry
@@ -267,17 +274,51 @@ class AuditEntry:
 _T = TypeVar("_T")
 
 
-def _by_prefix(kind: str, items: Mapping[str, _T], prefix: str) -> _T:
+# What each kind of thing found by id is called, for the messages of ``_by_prefix``
+# (proposals and rounds take the assembly's own words for them).
+KIND_NOUNS: Final[Mapping[str, str]] = {
+    "proposal": N_("proposal"),
+    "round": N_("round"),
+    "decision": N_("decision"),
+    "meeting": N_("meeting"),
+    "agenda item": N_("agenda item"),
+    "fund": N_("fund"),
+    "partnership": N_("partnership"),
+    "member": N_("member"),
+    "library item": N_("library item"),
+    "publication": N_("publication"),
+}
+
+
+def _noun(kind: str, vocabulary: Vocabulary | None) -> str:
+    if vocabulary is not None and kind in vocabulary.terms():
+        return Words(vocabulary).term(kind)
+    return _(KIND_NOUNS[kind]) if kind in KIND_NOUNS else kind
+
+
+def _by_prefix(
+    kind: str, items: Mapping[str, _T], prefix: str, vocabulary: Vocabulary | None = None
+) -> _T:
+    """The item whose id is or begins with ``prefix``; the messages name ``kind`` in the
+    chosen language (in the assembly's own words, given its ``vocabulary``)."""
     prefix = prefix.strip().lower()
     if not prefix:
-        raise UsageError(f"give a {kind} id")
+        raise UsageError(_("give a {kind} id").format(kind=_noun(kind, vocabulary)))
     if prefix in items:
         return items[prefix]
     hits = [key for key in items if key.startswith(prefix)]
     if not hits:
-        raise NotFoundError(f"no {kind} with an id starting {prefix!r}")
+        raise NotFoundError(
+            _("no {kind} with an id starting {prefix!r}").format(
+                kind=_noun(kind, vocabulary), prefix=prefix
+            )
+        )
     if len(hits) > 1:
-        raise UsageError(f"{kind} id {prefix!r} is ambiguous ({len(hits)} match); give more")
+        raise UsageError(
+            _("{kind} id {prefix!r} is ambiguous ({count} match); give more").format(
+                kind=_noun(kind, vocabulary), prefix=prefix, count=len(hits)
+            )
+        )
     return items[hits[0]]
 
 
@@ -336,10 +377,10 @@ class AssemblyState:
     # --- lookups ---------------------------------------------------------------------------
 
     def find_proposal(self, prefix: str) -> Proposal:
-        return _by_prefix("proposal", self.proposals, prefix)
+        return _by_prefix("proposal", self.proposals, prefix, self.vocabulary)
 
     def find_round(self, prefix: str) -> Round:
-        return _by_prefix("round", self.rounds, prefix)
+        return _by_prefix("round", self.rounds, prefix, self.vocabulary)
 
     def find_decision(self, prefix: str) -> Decision:
         return _by_prefix("decision", self.decisions, prefix)
@@ -374,7 +415,11 @@ class AssemblyState:
         if len(named) == 1:
             return named[0]
         if len(named) > 1:
-            raise UsageError(f"{len(named)} members are named {ref!r}; give an id prefix")
+            raise UsageError(
+                _("{count} members are named {name!r}; give an id prefix").format(
+                    count=len(named), name=ref
+                )
+            )
         found = _by_prefix("member", self.members, ref)
         # A deviceless membership a device claimed is that member now.
         while found.claimed_by is not None and found.claimed_by in self.members:
@@ -385,7 +430,9 @@ class AssemblyState:
         """A supporter by name or id prefix; ``UsageError`` if ``ref`` names a member."""
         m = self.find_member(ref)
         if not m.supporter:
-            raise UsageError(f"{m.name} is a member of the assembly, not a supporter")
+            raise UsageError(
+                _("{name} is a member of the assembly, not a supporter").format(name=m.name)
+            )
         return m
 
     # --- questions the other layers ask ----------------------------------------------------

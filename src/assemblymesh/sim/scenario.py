@@ -21,6 +21,7 @@ from typing import Any
 
 from assemblymesh.errors import IllegalMoveError, NotFoundError, UsageError
 from assemblymesh.home import Home, LocalAssembly
+from assemblymesh.i18n import _
 from assemblymesh.model import commands
 from assemblymesh.model import rules as process
 from assemblymesh.model.queries import Move, legal_moves, tally
@@ -70,9 +71,11 @@ def run_scenario(
     root: Path | None = None,
 ) -> Report:
     if not 2 <= nodes <= len(NAMES):
-        raise UsageError(f"nodes must be 2..{len(NAMES)}")
+        raise UsageError(_("nodes must be 2..{most}").format(most=len(NAMES)))
     if topology not in TOPOLOGIES:
-        raise UsageError(f"topology must be one of {', '.join(TOPOLOGIES)}")
+        raise UsageError(
+            _("topology must be one of {topologies}").format(topologies=", ".join(TOPOLOGIES))
+        )
     with tempfile.TemporaryDirectory() as tmp:
         meeting = _Meeting(nodes, seed, root or Path(tmp))
         try:
@@ -153,7 +156,7 @@ class _Meeting:
             title = f"Idea {len(state.proposals) + 1} of {author}"
             self.attempt(member, commands.propose, title, "...")
             return
-        pid, move = self.rng.choices(options, weights=[WEIGHTS[m] for _, m in options])[0]
+        pid, move = self.rng.choices(options, weights=[WEIGHTS[m] for _pid, m in options])[0]
         self._make(member, pid, move)
 
     def _make(self, member: LocalAssembly, pid: str, move: Move) -> None:
@@ -183,12 +186,12 @@ class _Meeting:
                 order = self.rng.sample(self.names, len(self.names))
                 cut = self.rng.randint(1, len(self.names) - 1)
                 groups = (order[:cut], order[cut:])
-                self.events.append(
-                    f"partition {'|'.join(''.join(n[0] for n in g) for g in groups)}"
-                )
+                # The events are what the report shows a person: in the chosen language.
+                sides = "|".join("".join(n[0] for n in g) for g in groups)
+                self.events.append(_("partition {sides}").format(sides=sides))
                 self.sim.at(t, functools.partial(self.sim.partition, *groups))
             elif step % 12 == 11:
-                self.events.append("heal")
+                self.events.append(_("heal"))
                 self.sim.at(t, self.sim.heal)
             else:
                 self.sim.at(t, self.random_move)
