@@ -29,6 +29,8 @@ def test_status_speaks_spanish_and_arabic(founded: Path) -> None:
     spanish = run(founded, "--lang", "es", "status").stdout
     assert "Miembros (1):" in spanish and "Propuestas (0):" in spanish
     assert "Reglas: periodo de reflexión 72 h" in spanish
+    # The translation opens with the assembly's word for rounds: the heading is capitalised.
+    assert "\nRondas en curso (0):" in spanish
     arabic = run(founded, "--lang", "ar", "status").stdout
     assert "الأعضاء (1):" in arabic and "المقترحات (0):" in arabic
     english = run(founded, "status").stdout

@@ -49,7 +49,7 @@ from assemblymesh.model.effect_text import (
     parse_effect,
     role_id,
 )
-from assemblymesh.model.vocabulary import Words
+from assemblymesh.model.vocabulary import Words, capitalised
 from assemblymesh.utc import parse_utc
 
 POSITION_KINDS = {
@@ -1199,7 +1199,9 @@ def _echo_record(data: dict[str, Any], words: Words) -> None:
     open_rounds = [r for r in data["rounds"] if r["phase"] != process.CLOSED]
     titles = {p["id"]: p["title"] for p in data["proposals"]}
     heading = _("Open {rounds} ({count}):")
-    click.echo("\n" + heading.format(rounds=words.term("rounds"), count=len(open_rounds)))
+    click.echo(
+        "\n" + capitalised(heading.format(rounds=words.term("rounds"), count=len(open_rounds)))
+    )
     for r in open_rounds:
         about = _("on {proposal}  positions: {count}").format(
             proposal=short(r["proposal"]) + " " + titles.get(r["proposal"], ""),

@@ -178,6 +178,12 @@ def with_shape(vocabulary: Vocabulary, shape: RoundShape) -> Vocabulary:
 # --- words for one language ---------------------------------------------------------------------
 
 
+def capitalised(text: str) -> str:
+    """``text`` with a capital first letter: a heading whose translation opens with the
+    assembly's own (lower-case) word still reads as a heading."""
+    return text[:1].upper() + text[1:]
+
+
 class Words:
     """The labels to show, in one language, for an assembly's vocabulary. Pure: the
     translation of the default labels is handed in (``i18n._`` unless told)."""
@@ -210,8 +216,7 @@ class Words:
 
     def title(self, term: str) -> str:
         """The label with a capital first letter, for headings."""
-        label = self.term(term)
-        return label[:1].upper() + label[1:]
+        return capitalised(self.term(term))
 
     phase = term
     kind = term

@@ -25,7 +25,7 @@ from assemblymesh.model.acts import (
 )
 from assemblymesh.model.queries import deadline_near, tally, waiting_on
 from assemblymesh.model.thread import ThreadEntry, thread_of
-from assemblymesh.model.vocabulary import Words
+from assemblymesh.model.vocabulary import Words, capitalised
 from assemblymesh.tui.peers import STATE_LABELS as PEER_STATE_LABELS
 from assemblymesh.tui.peers import PeerInfo
 from assemblymesh.tui.view import (
@@ -196,8 +196,7 @@ def waiting_lines(d: Digest) -> list[RenderableType]:
 def _section(
     title: str, lines: Sequence[RenderableType], empty: str, last: bool = False
 ) -> list[RenderableType]:
-    # A translation may open with the assembly's own (lower-case) word: a heading is capitalised.
-    parts: list[RenderableType] = [heading(title[:1].upper() + title[1:]), *lines]
+    parts: list[RenderableType] = [heading(capitalised(title)), *lines]
     if not lines:
         parts.append(Text(empty))
     if not last:
