@@ -1,7 +1,8 @@
 """The message catalogues: extract every marked message and bring each language up to date.
 
-``python -m assemblymesh.catalogue`` reads the source for ``_``, ``N_`` and ``ngettext``, and
-the click help of ``cli/`` (command docstrings, ``help=`` texts; ``cli.helptext`` shows them
+``python -m assemblymesh.catalogue`` reads the source for ``_``, ``N_``, ``Nn_`` and
+``ngettext`` (click's own messages are marked in ``cli.clicktext``), and the click help of
+``cli/`` (command docstrings, ``help=`` texts; ``cli.helptext`` shows them
 translated), writes the template ``locale/assemblymesh.pot`` and merges it into every
 language's ``.po`` (new messages arrive untranslated, vanished ones are dropped).
 ``--check`` changes nothing and exits 1 when a catalogue is out of date or a language lacks
@@ -27,7 +28,7 @@ from assemblymesh.i18n import DOMAIN
 
 PACKAGE = Path(__file__).resolve().parent
 LOCALE = PACKAGE / "locale"
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "Nn_": (1, 2), "ngettext": (1, 2)}
 # The modules whose click help (command docstrings, ``help=`` texts) goes in the catalogue.
 CLI = PACKAGE / "cli"
 HELP_KEYWORDS = frozenset({"help", "short_help", "epilog"})

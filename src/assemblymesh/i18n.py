@@ -44,6 +44,11 @@ def N_(message: str) -> str:
     return message
 
 
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a message with a plural for the catalogue without translating it yet."""
+    return singular, plural
+
+
 def language() -> str:
     """The language in effect (``en`` when no catalogue matched)."""
     return _language

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from assemblymesh import i18n
-from assemblymesh.cli import helptext
+from assemblymesh.cli import clicktext, helptext
 from assemblymesh.errors import (
     AssemblyMeshError,
     IllegalMoveError,
@@ -175,6 +175,19 @@ def short(ident: str) -> str:
 pass_ctx = click.make_pass_decorator(Context)
 
 
+def show_version(ctx: click.Context) -> None:
+    """``--version``: click's ``version_option`` words its line when the program starts,
+    before the language is chosen; this one words it when asked."""
+    from importlib.metadata import version
+
+    click.echo(
+        _("{program}, version {version}").format(
+            program=ctx.find_root().info_name, version=version("assemblymesh")
+        )
+    )
+    ctx.exit()
+
+
 @click.group(cls=Group, invoke_without_command=True)
 @click.option(
     "--home",
@@ -194,7 +207,14 @@ pass_ctx = click.make_pass_decorator(Context)
     callback=lambda _ctx, _param, value: i18n.set_language(value),
     help="Language of the messages, such as es or ar (default: from LANG).",
 )
-@click.version_option(package_name="assemblymesh")
+@click.option(
+    "--version",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=lambda ctx, _param, value: show_version(ctx) if value else None,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def main(ctx: click.Context, home_dir: Path | None, assembly: str | None, plain: bool) -> None:
     """AssemblyMesh: the record of an assembly that decides by consent, on every node.
@@ -1895,3 +1915,4 @@ from assemblymesh.cli import practices  # noqa: E402
 practices.register(main)
 _home_after_every_command(main)
 helptext.translate_help_everywhere(main)
+clicktext.route_click_messages()

@@ -12,27 +12,15 @@ from __future__ import annotations
 import copy
 import inspect
 import os
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import click
 
 from assemblymesh import i18n
-from assemblymesh.i18n import N_, _
+from assemblymesh.i18n import _
 
 LANG_OPTION = "--lang"
 LANG_ENV = "ASSEMBLYMESH_LANG"
-# click's own texts that appear in every help page, translated through our catalogue.
-CLICK_TEXTS = (
-    N_("Show this message and exit."),
-    N_("Show the version and exit."),
-)
-# What click puts in brackets after an option's help (``[default: 72]``), as click words it.
-EXTRA_TEXTS = {
-    "envvars": N_("env var: {var}"),
-    "default": N_("default: {default}"),
-    "required": N_("required"),
-}
 
 
 def language_in(args: Sequence[str]) -> str | None:
@@ -64,6 +52,8 @@ def _shown(command: click.Command) -> click.Command:
 
 
 def _param_records(command: click.Command, ctx: click.Context) -> list[tuple[str, str]]:
+    """The options' help rows; click words the bracketed extra (``[default: 72]``) itself,
+    in the chosen language (see ``clicktext``)."""
     records = []
     for param in command.get_params(ctx):
         if isinstance(param, click.Argument):
@@ -73,35 +63,8 @@ def _param_records(command: click.Command, ctx: click.Context) -> list[tuple[str
             shown.help = translated(shown.help)
         record = shown.get_help_record(ctx)
         if record is not None:
-            records.append((record[0], _translated_extra(shown, ctx, record[1])))
+            records.append(record)
     return records
-
-
-def _translated_extra(param: click.Parameter, ctx: click.Context, text: str) -> str:
-    """``text`` with click's bracketed extra (``[default: 72]``) in the chosen language.
-    Left as click wrote it where click words it otherwise (or has no ``get_help_extra``)."""
-    get_extra = getattr(param, "get_help_extra", None)
-    if get_extra is None:
-        return text
-    extra = get_extra(ctx)
-    english, shown = _extra_text(extra, lambda message: message), _extra_text(extra, _)
-    suffix = f"[{english}]"
-    if not english or not text.endswith(suffix):
-        return text
-    return text[: -len(suffix)] + f"[{shown}]"
-
-
-def _extra_text(extra: Mapping[str, Any], translate: Callable[[str], str]) -> str:
-    items = []
-    if "envvars" in extra:
-        items.append(translate(EXTRA_TEXTS["envvars"]).format(var=", ".join(extra["envvars"])))
-    if "default" in extra:
-        items.append(translate(EXTRA_TEXTS["default"]).format(default=extra["default"]))
-    if "range" in extra:
-        items.append(str(extra["range"]))
-    if "required" in extra:
-        items.append(translate(EXTRA_TEXTS["required"]))
-    return "; ".join(items)
 
 
 def _format_options(command: click.Command, ctx: click.Context, out: click.HelpFormatter) -> None:
@@ -109,11 +72,6 @@ def _format_options(command: click.Command, ctx: click.Context, out: click.HelpF
     if records:
         with out.section(_("Options")):
             out.write_dl(records)
-
-
-def _format_usage(command: click.Command, ctx: click.Context, out: click.HelpFormatter) -> None:
-    pieces = command.collect_usage_pieces(ctx)
-    out.write_usage(ctx.command_path, " ".join(pieces), prefix=_("Usage: "))
 
 
 class Command(click.Command):
@@ -127,9 +85,6 @@ class Command(click.Command):
 
     def get_short_help_str(self, limit: int = 45) -> str:
         return click.Command.get_short_help_str(_shown(self), limit)
-
-    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        _format_usage(self, ctx, formatter)
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         click.Command.format_help_text(_shown(self), ctx, formatter)
@@ -157,9 +112,6 @@ class Group(click.Group):
 
     def get_short_help_str(self, limit: int = 45) -> str:
         return click.Group.get_short_help_str(_shown(self), limit)
-
-    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        _format_usage(self, ctx, formatter)
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         click.Group.format_help_text(_shown(self), ctx, formatter)
