@@ -29,6 +29,7 @@ from tests.tui.conftest import (
     proposal_in_positions,
     settle,
     shown,
+    text_of,
 )
 from tests.tui.test_funds import seed_fund
 
@@ -194,9 +195,9 @@ async def test_the_first_run_screen_in_spanish_and_arabic(tmp_path: Path, lang: 
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, SetupScreen)
-        texts = " ".join(str(s.render()) for s in screen.query(Static))
-        assert welcome in texts
+        texts = " ".join(text_of(s) for s in screen.query(Static))
+        assert display(welcome) in texts  # drawn in display order
         name = {"es": "Tu nombre", "ar": "اسمك"}[lang]
         assert screen.query_one("#found-member", Input).placeholder == name
         screen.found()  # no name given: the error says so in the language
-        assert no_name in str(screen.query_one("#found-name-error", Static).render())
+        assert display(no_name) in shown(app, "#found-name-error")

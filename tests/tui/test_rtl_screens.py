@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import partial
+from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable
 
 from assemblymesh import i18n
+from assemblymesh.home import Home
 from assemblymesh.model import acts as A
 from assemblymesh.model import commands, fund_commands
 from assemblymesh.model import meeting_commands as MC
@@ -20,11 +22,14 @@ from assemblymesh.tui.devices_screen import DevicesScreen
 from assemblymesh.tui.funds import FundsScreen
 from assemblymesh.tui.meeting import MeetingScreen
 from assemblymesh.tui.member import MemberScreen
+from assemblymesh.tui.metrics_screen import MetricsScreen
 from assemblymesh.tui.peers import REFUSED, STATIC, PeerInfo
 from assemblymesh.tui.room import RoomScreen
+from assemblymesh.tui.setup import SetupScreen
 from assemblymesh.tui.sync import SyncScreen
-from tests.tui.conftest import DAY, START, Trio, settle, shown
+from tests.tui.conftest import DAY, START, TickClock, Trio, id_counter, settle, shown
 from tests.tui.test_funds import decide
+from tests.tui.test_metrics_screen import make_record, ready
 from tests.tui.test_sync_peers import RecordingPeers
 
 TITLE = "حديقة السطح"  # "the roof garden"
@@ -198,3 +203,44 @@ async def test_the_devices_screen_draws_arabic_in_display_order(trio: Trio, arab
         (row,) = cells(app, "#device-table")
         assert row[1] == display("هذا الجهاز")
         assert display(MONTH) in row[2]  # when it was certified, in Arabic
+
+
+async def test_the_metrics_screen_draws_arabic_in_display_order(trio: Trio, arabic: None) -> None:
+    make_record(trio)
+    app = trio.app()
+    async with app.run_test(size=(140, 44)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("7")
+        await ready(app, pilot)
+        assert isinstance(app.screen, MetricsScreen)
+        title = str(app.screen.query_one("#metrics-table").border_title)
+        assert title.endswith(display("الأيض:"))  # right to left: the label at the right end
+        assert display("لا اجتماعات مسجلة") in shown(app, "#metrics-detail")
+
+
+async def test_the_first_run_screen_draws_arabic_in_display_order(
+    tmp_path: Path, arabic: None
+) -> None:
+    app = AssemblyApp(Home(tmp_path, TickClock()), new_id=id_counter(1), refold_every=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SetupScreen)
+        name = screen.query_one("#found-member")
+        # The focused field's label is marked; the label itself reads right to left.
+        assert str(name.border_title).endswith(display("اسمك"))
+        screen.found()  # no name given: the error says so, right to left
+        assert shown(app, "#found-name-error") == display("أعطِ الجمعية اسمًا.")
+
+
+async def test_the_list_headings_read_right_to_left(trio: Trio, arabic: None) -> None:
+    arabic_proposal(trio)
+    app = trio.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        home = app.screen.query_one("#proposals")
+        assert str(home.border_title) == display("المقترحات: الكل")
+        assert any(display(TITLE) in " ".join(row) for row in cells(app, "#proposals"))
+        await pilot.press("5")
+        await settle(app, pilot)
+        assert str(app.screen.query_one("#hist-proposals").border_title) == display("المقترحات")
