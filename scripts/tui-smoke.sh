@@ -7,7 +7,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 AM="${AM:-$here/.venv/bin/assemblymesh}"
 [ -x "$AM" ] || AM="$(command -v assemblymesh)"
-TIMEOUT="${SMOKE_TIMEOUT:-20}"
+TIMEOUT="${SMOKE_TIMEOUT:-60}"
 session="am-smoke-$$"
 work="$(mktemp -d)"
 # A tmux server of our own: a running one would hand new sessions its own environment.

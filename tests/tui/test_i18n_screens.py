@@ -29,6 +29,7 @@ from tests.tui.conftest import (
     proposal_in_positions,
     settle,
     shown,
+    text_of,
 )
 from tests.tui.test_funds import seed_fund
 
@@ -65,14 +66,14 @@ async def test_the_meeting_screen_in_spanish_and_arabic(trio: Trio, lang: str) -
         await pilot.press("2")
         await settle(app, pilot)
         assert isinstance(app.screen, MeetingScreen)
-        assert title(app, "#agenda") == agenda
-        assert member in columns(app, "#m-positions")
-        assert title(app, "#m-positions") == positions
-        assert title(app, "#m-thread") == thread
+        assert title(app, "#agenda") == display(agenda)  # drawn in display order
+        assert display(member) in columns(app, "#m-positions")
+        assert title(app, "#m-positions") == display(positions)
+        assert title(app, "#m-thread") == display(thread)
         waiting = {"es": "esperando", "ar": "بالانتظار"}[lang]
         table = app.screen.query_one("#m-positions", DataTable)
         notes = [str(table.get_row_at(i)[3]) for i in range(table.row_count)]
-        assert waiting in notes
+        assert display(waiting) in notes
         await pilot.press("c")  # the close dialog asks in the language
         await pilot.pause()
         asked = " ".join(str(s.render()) for s in app.screen.query(Static))
@@ -96,9 +97,9 @@ async def test_the_member_screen_in_spanish_and_arabic(trio: Trio, lang: str) ->
         await pilot.press("3")
         await settle(app, pilot)
         assert isinstance(app.screen, MemberScreen)
-        assert title(app, "#my-rounds") == waiting
-        assert title(app, "#all-proposals") == proposals
-        assert mine in shown(app, "#me-detail")
+        assert title(app, "#my-rounds") == display(waiting)
+        assert title(app, "#all-proposals") == display(proposals)
+        assert display(mine) in shown(app, "#me-detail")
         assert "Compost bins" in shown(app, "#me-detail")  # what members wrote stays theirs
 
 
@@ -125,12 +126,12 @@ async def test_the_meeting_room_in_spanish_and_arabic(trio: Trio, lang: str) -> 
         await settle(app, pilot)
         assert isinstance(app.screen, RoomScreen)
         head = shown(app, "#room-head")
-        assert roles in head and "Autumn" in head
-        assert title(app, "#room-queue") == queue
-        assert floor in shown(app, "#room-speaker")
+        assert display(roles) in head and "Autumn" in head  # drawn in display order
+        assert title(app, "#room-queue") == display(queue)
+        assert display(floor) in shown(app, "#room-speaker")
         agenda = app.screen.query_one("#room-agenda", DataTable)
         kind = {"es": "tema", "ar": "موضوع"}[lang]
-        assert str(agenda.get_row_at(0)[1]) == kind
+        assert str(agenda.get_row_at(0)[1]) == display(kind)
 
 
 FUNDS = {
@@ -151,8 +152,8 @@ async def test_the_funds_screen_in_spanish_and_arabic(trio: Trio, lang: str) -> 
         await settle(app, pilot)
         assert isinstance(app.screen, FundsScreen)
         summary = shown(app, "#fund-summary")
-        assert balance in summary and steward in summary
-        assert ledger in shown(app, "#fund-ledger")
+        assert display(balance) in summary and display(steward) in summary
+        assert display(ledger) in shown(app, "#fund-ledger")
         fund = {"es": "Fondo", "ar": "الصندوق"}[lang]
         assert columns(app, "#fund-table")[0] == display(fund)
 
@@ -173,10 +174,10 @@ async def test_the_sync_screen_in_spanish_and_arabic(trio: Trio, lang: str) -> N
         await pilot.press("4")
         await settle(app, pilot)
         assert isinstance(app.screen, SyncScreen)
-        assert node in shown(app, "#node")
-        assert columns(app, "#peer-table")[0] == peer
+        assert display(node) in shown(app, "#node")  # drawn in display order
+        assert columns(app, "#peer-table")[0] == display(peer)
         table = app.screen.query_one("#peer-table", DataTable)
-        assert str(table.get_row_at(0)[0]) == none
+        assert str(table.get_row_at(0)[0]) == display(none)
 
 
 SETUP = {
@@ -194,9 +195,9 @@ async def test_the_first_run_screen_in_spanish_and_arabic(tmp_path: Path, lang: 
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, SetupScreen)
-        texts = " ".join(str(s.render()) for s in screen.query(Static))
-        assert welcome in texts
+        texts = " ".join(text_of(s) for s in screen.query(Static))
+        assert display(welcome) in texts  # drawn in display order
         name = {"es": "Tu nombre", "ar": "اسمك"}[lang]
         assert screen.query_one("#found-member", Input).placeholder == name
         screen.found()  # no name given: the error says so in the language
-        assert no_name in str(screen.query_one("#found-name-error", Static).render())
+        assert display(no_name) in shown(app, "#found-name-error")

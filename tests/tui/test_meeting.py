@@ -42,7 +42,7 @@ async def test_facilitator_runs_a_round_to_adoption(trio: Trio) -> None:
         await pilot.press("enter")
         await settle(app, pilot)
         row = app.screen.query_one("#m-positions", DataTable).get_row_at(0)
-        assert row[1] == "consent"
+        assert str(row[1]) == "consent"
         assert "provisional" in str(row[3])
 
         table = app.screen.query_one("#m-positions", DataTable)

@@ -18,7 +18,7 @@ async def test_objection_needs_a_reason_then_is_recorded(trio: Trio) -> None:
         await pilot.press("3")
         await pilot.pause()
         rounds = app.screen.query_one("#my-rounds", DataTable)
-        assert rounds.get_row_at(0) == ["Compost bins", "-", "-", "positions"]
+        assert [str(c) for c in rounds.get_row_at(0)] == ["Compost bins", "-", "-", "positions"]
         rounds.focus()
         await pilot.pause()
         assert app.selected == pid

@@ -15,7 +15,7 @@ from assemblymesh.sim.memory import MemoryLink
 from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.room import DiagnosticDialog, MinutesScreen, RoomScreen
 from assemblymesh.tui.room_forms import ChoiceForm
-from tests.tui.conftest import START, Trio, settle
+from tests.tui.conftest import START, Trio, settle, shown
 
 
 def sitting(trio: Trio, stack: str = R.STACK_MEETING) -> str:
@@ -37,7 +37,7 @@ def rows(app: AssemblyApp, selector: str, column: int = 1) -> list[str]:
 
 
 def text(app: AssemblyApp, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
+    return shown(app, selector)
 
 
 def select(app: AssemblyApp, selector: str, label: str, column: int = 0) -> None:
@@ -156,7 +156,7 @@ async def test_the_note_taker_seals_the_minutes_from_the_room(trio: Trio) -> Non
         await pilot.press("g")
         await pilot.pause()
         assert isinstance(app.screen, DiagnosticDialog)
-        assert "meetings held" in str(app.screen.query_one("#diagnostic", Static).render())
+        assert "meetings held" in text(app, "#diagnostic")
     state = trio.reopen("Kofi")
     seal = state.meetings[mid].sealed
     assert seal is not None and seal.text == sealed_text and seal.hash == minutes_hash(sealed_text)

@@ -30,6 +30,7 @@ from tests.tui.conftest import (
     proposal_in_positions,
     settle,
     shown,
+    text_of,
 )
 
 
@@ -95,11 +96,20 @@ async def test_sync_screen_peers_progress_and_invite(trio: Trio) -> None:
         await pilot.press("4")
         await pilot.pause()
         table = app.screen.query_one("#peer-table", DataTable)
-        assert table.get_row_at(0)[:3] == ["Kofi", "lan", "connected"]
+        assert [str(c) for c in table.get_row_at(0)[:3]] == ["Kofi", "lan", "connected"]
         peers.set_peers([*peers.peers(), PeerInfo("Amara", MESH, "offline", None, 0, 0, 2)])
         await pilot.pause()
         assert table.row_count == 2
-        assert table.get_row_at(1) == ["Amara", "mesh", "offline", "never", "0", "0", "2", ""]
+        assert [str(c) for c in table.get_row_at(1)] == [
+            "Amara",
+            "mesh",
+            "offline",
+            "never",
+            "0",
+            "0",
+            "2",
+            "",
+        ]
         assert not app.screen.query_one("#progress-row").display
         peers.progress(SyncProgress("importing bundle", 30, 120))
         await pilot.pause()
@@ -171,7 +181,7 @@ async def test_setup_joins_with_an_invite_code(trio: Trio, tmp_path: Path) -> No
         screen.query_one("#join-code", TextArea).load_text("am1:broken")
         screen.query_one("#join-member", Input).value = "Noor"
         screen.join()
-        assert "damaged" in str(screen.query_one("#join-code-error", Static).render())
+        assert "damaged" in text_of(screen.query_one("#join-code-error", Static))
         screen.query_one("#join-code", TextArea).load_text(code)
         screen.join()
         await settle(app, pilot)
@@ -261,7 +271,7 @@ async def test_setup_takes_typing_in_its_first_field_and_shows_errors_under_it(
         await pilot.pause()
         await pilot.pause()
         error = screen.query_one("#join-code-error", Static)
-        assert "damaged" in str(error.render())
+        assert "damaged" in text_of(error)
         assert app.focused is area
         # Right under the field, and on the screen at 80x24.
         assert error.region.y == area.region.bottom

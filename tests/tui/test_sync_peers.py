@@ -16,7 +16,7 @@ from assemblymesh.tui.peers import (
     PeerInfo,
     PeerListener,
 )
-from tests.tui.conftest import START, Trio, settle
+from tests.tui.conftest import START, Trio, settle, shown
 
 
 class RecordingPeers:
@@ -110,7 +110,7 @@ async def test_a_refused_peer_shows_why_in_words(trio: Trio) -> None:
         await pilot.press("4")
         await pilot.pause()
         table = app.screen.query_one("#peer-table", DataTable)
-        assert table.get_row_at(1)[2:] == [
+        assert [str(c) for c in table.get_row_at(1)[2:]] == [
             "refused",
             "never",
             "0",
@@ -123,7 +123,7 @@ async def test_a_refused_peer_shows_why_in_words(trio: Trio) -> None:
         await pilot.press("down")
         await pilot.pause()
         assert detail.display
-        assert str(detail.content) == (
+        assert shown(app, "#peer-detail") == (
             "192.0.2.7 was refused 3 times, the last because: not a member of this assembly"
         )
 

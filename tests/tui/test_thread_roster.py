@@ -16,13 +16,13 @@ from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.dialogs import PositionDialog, TextDialog
 from assemblymesh.tui.forms import CommentDialog, DeadlineDialog, NameDialog, RoleDialog
 from assemblymesh.tui.sync import InviteScreen
-from tests.tui.conftest import Trio, settle
+from tests.tui.conftest import Trio, settle, shown
 
 HOUR = 3_600_000
 
 
 def text_of(app: AssemblyApp, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
+    return shown(app, selector)
 
 
 def notes(app: AssemblyApp) -> str:
@@ -160,9 +160,7 @@ async def test_a_member_without_a_device_is_added_recorded_for_and_given_a_claim
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, InviteScreen)
-        assert "One-time code for Grandmother Ama" in str(
-            screen.query_one("#invite-about", Static).render()
-        )
+        assert "One-time code for Grandmother Ama" in text_of(app, "#invite-about")
         code = screen.code
         await pilot.press("escape")
     state = trio.reopen()

@@ -18,7 +18,7 @@ def position_cell(app: object, name: str) -> str:
     table = app.screen.query_one("#m-positions", DataTable)
     for i in range(table.row_count):
         row = table.get_row_at(i)
-        if row[0] == name:
+        if str(row[0]) == name:
             return str(row[1])
     raise AssertionError(f"{name} not listed")
 

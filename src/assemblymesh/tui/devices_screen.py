@@ -20,13 +20,14 @@ from textual.widgets import Header, Static
 
 from assemblymesh.errors import AssemblyMeshError
 from assemblymesh.home import DeviceInfo
-from assemblymesh.i18n import N_, _, ngettext
+from assemblymesh.i18n import N_, _, format_number, ngettext
 from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.bidi import display
 from assemblymesh.tui.dialogs import ConfirmDialog
 from assemblymesh.tui.footer import TranslatedFooter
 from assemblymesh.tui.qr import qr_lines
 from assemblymesh.tui.view import Digest, when
-from assemblymesh.tui.widgets import PagedTable
+from assemblymesh.tui.widgets import BidiStatic, PagedTable
 
 if TYPE_CHECKING:
     from assemblymesh.tui.app import AssemblyApp
@@ -48,14 +49,15 @@ def device_state(d: DeviceInfo) -> str:
             "revoked (its first {count} change stands)",
             "revoked (its first {count} changes stand)",
             d.revoked_after,
-        ).format(count=d.revoked_after)
+        ).format(count=format_number(d.revoked_after))
     return _("this device") if d.this else _("active")
 
 
 def device_rows(devices: Sequence[DeviceInfo]) -> list[tuple[str, tuple[str, ...]]]:
     """One row a device: its id, its state, when it was certified, its changes held here."""
     return [
-        (d.id, (d.id[:16], device_state(d), when(d.certified_ms), str(d.changes))) for d in devices
+        (d.id, (d.id[:16], device_state(d), when(d.certified_ms), format_number(d.changes)))
+        for d in devices
     ]
 
 
@@ -77,11 +79,11 @@ class DevicesScreen(AssemblyScreen):
             id="device-table",
             empty="-",
         )
-        yield Static("", id="device-detail", markup=False)
+        yield BidiStatic("", id="device-detail", markup=False)
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
-        self.query_one("#device-table", PagedTable).border_title = _("Your devices")
+        self.query_one("#device-table", PagedTable).border_title = display(_("Your devices"))
         super().on_mount()
 
     def show(self, digest: Digest) -> None:
@@ -147,7 +149,7 @@ class DevicesScreen(AssemblyScreen):
             " later counts no more, and every node that learns of this refuses it. The"
             " assembly secret moves to a new epoch it does not get. This cannot be undone.",
             device.changes,
-        ).format(count=device.changes)
+        ).format(count=format_number(device.changes))
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -186,7 +188,9 @@ class PairScreen(Screen[str | None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≡")
         with VerticalScroll(id="pair-body"):
-            yield Static(_("Starting to listen for your new device..."), id="pair-about")
+            yield BidiStatic(
+                _("Starting to listen for your new device..."), id="pair-about", markup=False
+            )
             yield Static("", id="pair-code", markup=False)
             yield Static("", id="pair-qr", markup=False)
         yield TranslatedFooter()
@@ -217,7 +221,10 @@ class PairScreen(Screen[str | None]):
             _(
                 "On your new device run '{command}', or scan the code."
                 " Waiting up to {seconds} s; escape stops."
-            ).format(command="assemblymesh device join CODE", seconds=int(PAIR_TIMEOUT_S))
+            ).format(
+                command="assemblymesh device join CODE",
+                seconds=format_number(int(PAIR_TIMEOUT_S)),
+            )
         )
         self.query_one("#pair-code", Static).update(code)
         self._fit()
@@ -235,8 +242,10 @@ class PairScreen(Screen[str | None]):
             qr.set_class(False, "-text")
         else:
             qr.update(
-                _("(A larger terminal shows the QR code: it needs {count} lines.)").format(
-                    count=len(self.qr) + 7
+                display(
+                    _("(A larger terminal shows the QR code: it needs {count} lines.)").format(
+                        count=format_number(len(self.qr) + 7)
+                    )
                 )
             )
             qr.set_class(True, "-text")

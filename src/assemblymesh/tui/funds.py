@@ -12,12 +12,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Sparkline, Static, TabbedContent, TabPane
 
-from assemblymesh.i18n import N_, _, ngettext
+from assemblymesh.i18n import N_, _, format_date, format_number, ngettext
 from assemblymesh.model import acts as A
 from assemblymesh.model import commands, fund_commands
 from assemblymesh.model import funds as F
 from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.bidi import display
 from assemblymesh.tui.dialogs import ConfirmDialog
 from assemblymesh.tui.funds_view import (
     balance_samples,
@@ -28,7 +29,7 @@ from assemblymesh.tui.funds_view import (
     readiness_text,
 )
 from assemblymesh.tui.view import Digest, when
-from assemblymesh.tui.widgets import PagedTable
+from assemblymesh.tui.widgets import BidiStatic, PagedTable
 from assemblymesh.utc import DAY_FORMAT, parse_utc
 
 
@@ -52,10 +53,10 @@ class AmountDialog(ModalScreen[AmountInput | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.heading, classes="dialog-title", markup=False)
+            yield Label(display(self.heading), classes="dialog-title", markup=False)
             yield Input(placeholder=_("Amount (a whole number)"), id="amount", type="integer")
             yield Input(placeholder=self.text_hint, id="text")
-            yield Static("", id="error", classes="error", markup=False)
+            yield BidiStatic("", id="error", classes="error", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#amount", Input).focus()
@@ -90,9 +91,9 @@ class DateDialog(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.heading, classes="dialog-title", markup=False)
+            yield Label(display(self.heading), classes="dialog-title", markup=False)
             yield Input(placeholder=_("YYYY-MM-DD"), id="date")
-            yield Static("", id="error", classes="error", markup=False)
+            yield BidiStatic("", id="error", classes="error", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#date", Input).focus()
@@ -128,25 +129,27 @@ class FundsScreen(AssemblyScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         with TabbedContent(id="funds-tabs", initial="funds-tab"):
-            with TabPane(_("Funds"), id="funds-tab"), Horizontal(id="funds-body"):
+            with TabPane(display(_("Funds")), id="funds-tab"), Horizontal(id="funds-body"):
                 yield PagedTable(
                     (_("Fund"), _("Balance"), _("Steward"), _("Dissolves")),
                     id="fund-table",
                     empty=_("(no funds)"),
                 )
                 with VerticalScroll(id="fund-scroll"):
-                    yield Static(_("No fund chosen."), id="fund-summary", markup=False)
-                    yield Label(_("Balance over time:"), id="fund-plot-label", markup=False)
+                    yield BidiStatic(_("No fund chosen."), id="fund-summary", markup=False)
+                    yield Label(
+                        display(_("Balance over time:")), id="fund-plot-label", markup=False
+                    )
                     yield Sparkline([0.0], id="fund-plot")
-                    yield Static("", id="fund-ledger", markup=False)
-            with TabPane(_("Partnerships"), id="partnerships-tab"), VerticalScroll():
-                yield Static("", id="partnerships", markup=False)
-            with TabPane(_("Readiness"), id="readiness-tab"), VerticalScroll():
-                yield Static("", id="readiness", markup=False)
+                    yield BidiStatic("", id="fund-ledger", markup=False)
+            with TabPane(display(_("Partnerships")), id="partnerships-tab"), VerticalScroll():
+                yield BidiStatic("", id="partnerships", markup=False)
+            with TabPane(display(_("Readiness")), id="readiness-tab"), VerticalScroll():
+                yield BidiStatic("", id="readiness", markup=False)
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
-        self.query_one("#fund-table", PagedTable).border_title = _("Funds")
+        self.query_one("#fund-table", PagedTable).border_title = display(_("Funds"))
         super().on_mount()
 
     def show(self, digest: Digest) -> None:
@@ -177,11 +180,13 @@ class FundsScreen(AssemblyScreen):
         plot.data = balance_samples(fund, d.now_ms)
         top = max(plot.data)
         self.query_one("#fund-plot-label", Label).update(
-            _("Balance over time, 0 to {top} {unit}, from {start} to {end}:").format(
-                top=f"{top:.0f}",
-                unit=fund.unit,
-                start=when(fund.established_ts),
-                end=when(min(d.now_ms, fund.dissolved_ts or fund.dissolves_ts)),
+            display(
+                _("Balance over time, 0 to {top} {unit}, from {start} to {end}:").format(
+                    top=format_number(round(top)),
+                    unit=fund.unit,
+                    start=when(fund.established_ts),
+                    end=when(min(d.now_ms, fund.dissolved_ts or fund.dissolves_ts)),
+                )
             )
         )
         self.query_one("#fund-summary", Static).update(fund_summary(d.state, fund))
@@ -294,7 +299,7 @@ class FundsScreen(AssemblyScreen):
                 return
             if day <= fund.dissolves_ts:
                 self.notify(
-                    _("{day} is not later: press s to shorten").format(day=F.day(day)),
+                    _("{day} is not later: press s to shorten").format(day=format_date(day)),
                     severity="error",
                 )
                 return
@@ -307,7 +312,12 @@ class FundsScreen(AssemblyScreen):
                 " It is a proposal of its own, with nothing else in it, and needs its own"
                 " consent round.",
                 more,
-            ).format(name=fund.name, count=more, start=F.day(fund.dissolves_ts), end=F.day(day))
+            ).format(
+                name=fund.name,
+                count=format_number(more),
+                start=format_date(fund.dissolves_ts),
+                end=format_date(day),
+            )
             dialog = ConfirmDialog(
                 _("Propose lengthening {name}?").format(name=fund.name),
                 warning=warning,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assemblymesh.i18n import N_, _, ngettext
+from assemblymesh.i18n import N_, _, format_date, format_number, ngettext
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import funds as F
 from assemblymesh.model import readiness as RD
@@ -40,10 +40,10 @@ def fund_rows(state: AssemblyState) -> list[tuple[str, tuple[str, ...]]]:
         steward = steward_now(state, f)
         if f.open_at(state.now_ms):
             days = F.days_left(f, state.now_ms)
-            left = ngettext("{count} day", "{count} days", days).format(count=days)
+            left = ngettext("{count} day", "{count} days", days).format(count=format_number(days))
         else:
             left = _("dissolved")
-        balance = _("{amount} {unit}").format(amount=f.balance, unit=f.unit)
+        balance = _("{amount} {unit}").format(amount=format_number(f.balance), unit=f.unit)
         rows.append((f.id, (f.name, balance, _name(state, steward), left)))
     return rows
 
@@ -73,7 +73,9 @@ def fund_summary(state: AssemblyState, fund: F.Fund) -> str:
     lines = [_("{name}: {purpose}").format(name=fund.name, purpose=purpose)]
     lines.append(
         _("Balance: {balance} {unit}   threshold: {threshold} {unit}").format(
-            balance=fund.balance, threshold=fund.threshold, unit=fund.unit
+            balance=format_number(fund.balance),
+            threshold=format_number(fund.threshold),
+            unit=fund.unit,
         )
     )
     if fund.open_at(now):
@@ -81,11 +83,11 @@ def fund_summary(state: AssemblyState, fund: F.Fund) -> str:
         lines.append(
             ngettext(
                 "Dissolves in {count} day, on {day}", "Dissolves in {count} days, on {day}", days
-            ).format(count=days, day=F.day(fund.dissolves_ts))
+            ).format(count=format_number(days), day=format_date(fund.dissolves_ts))
         )
     else:
         lines.append(
-            _("Dissolved on {day}").format(day=F.day(fund.dissolved_ts or fund.dissolves_ts))
+            _("Dissolved on {day}").format(day=format_date(fund.dissolved_ts or fund.dissolves_ts))
         )
     if fund.remainder == R.REMAINDER_RETURN:
         lines.append(_("What is left then is returned to the contributors."))
@@ -100,7 +102,10 @@ def fund_summary(state: AssemblyState, fund: F.Fund) -> str:
                 if running
                 else _("Pledge: {member} {amount} {unit} every {days} days (paused)")
             ).format(
-                member=_name(state, p.member), amount=p.amount, unit=fund.unit, days=p.every_days
+                member=_name(state, p.member),
+                amount=format_number(p.amount),
+                unit=fund.unit,
+                days=format_number(p.every_days),
             )
         )
     for n in not_counted(state, fund.decision):
@@ -117,7 +122,7 @@ def _stewards(state: AssemblyState, fund: F.Fund) -> list[str]:
     rotation = fund.rotations[-1]
     order = " -> ".join(_name(state, m) for m in rotation.order)
     days = rotation.term_ms // R.DAY_MS
-    lines = [_("Stewards, {days}-day terms: {order}").format(days=days, order=order)]
+    lines = [_("Stewards, {days}-day terms: {order}").format(days=format_number(days), order=order)]
     steward = steward_now(state, fund)
     nxt = handover(state, fund)
     now = _name(state, steward) if steward else _("nobody")
@@ -137,7 +142,9 @@ def ledger_text(state: AssemblyState, fund: F.Fund) -> str:
         return _("Ledger: no entries yet.")
     count = len(fund.ledger)
     lines = [
-        ngettext("Ledger ({count} entry):", "Ledger ({count} entries):", count).format(count=count)
+        ngettext("Ledger ({count} entry):", "Ledger ({count} entries):", count).format(
+            count=format_number(count)
+        )
     ]
     for e in fund.ledger:
         to = f" -> {e.to}" if e.to else ""
@@ -145,8 +152,8 @@ def ledger_text(state: AssemblyState, fund: F.Fund) -> str:
             _("{when}  {kind} {amount}  bal {balance}  {member}{to}").format(
                 when=when(e.ts),
                 kind=f"{_(ENTRY_LABELS[e.kind]) if e.kind in ENTRY_LABELS else e.kind:<14}",
-                amount=f"{e.amount:>7}",
-                balance=f"{e.balance:>7}",
+                amount=f"{format_number(e.amount):>7}",
+                balance=f"{format_number(e.balance):>7}",
                 member=_name(state, e.member),
                 to=to,
             )
@@ -169,9 +176,9 @@ def partnership_text(state: AssemblyState, p: Partnership) -> str:
         days = -(-(p.sunset_ts - now) // R.DAY_MS)
         sunset = ngettext(
             "sunset {day} (in {count} day)", "sunset {day} (in {count} days)", days
-        ).format(day=F.day(p.sunset_ts), count=days)
+        ).format(day=format_date(p.sunset_ts), count=format_number(days))
     else:
-        sunset = _("sunset {day}").format(day=F.day(p.sunset_ts))
+        sunset = _("sunset {day}").format(day=format_date(p.sunset_ts))
     lines = [_("{name}: {status}, {sunset}").format(name=p.name, status=status, sunset=sunset)]
     supporters = ", ".join(_name(state, s) for s in p.supporters)
     lines.append("  " + _("supporters: {names}").format(names=supporters))
@@ -181,7 +188,7 @@ def partnership_text(state: AssemblyState, p: Partnership) -> str:
         lines.append("  " + _("for the fund: {name}").format(name=fund.name))
     for s in p.skills:
         done = (
-            _("confirmed {day}").format(day=F.day(s.confirmed_ts))
+            _("confirmed {day}").format(day=format_date(s.confirmed_ts))
             if s.confirmed_ts is not None
             else _("not yet")
         )
@@ -215,7 +222,7 @@ def readiness_text(state: AssemblyState) -> str:
             "If the supporters withdrew tomorrow, {count} thing would be left without a member:",
             "If the supporters withdrew tomorrow, {count} things would be left without a member:",
             count,
-        ).format(count=count)
+        ).format(count=format_number(count))
     ]
     for f in findings:
         lines.append(f"\n{f.kind.upper()}: {f.orphaned}")

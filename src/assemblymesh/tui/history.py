@@ -8,7 +8,7 @@ from textual.widgets import Static
 
 from assemblymesh.i18n import _
 from assemblymesh.tui.base import AssemblyScreen
-from assemblymesh.tui.bidi import BidiLines
+from assemblymesh.tui.bidi import BidiLines, display
 from assemblymesh.tui.render import consent_loop
 from assemblymesh.tui.view import Digest
 from assemblymesh.tui.widgets import PagedTable
@@ -26,11 +26,11 @@ class HistoryScreen(AssemblyScreen):
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
-        self.query_one("#hist-proposals", PagedTable).border_title = _("Proposals")
+        self.query_one("#hist-proposals", PagedTable).border_title = display(_("Proposals"))
 
     def show(self, digest: Digest) -> None:
         table = self.query_one("#hist-proposals", PagedTable)
-        table.border_title = digest.words.title("proposals")
+        table.border_title = display(digest.words.title("proposals"))
         table.set_rows(
             [(k, (c[0], c[1], c[2])) for k, c in digest.proposal_rows], keep=self.am.selected
         )

@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from assemblymesh.i18n import N_, _, format_number
 from assemblymesh.tui.base import AssemblyScreen
-from assemblymesh.tui.bidi import BidiLines
+from assemblymesh.tui.bidi import BidiLines, display
 from assemblymesh.tui.messages import PeersChanged
 from assemblymesh.tui.render import home_side
 from assemblymesh.tui.view import STATE_LABELS, STATE_ORDER, Digest
@@ -77,7 +77,7 @@ class HomeScreen(AssemblyScreen):
             proposals = digest.state.proposals
             rows = tuple(r for r in digest.proposal_rows if proposals[r[0]].state == self.filter)
         label = _("all") if self.filter == "all" else _(STATE_LABELS.get(self.filter, self.filter))
-        table.border_title = f"{digest.words.title('proposals')}: {label}"
+        table.border_title = display(f"{digest.words.title('proposals')}: {label}")
         table.set_rows(rows, keep=self.am.selected)
 
     def _draw_side(self, digest: Digest) -> None:

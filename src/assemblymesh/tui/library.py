@@ -19,7 +19,7 @@ from assemblymesh.model.publication import Publication, PublishedItem
 from assemblymesh.model.publish import KIND_LABELS
 from assemblymesh.publication_page import item_fields, provenance
 from assemblymesh.tui.base import AssemblyScreen
-from assemblymesh.tui.bidi import BidiLines
+from assemblymesh.tui.bidi import BidiLines, display
 from assemblymesh.tui.view import Digest
 from assemblymesh.tui.widgets import PagedTable
 
@@ -83,7 +83,7 @@ class LibraryScreen(AssemblyScreen):
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
-        self.query_one("#library-items", PagedTable).border_title = _("Library")
+        self.query_one("#library-items", PagedTable).border_title = display(_("Library"))
 
     def show(self, digest: Digest) -> None:
         state = digest.state

@@ -18,11 +18,12 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Static
 
 from assemblymesh.heard import unheard
-from assemblymesh.i18n import N_, _, ngettext
+from assemblymesh.i18n import N_, _, format_number, ngettext
 from assemblymesh.model import Proposal, Round, commands, tables
 from assemblymesh.model import rules as R
 from assemblymesh.model.vocabulary import Words
 from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.bidi import display
 from assemblymesh.tui.dialogs import (
     CloseDialog,
     PositionDialog,
@@ -44,7 +45,7 @@ from assemblymesh.tui.view import (
     open_round_refusal,
     when,
 )
-from assemblymesh.tui.widgets import PagedTable
+from assemblymesh.tui.widgets import BidiStatic, BidiTable, PagedTable
 
 
 class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
@@ -69,24 +70,25 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
             columns = (_("State"), _("Title"), _("Phase"))
             yield PagedTable(columns, id="agenda", empty=_("(empty agenda)"))
             with VerticalScroll(id="detail"):
-                yield Static(_("Choose a proposal on the agenda."), id="m-title")
-                yield Static(id="m-diff", classes="panel")
-                yield DataTable(id="m-positions", cursor_type="row", zebra_stripes=True)
-                yield Static(id="m-thread", classes="panel")
-                yield Static(id="m-outcome", classes="panel")
+                yield BidiStatic(_("Choose a proposal on the agenda."), id="m-title")
+                yield BidiStatic(id="m-diff", classes="panel")
+                yield BidiTable(id="m-positions", cursor_type="row", zebra_stripes=True)
+                yield BidiStatic(id="m-thread", classes="panel")
+                yield BidiStatic(id="m-outcome", classes="panel")
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
         table = self.query_one("#m-positions", DataTable)
         table.add_columns(_("Member"), _("Position"), _("Reason"), _("Note"))
-        table.border_title = _("Positions")
-        self.query_one("#m-thread", Static).border_title = _("Questions and reactions")
-        self.query_one("#agenda", PagedTable).border_title = _("Agenda")
+        table.border_title = display(_("Positions"))
+        self.query_one("#m-thread", Static).border_title = display(_("Questions and reactions"))
+        self.query_one("#agenda", PagedTable).border_title = display(_("Agenda"))
 
     # --- drawing -------------------------------------------------------------------------
 
     def show(self, digest: Digest) -> None:
-        self.query_one("#m-positions", DataTable).border_title = digest.words.title("positions")
+        positions = self.query_one("#m-positions", DataTable)
+        positions.border_title = display(digest.words.title("positions"))
         agenda = self.query_one("#agenda", PagedTable)
         rows = [(key, (cells[0], cells[1], cells[4])) for key, cells in digest.agenda_rows]
         selected = self.am.selected
@@ -110,10 +112,12 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
         diff = self.query_one("#m-diff", Static)
         previous = d.previous_body(p)
         number = p.latest.number
-        diff.border_title = (
-            _("Text v{number}, changes from v{previous}").format(number=number, previous=number - 1)
+        diff.border_title = display(
+            _("Text v{number}, changes from v{previous}").format(
+                number=format_number(number), previous=format_number(number - 1)
+            )
             if previous is not None
-            else _("Text v{number}").format(number=number)
+            else _("Text v{number}").format(number=format_number(number))
         )
         diff.update(diff_text(d, p))
         self.query_one("#m-thread", Static).update(thread_text(d, r))
@@ -332,7 +336,7 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
             ):
                 self.notify(
                     _("{title} is now at version {number}").format(
-                        title=repr(p.title), number=p.latest.number + 1
+                        title=repr(p.title), number=format_number(p.latest.number + 1)
                     )
                 )
 
@@ -385,9 +389,9 @@ def counted(positions: int, objections: int) -> str:
     """'2 positions, 1 objection.': what a close would count, for its dialog."""
     return _("{positions}, {objections}.").format(
         positions=ngettext("{count} position", "{count} positions", positions).format(
-            count=positions
+            count=format_number(positions)
         ),
         objections=ngettext("{count} objection", "{count} objections", objections).format(
-            count=objections
+            count=format_number(objections)
         ),
     )

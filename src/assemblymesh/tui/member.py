@@ -15,11 +15,12 @@ from assemblymesh.i18n import N_, _
 from assemblymesh.model import Round, commands
 from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.bidi import display
 from assemblymesh.tui.dialogs import PositionDialog, PositionInput, TextDialog, TextInput
 from assemblymesh.tui.draft import DraftScreen, draft_key
 from assemblymesh.tui.render import NO_ROUND_YET, diff_text, outcome_text, proposal_header
 from assemblymesh.tui.view import Digest, kind_label, span
-from assemblymesh.tui.widgets import PagedTable
+from assemblymesh.tui.widgets import BidiStatic, BidiTable, PagedTable
 
 
 class MemberScreen(AssemblyScreen):
@@ -37,24 +38,26 @@ class MemberScreen(AssemblyScreen):
         yield from self.compose_top()
         with Horizontal(id="member-body"):
             with Vertical(id="member-left"):
-                yield DataTable(id="my-rounds", cursor_type="row", zebra_stripes=True)
+                yield BidiTable(id="my-rounds", cursor_type="row", zebra_stripes=True)
                 yield PagedTable((_("State"), _("Title"), _("Ver")), id="all-proposals")
             with VerticalScroll(id="member-detail"):
-                yield Static(id="me-detail")
+                yield BidiStatic(id="me-detail")
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
         rounds = self.query_one("#my-rounds", DataTable)
         # The closing time before what may run long (a provisional position's note).
         rounds.add_columns(_("Proposal"), _("Closes"), _("My position"), _("Phase"))
-        rounds.border_title = _("Rounds waiting for me")
-        self.query_one("#all-proposals", PagedTable).border_title = _("Proposals")
+        rounds.border_title = display(_("Rounds waiting for me"))
+        self.query_one("#all-proposals", PagedTable).border_title = display(_("Proposals"))
 
     def show(self, digest: Digest) -> None:
         words = digest.words
         rounds = self.query_one("#my-rounds", DataTable)
-        rounds.border_title = _("{rounds} waiting for me").format(rounds=words.title("rounds"))
-        self.query_one("#all-proposals", PagedTable).border_title = words.title("proposals")
+        waiting = _("{rounds} waiting for me").format(rounds=words.title("rounds"))
+        rounds.border_title = display(waiting)
+        proposals = self.query_one("#all-proposals", PagedTable)
+        proposals.border_title = display(words.title("proposals"))
         keep = rounds.cursor_row
         rounds.clear()
         for r in digest.my_pending_rounds():

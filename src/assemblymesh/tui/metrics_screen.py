@@ -16,13 +16,14 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from assemblymesh.i18n import N_, _
+from assemblymesh.i18n import N_, _, format_number
 from assemblymesh.model import metrics as M
 from assemblymesh.report import trend_text, value_text
 from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.bidi import display
 from assemblymesh.tui.messages import MetricsReady
 from assemblymesh.tui.view import Digest
-from assemblymesh.tui.widgets import PagedTable
+from assemblymesh.tui.widgets import BidiStatic, PagedTable
 
 MEETINGS_PER_PERIOD = 4  # ``p`` switches to periods of this many meetings
 SHOWN_PERIODS = 24  # the plot shows at most the latest two years of months
@@ -47,7 +48,14 @@ def detail_text(metrics: M.Metrics, s: M.Series) -> Text:
     text.append(trend_text(s) + "\n")
     for k in range(max(0, len(s.points) - 4), len(s.points)):
         p = s.points[k]
-        of = " " + _("({count} of {total})").format(count=p.count, total=p.of) if p.of else ""
+        of = (
+            " "
+            + _("({count} of {total})").format(
+                count=format_number(p.count), total=format_number(p.of)
+            )
+            if p.of
+            else ""
+        )
         who = f": {', '.join(p.names)}" if p.names else ""
         text.append(f"{metrics.periods[k].label}  {value_text(s, p.value)}{of}{who}\n")
     return text
@@ -79,13 +87,13 @@ class MetricsScreen(AssemblyScreen):
             with Horizontal(id="metrics-top"):
                 columns = (_("Metric"), _("Latest"), _("Period"), _("Trend"))
                 yield PagedTable(columns, id="metrics-table", empty=_("(none)"))
-                yield Static(_("Computing the metrics..."), id="metrics-detail")
+                yield BidiStatic(_("Computing the metrics..."), id="metrics-detail", markup=False)
             yield PlotextPlot(id="metrics-plot")
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
         table = self.query_one("#metrics-table", PagedTable)
-        table.border_title = _("Metabolism: {per}").format(per=_("per month"))
+        table.border_title = display(_("Metabolism: {per}").format(per=_("per month")))
         super().on_mount()
 
     def show(self, digest: Digest) -> None:
@@ -101,7 +109,7 @@ class MetricsScreen(AssemblyScreen):
         self.metrics = metrics
         table = self.query_one("#metrics-table", PagedTable)
         per = M.per_text(metrics)
-        table.border_title = _("Metabolism: {per}").format(per=per)
+        table.border_title = display(_("Metabolism: {per}").format(per=per))
         table.set_rows(metric_rows(metrics), keep=self.chosen)
         if not metrics.series:
             none = (
@@ -140,7 +148,9 @@ class MetricsScreen(AssemblyScreen):
         points = s.points[first:]
         unit = "%" if s.unit == M.SHARE else _("count")
         title = _("{title} ({unit})").format(title=s.title, unit=unit)
-        plt.title(_("{title}: {note}").format(title=title, note=s.note) if s.note else title)
+        plt.title(
+            display(_("{title}: {note}").format(title=title, note=s.note) if s.note else title)
+        )
         if all(p.value is None for p in points):
             widget.refresh()
             return

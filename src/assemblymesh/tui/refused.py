@@ -14,8 +14,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from assemblymesh.i18n import N_, _
-from assemblymesh.tui.bidi import BidiLines
+from assemblymesh.tui.bidi import BidiLines, display
 from assemblymesh.tui.setup import CodeArea
+from assemblymesh.tui.widgets import BidiStatic
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,9 @@ class InviteRefusedDialog(ModalScreen[NewCode | str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide", id="refused"):
-            yield Label(_("Your invite was refused"), classes="dialog-title")
+            yield Label(display(_("Your invite was refused")), classes="dialog-title", markup=False)
             yield Static(BidiLines(Text(self.reason)), id="refused-reason", markup=False)
-            yield Static(
+            yield BidiStatic(
                 _(
                     "Ask a member for a new code and paste it here, or leave: nothing of this"
                     " join is kept."
@@ -49,11 +50,13 @@ class InviteRefusedDialog(ModalScreen[NewCode | str | None]):
             )
             yield CodeArea(id="refused-code", soft_wrap=True, tab_behavior="focus")
             yield Input(placeholder=_("Your name"), id="refused-name")
-            yield Static("", id="error", classes="error", markup=False)
+            yield BidiStatic("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button(_("Join with the new code"), variant="primary", id="refused-join")
-                yield Button(_("Leave"), variant="error", id="refused-leave")
-                yield Button(_("Later"), id="refused-later")
+                yield Button(
+                    display(_("Join with the new code")), variant="primary", id="refused-join"
+                )
+                yield Button(display(_("Leave")), variant="error", id="refused-leave")
+                yield Button(display(_("Later")), id="refused-later")
 
     def on_mount(self) -> None:
         self.query_one("#refused-code").focus()

@@ -21,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static, TextArea
 
 from assemblymesh.absence import diagnostic_data, diagnostic_lines
-from assemblymesh.i18n import N_, _, ngettext
+from assemblymesh.i18n import N_, _, format_number, ngettext
 from assemblymesh.minutes import minutes_text, template
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import meeting_commands as MC
@@ -40,9 +40,11 @@ from assemblymesh.model.meetings import (
 )
 from assemblymesh.model.vocabulary import Words
 from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.bidi import display
 from assemblymesh.tui.draft import DraftScreen
 from assemblymesh.tui.room_forms import ChoiceForm, FormAnswer, FormField
 from assemblymesh.tui.view import Digest, name_of, span, when
+from assemblymesh.tui.widgets import BidiStatic, BidiTable
 from assemblymesh.utc import MINUTE_FORMAT, parse_utc
 
 STACK_LABELS = {
@@ -116,7 +118,7 @@ def meeting_header(state: AssemblyState, m: Meeting) -> str:
             "Present: {count} members (not quorate).",
             present,
         )
-    ).format(count=present)
+    ).format(count=format_number(present))
     roles += " " + _("Queue: {rule}.").format(rule=label(STACK_LABELS, m.stack))
     if m.stepped_back:
         names = ", ".join(name_of(state, b) for b in m.stepped_back)
@@ -142,13 +144,15 @@ class MinutesScreen(DraftScreen):
         super().on_mount()
         about = self.query(".nav").first(Static)
         about.update(
-            (
-                _("Minutes of {title}, co-edited live.").format(title=self.meeting.title)
-                if self.meeting.title
-                else _("Minutes of the meeting, co-edited live.")
+            display(
+                (
+                    _("Minutes of {title}, co-edited live.").format(title=self.meeting.title)
+                    if self.meeting.title
+                    else _("Minutes of the meeting, co-edited live.")
+                )
+                + " "
+                + _("ctrl+r: agenda headings; ctrl+s: seal (the note-taker).")
             )
-            + " "
-            + _("ctrl+r: agenda headings; ctrl+s: seal (the note-taker).")
         )
 
     def action_seed(self) -> None:
@@ -177,9 +181,9 @@ class DiagnosticDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
             heading = _("Strategic absence: when the usual facilitators and supporters step back")
-            yield Static(heading, classes="dialog-title", markup=False)
-            yield Static("\n".join(self.lines), id="diagnostic", markup=False)
-            yield Static(_("escape closes"), classes="hint")
+            yield BidiStatic(heading, classes="dialog-title", markup=False)
+            yield BidiStatic("\n".join(self.lines), id="diagnostic", markup=False)
+            yield BidiStatic(_("escape closes"), classes="hint", markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -225,13 +229,13 @@ class RoomScreen(AssemblyScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
-        yield Static(_("No meeting is sitting or scheduled."), id="room-head", markup=False)
+        yield BidiStatic(_("No meeting is sitting or scheduled."), id="room-head", markup=False)
         with Horizontal(id="room-body"):
-            yield DataTable(id="room-agenda", cursor_type="row", zebra_stripes=True)
+            yield BidiTable(id="room-agenda", cursor_type="row", zebra_stripes=True)
             with Vertical(id="room-side"):
-                yield Static("", id="room-speaker", classes="panel", markup=False)
-                yield DataTable(id="room-queue", cursor_type="row")
-                yield DataTable(id="room-people", cursor_type="row", zebra_stripes=True)
+                yield BidiStatic("", id="room-speaker", classes="panel", markup=False)
+                yield BidiTable(id="room-queue", cursor_type="row")
+                yield BidiTable(id="room-people", cursor_type="row", zebra_stripes=True)
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
@@ -240,9 +244,9 @@ class RoomScreen(AssemblyScreen):
         self.query_one("#room-queue", DataTable).add_columns("#", _("Waiting to speak"))
         people = (_("Member"), _("Here"), _("Spoke"))
         self.query_one("#room-people", DataTable).add_columns(*people)
-        self.query_one("#room-agenda", DataTable).border_title = _("Agenda")
-        self.query_one("#room-queue", DataTable).border_title = _("Queue")
-        self.query_one("#room-people", DataTable).border_title = _("People")
+        self.query_one("#room-agenda", DataTable).border_title = display(_("Agenda"))
+        self.query_one("#room-queue", DataTable).border_title = display(_("Queue"))
+        self.query_one("#room-people", DataTable).border_title = display(_("People"))
         self.set_interval(1.0, self._tick)
         super().on_mount()
 
@@ -280,10 +284,10 @@ class RoomScreen(AssemblyScreen):
         for n, item in enumerate(agenda(state, m), 1):
             now = " <" if item.id == m.current_item else ""
             table.add_row(
-                str(n),
+                format_number(n),
                 label(ITEM_LABELS, item.kind),
                 item.title + now,
-                str(len(item.backers)),
+                format_number(len(item.backers)),
                 label(ITEM_OUTCOME_LABELS, item.outcome) if item.outcome else "",
                 key=item.id,
             )
@@ -298,7 +302,7 @@ class RoomScreen(AssemblyScreen):
             back = steps_back(m, hand.member, member is not None and member.supporter)
             name = name_of(state, hand.member)
             shown = _("{name} (steps back)").format(name=name) if back else name
-            table.add_row(str(n), shown, key=hand.member)
+            table.add_row(format_number(n), shown, key=hand.member)
 
     def _draw_people(self, state: AssemblyState, m: Meeting) -> None:
         table = self.query_one("#room-people", DataTable)

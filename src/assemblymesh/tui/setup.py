@@ -26,7 +26,9 @@ from textual.widgets.option_list import Option
 from assemblymesh.errors import AssemblyMeshError, InviteError
 from assemblymesh.home import INVITE_PREFIX
 from assemblymesh.i18n import N_, _
+from assemblymesh.tui.bidi import display
 from assemblymesh.tui.footer import TranslatedFooter
+from assemblymesh.tui.widgets import BidiStatic
 
 if TYPE_CHECKING:
     from assemblymesh.tui.app import AssemblyApp
@@ -53,9 +55,9 @@ class CodeArea(TextArea):
 def _field(widget: Widget, label: str) -> ComposeResult:
     """A form field with its label on its frame, and the line under it for its error.
     The focused field's label is marked in words (▶), not only by colour."""
-    widget.border_title = label
+    widget.border_title = display(label)
     yield widget
-    error = Static("", id=f"{widget.id}-error", classes="error field-error", markup=False)
+    error = BidiStatic("", id=f"{widget.id}-error", classes="error field-error", markup=False)
     error.display = False
     yield error
 
@@ -75,23 +77,25 @@ class SetupScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≡")
         with VerticalScroll(id="setup-body"):
-            yield Static(
+            yield BidiStatic(
                 _(
                     "Welcome to AssemblyMesh. Found a new assembly, or join one with the invite"
                     " code a member gave you. Everything stays on this computer until you sync."
                 ),
                 markup=False,
             )
-            yield Static(self.problem, id="setup-error", classes="error", markup=False)
+            yield BidiStatic(self.problem, id="setup-error", classes="error", markup=False)
             with TabbedContent(initial="open" if self.known else "found"):
                 if self.known:
-                    with TabPane(_("Open"), id="open"):
-                        yield Label(_("Several assemblies live here; choose one:"))
+                    with TabPane(display(_("Open")), id="open"):
+                        yield Label(
+                            display(_("Several assemblies live here; choose one:")), markup=False
+                        )
                         yield OptionList(
                             *(Option(a.hex()[:16], id=a.hex()) for a in self.known),
                             id="known",
                         )
-                with TabPane(_("Found"), id="found"), Vertical():
+                with TabPane(display(_("Found")), id="found"), Vertical():
                     yield from _field(
                         Input(placeholder=_("Assembly name"), id="found-name"), _("Assembly name")
                     )
@@ -102,8 +106,8 @@ class SetupScreen(Screen[None]):
                         Input(placeholder=_("Charter: what the assembly is for"), id="charter"),
                         _("Charter"),
                     )
-                    yield Button(_("Found the assembly"), variant="primary", id="found-go")
-                with TabPane(_("Join"), id="join"), Vertical():
+                    yield Button(display(_("Found the assembly")), variant="primary", id="found-go")
+                with TabPane(display(_("Join")), id="join"), Vertical():
                     # A text area: a code pasted over several lines arrives whole.
                     area = CodeArea(id="join-code", soft_wrap=True, tab_behavior="focus")
                     yield from _field(
@@ -112,7 +116,7 @@ class SetupScreen(Screen[None]):
                     yield from _field(
                         Input(placeholder=_("Your name"), id="join-member"), _("Your name")
                     )
-                    yield Button(_("Join"), variant="primary", id="join-go")
+                    yield Button(display(_("Join")), variant="primary", id="join-go")
         yield TranslatedFooter()
 
     def on_mount(self) -> None:

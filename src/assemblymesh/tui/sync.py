@@ -16,14 +16,16 @@ from textual.widgets import DataTable, Header, Label, ProgressBar, Static
 
 from assemblymesh.errors import AssemblyMeshError
 from assemblymesh.home import DEFAULT_PORT, parse_address
-from assemblymesh.i18n import N_, _, ngettext
+from assemblymesh.i18n import N_, _, format_number, ngettext
 from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.bidi import display
 from assemblymesh.tui.dialogs import AddressDialog
 from assemblymesh.tui.footer import TranslatedFooter
 from assemblymesh.tui.messages import PeersChanged, SyncProgressed
 from assemblymesh.tui.peers import PeerInfo, SyncProgress
 from assemblymesh.tui.qr import qr_lines
 from assemblymesh.tui.view import Digest, ago
+from assemblymesh.tui.widgets import BidiStatic, BidiTable
 
 
 class SyncScreen(AssemblyScreen):
@@ -39,9 +41,9 @@ class SyncScreen(AssemblyScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         with Vertical(id="sync-body"):
-            yield Static(id="node")
-            yield DataTable(id="peer-table", cursor_type="row", zebra_stripes=True)
-            yield Static("", id="peer-detail", markup=False)
+            yield BidiStatic(id="node")
+            yield BidiTable(id="peer-table", cursor_type="row", zebra_stripes=True)
+            yield BidiStatic("", id="peer-detail", markup=False)
             with Horizontal(id="progress-row"):
                 yield Label("", id="progress-label", markup=False)
                 yield ProgressBar(id="progress", show_eta=False)
@@ -51,7 +53,7 @@ class SyncScreen(AssemblyScreen):
         table = self.query_one("#peer-table", DataTable)
         columns = (_("Peer"), _("Via"), _("State"), _("Last sync"), _("In"), _("Out"))
         table.add_columns(*columns, _("Refused"), _("Why"))
-        table.border_title = _("Peers (LAN, mesh, static)")
+        table.border_title = display(_("Peers (LAN, mesh, static)"))
         self._draw_peers()
         self._draw_progress(self.am.progress)
 
@@ -71,7 +73,11 @@ class SyncScreen(AssemblyScreen):
         text.append(
             _(
                 "{changes} changes stored, {pending} waiting for earlier ones, digest {digest}"
-            ).format(changes=summary.changes, pending=summary.pending, digest=summary.digest[:12])
+            ).format(
+                changes=format_number(summary.changes),
+                pending=format_number(summary.pending),
+                digest=summary.digest[:12],
+            )
         )
         if not digest.admitted():
             text.append("\n" + _("Not admitted yet: connect to a member to complete your join."))
@@ -90,9 +96,9 @@ class SyncScreen(AssemblyScreen):
                 peer.transport,
                 peer.state,
                 ago(now, peer.last_sync_ms),
-                str(peer.changes_in),
-                str(peer.changes_out),
-                str(peer.refusals),
+                format_number(peer.changes_in),
+                format_number(peer.changes_out),
+                format_number(peer.refusals),
                 _cut(peer.reason, self.WHY_WIDTH),
             )
         if not self.am.peers:
@@ -113,7 +119,7 @@ class SyncScreen(AssemblyScreen):
                     "{name} was refused once, the last because: {reason}",
                     "{name} was refused {count} times, the last because: {reason}",
                     peer.refusals,
-                ).format(name=peer.name, count=peer.refusals, reason=peer.reason)
+                ).format(name=peer.name, count=format_number(peer.refusals), reason=peer.reason)
             )
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -123,7 +129,7 @@ class SyncScreen(AssemblyScreen):
         row = self.query_one("#progress-row")
         row.display = progress is not None and not progress.finished
         if progress is not None:
-            self.query_one("#progress-label", Label).update(progress.label)
+            self.query_one("#progress-label", Label).update(display(progress.label))
             self.query_one(ProgressBar).update(total=progress.total, progress=progress.done)
 
     def on_peers_changed(self, message: PeersChanged) -> None:
@@ -263,9 +269,9 @@ class InviteScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≡")
-        yield Static("", id="invite-note", markup=False)
+        yield BidiStatic("", id="invite-note", markup=False)
         with VerticalScroll(id="invite-body"):
-            yield Static(self.about, id="invite-about", markup=False)
+            yield BidiStatic(self.about, id="invite-about", markup=False)
             yield Static(self.code, id="invite-code", markup=False)
             yield Static("\n".join(self.qr), id="qr", markup=False)
         yield TranslatedFooter()

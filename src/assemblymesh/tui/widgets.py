@@ -3,17 +3,64 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from rich.console import ConsoleRenderable
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable
+from textual.visual import VisualType
+from textual.widgets import DataTable, Static
 
 from assemblymesh.i18n import N_, _
-from assemblymesh.tui.bidi import display
+from assemblymesh.tui.bidi import BidiLines, display, display_text
 
 Row = tuple[str, tuple[str, ...]]  # (key, cells)
+
+
+def in_display_order(content: VisualType, markup: bool = True) -> VisualType:
+    """``content`` wrapped so that each line it wraps to is drawn in display order
+    (``BidiLines``); a string is read as markup or as plain text, as the Static would."""
+    if isinstance(content, BidiLines) or content == "":
+        return content
+    if isinstance(content, str):
+        content = Text.from_markup(content) if markup else Text(content)
+    if isinstance(content, ConsoleRenderable):
+        return BidiLines(content)
+    return content
+
+
+class BidiStatic(Static):
+    """A Static that draws what it is given line by line in display order, so a title or a
+    body in Arabic, Kurdish Sorani or Hebrew reads right to left wherever it is updated
+    (``update`` and the first content both go through ``in_display_order``)."""
+
+    def __init__(self, content: VisualType = "", **kwargs: Any) -> None:
+        super().__init__(in_display_order(content, kwargs.get("markup", True)), **kwargs)
+
+    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        super().update(in_display_order(content, self._render_markup), layout=layout)
+
+
+def cell(content: object) -> object:
+    """A table cell in display order: a string as typed (never read as markup), on one line;
+    a Rich ``Text`` keeping its styles; anything else as it is."""
+    if isinstance(content, str):
+        return Text(display(content, "auto"), no_wrap=True, end="")
+    if isinstance(content, Text):
+        return display_text(content)
+    return content
+
+
+class BidiTable(DataTable[Any]):
+    """A DataTable whose column labels and cells are put in display order (as ``PagedTable``
+    does for its pages): right-to-left script reads right to left in every cell."""
+
+    def add_columns(self, *labels: Any) -> list[Any]:
+        return super().add_columns(*(display(x) if isinstance(x, str) else x for x in labels))
+
+    def add_row(self, *cells: Any, **kwargs: Any) -> Any:
+        return super().add_row(*(cell(c) for c in cells), **kwargs)
 
 
 class PagedTable(DataTable[str | Text]):
