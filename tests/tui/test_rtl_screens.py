@@ -175,6 +175,8 @@ async def test_the_sync_screen_draws_arabic_in_display_order(trio: Trio, arabic:
         assert isinstance(app.screen, SyncScreen)
         (row,) = cells(app, "#peer-table")
         assert row[0] == display(LAPTOP) and row[-1] == display(WHY)
+        refused = i18n._("refused")
+        assert has_right_to_left(refused) and row[2] == display(refused)  # its state, in Arabic
         assert display(LAPTOP) in shown(app, "#peer-detail")
         assert display(WHY) in shown(app, "#peer-detail")
         assert display("هذه العقدة:") in shown(app, "#node")
