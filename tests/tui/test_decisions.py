@@ -118,7 +118,7 @@ async def test_effects_typed_in_the_propose_form_are_checked_then_carried(trio: 
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is dialog  # nothing is put to the assembly with a bad effect
-        error = str(dialog.query_one("#error", Static).render())
+        error = shown(app, "#error")
         assert error.startswith("Effect on line 2 (grant-role:Zed:facilitator:90): no member")
         assert "\n" not in error
         effects.load_text("grant-role:Kofi:facilitator:90\n\nrule:quorum=3")

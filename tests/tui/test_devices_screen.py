@@ -18,7 +18,7 @@ from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.devices_screen import DevicesScreen, PairScreen
 from assemblymesh.tui.dialogs import ConfirmDialog, PassphraseDialog
 from assemblymesh.tui.widgets import PagedTable
-from tests.tui.conftest import Trio, settle
+from tests.tui.conftest import Trio, settle, shown
 
 FAST = keyfiles.KdfCost(1, 8192)
 
@@ -104,10 +104,8 @@ async def test_a_sealed_member_key_is_asked_for_and_a_wrong_passphrase_changes_n
             await pilot.press(*"guess", "enter")
             await pilot.pause()
             assert isinstance(app.screen, PassphraseDialog)
-            error = app.screen.query_one("#error", Static)
-            assert "wrong passphrase" in str(error.content) and "Nothing changed" in str(
-                error.content
-            )
+            error = shown(app, "#error")
+            assert "wrong passphrase" in error and "Nothing changed" in error
             assert app.screen.query_one(Input).value == ""
             assert app.local is not None
             assert not app.local.state().is_revoked(app.local.member_id, phone.device_id)
@@ -176,7 +174,7 @@ async def test_sealed_device_keys_are_asked_for_when_the_app_starts(trio: Trio) 
         await pilot.press(*"guess", "enter")
         await pilot.pause()
         assert isinstance(app.screen, PassphraseDialog)
-        assert "wrong passphrase" in str(app.screen.query_one("#error", Static).content)
+        assert "wrong passphrase" in shown(app, "#error")
         assert app.local is None
         await pilot.press(*"laptop words", "enter")
         await settle(app, pilot)

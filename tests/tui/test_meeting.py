@@ -63,7 +63,7 @@ async def test_facilitator_runs_a_round_to_adoption(trio: Trio) -> None:
         await pilot.press("y")  # not enough: the facilitator must say so explicitly
         await pilot.pause()
         assert app.screen is dialog
-        assert "Close without them" in str(dialog.query_one("#error", Static).render())
+        assert "Close without them" in shown(app, "#error")
         await pilot.press("space", "y")
         await settle(app, pilot)
         outcome = shown(app, "#m-outcome")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input, Static, TextArea
+from textual.widgets import DataTable, Input, TextArea
 
 from assemblymesh.model import commands
 from assemblymesh.model import rules as R
 from assemblymesh.tui.dialogs import PositionDialog, TextDialog
-from tests.tui.conftest import Trio, proposal_in_positions, settle
+from tests.tui.conftest import Trio, proposal_in_positions, settle, shown
 
 
 async def test_objection_needs_a_reason_then_is_recorded(trio: Trio) -> None:
@@ -30,7 +30,7 @@ async def test_objection_needs_a_reason_then_is_recorded(trio: Trio) -> None:
         await pilot.press("down", "down", "down", "enter")  # consent -> ... -> object
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert "needs a reason" in str(dialog.query_one("#error", Static).render())
+        assert "needs a reason" in shown(app, "#error")
         assert app.screen is dialog
         dialog.query_one("#reason", Input).value = "Floods in winter."
         await pilot.press("enter")
@@ -114,7 +114,7 @@ async def test_a_text_over_the_limit_stays_in_the_dialog_with_the_limit_stated(
         await pilot.pause()
         assert app.screen is dialog
         assert dialog.query_one(TextArea).text == long_text
-        error = str(dialog.query_one("#error", Static).render())
+        error = shown(app, "#error")
         assert f"{MAX_TEXT_LEN:,}" in error and "1,000,000" in error
         dialog.query_one(TextArea).load_text("x" * MAX_TEXT_LEN)
         await pilot.press("ctrl+s")
@@ -138,7 +138,7 @@ async def test_a_title_with_a_direction_control_stays_in_the_dialog(trio: Trio) 
         await pilot.pause()
         assert app.screen is dialog
         assert dialog.query_one("#title", Input).value == "Budget\u202etxt.exe"
-        error = str(dialog.query_one("#error", Static).render())
+        error = shown(app, "#error")
         assert "U+202E" in error and "nothing is lost" in error
         dialog.query_one("#title", Input).value = "Budget"
         await pilot.press("ctrl+s")

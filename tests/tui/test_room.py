@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from textual.widgets import DataTable, Static, TextArea
+from textual.widgets import DataTable, TextArea
 
 from assemblymesh.model import commands
 from assemblymesh.model import meeting_commands as MC
@@ -189,7 +189,7 @@ async def test_a_meeting_is_called_its_agenda_set_and_outcomes_recorded_from_the
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ChoiceForm)  # a time it cannot read keeps the form open
-        assert "YYYY-MM-DD HH:MM" in str(app.screen.query_one("#error", Static).render())
+        assert "YYYY-MM-DD HH:MM" in shown(app, "#error")
         fill(app, 1, starts="2026-01-20 18:30")
         await pilot.press("ctrl+s")
         await settle(app, pilot)
@@ -201,7 +201,7 @@ async def test_a_meeting_is_called_its_agenda_set_and_outcomes_recorded_from_the
         fill(app, 0, title="No such thing")
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert "No open proposal" in str(app.screen.query_one("#error", Static).render())
+        assert "No open proposal" in shown(app, "#error")
         fill(app, 0, title="compost BINS")
         await pilot.press("ctrl+s")
         await settle(app, pilot)

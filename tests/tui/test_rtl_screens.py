@@ -17,9 +17,11 @@ from assemblymesh.model import commands, fund_commands
 from assemblymesh.model import meeting_commands as MC
 from assemblymesh.model import rules as R
 from assemblymesh.tui.app import AssemblyApp
-from assemblymesh.tui.bidi import display
+from assemblymesh.tui.bidi import display, has_right_to_left
 from assemblymesh.tui.devices_screen import DevicesScreen
+from assemblymesh.tui.dialogs import PositionDialog
 from assemblymesh.tui.funds import FundsScreen
+from assemblymesh.tui.help import HelpScreen
 from assemblymesh.tui.meeting import MeetingScreen
 from assemblymesh.tui.member import MemberScreen
 from assemblymesh.tui.metrics_screen import MetricsScreen
@@ -173,6 +175,8 @@ async def test_the_sync_screen_draws_arabic_in_display_order(trio: Trio, arabic:
         assert isinstance(app.screen, SyncScreen)
         (row,) = cells(app, "#peer-table")
         assert row[0] == display(LAPTOP) and row[-1] == display(WHY)
+        refused = i18n._("refused")
+        assert has_right_to_left(refused) and row[2] == display(refused)  # its state, in Arabic
         assert display(LAPTOP) in shown(app, "#peer-detail")
         assert display(WHY) in shown(app, "#peer-detail")
         assert display("هذه العقدة:") in shown(app, "#node")
@@ -244,3 +248,33 @@ async def test_the_list_headings_read_right_to_left(trio: Trio, arabic: None) ->
         await pilot.press("5")
         await settle(app, pilot)
         assert str(app.screen.query_one("#hist-proposals").border_title) == display("المقترحات")
+
+
+async def test_the_help_and_a_dialog_error_read_right_to_left(trio: Trio, arabic: None) -> None:
+    pid = arabic_proposal(trio)
+    rid = str(trio.act("Rosa", commands.open_round, pid, None).ref)
+    trio.act("Rosa", commands.advance_round, rid)
+    trio.act("Rosa", commands.advance_round, rid)
+    app = trio.app("Amara")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        anywhere = i18n._("anywhere")
+        assert has_right_to_left(anywhere)
+        lines = shown(app, "#help Static:last-of-type").splitlines()
+        # Each row reads right to left: where the key works is at the right end.
+        assert any(line.rstrip().endswith(display(anywhere)) for line in lines)
+        await pilot.press("escape", "3")
+        await settle(app, pilot)
+        app.screen.query_one("#my-rounds").focus()
+        await pilot.press("s")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, PositionDialog)
+        await pilot.press("down", "down", "down", "enter", "ctrl+s")  # an objection, no reason
+        await pilot.pause()
+        said = i18n._("An {objection} needs a reason.")
+        said = said.format(objection=dialog.words.term("objection"))
+        assert has_right_to_left(said) and shown(app, "#error") == display(said)

@@ -65,7 +65,7 @@ async def test_adding_a_peer_parses_the_address_and_hands_it_to_the_source(trio:
             await pilot.press("enter")
             await pilot.pause()
             assert isinstance(app.screen, AddressDialog)
-            error = str(app.screen.query_one("#error", Static).content)
+            error = shown(app, "#error")
             assert error.endswith("Nothing was saved.") and "\n" not in error
         assert peers.added == []
         app.screen.query_one(Input).value = "[fd00::5]:7400"

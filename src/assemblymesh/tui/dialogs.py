@@ -29,6 +29,7 @@ from assemblymesh.model.acts import MAX_TEXT_LEN, Effect, text_problem
 from assemblymesh.model.effect_text import EFFECT_FORMS
 from assemblymesh.model.vocabulary import Words
 from assemblymesh.tui.bidi import BidiLines, display
+from assemblymesh.tui.widgets import BidiStatic
 
 # What a text over the limit is told, by what the text is (one whole sentence each).
 TOO_LONG: dict[str, str] = {
@@ -152,7 +153,7 @@ class PositionDialog(Form[PositionInput]):
                 for kind in self.kinds:
                     yield RadioButton(self.label(kind), value=kind == self.current, name=kind)
             yield Input(placeholder=_("Reason (required to object)"), id="reason")
-            yield Static("", id="error", classes="error", markup=False)
+            yield BidiStatic("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(_("Record"), variant="primary", id="ok")
                 yield Button(_("Cancel"), id="cancel")
@@ -253,7 +254,7 @@ class TextDialog(Form[TextInput]):
                 yield Static(EFFECT_FORMS, id="effects-hint", classes="hint", markup=False)
             if self.initial_note is not None:
                 yield Input(self.initial_note, placeholder=_("What changed and why"), id="note")
-            yield Static("", id="error", classes="error", markup=False)
+            yield BidiStatic("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(_("Save  ctrl+s"), variant="primary", id="ok")
                 yield Button(_("Cancel"), id="cancel")
@@ -339,7 +340,7 @@ class ConfirmDialog(ModalScreen[bool]):
                     BidiLines(Text(self.warning)), id="warning", classes="error", markup=False
                 )
                 yield Checkbox(self.anyway, id="anyway")
-                yield Static("", id="error", classes="error", markup=False)
+                yield BidiStatic("", id="error", classes="error", markup=False)
             yield from self.more()
             with Horizontal(classes="buttons"):
                 yield Button(_("Yes (y)"), variant="warning", id="yes")
@@ -383,7 +384,7 @@ class AddressDialog(ModalScreen[tuple[str, int] | None]):
         with Vertical(classes="dialog"):
             yield Label(_("Add a peer: its address"), classes="dialog-title", markup=False)
             yield Input(placeholder=_("HOST:PORT, e.g. 192.168.1.20:7361 or [fd00::5]:7361"))
-            yield Static("", id="error", classes="error", markup=False)
+            yield BidiStatic("", id="error", classes="error", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -414,7 +415,7 @@ class CloseDialog(ConfirmDialog):
 
     def more(self) -> ComposeResult:
         yield Input(placeholder=_("Statement: what was decided and why (optional)"), id="statement")
-        yield Static("", id="statement-error", classes="error", markup=False)
+        yield BidiStatic("", id="statement-error", classes="error", markup=False)
 
     def action_answer(self, answer: bool) -> None:
         statement = self.query_one("#statement", Input).value.strip()
@@ -453,7 +454,7 @@ class PassphraseDialog(ModalScreen[bool]):
             yield Label(display(self.heading), classes="dialog-title", markup=False)
             yield Static(BidiLines(Text(self.detail)), markup=False)
             yield Input(placeholder=_("Passphrase"), password=True, id="passphrase")
-            yield Static("", id="error", classes="error", markup=False)
+            yield BidiStatic("", id="error", classes="error", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -18,6 +18,7 @@ from assemblymesh.model.acts import MAX_LINE_LEN
 from assemblymesh.model.vocabulary import Words
 from assemblymesh.tui.bidi import display
 from assemblymesh.tui.dialogs import Form, too_long
+from assemblymesh.tui.widgets import BidiStatic
 from assemblymesh.utc import parse_utc
 
 MYSELF = "-"  # the "on behalf of" choice that means: in my own name
@@ -55,7 +56,7 @@ class _Form(Form[object]):
         self.query_one(field).focus()
 
     def buttons(self, ok: str) -> ComposeResult:
-        yield Static("", id="error", classes="error", markup=False)
+        yield BidiStatic("", id="error", classes="error", markup=False)
         with Horizontal(classes="buttons"):
             yield Button(ok, variant="primary", id="ok")
             yield Button(_("Cancel"), id="cancel")

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from assemblymesh.i18n import N_, _
+from assemblymesh.tui.bidi import BidiLines, display
 from assemblymesh.tui.footer import translated
 
 # Keys Textual names in words, shown as the character printed on the key.
@@ -100,5 +101,5 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(classes="dialog wide", id="help"):
-            yield Static(_("Keys"), classes="dialog-title")
-            yield Static(key_table())
+            yield Static(display(_("Keys")), classes="dialog-title", markup=False)
+            yield Static(BidiLines(key_table()))

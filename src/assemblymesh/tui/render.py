@@ -8,7 +8,7 @@ from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from assemblymesh.i18n import N_, _, ngettext
+from assemblymesh.i18n import N_, _, format_number, ngettext
 from assemblymesh.model import AssemblyState, AuditEntry, Decision, Position, Proposal, Round
 from assemblymesh.model import rules as R
 from assemblymesh.model.acts import (
@@ -429,11 +429,15 @@ def consent_loop(d: Digest, p: Proposal) -> Group:
 
 
 def _versions(state: AssemblyState, p: Proposal) -> list[RenderableType]:
-    parts: list[RenderableType] = [heading(_("Versions ({count})").format(count=len(p.versions)))]
+    parts: list[RenderableType] = [
+        heading(_("Versions ({count})").format(count=format_number(len(p.versions))))
+    ]
     for v in p.versions:
         line = Text(
             _("v{number} {date} by {author}").format(
-                number=v.number, date=when(v.ts), author=member_label(state, v.author)
+                number=format_number(v.number),
+                date=when(v.ts),
+                author=member_label(state, v.author),
             )
         )
         if v.note:

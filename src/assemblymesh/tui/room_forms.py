@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from assemblymesh.i18n import _
 from assemblymesh.tui.dialogs import Form, too_long
+from assemblymesh.tui.widgets import BidiStatic
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class ChoiceForm(Form[FormAnswer]):
             for f in self.fields:
                 yield Label(f.placeholder, markup=False)
                 yield Input(f.initial, placeholder=f.placeholder, id=f.id)
-            yield Static("", id="error", classes="error", markup=False)
+            yield BidiStatic("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(_("Save  ctrl+s"), variant="primary", id="ok")
                 yield Button(_("Cancel"), id="cancel")

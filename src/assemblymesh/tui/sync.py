@@ -22,7 +22,7 @@ from assemblymesh.tui.bidi import display
 from assemblymesh.tui.dialogs import AddressDialog
 from assemblymesh.tui.footer import TranslatedFooter
 from assemblymesh.tui.messages import PeersChanged, SyncProgressed
-from assemblymesh.tui.peers import PeerInfo, SyncProgress
+from assemblymesh.tui.peers import STATE_LABELS, PeerInfo, SyncProgress
 from assemblymesh.tui.qr import qr_lines
 from assemblymesh.tui.view import Digest, ago
 from assemblymesh.tui.widgets import BidiStatic, BidiTable
@@ -94,7 +94,7 @@ class SyncScreen(AssemblyScreen):
             table.add_row(
                 peer.name,
                 peer.transport,
-                peer.state,
+                _(STATE_LABELS[peer.state]) if peer.state in STATE_LABELS else peer.state,
                 ago(now, peer.last_sync_ms),
                 format_number(peer.changes_in),
                 format_number(peer.changes_out),
