@@ -76,3 +76,17 @@ async def test_later_keeps_the_refused_join_and_says_so(trio: Trio) -> None:
         assert not isinstance(app.screen, InviteRefusedDialog)
         assert "already used" in app.sub_title
     assert len(eve.assemblies()) == 1
+
+
+async def test_the_refused_dialog_fits_80x24_with_its_buttons_in_view(trio: Trio) -> None:
+    _, app = refused_joiner(trio)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, InviteRefusedDialog)
+        screen = dialog.region
+        assert dialog.query_one("#refused").max_scroll_y == 0  # the title is not scrolled away
+        for button in ("#refused-join", "#refused-leave", "#refused-later"):
+            region = dialog.query_one(button).region
+            assert region.height > 0 and screen.contains_region(region), button
