@@ -174,9 +174,9 @@ async def test_the_sync_screen_in_spanish_and_arabic(trio: Trio, lang: str) -> N
         await settle(app, pilot)
         assert isinstance(app.screen, SyncScreen)
         assert node in shown(app, "#node")
-        assert columns(app, "#peer-table")[0] == peer
+        assert columns(app, "#peer-table")[0] == display(peer)  # right to left: display order
         table = app.screen.query_one("#peer-table", DataTable)
-        assert str(table.get_row_at(0)[0]) == none
+        assert str(table.get_row_at(0)[0]) == display(none)
 
 
 SETUP = {

@@ -110,7 +110,7 @@ async def test_a_refused_peer_shows_why_in_words(trio: Trio) -> None:
         await pilot.press("4")
         await pilot.pause()
         table = app.screen.query_one("#peer-table", DataTable)
-        assert table.get_row_at(1)[2:] == [
+        assert [str(cell) for cell in table.get_row_at(1)[2:]] == [
             "refused",
             "never",
             "0",

@@ -18,10 +18,16 @@ from assemblymesh.errors import AssemblyMeshError
 from assemblymesh.home import DEFAULT_PORT, parse_address
 from assemblymesh.i18n import N_, _, ngettext
 from assemblymesh.tui.base import AssemblyScreen
+from assemblymesh.tui.bidi import display
 from assemblymesh.tui.dialogs import AddressDialog
 from assemblymesh.tui.footer import TranslatedFooter
 from assemblymesh.tui.messages import PeersChanged, SyncProgressed
-from assemblymesh.tui.peers import PeerInfo, SyncProgress
+from assemblymesh.tui.peers import (
+    PeerInfo,
+    SyncProgress,
+    peer_state_label,
+    peer_transport_label,
+)
 from assemblymesh.tui.qr import qr_lines
 from assemblymesh.tui.view import Digest, ago
 
@@ -50,7 +56,7 @@ class SyncScreen(AssemblyScreen):
     def on_mount(self) -> None:
         table = self.query_one("#peer-table", DataTable)
         columns = (_("Peer"), _("Via"), _("State"), _("Last sync"), _("In"), _("Out"))
-        table.add_columns(*columns, _("Refused"), _("Why"))
+        table.add_columns(*(display(c) for c in (*columns, _("Refused"), _("Why"))))
         table.border_title = _("Peers (LAN, mesh, static)")
         self._draw_peers()
         self._draw_progress(self.am.progress)
@@ -86,17 +92,19 @@ class SyncScreen(AssemblyScreen):
         table.clear()
         for peer in self.am.peers:
             table.add_row(
-                peer.name,
-                peer.transport,
-                peer.state,
-                ago(now, peer.last_sync_ms),
-                str(peer.changes_in),
-                str(peer.changes_out),
-                str(peer.refusals),
-                _cut(peer.reason, self.WHY_WIDTH),
+                *_cells(
+                    peer.name,
+                    peer_transport_label(peer.transport),
+                    peer_state_label(peer.state),
+                    ago(now, peer.last_sync_ms),
+                    str(peer.changes_in),
+                    str(peer.changes_out),
+                    str(peer.refusals),
+                    _cut(peer.reason, self.WHY_WIDTH),
+                )
             )
         if not self.am.peers:
-            table.add_row(_("no peers seen yet (a adds one)"), "", "", "", "", "", "", "")
+            table.add_row(*_cells(_("no peers seen yet (a adds one)"), "", "", "", "", "", "", ""))
         self._draw_detail()
 
     def chosen_peer(self) -> PeerInfo | None:
@@ -204,6 +212,11 @@ class SyncScreen(AssemblyScreen):
 def _lines(text: str, width: int) -> int:
     """How many lines ``text`` wraps to at ``width`` (with the note's padding)."""
     return -(-len(text) // max(1, width - 2))
+
+
+def _cells(*texts: str) -> list[Text]:
+    """A table row drawn as written (no markup), each cell in display order."""
+    return [Text(display(text, "auto"), no_wrap=True, end="") for text in texts]
 
 
 def _cut(text: str, width: int) -> str:
