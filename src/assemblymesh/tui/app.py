@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
@@ -43,6 +44,7 @@ from assemblymesh.i18n import N_, _, format_number, is_right_to_left, ngettext
 from assemblymesh.model import fold
 from assemblymesh.model.acts import MAX_TEXT_LEN, Act
 from assemblymesh.model.metrics import Metrics
+from assemblymesh.tui.bidi import display, display_wrapped
 from assemblymesh.tui.devices_screen import DevicesScreen
 from assemblymesh.tui.dialogs import PassphraseDialog
 from assemblymesh.tui.funds import FundsScreen
@@ -74,6 +76,10 @@ REFOLD_EVERY_S = 60.0  # cooling-off periods end by the clock alone: refold now 
 # Other processes (``serve``, a command) write to the same store: look for their changes this
 # often when no network node runs here (cheap: the store's data_version is checked first).
 POLL_STORE_S = 1.0
+# What a toast leaves for its text: Textual's Toast is 60 cells (at most half the screen),
+# less its padding and its coloured left edge.
+TOAST_WIDTH = 60
+TOAST_FRAME = 4
 
 
 class AssemblyApp(App[None]):
@@ -236,6 +242,29 @@ class AssemblyApp(App[None]):
             attempt,
         )
         self.push_screen(dialog, lambda ok: then() if ok else None)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A toast drawn like the rest of the interface: right-to-left text in display order
+        (wrapped first, so its lines read on from one another) and direction controls
+        neutralised. Text that had to be changed is drawn as written, without markup. Every
+        screen's and widget's ``notify`` comes here; safe to call from any thread."""
+        width = min(TOAST_WIDTH, self.size.width // 2 or TOAST_WIDTH) - TOAST_FRAME
+        shown = display_wrapped(message, max(width, 10))
+        super().notify(
+            shown,
+            title=display(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup and shown == message,
+        )
 
     def fail_start(self, error: AssemblyMeshError) -> None:
         self.startup_error = error

@@ -6,6 +6,7 @@ Text is stored in logical order (as typed); these helpers turn it into visual or
 Unicode bidirectional algorithm (python-bidi), at the last moment before drawing:
 
 - ``display(text)`` for a plain string drawn on one line (a table cell, a list item);
+- ``display_wrapped(text, width)`` for a string a widget wraps itself (a toast);
 - ``BidiLines(renderable)`` for a panel: it lets Rich wrap the renderable in logical order
   (so a sentence wraps at its end, not its start) and then reorders each drawn line, keeping
   every character's style.
@@ -18,6 +19,7 @@ around it.
 
 from __future__ import annotations
 
+import textwrap
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -93,6 +95,17 @@ def display(text: str, base_dir: str | None = None) -> str:
     if base is None and not has_right_to_left(text):
         return text
     return "\n".join(_display_line(line, base) for line in text.split("\n"))
+
+
+def display_wrapped(text: str, width: int) -> str:
+    """``text`` for a box ``width`` cells wide that wraps what it is given (a toast): when it
+    is reordered, it is wrapped first, in logical order, so that each drawn line reads on
+    from the one above; each line is then in display order. Otherwise as ``display``."""
+    text = neutralise(text)
+    if base_direction() is None and not has_right_to_left(text):
+        return text
+    lines = [piece for line in text.split("\n") for piece in textwrap.wrap(line, width) or [""]]
+    return display("\n".join(lines))
 
 
 def _display_line(line: str, base: str | None) -> str:

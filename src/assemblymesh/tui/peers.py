@@ -86,6 +86,25 @@ STATE_LABELS: Final = {
     OFFLINE: N_("offline"),
     REFUSED: N_("refused"),
 }
+# How a peer was found, in words (the transports themselves are identifiers).
+TRANSPORT_LABELS: Final = {
+    # TRANSLATORS: a peer found on the local network (mDNS), shown as "Kofi [lan]".
+    LAN: N_("lan"),
+    # TRANSLATORS: a peer other peers told of (gossip), shown as "Kofi [mesh]".
+    MESH: N_("mesh"),
+    # TRANSLATORS: a peer given by hand (--peer HOST:PORT), shown as "Kofi [static]".
+    STATIC: N_("static"),
+}
+
+
+def peer_state_label(state: str) -> str:
+    """A peer's state in the chosen language (one this version does not know, as it is)."""
+    return _(STATE_LABELS[state]) if state in STATE_LABELS else state
+
+
+def peer_transport_label(transport: str) -> str:
+    """How a peer was found, in the chosen language (an unknown transport as it is)."""
+    return _(TRANSPORT_LABELS[transport]) if transport in TRANSPORT_LABELS else transport
 
 
 class ManualPeers:

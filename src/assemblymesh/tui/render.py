@@ -26,8 +26,7 @@ from assemblymesh.model.acts import (
 from assemblymesh.model.queries import deadline_near, tally, waiting_on
 from assemblymesh.model.thread import ThreadEntry, thread_of
 from assemblymesh.model.vocabulary import Words, capitalised
-from assemblymesh.tui.peers import STATE_LABELS as PEER_STATE_LABELS
-from assemblymesh.tui.peers import PeerInfo
+from assemblymesh.tui.peers import PeerInfo, peer_state_label, peer_transport_label
 from assemblymesh.tui.view import (
     OUTCOME_LABELS,
     Digest,
@@ -161,8 +160,8 @@ def _peer_lines(d: Digest, peers: list[PeerInfo]) -> list[RenderableType]:
         Text(
             _("{name} [{transport}] {state}, {synced}").format(
                 name=peer.name,
-                transport=peer.transport,
-                state=_(PEER_STATE_LABELS.get(peer.state, peer.state)),
+                transport=peer_transport_label(peer.transport),
+                state=peer_state_label(peer.state),
                 synced=ago(d.now_ms, peer.last_sync_ms),
             )
         )

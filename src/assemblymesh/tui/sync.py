@@ -22,7 +22,12 @@ from assemblymesh.tui.bidi import display
 from assemblymesh.tui.dialogs import AddressDialog
 from assemblymesh.tui.footer import TranslatedFooter
 from assemblymesh.tui.messages import PeersChanged, SyncProgressed
-from assemblymesh.tui.peers import STATE_LABELS, PeerInfo, SyncProgress
+from assemblymesh.tui.peers import (
+    PeerInfo,
+    SyncProgress,
+    peer_state_label,
+    peer_transport_label,
+)
 from assemblymesh.tui.qr import qr_lines
 from assemblymesh.tui.view import Digest, ago
 from assemblymesh.tui.widgets import BidiStatic, BidiTable
@@ -93,8 +98,8 @@ class SyncScreen(AssemblyScreen):
         for peer in self.am.peers:
             table.add_row(
                 peer.name,
-                peer.transport,
-                _(STATE_LABELS[peer.state]) if peer.state in STATE_LABELS else peer.state,
+                peer_transport_label(peer.transport),
+                peer_state_label(peer.state),
                 ago(now, peer.last_sync_ms),
                 format_number(peer.changes_in),
                 format_number(peer.changes_out),
