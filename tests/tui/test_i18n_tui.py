@@ -140,3 +140,20 @@ async def test_spanish_reaches_the_screens_and_the_key_list(tmp_path: Path, lang
     console.print(key_table())
     listed = console.export_text()
     assert "ir a Reunión" in listed and "Dónde" in listed
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+async def test_the_header_line_is_drawn_in_display_order(
+    tmp_path: Path, language: None, lang: str
+) -> None:
+    from textual.widgets._header import HeaderTitle
+
+    i18n.set_language(lang)
+    app = demo_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        written = f"{app.title} — {app.sub_title}"
+        drawn = str(app.screen.query_one(HeaderTitle).render())
+        assert drawn == display(written)
+        if lang == "ar":  # "you: Rosa (facilitator)" in Arabic, read from the right
+            assert drawn != written and drawn.startswith(display(app.sub_title))

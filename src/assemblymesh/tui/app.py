@@ -15,8 +15,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.timer import Timer
@@ -44,7 +46,7 @@ from assemblymesh.i18n import N_, _, format_number, is_right_to_left, ngettext
 from assemblymesh.model import fold
 from assemblymesh.model.acts import MAX_TEXT_LEN, Act
 from assemblymesh.model.metrics import Metrics
-from assemblymesh.tui.bidi import display, display_wrapped
+from assemblymesh.tui.bidi import display, display_text, display_wrapped
 from assemblymesh.tui.devices_screen import DevicesScreen
 from assemblymesh.tui.dialogs import PassphraseDialog
 from assemblymesh.tui.funds import FundsScreen
@@ -242,6 +244,16 @@ class AssemblyApp(App[None]):
             attempt,
         )
         self.push_screen(dialog, lambda ok: then() if ok else None)
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header line as Textual words it (the sub-title dimmed after a dash), drawn in
+        display order: in a right-to-left interface it reads from the right, and an
+        assembly's name in Arabic or Hebrew reads right to left in any interface."""
+        line = Text(title)
+        if sub_title:
+            line.append(" — ", "dim")
+            line.append(sub_title, "dim")
+        return Content.from_rich_text(display_text(line))
 
     def notify(
         self,
