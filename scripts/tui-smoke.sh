@@ -161,10 +161,15 @@ fi
 COLS=80 ROWS=24 start "ASSEMBLYMESH_HOME=$work/lea $AM tui"
 wait_for "Your invite was refused"
 wait_for "already used by someone else"
-# Typed text shows up in the code field once the dialog holds the focus: only then tab on.
+# Each key is sent once what the one before it did shows: text typed into the code field,
+# then the name field; two tabs on from there are "Join with the new code", then "Leave".
 tmux send-keys -t "$session" -l "zq"
 wait_for "zq"
-tmux send-keys -t "$session" Tab Tab Tab  # code, name, "Join with the new code", "Leave"
+tmux send-keys -t "$session" Tab
+tmux send-keys -t "$session" -l "Lea"
+wait_for "Lea "
+tmux send-keys -t "$session" Tab
+tmux send-keys -t "$session" Tab
 tmux send-keys -t "$session" Enter
 wait_for "Welcome to AssemblyMesh"  # left: the first-run screen again
 tmux send-keys -t "$session" C-q
