@@ -197,31 +197,12 @@ def fund_lines(d: dict[str, Any]) -> list[str]:
     return lines
 
 
-# What each kind of ledger entry is called (--json keeps the kinds themselves).
-ENTRY_LABELS = {
-    F.CONTRIBUTION: N_("contribution"),
-    F.DISBURSEMENT: N_("disbursement"),
-    F.PLEDGE: N_("pledge"),
-    F.PAUSE: N_("pause"),
-    F.RESUME: N_("resume"),
-    F.RETURN: N_("return"),
-    F.DISSOLUTION: N_("dissolution"),
-    F.REFUSED: N_("refused"),
-    F.SUNSET: N_("dissolution-date"),
-    F.STEWARDS: N_("stewards"),
-}
-
-
-def _entry_kind(kind: str) -> str:
-    return _(ENTRY_LABELS[kind]) if kind in ENTRY_LABELS else kind
-
-
 def _ledger_line(unit: str, e: dict[str, Any]) -> str:
     who = e["name"] or "-"
     to = " " + _("to {recipient}").format(recipient=e["to"]) if e["to"] else ""
     note = f" ({e['note']})" if e["note"] and e["kind"] != F.REFUSED else ""
     line = (
-        f"  {when(e['ts'])}  {_entry_kind(e['kind']):<14} {e['amount']:>8} {unit:<6} "
+        f"  {when(e['ts'])}  {F.entry_label(e['kind']):<14} {e['amount']:>8} {unit:<6} "
         + _("balance {balance}").format(balance=f"{e['balance']:>8}")
         + f"  {who}{to}{note}"
     )

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from assemblymesh.errors import IllegalMoveError
+from assemblymesh.i18n import N_, _
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 
@@ -43,6 +44,26 @@ DISSOLUTION: Final = "dissolution"
 REFUSED: Final = "refused"
 SUNSET: Final = "dissolution-date"  # the dissolution date moved, by decision
 STEWARDS: Final = "stewards"  # a new rotation, by decision
+
+# What each kind is called where it is shown (the record and --json keep the kinds).
+ENTRY_LABELS: Final = {
+    CONTRIBUTION: N_("contribution"),
+    DISBURSEMENT: N_("disbursement"),
+    PLEDGE: N_("pledge"),
+    PAUSE: N_("pause"),
+    RESUME: N_("resume"),
+    RETURN: N_("return"),
+    DISSOLUTION: N_("dissolution"),
+    REFUSED: N_("refused"),
+    SUNSET: N_("dissolution date"),
+    STEWARDS: N_("stewards"),
+}
+
+
+def entry_label(kind: str) -> str:
+    """The kind of a ledger entry in the chosen language (an unknown kind as itself)."""
+    return _(ENTRY_LABELS[kind]) if kind in ENTRY_LABELS else kind
+
 
 # Whether a participant is a member (not a supporter, not removed) at a time.
 IsMember = Callable[[str, int], bool]

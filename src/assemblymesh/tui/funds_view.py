@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assemblymesh.i18n import N_, _, format_date, format_number, ngettext
+from assemblymesh.i18n import _, format_date, format_number, ngettext
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import funds as F
 from assemblymesh.model import readiness as RD
@@ -12,18 +12,6 @@ from assemblymesh.model.partnerships import Partnership
 from assemblymesh.tui.view import kind_label, when
 
 SAMPLES = 48  # points in the balance plot
-ENTRY_LABELS = {
-    F.CONTRIBUTION: N_("contribution"),
-    F.DISBURSEMENT: N_("disbursement"),
-    F.PLEDGE: N_("pledge"),
-    F.PAUSE: N_("pause"),
-    F.RESUME: N_("resume"),
-    F.RETURN: N_("return"),
-    F.DISSOLUTION: N_("dissolution"),
-    F.REFUSED: N_("refused"),
-    F.SUNSET: N_("dissolution date"),
-    F.STEWARDS: N_("stewards"),
-}
 
 
 def _name(state: AssemblyState, member: str | None) -> str:
@@ -151,7 +139,7 @@ def ledger_text(state: AssemblyState, fund: F.Fund) -> str:
         lines.append(
             _("{when}  {kind} {amount}  bal {balance}  {member}{to}").format(
                 when=when(e.ts),
-                kind=f"{_(ENTRY_LABELS[e.kind]) if e.kind in ENTRY_LABELS else e.kind:<14}",
+                kind=f"{F.entry_label(e.kind):<14}",
                 amount=f"{format_number(e.amount):>7}",
                 balance=f"{format_number(e.balance):>7}",
                 member=_name(state, e.member),

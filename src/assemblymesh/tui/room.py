@@ -22,7 +22,9 @@ from textual.widgets import DataTable, Static, TextArea
 
 from assemblymesh.absence import diagnostic_data, diagnostic_lines
 from assemblymesh.i18n import N_, _, format_number, ngettext
-from assemblymesh.minutes import minutes_text, template
+from assemblymesh.minutes import ITEM_LABELS, label, minutes_text, template
+from assemblymesh.minutes import OUTCOME_LABELS as ITEM_OUTCOME_LABELS
+from assemblymesh.minutes import STATE_LABELS as MEETING_STATE_LABELS
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import meeting_commands as MC
 from assemblymesh.model import rules as R
@@ -52,42 +54,12 @@ STACK_LABELS = {
     R.STACK_MEETING: N_("progressive: new in this meeting first"),
     R.STACK_EVER: N_("progressive: never spoken first"),
 }
-# The words of ``minutes.KIND_LABELS`` and ``minutes.ITEM_LABELS`` (the minutes keep
-# English: they are the record), as the screen shows them in the chosen language.
-KIND_LABELS = {
-    R.REGULAR: N_("regular"),
-    R.REFLECTION: N_("reflection"),
-    R.ABSENCE: N_("strategic absence"),
-}
-ITEM_LABELS = {
-    R.ITEM_PROPOSAL: N_("proposal"),
-    R.ITEM_TOPIC: N_("topic"),
-    R.ITEM_REPORT: N_("report back"),
-    R.ITEM_QUESTION: N_("question"),
-}
-MEETING_STATE_LABELS = {
-    R.SCHEDULED: N_("scheduled"),
-    R.IN_SESSION: N_("in session"),
-    R.ENDED: N_("ended"),
-    R.CANCELLED: N_("cancelled"),
-}
-ITEM_OUTCOME_LABELS = {
-    R.DISCUSSED: N_("discussed"),
-    R.DECIDED: N_("decided"),
-    R.DEFERRED: N_("deferred"),
-    R.DROPPED: N_("dropped"),
-}
 
 
 def typed_minute(ms: int) -> str:
     """A moment in the form the meeting form reads back (``parse_utc``), whatever the
     language: ``2026-05-01 18:00``."""
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime(MINUTE_FORMAT)
-
-
-def label(labels: dict[str, str], key: str) -> str:
-    """``labels[key]`` in the chosen language; the key itself when it has no label."""
-    return _(labels[key]) if key in labels else key
 
 
 def meeting_header(state: AssemblyState, m: Meeting) -> str:
