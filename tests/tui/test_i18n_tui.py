@@ -47,7 +47,9 @@ async def test_the_footer_keys_are_in_the_chosen_language(
 
 def test_right_to_left_text_is_drawn_in_display_order() -> None:
     # Logical order: the first letter typed is the rightmost drawn.
-    assert display("שלום") == "םולש"
+    assert display("שלום") == "םולש"  # Hebrew
+    assert display("کوردی") == "یدروک"  # Kurdish Sorani, in its own letters (ک, ی)
+    assert display("پێشنیار: 3") == "3 :راینشێپ"  # "proposal: 3", the number kept whole
     assert display("Title: اقتراح") == "Title: حارتقا"
     # Brackets inside right-to-left text are mirrored; left-to-right text is untouched.
     assert display("مرحبا (عالم)") == "(ملاع) ابحرم"
