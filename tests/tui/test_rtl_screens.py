@@ -278,3 +278,21 @@ async def test_the_help_and_a_dialog_error_read_right_to_left(trio: Trio, arabic
         said = i18n._("An {objection} needs a reason.")
         said = said.format(objection=dialog.words.term("objection"))
         assert has_right_to_left(said) and shown(app, "#error") == display(said)
+
+
+async def test_each_paragraph_of_a_body_takes_its_own_direction(trio: Trio, arabic: None) -> None:
+    english = "Budget: 18,000 EUR from the upkeep reserve."
+    pid = str(trio.act("Kofi", commands.propose, TITLE, f"{english}\n{BODY}.").ref)
+    app = trio.app("Amara")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        for key, panel in (("2", "#m-diff"), ("3", "#me-detail")):
+            await pilot.press(key)
+            await settle(app, pilot)
+            app.selected = pid
+            await settle(app, pilot)
+            lines = [line.strip() for line in shown(app, panel).splitlines()]
+            # English keeps its full stop at its end; Arabic reads from the right, its full
+            # stop at its left, even in the same body.
+            assert english in lines, panel
+            assert "." + display(BODY) in lines, panel

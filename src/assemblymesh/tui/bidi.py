@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bidi import algorithm
-from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -150,17 +150,48 @@ def reorder_line(line: Iterable[Segment], base_dir: str | None) -> list[Segment]
 
 
 class BidiLines:
-    """Draws ``renderable`` wrapped as usual, then each line in display order."""
+    """Draws ``renderable`` wrapped as usual, then each line in display order.
+
+    ``base_dir`` ``"R"`` sets the paragraph direction; None takes the interface's (each line
+    its own, from its first strong letter, in a left-to-right interface). ``"auto"`` is for
+    what members wrote (a proposal's body): each paragraph of a ``Text`` takes the direction
+    of its first strong letter before it is wrapped, so an English paragraph in an Arabic
+    interface keeps its full stop at its end and an Arabic one reads from the right. A
+    ``Group`` is drawn child by child, and a ``BidiLines`` inside keeps its own direction.
+    """
 
     def __init__(self, renderable: RenderableType, base_dir: str | None = None) -> None:
         self.renderable = renderable
         self.base_dir = base_dir
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        base = self.base_dir or base_direction()
-        lines = console.render_lines(self.renderable, options, pad=base == "R")
+        yield from self._draw(console, options, self.renderable)
+
+    def _draw(
+        self, console: Console, options: ConsoleOptions, renderable: RenderableType
+    ) -> RenderResult:
+        if isinstance(renderable, Group):
+            # Children one after another, as the Group draws them (each its own height).
+            for child in renderable.renderables:
+                yield from self._draw(console, options.update(height=None), child)
+            return
+        if isinstance(renderable, BidiLines):
+            yield from renderable.__rich_console__(console, options)
+            return
+        if self.base_dir == "auto" and isinstance(renderable, Text):
+            for paragraph in renderable.split("\n", allow_blank=True):
+                rtl = bool(algorithm.get_base_level(paragraph.plain))
+                base = "R" if rtl else "L"
+                yield from self._lines(console, options.update(height=None), paragraph, base)
+            return
+        yield from self._lines(console, options, renderable, self.base_dir or base_direction())
+
+    @staticmethod
+    def _lines(
+        console: Console, options: ConsoleOptions, renderable: RenderableType, base: str | None
+    ) -> RenderResult:
         new_line = Segment.line()
-        for line in lines:
+        for line in console.render_lines(renderable, options, pad=base == "R"):
             if base is None:
                 # A paragraph takes the direction of its first strong letter.
                 plain = "".join(segment.text for segment in line if not segment.control)

@@ -23,7 +23,7 @@ from assemblymesh.model import Proposal, Round, commands, tables
 from assemblymesh.model import rules as R
 from assemblymesh.model.vocabulary import Words
 from assemblymesh.tui.base import AssemblyScreen
-from assemblymesh.tui.bidi import display
+from assemblymesh.tui.bidi import BidiLines, display
 from assemblymesh.tui.dialogs import (
     CloseDialog,
     PositionDialog,
@@ -119,7 +119,7 @@ class MeetingScreen(ThreadMoves, RosterMoves, AssemblyScreen):
             if previous is not None
             else _("Text v{number}").format(number=format_number(number))
         )
-        diff.update(diff_text(d, p))
+        diff.update(BidiLines(diff_text(d, p), "auto"))  # each paragraph its own direction
         self.query_one("#m-thread", Static).update(thread_text(d, r))
         self.query_one("#m-outcome", Static).update(outcome_text(d, p, r))
 

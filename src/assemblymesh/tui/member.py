@@ -15,7 +15,7 @@ from assemblymesh.i18n import N_, _
 from assemblymesh.model import Round, commands
 from assemblymesh.model import rules as R
 from assemblymesh.tui.base import AssemblyScreen
-from assemblymesh.tui.bidi import display
+from assemblymesh.tui.bidi import BidiLines, display
 from assemblymesh.tui.dialogs import PositionDialog, PositionInput, TextDialog, TextInput
 from assemblymesh.tui.draft import DraftScreen, draft_key
 from assemblymesh.tui.render import NO_ROUND_YET, diff_text, outcome_text, proposal_header
@@ -106,7 +106,7 @@ class MemberScreen(AssemblyScreen):
                 proposal_header(d, p, r),
                 status,
                 Text(""),
-                diff_text(d, p),
+                BidiLines(diff_text(d, p), "auto"),  # each paragraph its own direction
                 Text(""),
                 outcome_text(d, p, r, NO_ROUND_YET),
             )
