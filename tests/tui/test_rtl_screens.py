@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from assemblymesh import i18n
 from assemblymesh.home import Home
@@ -233,6 +233,7 @@ async def test_the_first_run_screen_draws_arabic_in_display_order(
         name = screen.query_one("#found-member")
         # The focused field's label is marked; the label itself reads right to left.
         assert str(name.border_title).endswith(display("اسمك"))
+        assert isinstance(name, Input) and name.placeholder == display("اسمك")  # its grey hint
         screen.found()  # no name given: the error says so, right to left
         assert shown(app, "#found-name-error") == display("أعطِ الجمعية اسمًا.")
 

@@ -29,7 +29,7 @@ from assemblymesh.model.acts import MAX_TEXT_LEN, Effect, text_problem
 from assemblymesh.model.effect_text import EFFECT_FORMS
 from assemblymesh.model.vocabulary import Words
 from assemblymesh.tui.bidi import BidiLines, display
-from assemblymesh.tui.widgets import BidiStatic
+from assemblymesh.tui.widgets import BidiInput, BidiStatic
 
 # What a text over the limit is told, by what the text is (one whole sentence each).
 TOO_LONG: dict[str, str] = {
@@ -152,7 +152,7 @@ class PositionDialog(Form[PositionInput]):
             with RadioSet(id="kind"):
                 for kind in self.kinds:
                     yield RadioButton(self.label(kind), value=kind == self.current, name=kind)
-            yield Input(placeholder=_("Reason (required to object)"), id="reason")
+            yield BidiInput(placeholder=_("Reason (required to object)"), id="reason")
             yield BidiStatic("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(_("Record"), variant="primary", id="ok")
@@ -246,14 +246,14 @@ class TextDialog(Form[TextInput]):
         with VerticalScroll(classes="dialog wide"):
             yield Label(display(self.heading), classes="dialog-title", markup=False)
             if self.initial_title is not None:
-                yield Input(self.initial_title, placeholder=_("Title"), id="title")
+                yield BidiInput(self.initial_title, placeholder=_("Title"), id="title")
             yield TextArea(self.initial_body, id="body", soft_wrap=True)
             if self.initial_effects is not None:
                 yield Label(_("What it does when it takes effect (optional), one per line:"))
                 yield TextArea(self.initial_effects, id="effects", soft_wrap=True)
                 yield Static(EFFECT_FORMS, id="effects-hint", classes="hint", markup=False)
             if self.initial_note is not None:
-                yield Input(self.initial_note, placeholder=_("What changed and why"), id="note")
+                yield BidiInput(self.initial_note, placeholder=_("What changed and why"), id="note")
             yield BidiStatic("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(_("Save  ctrl+s"), variant="primary", id="ok")
@@ -383,7 +383,7 @@ class AddressDialog(ModalScreen[tuple[str, int] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(_("Add a peer: its address"), classes="dialog-title", markup=False)
-            yield Input(placeholder=_("HOST:PORT, e.g. 192.168.1.20:7361 or [fd00::5]:7361"))
+            yield BidiInput(placeholder=_("HOST:PORT, e.g. 192.168.1.20:7361 or [fd00::5]:7361"))
             yield BidiStatic("", id="error", classes="error", markup=False)
 
     def on_mount(self) -> None:
@@ -414,7 +414,9 @@ class CloseDialog(ConfirmDialog):
         self.statement = ""
 
     def more(self) -> ComposeResult:
-        yield Input(placeholder=_("Statement: what was decided and why (optional)"), id="statement")
+        yield BidiInput(
+            placeholder=_("Statement: what was decided and why (optional)"), id="statement"
+        )
         yield BidiStatic("", id="statement-error", classes="error", markup=False)
 
     def action_answer(self, answer: bool) -> None:
@@ -453,7 +455,7 @@ class PassphraseDialog(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Label(display(self.heading), classes="dialog-title", markup=False)
             yield Static(BidiLines(Text(self.detail)), markup=False)
-            yield Input(placeholder=_("Passphrase"), password=True, id="passphrase")
+            yield BidiInput(placeholder=_("Passphrase"), password=True, id="passphrase")
             yield BidiStatic("", id="error", classes="error", markup=False)
 
     def on_mount(self) -> None:

@@ -18,7 +18,7 @@ from assemblymesh.model.acts import MAX_LINE_LEN
 from assemblymesh.model.vocabulary import Words
 from assemblymesh.tui.bidi import display
 from assemblymesh.tui.dialogs import Form, too_long
-from assemblymesh.tui.widgets import BidiStatic
+from assemblymesh.tui.widgets import BidiInput, BidiStatic
 from assemblymesh.utc import parse_utc
 
 MYSELF = "-"  # the "on behalf of" choice that means: in my own name
@@ -100,7 +100,7 @@ class CommentDialog(_Form):
             if self.questions:
                 yield Label(_("The question it answers:"))
                 yield Select(self.questions, id="question", allow_blank=False)
-            yield Input(placeholder=_("What was said"), id="text")
+            yield BidiInput(placeholder=_("What was said"), id="text")
             if self.on_behalf:
                 yield Label(_("Whose words (a facilitator records for someone without a device):"))
                 choices = [(_("in my own name"), MYSELF), *self.on_behalf]
@@ -138,7 +138,7 @@ class DeadlineDialog(_Form):
                 yield Static(
                     _("Now: {deadline}").format(deadline=self.current), id="current", markup=False
                 )
-            yield Input(placeholder=_(DEADLINE_HINT), id="deadline")
+            yield BidiInput(placeholder=_(DEADLINE_HINT), id="deadline")
             yield Static(
                 _("The round does not close by itself: it reminds who has not spoken."),
                 classes="hint",
@@ -174,7 +174,7 @@ class NameDialog(_Form):
             yield Label(display(self.heading), classes="dialog-title", markup=False)
             if self.about:
                 yield Static(self.about, markup=False)
-            yield Input(placeholder=_("Name"), id="name")
+            yield BidiInput(placeholder=_("Name"), id="name")
             yield from self.buttons(_("Add"))
 
     def on_mount(self) -> None:
@@ -223,7 +223,7 @@ class RoleDialog(_Form):
             with RadioSet(id="move"):
                 yield RadioButton(_("grant it for a term"), value=True, name="grant")
                 yield RadioButton(_("end it"), name="end")
-            yield Input("90", placeholder=_("Term in days (1-730)"), id="days")
+            yield BidiInput("90", placeholder=_("Term in days (1-730)"), id="days")
             yield from self.buttons(_("Go"))
 
     def on_mount(self) -> None:

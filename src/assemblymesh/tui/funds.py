@@ -29,7 +29,7 @@ from assemblymesh.tui.funds_view import (
     readiness_text,
 )
 from assemblymesh.tui.view import Digest, when
-from assemblymesh.tui.widgets import BidiStatic, PagedTable
+from assemblymesh.tui.widgets import BidiInput, BidiStatic, PagedTable
 from assemblymesh.utc import DAY_FORMAT, parse_utc
 
 
@@ -54,8 +54,8 @@ class AmountDialog(ModalScreen[AmountInput | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(display(self.heading), classes="dialog-title", markup=False)
-            yield Input(placeholder=_("Amount (a whole number)"), id="amount", type="integer")
-            yield Input(placeholder=self.text_hint, id="text")
+            yield BidiInput(placeholder=_("Amount (a whole number)"), id="amount", type="integer")
+            yield BidiInput(placeholder=self.text_hint, id="text")
             yield BidiStatic("", id="error", classes="error", markup=False)
 
     def on_mount(self) -> None:
@@ -92,7 +92,7 @@ class DateDialog(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(display(self.heading), classes="dialog-title", markup=False)
-            yield Input(placeholder=_("YYYY-MM-DD"), id="date")
+            yield BidiInput(placeholder=_("YYYY-MM-DD"), id="date")
             yield BidiStatic("", id="error", classes="error", markup=False)
 
     def on_mount(self) -> None:

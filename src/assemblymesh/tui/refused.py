@@ -16,7 +16,7 @@ from textual.widgets import Button, Input, Label, Static
 from assemblymesh.i18n import N_, _
 from assemblymesh.tui.bidi import BidiLines, display
 from assemblymesh.tui.setup import CodeArea
-from assemblymesh.tui.widgets import BidiStatic
+from assemblymesh.tui.widgets import BidiInput, BidiStatic
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class InviteRefusedDialog(ModalScreen[NewCode | str | None]):
                 markup=False,
             )
             yield CodeArea(id="refused-code", soft_wrap=True, tab_behavior="focus")
-            yield Input(placeholder=_("Your name"), id="refused-name")
+            yield BidiInput(placeholder=_("Your name"), id="refused-name")
             yield BidiStatic("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(

@@ -16,7 +16,7 @@ from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from assemblymesh.i18n import _
 from assemblymesh.tui.dialogs import Form, too_long
-from assemblymesh.tui.widgets import BidiStatic
+from assemblymesh.tui.widgets import BidiInput, BidiStatic
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class ChoiceForm(Form[FormAnswer]):
                     yield RadioButton(label, value=n == 0, name=value)
             for f in self.fields:
                 yield Label(f.placeholder, markup=False)
-                yield Input(f.initial, placeholder=f.placeholder, id=f.id)
+                yield BidiInput(f.initial, placeholder=f.placeholder, id=f.id)
             yield BidiStatic("", id="error", classes="error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(_("Save  ctrl+s"), variant="primary", id="ok")

@@ -28,7 +28,7 @@ from assemblymesh.home import INVITE_PREFIX
 from assemblymesh.i18n import N_, _
 from assemblymesh.tui.bidi import display
 from assemblymesh.tui.footer import TranslatedFooter
-from assemblymesh.tui.widgets import BidiStatic
+from assemblymesh.tui.widgets import BidiInput, BidiStatic
 
 if TYPE_CHECKING:
     from assemblymesh.tui.app import AssemblyApp
@@ -97,13 +97,14 @@ class SetupScreen(Screen[None]):
                         )
                 with TabPane(display(_("Found")), id="found"), Vertical():
                     yield from _field(
-                        Input(placeholder=_("Assembly name"), id="found-name"), _("Assembly name")
+                        BidiInput(placeholder=_("Assembly name"), id="found-name"),
+                        _("Assembly name"),
                     )
                     yield from _field(
-                        Input(placeholder=_("Your name"), id="found-member"), _("Your name")
+                        BidiInput(placeholder=_("Your name"), id="found-member"), _("Your name")
                     )
                     yield from _field(
-                        Input(placeholder=_("Charter: what the assembly is for"), id="charter"),
+                        BidiInput(placeholder=_("Charter: what the assembly is for"), id="charter"),
                         _("Charter"),
                     )
                     yield Button(display(_("Found the assembly")), variant="primary", id="found-go")
@@ -114,7 +115,7 @@ class SetupScreen(Screen[None]):
                         area, _("Invite code ({prefix}...), paste it here").format(prefix="am1:")
                     )
                     yield from _field(
-                        Input(placeholder=_("Your name"), id="join-member"), _("Your name")
+                        BidiInput(placeholder=_("Your name"), id="join-member"), _("Your name")
                     )
                     yield Button(display(_("Join")), variant="primary", id="join-go")
         yield TranslatedFooter()

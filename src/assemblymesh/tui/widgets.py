@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.visual import VisualType
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from assemblymesh.i18n import N_, _
 from assemblymesh.tui.bidi import BidiLines, display, display_text
@@ -61,6 +61,15 @@ class BidiTable(DataTable[Any]):
 
     def add_row(self, *cells: Any, **kwargs: Any) -> Any:
         return super().add_row(*(cell(c) for c in cells), **kwargs)
+
+
+class BidiInput(Input):
+    """An Input whose grey hint is drawn in display order. What is typed stays in typing
+    order while it is edited (the cursor moves through it that way); once stored it is drawn
+    in display order wherever it is shown."""
+
+    def __init__(self, value: str | None = None, placeholder: str = "", **kwargs: Any) -> None:
+        super().__init__(value, placeholder=display(placeholder), **kwargs)
 
 
 class PagedTable(DataTable[str | Text]):
