@@ -53,6 +53,10 @@ def cells(app: AssemblyApp, selector: str) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
+def has_english_word(text: str) -> bool:
+    return any(word.isascii() and word.isalpha() and len(word) > 2 for word in text.split())
+
+
 def arabic_proposal(trio: Trio) -> str:
     return str(trio.act("Kofi", commands.propose, TITLE, BODY).ref)
 
@@ -220,6 +224,13 @@ async def test_the_metrics_screen_draws_arabic_in_display_order(trio: Trio, arab
         title = str(app.screen.query_one("#metrics-table").border_title)
         assert title.endswith(display("الأيض:"))  # right to left: the label at the right end
         assert display("لا اجتماعات مسجلة") in shown(app, "#metrics-detail")
+        # Every metric's title, trend and period in Arabic, not the English it is kept in.
+        rows = cells(app, "#metrics-table")
+        assert rows[0][0] == display(i18n._("Distinct facilitators")) != "Distinct facilitators"
+        assert not any(has_english_word(cell) for row in rows for cell in (row[0], row[3]))
+        assert any(display(MONTH) in row[2] for row in rows)  # the period, by its month's name
+        definition = i18n._("how many different members facilitated the period's meetings")
+        assert display(definition) in shown(app, "#metrics-detail").replace("\n", " ")
 
 
 async def test_the_first_run_screen_draws_arabic_in_display_order(

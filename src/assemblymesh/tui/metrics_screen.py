@@ -18,7 +18,7 @@ from textual_plotext import PlotextPlot
 
 from assemblymesh.i18n import N_, _, format_number
 from assemblymesh.model import metrics as M
-from assemblymesh.report import trend_text, value_text
+from assemblymesh.report import period_label, trend_text, value_text
 from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.bidi import display
 from assemblymesh.tui.messages import MetricsReady
@@ -35,16 +35,18 @@ def metric_rows(metrics: M.Metrics) -> list[tuple[str, tuple[str, ...]]]:
     for s in metrics.series:
         latest = s.latest()
         figure = value_text(s, latest[1].value) if latest else "–"
-        period = metrics.periods[latest[0]].label if latest else ""
-        rows.append((s.key, (s.title, figure, period, s.note or s.trend.direction)))
+        period = period_label(metrics.periods[latest[0]]) if latest else ""
+        trend = _(s.note) if s.note else _(s.trend.direction)
+        rows.append((s.key, (_(s.title), figure, period, trend)))
     return rows
 
 
 def detail_text(metrics: M.Metrics, s: M.Series) -> Text:
     """The chosen metric's definition, trend and latest periods in words."""
     text = Text()
-    text.append(f"{s.title}: ", style="bold")
-    text.append(M.DEFINITIONS.get(s.key, "") + "\n")
+    text.append(f"{_(s.title)}: ", style="bold")
+    definition = M.DEFINITIONS.get(s.key)
+    text.append((_(definition) if definition else "") + "\n")
     text.append(trend_text(s) + "\n")
     for k in range(max(0, len(s.points) - 4), len(s.points)):
         p = s.points[k]
@@ -57,7 +59,8 @@ def detail_text(metrics: M.Metrics, s: M.Series) -> Text:
             else ""
         )
         who = f": {', '.join(p.names)}" if p.names else ""
-        text.append(f"{metrics.periods[k].label}  {value_text(s, p.value)}{of}{who}\n")
+        period = period_label(metrics.periods[k])
+        text.append(f"{period}  {value_text(s, p.value)}{of}{who}\n")
     return text
 
 
@@ -147,9 +150,9 @@ class MetricsScreen(AssemblyScreen):
         labels = [p.label for p in self.metrics.periods[first:]]
         points = s.points[first:]
         unit = "%" if s.unit == M.SHARE else _("count")
-        title = _("{title} ({unit})").format(title=s.title, unit=unit)
+        title = _("{title} ({unit})").format(title=_(s.title), unit=unit)
         plt.title(
-            display(_("{title}: {note}").format(title=title, note=s.note) if s.note else title)
+            display(_("{title}: {note}").format(title=title, note=_(s.note)) if s.note else title)
         )
         if all(p.value is None for p in points):
             widget.refresh()
