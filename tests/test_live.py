@@ -304,3 +304,28 @@ async def test_a_peer_added_from_the_ui_is_saved_dialled_and_synced_now(tmp_path
             assert pid in amara.state().proposals
     finally:
         trio.close()
+
+
+def test_every_admission_refusal_is_shown_in_the_chosen_language() -> None:
+    """What model.queries refuses a peer with reaches the peers table in words of the
+    chosen language: a refusal added there without words here fails this test."""
+    import inspect
+    import re
+
+    from assemblymesh import i18n
+    from assemblymesh.live import refusal_words
+    from assemblymesh.model import queries
+
+    source = inspect.getsource(queries)
+    reasons = re.findall(r'Verdict\(\s*Admission\.REFUSE,\s*"([^"]+)"', source)
+    assert len(reasons) >= 7
+    try:
+        i18n.set_language("es")
+        for reason in reasons:
+            shown = refusal_words(f"handshake failed: peer refused: {reason}")
+            assert shown != reason, reason
+    finally:
+        i18n.set_language("en")
+    assert refusal_words("handshake failed: not a member of this assembly") == (
+        "not a member of this assembly"
+    )

@@ -52,6 +52,19 @@ _REFUSAL_WORDS = {
     ),
     "handshake timed out": N_("the handshake took too long"),
     "too many connections": N_("this node had no room for another connection"),
+    # model.queries.admission's refusals, as the refusing node words them in its log.
+    "not a member of this assembly": N_("not a member of this assembly"),
+    "not a member of this assembly, and no genuine join": N_(
+        "not a member of this assembly, and no genuine join"
+    ),
+    "device was revoked by its member": N_("device was revoked by its member"),
+    "member was removed by a decision": N_("member was removed by a decision"),
+    "supporter's standing has ended": N_("supporter's standing has ended"),
+    "invite was already used": N_("invite was already used"),
+    "invite has expired": N_("invite has expired"),
+    "invite was issued by someone who is not a member": N_(
+        "invite was issued by someone who is not a member"
+    ),
 }
 
 

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from assemblymesh.clock import wall_clock_ms
 from assemblymesh.home import Home, LocalAssembly, Recorded, random_act_id
 from assemblymesh.i18n import _
+from assemblymesh.live import refusal_words
 from assemblymesh.model import commands
 from assemblymesh.model import rules as R
 from assemblymesh.model.acts import Act
@@ -376,7 +377,14 @@ class SimulatedPeers:
             last = now - (3 * HOUR if state == OFFLINE else (i + 1) * 40_000)
             self._peers[name] = PeerInfo(name, self.TRANSPORT[name], state, last, 12 * (i + 3), 9)
         self._peers["10.0.4.7:7700"] = PeerInfo(
-            "10.0.4.7:7700", STATIC, REFUSED, None, 0, 0, 2, "not a member of this assembly"
+            "10.0.4.7:7700",
+            STATIC,
+            REFUSED,
+            None,
+            0,
+            0,
+            2,
+            refusal_words("not a member of this assembly"),
         )
         self._listeners: list[PeerListener] = []
         self._beats = iter(self._script(meeting_round))
