@@ -6,6 +6,7 @@ import io
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from textual.widgets import Static
 
 from assemblymesh.home import Home, LocalAssembly, Recorded
 from assemblymesh.model import AssemblyState, commands
+from assemblymesh.model import meeting_commands as MC
 from assemblymesh.model import rules as R
 from assemblymesh.model.state import Rules
 from assemblymesh.sim.memory import pump
@@ -137,6 +139,28 @@ def proposal_in_positions(trio: Trio, title: str = "Compost bins") -> tuple[str,
     trio.act("Rosa", commands.advance_round, rid)
     trio.act("Rosa", commands.advance_round, rid)
     return pid, rid
+
+
+def sitting(
+    trio: Trio,
+    title: str = "Autumn",
+    topic: str = "Water rota",
+    question: str | None = "Who has keys?",
+    place: str = "Shed",
+    stack: str = R.STACK_MEETING,
+) -> str:
+    """A meeting Rosa facilitates and Kofi takes notes for, in session: Kofi's topic on the
+    agenda, then Amara's question (unless ``question`` is None); returns its id."""
+    schedule = partial(
+        MC.schedule_meeting, title=title, place=place, facilitator="Rosa",
+        note_taker="Kofi", stack=stack,
+    )  # fmt: skip
+    mid = str(trio.act("Rosa", schedule, START + 3_600_000).ref)
+    trio.act("Kofi", MC.add_item, mid, R.ITEM_TOPIC, topic)
+    if question is not None:
+        trio.act("Amara", MC.add_item, mid, R.ITEM_QUESTION, question)
+    trio.act("Rosa", MC.advance_meeting, mid, R.IN_SESSION)
+    return mid
 
 
 async def settle(app: AssemblyApp, pilot: object) -> None:

@@ -3,7 +3,6 @@ room, funds, sync and first-run screens (the record underneath stays the same)."
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -11,8 +10,6 @@ from textual.widgets import DataTable, Input, Static
 
 from assemblymesh import i18n
 from assemblymesh.home import Home
-from assemblymesh.model import meeting_commands as MC
-from assemblymesh.model import rules as R
 from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.bidi import display
 from assemblymesh.tui.funds import FundsScreen
@@ -22,13 +19,13 @@ from assemblymesh.tui.room import RoomScreen
 from assemblymesh.tui.setup import SetupScreen
 from assemblymesh.tui.sync import SyncScreen
 from tests.tui.conftest import (
-    START,
     TickClock,
     Trio,
     id_counter,
     proposal_in_positions,
     settle,
     shown,
+    sitting,
     text_of,
 )
 from tests.tui.test_funds import seed_fund
@@ -111,12 +108,7 @@ ROOM = {
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 async def test_the_meeting_room_in_spanish_and_arabic(trio: Trio, lang: str) -> None:
-    schedule = partial(
-        MC.schedule_meeting, title="Autumn", place="Shed", facilitator="Rosa", note_taker="Kofi"
-    )
-    mid = str(trio.act("Rosa", schedule, START + 3_600_000).ref)
-    trio.act("Kofi", MC.add_item, mid, R.ITEM_TOPIC, "Water rota")
-    trio.act("Rosa", MC.advance_meeting, mid, R.IN_SESSION)
+    sitting(trio)
     i18n.set_language(lang)
     roles, queue, floor = ROOM[lang]
     app = trio.app()

@@ -3,32 +3,16 @@ a member's screen, attendance, the agenda reordered, minutes sealed, the diagnos
 
 from __future__ import annotations
 
-from functools import partial
-
 from textual.widgets import DataTable, TextArea
 
 from assemblymesh.model import commands
-from assemblymesh.model import meeting_commands as MC
 from assemblymesh.model import rules as R
 from assemblymesh.model.meetings import agenda, minutes_hash
 from assemblymesh.sim.memory import MemoryLink
 from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.room import DiagnosticDialog, MinutesScreen, RoomScreen
 from assemblymesh.tui.room_forms import ChoiceForm
-from tests.tui.conftest import START, Trio, settle, shown
-
-
-def sitting(trio: Trio, stack: str = R.STACK_MEETING) -> str:
-    """A meeting Rosa facilitates and Kofi takes notes for, open, with two agenda items."""
-    schedule = partial(
-        MC.schedule_meeting, title="Autumn", place="Shed", facilitator="Rosa",
-        note_taker="Kofi", stack=stack,
-    )  # fmt: skip
-    mid = str(trio.act("Rosa", schedule, START + 3_600_000).ref)
-    trio.act("Kofi", MC.add_item, mid, R.ITEM_TOPIC, "Water rota")
-    trio.act("Amara", MC.add_item, mid, R.ITEM_QUESTION, "Who has keys?")
-    trio.act("Rosa", MC.advance_meeting, mid, R.IN_SESSION)
-    return mid
+from tests.tui.conftest import Trio, settle, shown, sitting
 
 
 def rows(app: AssemblyApp, selector: str, column: int = 1) -> list[str]:

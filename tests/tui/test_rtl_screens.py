@@ -4,7 +4,6 @@ numbers and dates beside them are in the chosen language's form."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ from assemblymesh import i18n
 from assemblymesh.home import Home
 from assemblymesh.model import acts as A
 from assemblymesh.model import commands, fund_commands
-from assemblymesh.model import meeting_commands as MC
 from assemblymesh.model import rules as R
 from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.bidi import display, has_right_to_left
@@ -29,7 +27,7 @@ from assemblymesh.tui.peers import REFUSED, STATIC, PeerInfo
 from assemblymesh.tui.room import RoomScreen
 from assemblymesh.tui.setup import SetupScreen
 from assemblymesh.tui.sync import SyncScreen
-from tests.tui.conftest import DAY, START, TickClock, Trio, id_counter, settle, shown
+from tests.tui.conftest import DAY, START, TickClock, Trio, id_counter, settle, shown, sitting
 from tests.tui.test_funds import decide
 from tests.tui.test_metrics_screen import make_record, ready
 from tests.tui.test_sync_peers import RecordingPeers
@@ -104,12 +102,7 @@ async def test_the_member_screen_draws_arabic_in_display_order(trio: Trio, arabi
 async def test_the_meeting_room_draws_arabic_in_display_order(trio: Trio, arabic: None) -> None:
     meeting = "اجتماع الخريف"  # "the autumn meeting"
     topic = "جدول الري"  # "the watering rota"
-    schedule = partial(
-        MC.schedule_meeting, title=meeting, place="", facilitator="Rosa", note_taker="Kofi"
-    )
-    mid = str(trio.act("Rosa", schedule, START + 3_600_000).ref)
-    trio.act("Kofi", MC.add_item, mid, R.ITEM_TOPIC, topic)
-    trio.act("Rosa", MC.advance_meeting, mid, R.IN_SESSION)
+    sitting(trio, meeting, topic, question=None, place="")
     app = trio.app()
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(app, pilot)
