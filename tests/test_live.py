@@ -317,7 +317,7 @@ def test_every_admission_refusal_is_shown_in_the_chosen_language() -> None:
     from assemblymesh.model import queries
 
     source = inspect.getsource(queries)
-    reasons = re.findall(r'Verdict\(\s*Admission\.REFUSE,\s*"([^"]+)"', source)
+    reasons = re.findall(r'Verdict\(\s*Admission\.REFUSE,\s*N_\("([^"]+)"', source)
     assert len(reasons) >= 7
     try:
         i18n.set_language("es")

@@ -39,6 +39,12 @@ def ngettext(singular: str, plural: str, count: int) -> str:
     return _translations.ngettext(singular, plural, count)
 
 
+def label(labels: Mapping[str, str], ident: str) -> str:
+    """The label of the stable id ``ident`` in the chosen language, from ``labels`` (its
+    messages marked with ``N_``); an id with no label shows as itself."""
+    return _(labels[ident]) if ident in labels else ident
+
+
 def N_(message: str) -> str:
     """Marks ``message`` for the catalogue without translating it yet (for constants)."""
     return message

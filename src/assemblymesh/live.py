@@ -52,19 +52,6 @@ _REFUSAL_WORDS = {
     ),
     "handshake timed out": N_("the handshake took too long"),
     "too many connections": N_("this node had no room for another connection"),
-    # model.queries.admission's refusals, as the refusing node words them in its log.
-    "not a member of this assembly": N_("not a member of this assembly"),
-    "not a member of this assembly, and no genuine join": N_(
-        "not a member of this assembly, and no genuine join"
-    ),
-    "device was revoked by its member": N_("device was revoked by its member"),
-    "member was removed by a decision": N_("member was removed by a decision"),
-    "supporter's standing has ended": N_("supporter's standing has ended"),
-    "invite was already used": N_("invite was already used"),
-    "invite has expired": N_("invite has expired"),
-    "invite was issued by someone who is not a member": N_(
-        "invite was issued by someone who is not a member"
-    ),
 }
 
 
@@ -72,7 +59,8 @@ def refusal_words(reason: str) -> str:
     """The node's refusal reason in words: ``handshake failed: peer refused: invite was
     already used`` -> ``invite was already used``."""
     text = reason.removeprefix("handshake failed: ").removeprefix("peer refused: ")
-    return _(_REFUSAL_WORDS[text]) if text in _REFUSAL_WORDS else text
+    # model.queries words its admission refusals as their own messages (marked there).
+    return _(_REFUSAL_WORDS.get(text, text)) if text else text
 
 
 def show_address(host: str, port: int) -> str:

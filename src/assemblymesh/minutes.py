@@ -14,7 +14,7 @@ import html
 from dataclasses import dataclass
 
 from assemblymesh import i18n
-from assemblymesh.i18n import N_, _, format_date, format_datetime
+from assemblymesh.i18n import N_, _, format_date, format_datetime, label
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import rules as R
 from assemblymesh.model.meetings import Meeting, agenda, meeting_decisions, minutes_hash
@@ -44,11 +44,6 @@ OUTCOME_LABELS = {
     R.DEFERRED: N_("deferred"),
     R.DROPPED: N_("dropped"),
 }
-
-
-def label(labels: dict[str, str], ident: str) -> str:
-    """The label of ``ident`` in the chosen language (the id itself when it has none)."""
-    return _(labels[ident]) if ident in labels else ident
 
 
 def when(ms: int | None) -> str:
@@ -113,7 +108,7 @@ def _item_lines(state: AssemblyState, m: Meeting) -> list[str]:
         outcome = label(OUTCOME_LABELS, item.outcome) if item.outcome else None
         outcome = outcome or (_("stalled") if m.over else _("open"))
         about = _("{kind}, added by {name}, {count} in support").format(
-            kind=_(ITEM_LABELS[item.kind]), name=name_of(state, item.added_by),
+            kind=label(ITEM_LABELS, item.kind), name=name_of(state, item.added_by),
             count=len(item.backers),
         )  # fmt: skip
         lines.append(f"{n}. **{item.title}** ({about}): {outcome}")

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from assemblymesh import i18n
-from assemblymesh.i18n import N_, _, format_date
+from assemblymesh.i18n import N_, _, format_date, label
 from assemblymesh.model.publication import Publication, PublishedItem
 from assemblymesh.model.publish import KIND_LABELS
 from assemblymesh.model.rules import POSITION_KINDS
@@ -114,8 +114,8 @@ def markdown(pub: Publication) -> str:
     if h.note.strip():
         lines += ["", h.note.strip()]
     for item in pub.items:
-        label = _(KIND_LABELS[item.item.kind]) if item.item.kind in KIND_LABELS else item.item.kind
-        lines += ["", f"## {label}: {item.item.title}", ""]
+        kind = label(KIND_LABELS, item.item.kind)
+        lines += ["", f"## {kind}: {item.item.title}", ""]
         about = _("Item {id}, {provenance}.").format(
             id=f"`{item.id}`", provenance=provenance(item, pub)
         )
@@ -151,8 +151,8 @@ def page(pub: Publication) -> str:
     if h.note.strip():
         out.append(f"<p>{e(h.note.strip())}</p>")
     for item in pub.items:
-        label = _(KIND_LABELS[item.item.kind]) if item.item.kind in KIND_LABELS else item.item.kind
-        out.append(f"<section><h2>{e(label)}: {e(item.item.title)}</h2>")
+        kind = label(KIND_LABELS, item.item.kind)
+        out.append(f"<section><h2>{e(kind)}: {e(item.item.title)}</h2>")
         about = _("Item {id}, {provenance}.").format(
             id=f"<code>{item.id}</code>", provenance=e(provenance(item, pub))
         )

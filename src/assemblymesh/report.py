@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Final
 
 from assemblymesh import i18n
-from assemblymesh.i18n import N_, _, format_date, format_datetime, format_number, ngettext
+from assemblymesh.i18n import N_, _, format_date, format_datetime, format_number, label, ngettext
 from assemblymesh.minutes import minutes_text
 from assemblymesh.model import metrics as M
 from assemblymesh.model import rules as R
@@ -389,7 +389,7 @@ def _decision_section(state: AssemblyState, decisions: Sequence[Decision]) -> li
     for d in decisions:
         p = state.proposals.get(d.proposal)
         title = p.title if p is not None else d.proposal[:8]
-        status = _(STATUS_TEXT[d.status]) if d.status in STATUS_TEXT else d.status
+        status = label(STATUS_TEXT, d.status)
         out.append(
             f"<tr><td>{day(d.decided_ts)}</td><td>{html.escape(title)}</td>"
             f"<td>{html.escape(status)}</td>"

@@ -25,14 +25,20 @@ def decide(trio: Trio, *effects: A.Effect) -> None:
     trio.clock.advance(3 * DAY + 1)
 
 
-def seed_fund(trio: Trio) -> str:
+def established_fund(trio: Trio, name: str = "Seed", purpose: str = "Tools") -> str:
+    """A fund in EUR, stewarded by Rosa and Kofi in 7-day terms, established by decision."""
     effect = A.EstablishFundEffect(
-        name="Seed", purpose="Tools", unit="EUR", dissolves=START + 40 * DAY,
+        name=name, purpose=purpose, unit="EUR", dissolves=START + 40 * DAY,
         remainder=R.REMAINDER_RETURN, threshold=50,
         stewards=(trio.member("Rosa"), trio.member("Kofi")), term_days=7,
     )  # fmt: skip
     decide(trio, effect)
     (fund,) = trio.rosa.state().funds
+    return str(fund)
+
+
+def seed_fund(trio: Trio) -> str:
+    fund = established_fund(trio)
     trio.act("Kofi", fund_commands.contribute, fund, 120, "plant sale")
     trio.clock.advance(DAY)
     trio.act("Rosa", fund_commands.disburse, fund, 30, "Spades")

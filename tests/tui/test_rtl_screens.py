@@ -11,9 +11,7 @@ from textual.widgets import DataTable, Input
 
 from assemblymesh import i18n
 from assemblymesh.home import Home
-from assemblymesh.model import acts as A
 from assemblymesh.model import commands, fund_commands
-from assemblymesh.model import rules as R
 from assemblymesh.tui.app import AssemblyApp
 from assemblymesh.tui.bidi import display, has_right_to_left
 from assemblymesh.tui.devices_screen import DevicesScreen
@@ -27,8 +25,8 @@ from assemblymesh.tui.peers import REFUSED, STATIC, PeerInfo
 from assemblymesh.tui.room import RoomScreen
 from assemblymesh.tui.setup import SetupScreen
 from assemblymesh.tui.sync import SyncScreen
-from tests.tui.conftest import DAY, START, TickClock, Trio, id_counter, settle, shown, sitting
-from tests.tui.test_funds import decide
+from tests.tui.conftest import DAY, TickClock, Trio, id_counter, settle, shown, sitting
+from tests.tui.test_funds import established_fund
 from tests.tui.test_metrics_screen import make_record, ready
 from tests.tui.test_sync_peers import RecordingPeers
 
@@ -116,13 +114,7 @@ async def test_the_meeting_room_draws_arabic_in_display_order(trio: Trio, arabic
 
 
 def arabic_fund(trio: Trio) -> str:
-    effect = A.EstablishFundEffect(
-        name="صندوق البذور", purpose="أدوات الحديقة", unit="EUR", dissolves=START + 40 * DAY,
-        remainder=R.REMAINDER_RETURN, threshold=50,
-        stewards=(trio.member("Rosa"), trio.member("Kofi")), term_days=7,
-    )  # fmt: skip
-    decide(trio, effect)
-    (fund,) = trio.rosa.state().funds
+    fund = established_fund(trio, "صندوق البذور", "أدوات الحديقة")
     trio.act("Kofi", fund_commands.contribute, fund, 1500, "بيع الشتلات")
     return fund
 

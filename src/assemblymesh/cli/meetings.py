@@ -17,8 +17,8 @@ from assemblymesh.absence import diagnostic_data, diagnostic_lines
 from assemblymesh.cli import Context, pass_ctx, short
 from assemblymesh.errors import NotFoundError, UsageError
 from assemblymesh.home import LocalAssembly
-from assemblymesh.i18n import _, ngettext
-from assemblymesh.minutes import ITEM_LABELS, OUTCOME_LABELS, STATE_LABELS, label, when
+from assemblymesh.i18n import _, label, ngettext
+from assemblymesh.minutes import ITEM_LABELS, OUTCOME_LABELS, STATE_LABELS, when
 from assemblymesh.model import AssemblyState
 from assemblymesh.model import meeting_commands as MC
 from assemblymesh.model import rules as R

@@ -22,7 +22,7 @@ from assemblymesh import publication_page
 from assemblymesh.cli import Context, _write_atomically, pass_ctx, short
 from assemblymesh.errors import UsageError
 from assemblymesh.home import LocalAssembly
-from assemblymesh.i18n import _, ngettext
+from assemblymesh.i18n import _, label, ngettext
 from assemblymesh.minutes import when
 from assemblymesh.model import commands
 from assemblymesh.model import library as lib
@@ -250,8 +250,8 @@ def _summary(pub: Publication) -> list[str]:
         verified.format(**fields),
     ]
     for item in pub.items:
-        label = _(KIND_LABELS[item.item.kind]) if item.item.kind in KIND_LABELS else item.item.kind
-        lines.append(f"  {item.id[:12]}  {label}: {item.item.title} ({provenance(item, pub)})")
+        kind = label(KIND_LABELS, item.item.kind)
+        lines.append(f"  {item.id[:12]}  {kind}: {item.item.title} ({provenance(item, pub)})")
     return lines
 
 
@@ -305,8 +305,8 @@ def publication_list(ctx: Context, as_json: bool) -> None:
             )
         )  # fmt: skip
         for item in e["items"]:
-            label = _(KIND_LABELS[item["kind"]]) if item["kind"] in KIND_LABELS else item["kind"]
-            click.echo(f"    {item['id'][:12]}  {label}: {item['title']}")
+            kind = label(KIND_LABELS, item["kind"])
+            click.echo(f"    {item['id'][:12]}  {kind}: {item['title']}")
     r = data["replication"]
     click.echo(
         _("Adopted here from others: {here}; adopted by others from here: {others}").format(

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from assemblymesh.errors import IllegalMoveError
-from assemblymesh.i18n import N_, _
+from assemblymesh.i18n import N_, label
 from assemblymesh.model import acts as A
 from assemblymesh.model import rules as R
 
@@ -62,7 +62,7 @@ ENTRY_LABELS: Final = {
 
 def entry_label(kind: str) -> str:
     """The kind of a ledger entry in the chosen language (an unknown kind as itself)."""
-    return _(ENTRY_LABELS[kind]) if kind in ENTRY_LABELS else kind
+    return label(ENTRY_LABELS, kind)
 
 
 # Whether a participant is a member (not a supporter, not removed) at a time.

@@ -36,7 +36,7 @@ from assemblymesh.crdt.identity import (
     verify_invite_proof,
 )
 from assemblymesh.errors import PublicationError
-from assemblymesh.i18n import N_, _
+from assemblymesh.i18n import N_, _, label
 from assemblymesh.model.acts import MAX_LINE_LEN, MAX_PUBLICATION_BYTES, MAX_TEXT_LEN, text_problem
 from assemblymesh.model.shapes import Shapes
 
@@ -583,8 +583,7 @@ def in_words(detail: str) -> str:
 
 
 def _checked_text(field: str, value: str) -> str:
-    noun = CHECKED_TEXTS.get(value) if field == "what" else None
-    return _(noun) if noun is not None else value
+    return label(CHECKED_TEXTS, value) if field == "what" else value
 
 
 __all__ = [

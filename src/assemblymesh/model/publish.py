@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from assemblymesh.crdt.identity import DeviceCertificate, InvalidSignature, Invite, SigningKey
 from assemblymesh.errors import IllegalMoveError, UsageError
-from assemblymesh.i18n import N_, _, ngettext
+from assemblymesh.i18n import N_, _, label, ngettext
 from assemblymesh.model import acts as A
 from assemblymesh.model import library
 from assemblymesh.model import rules as R
@@ -372,7 +372,7 @@ def preview_lines(draft: Draft, assembly_name: str) -> list[str]:
         ).format(name=assembly_name, count=count)
     ]
     for d in draft.items:
-        label = _(KIND_LABELS[d.item.kind]) if d.item.kind in KIND_LABELS else d.item.kind
+        kind = label(KIND_LABELS, d.item.kind)
         hops = (
             " "
             + ngettext(
@@ -382,7 +382,7 @@ def preview_lines(draft: Draft, assembly_name: str) -> list[str]:
             if d.via
             else ""
         )  # fmt: skip
-        lines.append(f"  {label}: {d.item.title}{hops}")
+        lines.append(f"  {kind}: {d.item.title}{hops}")
     signer = draft.publisher_name or _("a member (your name is withheld)")
     lines.append(_("Signed as: {name}").format(name=signer))
     included = ", ".join(draft.included) or _("none")

@@ -18,6 +18,7 @@ from assemblymesh.crdt.identity import (
     verify_invite_proof,
 )
 from assemblymesh.errors import IllegalMoveError, UsageError
+from assemblymesh.i18n import N_
 from assemblymesh.model import acts as A
 from assemblymesh.model import commands as C
 from assemblymesh.model import rules as R
@@ -69,7 +70,7 @@ def document_admission(
             if known(invite.inviter):
                 return ADMITTED
             return Verdict(Admission.WAIT, "its inviter's document is not here yet")
-    return Verdict(Admission.REFUSE, "not a member of this assembly, and no genuine join")
+    return Verdict(Admission.REFUSE, N_("not a member of this assembly, and no genuine join"))
 
 
 def _founds(assembly_id: bytes, member: bytes, create: A.Create) -> bool:
@@ -96,27 +97,27 @@ def peer_admission(
     m = state.members.get(mid)
     if m is not None:
         if state.is_revoked(mid, device.hex()):
-            return Verdict(Admission.REFUSE, "device was revoked by its member")
+            return Verdict(Admission.REFUSE, N_("device was revoked by its member"))
         if m.is_removed(now_ms):
-            return Verdict(Admission.REFUSE, "member was removed by a decision")
+            return Verdict(Admission.REFUSE, N_("member was removed by a decision"))
         if m.supporter and m.standing_until is not None and now_ms >= m.standing_until:
-            return Verdict(Admission.REFUSE, "supporter's standing has ended")
+            return Verdict(Admission.REFUSE, N_("supporter's standing has ended"))
         return ADMITTED
     if invite is None:
-        return Verdict(Admission.REFUSE, "not a member of this assembly")
+        return Verdict(Admission.REFUSE, N_("not a member of this assembly"))
     key = invite.invite_key.hex()
     record = state.invites.get(key)
     if record is not None and record.used_by not in (None, mid):
-        return Verdict(Admission.REFUSE, "invite was already used", "invite-used")
+        return Verdict(Admission.REFUSE, N_("invite was already used"), "invite-used")
     inviter = state.members.get(invite.inviter.hex())
     # A supporter holds a member key too, and could sign an invite it may not record: such
     # an invite never admits anyone, so its holder has nothing to sync.
     if inviter is None or inviter.supporter:
         return Verdict(
-            Admission.REFUSE, "invite was issued by someone who is not a member", "invite-void"
+            Admission.REFUSE, N_("invite was issued by someone who is not a member"), "invite-void"
         )
     if invite.expires_ms < now_ms:
-        return Verdict(Admission.REFUSE, "invite has expired", "invite-expired")
+        return Verdict(Admission.REFUSE, N_("invite has expired"), "invite-expired")
     return ADMITTED
 
 

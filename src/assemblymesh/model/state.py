@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, TypeVar
 
 from assemblymesh.errors import NotFoundError, UsageError
-from assemblymesh.i18n import N_, _
+from assemblymesh.i18n import N_, _, label
 from assemblymesh.model import rules
 from assemblymesh.model.acts import Effect
 from assemblymesh.model.epochs import Epoch, Rotation
@@ -293,7 +293,7 @@ KIND_NOUNS: Final[Mapping[str, str]] = {
 def _noun(kind: str, vocabulary: Vocabulary | None) -> str:
     if vocabulary is not None and kind in vocabulary.terms():
         return Words(vocabulary).term(kind)
-    return _(KIND_NOUNS[kind]) if kind in KIND_NOUNS else kind
+    return label(KIND_NOUNS, kind)
 
 
 def _by_prefix(

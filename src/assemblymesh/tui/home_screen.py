@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
 
-from assemblymesh.i18n import N_, _, format_number
+from assemblymesh.i18n import N_, _, format_number, label
 from assemblymesh.tui.base import AssemblyScreen
 from assemblymesh.tui.bidi import BidiLines, display
 from assemblymesh.tui.messages import PeersChanged
@@ -76,8 +76,8 @@ class HomeScreen(AssemblyScreen):
             # By the proposal's state, not its label: "review due" is still adopted.
             proposals = digest.state.proposals
             rows = tuple(r for r in digest.proposal_rows if proposals[r[0]].state == self.filter)
-        label = _("all") if self.filter == "all" else _(STATE_LABELS.get(self.filter, self.filter))
-        table.border_title = display(f"{digest.words.title('proposals')}: {label}")
+        shown = _("all") if self.filter == "all" else label(STATE_LABELS, self.filter)
+        table.border_title = display(f"{digest.words.title('proposals')}: {shown}")
         table.set_rows(rows, keep=self.am.selected)
 
     def _draw_side(self, digest: Digest) -> None:

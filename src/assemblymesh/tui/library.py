@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
-from assemblymesh.i18n import N_, _, format_number, ngettext
+from assemblymesh.i18n import N_, _, format_number, label, ngettext
 from assemblymesh.model import commands
 from assemblymesh.model import library as lib
 from assemblymesh.model.publication import Publication, PublishedItem
@@ -27,9 +27,9 @@ from assemblymesh.tui.widgets import PagedTable
 def item_text(pub: Publication, item: PublishedItem) -> Text:
     """One library item as the screen shows it: what, from whom, by which hops, the text."""
     h = pub.header
-    label = _(KIND_LABELS.get(item.item.kind, item.item.kind))
+    kind = label(KIND_LABELS, item.item.kind)
     text = Text()
-    text.append(_("{kind}: {title}").format(kind=label, title=item.item.title) + "\n", style="bold")
+    text.append(_("{kind}: {title}").format(kind=kind, title=item.item.title) + "\n", style="bold")
     text.append(f"{provenance(item, pub)}\n")
     signer = h.publisher_name or _("a member")
     verified = _("In '{publication}', verified: signed for {assembly} by {signer}")
@@ -39,8 +39,8 @@ def item_text(pub: Publication, item: PublishedItem) -> Text:
     text.append(_("Item {id}").format(id=item.id) + "\n\n", style="dim")
     if item.item.body.strip():
         text.append(item.item.body.strip() + "\n\n")
-    for label, value in item_fields(item.item.fields):
-        text.append(_("{label}: ").format(label=_(label)), style="bold")
+    for field, value in item_fields(item.item.fields):
+        text.append(_("{label}: ").format(label=_(field)), style="bold")
         text.append(f"{value}\n")
     return text
 
@@ -89,7 +89,7 @@ class LibraryScreen(AssemblyScreen):
         state = digest.state
         shelf = lib.items(state.library)
         rows = [
-            (ident, (_(KIND_LABELS.get(i.item.kind, i.item.kind)), i.item.title, i.origin_name))
+            (ident, (label(KIND_LABELS, i.item.kind), i.item.title, i.origin_name))
             for ident, (_entry, i) in shelf.items()
         ]
         table = self.query_one("#library-items", PagedTable)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from assemblymesh.i18n import N_, _
+from assemblymesh.i18n import N_, _, label
 
 LAN: Final = "lan"
 MESH: Final = "mesh"
@@ -99,12 +99,12 @@ TRANSPORT_LABELS: Final = {
 
 def peer_state_label(state: str) -> str:
     """A peer's state in the chosen language (one this version does not know, as it is)."""
-    return _(STATE_LABELS[state]) if state in STATE_LABELS else state
+    return label(STATE_LABELS, state)
 
 
 def peer_transport_label(transport: str) -> str:
     """How a peer was found, in the chosen language (an unknown transport as it is)."""
-    return _(TRANSPORT_LABELS[transport]) if transport in TRANSPORT_LABELS else transport
+    return label(TRANSPORT_LABELS, transport)
 
 
 class ManualPeers:

@@ -21,8 +21,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static, TextArea
 
 from assemblymesh.absence import diagnostic_data, diagnostic_lines
-from assemblymesh.i18n import N_, _, format_number, ngettext
-from assemblymesh.minutes import ITEM_LABELS, label, minutes_text, template
+from assemblymesh.i18n import N_, _, format_number, label, ngettext
+from assemblymesh.minutes import ITEM_LABELS, minutes_text, template
 from assemblymesh.minutes import OUTCOME_LABELS as ITEM_OUTCOME_LABELS
 from assemblymesh.minutes import STATE_LABELS as MEETING_STATE_LABELS
 from assemblymesh.model import AssemblyState

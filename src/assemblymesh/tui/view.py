@@ -14,7 +14,7 @@ from typing import Final
 
 from rich.cells import cell_len, set_cell_size
 
-from assemblymesh.i18n import N_, _, format_date, format_datetime, ngettext
+from assemblymesh.i18n import N_, _, format_date, format_datetime, label, ngettext
 from assemblymesh.model import (
     AssemblyState,
     AuditEntry,
@@ -458,7 +458,7 @@ def name_of_proposal(state: AssemblyState, proposal: str) -> str:
 def state_label(p: Proposal, due_for_review: frozenset[str] = frozenset()) -> str:
     if p.id in due_for_review:
         return _(REVIEW_DUE_LABEL)
-    return _(STATE_LABELS[p.state]) if p.state in STATE_LABELS else p.state
+    return label(STATE_LABELS, p.state)
 
 
 def rows_for(

@@ -42,14 +42,12 @@ class BidiStatic(Static):
         super().update(in_display_order(content, self._render_markup), layout=layout)
 
 
-def cell(content: object) -> object:
+def cell(content: str | Text) -> Text:
     """A table cell in display order: a string as typed (never read as markup), on one line;
-    a Rich ``Text`` keeping its styles; anything else as it is."""
+    a Rich ``Text`` keeping its styles."""
     if isinstance(content, str):
         return Text(display(content, "auto"), no_wrap=True, end="")
-    if isinstance(content, Text):
-        return display_text(content)
-    return content
+    return display_text(content)
 
 
 class BidiTable(DataTable[Any]):
@@ -60,7 +58,8 @@ class BidiTable(DataTable[Any]):
         return super().add_columns(*(display(x) if isinstance(x, str) else x for x in labels))
 
     def add_row(self, *cells: Any, **kwargs: Any) -> Any:
-        return super().add_row(*(cell(c) for c in cells), **kwargs)
+        shown = (cell(c) if isinstance(c, str | Text) else c for c in cells)
+        return super().add_row(*shown, **kwargs)
 
 
 class BidiInput(Input):
@@ -161,9 +160,7 @@ class PagedTable(DataTable[str | Text]):
                 # Text, not str: a str cell is parsed as markup, which costs on every page
                 # and would eat "[y]es" in a title a member typed. Right-to-left script is
                 # put in display order here, for every table.
-                self.add_row(
-                    *(Text(display(c, "auto"), no_wrap=True, end="") for c in cells), key=key
-                )
+                self.add_row(*(cell(c) for c in cells), key=key)
             self.move_cursor(row=max(0, min(row, len(chunk) - 1)), animate=False)
         else:
             # The note goes in the widest column: a long first cell would widen a narrow one.
