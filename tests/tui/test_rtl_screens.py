@@ -242,6 +242,8 @@ async def test_the_list_headings_read_right_to_left(trio: Trio, arabic: None) ->
         home = app.screen.query_one("#proposals")
         assert str(home.border_title) == display("المقترحات: الكل")
         assert any(display(TITLE) in " ".join(row) for row in cells(app, "#proposals"))
+        await pilot.press("f")  # the agenda, in Arabic too
+        assert str(home.border_title) == display("المقترحات: على جدول الأعمال")
         await pilot.press("5")
         await settle(app, pilot)
         assert str(app.screen.query_one("#hist-proposals").border_title) == display("المقترحات")

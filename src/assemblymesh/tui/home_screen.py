@@ -21,6 +21,7 @@ from assemblymesh.tui.widgets import PagedTable
 
 # The filters ``f`` cycles through: everything, the agenda, then one state at a time.
 FILTERS: tuple[str, ...] = ("all", "agenda", *STATE_ORDER)
+FILTER_LABELS = {"all": N_("all"), "agenda": N_("on the agenda"), **STATE_LABELS}
 
 
 class HomeScreen(AssemblyScreen):
@@ -76,7 +77,7 @@ class HomeScreen(AssemblyScreen):
             # By the proposal's state, not its label: "review due" is still adopted.
             proposals = digest.state.proposals
             rows = tuple(r for r in digest.proposal_rows if proposals[r[0]].state == self.filter)
-        shown = _("all") if self.filter == "all" else label(STATE_LABELS, self.filter)
+        shown = label(FILTER_LABELS, self.filter)
         table.border_title = display(f"{digest.words.title('proposals')}: {shown}")
         table.set_rows(rows, keep=self.am.selected)
 
